@@ -1,0 +1,71 @@
+/**
+ * `portcullis proxy`: a standalone mTLS reverse proxy with no store. Requires and verifies client
+ * certificates, forwards verified identity, proxies HTTP/1.1, HTTP/2 and gRPC to one upstream.
+ */
+import { Command, Option } from 'commander';
+import { loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
+import { startProxy } from '../../proxy-app.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { formatListenAddress } from '../../config/listen-address.ts';
+import { EXIT_OK } from '../exit-codes.ts';
+import { waitForShutdownSignal } from '../shutdown-signal.ts';
+
+const collect = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value.split(',').filter(Boolean),
+];
+
+export function registerProxyCommand(program: Command, setResult: (result: Promise<number>) => void): void {
+  program
+    .command('proxy')
+    .description('run a standalone mTLS reverse proxy in front of one upstream')
+    .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:8443')
+    .requiredOption('--cert <file>', 'server certificate (PEM, leaf first, then intermediates)')
+    .requiredOption('--key <file>', 'server private key (PEM)')
+    .requiredOption('--client-ca <file>', 'CA bundle trusted for client certificates (repeatable)', collect)
+    .option('--crl <file>', 'CRL of a client CA (PEM; repeatable)', collect)
+    .requiredOption('--upstream <url>', 'upstream: http://, https:// or h2c:// URL')
+    .option('--upstream-ca <file>', 'CA bundle trusted for an https:// upstream (default: system store)')
+    .option('--forward-identity <formats>', 'identity headers to send upstream: none or xfcc,rfc9440,cf', 'xfcc')
+    .option(
+      '--allow-cert <sha256>',
+      'only allow client certificates with this SHA-256 fingerprint (repeatable)',
+      collect,
+    )
+    .option(
+      '--upstream-timeout <duration>',
+      'time for the upstream to answer (headers, and between body chunks)',
+      '30s',
+    )
+    .option('--connect-timeout <duration>', 'time to connect to the upstream', '5s')
+    .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
+        .default('info'),
+    )
+    .action((options: ProxyOptionsInput & { logLevel: 'info' }) => {
+      setResult(runProxy(options));
+    });
+}
+
+async function runProxy(options: ProxyOptionsInput & { logLevel: 'info' }): Promise<number> {
+  const logger = createLogger(options.logLevel);
+  const config = await loadProxyConfig(options);
+  const running = await startProxy(config, logger);
+  logger.info(
+    {
+      address: formatListenAddress({ host: running.address.address, port: running.address.port }),
+      upstream: options.upstream,
+      clientCas: config.clientCas.certificates.length,
+      revokedSerials: config.revocations.size,
+      forwardIdentity: config.forwardIdentity,
+    },
+    'listening',
+  );
+  const signal = await waitForShutdownSignal();
+  logger.info({ signal, connections: running.listener.connectionCount }, 'draining');
+  await running.stop();
+  logger.info('stopped');
+  return EXIT_OK;
+}

@@ -1,0 +1,42 @@
+/**
+ * The command line: parses argv with commander and maps every failure to a message on stderr and
+ * an exit code (0 ok, 1 runtime, 2 usage, 3 configuration refused). Never prints a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { GatewayError } from '../errors/index.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './exit-codes.ts';
+import { registerProxyCommand } from './commands/proxy.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = new Command('portcullis')
+    .description('Portcullis: an mTLS API gateway')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  let result: Promise<number> = Promise.resolve(EXIT_OK);
+  const setResult = (value: Promise<number>): void => {
+    result = value;
+  };
+  registerProxyCommand(program, setResult);
+  registerDemoCommand(program, setResult);
+  try {
+    await program.parseAsync([...argv]);
+    return await result;
+  } catch (error) {
+    return reportFailure(error);
+  }
+}
+
+export function reportFailure(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message; help and version end with code 0.
+    return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+  if (error instanceof GatewayError) {
+    process.stderr.write(`portcullis: ${error.message} [${error.code}]\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`portcullis: unexpected failure: ${(error as Error).message}\n`);
+  return EXIT_RUNTIME;
+}

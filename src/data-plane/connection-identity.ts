@@ -1,0 +1,85 @@
+/**
+ * ConnectionIdentity: what the client proved at the TLS handshake, read ONCE per connection in the
+ * server's 'secureConnection' handler and shared by every request (HTTP/1.1 keep-alive) and every
+ * stream (HTTP/2) on that connection. Certificate fields for headers are parsed lazily, once.
+ *
+ * Security posture (security.md class 9): TLS getters are only called here, on a socket whose
+ * handshake succeeded. Never read TLS state in a 'close' handler: on Node 20 that segfaults for
+ * sockets whose handshake failed.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { readCertificateFields, type CertificateFields } from '../pki/certificate-fields.ts';
+
+/** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+export interface ConnectionIdentity {
+  readonly presented: boolean;
+  /** Chain verified by OpenSSL against the listener's CAs, EKU lists clientAuth, leaf is not a CA. */
+  readonly verified: boolean;
+  /** Why verification failed, for the log only (never sent to the client). */
+  readonly failure: string | undefined;
+  readonly leaf: X509Certificate | undefined;
+  /** Lowercase hex SHA-256 of the leaf DER; "" when none. */
+  readonly fingerprint256: string;
+  /** Node-format fingerprint (`AB:CD:…`) of the certificate that issued the leaf; "" when unknown. */
+  readonly issuerFingerprint256: string;
+  /** Intermediates between the leaf and the trust anchor, leaf excluded. */
+  readonly chain: readonly X509Certificate[];
+  /** Parsed fields of the leaf (DNs, serials, SKIs, dates); undefined when no certificate. */
+  fields(): CertificateFields | undefined;
+  /** Per-connection memo slot for values derived from the identity (e.g. forwarded headers). */
+  memo: unknown;
+}
+
+const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
+  presented: false,
+  verified: false,
+  failure: 'no client certificate presented',
+  leaf: undefined,
+  fingerprint256: '',
+  issuerFingerprint256: '',
+  chain: [],
+  fields: () => undefined,
+  memo: undefined,
+});
+
+/**
+ * `trustedCas` are the listener's client CAs: when the client sent no intermediate, Node exposes no
+ * issuer for the leaf, so the issuer (needed to look up revocation) is found among them.
+ */
+export function readConnectionIdentity(socket: TLSSocket, trustedCas: readonly X509Certificate[]): ConnectionIdentity {
+  const leaf = socket.getPeerX509Certificate();
+  if (leaf === undefined) return { ...NO_CERTIFICATE };
+  const sentIssuer = leaf.issuerCertificate;
+  const chain = sentIssuer !== undefined && sentIssuer.subject !== sentIssuer.issuer ? [sentIssuer] : [];
+  const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
+  const failure = verificationFailure(socket, leaf);
+  let fields: CertificateFields | undefined;
+  return {
+    presented: true,
+    verified: failure === undefined,
+    failure,
+    leaf,
+    fingerprint256: leaf.fingerprint256.replaceAll(':', '').toLowerCase(),
+    issuerFingerprint256: issuer?.fingerprint256 ?? '',
+    chain,
+    fields() {
+      fields ??= readCertificateFields(leaf.raw, issuer?.raw);
+      return fields;
+    },
+    memo: undefined,
+  };
+}
+
+function verificationFailure(socket: TLSSocket, leaf: X509Certificate): string | undefined {
+  if (!socket.authorized) return String(socket.authorizationError);
+  // OpenSSL's ssl_client purpose rejects serverAuth-only leaves, but accepts a leaf with no EKU at
+  // all (RFC 5280 reads that as "any purpose"). We require clientAuth to be stated: fail closed.
+  // @types/node says string[], but Node returns undefined when the certificate has no EKU.
+  const extendedKeyUsages = leaf.keyUsage as string[] | undefined;
+  if (!(extendedKeyUsages ?? []).includes(EKU_CLIENT_AUTH)) return 'leaf certificate does not allow clientAuth (EKU)';
+  if (leaf.ca) return 'leaf certificate is a CA certificate';
+  return undefined;
+}

@@ -1,0 +1,88 @@
+/**
+ * Answers from the gateway itself: JSON `{"error":{"code","message"}}` with the registry's status,
+ * never a stack trace or verification detail. gRPC callers get a trailers-only response with the
+ * matching grpc-status instead (gRPC over HTTP/2 spec: errors are carried in trailers, HTTP 200).
+ */
+import type { ServerResponse } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
+
+export interface PublicError {
+  readonly code: string;
+  readonly httpStatus: number;
+  readonly message: string;
+}
+
+export function errorBody(error: PublicError): string {
+  return JSON.stringify({ error: { code: error.code, message: error.message } });
+}
+
+/** gRPC status for a gateway HTTP status (grpc/doc/http-grpc-status-mapping.md, reversed). */
+export function grpcStatusFor(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400:
+      return 3; // INVALID_ARGUMENT
+    case 401:
+      return 16; // UNAUTHENTICATED
+    case 403:
+      return 7; // PERMISSION_DENIED
+    case 404:
+      return 12; // UNIMPLEMENTED
+    case 429:
+      return 8; // RESOURCE_EXHAUSTED
+    case 502:
+    case 503:
+      return 14; // UNAVAILABLE
+    case 504:
+      return 4; // DEADLINE_EXCEEDED
+    default:
+      return 13; // INTERNAL
+  }
+}
+
+export function isGrpcContentType(contentType: string | string[] | undefined): boolean {
+  return typeof contentType === 'string' && contentType.startsWith('application/grpc');
+}
+
+/** HTTP/1.1: `close` ends the connection after the answer (used for certificate denials). */
+export function sendHttp1Error(res: ServerResponse, error: PublicError, close = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(error);
+  res.writeHead(error.httpStatus, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
+export function sendHttp2Error(stream: ServerHttp2Stream, error: PublicError, grpc: boolean): void {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close(0x2); // INTERNAL_ERROR (RFC 9113 §7)
+    return;
+  }
+  if (grpc) {
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': String(grpcStatusFor(error.httpStatus)),
+        'grpc-message': encodeURIComponent(`${error.code}: ${error.message}`),
+      },
+      { endStream: true },
+    );
+    return;
+  }
+  const body = errorBody(error);
+  stream.respond({
+    ':status': error.httpStatus,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  stream.end(body);
+}

@@ -1,0 +1,145 @@
+/**
+ * MtlsListener: one TLS listener serving HTTP/1.1 and HTTP/2 (ALPN), with the client's identity read
+ * once per connection and handed to every request on it.
+ *
+ *   tls.Server ──secureConnection──▶ readConnectionIdentity(socket)
+ *        │                              ├─ ALPN h2        → http2 server (streams)
+ *        │                              └─ http/1.1 / none → http server (requests)
+ *        └─ tlsClientError: counted and logged by code only; the socket is never touched
+ *           (security.md class 9: TLS getters on a failed handshake crash Node 20).
+ *
+ * Drain (SIGTERM): stop accepting, GOAWAY every HTTP/2 session, close idle HTTP/1.1 connections and
+ * close the others after their current response, then destroy what remains at the deadline.
+ */
+import tls, { type TLSSocket } from 'node:tls';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
+import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
+import { readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
+import { buildTlsServerOptions, type TlsServerMaterial } from './tls-server-options.ts';
+
+const kIdentity = Symbol('portcullis.identity');
+type WithIdentity = { [kIdentity]?: ConnectionIdentity };
+
+export interface RequestHandler {
+  draining: boolean;
+  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void;
+  handleHttp2(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    flags: number,
+    identity: ConnectionIdentity,
+  ): void;
+}
+
+export interface MtlsListenerOptions {
+  readonly listen: ListenAddress;
+  readonly material: TlsServerMaterial;
+  /** The client CAs as parsed certificates (the material holds their PEM). */
+  readonly trustedCas: readonly X509Certificate[];
+  readonly handler: RequestHandler;
+  readonly logger: Logger;
+}
+
+export class MtlsListener {
+  readonly #options: MtlsListenerOptions;
+  readonly #tls: tls.Server;
+  readonly #http1: http.Server;
+  readonly #http2: http2.Http2Server;
+  readonly #sockets = new Set<TLSSocket>();
+  readonly #sessions = new Set<ServerHttp2Session>();
+  /** Failed handshakes by error code, for logs and (later) metrics. */
+  readonly handshakeFailures = new Map<string, number>();
+
+  constructor(options: MtlsListenerOptions) {
+    this.#options = options;
+    const { handler, logger } = options;
+    this.#http1 = http.createServer(
+      { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000 }, // 5 s, 10 s, 5 min
+      (req, res) => {
+        const identity = (req.socket as WithIdentity)[kIdentity];
+        if (identity !== undefined) handler.handleHttp1(req, res, identity);
+        else res.destroy();
+      },
+    );
+    // The http server only arms its header/request timeout checks on 'listening'; it never listens
+    // itself (the TLS server hands it connections), so arm them explicitly.
+    this.#http1.emit('listening');
+    this.#http2 = http2.createServer({ settings: { maxConcurrentStreams: 128 } });
+    this.#http2.on('session', (session: ServerHttp2Session & WithIdentity) => {
+      session[kIdentity] = (session.socket as unknown as WithIdentity)[kIdentity];
+      this.#sessions.add(session);
+      session.on('close', () => this.#sessions.delete(session));
+      session.on('error', (error: Error) => logger.debug({ err: error.message }, 'http2 session error'));
+      session.setTimeout(120_000, () => session.close()); // idle sessions: 2 minutes
+    });
+    this.#http2.on('stream', (stream: ServerHttp2Stream, headers, flags) => {
+      stream.on('error', (error) => logger.debug({ err: error.message }, 'http2 stream error'));
+      const identity = (stream.session as (ServerHttp2Session & WithIdentity) | undefined)?.[kIdentity];
+      if (identity === undefined) {
+        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      handler.handleHttp2(stream, headers, flags, identity);
+    });
+    this.#tls = tls.createServer(buildTlsServerOptions(options.material));
+    this.#tls.on('secureConnection', (socket: TLSSocket & WithIdentity) => this.#accept(socket));
+    this.#tls.on('tlsClientError', (error: NodeJS.ErrnoException) => {
+      const code = error.code ?? 'UNKNOWN';
+      this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
+      logger.debug({ code }, 'tls handshake failed');
+    });
+  }
+
+  #accept(socket: TLSSocket & WithIdentity): void {
+    try {
+      socket[kIdentity] = readConnectionIdentity(socket, this.#options.trustedCas);
+    } catch (error) {
+      this.#options.logger.warn({ err: (error as Error).message }, 'cannot read client identity');
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
+    else this.#http1.emit('connection', socket);
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  start(): Promise<AddressInfo> {
+    const { listen } = this.#options;
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        reject(GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(listen)} (${error.code ?? error.message})`, error));
+      };
+      this.#tls.once('error', onError);
+      this.#tls.listen(listen.port, listen.host, () => {
+        this.#tls.off('error', onError);
+        resolve(this.#tls.address() as AddressInfo);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.#sockets.size;
+  }
+
+  /** Stops accepting and lets in-flight requests finish, for at most `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#options.handler.draining = true;
+    const closed = new Promise<void>((resolve) => this.#tls.close(() => resolve()));
+    for (const session of this.#sessions) session.close();
+    const deadline = Date.now() + timeoutMs;
+    while (this.#sockets.size > 0 && Date.now() < deadline) {
+      this.#http1.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const socket of this.#sockets) socket.destroy();
+    this.#http1.close(() => undefined);
+    await closed;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * ProxyRequestHandler: what `portcullis proxy` does with each request, for both client protocols.
+ *
+ *   identity (read once per connection) → client-auth verdict ─✗ 401/403 JSON (or gRPC status)
+ *     → upstream headers (strip spoofed identity, set verified identity, X-Forwarded-*)
+ *       → forward: gRPC → HTTP/2 upstream, everything else → HTTP/1.1 pool (h2c upstream: HTTP/2)
+ *                                                         ─✗ 502 / 504 JSON
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { GW_ERR_REQUEST_INVALID, GW_ERR_UPSTREAM_PROTOCOL } from '../errors/index.ts';
+import type { UpstreamTarget } from '../config/upstream-target.ts';
+import { buildIdentityHeaders, type IdentityHeaderFormat } from './identity-headers.ts';
+import type { ConnectionIdentity } from './connection-identity.ts';
+import { decideClientAuth, type ClientAuthPolicy } from './client-auth-decision.ts';
+import { isGrpcContentType, sendHttp1Error, sendHttp2Error, type PublicError } from './gateway-response.ts';
+import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
+import { Http1Sink, Http2Sink } from './proxy/downstream-sinks.ts';
+import type { Forwarder, ResponseSink, UpstreamRequest } from './proxy/exchange.ts';
+
+/**
+ * The request body of an HTTP/2 stream as a plain Readable. The stream itself is a Duplex that also
+ * carries our response, and undici destroys a request body when it is done with it.
+ */
+function requestBodyOf(stream: ServerHttp2Stream): Readable {
+  const body = new PassThrough();
+  stream.pipe(body);
+  stream.once('aborted', () => body.destroy(new Error('client aborted the request')));
+  return body;
+}
+
+const GRPC_NEEDS_HTTP2 = GW_ERR_UPSTREAM_PROTOCOL.create('gRPC needs an HTTP/2 upstream (h2c:// or https://)');
+
+export interface ProxyRequestHandlerOptions {
+  readonly policy: ClientAuthPolicy;
+  readonly forwardIdentity: readonly IdentityHeaderFormat[];
+  readonly upstream: UpstreamTarget;
+  /** Carries non-gRPC requests; undefined for an h2c upstream. */
+  readonly http1: Forwarder | undefined;
+  /** Carries gRPC (and, for h2c, every request); undefined for an http:// upstream. */
+  readonly http2: Forwarder | undefined;
+  readonly logger: Logger;
+}
+
+export class ProxyRequestHandler {
+  readonly #options: ProxyRequestHandlerOptions;
+  /** Set when draining: HTTP/1.1 responses then close their connection. */
+  draining = false;
+
+  constructor(options: ProxyRequestHandlerOptions) {
+    this.#options = options;
+  }
+
+  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
+    const denial = this.#deny(identity, req.socket.remoteAddress);
+    if (denial !== undefined) {
+      // A client whose certificate is refused gets one clear answer and then the connection ends.
+      sendHttp1Error(res, denial, true);
+      return;
+    }
+    const url = req.url ?? '';
+    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
+      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
+      return;
+    }
+    const headers = req.headers;
+    const grpc = isGrpcContentType(headers['content-type']);
+    const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
+    const sink = new Http1Sink(res, this.draining);
+    this.#forward(
+      {
+        method: req.method ?? 'GET',
+        path: this.#options.upstream.basePath + url,
+        authority: headers.host ?? '',
+        headers: buildUpstreamHeaders(headers, {
+          clientAddress: req.socket.remoteAddress ?? '',
+          host: headers.host ?? '',
+          identityHeaders: this.#identityHeaders(identity),
+          keepTeTrailers: grpc,
+        }),
+        body: hasBody ? req : null,
+      },
+      sink,
+      grpc,
+    );
+  }
+
+  handleHttp2(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    flags: number,
+    identity: ConnectionIdentity,
+  ): void {
+    const grpc = isGrpcContentType(headers['content-type']);
+    const denial = this.#deny(identity, stream.session?.socket.remoteAddress);
+    if (denial !== undefined) {
+      sendHttp2Error(stream, denial, grpc);
+      return;
+    }
+    const path = headers[':path'];
+    const authority = headers[':authority'] ?? headers.host ?? '';
+    if (path === undefined || path.charCodeAt(0) !== 0x2f) {
+      sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(':path must be origin-form'), grpc);
+      return;
+    }
+    const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.#forward(
+      {
+        method: headers[':method'] ?? 'GET',
+        path: this.#options.upstream.basePath + path,
+        authority,
+        headers: buildUpstreamHeaders(headers, {
+          clientAddress: stream.session?.socket.remoteAddress ?? '',
+          host: authority,
+          identityHeaders: this.#identityHeaders(identity),
+          keepTeTrailers: grpc,
+        }),
+        body: endStream ? null : requestBodyOf(stream),
+      },
+      new Http2Sink(stream, grpc),
+      grpc,
+    );
+  }
+
+  #forward(request: UpstreamRequest, sink: ResponseSink, grpc: boolean): void {
+    const { http1, http2: h2 } = this.#options;
+    const forwarder = grpc || http1 === undefined ? h2 : http1;
+    if (forwarder === undefined) {
+      sink.fail(GRPC_NEEDS_HTTP2);
+      return;
+    }
+    forwarder.forward(request, sink);
+  }
+
+  #deny(identity: ConnectionIdentity, remoteAddress: string | undefined): PublicError | undefined {
+    const denial = decideClientAuth(identity, this.#options.policy);
+    if (denial !== undefined) {
+      this.#options.logger.info(
+        { code: denial.code, reason: identity.failure, fingerprint: identity.fingerprint256, remoteAddress },
+        'client certificate refused',
+      );
+    }
+    return denial;
+  }
+
+  #identityHeaders(identity: ConnectionIdentity): Readonly<Record<string, string>> {
+    const formats = this.#options.forwardIdentity;
+    if (formats.length === 0) return {};
+    identity.memo ??= buildIdentityHeaders(
+      {
+        presented: identity.presented,
+        verified: identity.verified,
+        revoked: false,
+        fields: identity.fields(),
+        chainDer: identity.chain.map((cert) => cert.raw),
+      },
+      formats,
+    );
+    return identity.memo as Record<string, string>;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Http2Forwarder: HTTP/2 to the upstream over one multiplexed node:http2 client session, h2c (prior
+ * knowledge, RFC 9113 §3.3) or TLS with ALPN h2. Used for gRPC: request and response stream
+ * independently (bidirectional streaming), and trailers (grpc-status, grpc-message) are relayed.
+ * The session is opened lazily and replaced when it closes, errors or receives GOAWAY.
+ */
+import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { GW_ERR_UPSTREAM_PROTOCOL, GW_ERR_UPSTREAM_TIMEOUT, GW_ERR_UPSTREAM_UNAVAILABLE } from '../../errors/index.ts';
+import { filterResponseHeaders } from './hop-by-hop.ts';
+import type { Forwarder, ResponseSink, UpstreamRequest } from './exchange.ts';
+
+const { NGHTTP2_CANCEL } = http2.constants;
+
+export interface Http2ForwarderOptions {
+  /** `http://host:port` for h2c, `https://host:port` for TLS. */
+  readonly origin: string;
+  readonly connectTimeoutMs: number;
+  /** Time allowed for the upstream to send response headers. Streams may then run indefinitely. */
+  readonly upstreamTimeoutMs: number;
+  readonly ca: string | undefined;
+}
+
+export class Http2Forwarder implements Forwarder {
+  readonly #options: Http2ForwarderOptions;
+  readonly #scheme: 'http' | 'https';
+  #session: ClientHttp2Session | undefined;
+
+  constructor(options: Http2ForwarderOptions) {
+    this.#options = options;
+    this.#scheme = options.origin.startsWith('https:') ? 'https' : 'http';
+  }
+
+  forward(request: UpstreamRequest, sink: ResponseSink): void {
+    let upstream: ClientHttp2Stream;
+    try {
+      upstream = this.#currentSession().request(
+        {
+          ...request.headers,
+          ':method': request.method,
+          ':path': request.path,
+          ':authority': request.authority,
+          ':scheme': this.#scheme,
+        },
+        { endStream: request.body === null },
+      );
+    } catch {
+      sink.fail(GW_ERR_UPSTREAM_UNAVAILABLE);
+      return;
+    }
+    let started = false;
+    const timer = setTimeout(() => {
+      if (started) return;
+      upstream.close(NGHTTP2_CANCEL);
+      sink.fail(GW_ERR_UPSTREAM_TIMEOUT);
+    }, this.#options.upstreamTimeoutMs);
+    sink.onAbort(() => {
+      clearTimeout(timer);
+      if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
+    });
+    upstream.on('response', (headers, flags) => {
+      clearTimeout(timer);
+      started = true;
+      const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      const status = Number(headers[':status']);
+      // A trailers-only response (gRPC errors) arrives as one HEADERS frame with END_STREAM.
+      const writable = sink.start(status, filterResponseHeaders(headers), endStream, !endStream);
+      if (writable === null) {
+        upstream.close(NGHTTP2_CANCEL);
+        return;
+      }
+      if (!endStream) upstream.pipe(writable);
+    });
+    upstream.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
+      sink.trailers(filterResponseHeaders(trailers));
+    });
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      sink.fail(
+        started
+          ? GW_ERR_UPSTREAM_UNAVAILABLE
+          : error.code === 'ERR_HTTP2_ERROR' && /ALPN|protocol/i.test(error.message)
+            ? GW_ERR_UPSTREAM_PROTOCOL.create('the upstream does not speak HTTP/2')
+            : GW_ERR_UPSTREAM_UNAVAILABLE,
+      );
+    });
+    upstream.on('close', () => {
+      clearTimeout(timer);
+      if (!started && upstream.rstCode !== NGHTTP2_CANCEL) sink.fail(GW_ERR_UPSTREAM_UNAVAILABLE);
+    });
+    if (request.body !== null) {
+      request.body.pipe(upstream);
+      request.body.on('error', () => {
+        if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
+      });
+    }
+  }
+
+  #currentSession(): ClientHttp2Session {
+    const existing = this.#session;
+    if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
+    const session = http2.connect(this.#options.origin, {
+      ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+      ALPNProtocols: ['h2'],
+      peerMaxConcurrentStreams: 1000,
+    });
+    const connectTimer = setTimeout(
+      () => session.destroy(new Error('connect timeout')),
+      this.#options.connectTimeoutMs,
+    );
+    session.once('connect', () => {
+      clearTimeout(connectTimer);
+    });
+    const forget = (): void => {
+      clearTimeout(connectTimer);
+      if (this.#session === session) this.#session = undefined;
+    };
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.on('close', forget);
+    session.unref();
+    this.#session = session;
+    return session;
+  }
+
+  /**
+   * Closes the session gracefully (GOAWAY, open streams finish); at `graceMs` destroys it and
+   * resolves, even if a silent peer never closes its side of the TCP connection.
+   */
+  close(graceMs = 1_000): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    if (session === undefined || session.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        session.destroy();
+        resolve();
+      }, graceMs);
+      session.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      session.close();
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * RevocationIndex: revoked serials per issuing CA, built once from CRLs (RFC 5280 §5) and read per
+ * request in O(1). A CRL is accepted only when it is signed by one of the trusted CAs (which must
+ * allow cRLSign) and is not stale: a CRL past its nextUpdate is refused rather than ignored, since
+ * ignoring it would fail open.
+ */
+import 'reflect-metadata';
+import { X509Certificate as NodeCertificate } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { normalizeSerial } from './serial.ts';
+import { readPemBlocks } from './pem.ts';
+
+export class RevocationIndex {
+  readonly #revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>>;
+
+  constructor(revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>> = new Map()) {
+    this.#revokedByIssuer = revokedByIssuer;
+  }
+
+  /** `issuerFingerprint256` as Node formats it (`AB:CD:…`); `serial` in any hex form. */
+  isRevoked(issuerFingerprint256: string, serial: string): boolean {
+    return this.#revokedByIssuer.get(issuerFingerprint256)?.has(normalizeSerial(serial)) === true;
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const serials of this.#revokedByIssuer.values()) total += serials.size;
+    return total;
+  }
+}
+
+export interface CrlSource {
+  readonly source: string;
+  readonly pem: string;
+}
+
+export async function buildRevocationIndex(
+  sources: readonly CrlSource[],
+  cas: readonly NodeCertificate[],
+  now = Date.now(),
+): Promise<RevocationIndex> {
+  const revoked = new Map<string, Set<string>>();
+  for (const { source, pem } of sources) {
+    for (const block of readPemBlocks(pem)) {
+      // "X509 CRL" is RFC 7468 §5 and OpenSSL's label; plain "CRL" is what some tools write.
+      if (block.label !== 'X509 CRL' && block.label !== 'CRL') {
+        throw new Error(`${source}: expected X509 CRL blocks, found ${block.label}`);
+      }
+      const crl = parseCrl(block.der, source);
+      const issuer = await findSigningCa(crl, cas, source);
+      const nextUpdate = crl.nextUpdate;
+      if (nextUpdate === undefined) throw new Error(`${source}: CRL has no nextUpdate`);
+      if (nextUpdate.getTime() <= now)
+        throw new Error(`${source}: CRL is stale (nextUpdate ${nextUpdate.toISOString()})`);
+      const serials = revoked.get(issuer.fingerprint256) ?? new Set<string>();
+      for (const entry of crl.entries) serials.add(normalizeSerial(entry.serialNumber));
+      revoked.set(issuer.fingerprint256, serials);
+    }
+  }
+  return new RevocationIndex(revoked);
+}
+
+function parseCrl(der: Buffer, source: string): x509.X509Crl {
+  try {
+    return new x509.X509Crl(der);
+  } catch {
+    throw new Error(`${source}: not a parseable CRL`);
+  }
+}
+
+async function findSigningCa(
+  crl: x509.X509Crl,
+  cas: readonly NodeCertificate[],
+  source: string,
+): Promise<NodeCertificate> {
+  for (const ca of cas) {
+    const parsed = new x509.X509Certificate(ca.raw);
+    if (!Buffer.from(parsed.subjectName.toArrayBuffer()).equals(Buffer.from(crl.issuerName.toArrayBuffer()))) continue;
+    if (!(await crl.verify({ publicKey: parsed }))) continue;
+    const keyUsage = parsed.getExtension(x509.KeyUsagesExtension);
+    if (keyUsage !== null && (keyUsage.usages & x509.KeyUsageFlags.cRLSign) === 0) {
+      throw new Error(`${source}: the issuing CA does not allow cRLSign`);
+    }
+    return ca;
+  }
+  throw new Error(`${source}: CRL is not signed by any of the client CAs`);
+}

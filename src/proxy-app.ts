@@ -1,0 +1,56 @@
+/**
+ * Composition root of `portcullis proxy`: a store-less mTLS reverse proxy (in the shape of
+ * ghostunnel). Picks the forwarders for the upstream's protocol and wires them to one listener.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ProxyConfig } from './config/proxy-config.ts';
+import { MtlsListener } from './data-plane/mtls-listener.ts';
+import { ProxyRequestHandler } from './data-plane/proxy-request-handler.ts';
+import { Http1Forwarder } from './data-plane/proxy/http1-forwarder.ts';
+import { Http2Forwarder } from './data-plane/proxy/http2-forwarder.ts';
+import type { Forwarder } from './data-plane/proxy/exchange.ts';
+
+export interface RunningProxy {
+  readonly address: AddressInfo;
+  readonly listener: MtlsListener;
+  /** Graceful stop: drain in-flight requests (bounded by the configured timeout), close upstreams. */
+  stop(): Promise<void>;
+}
+
+export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+  const { upstream } = config;
+  const forwarderOptions = {
+    origin: upstream.origin,
+    connectTimeoutMs: config.connectTimeoutMs,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    ca: config.upstreamCaPem,
+  };
+  const http1 = upstream.protocol === 'h2c' ? undefined : new Http1Forwarder(forwarderOptions);
+  const http2 = upstream.protocol === 'http' ? undefined : new Http2Forwarder(forwarderOptions);
+  const handler = new ProxyRequestHandler({
+    policy: { revocations: config.revocations, allowedFingerprints: config.allowedFingerprints },
+    forwardIdentity: config.forwardIdentity,
+    upstream,
+    http1,
+    http2,
+    logger,
+  });
+  const listener = new MtlsListener({
+    listen: config.listen,
+    material: { certPem: config.serverCertPem, keyPem: config.serverKeyPem, clientCaPems: config.clientCas.pems },
+    trustedCas: config.clientCas.certificates,
+    handler,
+    logger,
+  });
+  const address = await listener.start();
+  const forwarders: Forwarder[] = [http1, http2].filter((forwarder) => forwarder !== undefined);
+  return {
+    address,
+    listener,
+    async stop() {
+      await listener.drain(config.shutdownTimeoutMs);
+      await Promise.all(forwarders.map((forwarder) => forwarder.close()));
+    },
+  };
+}
