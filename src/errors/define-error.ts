@@ -16,8 +16,11 @@ export interface ErrorDefinition {
   readonly httpStatus: number;
   /** Numeric code in the Cloudflare v4 envelope (`errors[].code`), from our documented ranges. */
   readonly v4Code: number;
-  /** Process exit code when the error ends the CLI: 1 runtime, 2 usage, 3 configuration refused. */
-  readonly exitCode: 1 | 2 | 3;
+  /**
+   * Process exit code when the error ends the CLI: 1 runtime, 2 usage, 3 configuration refused.
+   * Undefined for errors that only ever answer requests (they end nothing; 1 if one ever does).
+   */
+  readonly exitCode: 1 | 2 | 3 | undefined;
   /** Creates an error of this kind. `detail` fills `%s`; `cause` is for logs only. */
   create(detail?: string, cause?: unknown): GatewayError;
 }
@@ -34,7 +37,7 @@ export class GatewayError extends Error {
     this.code = definition.code;
     this.httpStatus = definition.httpStatus;
     this.v4Code = definition.v4Code;
-    this.exitCode = definition.exitCode;
+    this.exitCode = definition.exitCode ?? 1;
   }
 
   get [kGatewayError](): true {
@@ -51,7 +54,7 @@ export function defineError(
   message: string,
   httpStatus: number,
   v4Code: number,
-  exitCode: 1 | 2 | 3 = 1,
+  exitCode?: 1 | 2 | 3,
 ): ErrorDefinition {
   const definition = { code, message, httpStatus, v4Code, exitCode };
   return Object.freeze({
