@@ -10,6 +10,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { readCertificateFields, type CertificateFields } from '../pki/certificate-fields.ts';
+import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
 
 /** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -49,7 +50,11 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
  * `trustedCas` are the listener's client CAs: when the client sent no intermediate, Node exposes no
  * issuer for the leaf, so the issuer (needed to look up revocation) is found among them.
  */
-export function readConnectionIdentity(socket: TLSSocket, trustedCas: readonly X509Certificate[]): ConnectionIdentity {
+export function readConnectionIdentity(
+  socket: TLSSocket,
+  trustedCas: readonly X509Certificate[],
+  fieldsCache: CertificateFieldsCache,
+): ConnectionIdentity {
   const leaf = socket.getPeerX509Certificate();
   if (leaf === undefined) return { ...NO_CERTIFICATE };
   const sentIssuer = leaf.issuerCertificate;
@@ -57,16 +62,21 @@ export function readConnectionIdentity(socket: TLSSocket, trustedCas: readonly X
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
   const failure = verificationFailure(socket, leaf);
   let fields: CertificateFields | undefined;
+  const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
+  const issuerFingerprint256 = issuer?.fingerprint256 ?? '';
   return {
     presented: true,
     verified: failure === undefined,
     failure,
     leaf,
-    fingerprint256: leaf.fingerprint256.replaceAll(':', '').toLowerCase(),
-    issuerFingerprint256: issuer?.fingerprint256 ?? '',
+    fingerprint256,
+    issuerFingerprint256,
     chain,
     fields() {
-      fields ??= readCertificateFields(leaf.raw, issuer?.raw);
+      // Issuer fields (serial, SKI) come from the issuer certificate: it is part of the key.
+      fields ??= fieldsCache.get(`${fingerprint256}/${issuerFingerprint256}`, () =>
+        readCertificateFields(leaf.raw, issuer?.raw),
+      );
       return fields;
     },
     memo: undefined,

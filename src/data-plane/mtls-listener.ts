@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
 import { readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
+import { CertificateFieldsCache } from './certificate-fields-cache.ts';
 import { buildTlsServerOptions, type TlsServerMaterial } from './tls-server-options.ts';
 
 const kIdentity = Symbol('portcullis.identity');
@@ -52,6 +53,7 @@ export class MtlsListener {
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<TLSSocket>();
   readonly #sessions = new Set<ServerHttp2Session>();
+  readonly #fieldsCache = new CertificateFieldsCache();
   /** Failed handshakes by error code, for logs and (later) metrics. */
   readonly handshakeFailures = new Map<string, number>();
 
@@ -97,7 +99,7 @@ export class MtlsListener {
 
   #accept(socket: TLSSocket & WithIdentity): void {
     try {
-      socket[kIdentity] = readConnectionIdentity(socket, this.#options.trustedCas);
+      socket[kIdentity] = readConnectionIdentity(socket, this.#options.trustedCas, this.#fieldsCache);
     } catch (error) {
       this.#options.logger.warn({ err: (error as Error).message }, 'cannot read client identity');
       socket.destroy();
