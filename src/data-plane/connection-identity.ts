@@ -14,6 +14,8 @@ import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
 
 /** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+/** More intermediates than this are not walked (OpenSSL's default verify depth is 100). */
+const MAX_CHAIN = 10;
 
 export interface ConnectionIdentity {
   readonly presented: boolean;
@@ -58,7 +60,7 @@ export function readConnectionIdentity(
   const leaf = socket.getPeerX509Certificate();
   if (leaf === undefined) return { ...NO_CERTIFICATE };
   const sentIssuer = leaf.issuerCertificate;
-  const chain = sentIssuer !== undefined && sentIssuer.subject !== sentIssuer.issuer ? [sentIssuer] : [];
+  const chain = intermediatesOf(leaf);
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
   const failure = verificationFailure(socket, leaf);
   let fields: CertificateFields | undefined;
@@ -81,6 +83,20 @@ export function readConnectionIdentity(
     },
     memo: undefined,
   };
+}
+
+/** Intermediates above the leaf as Node linked them (the client's chain), up to a self-issued root. */
+function intermediatesOf(leaf: X509Certificate): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  for (
+    let cert = leaf.issuerCertificate;
+    cert !== undefined && chain.length < MAX_CHAIN;
+    cert = cert.issuerCertificate
+  ) {
+    if (cert.subject === cert.issuer || chain.includes(cert)) break;
+    chain.push(cert);
+  }
+  return chain;
 }
 
 function verificationFailure(socket: TLSSocket, leaf: X509Certificate): string | undefined {

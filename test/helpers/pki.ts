@@ -31,8 +31,8 @@ export interface Issued {
 export interface CaHandle extends Issued {
   /** Issues a certificate signed by this CA. */
   issue(options: LeafOptions): Promise<Issued>;
-  /** Issues an intermediate CA signed by this CA. */
-  intermediate(name: string): Promise<CaHandle>;
+  /** Issues an intermediate CA signed by this CA (pathLenConstraint `pathLength`, default 0). */
+  intermediate(name: string, pathLength?: number): Promise<CaHandle>;
   /** A CRL signed by this CA listing the given serials (uppercase hex). */
   crl(revokedSerials: string[], options?: { nextUpdate?: Date }): Promise<string>;
 }
@@ -115,7 +115,7 @@ function makeCaHandle(issued: Issued, name: NameInput): CaHandle {
   return {
     ...issued,
     issue,
-    intermediate: async (childName: string) => {
+    intermediate: async (childName: string, pathLength = 0) => {
       const keys = await newKeys();
       const cert = await x509.X509CertificateGenerator.create({
         serialNumber: randomSerial(),
@@ -127,7 +127,7 @@ function makeCaHandle(issued: Issued, name: NameInput): CaHandle {
         publicKey: keys.publicKey,
         signingKey: issued.keys.privateKey,
         extensions: [
-          new x509.BasicConstraintsExtension(true, 0, true),
+          new x509.BasicConstraintsExtension(true, pathLength, true),
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
           await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
           await x509.AuthorityKeyIdentifierExtension.create(issued.cert),
