@@ -13,7 +13,8 @@ export interface PublicError {
 }
 
 export function errorBody(error: PublicError): string {
-  return JSON.stringify({ error: { code: error.code, message: error.message } });
+  // A trailing newline keeps a terminal prompt off the end of the message (curl prints the body as is).
+  return JSON.stringify({ error: { code: error.code, message: error.message } }) + '\n';
 }
 
 /** gRPC status for a gateway HTTP status (grpc/doc/http-grpc-status-mapping.md, reversed). */
