@@ -2,7 +2,8 @@
  * The error registry. One entry per failure; docs/reference/errors.md lists every entry and
  * `codes.test.ts` keeps the two in sync. v4 numeric ranges (ours, documented in errors.md):
  *   11000–11099 client certificate and TLS, 11100–11199 upstream, 11200–11299 request,
- *   12000–12099 configuration and command line.
+ *   12000–12099 configuration and command line, 12100–12199 management API (plus Cloudflare's own
+ *   numbers where Cloudflare has one: 1000, 1489, 7000, 7003, 9106, 10000).
  */
 import { defineError } from './define-error.ts';
 
@@ -85,3 +86,81 @@ export const GW_ERR_CONFIG_CA_INVALID = defineError(
 );
 export const GW_ERR_CONFIG_CRL_INVALID = defineError('GW_ERR_CONFIG_CRL_INVALID', 'Invalid CRL: %s', 400, 12007, 3);
 export const GW_ERR_LISTEN_FAILED = defineError('GW_ERR_LISTEN_FAILED', 'Cannot listen on %s', 500, 12008, 1);
+
+// Management API (v4 envelope). Authentication numbers follow Cloudflare's where it has one.
+export const GW_ERR_AUTH_MISSING = defineError(
+  'GW_ERR_AUTH_MISSING',
+  'Missing Authorization header (Authorization: Bearer <token>)',
+  401,
+  9106,
+);
+export const GW_ERR_AUTH_INVALID = defineError('GW_ERR_AUTH_INVALID', 'Invalid API Token', 401, 1000);
+export const GW_ERR_AUTH_FORBIDDEN = defineError(
+  'GW_ERR_AUTH_FORBIDDEN',
+  'Authentication error: the token may not %s',
+  403,
+  10000,
+);
+export const GW_ERR_API_ROUTE_NOT_FOUND = defineError('GW_ERR_API_ROUTE_NOT_FOUND', 'No route for that URI', 404, 7000);
+export const GW_ERR_API_OBJECT_NOT_FOUND = defineError(
+  'GW_ERR_API_OBJECT_NOT_FOUND',
+  'Could not route to %s, perhaps your object identifier is invalid?',
+  404,
+  7003,
+);
+export const GW_ERR_API_VALIDATION = defineError('GW_ERR_API_VALIDATION', 'Invalid request: %s', 400, 12101);
+export const GW_ERR_API_BODY_TOO_LARGE = defineError(
+  'GW_ERR_API_BODY_TOO_LARGE',
+  'Request body is larger than %s',
+  413,
+  12102,
+);
+export const GW_ERR_API_UNSUPPORTED_MEDIA = defineError(
+  'GW_ERR_API_UNSUPPORTED_MEDIA',
+  'Request body must be application/json',
+  415,
+  12103,
+);
+export const GW_ERR_CERT_UPLOAD_INVALID = defineError(
+  'GW_ERR_CERT_UPLOAD_INVALID',
+  'Invalid certificate: %s',
+  400,
+  12110,
+);
+export const GW_ERR_CA_QUOTA_EXCEEDED = defineError(
+  'GW_ERR_CA_QUOTA_EXCEEDED',
+  'Hit maximum CA cert allocation.',
+  400,
+  1489,
+);
+export const GW_ERR_CERT_IN_USE = defineError(
+  'GW_ERR_CERT_IN_USE',
+  'Certificate is in use by one or more services: %s',
+  400,
+  12111,
+);
+export const GW_ERR_CSR_INVALID = defineError('GW_ERR_CSR_INVALID', 'Invalid CSR: %s', 400, 12112);
+export const GW_ERR_CLIENT_CERT_STATE = defineError(
+  'GW_ERR_CLIENT_CERT_STATE',
+  'Invalid status transition: %s',
+  400,
+  12113,
+);
+export const GW_ERR_HOSTNAME_NOT_IN_ZONE = defineError(
+  'GW_ERR_HOSTNAME_NOT_IN_ZONE',
+  'Hostname does not belong to this zone: %s',
+  400,
+  12114,
+);
+export const GW_ERR_ZONE_EXISTS = defineError(
+  'GW_ERR_ZONE_EXISTS',
+  'A zone with this name already exists: %s',
+  400,
+  12115,
+);
+export const GW_ERR_CLIENT_CERT_QUOTA = defineError(
+  'GW_ERR_CLIENT_CERT_QUOTA',
+  'Hit maximum client certificates for this zone (%s)',
+  400,
+  12116,
+);

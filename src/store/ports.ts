@@ -1,0 +1,132 @@
+/**
+ * Store ports: what the control plane needs from storage. One implementation over Kysely serves
+ * SQLite (embedded default) and PostgreSQL; only the composition root picks one (DESIGN.md §2).
+ *
+ * Rules every adapter keeps:
+ *  - `get*` returns undefined when absent; `list*` returns [] when nothing matches.
+ *  - Uniqueness violations surface as `StoreConflictError` (never a driver error).
+ *  - `transaction(fn)` runs fn atomically: all writes or none (no half-applied change).
+ */
+import type {
+  AccountRecord,
+  ApiTokenRecord,
+  ClientCertificateRecord,
+  ClientCertificateStatus,
+  EdgeCertificateRecord,
+  HexId,
+  HostnameAssociationRecord,
+  ManagedCaRecord,
+  MtlsCertificateRecord,
+  Uuid,
+  ZoneRecord,
+} from './records.ts';
+
+export class StoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}
+
+export interface Page {
+  /** Zero-based offset. */
+  offset: number;
+  limit: number;
+}
+
+export interface AccountStore {
+  createAccount(record: AccountRecord): Promise<void>;
+  getAccount(id: HexId): Promise<AccountRecord | undefined>;
+  listAccounts(ids?: readonly HexId[]): Promise<AccountRecord[]>;
+}
+
+export interface ZoneStore {
+  createZone(record: ZoneRecord): Promise<void>;
+  getZone(id: HexId): Promise<ZoneRecord | undefined>;
+  /** Zones, optionally of one account and/or with one exact name. Ordered by name. */
+  listZones(filter: { accountIds?: readonly HexId[]; name?: string }): Promise<ZoneRecord[]>;
+}
+
+export interface TokenStore {
+  createToken(record: ApiTokenRecord): Promise<void>;
+  getTokenBySecretHash(secretHash: string): Promise<ApiTokenRecord | undefined>;
+  getToken(id: HexId): Promise<ApiTokenRecord | undefined>;
+  listTokens(): Promise<ApiTokenRecord[]>;
+  setTokenStatus(id: HexId, status: ApiTokenRecord['status']): Promise<void>;
+}
+
+export interface ManagedCaStore {
+  getManagedCa(accountId: HexId): Promise<ManagedCaRecord | undefined>;
+  getManagedCaById(id: Uuid): Promise<ManagedCaRecord | undefined>;
+  /** Inserts; throws StoreConflictError if the account already has one (callers then re-read). */
+  createManagedCa(record: ManagedCaRecord): Promise<void>;
+  /** Returns the CRL number to use now and advances the stored counter, atomically. */
+  takeCrlNumber(caId: Uuid): Promise<number>;
+  listManagedCas(): Promise<ManagedCaRecord[]>;
+}
+
+export interface MtlsCertificateStore {
+  createMtlsCertificate(record: MtlsCertificateRecord): Promise<void>;
+  getMtlsCertificate(accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord | undefined>;
+  listMtlsCertificates(accountId: HexId, types?: readonly string[]): Promise<MtlsCertificateRecord[]>;
+  countCaCertificates(accountId: HexId): Promise<number>;
+  deleteMtlsCertificate(accountId: HexId, id: Uuid): Promise<void>;
+  listAllMtlsCertificates(): Promise<MtlsCertificateRecord[]>;
+}
+
+export interface ClientCertificateStore {
+  createClientCertificate(record: ClientCertificateRecord): Promise<void>;
+  getClientCertificate(zoneId: HexId, id: Uuid): Promise<ClientCertificateRecord | undefined>;
+  /** Ordered by issuedOn then id (stable paging). `total` counts all matches. */
+  listClientCertificates(
+    zoneId: HexId,
+    filter: { statuses?: readonly ClientCertificateStatus[] },
+    page: Page,
+  ): Promise<{ items: ClientCertificateRecord[]; total: number }>;
+  countActiveClientCertificates(zoneId: HexId): Promise<number>;
+  updateClientCertificateStatus(zoneId: HexId, id: Uuid, status: ClientCertificateStatus, revokedAt: string | null): Promise<void>;
+  /** Every non-active certificate issued by this CA (for the CRL and OCSP). */
+  listRevokedByCa(caId: Uuid): Promise<ClientCertificateRecord[]>;
+  /** Lookup by issuing CA and serial (lowercase hex), for OCSP. */
+  getClientCertificateBySerial(caId: Uuid, serialNumber: string): Promise<ClientCertificateRecord | undefined>;
+  listAllClientCertificates(): Promise<ClientCertificateRecord[]>;
+}
+
+export interface HostnameAssociationStore {
+  /** Hostnames associated with one CA (null = managed CA) in a zone, sorted. */
+  listHostnames(zoneId: HexId, mtlsCertificateId: Uuid | null): Promise<string[]>;
+  /** Replaces the whole hostname list of one (zone, CA) pair. */
+  replaceHostnames(zoneId: HexId, mtlsCertificateId: Uuid | null, hostnames: readonly string[]): Promise<void>;
+  /** Associations that use an uploaded CA (any zone), for the delete-in-use check and associations endpoint. */
+  listAssociationsOfCertificate(mtlsCertificateId: Uuid): Promise<HostnameAssociationRecord[]>;
+  listAllAssociations(): Promise<HostnameAssociationRecord[]>;
+}
+
+export interface EdgeCertificateStore {
+  createEdgeCertificate(record: EdgeCertificateRecord): Promise<void>;
+  getEdgeCertificate(zoneId: HexId, id: Uuid): Promise<EdgeCertificateRecord | undefined>;
+  listEdgeCertificates(zoneId: HexId): Promise<EdgeCertificateRecord[]>;
+  deleteEdgeCertificate(zoneId: HexId, id: Uuid): Promise<void>;
+  listAllEdgeCertificates(): Promise<EdgeCertificateRecord[]>;
+}
+
+/** Key/value settings of the installation (e.g. the edge CA), small values only. */
+export interface SettingsStore {
+  getSetting(key: string): Promise<string | undefined>;
+  putSetting(key: string, value: string): Promise<void>;
+}
+
+export interface Store
+  extends AccountStore,
+    ZoneStore,
+    TokenStore,
+    ManagedCaStore,
+    MtlsCertificateStore,
+    ClientCertificateStore,
+    HostnameAssociationStore,
+    EdgeCertificateStore,
+    SettingsStore {
+  /** Runs `work` in one transaction, with a Store bound to it. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
