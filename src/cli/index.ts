@@ -7,6 +7,7 @@ import { GatewayError } from '../errors/index.ts';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './exit-codes.ts';
 import { registerProxyCommand } from './commands/proxy.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerServeCommand } from './commands/serve.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -20,6 +21,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   };
   registerProxyCommand(program, setResult);
   registerDemoCommand(program, setResult);
+  registerServeCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;

@@ -164,3 +164,31 @@ export const GW_ERR_CLIENT_CERT_QUOTA = defineError(
   400,
   12116,
 );
+
+// Gateway routing (data plane of `portcullis serve`).
+export const GW_ERR_ROUTE_NOT_FOUND = defineError(
+  'GW_ERR_ROUTE_NOT_FOUND',
+  'No route for this host and path',
+  404,
+  11202,
+);
+export const GW_ERR_METHOD_NOT_ALLOWED = defineError(
+  'GW_ERR_METHOD_NOT_ALLOWED',
+  'Method not allowed here',
+  405,
+  11203,
+);
+export const GW_ERR_CONFIG_MASTER_KEY = defineError(
+  'GW_ERR_CONFIG_MASTER_KEY',
+  'Master key refused: %s',
+  400,
+  12009,
+  3,
+);
+export const GW_ERR_STORE_UNAVAILABLE = defineError(
+  'GW_ERR_STORE_UNAVAILABLE',
+  'Cannot open the store: %s',
+  500,
+  12010,
+  1,
+);

@@ -78,6 +78,20 @@ export async function createRootCa(options: RootCaOptions): Promise<IssuedCertif
   return toIssued(cert, keys.privateKey);
 }
 
+/**
+ * How long an account's managed CA lives: 20 years, longer than the longest client certificate (15 years,
+ * client-certificate-issuer.ts), so a client certificate is cut short by its CA's expiry only in the CA's last years.
+ */
+export const MANAGED_CA_VALIDITY_DAYS = 7300;
+
+/**
+ * Creates an account's managed CA (the issuer of client certificates made from CSRs): a self-signed ECDSA P-256
+ * root with basicConstraints cA=TRUE and keyUsage keyCertSign|cRLSign, as `createRootCa` makes it.
+ */
+export function createManagedCa(name: string, validityDays = MANAGED_CA_VALIDITY_DAYS): Promise<IssuedCertificate> {
+  return createRootCa({ name, validityDays });
+}
+
 /** Issues a leaf certificate (cA=FALSE, digitalSignature, one EKU) signed by `options.ca`. */
 export async function issueCertificate(options: IssueCertificateOptions): Promise<IssuedCertificate> {
   const validity = validityPeriod(options.validityDays);

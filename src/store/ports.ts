@@ -84,7 +84,12 @@ export interface ClientCertificateStore {
     page: Page,
   ): Promise<{ items: ClientCertificateRecord[]; total: number }>;
   countActiveClientCertificates(zoneId: HexId): Promise<number>;
-  updateClientCertificateStatus(zoneId: HexId, id: Uuid, status: ClientCertificateStatus, revokedAt: string | null): Promise<void>;
+  updateClientCertificateStatus(
+    zoneId: HexId,
+    id: Uuid,
+    status: ClientCertificateStatus,
+    revokedAt: string | null,
+  ): Promise<void>;
   /** Every non-active certificate issued by this CA (for the CRL and OCSP). */
   listRevokedByCa(caId: Uuid): Promise<ClientCertificateRecord[]>;
   /** Lookup by issuing CA and serial (lowercase hex), for OCSP. */
@@ -117,7 +122,8 @@ export interface SettingsStore {
 }
 
 export interface Store
-  extends AccountStore,
+  extends
+    AccountStore,
     ZoneStore,
     TokenStore,
     ManagedCaStore,

@@ -24,7 +24,8 @@ export interface ZoneRecord {
 }
 
 /** What a token may touch: everything (the operator's bootstrap token), one account, or one zone. */
-export type TokenScope = { kind: 'global' } | { kind: 'account'; accountId: HexId } | { kind: 'zone'; zoneId: HexId; accountId: HexId };
+export type TokenScope =
+  { kind: 'global' } | { kind: 'account'; accountId: HexId } | { kind: 'zone'; zoneId: HexId; accountId: HexId };
 export type TokenPermission = 'read' | 'edit';
 export type TokenStatus = 'active' | 'disabled' | 'expired';
 

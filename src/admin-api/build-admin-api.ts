@@ -1,0 +1,94 @@
+/**
+ * The management API: Cloudflare-v4-compatible REST under /client/v4 (fastify + TypeBox schemas,
+ * OpenAPI generated from the same schemas at /client/v4/openapi.json).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { installAuthentication, type Authenticator } from './authentication.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { accountsAndZonesRoutes } from './routes/accounts-and-zones.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { mtlsCertificateRoutes } from './routes/mtls-certificates.ts';
+import { clientCertificateRoutes } from './routes/client-certificates.ts';
+import { hostnameAssociationRoutes } from './routes/hostname-associations.ts';
+import { customCertificateRoutes } from './routes/custom-certificates.ts';
+import type { AdminServices } from './services.ts';
+
+/** The admin API's fastify instance type (TypeBox type provider). */
+export type AdminApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export const API_PREFIX = '/client/v4';
+export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
+
+export interface AdminApiOptions {
+  readonly services: AdminServices;
+  readonly logger: Logger;
+  /** Largest accepted request body. */
+  readonly bodyLimitBytes?: number;
+  /** Extra route plugins (areas added by later issues register here). */
+  readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024; // 1 MiB: a CA bundle or a CSR is a few KiB
+
+export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp> {
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'admin-api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app, `${bodyLimit} bytes`);
+  // DELETE and PATCH may arrive with `Content-Type: application/json` and no body (older clients):
+  // an empty JSON body is "no body", not an error (reference §1.6).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body: string, done) => {
+    if (body.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      const error = Object.assign(new Error('invalid JSON'), {
+        code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+        statusCode: 400,
+      });
+      done(error, undefined);
+    }
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Portcullis management API', version: '0.1.0', description: 'Cloudflare v4 compatible' },
+      servers: [{ url: API_PREFIX }],
+      components: { securitySchemes: { api_token: { type: 'http', scheme: 'bearer' } } },
+      security: [{ api_token: [] }],
+    },
+  });
+  installAuthentication(app, options.services.tokens satisfies Authenticator, new Set([OPENAPI_PATH]));
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+      await api.register(accountsAndZonesRoutes, { services: options.services });
+      await api.register(tokenRoutes, { services: options.services });
+      await api.register(mtlsCertificateRoutes, { services: options.services });
+      await api.register(clientCertificateRoutes, { services: options.services });
+      await api.register(hostnameAssociationRoutes, { services: options.services });
+      await api.register(customCertificateRoutes, { services: options.services });
+      for (const plugin of options.plugins ?? []) await plugin(api, options.services);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,119 @@
+/** Accounts and zones: `GET/POST /accounts`, `GET /accounts/{id}`, `GET/POST /zones`, `GET /zones/{id}`. */
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AccountRecord, ZoneRecord } from '../../store/records.ts';
+import { HEX_ID_PATTERN } from '../../control/ids.ts';
+import { principalOf } from '../authentication.ts';
+import { success } from '../envelope.ts';
+import { planPage, resultInfo } from '../pagination.ts';
+import type { AdminServices } from '../services.ts';
+
+const HexId = Type.String({ pattern: HEX_ID_PATTERN });
+
+export function accountView(account: AccountRecord): object {
+  return { id: account.id, name: account.name, type: 'standard', created_on: account.createdAt, settings: {} };
+}
+
+export function zoneView(zone: ZoneRecord, account: AccountRecord | undefined): object {
+  return {
+    id: zone.id,
+    name: zone.name,
+    status: 'active',
+    type: 'full',
+    paused: false,
+    account: { id: zone.accountId, name: account?.name ?? '' },
+    created_on: zone.createdAt,
+    modified_on: zone.createdAt,
+  };
+}
+
+export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
+  app,
+  { services },
+) => {
+  const { tenancy } = services;
+  const pageQuery = { page: Type.Optional(Type.Integer()), per_page: Type.Optional(Type.Integer()) };
+
+  app.get('/accounts', { schema: { tags: ['accounts'], querystring: Type.Object(pageQuery) } }, async (request) => {
+    const accounts = await tenancy.listAccounts(principalOf(request));
+    const plan = planPage(request.query, { perPage: 20, min: 5, max: 50 });
+    const items = accounts.slice(plan.offset, plan.offset + plan.limit);
+    return success(items.map(accountView), resultInfo(plan, items.length, accounts.length));
+  });
+
+  app.post(
+    '/accounts',
+    { schema: { tags: ['accounts'], body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    async (request) => success(accountView(await tenancy.createAccount(principalOf(request), request.body.name))),
+  );
+
+  app.get(
+    '/accounts/:account_id',
+    { schema: { tags: ['accounts'], params: Type.Object({ account_id: HexId }) } },
+    async (request) => success(accountView(await tenancy.getAccount(principalOf(request), request.params.account_id))),
+  );
+
+  app.get(
+    '/zones',
+    {
+      schema: {
+        tags: ['zones'],
+        querystring: Type.Object({
+          ...pageQuery,
+          name: Type.Optional(Type.String({ maxLength: 253 })),
+          'account.id': Type.Optional(HexId),
+        }),
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { name } = request.query;
+      const accountId = request.query['account.id'];
+      const zones = await tenancy.listZones(principal, {
+        ...(name === undefined ? {} : { name }),
+        ...(accountId === undefined ? {} : { accountId }),
+      });
+      const plan = planPage(request.query, { perPage: 20, min: 5, max: 50 });
+      const items = zones.slice(plan.offset, plan.offset + plan.limit);
+      const accounts = new Map((await tenancy.listAccounts(principal)).map((account) => [account.id, account]));
+      return success(
+        items.map((zone) => zoneView(zone, accounts.get(zone.accountId))),
+        resultInfo(plan, items.length, zones.length),
+      );
+    },
+  );
+
+  app.post(
+    '/zones',
+    {
+      schema: {
+        tags: ['zones'],
+        body: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 253 }),
+          account: Type.Object({ id: HexId }),
+          type: Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const zone = await tenancy.createZone(principal, { name: request.body.name, accountId: request.body.account.id });
+      return success(zoneView(zone, await tenancy.getAccount(principal, zone.accountId)));
+    },
+  );
+
+  app.get(
+    '/zones/:zone_id',
+    { schema: { tags: ['zones'], params: Type.Object({ zone_id: HexId }) } },
+    async (request) => {
+      const principal = principalOf(request);
+      const zone = await tenancy.getZone(principal, request.params.zone_id);
+      return success(
+        zoneView(
+          zone,
+          (await tenancy.listAccounts(principal)).find((account) => account.id === zone.accountId),
+        ),
+      );
+    },
+  );
+};

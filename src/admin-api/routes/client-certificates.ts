@@ -1,0 +1,162 @@
+/** Zone client certificates issued by the managed CA (reference §4). */
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
+import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
+import type { ClientCertificateRecord, ClientCertificateStatus } from '../../store/records.ts';
+import { principalOf } from '../authentication.ts';
+import { success } from '../envelope.ts';
+import { arrayParam, planPage, resultInfo } from '../pagination.ts';
+import type { AdminServices } from '../services.ts';
+
+const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
+const ItemParams = Type.Object({
+  zone_id: Type.String({ pattern: HEX_ID_PATTERN }),
+  client_certificate_id: Type.String({ pattern: UUID_PATTERN }),
+});
+const STATUSES: readonly string[] = ['active', 'pending_reactivation', 'pending_revocation', 'revoked'];
+
+export function clientCertificateView(record: ClientCertificateRecord, caName: string): object {
+  return {
+    id: record.id,
+    certificate: record.certificatePem,
+    certificate_authority: { id: record.caId, name: caName },
+    common_name: record.commonName,
+    country: record.country,
+    state: record.state,
+    location: record.location,
+    organization: record.organization,
+    organizational_unit: record.organizationalUnit,
+    csr: record.csr,
+    expires_on: record.expiresOn,
+    issued_on: record.issuedOn,
+    fingerprint_sha256: record.fingerprintSha256,
+    serial_number: record.serialNumber,
+    signature: record.signature,
+    ski: record.ski,
+    status: record.status,
+    validity_days: record.validityDays,
+  };
+}
+
+function parseStatuses(value: string | string[] | undefined): ClientCertificateStatus[] | undefined {
+  const statuses = arrayParam(value);
+  if (statuses === undefined || statuses.includes('all')) return undefined;
+  for (const status of statuses) {
+    if (!STATUSES.includes(status))
+      throw GW_ERR_API_VALIDATION.create(`status must be one of all, ${STATUSES.join(', ')}`);
+  }
+  return statuses as ClientCertificateStatus[];
+}
+
+export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
+  app,
+  { services },
+) => {
+  const { clientCertificates, managedCas } = services;
+  const tags = ['client_certificates'];
+  const view = async (record: ClientCertificateRecord): Promise<object> =>
+    clientCertificateView(record, (await managedCas.get(record.caId))?.name ?? '');
+
+  app.post(
+    '/zones/:zone_id/client_certificates',
+    {
+      schema: {
+        tags,
+        params: Params,
+        body: Type.Object({ csr: Type.String({ minLength: 1, maxLength: 16_384 }), validity_days: Type.Integer() }),
+      },
+    },
+    async (request) => {
+      const record = await clientCertificates.create(principalOf(request), request.params.zone_id, {
+        csr: request.body.csr,
+        validityDays: request.body.validity_days,
+      });
+      return success(await view(record));
+    },
+  );
+
+  app.get(
+    '/zones/:zone_id/client_certificates',
+    {
+      schema: {
+        tags,
+        params: Params,
+        querystring: Type.Object({
+          status: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+          page: Type.Optional(Type.Integer({ minimum: 1 })),
+          per_page: Type.Optional(Type.Integer()),
+          limit: Type.Optional(Type.Integer({ minimum: 1 })),
+          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+        }),
+      },
+    },
+    async (request) => {
+      const plan = planPage(request.query);
+      const { items, total } = await clientCertificates.list(
+        principalOf(request),
+        request.params.zone_id,
+        parseStatuses(request.query.status),
+        {
+          offset: plan.offset,
+          limit: plan.limit,
+        },
+      );
+      return success(await Promise.all(items.map(view)), resultInfo(plan, items.length, total));
+    },
+  );
+
+  app.get(
+    '/zones/:zone_id/client_certificates/:client_certificate_id',
+    { schema: { tags, params: ItemParams } },
+    async (request) =>
+      success(
+        await view(
+          await clientCertificates.get(
+            principalOf(request),
+            request.params.zone_id,
+            request.params.client_certificate_id,
+          ),
+        ),
+      ),
+  );
+
+  app.delete(
+    '/zones/:zone_id/client_certificates/:client_certificate_id',
+    { schema: { tags, params: ItemParams } },
+    async (request) =>
+      success(
+        await view(
+          await clientCertificates.revoke(
+            principalOf(request),
+            request.params.zone_id,
+            request.params.client_certificate_id,
+          ),
+        ),
+      ),
+  );
+
+  app.patch(
+    '/zones/:zone_id/client_certificates/:client_certificate_id',
+    {
+      schema: {
+        tags,
+        params: ItemParams,
+        body: Type.Optional(Type.Object({ reactivate: Type.Optional(Type.Boolean()) })),
+      },
+    },
+    async (request) => {
+      if (request.body?.reactivate === false)
+        throw GW_ERR_API_VALIDATION.create('reactivate must be true (or omitted)');
+      return success(
+        await view(
+          await clientCertificates.reactivate(
+            principalOf(request),
+            request.params.zone_id,
+            request.params.client_certificate_id,
+          ),
+        ),
+      );
+    },
+  );
+};

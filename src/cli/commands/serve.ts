@@ -1,0 +1,59 @@
+/**
+ * `portcullis serve`: the gateway with its store and management API. The admin API listens on
+ * 127.0.0.1:9000 by default (base path /client/v4, `Authorization: Bearer <token>`); the gateway on
+ * 0.0.0.0:8443. The bootstrap admin token is written to <data-dir>/admin-token on first start.
+ */
+import { Command, Option } from 'commander';
+import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
+import { formatListenAddress } from '../../config/listen-address.ts';
+import { startGateway } from '../../gateway.ts';
+import { parseDuration } from '../../config/proxy-config.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { EXIT_OK } from '../exit-codes.ts';
+import { waitForShutdownSignal } from '../shutdown-signal.ts';
+
+interface ServeCommandOptions extends ServeOptionsInput {
+  logLevel: 'info';
+  shutdownTimeout: string;
+}
+
+export function registerServeCommand(program: Command, setResult: (result: Promise<number>) => void): void {
+  program
+    .command('serve')
+    .description('run the gateway with its store and the management API')
+    .option('--data-dir <dir>', 'where the SQLite store, master key, admin token and edge CA live', './data')
+    .option('--store <url>', 'postgres://user@host/db (default: SQLite in the data dir)')
+    .option('--admin-listen <host:port>', 'management API address', '127.0.0.1:9000')
+    .option('--listen <host:port>', 'gateway (HTTPS) address', '0.0.0.0:8443')
+    .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
+    .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
+        .default('info'),
+    )
+    .action((options: ServeCommandOptions) => {
+      setResult(runServe(options));
+    });
+}
+
+async function runServe(options: ServeCommandOptions): Promise<number> {
+  const serve = parseServeOptions(options);
+  const shutdownTimeoutMs = parseDuration(options.shutdownTimeout, '--shutdown-timeout');
+  const logger = createLogger(options.logLevel);
+  const running = await startGateway(serve, logger, process.env);
+  logger.info(
+    {
+      admin: `http://${formatListenAddress({ host: running.adminAddress.address, port: running.adminAddress.port })}/client/v4`,
+      address: formatListenAddress({ host: running.gatewayAddress.address, port: running.gatewayAddress.port }),
+      store: serve.store.kind,
+      dataDir: serve.dataDir,
+    },
+    'listening',
+  );
+  const signal = await waitForShutdownSignal();
+  logger.info({ signal }, 'draining');
+  await running.stop(shutdownTimeoutMs);
+  logger.info('stopped');
+  return EXIT_OK;
+}

@@ -1,0 +1,62 @@
+/**
+ * ServeOptions: the validated options of `portcullis serve`. Only usage problems are found here
+ * (exit 2); files, store and keys are checked by the composition root (exit 3 when refused).
+ */
+import path from 'node:path';
+import { GW_ERR_USAGE } from '../errors/index.ts';
+import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+
+export interface ServeOptionsInput {
+  dataDir: string;
+  store?: string;
+  adminListen: string;
+  listen: string;
+  publicUrl?: string;
+}
+
+export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+export interface ServeOptions {
+  readonly dataDir: string;
+  readonly store: StoreLocation;
+  readonly adminListen: ListenAddress;
+  readonly listen: ListenAddress;
+  /** Base URL clients use to reach the gateway's public PKI endpoints (CRL, OCSP). */
+  readonly publicUrl: string;
+}
+
+export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
+  const dataDir = path.resolve(input.dataDir);
+  const adminListen = parseListenAddress(input.adminListen, '--admin-listen');
+  const listen = parseListenAddress(input.listen, '--listen');
+  return {
+    dataDir,
+    store: parseStoreLocation(input.store, dataDir),
+    adminListen,
+    listen,
+    publicUrl: parsePublicUrl(input.publicUrl, listen),
+  };
+}
+
+function parseStoreLocation(text: string | undefined, dataDir: string): StoreLocation {
+  if (text === undefined || text === '') return { kind: 'sqlite', file: path.join(dataDir, 'portcullis.db') };
+  if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: text };
+  if (text.startsWith('sqlite:')) return { kind: 'sqlite', file: path.resolve(text.slice('sqlite:'.length)) };
+  throw GW_ERR_USAGE.create('--store takes postgres://user@host/db or sqlite:/path/file.db');
+}
+
+function parsePublicUrl(text: string | undefined, listen: ListenAddress): string {
+  if (text === undefined) {
+    const host = listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host;
+    return `https://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw GW_ERR_USAGE.create(`--public-url must be a URL, got "${text}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw GW_ERR_USAGE.create('--public-url must be http:// or https://');
+  return url.origin;
+}

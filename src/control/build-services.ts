@@ -1,0 +1,49 @@
+/** Assembles the control-plane use cases over one store (called by the composition root only). */
+import type { Store } from '../store/ports.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import type { PublicPki } from '../runtime-config/public-pki.ts';
+import { TokenService } from './token-service.ts';
+import { TenancyService } from './tenancy-service.ts';
+import { EdgeCaService } from './edge-ca-service.ts';
+import { ManagedCaService } from './managed-ca-service.ts';
+import { PublicPkiPublisher } from './public-pki-publisher.ts';
+import { ClientCertificateService } from './client-certificate-service.ts';
+import { MtlsCertificateService } from './mtls-certificate-service.ts';
+import { HostnameAssociationService } from './hostname-association-service.ts';
+import { EdgeCertificateService } from './edge-certificate-service.ts';
+
+export interface ServiceOptions {
+  store: Store;
+  box: SecretBox;
+  publicPki: PublicPki;
+  publicUrl: string;
+  maxCasPerAccount?: number;
+}
+
+export type ControlServices = ReturnType<typeof buildServices>;
+
+export function buildServices(options: ServiceOptions) {
+  const { store, box, publicPki, publicUrl } = options;
+  const tokens = new TokenService(store);
+  const tenancy = new TenancyService(store);
+  const managedCas = new ManagedCaService(store, box);
+  const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki);
+  const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);
+  return {
+    tokens,
+    tenancy,
+    edgeCa: new EdgeCaService(store, box),
+    managedCas,
+    publicPkiPublisher,
+    clientCertificates: new ClientCertificateService({
+      store,
+      tenancy,
+      managedCas,
+      publisher: publicPkiPublisher,
+      publicUrl,
+    }),
+    mtlsCertificates,
+    hostnameAssociations: new HostnameAssociationService(store, tenancy, mtlsCertificates),
+    edgeCertificates: new EdgeCertificateService(store, box, tenancy),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Composition root of `portcullis serve`: the only place that picks concrete adapters (DESIGN.md §2).
+ * Opens the store (SQLite in the data dir, or PostgreSQL), the master key, builds the use cases,
+ * makes sure an operator token exists, and starts the admin API and the gateway listener.
+ */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  GW_ERR_CONFIG_MASTER_KEY,
+  GW_ERR_LISTEN_FAILED,
+  GW_ERR_STORE_UNAVAILABLE,
+  GatewayError,
+} from './errors/index.ts';
+import { formatListenAddress } from './config/listen-address.ts';
+import type { ServeOptions } from './config/serve-options.ts';
+import { openStore } from './store/open-store.ts';
+import { SecretBox, loadMasterKey } from './store/secret-box.ts';
+import type { Store } from './store/ports.ts';
+import { buildAdminApi, type AdminApp } from './admin-api/build-admin-api.ts';
+import { buildServices } from './control/build-services.ts';
+import { PublicPki } from './runtime-config/public-pki.ts';
+import { MtlsListener } from './data-plane/mtls-listener.ts';
+import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
+
+export const ADMIN_TOKEN_FILE = 'admin-token';
+export const EDGE_CA_FILE = 'edge-ca.pem';
+
+export interface RunningGateway {
+  readonly adminAddress: AddressInfo;
+  readonly gatewayAddress: AddressInfo;
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export async function startGateway(
+  options: ServeOptions,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningGateway> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  let masterKey: Buffer;
+  try {
+    masterKey = await loadMasterKey({
+      dataDir: options.dataDir,
+      env,
+      onCreate: (file) =>
+        logger.warn({ file }, 'created a new master key: back it up, the CA keys cannot be opened without it'),
+    });
+  } catch (error) {
+    throw GW_ERR_CONFIG_MASTER_KEY.create((error as Error).message, error);
+  }
+  let store: Store;
+  try {
+    store = await openStore(options.store);
+  } catch (error) {
+    throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
+  }
+  try {
+    return await startOnStore(store, new SecretBox(masterKey), options, logger, env);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function startOnStore(
+  store: Store,
+  box: SecretBox,
+  options: ServeOptions,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningGateway> {
+  const publicPki = new PublicPki();
+  const services = buildServices({ store, box, publicPki, publicUrl: options.publicUrl });
+  const bootstrapSecret = await services.tokens.ensureBootstrapToken(env.PORTCULLIS_ADMIN_TOKEN);
+  if (bootstrapSecret !== undefined) {
+    const file = path.join(options.dataDir, ADMIN_TOKEN_FILE);
+    await writeFile(file, bootstrapSecret + '\n', { mode: 0o600 });
+    await chmod(file, 0o600);
+    logger.info({ file }, 'created the bootstrap admin token');
+  }
+  await services.publicPkiPublisher.publishAll();
+
+  const publicHost = new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '');
+  const edge = await services.edgeCa.serverCredentials([...new Set(['localhost', '127.0.0.1', publicHost])]);
+  await writeFile(path.join(options.dataDir, EDGE_CA_FILE), edge.caPem);
+  const managedCaPems = (await store.listManagedCas()).map((ca) => ca.certificatePem);
+
+  const admin = await buildAdminApi({ services, logger });
+  const adminAddress = await listenAdmin(admin, options);
+  const listener = new MtlsListener({
+    listen: options.listen,
+    material: { certPem: edge.certPem, keyPem: edge.keyPem, clientCaPems: managedCaPems },
+    trustedCas: managedCaPems.map((pem) => new X509Certificate(pem)),
+    handler: new GatewayRequestHandler(publicPki, logger),
+    logger,
+  });
+  let gatewayAddress: AddressInfo;
+  try {
+    gatewayAddress = await listener.start();
+  } catch (error) {
+    await admin.close();
+    throw error;
+  }
+  return {
+    adminAddress,
+    gatewayAddress,
+    async stop(timeoutMs: number) {
+      await Promise.all([listener.drain(timeoutMs), admin.close()]);
+      await store.close();
+    },
+  };
+}
+
+async function listenAdmin(admin: AdminApp, options: ServeOptions): Promise<AddressInfo> {
+  try {
+    await admin.listen({ host: options.adminListen.host, port: options.adminListen.port });
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(options.adminListen)} (${code})`, error);
+  }
+  return admin.server.address() as AddressInfo;
+}

@@ -1,0 +1,204 @@
+/**
+ * generateCrl, checked by the openssl command line: `openssl crl -CAfile` verifies the signature and lists the
+ * serials, CRL number and AKI; `openssl verify -crl_check` refuses a revoked certificate with "certificate
+ * revoked" and accepts the others. The data plane's own reader (revocation-index.ts) must accept it too.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createManagedCa, issueCertificate, type IssuedCertificate } from './certificate-issuer.ts';
+import { generateCrl, type GeneratedCrl } from './crl-generator.ts';
+import { buildRevocationIndex } from './revocation-index.ts';
+
+const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
+const HOUR_MS = 3_600_000;
+
+let dir: string;
+
+/** Runs openssl in the test directory: [exit status 0, stdout + stderr]. */
+function openssl(...args: string[]): [boolean, string] {
+  const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+  return [result.status === 0, result.stdout + result.stderr];
+}
+
+function write(file: string, data: string | Uint8Array): string {
+  writeFileSync(join(dir, file), data);
+  return file;
+}
+
+describe('generateCrl', needsOpenssl, () => {
+  let ca: IssuedCertificate;
+  let revoked: IssuedCertificate;
+  let good: IssuedCertificate;
+  let crl: GeneratedCrl;
+  const thisUpdate = new Date(Date.now() - 60_000);
+  const nextUpdate = new Date(thisUpdate.getTime() + 24 * HOUR_MS);
+  const revokedAt = new Date('2026-01-02T03:04:05.678Z');
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-crl-'));
+    ca = await createManagedCa('CN=CRL Test CA,O=Portcullis Tests');
+    revoked = await issueCertificate({ ca, subject: 'CN=revoked', usage: 'client', validityDays: 7 });
+    good = await issueCertificate({ ca, subject: 'CN=good', usage: 'client', validityDays: 7 });
+    write('ca.pem', ca.certPem);
+    write('revoked.pem', revoked.certPem);
+    write('good.pem', good.certPem);
+    crl = generateCrl({
+      ca,
+      crlNumber: 7,
+      entries: [{ serialHex: revoked.serialHex, revokedAt }],
+      thisUpdate,
+      nextUpdate,
+    });
+    write('crl.der', crl.der);
+    write('crl.pem', crl.pem);
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('openssl verifies its signature and reads v2, the CRL number, the AKI and the revoked serial', () => {
+    const [ok, text] = openssl('crl', '-inform', 'DER', '-in', 'crl.der', '-CAfile', 'ca.pem', '-noout', '-text');
+    assert.ok(ok, text);
+    assert.match(text, /verify OK/);
+    assert.match(text, /Version 2 \(0x1\)/);
+    assert.match(text, /X509v3 CRL Number: \n\s+7\n/);
+    const caSki = openssl('x509', '-in', 'ca.pem', '-noout', '-ext', 'subjectKeyIdentifier')[1].split('\n')[1]?.trim();
+    assert.match(text, new RegExp(`X509v3 Authority Key Identifier: \\n\\s+${caSki ?? 'missing'}\\n`));
+    assert.match(
+      text,
+      new RegExp(`Serial Number: ${revoked.serialHex}\\n\\s+Revocation Date: Jan  2 03:04:05 2026 GMT`),
+    );
+    assert.doesNotMatch(text, new RegExp(good.serialHex));
+    assert.equal(
+      openssl('crl', '-in', 'crl.pem', '-noout', '-issuer', '-nameopt', 'RFC2253')[1],
+      'issuer=CN=CRL Test CA,O=Portcullis Tests\n',
+    );
+  });
+
+  test('openssl verify -crl_check: the revoked certificate fails, the other passes', () => {
+    const [revokedOk, revokedOutput] = openssl(
+      'verify',
+      '-crl_check',
+      '-CRLfile',
+      'crl.pem',
+      '-CAfile',
+      'ca.pem',
+      'revoked.pem',
+    );
+    assert.equal(revokedOk, false);
+    assert.match(revokedOutput, /certificate revoked/);
+    const [goodOk, goodOutput] = openssl(
+      'verify',
+      '-crl_check',
+      '-CRLfile',
+      'crl.pem',
+      '-CAfile',
+      'ca.pem',
+      'good.pem',
+    );
+    assert.ok(goodOk, goodOutput);
+  });
+
+  test('the PEM is an X509 CRL block of the same DER; the data plane reads it', async () => {
+    assert.match(crl.pem, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
+    const [, der] = openssl('crl', '-in', 'crl.pem', '-outform', 'DER', '-out', 'roundtrip.der');
+    assert.equal(der, '');
+    assert.deepEqual(readFileSync(join(dir, 'roundtrip.der')), Buffer.from(crl.der));
+    const index = await buildRevocationIndex([{ source: 'crl.pem', pem: crl.pem }], [new X509Certificate(ca.certPem)]);
+    const issuer = new X509Certificate(ca.certPem).fingerprint256;
+    assert.equal(index.isRevoked(issuer, revoked.serialHex), true);
+    assert.equal(index.isRevoked(issuer, good.serialHex), false);
+  });
+
+  test('an empty CRL has no revokedCertificates; a large CRL number and many entries work', () => {
+    const empty = generateCrl({ ca, crlNumber: 0, entries: [], thisUpdate, nextUpdate });
+    write('empty.pem', empty.pem);
+    const [ok, text] = openssl('crl', '-in', 'empty.pem', '-CAfile', 'ca.pem', '-noout', '-text');
+    assert.ok(ok, text);
+    assert.match(text, /No Revoked Certificates/);
+    assert.ok(openssl('verify', '-crl_check', '-CRLfile', 'empty.pem', '-CAfile', 'ca.pem', 'revoked.pem')[0]);
+
+    const entries = Array.from({ length: 500 }, (_, i) => ({
+      serialHex: (i + 1).toString(16),
+      revokedAt: new Date(thisUpdate.getTime() - i * 1000),
+    }));
+    entries.push({ serialHex: 'ff:'.repeat(19) + 'ff', revokedAt }); // 20 octets, high bit set
+    const big = generateCrl({ ca, crlNumber: 2n ** 100n, entries, thisUpdate, nextUpdate });
+    write('big.pem', big.pem);
+    const [bigOk, bigText] = openssl('crl', '-in', 'big.pem', '-CAfile', 'ca.pem', '-noout', '-text');
+    assert.ok(bigOk, bigText);
+    assert.match(bigText, new RegExp(`X509v3 CRL Number: \\n\\s+${(2n ** 100n).toString()}\\n`));
+    assert.equal(bigText.match(/Serial Number: /g)?.length, 501);
+    assert.match(bigText, /Serial Number: 01F4\n/);
+    assert.match(bigText, new RegExp(`Serial Number: ${'FF'.repeat(20)}\\n`));
+  });
+
+  test('refuses a CA without cRLSign, bad dates, bad or duplicate serials, a bad CRL number', () => {
+    const [made, output] = openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'nocrl.key',
+      '-subj',
+      '/CN=No cRLSign',
+      '-days',
+      '1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+      '-out',
+      'nocrl.pem',
+    );
+    assert.ok(made, output);
+    const noCrlSign = {
+      certPem: readFileSync(join(dir, 'nocrl.pem'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'nocrl.key'), 'utf8'),
+    };
+    const base = { ca, crlNumber: 1, entries: [], thisUpdate, nextUpdate };
+    const cases: [Parameters<typeof generateCrl>[0], string][] = [
+      [{ ...base, ca: noCrlSign }, 'does not allow cRLSign'],
+      [{ ...base, ca: revoked }, 'is not a CA'],
+      [{ ...base, nextUpdate: thisUpdate }, 'nextUpdate must be after thisUpdate'],
+      [{ ...base, crlNumber: -1 }, 'crlNumber must be from 0 to 2^159 - 1'],
+      [{ ...base, crlNumber: 2n ** 159n }, 'crlNumber must be from 0 to 2^159 - 1'],
+      [{ ...base, entries: [{ serialHex: 'xyz', revokedAt }] }, 'is not hexadecimal'],
+      [{ ...base, entries: [{ serialHex: '00', revokedAt }] }, 'serial 0'],
+      [{ ...base, entries: [{ serialHex: '01'.repeat(21), revokedAt }] }, 'serial of 21 octets'],
+      [
+        {
+          ...base,
+          entries: [
+            { serialHex: 'abc', revokedAt },
+            { serialHex: '0ABC', revokedAt },
+          ],
+        },
+        'serial 0ABC is listed twice',
+      ],
+    ];
+    for (const [options, reason] of cases) {
+      assert.throws(
+        () => generateCrl(options),
+        (error: unknown) => error instanceof Error && error.message.includes(reason),
+        reason,
+      );
+    }
+  });
+});

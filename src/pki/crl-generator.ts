@@ -1,0 +1,115 @@
+/**
+ * generateCrl: the managed CA's certificate revocation list, an X.509 v2 CRL (RFC 5280 §5) signed by the CA.
+ *
+ * - version v2, because it carries extensions (§5.1.2.1);
+ * - crlExtensions: authorityKeyIdentifier = the CA's SKI (§5.2.1, MUST) and cRLNumber (§5.2.3, MUST,
+ *   non-critical, a monotonically increasing INTEGER of at most 20 octets: the caller keeps the counter);
+ * - revokedCertificates: serial and revocationDate per entry, absent when nothing is revoked (§5.1.2.6);
+ * - thisUpdate / nextUpdate as given, whole seconds (UTCTime through 2049, GeneralizedTime after: §5.1.2.4).
+ * The issuer must allow cRLSign when it has a keyUsage extension (§4.2.1.3).
+ */
+import {
+  AsnConvert,
+  AsnIntegerBigIntConverter,
+  AsnProp,
+  AsnPropTypes,
+  AsnType,
+  AsnTypeTypes,
+  OctetString,
+} from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  CertificateList,
+  Extension,
+  KeyIdentifier,
+  RevokedCertificate,
+  TBSCertList,
+  Time,
+  Version,
+  id_ce_authorityKeyIdentifier,
+  id_ce_cRLNumber,
+} from '@peculiar/asn1-x509';
+import { loadCaSigner, type CaKeyPair } from './ca-signer.ts';
+import { serialToBytes } from './serial-bytes.ts';
+import { toPem } from './pem.ts';
+
+export interface CrlEntry {
+  /** Serial of the revoked certificate, hex (any case, colons allowed). */
+  readonly serialHex: string;
+  readonly revokedAt: Date;
+}
+
+export interface GenerateCrlOptions {
+  readonly ca: CaKeyPair;
+  /** Increases with every CRL the CA issues (RFC 5280 §5.2.3); 0 to 2^159 - 1. */
+  readonly crlNumber: number | bigint;
+  readonly entries: readonly CrlEntry[];
+  readonly thisUpdate: Date;
+  /** When the next CRL will be issued at the latest; after thisUpdate. */
+  readonly nextUpdate: Date;
+}
+
+export interface GeneratedCrl {
+  readonly der: Uint8Array;
+  /** PEM, label X509 CRL (RFC 7468 §6). */
+  readonly pem: string;
+}
+
+const MAX_CRL_NUMBER = (1n << 159n) - 1n; // 20 octets, positive
+
+export function generateCrl(options: GenerateCrlOptions): GeneratedCrl {
+  const signer = loadCaSigner(options.ca, ['cRLSign']);
+  const crlNumber = BigInt(options.crlNumber);
+  if (crlNumber < 0n || crlNumber > MAX_CRL_NUMBER) throw new Error('crlNumber must be from 0 to 2^159 - 1');
+  if (!(options.nextUpdate.getTime() > options.thisUpdate.getTime())) {
+    throw new Error('nextUpdate must be after thisUpdate');
+  }
+  const tbs = new TBSCertList({
+    version: Version.v2,
+    signature: signer.signatureAlgorithm,
+    issuer: signer.subject,
+    thisUpdate: new Time(options.thisUpdate),
+    nextUpdate: new Time(options.nextUpdate),
+    crlExtensions: [
+      extension(
+        id_ce_authorityKeyIdentifier,
+        new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(signer.keyId) }),
+      ),
+      extension(id_ce_cRLNumber, new CrlNumber(crlNumber)),
+    ],
+  });
+  const revoked = revokedCertificates(options.entries);
+  if (revoked.length > 0) tbs.revokedCertificates = revoked;
+  const signature = signer.sign(AsnConvert.serialize(tbs));
+  const crl = new CertificateList({ tbsCertList: tbs, signatureAlgorithm: signer.signatureAlgorithm, signature });
+  const der = new Uint8Array(AsnConvert.serialize(crl));
+  return { der, pem: toPem(der, 'X509 CRL') };
+}
+
+function revokedCertificates(entries: readonly CrlEntry[]): RevokedCertificate[] {
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const serial = serialToBytes(entry.serialHex);
+    const key = Buffer.from(serial).toString('hex');
+    if (seen.has(key)) throw new Error(`serial ${entry.serialHex} is listed twice`);
+    seen.add(key);
+    return new RevokedCertificate({
+      userCertificate: serial.buffer.slice(serial.byteOffset, serial.byteOffset + serial.byteLength) as ArrayBuffer,
+      revocationDate: new Time(entry.revokedAt),
+    });
+  });
+}
+
+function extension(extnID: string, value: unknown): Extension {
+  return new Extension({ extnID, critical: false, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/** CRLNumber ::= INTEGER (0..MAX), as a bigint (asn1-x509's CRLNumber holds a JS number). */
+class CrlNumber {
+  value: bigint;
+  constructor(value = 0n) {
+    this.value = value;
+  }
+}
+AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerBigIntConverter })(CrlNumber.prototype, 'value');
+AsnType({ type: AsnTypeTypes.Choice })(CrlNumber);

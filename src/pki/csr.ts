@@ -1,0 +1,167 @@
+/**
+ * readCsr: a PKCS #10 certificate signing request (RFC 2986) from PEM, checked before the managed CA signs
+ * anything for it.
+ *
+ * - Strict PEM (RFC 7468 §7: label CERTIFICATE REQUEST; NEW CERTIFICATE REQUEST, which old Netscape and
+ *   Microsoft tools write, is accepted too), exactly one block, at most 16 KiB, no bytes after the DER.
+ * - The key: ECDSA P-256 or P-384, or RSA of 2048 to 4096 bits (a multiple of 8). It is identified from the
+ *   ASN.1 before OpenSSL parses it (see public-key-description.ts): no explicit curves, DSA, Ed25519, P-521.
+ * - The self-signature (RFC 2986 §3, proof of possession of the private key) must verify; it must be
+ *   ECDSA or RSA PKCS #1 v1.5 with SHA-256/384/512.
+ * - The subject: see csr-subject.ts. Requested extensions (SANs, key usages…) are ignored: the CA decides
+ *   the certificate's extensions, as Cloudflare's managed CA does.
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Attribute, Name } from '@peculiar/asn1-x509';
+import { GW_ERR_CSR_INVALID, GatewayError } from '../errors/index.ts';
+import { readPemBlocks, toPem } from './pem.ts';
+import { isSingleDerSequence } from './der-length.ts';
+import { describePublicKey, publicKeyLabel, rsaKeyProblem } from './public-key-description.ts';
+import { signatureAlgorithmName } from './signature-algorithm.ts';
+import { readCsrSubject, type CsrSubject } from './csr-subject.ts';
+
+export type { CsrSubject } from './csr-subject.ts';
+
+/** Largest CSR accepted, as PEM text: an RSA-4096 CSR with a full subject is under 2 KiB. */
+export const MAX_CSR_PEM_LENGTH = 16 * 1024;
+export const CSR_MIN_RSA_BITS = 2048;
+export const CSR_MAX_RSA_BITS = 4096;
+
+export type CsrKeyAlgorithm =
+  | { readonly kind: 'ecdsa'; readonly curve: 'P-256' | 'P-384' }
+  | { readonly kind: 'rsa'; readonly modulusBits: number };
+
+export interface ParsedCsr {
+  /** DER of the subject's SubjectPublicKeyInfo: the key the certificate will certify. */
+  readonly publicKey: Uint8Array;
+  /** The six subject fields, `''` when absent. */
+  readonly subject: CsrSubject;
+  readonly keyAlgorithm: CsrKeyAlgorithm;
+  /** The CSR re-encoded as one PEM block, label CERTIFICATE REQUEST, 64-character lines, `\n`. */
+  readonly pem: string;
+  readonly der: Uint8Array;
+}
+
+const LABELS = new Set(['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
+/** Signature algorithm OIDs accepted on a CSR, with the hash node:crypto verifies with. */
+const SIGNATURE_HASHES: ReadonlyMap<string, string> = new Map([
+  ['1.2.840.113549.1.1.11', 'sha256'],
+  ['1.2.840.113549.1.1.12', 'sha384'],
+  ['1.2.840.113549.1.1.13', 'sha512'],
+  ['1.2.840.10045.4.3.2', 'sha256'],
+  ['1.2.840.10045.4.3.3', 'sha384'],
+  ['1.2.840.10045.4.3.4', 'sha512'],
+]);
+const RSA_SIGNATURE = /^1\.2\.840\.113549\.1\.1\./;
+
+/** Parses and checks a CSR. Throws GW_ERR_CSR_INVALID with the reason. */
+export function readCsr(pem: string): ParsedCsr {
+  try {
+    return parse(pem);
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw GW_ERR_CSR_INVALID.create(error instanceof Error ? error.message : 'unreadable CSR');
+  }
+}
+
+function parse(pem: string): ParsedCsr {
+  if (typeof pem !== 'string' || pem.length === 0) throw new Error('no CSR given');
+  if (pem.length > MAX_CSR_PEM_LENGTH) throw new Error(`the CSR is larger than ${MAX_CSR_PEM_LENGTH / 1024} KiB`);
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {
+    throw new Error('a private key was sent: send only the certificate request, never the private key');
+  }
+  const blocks = readPemBlocks(pem);
+  const [block] = blocks;
+  if (block === undefined || blocks.length !== 1) throw new Error(`expected one PEM block, found ${blocks.length}`);
+  if (!LABELS.has(block.label)) throw new Error(`expected a CERTIFICATE REQUEST block, found ${block.label}`);
+  const der = block.der;
+  if (!isSingleDerSequence(der)) throw new Error('the PEM block is not exactly one DER certification request');
+  let request: RawCertificationRequest;
+  let info: RawCertificationRequestInfo;
+  try {
+    request = AsnConvert.parse(der, RawCertificationRequest);
+    info = AsnConvert.parse(request.info, RawCertificationRequestInfo);
+  } catch {
+    throw new Error('not a parseable PKCS #10 certification request');
+  }
+  if (info.version !== 0) throw new Error(`version ${info.version} (only version 1, encoded 0, exists)`);
+  const publicKey = new Uint8Array(info.subjectPKInfo);
+  const keyAlgorithm = checkKey(publicKey);
+  verifySignature(request, publicKey, keyAlgorithm);
+  return {
+    publicKey,
+    subject: readCsrSubject(info.subject),
+    keyAlgorithm,
+    pem: toPem(der, 'CERTIFICATE REQUEST'),
+    der: new Uint8Array(der),
+  };
+}
+
+function checkKey(spki: Uint8Array): CsrKeyAlgorithm {
+  const key = describePublicKey(spki);
+  if (key.kind === 'ec' && (key.curve === 'P-256' || key.curve === 'P-384')) return { kind: 'ecdsa', curve: key.curve };
+  if (key.kind === 'rsa') {
+    const problem = rsaKeyProblem(key.modulusBits, key.publicExponent, CSR_MIN_RSA_BITS, CSR_MAX_RSA_BITS);
+    if (problem !== undefined) throw new Error(problem);
+    return { kind: 'rsa', modulusBits: key.modulusBits };
+  }
+  throw new Error(`${publicKeyLabel(key)} keys are not accepted (accepted: ECDSA P-256, P-384, RSA 2048–4096)`);
+}
+
+function verifySignature(request: RawCertificationRequest, spki: Uint8Array, key: CsrKeyAlgorithm): void {
+  const oid = request.signatureAlgorithm.algorithm;
+  const hash = SIGNATURE_HASHES.get(oid);
+  if (hash === undefined) {
+    const name = signatureAlgorithmName(request.signatureAlgorithm);
+    throw new Error(`signed with ${name} (accepted: ECDSA or RSA PKCS #1 v1.5 with SHA-256, SHA-384 or SHA-512)`);
+  }
+  if (RSA_SIGNATURE.test(oid) !== (key.kind === 'rsa')) {
+    throw new Error('the signature algorithm does not match the key type');
+  }
+  const publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  let ok = false;
+  try {
+    ok = verify(hash, new Uint8Array(request.info), publicKey, new Uint8Array(request.signature));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new Error('the signature does not verify (the request was altered, or signed with another key)');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The CertificationRequest schema (RFC 2986 §4), with the signed CertificationRequestInfo kept as its DER so the
+// signature is checked over the exact bytes received. Attributes (extension requests) are parsed, not used.
+
+class RawCertificationRequest {
+  info = new ArrayBuffer(0);
+  signatureAlgorithm = new AlgorithmIdentifier();
+  signature = new ArrayBuffer(0);
+}
+AsnProp({ type: AsnPropTypes.Any })(RawCertificationRequest.prototype, 'info');
+AsnProp({ type: AlgorithmIdentifier })(RawCertificationRequest.prototype, 'signatureAlgorithm');
+AsnProp({ type: AsnPropTypes.BitString })(RawCertificationRequest.prototype, 'signature');
+AsnType({ type: AsnTypeTypes.Sequence })(RawCertificationRequest);
+
+class RawAttributes extends AsnArray<Attribute> {
+  constructor(items?: Attribute[]) {
+    super(items);
+    Object.setPrototypeOf(this, RawAttributes.prototype);
+  }
+}
+AsnType({ type: AsnTypeTypes.Set, itemType: Attribute })(RawAttributes);
+
+class RawCertificationRequestInfo {
+  version = 0;
+  subject = new Name();
+  subjectPKInfo = new ArrayBuffer(0);
+  attributes: RawAttributes | undefined = undefined;
+}
+AsnProp({ type: AsnPropTypes.Integer })(RawCertificationRequestInfo.prototype, 'version');
+AsnProp({ type: Name })(RawCertificationRequestInfo.prototype, 'subject');
+AsnProp({ type: AsnPropTypes.Any })(RawCertificationRequestInfo.prototype, 'subjectPKInfo');
+AsnProp({ type: RawAttributes, context: 0, implicit: true, optional: true })(
+  RawCertificationRequestInfo.prototype,
+  'attributes',
+);
+AsnType({ type: AsnTypeTypes.Sequence })(RawCertificationRequestInfo);

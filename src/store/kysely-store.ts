@@ -1,0 +1,201 @@
+/**
+ * KyselyStore: the Store port over Kysely, one implementation for SQLite and PostgreSQL. This file
+ * only binds the port to a connection (or a transaction); the queries live in kysely/<area>.ts.
+ *
+ * Transactions: `transaction(work)` hands `work` a KyselyStore bound to the transaction; a
+ * transaction inside a transaction joins the outer one. While work runs, use only the store it was
+ * given: on SQLite the single connection is held by the transaction, so a call on the outer store
+ * waits for it to finish (and would deadlock if awaited inside work).
+ */
+import type { Kysely } from 'kysely';
+import type { Page, Store } from './ports.ts';
+import type {
+  AccountRecord,
+  ApiTokenRecord,
+  ClientCertificateRecord,
+  ClientCertificateStatus,
+  EdgeCertificateRecord,
+  HexId,
+  HostnameAssociationRecord,
+  ManagedCaRecord,
+  MtlsCertificateRecord,
+  Uuid,
+  ZoneRecord,
+} from './records.ts';
+import type { Database, Db } from './kysely/schema.ts';
+import { atomically } from './kysely/atomically.ts';
+import * as tenancy from './kysely/tenancy.ts';
+import * as tokens from './kysely/tokens.ts';
+import * as managedCas from './kysely/managed-cas.ts';
+import * as mtls from './kysely/mtls-certificates.ts';
+import * as clientCerts from './kysely/client-certificates.ts';
+import * as associations from './kysely/hostname-associations.ts';
+import * as edge from './kysely/edge-certificates.ts';
+import * as settings from './kysely/settings.ts';
+
+export class KyselyStore implements Store {
+  readonly #db: Db;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    if (this.#db.isTransaction) return work(this);
+    return atomically(this.#db, (trx) => work(new KyselyStore(trx)));
+  }
+
+  /** Closes the connection (pool); refused on a transaction-bound store, which does not own it. */
+  async close(): Promise<void> {
+    if (this.#db.isTransaction) throw new Error('close() called on a transaction-bound store');
+    await this.#db.destroy();
+  }
+
+  // Accounts and zones.
+  createAccount(record: AccountRecord): Promise<void> {
+    return tenancy.createAccount(this.#db, record);
+  }
+  getAccount(id: HexId): Promise<AccountRecord | undefined> {
+    return tenancy.getAccount(this.#db, id);
+  }
+  listAccounts(ids?: readonly HexId[]): Promise<AccountRecord[]> {
+    return tenancy.listAccounts(this.#db, ids);
+  }
+  createZone(record: ZoneRecord): Promise<void> {
+    return tenancy.createZone(this.#db, record);
+  }
+  getZone(id: HexId): Promise<ZoneRecord | undefined> {
+    return tenancy.getZone(this.#db, id);
+  }
+  listZones(filter: { accountIds?: readonly HexId[]; name?: string }): Promise<ZoneRecord[]> {
+    return tenancy.listZones(this.#db, filter);
+  }
+
+  // API tokens.
+  createToken(record: ApiTokenRecord): Promise<void> {
+    return tokens.createToken(this.#db, record);
+  }
+  getTokenBySecretHash(secretHash: string): Promise<ApiTokenRecord | undefined> {
+    return tokens.getTokenBySecretHash(this.#db, secretHash);
+  }
+  getToken(id: HexId): Promise<ApiTokenRecord | undefined> {
+    return tokens.getToken(this.#db, id);
+  }
+  listTokens(): Promise<ApiTokenRecord[]> {
+    return tokens.listTokens(this.#db);
+  }
+  setTokenStatus(id: HexId, status: ApiTokenRecord['status']): Promise<void> {
+    return tokens.setTokenStatus(this.#db, id, status);
+  }
+
+  // Managed CAs.
+  getManagedCa(accountId: HexId): Promise<ManagedCaRecord | undefined> {
+    return managedCas.getManagedCa(this.#db, accountId);
+  }
+  getManagedCaById(id: Uuid): Promise<ManagedCaRecord | undefined> {
+    return managedCas.getManagedCaById(this.#db, id);
+  }
+  createManagedCa(record: ManagedCaRecord): Promise<void> {
+    return managedCas.createManagedCa(this.#db, record);
+  }
+  takeCrlNumber(caId: Uuid): Promise<number> {
+    return managedCas.takeCrlNumber(this.#db, caId);
+  }
+  listManagedCas(): Promise<ManagedCaRecord[]> {
+    return managedCas.listManagedCas(this.#db);
+  }
+
+  // Uploaded mTLS certificates.
+  createMtlsCertificate(record: MtlsCertificateRecord): Promise<void> {
+    return mtls.createMtlsCertificate(this.#db, record);
+  }
+  getMtlsCertificate(accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord | undefined> {
+    return mtls.getMtlsCertificate(this.#db, accountId, id);
+  }
+  listMtlsCertificates(accountId: HexId, types?: readonly string[]): Promise<MtlsCertificateRecord[]> {
+    return mtls.listMtlsCertificates(this.#db, accountId, types);
+  }
+  countCaCertificates(accountId: HexId): Promise<number> {
+    return mtls.countCaCertificates(this.#db, accountId);
+  }
+  deleteMtlsCertificate(accountId: HexId, id: Uuid): Promise<void> {
+    return mtls.deleteMtlsCertificate(this.#db, accountId, id);
+  }
+  listAllMtlsCertificates(): Promise<MtlsCertificateRecord[]> {
+    return mtls.listAllMtlsCertificates(this.#db);
+  }
+
+  // Client certificates.
+  createClientCertificate(record: ClientCertificateRecord): Promise<void> {
+    return clientCerts.createClientCertificate(this.#db, record);
+  }
+  getClientCertificate(zoneId: HexId, id: Uuid): Promise<ClientCertificateRecord | undefined> {
+    return clientCerts.getClientCertificate(this.#db, zoneId, id);
+  }
+  listClientCertificates(
+    zoneId: HexId,
+    filter: { statuses?: readonly ClientCertificateStatus[] },
+    page: Page,
+  ): Promise<{ items: ClientCertificateRecord[]; total: number }> {
+    return clientCerts.listClientCertificates(this.#db, zoneId, filter, page);
+  }
+  countActiveClientCertificates(zoneId: HexId): Promise<number> {
+    return clientCerts.countActiveClientCertificates(this.#db, zoneId);
+  }
+  updateClientCertificateStatus(
+    zoneId: HexId,
+    id: Uuid,
+    status: ClientCertificateStatus,
+    revokedAt: string | null,
+  ): Promise<void> {
+    return clientCerts.updateClientCertificateStatus(this.#db, zoneId, id, status, revokedAt);
+  }
+  listRevokedByCa(caId: Uuid): Promise<ClientCertificateRecord[]> {
+    return clientCerts.listRevokedByCa(this.#db, caId);
+  }
+  getClientCertificateBySerial(caId: Uuid, serialNumber: string): Promise<ClientCertificateRecord | undefined> {
+    return clientCerts.getClientCertificateBySerial(this.#db, caId, serialNumber);
+  }
+  listAllClientCertificates(): Promise<ClientCertificateRecord[]> {
+    return clientCerts.listAllClientCertificates(this.#db);
+  }
+
+  // Hostname associations.
+  listHostnames(zoneId: HexId, mtlsCertificateId: Uuid | null): Promise<string[]> {
+    return associations.listHostnames(this.#db, zoneId, mtlsCertificateId);
+  }
+  replaceHostnames(zoneId: HexId, mtlsCertificateId: Uuid | null, hostnames: readonly string[]): Promise<void> {
+    return associations.replaceHostnames(this.#db, zoneId, mtlsCertificateId, hostnames);
+  }
+  listAssociationsOfCertificate(mtlsCertificateId: Uuid): Promise<HostnameAssociationRecord[]> {
+    return associations.listAssociationsOfCertificate(this.#db, mtlsCertificateId);
+  }
+  listAllAssociations(): Promise<HostnameAssociationRecord[]> {
+    return associations.listAllAssociations(this.#db);
+  }
+
+  // Edge certificates.
+  createEdgeCertificate(record: EdgeCertificateRecord): Promise<void> {
+    return edge.createEdgeCertificate(this.#db, record);
+  }
+  getEdgeCertificate(zoneId: HexId, id: Uuid): Promise<EdgeCertificateRecord | undefined> {
+    return edge.getEdgeCertificate(this.#db, zoneId, id);
+  }
+  listEdgeCertificates(zoneId: HexId): Promise<EdgeCertificateRecord[]> {
+    return edge.listEdgeCertificates(this.#db, zoneId);
+  }
+  deleteEdgeCertificate(zoneId: HexId, id: Uuid): Promise<void> {
+    return edge.deleteEdgeCertificate(this.#db, zoneId, id);
+  }
+  listAllEdgeCertificates(): Promise<EdgeCertificateRecord[]> {
+    return edge.listAllEdgeCertificates(this.#db);
+  }
+
+  // Settings.
+  getSetting(key: string): Promise<string | undefined> {
+    return settings.getSetting(this.#db, key);
+  }
+  putSetting(key: string, value: string): Promise<void> {
+    return settings.putSetting(this.#db, key, value);
+  }
+}

@@ -1,0 +1,163 @@
+/** Client certificates issued by the managed CAs: lifecycle, paging, and lookups for CRL and OCSP. */
+import type { Selectable } from 'kysely';
+import type { ClientCertificateRecord, ClientCertificateStatus, HexId, Uuid } from '../records.ts';
+import type { Page } from '../ports.ts';
+import type { ClientCertificatesTable, Db } from './schema.ts';
+import { insertUnique } from './conflicts.ts';
+import { oneOf, toCount } from './columns.ts';
+
+const STATUSES: readonly ClientCertificateStatus[] = [
+  'active',
+  'pending_reactivation',
+  'pending_revocation',
+  'revoked',
+];
+
+function toClientCertificate(row: Selectable<ClientCertificatesTable>): ClientCertificateRecord {
+  return {
+    id: row.id,
+    zoneId: row.zone_id,
+    accountId: row.account_id,
+    caId: row.ca_id,
+    certificatePem: row.certificate_pem,
+    csr: row.csr,
+    commonName: row.common_name,
+    country: row.country,
+    state: row.state,
+    location: row.location,
+    organization: row.organization,
+    organizationalUnit: row.organizational_unit,
+    serialNumber: row.serial_number,
+    fingerprintSha256: row.fingerprint_sha256,
+    ski: row.ski,
+    signature: row.signature,
+    status: oneOf(row.status, STATUSES, 'client_certificates.status'),
+    validityDays: row.validity_days,
+    issuedOn: row.issued_on,
+    expiresOn: row.expires_on,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export async function createClientCertificate(db: Db, record: ClientCertificateRecord): Promise<void> {
+  const row = {
+    id: record.id,
+    zone_id: record.zoneId,
+    account_id: record.accountId,
+    ca_id: record.caId,
+    certificate_pem: record.certificatePem,
+    csr: record.csr,
+    common_name: record.commonName,
+    country: record.country,
+    state: record.state,
+    location: record.location,
+    organization: record.organization,
+    organizational_unit: record.organizationalUnit,
+    serial_number: record.serialNumber,
+    fingerprint_sha256: record.fingerprintSha256,
+    ski: record.ski,
+    signature: record.signature,
+    status: record.status,
+    validity_days: record.validityDays,
+    issued_on: record.issuedOn,
+    expires_on: record.expiresOn,
+    revoked_at: record.revokedAt,
+  };
+  const message = `A client certificate with id ${record.id} or serial ${record.serialNumber} from this CA already exists`;
+  await insertUnique(db, 'client_certificates', row, message);
+}
+
+export async function getClientCertificate(
+  db: Db,
+  zoneId: HexId,
+  id: Uuid,
+): Promise<ClientCertificateRecord | undefined> {
+  const row = await db
+    .selectFrom('client_certificates')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && toClientCertificate(row);
+}
+
+/** One page of a zone's certificates, optionally of some statuses ([] matches none), and the total. */
+export async function listClientCertificates(
+  db: Db,
+  zoneId: HexId,
+  filter: { statuses?: readonly ClientCertificateStatus[] },
+  page: Page,
+): Promise<{ items: ClientCertificateRecord[]; total: number }> {
+  const { statuses } = filter;
+  if (statuses?.length === 0) return { items: [], total: 0 };
+  let matching = db.selectFrom('client_certificates').where('zone_id', '=', zoneId);
+  if (statuses !== undefined) matching = matching.where('status', 'in', statuses);
+  const [rows, count] = await Promise.all([
+    matching
+      .selectAll()
+      .orderBy('issued_on')
+      .orderBy('id')
+      .limit(Math.max(0, Math.trunc(page.limit)))
+      .offset(Math.max(0, Math.trunc(page.offset)))
+      .execute(),
+    matching.select((eb) => eb.fn.countAll<string | number | bigint>().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return { items: rows.map(toClientCertificate), total: toCount(count.count) };
+}
+
+export async function countActiveClientCertificates(db: Db, zoneId: HexId): Promise<number> {
+  const row = await db
+    .selectFrom('client_certificates')
+    .select((eb) => eb.fn.countAll<string | number | bigint>().as('count'))
+    .where('zone_id', '=', zoneId)
+    .where('status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return toCount(row.count);
+}
+
+export async function updateClientCertificateStatus(
+  db: Db,
+  zoneId: HexId,
+  id: Uuid,
+  status: ClientCertificateStatus,
+  revokedAt: string | null,
+): Promise<void> {
+  await db
+    .updateTable('client_certificates')
+    .set({ status, revoked_at: revokedAt })
+    .where('zone_id', '=', zoneId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Every certificate of the CA that is not active (pending or revoked), by issue time. */
+export async function listRevokedByCa(db: Db, caId: Uuid): Promise<ClientCertificateRecord[]> {
+  const rows = await db
+    .selectFrom('client_certificates')
+    .selectAll()
+    .where('ca_id', '=', caId)
+    .where('status', '<>', 'active')
+    .orderBy('issued_on')
+    .orderBy('id')
+    .execute();
+  return rows.map(toClientCertificate);
+}
+
+export async function getClientCertificateBySerial(
+  db: Db,
+  caId: Uuid,
+  serialNumber: string,
+): Promise<ClientCertificateRecord | undefined> {
+  const row = await db
+    .selectFrom('client_certificates')
+    .selectAll()
+    .where('ca_id', '=', caId)
+    .where('serial_number', '=', serialNumber)
+    .executeTakeFirst();
+  return row && toClientCertificate(row);
+}
+
+export async function listAllClientCertificates(db: Db): Promise<ClientCertificateRecord[]> {
+  const rows = await db.selectFrom('client_certificates').selectAll().orderBy('issued_on').orderBy('id').execute();
+  return rows.map(toClientCertificate);
+}

@@ -1,0 +1,128 @@
+/**
+ * The database as Kysely sees it: one interface per table, columns in snake_case exactly as the
+ * migrations create them. Only portable types: text, integer (booleans as 0/1), JSON as text,
+ * timestamps as ISO-8601 text, so SQLite and PostgreSQL hold the same values.
+ */
+import type { Kysely } from 'kysely';
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ZonesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  secret_hash: string;
+  /** JSON of TokenScope. */
+  scope: string;
+  permission: string;
+  status: string;
+  created_at: string;
+  not_before: string | null;
+  expires_on: string | null;
+}
+
+export interface ManagedCasTable {
+  id: string;
+  account_id: string;
+  name: string;
+  certificate_pem: string;
+  sealed_private_key: string;
+  next_crl_number: number;
+  created_at: string;
+}
+
+export interface MtlsCertificatesTable {
+  id: string;
+  account_id: string;
+  name: string | null;
+  /** 0 or 1. */
+  ca: number;
+  certificates_pem: string;
+  issuer: string;
+  serial_number: string;
+  signature: string;
+  type: string;
+  fingerprint_sha256: string;
+  sealed_private_key: string | null;
+  expires_on: string;
+  uploaded_on: string;
+  updated_at: string;
+}
+
+export interface ClientCertificatesTable {
+  id: string;
+  zone_id: string;
+  account_id: string;
+  ca_id: string;
+  certificate_pem: string;
+  csr: string;
+  common_name: string;
+  country: string;
+  state: string;
+  location: string;
+  organization: string;
+  organizational_unit: string;
+  serial_number: string;
+  fingerprint_sha256: string;
+  ski: string;
+  signature: string;
+  status: string;
+  validity_days: number;
+  issued_on: string;
+  expires_on: string;
+  revoked_at: string | null;
+}
+
+export interface HostnameAssociationsTable {
+  zone_id: string;
+  hostname: string;
+  /** The uploaded CA's id, or MANAGED_CA_KEY for the account's managed CA (no NULL in a primary key). */
+  ca_key: string;
+}
+
+export interface EdgeCertificatesTable {
+  id: string;
+  zone_id: string;
+  /** JSON array of hostnames. */
+  hosts: string;
+  certificate_pem: string;
+  sealed_private_key: string;
+  issuer: string;
+  signature: string;
+  expires_on: string;
+  uploaded_on: string;
+  modified_on: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  zones: ZonesTable;
+  api_tokens: ApiTokensTable;
+  managed_cas: ManagedCasTable;
+  mtls_certificates: MtlsCertificatesTable;
+  client_certificates: ClientCertificatesTable;
+  hostname_associations: HostnameAssociationsTable;
+  edge_certificates: EdgeCertificatesTable;
+  settings: SettingsTable;
+}
+
+/** A connection or a transaction: every query function takes either. */
+export type Db = Kysely<Database>;
+
+/** `ca_key` of an association with the account's managed CA. */
+export const MANAGED_CA_KEY = 'managed';

@@ -1,0 +1,33 @@
+/**
+ * The migration set, provided in code (no directory scan: works the same from src/ under tsx and
+ * from dist/), and the one function that brings a database up to date at start. Kysely's Migrator
+ * takes a lock (a lock table on SQLite, an advisory lock on PostgreSQL), so nodes starting together
+ * migrate once.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { initial } from './0001-initial.ts';
+
+/** Names sort in the order they run. Append only. */
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
+
+/**
+ * Runs every pending migration; returns the names it ran ([] when already up to date). On
+ * PostgreSQL pass the schema the tables go to (current_schema()): Kysely otherwise takes migration
+ * tables found in any schema of the database as its own.
+ */
+export async function migrateToLatest<Schema>(db: Kysely<Schema>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
+    const reason = error instanceof Error ? error.message : 'unknown error';
+    throw new Error(`Store migration ${failed} failed: ${reason}`, { cause: error });
+  }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}

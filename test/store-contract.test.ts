@@ -1,0 +1,611 @@
+/**
+ * The Store contract, run unchanged against SQLite (a temp file) and a real PostgreSQL (started by
+ * test/helpers/postgres.ts; skipped with a visible reason when no binaries are installed). Every
+ * case gets a fresh, migrated database, so assertions are exact. What one adapter does, the other
+ * must do: ordering, nulls, conflicts, transactions, counters.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { connectDatabase, migrateDatabase, openStore, type StoreOptions } from '../src/store/open-store.ts';
+import { StoreConflictError, type Store } from '../src/store/ports.ts';
+import type {
+  AccountRecord,
+  ApiTokenRecord,
+  ClientCertificateRecord,
+  EdgeCertificateRecord,
+  ManagedCaRecord,
+  MtlsCertificateRecord,
+  ZoneRecord,
+} from '../src/store/records.ts';
+import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+
+/** Where a fresh database comes from; `location` reopens the same one. */
+interface Target {
+  fresh(): Promise<StoreOptions>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Record factories: valid records with unique ids; tests override what they look at.
+
+const hexId = (): string => randomBytes(16).toString('hex');
+const at = (day: number, second = 0): string => new Date(Date.UTC(2025, 0, day, 0, 0, second)).toISOString();
+
+function account(overrides: Partial<AccountRecord> = {}): AccountRecord {
+  return { id: hexId(), name: 'Acme', createdAt: at(1), ...overrides };
+}
+
+function zone(accountId: string, overrides: Partial<ZoneRecord> = {}): ZoneRecord {
+  return { id: hexId(), accountId, name: `${hexId().slice(0, 8)}.example`, createdAt: at(1), ...overrides };
+}
+
+function token(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
+  return {
+    id: hexId(),
+    name: 'ci',
+    secretHash: randomBytes(32).toString('hex'),
+    scope: { kind: 'global' },
+    permission: 'edit',
+    status: 'active',
+    createdAt: at(1),
+    notBefore: null,
+    expiresOn: null,
+    ...overrides,
+  };
+}
+
+function managedCa(accountId: string, overrides: Partial<ManagedCaRecord> = {}): ManagedCaRecord {
+  return {
+    id: randomUUID(),
+    accountId,
+    name: 'Managed CA',
+    certificatePem: '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n',
+    sealedPrivateKey: 'v1:c2VhbGVk',
+    nextCrlNumber: 1,
+    createdAt: at(1),
+    ...overrides,
+  };
+}
+
+function mtlsCertificate(accountId: string, overrides: Partial<MtlsCertificateRecord> = {}): MtlsCertificateRecord {
+  return {
+    id: randomUUID(),
+    accountId,
+    name: 'uploaded',
+    ca: true,
+    certificatesPem: '-----BEGIN CERTIFICATE-----\nUP\n-----END CERTIFICATE-----\n',
+    issuer: 'CN=Upload CA,O=Acme',
+    serialNumber: '123456789',
+    signature: 'ECDSAWithSHA256',
+    type: 'custom',
+    fingerprintSha256: randomBytes(32).toString('hex'),
+    sealedPrivateKey: null,
+    expiresOn: at(365),
+    uploadedOn: at(1),
+    updatedAt: at(1),
+    ...overrides,
+  };
+}
+
+function clientCertificate(
+  zoneRecord: ZoneRecord,
+  caId: string,
+  overrides: Partial<ClientCertificateRecord> = {},
+): ClientCertificateRecord {
+  return {
+    id: randomUUID(),
+    zoneId: zoneRecord.id,
+    accountId: zoneRecord.accountId,
+    caId,
+    certificatePem: '-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----\n',
+    csr: '-----BEGIN CERTIFICATE REQUEST-----\nCSR\n-----END CERTIFICATE REQUEST-----\n',
+    commonName: 'device-1',
+    country: 'DE',
+    state: 'Berlin',
+    location: 'Berlin',
+    organization: 'Acme',
+    organizationalUnit: 'IoT',
+    serialNumber: randomBytes(16).toString('hex'),
+    fingerprintSha256: randomBytes(32).toString('hex'),
+    ski: randomBytes(20).toString('hex'),
+    signature: 'ECDSAWithSHA256',
+    status: 'active',
+    validityDays: 365,
+    issuedOn: at(2),
+    expiresOn: at(367),
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+function edgeCertificate(zoneId: string, overrides: Partial<EdgeCertificateRecord> = {}): EdgeCertificateRecord {
+  return {
+    id: randomUUID(),
+    zoneId,
+    hosts: ['api.example', '*.api.example'],
+    certificatePem: '-----BEGIN CERTIFICATE-----\nEDGE\n-----END CERTIFICATE-----\n',
+    sealedPrivateKey: 'v1:ZWRnZQ==',
+    issuer: 'CN=Edge CA',
+    signature: 'SHA256WithRSA',
+    expiresOn: at(90),
+    uploadedOn: at(1),
+    modifiedOn: at(1),
+    ...overrides,
+  };
+}
+
+/** An account with one zone and its managed CA: what most cases start from. */
+async function tenant(store: Store): Promise<{ account: AccountRecord; zone: ZoneRecord; ca: ManagedCaRecord }> {
+  const a = account();
+  const z = zone(a.id);
+  const ca = managedCa(a.id);
+  await store.createAccount(a);
+  await store.createZone(z);
+  await store.createManagedCa(ca);
+  return { account: a, zone: z, ca };
+}
+
+const isConflict = (error: unknown): boolean => error instanceof StoreConflictError;
+
+// ---------------------------------------------------------------------------------------------
+// The contract.
+
+function defineContract(getTarget: () => Target): void {
+  /** A test with a fresh, migrated, empty store that is closed afterwards. */
+  const storeTest = (name: string, body: (store: Store) => Promise<void>): void => {
+    test(name, async () => {
+      const store = await openStore(await getTarget().fresh());
+      try {
+        await body(store);
+      } finally {
+        await store.close();
+      }
+    });
+  };
+
+  storeTest(
+    'accounts: create, get, list all or by ids; absent is undefined or []; duplicate id conflicts',
+    async (store) => {
+      const first = account({ name: 'First', createdAt: at(1) });
+      const second = account({ name: 'Second', createdAt: at(2) });
+      await store.createAccount(second);
+      await store.createAccount(first);
+      assert.deepEqual(await store.getAccount(first.id), first);
+      assert.equal(await store.getAccount(hexId()), undefined);
+      assert.deepEqual(await store.listAccounts(), [first, second], 'oldest first');
+      assert.deepEqual(await store.listAccounts([second.id, hexId()]), [second]);
+      assert.deepEqual(await store.listAccounts([]), []);
+      await assert.rejects(store.createAccount({ ...first, name: 'Again' }), isConflict);
+      assert.deepEqual(await store.getAccount(first.id), first);
+    },
+  );
+
+  storeTest(
+    'zones: get, list by accounts and exact name, sorted by code units; name unique across accounts',
+    async (store) => {
+      const a = account();
+      const b = account();
+      await store.createAccount(a);
+      await store.createAccount(b);
+      // An en-US collation puts B.example after a-b.example; the contract is plain code-unit order.
+      const dashed = zone(a.id, { name: 'a-b.example' });
+      const plain = zone(a.id, { name: 'ab.example' });
+      const other = zone(b.id, { name: 'B.example' });
+      for (const z of [plain, other, dashed]) await store.createZone(z);
+
+      assert.deepEqual(await store.getZone(dashed.id), dashed);
+      assert.equal(await store.getZone(hexId()), undefined);
+      assert.deepEqual(await store.listZones({}), [other, dashed, plain]);
+      assert.deepEqual(await store.listZones({ accountIds: [a.id] }), [dashed, plain]);
+      assert.deepEqual(await store.listZones({ accountIds: [a.id, b.id], name: 'ab.example' }), [plain]);
+      assert.deepEqual(await store.listZones({ name: 'AB.example' }), [], 'names match exactly');
+      assert.deepEqual(await store.listZones({ accountIds: [] }), []);
+
+      await assert.rejects(store.createZone(zone(b.id, { name: 'ab.example' })), isConflict);
+      assert.deepEqual(await store.listZones({ accountIds: [b.id] }), [other]);
+    },
+  );
+
+  storeTest(
+    'tokens: every scope kind and nullable time round-trips; lookup by hash; status; hash conflicts',
+    async (store) => {
+      const global = token({ createdAt: at(1) });
+      const ofAccount = token({
+        scope: { kind: 'account', accountId: hexId() },
+        permission: 'read',
+        createdAt: at(2),
+        notBefore: at(2),
+        expiresOn: at(30),
+      });
+      const ofZone = token({ scope: { kind: 'zone', zoneId: hexId(), accountId: hexId() }, createdAt: at(3) });
+      for (const t of [ofZone, global, ofAccount]) await store.createToken(t);
+
+      assert.deepEqual(await store.getToken(ofAccount.id), ofAccount);
+      assert.deepEqual(await store.getTokenBySecretHash(ofZone.secretHash), ofZone);
+      assert.equal(await store.getTokenBySecretHash(randomBytes(32).toString('hex')), undefined);
+      assert.equal(await store.getToken(hexId()), undefined);
+      assert.deepEqual(await store.listTokens(), [global, ofAccount, ofZone]);
+
+      await store.setTokenStatus(global.id, 'disabled');
+      assert.equal((await store.getToken(global.id))?.status, 'disabled');
+      assert.equal((await store.getToken(ofZone.id))?.status, 'active');
+
+      await assert.rejects(store.createToken(token({ secretHash: global.secretHash })), isConflict);
+      assert.equal((await store.listTokens()).length, 3);
+    },
+  );
+
+  storeTest(
+    'managed CAs: one per account (a second conflicts, the first stays); get by account and id; list',
+    async (store) => {
+      const a = account();
+      const b = account();
+      await store.createAccount(a);
+      await store.createAccount(b);
+      const caA = managedCa(a.id, { createdAt: at(1), nextCrlNumber: 7 });
+      const caB = managedCa(b.id, { createdAt: at(2) });
+      await store.createManagedCa(caA);
+      await store.createManagedCa(caB);
+
+      assert.deepEqual(await store.getManagedCa(a.id), caA);
+      assert.deepEqual(await store.getManagedCaById(caB.id), caB);
+      assert.equal(await store.getManagedCa(hexId()), undefined);
+      assert.equal(await store.getManagedCaById(randomUUID()), undefined);
+      assert.deepEqual(await store.listManagedCas(), [caA, caB]);
+
+      await assert.rejects(store.createManagedCa(managedCa(a.id)), isConflict);
+      assert.deepEqual(await store.getManagedCa(a.id), caA);
+    },
+  );
+
+  storeTest(
+    'takeCrlNumber: returns the next number and advances; 20 concurrent callers get 20 distinct',
+    async (store) => {
+      const { ca } = await tenant(store);
+      assert.equal(await store.takeCrlNumber(ca.id), 1);
+      assert.equal(await store.takeCrlNumber(ca.id), 2);
+      assert.equal((await store.getManagedCaById(ca.id))?.nextCrlNumber, 3);
+
+      const taken = await Promise.all(Array.from({ length: 20 }, () => store.takeCrlNumber(ca.id)));
+      assert.deepEqual(
+        [...taken].sort((x, y) => x - y),
+        Array.from({ length: 20 }, (_, i) => i + 3),
+      );
+      assert.equal((await store.getManagedCaById(ca.id))?.nextCrlNumber, 23);
+      await assert.rejects(store.takeCrlNumber(randomUUID()), /No managed CA/);
+    },
+  );
+
+  storeTest('mTLS certificates: round trip, account-scoped get, type filter, CA count, delete', async (store) => {
+    const a = account();
+    const b = account();
+    await store.createAccount(a);
+    await store.createAccount(b);
+    const caCert = mtlsCertificate(a.id, { uploadedOn: at(1) });
+    const leaf = mtlsCertificate(a.id, {
+      name: null,
+      ca: false,
+      type: 'gateway_managed',
+      sealedPrivateKey: 'v1:bGVhZg==',
+      uploadedOn: at(2),
+    });
+    const otherAccount = mtlsCertificate(b.id, { uploadedOn: at(3) });
+    for (const c of [leaf, otherAccount, caCert]) await store.createMtlsCertificate(c);
+
+    assert.deepEqual(await store.getMtlsCertificate(a.id, leaf.id), leaf);
+    assert.equal(await store.getMtlsCertificate(b.id, leaf.id), undefined, 'another account does not see it');
+    assert.deepEqual(await store.listMtlsCertificates(a.id), [caCert, leaf]);
+    assert.deepEqual(await store.listMtlsCertificates(a.id, ['gateway_managed', 'access_managed']), [leaf]);
+    assert.deepEqual(await store.listMtlsCertificates(a.id, []), []);
+    assert.equal(await store.countCaCertificates(a.id), 1);
+    assert.equal(await store.countCaCertificates(hexId()), 0);
+    assert.deepEqual(await store.listAllMtlsCertificates(), [caCert, leaf, otherAccount]);
+
+    await assert.rejects(store.createMtlsCertificate({ ...caCert }), isConflict);
+    await store.deleteMtlsCertificate(b.id, caCert.id);
+    assert.ok(await store.getMtlsCertificate(a.id, caCert.id), 'delete is account-scoped');
+    await store.deleteMtlsCertificate(a.id, caCert.id);
+    assert.equal(await store.getMtlsCertificate(a.id, caCert.id), undefined);
+    assert.equal(await store.countCaCertificates(a.id), 0);
+    await store.deleteMtlsCertificate(a.id, caCert.id);
+  });
+
+  storeTest(
+    'client certificates: round trip, zone-scoped get, status changes, revoked list, serial lookup, conflicts',
+    async (store) => {
+      const { zone: z, ca } = await tenant(store);
+      const other = zone(z.accountId);
+      await store.createZone(other);
+      const first = clientCertificate(z, ca.id, { issuedOn: at(2) });
+      const second = clientCertificate(z, ca.id, { issuedOn: at(3), commonName: 'device-2' });
+      const elsewhere = clientCertificate(other, ca.id, { issuedOn: at(4) });
+      for (const c of [second, elsewhere, first]) await store.createClientCertificate(c);
+
+      assert.deepEqual(await store.getClientCertificate(z.id, first.id), first);
+      assert.equal(await store.getClientCertificate(other.id, first.id), undefined, 'another zone does not see it');
+      assert.deepEqual(await store.getClientCertificateBySerial(ca.id, second.serialNumber), second);
+      assert.equal(await store.getClientCertificateBySerial(randomUUID(), second.serialNumber), undefined);
+      assert.equal(await store.countActiveClientCertificates(z.id), 2);
+      assert.deepEqual(await store.listRevokedByCa(ca.id), []);
+
+      await store.updateClientCertificateStatus(z.id, first.id, 'pending_revocation', at(10));
+      await store.updateClientCertificateStatus(other.id, second.id, 'revoked', at(10)); // wrong zone: no change
+      await store.updateClientCertificateStatus(other.id, elsewhere.id, 'revoked', at(11));
+      const pending = { ...first, status: 'pending_revocation' as const, revokedAt: at(10) };
+      assert.deepEqual(await store.getClientCertificate(z.id, first.id), pending);
+      assert.equal((await store.getClientCertificate(z.id, second.id))?.status, 'active');
+      assert.equal(await store.countActiveClientCertificates(z.id), 1);
+      assert.deepEqual(await store.listRevokedByCa(ca.id), [
+        pending,
+        { ...elsewhere, status: 'revoked', revokedAt: at(11) },
+      ]);
+
+      await store.updateClientCertificateStatus(z.id, first.id, 'active', null);
+      assert.deepEqual(await store.getClientCertificate(z.id, first.id), first, 'reactivated');
+      assert.deepEqual(
+        (await store.listAllClientCertificates()).map((c) => c.id),
+        [first.id, second.id, elsewhere.id],
+      );
+
+      await assert.rejects(
+        store.createClientCertificate(clientCertificate(z, ca.id, { serialNumber: first.serialNumber })),
+        isConflict,
+        'serials are unique per CA',
+      );
+      await assert.rejects(
+        store.createClientCertificate({ ...second, serialNumber: 'ff' }),
+        isConflict,
+        'ids are unique',
+      );
+    },
+  );
+
+  storeTest(
+    'client certificates: pages ordered by (issuedOn, id) with totals, status filters, empty page past the end',
+    async (store) => {
+      const { zone: z, ca } = await tenant(store);
+      const certificates: ClientCertificateRecord[] = [];
+      for (let i = 0; i < 7; i++) {
+        // Pairs share an issue time, so the id decides their order.
+        const c = clientCertificate(z, ca.id, {
+          issuedOn: at(2, Math.floor(i / 2)),
+          status: i % 3 === 0 ? 'revoked' : 'active',
+          revokedAt: i % 3 === 0 ? at(20) : null,
+        });
+        certificates.push(c);
+      }
+      for (const c of [...certificates].reverse()) await store.createClientCertificate(c);
+      const ordered = [...certificates].sort((x, y) =>
+        x.issuedOn === y.issuedOn ? (x.id < y.id ? -1 : 1) : x.issuedOn < y.issuedOn ? -1 : 1,
+      );
+
+      const page = (offset: number, limit: number, statuses?: ClientCertificateRecord['status'][]) =>
+        store.listClientCertificates(z.id, statuses === undefined ? {} : { statuses }, { offset, limit });
+      assert.deepEqual(await page(0, 3), { items: ordered.slice(0, 3), total: 7 });
+      assert.deepEqual(await page(3, 3), { items: ordered.slice(3, 6), total: 7 });
+      assert.deepEqual(await page(6, 3), { items: ordered.slice(6), total: 7 });
+      assert.deepEqual(await page(9, 3), { items: [], total: 7 });
+
+      const revoked = ordered.filter((c) => c.status === 'revoked');
+      assert.deepEqual(await page(0, 10, ['revoked']), { items: revoked, total: 3 });
+      assert.deepEqual(await page(1, 1, ['revoked', 'pending_revocation']), { items: revoked.slice(1, 2), total: 3 });
+      assert.deepEqual(await page(0, 10, []), { items: [], total: 0 });
+      assert.deepEqual(await store.listClientCertificates(hexId(), {}, { offset: 0, limit: 10 }), {
+        items: [],
+        total: 0,
+      });
+    },
+  );
+
+  storeTest(
+    'hostname associations: replace sets the whole list, [] clears it, managed and uploaded CA lists are independent',
+    async (store) => {
+      const { account: a, zone: z } = await tenant(store);
+      const other = zone(a.id);
+      await store.createZone(other);
+      const uploaded = mtlsCertificate(a.id);
+      await store.createMtlsCertificate(uploaded);
+
+      await store.replaceHostnames(z.id, null, ['b.example', 'a.example', 'a-b.example', 'b.example']);
+      await store.replaceHostnames(z.id, uploaded.id, ['a.example', 'c.example']);
+      await store.replaceHostnames(other.id, uploaded.id, ['z.example']);
+      assert.deepEqual(await store.listHostnames(z.id, null), ['a-b.example', 'a.example', 'b.example']);
+      assert.deepEqual(await store.listHostnames(z.id, uploaded.id), ['a.example', 'c.example']);
+      assert.deepEqual(await store.listHostnames(z.id, randomUUID()), []);
+      assert.deepEqual(await store.listAssociationsOfCertificate(uploaded.id), [
+        ...[other.id, z.id].sort().flatMap((zoneId) =>
+          zoneId === z.id
+            ? [
+                { zoneId, hostname: 'a.example', mtlsCertificateId: uploaded.id },
+                { zoneId, hostname: 'c.example', mtlsCertificateId: uploaded.id },
+              ]
+            : [{ zoneId, hostname: 'z.example', mtlsCertificateId: uploaded.id }],
+        ),
+      ]);
+
+      await store.replaceHostnames(z.id, null, ['c.example']);
+      assert.deepEqual(await store.listHostnames(z.id, null), ['c.example'], 'replaced, not merged');
+      assert.deepEqual(await store.listHostnames(z.id, uploaded.id), ['a.example', 'c.example'], 'other CA untouched');
+
+      await store.replaceHostnames(z.id, uploaded.id, []);
+      assert.deepEqual(await store.listHostnames(z.id, uploaded.id), []);
+      assert.deepEqual(await store.listHostnames(other.id, uploaded.id), ['z.example'], 'other zone untouched');
+      assert.deepEqual(
+        await store.listAllAssociations(),
+        [
+          { zoneId: z.id, hostname: 'c.example', mtlsCertificateId: null },
+          { zoneId: other.id, hostname: 'z.example', mtlsCertificateId: uploaded.id },
+        ].sort((x, y) => (x.zoneId < y.zoneId ? -1 : 1)),
+      );
+    },
+  );
+
+  storeTest('edge certificates: round trip with hosts, zone-scoped get and delete, lists', async (store) => {
+    const { zone: z } = await tenant(store);
+    const other = zone(z.accountId);
+    await store.createZone(other);
+    const first = edgeCertificate(z.id, { uploadedOn: at(1) });
+    const second = edgeCertificate(z.id, { hosts: [], uploadedOn: at(2) });
+    const elsewhere = edgeCertificate(other.id, { uploadedOn: at(3) });
+    for (const e of [second, elsewhere, first]) await store.createEdgeCertificate(e);
+
+    assert.deepEqual(await store.getEdgeCertificate(z.id, first.id), first);
+    assert.equal(await store.getEdgeCertificate(other.id, first.id), undefined);
+    assert.deepEqual(await store.listEdgeCertificates(z.id), [first, second]);
+    assert.deepEqual(await store.listAllEdgeCertificates(), [first, second, elsewhere]);
+    await assert.rejects(store.createEdgeCertificate({ ...first }), isConflict);
+
+    await store.deleteEdgeCertificate(other.id, first.id);
+    assert.ok(await store.getEdgeCertificate(z.id, first.id), 'delete is zone-scoped');
+    await store.deleteEdgeCertificate(z.id, first.id);
+    assert.deepEqual(await store.listEdgeCertificates(z.id), [second]);
+  });
+
+  storeTest('settings: absent is undefined; put inserts then overwrites', async (store) => {
+    assert.equal(await store.getSetting('edge_ca'), undefined);
+    await store.putSetting('edge_ca', 'one');
+    await store.putSetting('other', '');
+    await store.putSetting('edge_ca', 'two');
+    assert.equal(await store.getSetting('edge_ca'), 'two');
+    assert.equal(await store.getSetting('other'), '');
+  });
+
+  storeTest('transaction: commits every write and returns what work returns', async (store) => {
+    const a = account();
+    const result = await store.transaction(async (tx) => {
+      await tx.createAccount(a);
+      await tx.createZone(zone(a.id, { name: 'tx.example' }));
+      await tx.replaceHostnames((await tx.listZones({ name: 'tx.example' }))[0]!.id, null, ['h.tx.example']);
+      return 'done';
+    });
+    assert.equal(result, 'done');
+    assert.deepEqual(await store.getAccount(a.id), a);
+    assert.equal((await store.listAllAssociations()).length, 1);
+  });
+
+  storeTest('transaction: a throw inside rolls back every write', async (store) => {
+    const { account: a, zone: z, ca } = await tenant(store);
+    await store.replaceHostnames(z.id, null, ['kept.example']);
+    const failure = new Error('boom');
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.createZone(zone(a.id, { name: 'lost.example' }));
+        await tx.createClientCertificate(clientCertificate(z, ca.id));
+        await tx.replaceHostnames(z.id, null, []);
+        await tx.takeCrlNumber(ca.id);
+        await tx.putSetting('lost', 'yes');
+        throw failure;
+      }),
+      (error) => error === failure,
+    );
+    assert.deepEqual(await store.listZones({ name: 'lost.example' }), []);
+    assert.deepEqual(await store.listAllClientCertificates(), []);
+    assert.deepEqual(await store.listHostnames(z.id, null), ['kept.example']);
+    assert.equal((await store.getManagedCaById(ca.id))?.nextCrlNumber, 1);
+    assert.equal(await store.getSetting('lost'), undefined);
+  });
+
+  storeTest(
+    'transaction: a conflict caught inside leaves the transaction usable (re-read, then commit)',
+    async (store) => {
+      const { account: a, ca } = await tenant(store);
+      const seen = await store.transaction(async (tx) => {
+        await tx.putSetting('before', '1');
+        await assert.rejects(tx.createManagedCa(managedCa(a.id)), isConflict);
+        const existing = await tx.getManagedCa(a.id);
+        await tx.putSetting('after', '1');
+        return existing;
+      });
+      assert.deepEqual(seen, ca);
+      assert.equal(await store.getSetting('before'), '1');
+      assert.equal(await store.getSetting('after'), '1');
+    },
+  );
+
+  storeTest('transaction: a nested transaction joins the outer one', async (store) => {
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.transaction((inner) => inner.putSetting('inner', 'x'));
+        throw new Error('outer fails');
+      }),
+      /outer fails/,
+    );
+    assert.equal(await store.getSetting('inner'), undefined);
+  });
+
+  storeTest(
+    'foreign keys are enforced (a zone of an unknown account is refused, and not as a conflict)',
+    async (store) => {
+      await assert.rejects(store.createZone(zone(hexId())), (error) => !isConflict(error));
+      assert.deepEqual(await store.listZones({}), []);
+    },
+  );
+
+  test('migrations: a fresh database runs each once; reopening keeps the data and migrates nothing', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    try {
+      assert.deepEqual(await migrateDatabase(db, options), ['0001-initial']);
+      assert.deepEqual(await migrateDatabase(db, options), []);
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    const a = account();
+    await store.createAccount(a);
+    await store.close();
+
+    const reopened = await openStore(options);
+    try {
+      assert.deepEqual(await reopened.listAccounts(), [a]);
+    } finally {
+      await reopened.close();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets.
+
+describe('store contract: SQLite', () => {
+  let dir: string;
+  let count = 0;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'portcullis-store-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a new database file is created, with its directory, readable by its owner only', async () => {
+    const file = path.join(dir, 'nested', 'fresh.db');
+    const store = await openStore({ kind: 'sqlite', file });
+    await store.close();
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  defineContract(() => ({
+    fresh: () => Promise.resolve({ kind: 'sqlite', file: path.join(dir, `store-${++count}.db`) }),
+  }));
+});
+
+const skipPostgres = postgresSkipReason();
+
+describe('store contract: PostgreSQL', { skip: skipPostgres ?? false }, () => {
+  let server: TestPostgres;
+  let count = 0;
+  before(async () => {
+    server = await startPostgres();
+    await server.createDatabase('store');
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  // Each case migrates into its own schema of one database, so every case also proves that
+  // migrations keep to the current schema when other schemas hold the same tables.
+  defineContract(() => ({
+    fresh: async () => ({ kind: 'postgres', url: await server.createSchema('store', `case_${++count}`) }),
+  }));
+});
