@@ -2,7 +2,7 @@
  * The management API: Cloudflare-v4-compatible REST under /client/v4 (fastify + TypeBox schemas,
  * OpenAPI generated from the same schemas at /client/v4/openapi.json).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -43,8 +43,10 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024; // 1 MiB: a CA bundle or a 
 export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp> {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino's Logger differs from FastifyBaseLogger in its generics
     loggerInstance: options.logger.child({ component: 'admin-api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per request would drown the log; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

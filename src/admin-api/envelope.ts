@@ -17,7 +17,7 @@ export interface EnvelopeMessage {
   type?: null;
 }
 
-export function success<T>(result: T, resultInfo?: ResultInfo, messages: EnvelopeMessage[] = []): object {
+export function success(result: unknown, resultInfo?: ResultInfo, messages: EnvelopeMessage[] = []): object {
   return resultInfo === undefined
     ? { success: true, errors: [], messages, result }
     : { success: true, errors: [], messages, result, result_info: resultInfo };

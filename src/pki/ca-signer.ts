@@ -17,6 +17,7 @@ import {
   BasicConstraints,
   Certificate,
   KeyUsage,
+  type Extension,
   KeyUsageFlags,
   Name,
   SubjectKeyIdentifier,
@@ -90,7 +91,7 @@ export function loadCaSigner(ca: CaKeyPair, uses: readonly CaUsage[]): CaSigner 
 }
 
 function assertCanSign(certificate: Certificate, uses: readonly CaUsage[]): void {
-  const extensions = certificate.tbsCertificate.extensions ?? [];
+  const extensions: readonly Extension[] = certificate.tbsCertificate.extensions ?? [];
   const basic = extensions.find((extension) => extension.extnID === id_ce_basicConstraints);
   if (basic === undefined || !AsnConvert.parse(basic.extnValue, BasicConstraints).cA) {
     throw new Error('the CA certificate is not a CA (basicConstraints cA is not TRUE)');

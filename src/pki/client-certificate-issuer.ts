@@ -16,15 +16,18 @@
  */
 import 'reflect-metadata';
 import { X509Certificate as NodeCertificate, createHash } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   Certificate,
   Extension,
   Extensions,
+  KeyUsage,
+  KeyUsageFlags,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
   Version,
+  id_ce_keyUsage,
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { GW_ERR_API_VALIDATION } from '../errors/index.ts';
@@ -117,18 +120,21 @@ function extensions(
   crlUrl: string | undefined,
   ocspUrl: string | undefined,
 ): Extension[] {
-  const usages =
-    x509.KeyUsageFlags.digitalSignature | (csr.keyAlgorithm.kind === 'rsa' ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const usages = KeyUsageFlags.digitalSignature | (csr.keyAlgorithm.kind === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
+  const keyUsage = new Extension({
+    extnID: id_ce_keyUsage,
+    critical: true,
+    extnValue: new OctetString(AsnConvert.serialize(new KeyUsage(usages))),
+  });
   const list: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(usages, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
     new x509.SubjectKeyIdentifierExtension(Buffer.from(ski).toString('hex')),
     new x509.AuthorityKeyIdentifierExtension(Buffer.from(signer.keyId).toString('hex')),
   ];
   if (crlUrl !== undefined) list.push(new x509.CRLDistributionPointsExtension([crlUrl]));
   if (ocspUrl !== undefined) list.push(new x509.AuthorityInfoAccessExtension({ ocsp: [ocspUrl] }));
-  return list.map((extension) => AsnConvert.parse(extension.rawData, Extension));
+  return [keyUsage, ...list.map((extension) => AsnConvert.parse(extension.rawData, Extension))];
 }
 
 /** Signs the TBSCertificate and checks the result with OpenSSL before anyone sees it. */

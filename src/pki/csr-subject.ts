@@ -39,8 +39,6 @@ const FIELDS: readonly FieldSpec[] = [
   { field: 'commonName', oid: '2.5.4.3', short: 'CN', max: 64 },
 ];
 const BY_OID: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.map((spec) => [spec.oid, spec]));
-// C0 controls, DEL, C1 controls, and U+FFFD (what a failed decoding leaves behind).
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\ufffd]/u;
 
 /** Reads the six fields from a requested subject. Throws an Error with the reason. */
 export function readCsrSubject(subject: Name): CsrSubject {
@@ -72,12 +70,31 @@ function readValue(value: AttributeValue, spec: FieldSpec): string {
     throw new Error(`the ${spec.short} value is not a UTF8String, PrintableString, BMPString or IA5String`);
   }
   if (text === '') throw new Error(`the ${spec.short} value is empty`);
-  if (UNPRINTABLE.test(text)) throw new Error(`the ${spec.short} value contains control characters`);
+  if (hasUnprintable(text)) throw new Error(`the ${spec.short} value contains control characters`);
   if (spec.field === 'country' && !/^[A-Za-z]{2}$/.test(text)) {
     throw new Error('the C value must be a two-letter ISO 3166 country code');
   }
-  if ([...text].length > spec.max) throw new Error(`the ${spec.short} value is longer than ${spec.max} characters`);
+  if (codePoints(text) > spec.max) throw new Error(`the ${spec.short} value is longer than ${spec.max} characters`);
   return text;
+}
+
+/** C0 controls, DEL, C1 controls, or U+FFFD (what a failed decoding leaves behind). */
+function hasUnprintable(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0xfffd) return true;
+  }
+  return false;
+}
+
+/** Length in characters (code points), as the RFC 5280 bounds count. */
+function codePoints(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) count++; // a low surrogate completes a character already counted
+  }
+  return count;
 }
 
 /** The certificate subject for these fields (empty fields omitted), one attribute per RDN. */

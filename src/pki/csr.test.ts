@@ -185,7 +185,7 @@ describe('readCsr', needsOpenssl, () => {
       [opensslCsr('p521', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'], '/CN=p521'), 'ECDSA P-521 keys'],
       [opensslCsr('ed25519', ['-newkey', 'ed25519'], '/CN=ed'), 'Ed25519 keys are not accepted'],
       [readFileSync(join(dir, 'dsa.csr'), 'utf8'), 'DSA keys are not accepted'],
-      [readFileSync(join(dir, 'explicit.csr'), 'utf8'), 'explicit curve parameters'],
+      [readFileSync(join(dir, 'explicit.csr'), 'utf8'), 'explicit-curve EC keys are not accepted'],
       [assembleCsr(name([OID_CN, 0x0c, 'big']), ecSigner(), { spki: fakeRsaSpki(8192) }), 'RSA key of 8192 bits'],
       [assembleCsr(name([OID_CN, 0x0c, 'odd']), ecSigner(), { spki: fakeRsaSpki(2050) }), 'a multiple of 8'],
     ];

@@ -11,7 +11,7 @@
  * - The subject: see csr-subject.ts. Requested extensions (SANs, key usages…) are ignored: the CA decides
  *   the certificate's extensions, as Cloudflare's managed CA does.
  */
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Attribute, Name } from '@peculiar/asn1-x509';
 import { GW_ERR_CSR_INVALID, GatewayError } from '../errors/index.ts';
@@ -120,13 +120,17 @@ function verifySignature(request: RawCertificationRequest, spki: Uint8Array, key
     throw new Error('the signature algorithm does not match the key type');
   }
   const publicKey = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  let ok = false;
+  if (!verifies(hash, request, publicKey))
+    throw new Error('the signature does not verify (the request was altered, or signed with another key)');
+}
+
+/** node:crypto throws on a malformed ECDSA signature instead of returning false. */
+function verifies(hash: string, request: RawCertificationRequest, publicKey: KeyObject): boolean {
   try {
-    ok = verify(hash, new Uint8Array(request.info), publicKey, new Uint8Array(request.signature));
+    return verify(hash, new Uint8Array(request.info), publicKey, new Uint8Array(request.signature));
   } catch {
-    ok = false;
+    return false;
   }
-  if (!ok) throw new Error('the signature does not verify (the request was altered, or signed with another key)');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import {
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
+  Version,
 } from '@peculiar/asn1-x509';
 import { GatewayError } from '../errors/index.ts';
 import { toPem } from './pem.ts';
@@ -91,6 +92,7 @@ const OIDS: Record<string, string> = { CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.
 
 /** An RFC 4514 string (most specific first, no escapes) as a Name. */
 function dn(text: string): Name {
+  if (text === '') return new Name([]);
   const rdns = text
     .split(',')
     .reverse()
@@ -134,7 +136,6 @@ interface ForgeOptions {
   readonly keyUsage?: number | null;
   readonly eku?: readonly string[];
   readonly extra?: readonly Extension[];
-  readonly version?: number;
   readonly serial?: Uint8Array;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
@@ -158,19 +159,25 @@ function forge(options: ForgeOptions): Forged {
   const spki = options.spki ?? options.key.spki;
   const extensions: Extension[] = [];
   if (ca !== null) extensions.push(ext('2.5.29.19', new BasicConstraints({ cA: ca }), options.basicCritical ?? true));
-  const keyUsage = options.keyUsage === undefined ? (ca === true ? KU_KEY_CERT_SIGN | KU_CRL_SIGN : KU_DIGITAL_SIGNATURE) : options.keyUsage;
-  if (keyUsage !== null) extensions.push(ext('2.5.29.15', KeyUsage.fromNumber(keyUsage), true));
+  const keyUsage =
+    options.keyUsage === undefined
+      ? ca === true
+        ? KU_KEY_CERT_SIGN | KU_CRL_SIGN
+        : KU_DIGITAL_SIGNATURE
+      : options.keyUsage;
+  if (keyUsage !== null) extensions.push(ext('2.5.29.15', new KeyUsage(keyUsage), true));
   if (options.eku !== undefined) extensions.push(ext('2.5.29.37', new ExtendedKeyUsage([...options.eku])));
   extensions.push(ext('2.5.29.14', new SubjectKeyIdentifier(keyIdentifier(spki))));
   const aki = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyIdentifier(issuer.key.spki)) });
   extensions.push(ext('2.5.29.35', aki), ...(options.extra ?? []));
-  const [oid, hash] = options.signature ?? (issuer.key.privateKey.asymmetricKeyType === 'rsa' ? SIG.rsaSha256 : SIG.ecdsaSha256);
+  const [oid, hash] =
+    options.signature ?? (issuer.key.privateKey.asymmetricKeyType === 'rsa' ? SIG.rsaSha256 : SIG.ecdsaSha256);
   const algorithm = (id: string): AlgorithmIdentifier =>
     new AlgorithmIdentifier(id.startsWith('1.2.840.113549') ? { algorithm: id, parameters: null } : { algorithm: id });
   const serial = options.serial ?? Buffer.concat([Buffer.from([0x42]), randomBytes(15)]);
   const now = Date.now();
   const tbs = new TBSCertificate({
-    version: options.version ?? 2,
+    version: Version.v3,
     serialNumber: toArrayBuffer(serial),
     signature: algorithm(options.innerSignature ?? oid),
     issuer: dn(issuer.subject),
@@ -180,10 +187,14 @@ function forge(options: ForgeOptions): Forged {
     }),
     subject: dn(options.subject),
     subjectPublicKeyInfo: AsnConvert.parse(spki, SubjectPublicKeyInfo),
-    extensions: options.version === 0 ? undefined : new Extensions(extensions),
+    extensions: new Extensions(extensions),
   });
   const signatureValue = sign(hash, new Uint8Array(AsnConvert.serialize(tbs)), issuer.key.privateKey);
-  const certificate = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm(oid), signatureValue: toArrayBuffer(signatureValue) });
+  const certificate = new Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: algorithm(oid),
+    signatureValue: toArrayBuffer(signatureValue),
+  });
   const der = Buffer.from(AsnConvert.serialize(certificate));
   return { pem: toPem(der, 'CERTIFICATE'), der, subject: options.subject, key: options.key };
 }
@@ -253,9 +264,23 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     intermediate = forge({ subject: 'CN=Upload Intermediate,O=Portcullis Tests', key: ec2, ca: true, issuer: root });
     leaf = forge({ subject: 'CN=device-7', key: keyPair('ec'), issuer: intermediate, eku: [CLIENT_AUTH] });
     opensslOk(
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'example-ca.key', '-days', '365',
-      '-subj', '/C=US/ST=San Francisco/L=California/O=Example Inc.', '-out', 'example-ca.pem',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'example-ca.key',
+      '-days',
+      '365',
+      '-subj',
+      '/C=US/ST=San Francisco/L=California/O=Example Inc.',
+      '-out',
+      'example-ca.pem',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     );
     opensslRoot = read('example-ca.pem');
   });
@@ -273,7 +298,10 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     assert.equal(result.description.serialNumberDecimal, BigInt(`0x${serial}`).toString(10));
     assert.equal(result.description.signature, 'SHA256WithRSA');
     const fingerprint = opensslOk('x509', '-in', 'example-ca.pem', '-noout', '-fingerprint', '-sha256');
-    assert.equal(result.description.fingerprintSha256, fingerprint.trim().split('=')[1]?.replaceAll(':', '').toLowerCase());
+    assert.equal(
+      result.description.fingerprintSha256,
+      fingerprint.trim().split('=')[1]?.replaceAll(':', '').toLowerCase(),
+    );
     const endDate = opensslOk('x509', '-in', 'example-ca.pem', '-noout', '-enddate').trim().split('=')[1] ?? '';
     assert.equal(result.description.expiresOn.getTime(), Date.parse(endDate));
     assert.equal(result.normalisedPem, opensslRoot);
@@ -293,29 +321,46 @@ describe('validateMtlsUpload', needsOpenssl, () => {
 
   test('a leaf with its chain and its key (PKCS #8, PKCS #1, SEC 1): accepted', () => {
     const key = leaf.key.privateKey;
-    const pkcs8 = key.export({ type: 'pkcs8', format: 'pem' });
-    const sec1 = key.export({ type: 'sec1', format: 'pem' });
+    const pkcs8 = String(key.export({ type: 'pkcs8', format: 'pem' }));
+    const sec1 = String(key.export({ type: 'sec1', format: 'pem' }));
     for (const privateKeyPem of [pkcs8, sec1]) {
       const result = validateMtlsUpload({ ca: false, certificatesPem: leaf.pem + intermediate.pem, privateKeyPem });
       assert.equal(result.certificates.length, 2);
       assert.equal(result.description.issuer, 'CN=Upload Intermediate,O=Portcullis Tests');
     }
     const rsaLeaf = forge({ subject: 'CN=rsa-device', key: rsa, issuer: root, eku: [CLIENT_AUTH] });
-    const pkcs1 = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' });
+    const pkcs1 = String(rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }));
     assert.ok(validateMtlsUpload({ ca: false, certificatesPem: rsaLeaf.pem + root.pem, privateKeyPem: pkcs1 }));
-    // A leaf alone, without a key and without its issuer, is a valid leaf upload too.
-    assert.ok(validateMtlsUpload({ ca: false, certificatesPem: leaf.pem }));
+    // A leaf alone, without a key and without its issuer, is a valid leaf upload too, for any usage it allows.
+    assert.ok(validateMtlsUpload({ ca: false, certificatesPem: leaf.pem, leafUsage: 'clientAuth' }));
+    const server = forge({ subject: 'CN=www.example.com', key: ec2, issuer: root, eku: [SERVER_AUTH] });
+    assert.ok(validateMtlsUpload({ ca: false, certificatesPem: server.pem, leafUsage: 'serverAuth' }));
+    assert.ok(validateMtlsUpload({ ca: false, certificatesPem: server.pem }));
   });
 
   test('a private key is never echoed, wherever it is sent', () => {
-    const keyPem = leaf.key.privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const keyPem = String(leaf.key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const base64 = keyPem.split('\n')[1] ?? 'missing';
     const inputs: [MtlsUploadInput, string][] = [
       [{ ca: true, certificatesPem: root.pem + keyPem }, 'private keys must not be sent in certificates'],
       [{ ca: true, certificatesPem: keyPem.replace(/\n[A-Za-z0-9+/]{10}/, '\n!!!') }, 'private keys must not be sent'],
       [{ ca: true, certificatesPem: root.pem, privateKeyPem: keyPem }, 'must not be sent with a CA certificate'],
-      [{ ca: false, certificatesPem: forge({ subject: 'CN=other', key: ec2, issuer: root }).pem, privateKeyPem: keyPem }, 'does not belong'],
-      [{ ca: false, certificatesPem: leaf.pem, privateKeyPem: keyPem.replace('PRIVATE KEY-----\n', 'PRIVATE KEY-----\n*') }, 'not a well-formed PEM'],
+      [
+        {
+          ca: false,
+          certificatesPem: forge({ subject: 'CN=other', key: ec2, issuer: root }).pem,
+          privateKeyPem: keyPem,
+        },
+        'does not belong',
+      ],
+      [
+        {
+          ca: false,
+          certificatesPem: leaf.pem,
+          privateKeyPem: keyPem.replace('PRIVATE KEY-----\n', 'PRIVATE KEY-----\n*'),
+        },
+        'not a well-formed PEM',
+      ],
     ];
     for (const [input, reason] of inputs) {
       const error = assertRefused(input, reason, reason);
@@ -344,8 +389,16 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     },
     { name: 'NUL bytes', input: () => ({ ca: true, certificatesPem: root.pem + '\0' }), reason: 'NUL bytes' },
     { name: 'non-UTF-8 bytes', input: () => ({ ca: true, certificatesPem: `\ufffd${root.pem}` }), reason: 'not UTF-8' },
-    { name: 'DER', input: () => ({ ca: true, certificatesPem: root.der.toString('latin1') }), reason: /NUL|no PEM block/ },
-    { name: 'JWK', input: () => ({ ca: true, certificatesPem: '{"kty":"EC","crv":"P-256"}' }), reason: 'no PEM block found' },
+    {
+      name: 'DER',
+      input: () => ({ ca: true, certificatesPem: root.der.toString('latin1') }),
+      reason: /NUL|no PEM block/,
+    },
+    {
+      name: 'JWK',
+      input: () => ({ ca: true, certificatesPem: '{"kty":"EC","crv":"P-256"}' }),
+      reason: 'no PEM block found',
+    },
     {
       name: 'PKCS#7',
       input: () => {
@@ -358,7 +411,21 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     {
       name: 'a CSR',
       input: () => {
-        opensslOk('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'r.key', '-subj', '/CN=r', '-out', 'r.csr');
+        opensslOk(
+          'req',
+          '-new',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          'r.key',
+          '-subj',
+          '/CN=r',
+          '-out',
+          'r.csr',
+        );
         return { ca: true, certificatesPem: root.pem + read('r.csr') };
       },
       reason: 'certificate requests (CSRs) must not be sent',
@@ -374,8 +441,16 @@ describe('validateMtlsUpload', needsOpenssl, () => {
       reason: 'not exactly one DER certificate',
     },
     // Oversized or abusive input
-    { name: 'a large body', input: () => ({ ca: true, certificatesPem: root.pem + ' '.repeat(64 * 1024) }), reason: 'larger than 64 KiB' },
-    { name: 'eleven certificates', input: () => ({ ca: true, certificatesPem: root.pem.repeat(11) }), reason: 'more than 10 PEM blocks' },
+    {
+      name: 'a large body',
+      input: () => ({ ca: true, certificatesPem: root.pem + ' '.repeat(64 * 1024) }),
+      reason: 'larger than 64 KiB',
+    },
+    {
+      name: 'eleven certificates',
+      input: () => ({ ca: true, certificatesPem: root.pem.repeat(11) }),
+      reason: 'more than 10 PEM blocks',
+    },
     {
       name: 'deeply nested ASN.1',
       input: () => {
@@ -389,7 +464,12 @@ describe('validateMtlsUpload', needsOpenssl, () => {
       name: 'a certificate over 16 KiB',
       input: () => ({
         ca: true,
-        certificatesPem: forge({ subject: 'CN=Big', key: ec, ca: true, extra: [ext('1.2.3.4', tlv(0x04, randomBytes(17_000)))] }).pem,
+        certificatesPem: forge({
+          subject: 'CN=Big',
+          key: ec,
+          ca: true,
+          extra: [ext('1.2.3.4', tlv(0x04, randomBytes(17_000)))],
+        }).pem,
       }),
       reason: 'larger than 16 KiB',
     },
@@ -406,33 +486,55 @@ describe('validateMtlsUpload', needsOpenssl, () => {
       name: 'a huge subject',
       input: () => ({
         ca: true,
-        certificatesPem: forge({ subject: ['CN=Huge', ...Array.from({ length: 40 }, (_, i) => `OU=unit ${i}`)].join(','), key: ec, ca: true }).pem,
+        certificatesPem: forge({
+          subject: ['CN=Huge', ...Array.from({ length: 40 }, (_, i) => `OU=unit ${i}`)].join(','),
+          key: ec,
+          ca: true,
+        }).pem,
       }),
       reason: 'more than 32 attributes',
     },
     {
       name: 'a policy list built for CVE-2023-0464',
       input: () => {
-        const policies = Array.from({ length: 40 }, (_, i) => tlv(0x30, tlv(0x06, Buffer.from([0x2a, 0x03, 0x04, i + 1]))));
+        const policies = Array.from({ length: 40 }, (_, i) =>
+          tlv(0x30, tlv(0x06, Buffer.from([0x2a, 0x03, 0x04, i + 1]))),
+        );
         const extension = ext('2.5.29.32', tlv(0x30, ...policies));
-        return { ca: true, certificatesPem: forge({ subject: 'CN=Policies', key: ec, ca: true, extra: [extension] }).pem };
+        return {
+          ca: true,
+          certificatesPem: forge({ subject: 'CN=Policies', key: ec, ca: true, extra: [extension] }).pem,
+        };
       },
       reason: 'more than 32 certificate policies',
     },
     {
       name: 'an RSA-16384 key',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Huge key', key: ec, ca: true, spki: fakeRsaSpki(16384) }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Huge key', key: ec, ca: true, spki: fakeRsaSpki(16384) }).pem,
+      }),
       reason: 'RSA key of 16384 bits',
     },
     {
       name: 'an EC key with explicit parameters',
       input: () => {
-        opensslOk('ecparam', '-name', 'prime256v1', '-param_enc', 'explicit', '-genkey', '-noout', '-out', 'explicit.key');
+        opensslOk(
+          'ecparam',
+          '-name',
+          'prime256v1',
+          '-param_enc',
+          'explicit',
+          '-genkey',
+          '-noout',
+          '-out',
+          'explicit.key',
+        );
         opensslOk('pkey', '-in', 'explicit.key', '-pubout', '-outform', 'DER', '-out', 'explicit.spki');
         const spki = readFileSync(join(dir, 'explicit.spki'));
         return { ca: true, certificatesPem: forge({ subject: 'CN=Explicit', key: ec, ca: true, spki }).pem };
       },
-      reason: 'explicit curve parameters',
+      reason: 'explicit-curve EC keys are not accepted',
     },
     // Wrong kind of certificate uploaded as a CA
     {
@@ -447,140 +549,271 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     },
     {
       name: 'no basicConstraints',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=No BC', key: ec, ca: null, keyUsage: KU_KEY_CERT_SIGN }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=No BC', key: ec, ca: null, keyUsage: KU_KEY_CERT_SIGN }).pem,
+      }),
       reason: 'has no basicConstraints extension',
     },
     {
       name: 'a CA without keyCertSign',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=No KCS', key: ec, ca: true, keyUsage: KU_CRL_SIGN }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=No KCS', key: ec, ca: true, keyUsage: KU_CRL_SIGN }).pem,
+      }),
       reason: 'without keyCertSign',
     },
     {
       name: 'a CA without keyUsage',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=No KU', key: ec, ca: true, keyUsage: null }).pem }),
-      reason: 'without keyCertSign',
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=No KU', key: ec, ca: true, keyUsage: null }).pem,
+      }),
+      reason: 'a CA without a keyUsage extension',
     },
     {
       name: 'a v1 certificate (openssl x509 -req)',
       input: () => {
-        opensslOk('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'v1.key', '-subj', '/CN=v1', '-out', 'v1.csr');
+        opensslOk(
+          'req',
+          '-new',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          'v1.key',
+          '-subj',
+          '/CN=v1',
+          '-out',
+          'v1.csr',
+        );
         opensslOk('x509', '-req', '-in', 'v1.csr', '-signkey', 'v1.key', '-days', '1', '-out', 'v1.pem');
         return { ca: true, certificatesPem: read('v1.pem') };
       },
       reason: 'version 1 certificate',
     },
+    {
+      name: 'a CA with an empty subject',
+      input: () => ({
+        ca: true,
+        certificatesPem: root.pem + forge({ subject: '', key: ec2, ca: true, issuer: root }).pem,
+      }),
+      reason: 'certificate 2 (empty subject): a CA with an empty subject',
+    },
+    {
+      name: 'an empty issuer',
+      input: () => ({ ca: true, certificatesPem: forge({ subject: '', key: ec, ca: true }).pem }),
+      reason: 'the issuer name is empty',
+    },
     // Validity and algorithms
     {
       name: 'an expired CA',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Old', key: ec, ca: true, notBefore: new Date(Date.now() - 9 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({
+          subject: 'CN=Old',
+          key: ec,
+          ca: true,
+          notBefore: new Date(Date.now() - 9 * DAY_MS),
+          notAfter: new Date(Date.now() - DAY_MS),
+        }).pem,
+      }),
       reason: 'expired on',
     },
     {
       name: 'a not-yet-valid CA',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Future', key: ec, ca: true, notBefore: new Date(Date.now() + DAY_MS) }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Future', key: ec, ca: true, notBefore: new Date(Date.now() + DAY_MS) })
+          .pem,
+      }),
       reason: 'not valid before',
     },
     {
       name: 'MD5',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=MD5', key: rsa, ca: true, signature: SIG.rsaMd5 }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=MD5', key: rsa, ca: true, signature: SIG.rsaMd5 }).pem,
+      }),
       reason: 'signed with MD5WithRSA: MD5 and SHA-1 signatures are not accepted',
     },
     {
       name: 'SHA-1 with RSA',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=SHA1', key: rsa, ca: true, signature: SIG.rsaSha1 }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=SHA1', key: rsa, ca: true, signature: SIG.rsaSha1 }).pem,
+      }),
       reason: 'signed with SHA1WithRSA',
     },
     {
       name: 'SHA-1 with ECDSA',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=SHA1', key: ec, ca: true, signature: SIG.ecdsaSha1 }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=SHA1', key: ec, ca: true, signature: SIG.ecdsaSha1 }).pem,
+      }),
       reason: 'signed with ECDSAWithSHA1',
     },
     {
       name: 'Ed25519',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Ed', key: keyPair('ed25519'), ca: true, signature: SIG.ed25519 }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Ed', key: keyPair('ed25519'), ca: true, signature: SIG.ed25519 }).pem,
+      }),
       reason: 'signed with Ed25519 (accepted: SHA256WithRSA',
     },
     {
       name: 'RSA-1024',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Weak', key: keyPair('rsa', 1024), ca: true }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Weak', key: keyPair('rsa', 1024), ca: true }).pem,
+      }),
       reason: 'RSA key of 1024 bits',
     },
     {
       name: 'an RSA size not a multiple of 8',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Odd', key: ec, ca: true, spki: fakeRsaSpki(2050) }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Odd', key: ec, ca: true, spki: fakeRsaSpki(2050) }).pem,
+      }),
       reason: 'a multiple of 8',
     },
     {
       name: 'DSA',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=DSA', key: ec, ca: true, spki: fakeSpki('300906072a8648ce380401') }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=DSA', key: ec, ca: true, spki: fakeSpki('300906072a8648ce380401') }).pem,
+      }),
       reason: 'DSA keys are not accepted',
     },
     {
       name: 'P-192',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=P192', key: ec, ca: true, spki: fakeSpki('301306072a8648ce3d020106082a8648ce3d030101') }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({
+          subject: 'CN=P192',
+          key: ec,
+          ca: true,
+          spki: fakeSpki('301306072a8648ce3d020106082a8648ce3d030101'),
+        }).pem,
+      }),
       reason: 'EC curve P-192',
     },
     {
       name: 'a negative serial',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Neg', key: ec, ca: true, serial: Buffer.from('ff01', 'hex') }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Neg', key: ec, ca: true, serial: Buffer.from('ff01', 'hex') }).pem,
+      }),
       reason: 'negative serial number',
     },
     {
       name: 'serial zero',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Zero', key: ec, ca: true, serial: Buffer.from([0]) }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Zero', key: ec, ca: true, serial: Buffer.from([0]) }).pem,
+      }),
       reason: 'serial number 0',
     },
     {
       name: 'a 21-octet serial',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Long', key: ec, ca: true, serial: Buffer.alloc(21, 0x11) }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Long', key: ec, ca: true, serial: Buffer.alloc(21, 0x11) }).pem,
+      }),
       reason: 'serial number of 21 octets',
     },
     {
       name: 'mismatched signatureAlgorithm fields',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Mismatch', key: ec, ca: true, innerSignature: '1.2.840.10045.4.3.3' }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Mismatch', key: ec, ca: true, innerSignature: '1.2.840.10045.4.3.3' })
+          .pem,
+      }),
       reason: 'signatureAlgorithm fields inside and outside the signed part differ',
     },
     // Extensions
     {
       name: 'an unknown critical extension',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Crit', key: ec, ca: true, extra: [ext('1.2.3.4', tlv(0x05), true)] }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Crit', key: ec, ca: true, extra: [ext('1.2.3.4', tlv(0x05), true)] }).pem,
+      }),
       reason: 'unknown critical extension 1.2.3.4',
     },
     {
       name: 'a duplicate extension',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Dup', key: ec, ca: true, extra: [ext('2.5.29.19', new BasicConstraints({ cA: true }), true)] }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({
+          subject: 'CN=Dup',
+          key: ec,
+          ca: true,
+          extra: [ext('2.5.29.19', new BasicConstraints({ cA: true }), true)],
+        }).pem,
+      }),
       reason: 'extension 2.5.29.19 appears twice',
     },
     {
       name: 'non-critical basicConstraints on a root',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=Soft', key: ec, ca: true, basicCritical: false }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=Soft', key: ec, ca: true, basicCritical: false }).pem,
+      }),
       reason: 'basicConstraints of a CA must be critical',
     },
     {
       name: 'malformed name constraints',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=NC', key: ec, ca: true, extra: [ext('2.5.29.30', Buffer.from('3003020101', 'hex'), true)] }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({
+          subject: 'CN=NC',
+          key: ec,
+          ca: true,
+          extra: [ext('2.5.29.30', Buffer.from('3003020101', 'hex'), true)],
+        }).pem,
+      }),
       reason: 'malformed name constraints',
     },
     {
       name: 'name constraints with both subtrees absent',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=NC', key: ec, ca: true, extra: [ext('2.5.29.30', tlv(0x30), true)] }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({ subject: 'CN=NC', key: ec, ca: true, extra: [ext('2.5.29.30', tlv(0x30), true)] }).pem,
+      }),
       reason: 'neither permitted nor excluded subtrees',
     },
     {
       name: 'name constraints with both subtrees empty',
-      input: () => ({ ca: true, certificatesPem: forge({ subject: 'CN=NC', key: ec, ca: true, extra: [ext('2.5.29.30', tlv(0x30, tlv(0xa0), tlv(0xa1)), true)] }).pem }),
+      input: () => ({
+        ca: true,
+        certificatesPem: forge({
+          subject: 'CN=NC',
+          key: ec,
+          ca: true,
+          extra: [ext('2.5.29.30', tlv(0x30, tlv(0xa0), tlv(0xa1)), true)],
+        }).pem,
+      }),
       reason: /empty list of subtrees|malformed name constraints/,
     },
     {
       name: 'name constraints on a leaf',
       input: () => {
         const nc = ext('2.5.29.30', tlv(0x30, tlv(0xa0, tlv(0x30, tlv(0x82, Buffer.from('example.com'))))), true);
-        return { ca: false, certificatesPem: forge({ subject: 'CN=leaf NC', key: ec2, issuer: root, extra: [nc] }).pem };
+        return {
+          ca: false,
+          certificatesPem: forge({ subject: 'CN=leaf NC', key: ec2, issuer: root, extra: [nc] }).pem,
+        };
       },
       reason: 'name constraints on a certificate that is not a CA',
     },
     // Bundles
-    { name: 'a duplicate certificate', input: () => ({ ca: true, certificatesPem: root.pem + root.pem }), reason: 'certificate 2 (CN=Upload Root,O=Portcullis Tests): a duplicate of certificate 1' },
+    {
+      name: 'a duplicate certificate',
+      input: () => ({ ca: true, certificatesPem: root.pem + root.pem }),
+      reason: 'certificate 2 (CN=Upload Root,O=Portcullis Tests): a duplicate of certificate 1',
+    },
     {
       name: 'an intermediate without its root',
       input: () => ({ ca: true, certificatesPem: intermediate.pem }),
@@ -590,7 +823,12 @@ describe('validateMtlsUpload', needsOpenssl, () => {
       name: 'an unrelated certificate mixed in',
       input: () => {
         const otherRoot = forge({ subject: 'CN=Other Root', key: keyPair('ec'), ca: true });
-        const otherIntermediate = forge({ subject: 'CN=Other Intermediate', key: keyPair('ec'), ca: true, issuer: otherRoot });
+        const otherIntermediate = forge({
+          subject: 'CN=Other Intermediate',
+          key: keyPair('ec'),
+          ca: true,
+          issuer: otherRoot,
+        });
         return { ca: true, certificatesPem: root.pem + otherIntermediate.pem };
       },
       reason: 'certificate 2 (CN=Other Intermediate): not issued by any other certificate of the bundle',
@@ -609,7 +847,12 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     {
       name: 'a self-issued certificate with a bad self-signature',
       input: () => {
-        const forged = forge({ subject: 'CN=Fake Root', key: ec2, ca: true, issuer: { subject: 'CN=Fake Root', key: ec } });
+        const forged = forge({
+          subject: 'CN=Fake Root',
+          key: ec2,
+          ca: true,
+          issuer: { subject: 'CN=Fake Root', key: ec },
+        });
         return { ca: true, certificatesPem: root.pem + forged.pem };
       },
       reason: 'self-issued, but its signature does not verify with its own key',
@@ -622,8 +865,25 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     },
     {
       name: 'a server-only leaf',
-      input: () => ({ ca: false, certificatesPem: forge({ subject: 'CN=server', key: ec2, issuer: root, eku: [SERVER_AUTH] }).pem }),
+      input: () => ({
+        ca: false,
+        leafUsage: 'clientAuth',
+        certificatesPem: forge({ subject: 'CN=server', key: ec2, issuer: root, eku: [SERVER_AUTH] }).pem,
+      }),
       reason: 'extendedKeyUsage does not include clientAuth',
+    },
+    {
+      name: 'a client-only leaf as a server certificate',
+      input: () => ({ ca: false, leafUsage: 'serverAuth', certificatesPem: leaf.pem }),
+      reason: 'extendedKeyUsage does not include serverAuth',
+    },
+    {
+      name: 'a leaf that cannot sign a handshake',
+      input: () => ({
+        ca: false,
+        certificatesPem: forge({ subject: 'CN=kx', key: rsa, issuer: root, keyUsage: 4 }).pem,
+      }),
+      reason: 'keyUsage without digitalSignature',
     },
     {
       name: 'a chain out of order',
@@ -635,7 +895,9 @@ describe('validateMtlsUpload', needsOpenssl, () => {
       input: () => ({
         ca: false,
         certificatesPem: leaf.pem,
-        privateKeyPem: leaf.key.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }),
+        privateKeyPem: String(
+          leaf.key.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }),
+        ),
       }),
       reason: 'private_key is encrypted',
     },

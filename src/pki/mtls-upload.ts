@@ -17,10 +17,11 @@ import { GW_ERR_CERT_UPLOAD_INVALID, GatewayError } from '../errors/index.ts';
 import { readPemBlocks, toPem } from './pem.ts';
 import { readUploadPem } from './upload-pem.ts';
 import { readUploadedCertificate, type UploadedCertificate } from './uploaded-certificate.ts';
-import { checkCaBundle, checkLeafChain } from './upload-chain.ts';
+import { checkCaBundle, checkLeafChain, type LeafUsage } from './upload-chain.ts';
 import { formatDistinguishedName } from './distinguished-name.ts';
 
 export { MAX_UPLOAD_CERTIFICATES, MAX_UPLOAD_PEM_LENGTH } from './upload-pem.ts';
+export type { LeafUsage } from './upload-chain.ts';
 
 /** Largest `private_key` text: an RSA-8192 PKCS #8 PEM is about 6.3 KiB. */
 export const MAX_PRIVATE_KEY_PEM_LENGTH = 16 * 1024;
@@ -30,6 +31,11 @@ export interface MtlsUploadInput {
   readonly ca: boolean;
   readonly certificatesPem: string;
   readonly privateKeyPem?: string;
+  /**
+   * For `ca: false`: what the leaf is for. When given, a leaf whose extendedKeyUsage does not allow it is refused
+   * (clientAuth for mTLS certificates the gateway presents upstream, serverAuth for edge certificates).
+   */
+  readonly leafUsage?: LeafUsage;
   /** Default the current time. */
   readonly now?: Date;
 }
@@ -80,7 +86,7 @@ function validate(input: MtlsUploadInput): ValidatedMtlsUpload {
     readUploadedCertificate(der, index, now),
   );
   if (input.ca) checkCaBundle(certificates);
-  else checkLeafChain(certificates);
+  else checkLeafChain(certificates, input.leafUsage);
   const [first] = certificates;
   if (first === undefined) throw new Error('no certificate given');
   if (privateKeyPem !== undefined) checkPrivateKey(privateKeyPem, first);

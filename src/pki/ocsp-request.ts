@@ -59,7 +59,8 @@ export function parseOcspRequest(der: Uint8Array): ParsedOcspRequest {
     throw invalid('not a parseable OCSPRequest');
   }
   const tbs = request.tbsRequest;
-  if (tbs.version !== 0) throw invalid(`unknown OCSP request version ${tbs.version}`);
+  const version: number = tbs.version; // typed as the one known value, v1 (0)
+  if (version !== 0) throw invalid(`unknown OCSP request version ${version}`);
   if (tbs.requestList.length === 0) throw invalid('the OCSP request asks about no certificate');
   if (tbs.requestList.length > MAX_OCSP_CERT_IDS) throw invalid(`more than ${MAX_OCSP_CERT_IDS} certificates asked`);
   const certIds = tbs.requestList.map((single) => {

@@ -34,7 +34,7 @@ const OTHER_KEY_ALGORITHMS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** DER of the namedCurve OBJECT IDENTIFIER parameters (RFC 5480 §2.1.1.1), hex. */
-const CURVES_BY_PARAMETERS: ReadonlyMap<string, NamedCurve | string> = new Map([
+const CURVES_BY_PARAMETERS: ReadonlyMap<string, string> = new Map([
   ['06082a8648ce3d030107', 'P-256'],
   ['06052b81040022', 'P-384'],
   ['06052b81040023', 'P-521'],
@@ -42,7 +42,7 @@ const CURVES_BY_PARAMETERS: ReadonlyMap<string, NamedCurve | string> = new Map([
   ['06052b81040021', 'P-224 (secp224r1)'],
   ['06052b8104000a', 'secp256k1'],
 ]);
-const ACCEPTABLE_CURVES: ReadonlySet<string> = new Set<NamedCurve>(['P-256', 'P-384', 'P-521']);
+const ACCEPTABLE_CURVES: readonly NamedCurve[] = ['P-256', 'P-384', 'P-521'];
 
 /** Describes the key in a DER SubjectPublicKeyInfo. Throws when the bytes are not one. */
 export function describePublicKey(spki: Uint8Array): PublicKeyDescription {
@@ -62,14 +62,15 @@ export function describePublicKey(spki: Uint8Array): PublicKeyDescription {
 
 function describeEcKey(parameters: ArrayBuffer | null | undefined): PublicKeyDescription {
   if (parameters === undefined || parameters === null) {
-    return { kind: 'other', name: 'EC key without curve parameters' };
+    return { kind: 'other', name: 'parameterless EC' };
   }
   const der = Buffer.from(parameters);
   if (der[0] === 0x30) {
-    return { kind: 'other', name: 'EC key with explicit curve parameters (RFC 5480 §2.1.1; CVE-2022-0778)' };
+    return { kind: 'other', name: 'explicit-curve EC' };
   }
   const curve = CURVES_BY_PARAMETERS.get(der.toString('hex'));
-  if (curve !== undefined && ACCEPTABLE_CURVES.has(curve)) return { kind: 'ec', curve: curve as NamedCurve };
+  const named = ACCEPTABLE_CURVES.find((candidate) => candidate === curve);
+  if (named !== undefined) return { kind: 'ec', curve: named };
   return { kind: 'other', name: `EC curve ${curve ?? 'not among P-256, P-384, P-521'}` };
 }
 

@@ -10,13 +10,20 @@
  *
  * A leaf upload (`ca: false`) is a certificate the gateway presents as a client: the leaf first, then, in
  * order, the CAs that issued it (RFC 8446 §4.4.2 order); the last may be issued by a CA outside the upload.
- * The leaf must not be a CA, and must allow TLS client authentication when it restricts its usage.
+ * The leaf must not be a CA and must allow digitalSignature (every TLS handshake it takes part in is signed with
+ * its key), and, when the caller says what it is for, its extendedKeyUsage must allow that.
  */
 import { KeyUsageFlags, id_ce_extKeyUsage, ExtendedKeyUsage } from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { UploadedCertificate } from './uploaded-certificate.ts';
 
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+/** What a leaf upload is for: a client certificate the gateway presents, or a server (edge) certificate. */
+export type LeafUsage = 'clientAuth' | 'serverAuth';
+
+const USAGE_OIDS: Record<LeafUsage, string> = {
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+};
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
 export function checkCaBundle(certificates: readonly UploadedCertificate[]): void {
@@ -56,7 +63,8 @@ export function checkCaBundle(certificates: readonly UploadedCertificate[]): voi
   if (loose !== undefined) throw new Error(`${loose.label}: does not chain to a self-signed root of the bundle`);
 }
 
-export function checkLeafChain(certificates: readonly UploadedCertificate[]): void {
+/** `usage`, when given, must be allowed by the leaf's extendedKeyUsage if it has one (RFC 5280 §4.2.1.12). */
+export function checkLeafChain(certificates: readonly UploadedCertificate[], usage?: LeafUsage): void {
   checkDuplicates(certificates);
   const [leaf, ...chain] = certificates;
   if (leaf === undefined) throw new Error('no certificate given');
@@ -69,10 +77,10 @@ export function checkLeafChain(certificates: readonly UploadedCertificate[]): vo
     throw new Error(`${leaf.label}: keyUsage without digitalSignature cannot sign a TLS handshake`);
   }
   const eku = leaf.extensions.get(id_ce_extKeyUsage);
-  if (eku !== undefined) {
+  if (usage !== undefined && eku !== undefined) {
     const usages = [...AsnConvert.parse(eku.extnValue, ExtendedKeyUsage)];
-    if (!usages.includes(CLIENT_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
-      throw new Error(`${leaf.label}: extendedKeyUsage does not include clientAuth`);
+    if (!usages.includes(USAGE_OIDS[usage]) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
+      throw new Error(`${leaf.label}: extendedKeyUsage does not include ${usage}`);
     }
   }
   let previous = leaf;
@@ -101,8 +109,14 @@ function checkCa(certificate: UploadedCertificate, role: string): void {
   if (!basic.critical) {
     throw new Error(`${certificate.label}: basicConstraints of a CA must be critical (RFC 5280 §4.2.1.9)`);
   }
-  if (certificate.keyUsage === undefined || (certificate.keyUsage & KeyUsageFlags.keyCertSign) === 0) {
+  if (certificate.keyUsage === undefined) {
+    throw new Error(`${certificate.label}: a CA without a keyUsage extension (RFC 5280 §4.2.1.3 requires keyCertSign)`);
+  }
+  if ((certificate.keyUsage & KeyUsageFlags.keyCertSign) === 0) {
     throw new Error(`${certificate.label}: a CA without keyCertSign in keyUsage may not issue certificates`);
+  }
+  if (certificate.asn.tbsCertificate.subject.length === 0) {
+    throw new Error(`${certificate.label}: a CA with an empty subject (RFC 5280 §4.1.2.6)`);
   }
 }
 

@@ -15,8 +15,6 @@ export const MAX_UPLOAD_PEM_LENGTH = 64 * 1024;
 /** Most certificates in one upload: a root, a few intermediates, cross-signs. Thousands are an abuse. */
 export const MAX_UPLOAD_CERTIFICATES = 10;
 
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/u;
-
 /** The DER of each CERTIFICATE block, in order. Throws an Error with the reason. */
 export function readUploadPem(text: string): Buffer[] {
   if (typeof text !== 'string' || text.trim() === '') throw new Error('no certificate given');
@@ -30,7 +28,7 @@ export function readUploadPem(text: string): Buffer[] {
     throw new Error('certificate requests (CSRs) must not be sent in certificates: send the signed certificate');
   }
   if (text.includes('\0')) throw new Error('contains NUL bytes (binary data where PEM was expected)');
-  if (CONTROL.test(text)) throw new Error('contains control characters or bytes that are not UTF-8');
+  if (hasControlCharacters(text)) throw new Error('contains control characters or bytes that are not UTF-8');
   const blockCount = text.split('-----BEGIN ').length - 1;
   if (blockCount > MAX_UPLOAD_CERTIFICATES) {
     throw new Error(
@@ -46,4 +44,13 @@ export function readUploadPem(text: string): Buffer[] {
       throw new Error(`expected CERTIFICATE blocks, found ${block.label.slice(0, 40)}`);
   }
   return blocks.map((block) => block.der);
+}
+
+/** Control characters other than tab, CR and LF, or U+FFFD (what undecodable bytes become). */
+function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f || c === 0xfffd) return true;
+  }
+  return false;
 }

@@ -105,7 +105,8 @@ export function readUploadedCertificate(der: Buffer, index: number, now: Date): 
     throw new Error(`${position} is not a parseable X.509 certificate`);
   }
   const tbs = asn.tbsCertificate;
-  const label = `${position} (${shorten(formatDistinguishedName(tbs.subject, 'rfc2253'))})`;
+  const subject = formatDistinguishedName(tbs.subject, 'rfc2253');
+  const label = `${position} (${subject === '' ? 'empty subject' : shorten(subject)})`;
   const fail = (reason: string): Error => new Error(`${label}: ${reason}`);
   if (tbs.version !== Version.v3) throw fail(`version ${tbs.version + 1} certificate (only version 3 is accepted)`);
   const serialHex = checkSerial(new Uint8Array(tbs.serialNumber), fail);

@@ -27,10 +27,7 @@ export function zoneView(zone: ZoneRecord, account: AccountRecord | undefined): 
   };
 }
 
-export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
-  app,
-  { services },
-) => {
+export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { tenancy } = services;
   const pageQuery = { page: Type.Optional(Type.Integer()), per_page: Type.Optional(Type.Integer()) };
 
@@ -116,4 +113,5 @@ export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: Admin
       );
     },
   );
+  return Promise.resolve();
 };

@@ -49,10 +49,7 @@ function parseStatuses(value: string | string[] | undefined): ClientCertificateS
   return statuses as ClientCertificateStatus[];
 }
 
-export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
-  app,
-  { services },
-) => {
+export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { clientCertificates, managedCas } = services;
   const tags = ['client_certificates'];
   const view = async (record: ClientCertificateRecord): Promise<object> =>
@@ -146,7 +143,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
       },
     },
     async (request) => {
-      if (request.body?.reactivate === false)
+      if ((request.body as { reactivate?: boolean } | undefined)?.reactivate === false)
         throw GW_ERR_API_VALIDATION.create('reactivate must be true (or omitted)');
       return success(
         await view(
@@ -159,4 +156,5 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
       );
     },
   );
+  return Promise.resolve();
 };

@@ -31,10 +31,7 @@ export function edgeCertificateView(record: EdgeCertificateRecord): object {
   };
 }
 
-export const customCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
-  app,
-  { services },
-) => {
+export const customCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { edgeCertificates } = services;
   const tags = ['custom_certificates'];
 
@@ -95,4 +92,5 @@ export const customCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
       return success({ id: record.id });
     },
   );
+  return Promise.resolve();
 };

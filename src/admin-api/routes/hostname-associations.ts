@@ -10,7 +10,7 @@ const PATH = '/zones/:zone_id/certificate_authorities/hostname_associations';
 const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
 const CertificateId = Type.String({ pattern: UUID_PATTERN });
 
-export const hostnameAssociationRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
+export const hostnameAssociationRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (
   app,
   { services },
 ) => {
@@ -53,4 +53,5 @@ export const hostnameAssociationRoutes: FastifyPluginAsyncTypebox<{ services: Ad
       return success(view(hostnames, id));
     },
   );
+  return Promise.resolve();
 };

@@ -30,10 +30,7 @@ export function mtlsCertificateView(record: MtlsCertificateRecord, withUpdatedAt
   };
 }
 
-export const mtlsCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (
-  app,
-  { services },
-) => {
+export const mtlsCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { mtlsCertificates } = services;
   const tags = ['mtls_certificates'];
 
@@ -133,4 +130,5 @@ export const mtlsCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminS
       return success(result, singlePageInfo(result.length));
     },
   );
+  return Promise.resolve();
 };

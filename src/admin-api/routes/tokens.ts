@@ -45,7 +45,7 @@ export function tokenView(token: ApiTokenRecord): object {
   };
 }
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = async (app, { services }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { tokens, tenancy } = services;
 
   app.get('/user/tokens/verify', { schema: { tags: ['tokens'] } }, (request) =>
@@ -119,4 +119,5 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }>
     if (input?.account_id !== undefined) return { kind: 'account', accountId: input.account_id };
     return { kind: 'global' };
   }
+  return Promise.resolve();
 };

@@ -1,0 +1,208 @@
+/**
+ * The CLI's client of the v4 management API (DESIGN.md §2: the CLI talks to the admin API over HTTP
+ * only, never to the store). It unwraps the envelope and turns every failure into an
+ * `AdminCommandError` whose message is fit for stderr: the API's own message and v4 code, or which
+ * URL could not be reached. Connection settings: `--api` / PORTCULLIS_API (default
+ * http://127.0.0.1:9000/client/v4) and `--token` / PORTCULLIS_TOKEN / `<--data-dir>/admin-token`.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { GW_ERR_USAGE } from '../errors/index.ts';
+import { EXIT_OK, EXIT_RUNTIME } from './exit-codes.ts';
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:9000/client/v4';
+const REQUEST_TIMEOUT_MS = 30_000;
+/** A bound on page following, so a server that ignores `page` cannot loop us forever. */
+const MAX_PAGES = 1000;
+
+export interface ConnectionOptions {
+  api?: string;
+  token?: string;
+  dataDir: string;
+}
+
+export interface ApiMessage {
+  code: number;
+  message: string;
+}
+
+export interface Envelope<T> {
+  success: boolean;
+  errors: ApiMessage[];
+  messages: ApiMessage[];
+  result: T;
+  result_info?: { page: number; per_page: number; count: number; total_count: number; total_pages: number };
+}
+
+/** A failure an admin command reports as one line on stderr (no stack), with its exit code. */
+export class AdminCommandError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = EXIT_RUNTIME) {
+    super(message);
+    this.name = 'AdminCommandError';
+    this.exitCode = exitCode;
+  }
+}
+
+type Query = Record<string, string | number | undefined>;
+
+export class AdminClient {
+  readonly baseUrl: string;
+  readonly #token: string;
+
+  constructor(baseUrl: string, token: string) {
+    this.baseUrl = baseUrl;
+    this.#token = token;
+  }
+
+  /** One call; resolves with the whole envelope of a successful answer. */
+  async call<T>(method: string, route: string, options: { query?: Query; body?: unknown } = {}): Promise<Envelope<T>> {
+    const url = new URL(this.baseUrl + route);
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          accept: 'application/json',
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new AdminCommandError(`cannot reach the admin API at ${this.baseUrl}: ${describeNetworkError(error)}`);
+    }
+    const envelope = parseEnvelope<T>(await response.text().catch(() => ''));
+    if (envelope === undefined) {
+      throw new AdminCommandError(
+        `${url.origin}${url.pathname} answered HTTP ${response.status} without a v4 envelope; is --api the /client/v4 base URL of portcullis serve?`,
+      );
+    }
+    if (!envelope.success || response.status >= 400) {
+      const errors = envelope.errors.length > 0 ? envelope.errors : [{ code: 0, message: `HTTP ${response.status}` }];
+      throw new AdminCommandError(errors.map((error) => `${error.message} [v4 ${error.code}]`).join('; '));
+    }
+    return envelope;
+  }
+
+  async get<T>(route: string, query?: Query): Promise<T> {
+    return (await this.call<T>('GET', route, query === undefined ? {} : { query })).result;
+  }
+
+  async send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', route: string, body?: unknown): Promise<T> {
+    return (await this.call<T>(method, route, body === undefined ? {} : { body })).result;
+  }
+
+  /** Every item of a paged list: fetches page after page until one comes back empty (as the SDK does). */
+  async listAll<T>(route: string, query: Query = {}, perPage = 50): Promise<T[]> {
+    const items: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const result = await this.get<T[]>(route, { ...query, page, per_page: perPage });
+      if (result.length === 0) return items;
+      items.push(...result);
+    }
+    throw new AdminCommandError(`${route} still had results after ${MAX_PAGES} pages; stopped`);
+  }
+}
+
+/** `encodeURIComponent` for ids put into a route. */
+export function segment(id: string): string {
+  return encodeURIComponent(id);
+}
+
+/** Builds the client from the command's options and the environment. Usage errors come before any request. */
+export async function connect(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): Promise<AdminClient> {
+  const base = options.api ?? env.PORTCULLIS_API ?? DEFAULT_API_URL;
+  let parsed: URL;
+  try {
+    parsed = new URL(base);
+  } catch {
+    throw GW_ERR_USAGE.create(`--api must be an http(s) URL like ${DEFAULT_API_URL}, got "${base}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw GW_ERR_USAGE.create(`--api must be an http(s) URL like ${DEFAULT_API_URL}, got "${base}"`);
+  }
+  const token = (options.token ?? env.PORTCULLIS_TOKEN ?? (await readTokenFile(options.dataDir))).trim();
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) throw GW_ERR_USAGE.create('the API token is empty or not printable ASCII');
+  return new AdminClient(base.replace(/\/+$/, ''), token);
+}
+
+/** Reads an input file named on the command line; a missing file is a usage error (exit 2). */
+export async function readInputFile(file: string, option: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw GW_ERR_USAGE.create(`${option}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+async function readTokenFile(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'admin-token');
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw GW_ERR_USAGE.create(
+        `no API token: pass --token, set PORTCULLIS_TOKEN, or point --data-dir at the directory of admin-token (${file} does not exist)`,
+      );
+    }
+    throw new AdminCommandError(`cannot read the API token from ${file}: ${code ?? (error as Error).message}`);
+  }
+}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  }
+  const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is `portcullis serve` running there? set --api or PORTCULLIS_API)';
+    case 'ENOTFOUND':
+      return 'host not found';
+    case 'ECONNRESET':
+      return 'connection reset';
+    default:
+      return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  }
+}
+
+function parseEnvelope<T>(text: string): Envelope<T> | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Envelope<T>> | null;
+    if (value === null || typeof value !== 'object' || typeof value.success !== 'boolean') return undefined;
+    return { ...value, errors: value.errors ?? [], messages: value.messages ?? [] } as Envelope<T>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds the connection options every admin command takes. */
+export function withConnectionOptions(command: Command): Command {
+  return command
+    .option('--api <url>', `admin API base URL (env PORTCULLIS_API; default ${DEFAULT_API_URL})`)
+    .option('--token <token>', 'API token (env PORTCULLIS_TOKEN; default: the admin-token file in --data-dir)')
+    .option('--data-dir <dir>', 'data directory of portcullis serve, for its admin-token file', './data')
+    .option('--json', 'print the API result as JSON (for scripts)');
+}
+
+/**
+ * Runs an admin command: its AdminCommandErrors become `portcullis: <message>` on stderr and their exit
+ * code; anything else (usage errors, unexpected failures) goes on to the CLI's reportFailure.
+ */
+export async function runAdminCommand(work: () => Promise<void>): Promise<number> {
+  try {
+    await work();
+    return EXIT_OK;
+  } catch (error) {
+    if (!(error instanceof AdminCommandError)) throw error;
+    process.stderr.write(`portcullis: ${error.message}\n`);
+    return error.exitCode;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * `portcullis ca upload|list|delete` (an account's own client CAs, Cloudflare's mtls_certificates) and
+ * `portcullis ca associate|associations` (which hostnames of a zone trust which CA; no --ca = the
+ * account's managed CA).
+ */
+import type { Command } from 'commander';
+import {
+  connect,
+  readInputFile,
+  runAdminCommand,
+  segment,
+  withConnectionOptions,
+  type ConnectionOptions,
+} from '../admin-client.ts';
+import { count, formatListing, printResult, when } from '../output.ts';
+
+interface MtlsCertificateView {
+  id: string;
+  name: string;
+  ca: boolean;
+  issuer: string;
+  serial_number: string;
+  uploaded_on: string;
+  expires_on: string;
+}
+
+interface Associations {
+  hostnames: string[];
+  mtls_certificate_id?: string;
+}
+
+interface Options extends ConnectionOptions {
+  json?: boolean;
+}
+
+interface AccountOptions extends Options {
+  account: string;
+}
+
+interface ZoneOptions extends Options {
+  zone: string;
+  ca?: string;
+}
+
+const trust = (hostnames: readonly string[]): string => (hostnames.length === 1 ? 'trusts' : 'trust');
+const caName = (id: string | undefined): string => (id === undefined ? 'the managed CA' : `CA ${id}`);
+
+export function registerCaCommand(program: Command, setResult: (result: Promise<number>) => void): void {
+  const ca = program.command('ca').description('manage client CAs and which hostnames trust them');
+  const run = (work: () => Promise<void>): void => setResult(runAdminCommand(work));
+
+  withConnectionOptions(
+    ca
+      .command('upload')
+      .description('upload a CA certificate (PEM) that client certificates may chain to')
+      .requiredOption('--account <id>', 'account that owns the CA')
+      .requiredOption('--file <ca.pem>', 'the CA certificate, PEM (a bundle is accepted)')
+      .option('--name <name>', 'a name to recognise it by'),
+  ).action((options: AccountOptions & { file: string; name?: string }) => {
+    run(async () => {
+      const certificates = await readInputFile(options.file, '--file');
+      const client = await connect(options);
+      const uploaded = await client.send<MtlsCertificateView>(
+        'POST',
+        `/accounts/${segment(options.account)}/mtls_certificates`,
+        { ca: true, certificates, ...(options.name === undefined ? {} : { name: options.name }) },
+      );
+      printResult(
+        options,
+        uploaded,
+        () =>
+          `Uploaded CA ${uploaded.id}${uploaded.name === '' ? '' : ` "${uploaded.name}"`}: ${uploaded.issuer}, expires ${uploaded.expires_on}`,
+      );
+    });
+  });
+
+  withConnectionOptions(
+    ca.command('list').description("list an account's uploaded CAs").requiredOption('--account <id>', 'account'),
+  ).action((options: AccountOptions) => {
+    run(async () => {
+      const client = await connect(options);
+      const all = await client.get<MtlsCertificateView[]>(`/accounts/${segment(options.account)}/mtls_certificates`);
+      const cas = all.filter((certificate) => certificate.ca);
+      printResult(options, cas, () =>
+        formatListing(
+          cas,
+          [
+            { header: 'ID', value: (c) => c.id },
+            { header: 'NAME', value: (c) => c.name },
+            { header: 'ISSUER', value: (c) => c.issuer },
+            { header: 'EXPIRES', value: (c) => when(c.expires_on) },
+          ],
+          `${count(cas.length, 'CA')} in account ${options.account}`,
+        ),
+      );
+    });
+  });
+
+  withConnectionOptions(
+    ca
+      .command('delete')
+      .description('delete an uploaded CA (refused while a hostname trusts it)')
+      .requiredOption('--account <id>', 'account')
+      .argument('<ca-id>', 'id of the CA (from ca list)'),
+  ).action((id: string, options: AccountOptions) => {
+    run(async () => {
+      const client = await connect(options);
+      const deleted = await client.send<MtlsCertificateView>(
+        'DELETE',
+        `/accounts/${segment(options.account)}/mtls_certificates/${segment(id)}`,
+      );
+      printResult(options, deleted, () => `Deleted CA ${deleted.id}${deleted.name === '' ? '' : ` "${deleted.name}"`}`);
+    });
+  });
+
+  withConnectionOptions(
+    ca
+      .command('associate')
+      .description('set the hostnames of a zone that trust a CA (replaces the previous set)')
+      .requiredOption('--zone <id>', 'zone of the hostnames')
+      .option('--ca <mtls-certificate-id>', 'an uploaded CA (default: the managed CA)')
+      .argument('<hostname...>', 'hostnames under the zone'),
+  ).action((hostnames: string[], options: ZoneOptions) => {
+    run(async () => {
+      const client = await connect(options);
+      const result = await client.send<Associations>('PUT', associationsRoute(options.zone), {
+        hostnames,
+        ...(options.ca === undefined ? {} : { mtls_certificate_id: options.ca }),
+      });
+      printResult(
+        options,
+        result,
+        () =>
+          `Zone ${options.zone}: ${count(result.hostnames.length, 'hostname')} now ${trust(result.hostnames)} ${caName(options.ca)}: ${result.hostnames.join(', ')}`,
+      );
+    });
+  });
+
+  withConnectionOptions(
+    ca
+      .command('associations')
+      .description('show the hostnames of a zone that trust a CA')
+      .requiredOption('--zone <id>', 'zone')
+      .option('--ca <mtls-certificate-id>', 'an uploaded CA (default: the managed CA)'),
+  ).action((options: ZoneOptions) => {
+    run(async () => {
+      const client = await connect(options);
+      const result = await client.get<Associations>(
+        associationsRoute(options.zone),
+        options.ca === undefined ? {} : { mtls_certificate_id: options.ca },
+      );
+      printResult(options, result, () =>
+        result.hostnames.length === 0
+          ? `No hostname of zone ${options.zone} trusts ${caName(options.ca)}`
+          : [
+              `${count(result.hostnames.length, 'hostname')} of zone ${options.zone} ${trust(result.hostnames)} ${caName(options.ca)}:`,
+              ...result.hostnames.map((hostname) => `  ${hostname}`),
+            ].join('\n'),
+      );
+    });
+  });
+}
+
+function associationsRoute(zoneId: string): string {
+  return `/zones/${segment(zoneId)}/certificate_authorities/hostname_associations`;
+}

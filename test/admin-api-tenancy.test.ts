@@ -1,0 +1,218 @@
+/**
+ * Management API basics over real HTTP, on SQLite and on PostgreSQL: authentication (no token 401,
+ * bad token 401, wrong scope 403), accounts, zones, API tokens, the v4 envelope and its errors, and
+ * tenant isolation for accounts, zones and tokens.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+
+const pgSkip = postgresSkipReason();
+const stores: { name: string; skip: string | undefined }[] = [
+  { name: 'sqlite', skip: undefined },
+  { name: 'postgres', skip: pgSkip },
+];
+
+for (const { name, skip } of stores) {
+  describe(`management API basics (${name})`, { skip }, () => {
+    let server: AdminServer;
+    let postgres: TestPostgres | undefined;
+    let a: { accountId: string; zoneId: string };
+    let b: { accountId: string; zoneId: string };
+
+    before(async () => {
+      if (name === 'postgres') {
+        postgres = await startPostgres();
+        server = await startAdminServer({ kind: 'postgres', url: await postgres.createDatabase('tenancy') });
+      } else {
+        server = await startAdminServer();
+      }
+      a = await createTenant(server, 'a.example.com');
+      b = await createTenant(server, 'b.example.org');
+    });
+
+    after(async () => {
+      await server.stop();
+      await postgres?.stop();
+    });
+
+    test('no token → 401 (9106), unknown token → 401 (1000), in the v4 envelope', async () => {
+      const none = await server.call('GET', '/accounts', undefined, null);
+      assert.equal(none.status, 401);
+      assert.deepEqual(none.body, {
+        success: false,
+        errors: [{ code: 9106, message: 'Missing Authorization header (Authorization: Bearer <token>)' }],
+        messages: [],
+        result: null,
+      });
+      const wrong = await server.call('GET', '/accounts', undefined, 'pcl_not-a-real-token-at-all');
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.body.errors[0]?.code, 1000);
+      const malformed = await fetch(`${server.baseUrl}/accounts`, { headers: { authorization: 'Basic Zm9vOmJhcg==' } });
+      assert.equal(malformed.status, 401);
+      assert.match(malformed.headers.get('content-type') ?? '', /application\/json/);
+    });
+
+    test('token verify answers like Cloudflare', async () => {
+      const verify = await server.call('GET', '/user/tokens/verify');
+      assert.equal(verify.status, 200);
+      assert.equal(verify.body.result.status, 'active');
+      assert.match(verify.body.result.id, /^[0-9a-f]{32}$/);
+      assert.deepEqual(verify.body.messages, [
+        { code: 10000, message: 'This API Token is valid and active', type: null },
+      ]);
+      const token = await createToken(server, 'read', { account_id: a.accountId });
+      assert.equal((await server.call('GET', `/accounts/${a.accountId}/tokens/verify`, undefined, token)).status, 200);
+      assert.equal((await server.call('GET', `/accounts/${b.accountId}/tokens/verify`, undefined, token)).status, 403);
+    });
+
+    test('accounts and zones: create, get, list, filter by name', async () => {
+      const zones = await server.call('GET', '/zones?name=a.example.com');
+      assert.equal(zones.status, 200);
+      assert.deepEqual(
+        zones.body.result.map((zone: { id: string; name: string; account: { id: string } }) => [
+          zone.id,
+          zone.name,
+          zone.account.id,
+        ]),
+        [[a.zoneId, 'a.example.com', a.accountId]],
+      );
+      assert.equal(zones.body.result_info?.total_count, 1);
+      const zone = await server.call('GET', `/zones/${b.zoneId}`);
+      assert.equal(zone.body.result.name, 'b.example.org');
+      const account = await server.call('GET', `/accounts/${a.accountId}`);
+      assert.equal(account.body.result.id, a.accountId);
+    });
+
+    test('zone names are validated and unique (400, nothing stored)', async () => {
+      const before = (await server.call('GET', '/zones')).body.result_info?.total_count;
+      const duplicate = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: b.accountId } });
+      assert.equal(duplicate.status, 400);
+      assert.equal(duplicate.body.errors[0]?.code, 12115);
+      for (const bad of ['not a domain', 'x', '-bad-.com', 'a'.repeat(64) + '.com']) {
+        const res = await server.call('POST', '/zones', { name: bad, account: { id: a.accountId } });
+        assert.equal(res.status, 400, bad);
+        assert.equal(res.body.errors[0]?.code, 12101);
+      }
+      assert.equal((await server.call('GET', '/zones')).body.result_info?.total_count, before);
+    });
+
+    test('an account token sees only its own account and zones; other tenants get 403', async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      const accounts = await server.call('GET', '/accounts', undefined, token);
+      assert.deepEqual(
+        accounts.body.result.map((acc: { id: string }) => acc.id),
+        [a.accountId],
+      );
+      const zones = await server.call('GET', '/zones', undefined, token);
+      assert.deepEqual(
+        zones.body.result.map((zone: { id: string }) => zone.id),
+        [a.zoneId],
+      );
+      const other = await server.call('GET', `/zones/${b.zoneId}`, undefined, token);
+      assert.equal(other.status, 403);
+      assert.equal(other.body.errors[0]?.code, 10000);
+      assert.equal((await server.call('GET', `/accounts/${b.accountId}`, undefined, token)).status, 403);
+      const createInB = await server.call(
+        'POST',
+        '/zones',
+        { name: 'evil.b.example.org', account: { id: b.accountId } },
+        token,
+      );
+      assert.equal(createInB.status, 403);
+      assert.equal(
+        (await server.call('POST', '/accounts', { name: 'mine' }, token)).status,
+        403,
+        'only the operator creates accounts',
+      );
+      assert.equal(
+        (await server.call('GET', '/zones?name=evil.b.example.org')).body.result.length,
+        0,
+        'nothing was created',
+      );
+    });
+
+    test('a read token cannot change anything; a zone token cannot reach its account', async () => {
+      const read = await createToken(server, 'read', { account_id: a.accountId });
+      const res = await server.call(
+        'POST',
+        '/zones',
+        { name: 'new.a.example.com', account: { id: a.accountId } },
+        read,
+      );
+      assert.equal(res.status, 403);
+      const zoneToken = await createToken(server, 'edit', { zone_id: a.zoneId });
+      assert.equal((await server.call('GET', `/zones/${a.zoneId}`, undefined, zoneToken)).status, 200);
+      assert.equal(
+        (await server.call('GET', `/accounts/${a.accountId}/tokens/verify`, undefined, zoneToken)).status,
+        403,
+      );
+      assert.equal(
+        (await server.call('POST', '/zones', { name: 'z.a.example.com', account: { id: a.accountId } }, zoneToken))
+          .status,
+        403,
+      );
+    });
+
+    test('tokens: a token cannot mint a broader one; list is scoped; revoke disables it', async () => {
+      const accountEdit = await createToken(server, 'edit', { account_id: a.accountId });
+      const broader = await server.call('POST', '/user/tokens', { name: 'escalate', permission: 'edit' }, accountEdit);
+      assert.equal(broader.status, 403);
+      const otherAccount = await server.call(
+        'POST',
+        '/user/tokens',
+        { name: 'x', permission: 'read', scope: { account_id: b.accountId } },
+        accountEdit,
+      );
+      assert.equal(otherAccount.status, 403);
+      const child = await server.call<{ id: string; value: string }>(
+        'POST',
+        '/user/tokens',
+        { name: 'child', permission: 'read', scope: { zone_id: a.zoneId } },
+        accountEdit,
+      );
+      assert.equal(child.status, 200);
+      assert.match(child.body.result.value, /^pcl_/);
+      const listed = await server.call('GET', '/user/tokens', undefined, accountEdit);
+      const ids = listed.body.result.map(
+        (token: { id: string; scope: { account_id?: string } }) => token.scope.account_id,
+      );
+      assert.ok(
+        ids.every((id: string | undefined) => id === a.accountId),
+        'only tokens of account A are listed',
+      );
+      assert.ok(!JSON.stringify(listed.body).includes(child.body.result.value), 'secrets are never listed');
+      const revoked = await server.call('DELETE', `/user/tokens/${child.body.result.id}`, undefined, accountEdit);
+      assert.equal(revoked.body.result.status, 'disabled');
+      assert.equal((await server.call('GET', '/user/tokens/verify', undefined, child.body.result.value)).status, 401);
+    });
+
+    test('envelope errors: unknown route 404 (7000), unknown id 404 (7003), bad JSON 400, huge body 413, bad id 400', async () => {
+      const route = await server.call('GET', '/nowhere');
+      assert.equal(route.status, 404);
+      assert.equal(route.body.errors[0]?.code, 7000);
+      const unknown = await server.call('GET', '/zones/0123456789abcdef0123456789abcdef');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.errors[0]?.code, 7003);
+      const json = await server.call('POST', '/accounts', '{"name":');
+      assert.equal(json.status, 400);
+      assert.equal(json.body.errors[0]?.code, 12101);
+      const huge = await server.call('POST', '/accounts', { name: 'x'.repeat(2 * 1024 * 1024) });
+      assert.equal(huge.status, 413);
+      assert.equal(huge.body.errors[0]?.code, 12102);
+      const badId = await server.call('GET', '/zones/not-an-id');
+      assert.equal(badId.status, 400);
+      assert.equal(huge.headers.get('x-should-retry'), 'false');
+      assert.doesNotMatch(JSON.stringify([route.body, json.body, badId.body]), /\n\s+at |node_modules/);
+    });
+
+    test('the OpenAPI document is served without a token', async () => {
+      const res = await fetch(`${server.baseUrl}/openapi.json`);
+      assert.equal(res.status, 200);
+      const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+      assert.match(doc.openapi, /^3\./);
+      assert.ok(Object.keys(doc.paths).some((path) => path.includes('/zones/{zone_id}/client_certificates')));
+    });
+  });
+}
