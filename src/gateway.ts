@@ -27,6 +27,7 @@ import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
+const CRL_REFRESH_MS = 86_400_000; // 24 hours
 
 export interface RunningGateway {
   readonly adminAddress: AddressInfo;
@@ -82,6 +83,13 @@ async function startOnStore(
     logger.info({ file }, 'created the bootstrap admin token');
   }
   await services.publicPkiPublisher.publishAll();
+  // CRLs are valid for a week (CRL_VALIDITY_MS); reissue daily so relying parties never hold a stale one.
+  const crlRefresh = setInterval(() => {
+    services.publicPkiPublisher.publishAll().catch((error: unknown) => {
+      logger.error({ err: (error as Error).message }, 'CRL refresh failed');
+    });
+  }, CRL_REFRESH_MS);
+  crlRefresh.unref();
 
   const publicHost = new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '');
   const edge = await services.edgeCa.serverCredentials([...new Set(['localhost', '127.0.0.1', publicHost])]);
@@ -101,6 +109,7 @@ async function startOnStore(
   try {
     gatewayAddress = await listener.start();
   } catch (error) {
+    clearInterval(crlRefresh);
     await admin.close();
     throw error;
   }
@@ -108,6 +117,7 @@ async function startOnStore(
     adminAddress,
     gatewayAddress,
     async stop(timeoutMs: number) {
+      clearInterval(crlRefresh);
       await Promise.all([listener.drain(timeoutMs), admin.close()]);
       await store.close();
     },

@@ -1,0 +1,132 @@
+/**
+ * `portcullis serve` as an operator runs it: first start creates the store, master key and admin
+ * token (0600) and serves the API and the gateway; SIGTERM exits 0; bad input exits 2 or 3 with a
+ * clear message; a busy port exits 1.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, spawnCli, waitForLog } from './helpers/cli.ts';
+
+describe('portcullis serve command', () => {
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-cli-'));
+  });
+
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('first start creates the data dir content, serves, and stops on SIGTERM with exit 0', async () => {
+    const child = spawnCli([
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const listening = await waitForLog(child, 'listening');
+    for (const file of ['admin-token', 'master.key', 'portcullis.db']) {
+      const mode = (await stat(path.join(dataDir, file))).mode & 0o777;
+      assert.equal(mode & 0o077, 0, `${file} is private (mode ${mode.toString(8)})`);
+    }
+    const token = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+    const verify = await fetch(`${String(listening.admin)}/user/tokens/verify`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(verify.status, 200);
+    const edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
+    assert.match(edgeCa, /BEGIN CERTIFICATE/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  test('a second start reuses the store and the token', async () => {
+    const before = await readFile(path.join(dataDir, 'admin-token'), 'utf8');
+    const child = spawnCli([
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const listening = await waitForLog(child, 'listening');
+    const verify = await fetch(`${String(listening.admin)}/user/tokens/verify`, {
+      headers: { authorization: `Bearer ${before.trim()}` },
+    });
+    assert.equal(verify.status, 200);
+    assert.equal(await readFile(path.join(dataDir, 'admin-token'), 'utf8'), before);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  test('usage errors exit 2, a refused master key exits 3, a busy port exits 1', async () => {
+    const usage = await runCli([
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--store',
+      'mysql://nope',
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    assert.equal(usage.code, 2, usage.stderr);
+    assert.match(usage.stderr, /--store takes postgres:/);
+
+    const other = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-key-'));
+    try {
+      const child = runWithEnv(
+        ['serve', '--data-dir', other, '--admin-listen', '127.0.0.1:0', '--listen', '127.0.0.1:0'],
+        { PORTCULLIS_MASTER_KEY: 'too-short' },
+      );
+      const result = await child;
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, /Master key refused.*GW_ERR_CONFIG_MASTER_KEY/);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const result = await runCli([
+        'serve',
+        '--data-dir',
+        dataDir,
+        '--admin-listen',
+        `127.0.0.1:${port}`,
+        '--listen',
+        '127.0.0.1:0',
+      ]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /Cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+    } finally {
+      busy.close();
+    }
+  });
+});
+
+function runWithEnv(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnCli(args, env);
+  return new Promise((resolve) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
