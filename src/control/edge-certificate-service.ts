@@ -34,6 +34,7 @@ export class EdgeCertificateService {
       ca: false,
       certificatesPem: input.certificate,
       privateKeyPem: input.privateKey,
+      leafUsage: 'serverAuth',
     });
     const leaf = validated.certificates[0] ?? new X509Certificate(validated.normalisedPem);
     const hosts = dnsNamesOf(leaf).filter(

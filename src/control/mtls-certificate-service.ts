@@ -41,6 +41,8 @@ export class MtlsCertificateService {
     const validated = validateMtlsUpload({
       ca: input.ca,
       certificatesPem: input.certificates,
+      // A leaf uploaded here is one the gateway presents as a client (upstream mTLS).
+      ...(input.ca ? {} : { leafUsage: 'clientAuth' as const }),
       ...(input.privateKey === undefined ? {} : { privateKeyPem: input.privateKey }),
     });
     const now = new Date();
