@@ -92,7 +92,7 @@ export class ClientCertificateService {
     };
     await store.createClientCertificate(record);
     // The first certificate of an account may have just created its CA: publish its CRL/OCSP.
-    await publisher.publish(ca);
+    await publisher.ensurePublished(ca);
     return record;
   }
 

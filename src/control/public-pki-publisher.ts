@@ -21,6 +21,8 @@ export class PublicPkiPublisher {
   readonly #managedCas: ManagedCaService;
   readonly #pki: PublicPki;
   readonly #now: () => Date;
+  /** CAs published by this process; a CA seen for the first time (just created) is published at once. */
+  readonly #published = new Set<string>();
 
   constructor(store: Store, managedCas: ManagedCaService, pki: PublicPki, now: () => Date = () => new Date()) {
     this.#store = store;
@@ -33,8 +35,14 @@ export class PublicPkiPublisher {
     for (const ca of await this.#store.listManagedCas()) await this.publish(ca);
   }
 
+  /** Publishes a CA's CRL and OCSP view unless this process already did (no new CRL number used). */
+  async ensurePublished(ca: ManagedCaRecord): Promise<void> {
+    if (!this.#published.has(ca.id)) await this.publish(ca);
+  }
+
   /** Regenerates and publishes the CRL and OCSP view of one CA. */
   async publish(ca: ManagedCaRecord): Promise<void> {
+    this.#published.add(ca.id);
     const authority = this.#managedCas.authorityOf(ca);
     const revoked = await this.#store.listRevokedByCa(ca.id);
     // pending_revocation already counts as revoked: revocation takes effect at once (DESIGN.md §3).
