@@ -74,7 +74,9 @@ async function startOnStore(
   env: NodeJS.ProcessEnv,
 ): Promise<RunningGateway> {
   const publicPki = new PublicPki();
-  const services = buildServices({ store, box, publicPki, publicUrl: options.publicUrl });
+  // With --listen on port 0 and no --public-url, the real port is known only after listening.
+  let publicUrl = options.publicUrl;
+  const services = buildServices({ store, box, publicPki, publicUrl: () => publicUrl });
   const bootstrapSecret = await services.tokens.ensureBootstrapToken(env.PORTCULLIS_ADMIN_TOKEN);
   if (bootstrapSecret !== undefined) {
     const file = path.join(options.dataDir, ADMIN_TOKEN_FILE);
@@ -112,6 +114,11 @@ async function startOnStore(
     clearInterval(crlRefresh);
     await admin.close();
     throw error;
+  }
+  if (options.listen.port === 0 && new URL(publicUrl).port === '0') {
+    const url = new URL(publicUrl);
+    url.port = String(gatewayAddress.port);
+    publicUrl = url.origin;
   }
   return {
     adminAddress,

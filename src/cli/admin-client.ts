@@ -15,11 +15,15 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:9000/client/v4';
 const REQUEST_TIMEOUT_MS = 30_000;
 /** A bound on page following, so a server that ignores `page` cannot loop us forever. */
 const MAX_PAGES = 1000;
+/** v4 code of "No route for that URI". */
+const ROUTE_NOT_FOUND = 7000;
 
-export interface ConnectionOptions {
+/** The options every admin command takes (see withConnectionOptions). */
+export interface AdminCommandOptions {
   api?: string;
   token?: string;
   dataDir: string;
+  json?: boolean;
 }
 
 export interface ApiMessage {
@@ -85,7 +89,12 @@ export class AdminClient {
     }
     if (!envelope.success || response.status >= 400) {
       const errors = envelope.errors.length > 0 ? envelope.errors : [{ code: 0, message: `HTTP ${response.status}` }];
-      throw new AdminCommandError(errors.map((error) => `${error.message} [v4 ${error.code}]`).join('; '));
+      const text = errors.map((error) => `${error.message} [v4 ${error.code}]`).join('; ');
+      const hint =
+        errors.some((error) => error.code === ROUTE_NOT_FOUND) && !this.baseUrl.endsWith('/client/v4')
+          ? ' (the --api URL usually ends with /client/v4)'
+          : '';
+      throw new AdminCommandError(text + hint);
     }
     return envelope;
   }
@@ -110,13 +119,17 @@ export class AdminClient {
   }
 }
 
-/** `encodeURIComponent` for ids put into a route. */
+/** An id put into a route: encoded, and never a dot segment that would climb to another route. */
 export function segment(id: string): string {
+  if (id === '' || id === '.' || id === '..') throw GW_ERR_USAGE.create(`"${id}" is not an id`);
   return encodeURIComponent(id);
 }
 
 /** Builds the client from the command's options and the environment. Usage errors come before any request. */
-export async function connect(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): Promise<AdminClient> {
+export async function connect(
+  options: AdminCommandOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AdminClient> {
   const base = options.api ?? env.PORTCULLIS_API ?? DEFAULT_API_URL;
   let parsed: URL;
   try {
@@ -156,21 +169,22 @@ async function readTokenFile(dataDir: string): Promise<string> {
   }
 }
 
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is `portcullis serve` running there? set --api or PORTCULLIS_API)',
+  ENOTFOUND: 'host not found',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+
 function describeNetworkError(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError' || error.name === 'AbortError')
     return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
-  }
-  const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
-  switch (cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is `portcullis serve` running there? set --api or PORTCULLIS_API)';
-    case 'ENOTFOUND':
-      return 'host not found';
-    case 'ECONNRESET':
-      return 'connection reset';
-    default:
-      return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-  }
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  if (cause === undefined) return error.message;
+  if (cause.code !== undefined) return NETWORK_ERRORS[cause.code] ?? cause.code;
+  return cause.message === 'bad port' ? 'fetch refuses to connect to that port' : cause.message;
 }
 
 function parseEnvelope<T>(text: string): Envelope<T> | undefined {
@@ -184,7 +198,7 @@ function parseEnvelope<T>(text: string): Envelope<T> | undefined {
 }
 
 /** Adds the connection options every admin command takes. */
-export function withConnectionOptions(command: Command): Command {
+export function withAdminCommandOptions(command: Command): Command {
   return command
     .option('--api <url>', `admin API base URL (env PORTCULLIS_API; default ${DEFAULT_API_URL})`)
     .option('--token <token>', 'API token (env PORTCULLIS_TOKEN; default: the admin-token file in --data-dir)')

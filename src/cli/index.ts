@@ -8,6 +8,11 @@ import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './exit-codes.ts';
 import { registerProxyCommand } from './commands/proxy.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerAccountCommand } from './commands/account.ts';
+import { registerZoneCommand } from './commands/zone.ts';
+import { registerTokenCommand } from './commands/token.ts';
+import { registerCaCommand } from './commands/ca.ts';
+import { registerCertCommand } from './commands/cert.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -22,6 +27,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerProxyCommand(program, setResult);
   registerDemoCommand(program, setResult);
   registerServeCommand(program, setResult);
+  registerAccountCommand(program, setResult);
+  registerZoneCommand(program, setResult);
+  registerTokenCommand(program, setResult);
+  registerCaCommand(program, setResult);
+  registerCertCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;

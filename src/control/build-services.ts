@@ -16,7 +16,8 @@ export interface ServiceOptions {
   store: Store;
   box: SecretBox;
   publicPki: PublicPki;
-  publicUrl: string;
+  /** Base URL of the gateway (read when a certificate is issued: the port may be known only after listening). */
+  publicUrl: () => string;
   maxCasPerAccount?: number;
 }
 

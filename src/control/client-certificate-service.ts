@@ -28,7 +28,7 @@ export interface ClientCertificateServiceOptions {
   managedCas: ManagedCaService;
   publisher: PublicPkiPublisher;
   /** Base URL of the gateway for the CRL distribution point and OCSP URL written into certificates. */
-  publicUrl: string;
+  publicUrl: () => string;
   perZoneLimit?: number;
   now?: () => Date;
 }
@@ -45,7 +45,8 @@ export class ClientCertificateService {
     zoneId: HexId,
     input: { csr: string; validityDays: number },
   ): Promise<ClientCertificateRecord> {
-    const { store, tenancy, managedCas, publisher, publicUrl } = this.#options;
+    const { store, tenancy, managedCas, publisher } = this.#options;
+    const publicUrl = this.#options.publicUrl();
     const zone = await tenancy.getZone(principal, zoneId, 'edit');
     if (
       !Number.isInteger(input.validityDays) ||
@@ -56,8 +57,6 @@ export class ClientCertificateService {
     }
     const csr = readCsr(input.csr);
     const limit = this.#options.perZoneLimit ?? DEFAULT_CLIENT_CERTIFICATES_PER_ZONE;
-    if ((await store.countActiveClientCertificates(zone.id)) >= limit)
-      throw GW_ERR_CLIENT_CERT_QUOTA.create(String(limit));
     const ca = await managedCas.getOrCreate(zone.accountId);
     const issued = issueClientCertificate({
       ca: managedCas.authorityOf(ca),
@@ -90,7 +89,13 @@ export class ClientCertificateService {
       expiresOn: isoSeconds(issued.expiresOn),
       revokedAt: null,
     };
-    await store.createClientCertificate(record);
+    // Count and insert under the account lock, so concurrent requests cannot overshoot the quota.
+    await store.transaction(async (trx) => {
+      await trx.lockAccount(zone.accountId);
+      if ((await trx.countActiveClientCertificates(zone.id)) >= limit)
+        throw GW_ERR_CLIENT_CERT_QUOTA.create(String(limit));
+      await trx.createClientCertificate(record);
+    });
     // The first certificate of an account may have just created its CA: publish its CRL/OCSP.
     await publisher.ensurePublished(ca);
     return record;

@@ -2,7 +2,7 @@
  * HostnameAssociationService: which CAs a hostname trusts for client certificates (reference §5).
  * One list per (zone, CA); no CA id means the account's managed CA. Hostnames must be in the zone.
  */
-import { GW_ERR_API_VALIDATION, GW_ERR_HOSTNAME_NOT_IN_ZONE } from '../errors/index.ts';
+import { GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION, GW_ERR_HOSTNAME_NOT_IN_ZONE } from '../errors/index.ts';
 import type { Store } from '../store/ports.ts';
 import type { HexId, Uuid, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
@@ -43,7 +43,18 @@ export class HostnameAssociationService {
       throw GW_ERR_API_VALIDATION.create(`at most ${MAX_HOSTNAMES_PER_ASSOCIATION} hostnames`);
     }
     const normalised = [...new Set(hostnames.map((hostname) => normaliseHostname(hostname, zone)))].sort();
-    await this.#store.replaceHostnames(zone.id, mtlsCertificateId ?? null, normalised);
+    // Under the account lock, a concurrent delete of the CA either sees this association (and is
+    // refused) or happens first (and this replace fails the existence check): never both succeed.
+    await this.#store.transaction(async (store) => {
+      await store.lockAccount(zone.accountId);
+      if (
+        mtlsCertificateId !== undefined &&
+        (await store.getMtlsCertificate(zone.accountId, mtlsCertificateId)) === undefined
+      ) {
+        throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${zone.accountId}/mtls_certificates/${mtlsCertificateId}`);
+      }
+      await store.replaceHostnames(zone.id, mtlsCertificateId ?? null, normalised);
+    });
     return normalised;
   }
 

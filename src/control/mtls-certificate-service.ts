@@ -64,6 +64,7 @@ export class MtlsCertificateService {
     };
     // Count and insert in one transaction, so two concurrent uploads cannot both pass the quota.
     await this.#store.transaction(async (store) => {
+      await store.lockAccount(accountId);
       if (input.ca && (await store.countCaCertificates(accountId)) >= this.#maxCas)
         throw GW_ERR_CA_QUOTA_EXCEEDED.create();
       await store.createMtlsCertificate(record);
@@ -88,6 +89,7 @@ export class MtlsCertificateService {
   async delete(principal: Principal, accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord> {
     await this.#tenancy.getAccount(principal, accountId, 'edit');
     return this.#store.transaction(async (store) => {
+      await store.lockAccount(accountId);
       const record = await store.getMtlsCertificate(accountId, id);
       if (record === undefined)
         throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${accountId}/mtls_certificates/${id}`);

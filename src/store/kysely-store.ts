@@ -55,6 +55,10 @@ export class KyselyStore implements Store {
   createAccount(record: AccountRecord): Promise<void> {
     return tenancy.createAccount(this.#db, record);
   }
+  lockAccount(id: HexId): Promise<void> {
+    return tenancy.lockAccount(this.#db, id);
+  }
+
   getAccount(id: HexId): Promise<AccountRecord | undefined> {
     return tenancy.getAccount(this.#db, id);
   }

@@ -36,6 +36,8 @@ export interface Page {
 
 export interface AccountStore {
   createAccount(record: AccountRecord): Promise<void>;
+  /** Inside a transaction: holds the account's writers until it ends (quota and in-use checks). */
+  lockAccount(id: HexId): Promise<void>;
   getAccount(id: HexId): Promise<AccountRecord | undefined>;
   listAccounts(ids?: readonly HexId[]): Promise<AccountRecord[]>;
 }

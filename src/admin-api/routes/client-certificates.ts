@@ -139,12 +139,17 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
       schema: {
         tags,
         params: ItemParams,
-        body: Type.Optional(Type.Object({ reactivate: Type.Optional(Type.Boolean()) })),
+        body: Type.Object({ reactivate: Type.Optional(Type.Boolean()) }),
+      },
+      // Older clients send no body at all (reference §4.5): treat it as {}.
+      preValidation: (request, _reply, done) => {
+        // The schema types the body as present; at runtime it is undefined when none was sent.
+        if ((request.body as object | undefined) === undefined) request.body = {};
+        done();
       },
     },
     async (request) => {
-      if ((request.body as { reactivate?: boolean } | undefined)?.reactivate === false)
-        throw GW_ERR_API_VALIDATION.create('reactivate must be true (or omitted)');
+      if (request.body.reactivate === false) throw GW_ERR_API_VALIDATION.create('reactivate must be true (or omitted)');
       return success(
         await view(
           await clientCertificates.reactivate(

@@ -1,6 +1,6 @@
 /** `portcullis account create NAME` and `portcullis account list`: accounts through the admin API. */
 import type { Command } from 'commander';
-import { connect, runAdminCommand, withConnectionOptions, type ConnectionOptions } from '../admin-client.ts';
+import { connect, runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-client.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 interface AccountView {
@@ -9,14 +9,12 @@ interface AccountView {
   created_on: string;
 }
 
-interface Options extends ConnectionOptions {
-  json?: boolean;
-}
+type Options = AdminCommandOptions;
 
 export function registerAccountCommand(program: Command, setResult: (result: Promise<number>) => void): void {
   const account = program.command('account').description('manage accounts (tenants) through the admin API');
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     account.command('create').description('create an account').argument('<name>', 'account name'),
   ).action((name: string, options: Options) => {
     setResult(
@@ -28,18 +26,22 @@ export function registerAccountCommand(program: Command, setResult: (result: Pro
     );
   });
 
-  withConnectionOptions(account.command('list').description('list the accounts the token can see')).action(
+  withAdminCommandOptions(account.command('list').description('list the accounts the token can see')).action(
     (options: Options) => {
       setResult(
         runAdminCommand(async () => {
           const client = await connect(options);
           const accounts = await client.listAll<AccountView>('/accounts');
           printResult(options, accounts, () =>
-              formatListing(accounts, [
+            formatListing(
+              accounts,
+              [
                 { header: 'ID', value: (a) => a.id },
                 { header: 'NAME', value: (a) => a.name },
                 { header: 'CREATED', value: (a) => when(a.created_on) },
-              ], count(accounts.length, 'account')),
+              ],
+              count(accounts.length, 'account'),
+            ),
           );
         }),
       );

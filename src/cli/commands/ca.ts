@@ -9,8 +9,8 @@ import {
   readInputFile,
   runAdminCommand,
   segment,
-  withConnectionOptions,
-  type ConnectionOptions,
+  withAdminCommandOptions,
+  type AdminCommandOptions,
 } from '../admin-client.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
@@ -29,9 +29,7 @@ interface Associations {
   mtls_certificate_id?: string;
 }
 
-interface Options extends ConnectionOptions {
-  json?: boolean;
-}
+type Options = AdminCommandOptions;
 
 interface AccountOptions extends Options {
   account: string;
@@ -49,7 +47,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
   const ca = program.command('ca').description('manage client CAs and which hostnames trust them');
   const run = (work: () => Promise<void>): void => setResult(runAdminCommand(work));
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     ca
       .command('upload')
       .description('upload a CA certificate (PEM) that client certificates may chain to')
@@ -74,7 +72,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
     });
   });
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     ca.command('list').description("list an account's uploaded CAs").requiredOption('--account <id>', 'account'),
   ).action((options: AccountOptions) => {
     run(async () => {
@@ -96,7 +94,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
     });
   });
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     ca
       .command('delete')
       .description('delete an uploaded CA (refused while a hostname trusts it)')
@@ -113,7 +111,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
     });
   });
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     ca
       .command('associate')
       .description('set the hostnames of a zone that trust a CA (replaces the previous set)')
@@ -136,7 +134,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
     });
   });
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     ca
       .command('associations')
       .description('show the hostnames of a zone that trust a CA')

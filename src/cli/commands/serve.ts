@@ -6,7 +6,6 @@
 import { Command, Option } from 'commander';
 import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
-import { startGateway } from '../../gateway.ts';
 import { parseDuration } from '../../config/proxy-config.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
@@ -41,6 +40,8 @@ async function runServe(options: ServeCommandOptions): Promise<number> {
   const serve = parseServeOptions(options);
   const shutdownTimeoutMs = parseDuration(options.shutdownTimeout, '--shutdown-timeout');
   const logger = createLogger(options.logLevel);
+  // Loaded here, not at the top: every other command starts faster without the server's modules.
+  const { startGateway } = await import('../../gateway.ts');
   const running = await startGateway(serve, logger, process.env);
   logger.info(
     {

@@ -3,7 +3,13 @@
  * secret is printed once, at creation; the API never shows it again.
  */
 import { Option, type Command } from 'commander';
-import { connect, runAdminCommand, segment, withConnectionOptions, type ConnectionOptions } from '../admin-client.ts';
+import {
+  connect,
+  runAdminCommand,
+  segment,
+  withAdminCommandOptions,
+  type AdminCommandOptions,
+} from '../admin-client.ts';
 import { count, formatListing, printResult, tally, when } from '../output.ts';
 
 interface TokenView {
@@ -16,9 +22,7 @@ interface TokenView {
   expires_on: string | null;
 }
 
-interface Options extends ConnectionOptions {
-  json?: boolean;
-}
+type Options = AdminCommandOptions;
 
 interface CreateOptions extends Options {
   name: string;
@@ -37,12 +41,14 @@ export function registerTokenCommand(program: Command, setResult: (result: Promi
   const token = program.command('token').description('manage API tokens through the admin API');
   const run = (work: () => Promise<void>): void => setResult(runAdminCommand(work));
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     token
       .command('create')
       .description('create a token scoped to an account or a zone; prints its secret once')
       .requiredOption('--name <name>', 'what the token is for')
-      .addOption(new Option('--permission <permission>', 'read or edit').choices(['read', 'edit']).makeOptionMandatory())
+      .addOption(
+        new Option('--permission <permission>', 'read or edit').choices(['read', 'edit']).makeOptionMandatory(),
+      )
       .option('--account <id>', 'limit the token to this account')
       .option('--zone <id>', 'limit the token to this zone'),
   ).action((options: CreateOptions) => {
@@ -68,7 +74,7 @@ export function registerTokenCommand(program: Command, setResult: (result: Promi
     });
   });
 
-  withConnectionOptions(token.command('list').description('list the tokens this token can see')).action(
+  withAdminCommandOptions(token.command('list').description('list the tokens this token can see')).action(
     (options: Options) => {
       run(async () => {
         const client = await connect(options);
@@ -84,14 +90,16 @@ export function registerTokenCommand(program: Command, setResult: (result: Promi
               { header: 'STATUS', value: (t) => t.status },
               { header: 'EXPIRES', value: (t) => when(t.expires_on) },
             ],
-            tokens.length === 0 ? count(0, 'token') : `${count(tokens.length, 'token')} (${tally(tokens.map((t) => t.status))})`,
+            tokens.length === 0
+              ? count(0, 'token')
+              : `${count(tokens.length, 'token')} (${tally(tokens.map((t) => t.status))})`,
           ),
         );
       });
     },
   );
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     token.command('revoke').description('revoke a token; it stops working at once').argument('<token-id>', 'token id'),
   ).action((id: string, options: Options) => {
     run(async () => {
@@ -101,7 +109,7 @@ export function registerTokenCommand(program: Command, setResult: (result: Promi
     });
   });
 
-  withConnectionOptions(token.command('verify').description('check that the token in use is valid')).action(
+  withAdminCommandOptions(token.command('verify').description('check that the token in use is valid')).action(
     (options: Options) => {
       run(async () => {
         const client = await connect(options);

@@ -1,6 +1,6 @@
 /** `portcullis zone create NAME --account ID` and `portcullis zone list [--account ID]`. */
 import type { Command } from 'commander';
-import { connect, runAdminCommand, withConnectionOptions, type ConnectionOptions } from '../admin-client.ts';
+import { connect, runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-client.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 interface ZoneView {
@@ -11,15 +11,14 @@ interface ZoneView {
   created_on: string;
 }
 
-interface Options extends ConnectionOptions {
-  json?: boolean;
+interface Options extends AdminCommandOptions {
   account?: string;
 }
 
 export function registerZoneCommand(program: Command, setResult: (result: Promise<number>) => void): void {
   const zone = program.command('zone').description('manage zones (domains of an account) through the admin API');
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     zone
       .command('create')
       .description('create a zone in an account')
@@ -39,7 +38,7 @@ export function registerZoneCommand(program: Command, setResult: (result: Promis
     );
   });
 
-  withConnectionOptions(
+  withAdminCommandOptions(
     zone.command('list').description('list zones').option('--account <id>', 'only the zones of this account'),
   ).action((options: Options) => {
     setResult(
@@ -47,13 +46,17 @@ export function registerZoneCommand(program: Command, setResult: (result: Promis
         const client = await connect(options);
         const zones = await client.listAll<ZoneView>('/zones', { 'account.id': options.account });
         printResult(options, zones, () =>
-            formatListing(zones, [
+          formatListing(
+            zones,
+            [
               { header: 'ID', value: (z) => z.id },
               { header: 'NAME', value: (z) => z.name },
               { header: 'ACCOUNT', value: (z) => z.account.id },
               { header: 'STATUS', value: (z) => z.status },
               { header: 'CREATED', value: (z) => when(z.created_on) },
-            ], count(zones.length, 'zone')),
+            ],
+            count(zones.length, 'zone'),
+          ),
         );
       }),
     );

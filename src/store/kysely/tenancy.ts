@@ -1,5 +1,5 @@
 /** Accounts and zones: the tenancy tables. */
-import type { Selectable } from 'kysely';
+import { SqliteAdapter, type Selectable } from 'kysely';
 import type { AccountRecord, HexId, ZoneRecord } from '../records.ts';
 import type { AccountsTable, Db, ZonesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
@@ -53,4 +53,15 @@ export async function listZones(
   if (filter.name !== undefined) query = query.where('name', '=', filter.name);
   const rows = await query.execute();
   return rows.map(toZone).sort((a, b) => byCodeUnits(a.name, b.name));
+}
+
+/**
+ * Serializes writers of one account until the transaction ends: quotas (count then insert) and
+ * "in use" checks (check then delete) stay exact under concurrency. PostgreSQL's default READ
+ * COMMITTED would let two transactions both pass the check, so the account row is locked. SQLite
+ * needs nothing: one connection, held by the transaction, already runs writers one at a time.
+ */
+export async function lockAccount(db: Db, id: HexId): Promise<void> {
+  if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+  await db.selectFrom('accounts').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
 }
