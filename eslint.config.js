@@ -33,10 +33,28 @@ export default tseslint.config(
   {
     // pki/ is a pure leaf: it imports nothing of ours but errors/ (DESIGN.md §2).
     files: ['src/pki/**/*.ts'],
+    ignores: ['src/pki/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         { patterns: [{ regex: '^\\.\\./(?!errors/)', message: 'pki/ imports only errors/' }] },
+      ],
+    },
+  },
+  {
+    // Its tests may also use the shared test helpers (test/helpers/), and nothing else of ours.
+    files: ['src/pki/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!errors/|\\.\\./test/helpers/[\\w-]+\\.ts$)',
+              message: 'pki/ tests import only errors/, pki/ and test/helpers/',
+            },
+          ],
+        },
       ],
     },
   },

@@ -8,10 +8,6 @@ import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AttributeTypeAndValue,
@@ -28,29 +24,17 @@ import {
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { GatewayError } from '../errors/index.ts';
-// eslint-disable-next-line no-restricted-imports -- tests use the shared test PKI; the module itself does not
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { createCa, Eku, type NameInput } from '../../test/helpers/pki.ts';
 import { readCertificateFields, RFC9440_MAX_CERT_BYTES } from './certificate-fields.ts';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
-
 /** `openssl x509 -noout <args>` on the DER; the output with `name=` prefixes kept. */
 function openssl(der: Uint8Array, ...args: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'portcullis-fields-'));
+  const work = new OpensslWorkdir();
   try {
-    const file = join(dir, 'cert.der');
-    writeFileSync(file, der);
-    return execFileSync('openssl', ['x509', '-inform', 'DER', '-in', file, '-noout', ...args], { encoding: 'utf8' });
+    return work.run(['x509', '-inform', 'DER', '-in', work.write('cert.der', der), '-noout', ...args]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    work.remove();
   }
 }
 

@@ -7,34 +7,21 @@
 import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { createRootCa, issueCertificate, type IssuedCertificate } from './certificate-issuer.ts';
-
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
 
 const DAY_MS = 86_400_000;
 
 describe('certificate issuer', () => {
-  let dir: string;
+  let work: OpensslWorkdir;
   let ca: IssuedCertificate;
   let client: IssuedCertificate;
   let server: IssuedCertificate;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-issuer-'));
+    work = new OpensslWorkdir();
     ca = await createRootCa({ name: 'CN=Issuer Test CA,O=Portcullis Tests', validityDays: 30 });
     client = await issueCertificate({
       ca,
@@ -53,24 +40,13 @@ describe('certificate issuer', () => {
     });
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => work.remove());
 
   /** Writes PEM files and runs `openssl verify -CAfile ca.pem <args> leaf.pem`; returns [ok, output]. */
   function opensslVerify(leaf: IssuedCertificate, ...args: string[]): [boolean, string] {
-    const caFile = join(dir, 'ca.pem');
-    const leafFile = join(dir, `${leaf.serialHex}.pem`);
-    writeFileSync(caFile, ca.certPem);
-    writeFileSync(leafFile, leaf.certPem);
-    try {
-      const output = execFileSync('openssl', ['verify', '-CAfile', caFile, ...args, leafFile], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      return [true, output];
-    } catch (error) {
-      const { stdout, stderr } = error as { stdout: string; stderr: string };
-      return [false, stdout + stderr];
-    }
+    const caFile = work.write('ca.pem', ca.certPem);
+    const leafFile = work.write(`${leaf.serialHex}.pem`, leaf.certPem);
+    return work.check(['verify', '-CAfile', caFile, ...args, leafFile]);
   }
 
   test('a client certificate verifies for the sslclient purpose, and not for sslserver', needsOpenssl, () => {
@@ -102,9 +78,8 @@ describe('certificate issuer', () => {
   );
 
   test('the root CA is self-signed, cA=TRUE (critical), keyCertSign|cRLSign, with an SKI', needsOpenssl, () => {
-    const caFile = join(dir, 'root.pem');
-    writeFileSync(caFile, ca.certPem);
-    execFileSync('openssl', ['verify', '-CAfile', caFile, '-x509_strict', caFile]);
+    const caFile = work.write('root.pem', ca.certPem);
+    work.run(['verify', '-CAfile', caFile, '-x509_strict', caFile]);
     const cert = new x509.X509Certificate(ca.certPem);
     const basic = cert.getExtension(x509.BasicConstraintsExtension);
     assert.equal(basic?.ca, true);
@@ -117,15 +92,8 @@ describe('certificate issuer', () => {
   });
 
   test('names are RFC 4514 strings: they print back as given (openssl -nameopt RFC2253)', needsOpenssl, () => {
-    const file = join(dir, 'names.pem');
-    writeFileSync(file, client.certPem);
-    const output = execFileSync(
-      'openssl',
-      ['x509', '-in', file, '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'],
-      {
-        encoding: 'utf8',
-      },
-    );
+    const file = work.write('names.pem', client.certPem);
+    const output = work.run(['x509', '-in', file, '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253']);
     assert.equal(output, 'subject=CN=device-42,O=Portcullis Tests\nissuer=CN=Issuer Test CA,O=Portcullis Tests\n');
   });
 

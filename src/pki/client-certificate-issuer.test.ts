@@ -6,58 +6,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate as X509 } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { createManagedCa, createRootCa, issueCertificate, type IssuedCertificate } from './certificate-issuer.ts';
 import { issueClientCertificate, type IssuedClientCertificate } from './client-certificate-issuer.ts';
 import { readCsr, type ParsedCsr } from './csr.ts';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
 const DAY_MS = 86_400_000;
 
-let dir: string;
-
-function openssl(...args: string[]): string {
-  return execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+let work: OpensslWorkdir;
+const openssl = (...args: string[]): string => work.run(args);
 
 /** `openssl verify` of `leaf` against `caFile`: [exit status 0, stdout + stderr]. */
 function verify(caFile: string, leaf: string, ...args: string[]): [boolean, string] {
-  const result = spawnSync('openssl', ['verify', '-CAfile', caFile, ...args, leaf], { cwd: dir, encoding: 'utf8' });
-  return [result.status === 0, result.stdout + result.stderr];
-}
-
-function write(file: string, text: string): string {
-  writeFileSync(join(dir, file), text);
-  return file;
-}
-
-function csrFor(name: string, newkey: string[], subject: string, ...extra: string[]): ParsedCsr {
-  openssl(
-    'req',
-    '-new',
-    ...newkey,
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-subj',
-    subject,
-    '-out',
-    `${name}.csr`,
-    ...extra,
-  );
-  return readCsr(readFileSync(join(dir, `${name}.csr`), 'utf8'));
+  return work.check(['verify', '-CAfile', caFile, ...args, leaf]);
 }
 
 function assertFails(fn: () => unknown, reason: string, code?: string): void {
@@ -77,17 +39,19 @@ describe('issueClientCertificate', needsOpenssl, () => {
   const now = new Date(Date.now() - 1234); // not on a whole second
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-client-issuer-'));
+    work = new OpensslWorkdir();
     ca = await createManagedCa('CN=Portcullis Managed CA for account 42,O=Portcullis Tests');
-    write('ca.pem', ca.certPem);
-    ecCsr = csrFor(
-      'ec',
-      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
-      '/C=GB/ST=London/L=London/O=Acme/OU=IoT/CN=device-42/emailAddress=ops@example.com',
-      '-addext',
-      'subjectAltName=DNS:evil.example',
+    work.write('ca.pem', ca.certPem);
+    ecCsr = readCsr(
+      work.newCsr(
+        'ec',
+        ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+        '/C=GB/ST=London/L=London/O=Acme/OU=IoT/CN=device-42/emailAddress=ops@example.com',
+        '-addext',
+        'subjectAltName=DNS:evil.example',
+      ),
     );
-    rsaCsr = csrFor('rsa', ['-newkey', 'rsa:2048'], '/O=Acme/CN=rsa-device');
+    rsaCsr = readCsr(work.newCsr('rsa', ['-newkey', 'rsa:2048'], '/O=Acme/CN=rsa-device'));
     issued = issueClientCertificate({
       ca,
       csr: ecCsr,
@@ -96,10 +60,10 @@ describe('issueClientCertificate', needsOpenssl, () => {
       crlUrl: 'http://127.0.0.1:8443/.well-known/portcullis/crl/ca-1.crl',
       ocspUrl: 'http://127.0.0.1:8443/.well-known/portcullis/ocsp/ca-1',
     });
-    write('ec.pem', issued.certPem);
+    work.write('ec.pem', issued.certPem);
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => work.remove());
 
   test('openssl verifies it for TLS client authentication, strictly, and not for a server', () => {
     const [ok, output] = verify('ca.pem', 'ec.pem', '-purpose', 'sslclient', '-x509_strict');
@@ -124,7 +88,7 @@ describe('issueClientCertificate', needsOpenssl, () => {
     const skiOf = (file: string): string =>
       openssl('x509', '-in', file, '-noout', '-ext', 'subjectKeyIdentifier').split('\n')[1]?.trim() ?? '';
     const opensslSelfSigned = openssl('req', '-new', '-x509', '-key', 'ec.key', '-subj', '/CN=x', '-days', '1');
-    write('openssl-ski.pem', opensslSelfSigned);
+    work.write('openssl-ski.pem', opensslSelfSigned);
     assert.equal(skiOf('ec.pem').replaceAll(':', '').toLowerCase(), issued.skiHex);
     assert.equal(skiOf('openssl-ski.pem'), skiOf('ec.pem'));
     const aki = openssl('x509', '-in', 'ec.pem', '-noout', '-ext', 'authorityKeyIdentifier').split('\n')[1]?.trim();
@@ -151,7 +115,7 @@ describe('issueClientCertificate', needsOpenssl, () => {
     assert.match(text, /URI:http:\/\/127\.0\.0\.1:8443\/\.well-known\/portcullis\/crl\/ca-1\.crl/);
     assert.match(text, /OCSP - URI:http:\/\/127\.0\.0\.1:8443\/\.well-known\/portcullis\/ocsp\/ca-1/);
     const plain = issueClientCertificate({ ca, csr: ecCsr, validityDays: 1 });
-    write('plain.pem', plain.certPem);
+    work.write('plain.pem', plain.certPem);
     assert.doesNotMatch(
       openssl('x509', '-in', 'plain.pem', '-noout', '-text'),
       /CRL Distribution|Authority Information/,
@@ -160,7 +124,7 @@ describe('issueClientCertificate', needsOpenssl, () => {
 
   test('an RSA key also gets keyEncipherment', () => {
     const rsa = issueClientCertificate({ ca, csr: rsaCsr, validityDays: 30 });
-    write('rsa.pem', rsa.certPem);
+    work.write('rsa.pem', rsa.certPem);
     assert.ok(verify('ca.pem', 'rsa.pem', '-purpose', 'sslclient', '-x509_strict')[0]);
     const text = openssl('x509', '-in', 'rsa.pem', '-noout', '-text');
     assert.match(text, /X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
@@ -180,8 +144,8 @@ describe('issueClientCertificate', needsOpenssl, () => {
     const shortCa = await createRootCa({ name: 'CN=Short-lived CA', validityDays: 10 });
     const cut = issueClientCertificate({ ca: shortCa, csr: ecCsr, validityDays: 30 });
     assert.equal(cut.expiresOn.getTime(), caNotAfter(shortCa));
-    write('short-ca.pem', shortCa.certPem);
-    write('cut.pem', cut.certPem);
+    work.write('short-ca.pem', shortCa.certPem);
+    work.write('cut.pem', cut.certPem);
     assert.ok(verify('short-ca.pem', 'cut.pem', '-purpose', 'sslclient')[0]);
     assertFails(
       () =>
@@ -244,12 +208,12 @@ describe('issueClientCertificate', needsOpenssl, () => {
       'rsa-ca.pem',
     );
     const rsaCa = {
-      certPem: readFileSync(join(dir, 'rsa-ca.pem'), 'utf8'),
-      keyPem: readFileSync(join(dir, 'rsa-ca.key'), 'utf8'),
+      certPem: work.read('rsa-ca.pem'),
+      keyPem: work.read('rsa-ca.key'),
     };
     const cert = issueClientCertificate({ ca: rsaCa, csr: ecCsr, validityDays: 7 });
     assert.equal(cert.signature, 'SHA256WithRSA');
-    write('by-rsa.pem', cert.certPem);
+    work.write('by-rsa.pem', cert.certPem);
     const [ok, output] = verify('rsa-ca.pem', 'by-rsa.pem', '-purpose', 'sslclient', '-x509_strict');
     assert.ok(ok, output);
   });

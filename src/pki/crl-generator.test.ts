@@ -5,38 +5,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { createManagedCa, issueCertificate, type IssuedCertificate } from './certificate-issuer.ts';
 import { generateCrl, type GeneratedCrl } from './crl-generator.ts';
 import { buildRevocationIndex } from './revocation-index.ts';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
 const HOUR_MS = 3_600_000;
 
-let dir: string;
-
+let work: OpensslWorkdir;
 /** Runs openssl in the test directory: [exit status 0, stdout + stderr]. */
-function openssl(...args: string[]): [boolean, string] {
-  const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return [result.status === 0, result.stdout + result.stderr];
-}
-
-function write(file: string, data: string | Uint8Array): string {
-  writeFileSync(join(dir, file), data);
-  return file;
-}
+const openssl = (...args: string[]): [boolean, string] => work.check(args);
 
 describe('generateCrl', needsOpenssl, () => {
   let ca: IssuedCertificate;
@@ -48,13 +27,13 @@ describe('generateCrl', needsOpenssl, () => {
   const revokedAt = new Date('2026-01-02T03:04:05.678Z');
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-crl-'));
+    work = new OpensslWorkdir();
     ca = await createManagedCa('CN=CRL Test CA,O=Portcullis Tests');
     revoked = await issueCertificate({ ca, subject: 'CN=revoked', usage: 'client', validityDays: 7 });
     good = await issueCertificate({ ca, subject: 'CN=good', usage: 'client', validityDays: 7 });
-    write('ca.pem', ca.certPem);
-    write('revoked.pem', revoked.certPem);
-    write('good.pem', good.certPem);
+    work.write('ca.pem', ca.certPem);
+    work.write('revoked.pem', revoked.certPem);
+    work.write('good.pem', good.certPem);
     crl = generateCrl({
       ca,
       crlNumber: 7,
@@ -62,11 +41,11 @@ describe('generateCrl', needsOpenssl, () => {
       thisUpdate,
       nextUpdate,
     });
-    write('crl.der', crl.der);
-    write('crl.pem', crl.pem);
+    work.write('crl.der', crl.der);
+    work.write('crl.pem', crl.pem);
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => work.remove());
 
   test('openssl verifies its signature and reads v2, the CRL number, the AKI and the revoked serial', () => {
     const [ok, text] = openssl('crl', '-inform', 'DER', '-in', 'crl.der', '-CAfile', 'ca.pem', '-noout', '-text');
@@ -117,7 +96,7 @@ describe('generateCrl', needsOpenssl, () => {
     assert.match(crl.pem, /^-----BEGIN X509 CRL-----\n[\s\S]+\n-----END X509 CRL-----\n$/);
     const [, der] = openssl('crl', '-in', 'crl.pem', '-outform', 'DER', '-out', 'roundtrip.der');
     assert.equal(der, '');
-    assert.deepEqual(readFileSync(join(dir, 'roundtrip.der')), Buffer.from(crl.der));
+    assert.deepEqual(work.readBytes('roundtrip.der'), Buffer.from(crl.der));
     const index = await buildRevocationIndex([{ source: 'crl.pem', pem: crl.pem }], [new X509Certificate(ca.certPem)]);
     const issuer = new X509Certificate(ca.certPem).fingerprint256;
     assert.equal(index.isRevoked(issuer, revoked.serialHex), true);
@@ -126,7 +105,7 @@ describe('generateCrl', needsOpenssl, () => {
 
   test('an empty CRL has no revokedCertificates; a large CRL number and many entries work', () => {
     const empty = generateCrl({ ca, crlNumber: 0, entries: [], thisUpdate, nextUpdate });
-    write('empty.pem', empty.pem);
+    work.write('empty.pem', empty.pem);
     const [ok, text] = openssl('crl', '-in', 'empty.pem', '-CAfile', 'ca.pem', '-noout', '-text');
     assert.ok(ok, text);
     assert.match(text, /No Revoked Certificates/);
@@ -138,7 +117,7 @@ describe('generateCrl', needsOpenssl, () => {
     }));
     entries.push({ serialHex: 'ff:'.repeat(19) + 'ff', revokedAt }); // 20 octets, high bit set
     const big = generateCrl({ ca, crlNumber: 2n ** 100n, entries, thisUpdate, nextUpdate });
-    write('big.pem', big.pem);
+    work.write('big.pem', big.pem);
     const [bigOk, bigText] = openssl('crl', '-in', 'big.pem', '-CAfile', 'ca.pem', '-noout', '-text');
     assert.ok(bigOk, bigText);
     assert.match(bigText, new RegExp(`X509v3 CRL Number: \\n\\s+${(2n ** 100n).toString()}\\n`));
@@ -171,8 +150,8 @@ describe('generateCrl', needsOpenssl, () => {
     );
     assert.ok(made, output);
     const noCrlSign = {
-      certPem: readFileSync(join(dir, 'nocrl.pem'), 'utf8'),
-      keyPem: readFileSync(join(dir, 'nocrl.key'), 'utf8'),
+      certPem: work.read('nocrl.pem'),
+      keyPem: work.read('nocrl.key'),
     };
     const base = { ca, crlNumber: 1, entries: [], thisUpdate, nextUpdate };
     const cases: [Parameters<typeof generateCrl>[0], string][] = [

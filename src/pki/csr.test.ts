@@ -7,54 +7,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { GatewayError } from '../errors/index.ts';
 import { readCsr, MAX_CSR_PEM_LENGTH } from './csr.ts';
 import { toPem } from './pem.ts';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
-
-let dir: string;
-
-/** Runs openssl in the test directory; stdout and stderr together (openssl reports verification on stderr). */
-function openssl(...args: string[]): string {
-  return execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function opensslOutput(...args: string[]): string {
-  const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return result.stdout + result.stderr;
-}
-
+let work: OpensslWorkdir;
+/** Runs openssl in the test directory; throws with stderr when it fails. */
+const openssl = (...args: string[]): string => work.run(args);
+/** Runs openssl; stdout and stderr together (openssl reports verification on stderr). */
+const opensslOutput = (...args: string[]): string => work.check(args)[1];
 /** `openssl req -new` with a fresh key made by `newkey` (an -newkey argument), subject `subject`. */
-function opensslCsr(name: string, newkey: string[], subject: string, ...extra: string[]): string {
-  openssl(
-    'req',
-    '-new',
-    ...newkey,
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-subj',
-    subject,
-    '-out',
-    `${name}.csr`,
-    ...extra,
-  );
-  return readFileSync(join(dir, `${name}.csr`), 'utf8');
-}
+const opensslCsr = (name: string, newkey: string[], subject: string, ...extra: string[]): string =>
+  work.newCsr(name, newkey, subject, ...extra);
 
 function assertRefused(pem: string, reason: string | RegExp): void {
   assert.throws(
@@ -122,9 +88,9 @@ function fakeRsaSpki(bits: number): Buffer {
 
 describe('readCsr', needsOpenssl, () => {
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-csr-'));
+    work = new OpensslWorkdir();
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => work.remove());
 
   test('an ECDSA P-256 CSR: subject fields, key, normalised PEM, as openssl reads them', () => {
     const pem = opensslCsr(
@@ -147,7 +113,7 @@ describe('readCsr', needsOpenssl, () => {
     assert.equal(toPem(csr.publicKey, 'PUBLIC KEY'), openssl('req', '-in', 'p256.csr', '-noout', '-pubkey'));
     assert.equal(csr.pem, openssl('req', '-in', 'p256.csr', '-outform', 'PEM'));
     openssl('req', '-in', 'p256.csr', '-outform', 'DER', '-out', 'p256.der');
-    assert.deepEqual(Buffer.from(csr.der), readFileSync(join(dir, 'p256.der')));
+    assert.deepEqual(Buffer.from(csr.der), work.readBytes('p256.der'));
   });
 
   test('ECDSA P-384 and RSA 2048, 3072, 4096 are accepted; absent fields are empty strings', () => {
@@ -184,8 +150,8 @@ describe('readCsr', needsOpenssl, () => {
       [opensslCsr('rsa1024', ['-newkey', 'rsa:1024'], '/CN=rsa1024'), 'RSA key of 1024 bits'],
       [opensslCsr('p521', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-521'], '/CN=p521'), 'ECDSA P-521 keys'],
       [opensslCsr('ed25519', ['-newkey', 'ed25519'], '/CN=ed'), 'Ed25519 keys are not accepted'],
-      [readFileSync(join(dir, 'dsa.csr'), 'utf8'), 'DSA keys are not accepted'],
-      [readFileSync(join(dir, 'explicit.csr'), 'utf8'), 'explicit-curve EC keys are not accepted'],
+      [work.read('dsa.csr'), 'DSA keys are not accepted'],
+      [work.read('explicit.csr'), 'explicit-curve EC keys are not accepted'],
       [assembleCsr(name([OID_CN, 0x0c, 'big']), ecSigner(), { spki: fakeRsaSpki(8192) }), 'RSA key of 8192 bits'],
       [assembleCsr(name([OID_CN, 0x0c, 'odd']), ecSigner(), { spki: fakeRsaSpki(2050) }), 'a multiple of 8'],
     ];
@@ -197,7 +163,7 @@ describe('readCsr', needsOpenssl, () => {
     const der = Buffer.from(readCsr(pem).der);
     const altered = Buffer.from(der);
     altered[der.indexOf(Buffer.from('device-1')) + 7] = 0x32; // CN=device-2, signature unchanged
-    writeFileSync(join(dir, 'altered.csr'), toPem(altered, 'CERTIFICATE REQUEST'));
+    work.write('altered.csr', toPem(altered, 'CERTIFICATE REQUEST'));
     assert.match(opensslOutput('req', '-in', 'altered.csr', '-noout', '-verify'), /verify failure/);
     assertRefused(toPem(altered, 'CERTIFICATE REQUEST'), 'the signature does not verify');
     const badSignature = Buffer.from(der);
@@ -242,14 +208,14 @@ describe('readCsr', needsOpenssl, () => {
   test('malformed input: PEM, DER, labels, version, size', () => {
     const good = opensslCsr('good', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=good');
     const der = Buffer.from(readCsr(good).der);
-    const key = readFileSync(join(dir, 'good.key'), 'utf8');
+    const key = work.read('good.key');
     openssl('req', '-in', 'good.csr', '-key', 'good.key', '-x509', '-days', '1', '-out', 'good.pem');
     const cases: [string, string | RegExp][] = [
       ['', 'no CSR given'],
       [der.toString('latin1'), /no PEM block found|NUL/],
       [key, 'a private key was sent'],
       [good + key, 'a private key was sent'],
-      [readFileSync(join(dir, 'good.pem'), 'utf8'), 'found CERTIFICATE'],
+      [work.read('good.pem'), 'found CERTIFICATE'],
       [good + good, 'expected one PEM block, found 2'],
       [good.replace(/\n[A-Za-z0-9+/=]+\n-----END/, '\n-----END'), /base64|not exactly one DER/],
       [good.replace('-----END CERTIFICATE REQUEST-----', '-----END PRIVATE KEY-----'), 'ends with END PRIVATE KEY'],
@@ -262,7 +228,7 @@ describe('readCsr', needsOpenssl, () => {
   });
 
   test('openssl reads the same public key that readCsr returns for an RSA CSR', () => {
-    const csr = readCsr(readFileSync(join(dir, 'rsa2048.csr'), 'utf8'));
+    const csr = readCsr(work.read('rsa2048.csr'));
     const key = createPublicKey({ key: Buffer.from(csr.publicKey), format: 'der', type: 'spki' });
     assert.equal(
       key.export({ type: 'spki', format: 'pem' }),

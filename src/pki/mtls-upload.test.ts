@@ -6,11 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -32,43 +28,21 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { GatewayError } from '../errors/index.ts';
 import { toPem } from './pem.ts';
 import { keyIdentifier } from './key-identifier.ts';
 import { validateMtlsUpload, type MtlsUploadInput } from './mtls-upload.ts';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
 const DAY_MS = 86_400_000;
 
-let dir: string;
+let work: OpensslWorkdir;
 
-/** Runs openssl in the test directory: [exit status 0, stdout + stderr]. */
-function openssl(...args: string[]): [boolean, string] {
-  const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return [result.status === 0, result.stdout + result.stderr];
-}
-
+/** Runs openssl in the test directory, which must succeed; stdout + stderr. */
 function opensslOk(...args: string[]): string {
-  const [ok, output] = openssl(...args);
+  const [ok, output] = work.check(args);
   assert.ok(ok, output);
   return output;
-}
-
-function read(file: string): string {
-  return readFileSync(join(dir, file), 'utf8');
-}
-
-function write(file: string, text: string): string {
-  writeFileSync(join(dir, file), text);
-  return file;
 }
 
 // --- Certificates assembled from asn1-x509 structures ------------------------------------------------------------
@@ -256,7 +230,7 @@ describe('validateMtlsUpload', needsOpenssl, () => {
   let opensslRoot: string;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-upload-'));
+    work = new OpensslWorkdir();
     ec = keyPair('ec');
     ec2 = keyPair('ec');
     rsa = keyPair('rsa');
@@ -282,10 +256,10 @@ describe('validateMtlsUpload', needsOpenssl, () => {
       '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     );
-    opensslRoot = read('example-ca.pem');
+    opensslRoot = work.read('example-ca.pem');
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => work.remove());
 
   test('a root made by openssl: accepted and described as Cloudflare does, fields as openssl reads them', () => {
     const result = validateMtlsUpload({ ca: true, certificatesPem: opensslRoot });
@@ -314,8 +288,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     assert.equal(result.normalisedPem, intermediate.pem + root.pem);
     assert.equal(result.description.issuer, 'CN=Upload Root,O=Portcullis Tests');
     assert.equal(result.description.signature, 'ECDSAWithSHA256');
-    write('bundle.pem', result.normalisedPem);
-    write('leaf.pem', leaf.pem);
+    work.write('bundle.pem', result.normalisedPem);
+    work.write('leaf.pem', leaf.pem);
     assert.match(opensslOk('verify', '-CAfile', 'bundle.pem', '-purpose', 'sslclient', 'leaf.pem'), /leaf\.pem: OK/);
   });
 
@@ -402,9 +376,9 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     {
       name: 'PKCS#7',
       input: () => {
-        write('p7-root.pem', root.pem);
+        work.write('p7-root.pem', root.pem);
         opensslOk('crl2pkcs7', '-nocrl', '-certfile', 'p7-root.pem', '-out', 'root.p7b');
-        return { ca: true, certificatesPem: read('root.p7b') };
+        return { ca: true, certificatesPem: work.read('root.p7b') };
       },
       reason: 'PKCS7 is not accepted',
     },
@@ -426,7 +400,7 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           '-out',
           'r.csr',
         );
-        return { ca: true, certificatesPem: root.pem + read('r.csr') };
+        return { ca: true, certificatesPem: root.pem + work.read('r.csr') };
       },
       reason: 'certificate requests (CSRs) must not be sent',
     },
@@ -531,7 +505,7 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           'explicit.key',
         );
         opensslOk('pkey', '-in', 'explicit.key', '-pubout', '-outform', 'DER', '-out', 'explicit.spki');
-        const spki = readFileSync(join(dir, 'explicit.spki'));
+        const spki = work.readBytes('explicit.spki');
         return { ca: true, certificatesPem: forge({ subject: 'CN=Explicit', key: ec, ca: true, spki }).pem };
       },
       reason: 'explicit-curve EC keys are not accepted',
@@ -590,7 +564,7 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           'v1.csr',
         );
         opensslOk('x509', '-req', '-in', 'v1.csr', '-signkey', 'v1.key', '-days', '1', '-out', 'v1.pem');
-        return { ca: true, certificatesPem: read('v1.pem') };
+        return { ca: true, certificatesPem: work.read('v1.pem') };
       },
       reason: 'version 1 certificate',
     },
@@ -921,10 +895,10 @@ describe('validateMtlsUpload', needsOpenssl, () => {
 
   test('a refused certificate is one openssl parses: the refusal is ours, not a parse error', () => {
     const md5 = forge({ subject: 'CN=MD5', key: rsa, ca: true, signature: SIG.rsaMd5 });
-    write('md5.pem', md5.pem);
+    work.write('md5.pem', md5.pem);
     assert.match(opensslOk('x509', '-in', 'md5.pem', '-noout', '-text'), /Signature Algorithm: md5WithRSAEncryption/);
     const soft = forge({ subject: 'CN=Soft', key: ec, ca: true, basicCritical: false });
-    write('soft.pem', soft.pem);
+    work.write('soft.pem', soft.pem);
     assert.match(opensslOk('x509', '-in', 'soft.pem', '-noout', '-text'), /Basic Constraints: \n\s+CA:TRUE/);
     assert.equal(createPublicKey(leaf.key.privateKey).asymmetricKeyType, 'ec');
   });

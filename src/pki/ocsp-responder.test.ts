@@ -6,14 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { OCSPRequest, Request, TBSRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import { Certificate, Extension } from '@peculiar/asn1-x509';
+import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { GatewayError } from '../errors/index.ts';
 import { createManagedCa, createRootCa, issueCertificate, type IssuedCertificate } from './certificate-issuer.ts';
 import { issueClientCertificate, type IssuedClientCertificate } from './client-certificate-issuer.ts';
@@ -21,38 +18,15 @@ import { readCsr } from './csr.ts';
 import { buildOcspResponse, parseOcspRequest, type OcspCertificateStatus } from './ocsp-responder.ts';
 import { readPemBlocksOf } from './pem.ts';
 
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const needsOpenssl = { skip: hasOpenssl ? false : 'openssl not installed' };
-
-let dir: string;
-
+let work: OpensslWorkdir;
 /** Runs openssl in the test directory: [exit status 0, stdout + stderr]. */
-function openssl(...args: string[]): [boolean, string] {
-  const result = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  return [result.status === 0, result.stdout + result.stderr];
-}
-
-function write(file: string, data: string | Uint8Array): string {
-  writeFileSync(join(dir, file), data);
-  return file;
-}
-
-function read(file: string): Buffer {
-  return readFileSync(join(dir, file));
-}
+const openssl = (...args: string[]): [boolean, string] => work.check(args);
 
 /** `openssl ocsp ... -reqout <file>`; returns the request DER. */
 function request(file: string, ...args: string[]): Buffer {
   const [ok, output] = openssl('ocsp', ...args, '-reqout', file);
   assert.ok(ok, output);
-  return read(file);
+  return work.readBytes(file);
 }
 
 describe('OCSP responder', needsOpenssl, () => {
@@ -69,7 +43,7 @@ describe('OCSP responder', needsOpenssl, () => {
   };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-ocsp-'));
+    work = new OpensslWorkdir();
     ca = await createManagedCa('CN=OCSP Test CA,O=Portcullis Tests');
     const [ok, output] = openssl(
       'req',
@@ -87,20 +61,20 @@ describe('OCSP responder', needsOpenssl, () => {
       'leaf.csr',
     );
     assert.ok(ok, output);
-    const csr = readCsr(read('leaf.csr').toString('utf8'));
+    const csr = readCsr(work.read('leaf.csr'));
     revoked = issueClientCertificate({ ca, csr, validityDays: 30 });
     good = issueClientCertificate({ ca, csr, validityDays: 30 });
-    write('ca.pem', ca.certPem);
-    write('revoked.pem', revoked.certPem);
-    write('good.pem', good.certPem);
+    work.write('ca.pem', ca.certPem);
+    work.write('revoked.pem', revoked.certPem);
+    work.write('good.pem', good.certPem);
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => work.remove());
 
   test('openssl verifies the response and reads good and revoked (with the time) for SHA-1 CertIDs', async () => {
     const req = request('req.der', '-issuer', 'ca.pem', '-cert', 'revoked.pem', '-cert', 'good.pem', '-no_nonce');
     const nextUpdate = new Date(Date.now() + 3_600_000);
-    write('resp.der', await buildOcspResponse({ ca, requestDer: req, lookup, nextUpdate }));
+    work.write('resp.der', await buildOcspResponse({ ca, requestDer: req, lookup, nextUpdate }));
     const [ok, text] = openssl(
       'ocsp',
       '-respin',
@@ -129,7 +103,7 @@ describe('OCSP responder', needsOpenssl, () => {
 
   test('SHA-256 CertIDs, the CA named as the only responder (-VAfile), no nextUpdate', async () => {
     const req = request('req256.der', '-issuer', 'ca.pem', '-sha256', '-cert', 'good.pem', '-no_nonce');
-    write('resp256.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
+    work.write('resp256.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
     const [ok, text] = openssl(
       'ocsp',
       '-respin',
@@ -151,7 +125,7 @@ describe('OCSP responder', needsOpenssl, () => {
 
   test('the responder is identified by its key hash, and signs with the CA key', async () => {
     const req = request('reqid.der', '-issuer', 'ca.pem', '-cert', 'good.pem', '-no_nonce');
-    write('respid.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
+    work.write('respid.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
     const [, text] = openssl('ocsp', '-respin', 'respid.der', '-resp_text', '-noverify');
     const [, ski] = openssl('x509', '-in', 'ca.pem', '-noout', '-ext', 'subjectKeyIdentifier');
     const caKeyId = ski.split('\n')[1]?.trim().replaceAll(':', '');
@@ -175,7 +149,7 @@ describe('OCSP responder', needsOpenssl, () => {
       ),
       reqText,
     );
-    write('respn.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
+    work.write('respn.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
     const [ok, text] = openssl(
       'ocsp',
       '-reqin',
@@ -209,17 +183,17 @@ describe('OCSP responder', needsOpenssl, () => {
   test("another CA's certificate, or a serial the lookup does not know, is unknown", async () => {
     const other = await createRootCa({ name: 'CN=Other CA', validityDays: 1 });
     const stranger = await issueCertificate({ ca: other, subject: 'CN=stranger', usage: 'client', validityDays: 1 });
-    write('other-ca.pem', other.certPem);
-    write('stranger.pem', stranger.certPem);
+    work.write('other-ca.pem', other.certPem);
+    work.write('stranger.pem', stranger.certPem);
     const before = asked.length;
     const req = request('reqx.der', '-issuer', 'other-ca.pem', '-cert', 'stranger.pem', '-no_nonce');
-    write('respx.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
+    work.write('respx.der', await buildOcspResponse({ ca, requestDer: req, lookup }));
     const [, text] = openssl('ocsp', '-respin', 'respx.der', '-resp_text', '-noverify');
     assert.match(text, /Cert Status: unknown/);
     assert.equal(asked.length, before, 'the lookup is not asked about another issuer');
 
     const req2 = request('reqy.der', '-issuer', 'ca.pem', '-serial', '0x1234', '-no_nonce');
-    write('respy.der', await buildOcspResponse({ ca, requestDer: req2, lookup }));
+    work.write('respy.der', await buildOcspResponse({ ca, requestDer: req2, lookup }));
     const [ok, text2] = openssl(
       'ocsp',
       '-respin',
@@ -279,7 +253,7 @@ describe('OCSP responder', needsOpenssl, () => {
           error instanceof GatewayError && error.code === 'GW_ERR_REQUEST_INVALID' && error.message.includes(reason),
         reason,
       );
-      write('bad.der', await buildOcspResponse({ ca, requestDer: der, lookup }));
+      work.write('bad.der', await buildOcspResponse({ ca, requestDer: der, lookup }));
       const [, text] = openssl('ocsp', '-respin', 'bad.der', '-resp_text', '-noverify');
       assert.match(text, /Responder Error: malformedrequest \(1\)/, reason);
     }
@@ -294,10 +268,10 @@ describe('OCSP responder', needsOpenssl, () => {
       requestDer: req,
       lookup: () => Promise.reject(new Error('database down')),
     });
-    write('err.der', failing);
+    work.write('err.der', failing);
     assert.match(openssl('ocsp', '-respin', 'err.der', '-resp_text', '-noverify')[1], /internalerror \(2\)/);
     const badKey = await buildOcspResponse({ ca: { certPem: ca.certPem, keyPem: 'x' }, requestDer: req, lookup });
-    write('err2.der', badKey);
+    work.write('err2.der', badKey);
     assert.match(openssl('ocsp', '-respin', 'err2.der', '-resp_text', '-noverify')[1], /internalerror \(2\)/);
   });
 });

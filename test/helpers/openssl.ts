@@ -25,6 +25,18 @@ export interface RunResult {
   stderr: string;
 }
 
+/** node:test options that skip a test or suite where the openssl CLI is not installed. */
+export const needsOpenssl = { skip: opensslInstalled() ? false : 'openssl not installed' };
+
+function opensslInstalled(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface CaOptions {
   key?: KeySpec;
   subject?: string;
@@ -39,7 +51,7 @@ export class OpensslWorkdir {
   #count = 0;
 
   /** Writes a file and returns its path. */
-  write(name: string, content: string | Buffer): string {
+  write(name: string, content: string | Uint8Array): string {
     const file = path.join(this.dir, name);
     writeFileSync(file, content);
     return file;
@@ -47,6 +59,10 @@ export class OpensslWorkdir {
 
   read(name: string): string {
     return readFileSync(path.join(this.dir, name), 'utf8');
+  }
+
+  readBytes(name: string): Buffer {
+    return readFileSync(path.join(this.dir, name));
   }
 
   /** Runs openssl; throws with stderr when it fails. */
@@ -58,6 +74,12 @@ export class OpensslWorkdir {
   tryRun(args: string[]): RunResult {
     const result = spawnSync('openssl', args, { cwd: this.dir, encoding: 'utf8', timeout: 30_000 });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Runs openssl: [exited with 0, stdout + stderr] (verify, crl and ocsp report on stderr). */
+  check(args: string[]): [ok: boolean, output: string] {
+    const { status, stdout, stderr } = this.tryRun(args);
+    return [status === 0, stdout + stderr];
   }
 
   /**
@@ -76,10 +98,18 @@ export class OpensslWorkdir {
   /** A new key and a CSR for it. `subject` in openssl's `/C=GB/O=Acme/CN=x` form. */
   csr(key: KeySpec, subject: string): { csrPem: string; keyPem: string } {
     const name = this.#next('csr');
+    return { csrPem: this.newCsr(name, NEW_KEY[key], subject), keyPem: this.read(`${name}.key`) };
+  }
+
+  /**
+   * `openssl req -new` with a key made by `newKey` (the `-newkey` arguments) into `<name>.key` and `<name>.csr`,
+   * `extra` arguments appended (`-addext`, `-sha1`, `-sigopt`...); returns the CSR PEM.
+   */
+  newCsr(name: string, newKey: string[], subject: string, ...extra: string[]): string {
     this.run([
       'req',
       '-new',
-      ...NEW_KEY[key],
+      ...newKey,
       '-nodes',
       '-keyout',
       `${name}.key`,
@@ -87,8 +117,9 @@ export class OpensslWorkdir {
       `${name}.csr`,
       '-subj',
       subject,
+      ...extra,
     ]);
-    return { csrPem: this.read(`${name}.csr`), keyPem: this.read(`${name}.key`) };
+    return this.read(`${name}.csr`);
   }
 
   /** A self-signed CA (critical basicConstraints CA:TRUE, SKI) with the flaws asked for. */
