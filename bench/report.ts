@@ -1,0 +1,243 @@
+/**
+ * Renders one run as markdown: the setup, a table per phase with the CPU of every party (so a
+ * reader can see which core was the bottleneck), and the ratios against the goals of issue 2
+ * (keep-alive ≥ 0.5× nginx, handshakes/s ≥ 0.9× nginx).
+ */
+import type { BenchConfig, PhaseName, TargetName } from './config.ts';
+import type { LoadJobResult } from './load-job.ts';
+import type { MachineInfo } from './machine.ts';
+import type { ProbeResult } from './probe.ts';
+
+export interface TargetOutcome {
+  name: TargetName;
+  description: string;
+  version?: string;
+  notes: string[];
+  probe?: ProbeResult;
+  /** Every round's result, per phase. */
+  rounds: Record<PhaseName, LoadJobResult[]>;
+  /** The median round of each phase. */
+  keepAlive?: LoadJobResult;
+  handshake?: LoadJobResult;
+  /** Why the target was not run. */
+  skipped?: string;
+  /** Why the target failed. */
+  failed?: string;
+}
+
+export interface ReportInput {
+  date: Date;
+  command: string;
+  config: BenchConfig;
+  machine: MachineInfo;
+  layout: Layout;
+  outcomes: TargetOutcome[];
+}
+
+const GOALS = { keepAlive: 0.5, handshake: 0.9 } as const;
+/** A core busier than this is taken as saturated. */
+const SATURATED = 90;
+/** CPU used outside the bench (percent of a core) above which a figure is flagged as disturbed. */
+const NOISY = 15;
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+const pct = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '—' : `${n.toFixed(0)}%`);
+
+function errors(r: LoadJobResult): string {
+  const parts = Object.entries(r.errors)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind}`);
+  // In the keep-alive phase every connection is opened before the window: any opened in it is a reconnection.
+  if (r.mode === 'keep-alive' && r.connectionsOpened > 0) parts.push(`${r.connectionsOpened} reconnections`);
+  return parts.length === 0 ? '0' : parts.join(', ');
+}
+
+/** Where each party ran: with pinning, the target alone on one core, load generator + upstream on the other. */
+export interface Layout {
+  pinned: boolean;
+  targetCpu: number;
+  driverCpu: number;
+}
+
+/** True when programs outside the bench used enough CPU during the window to skew the figure. */
+export function isNoisy(r: LoadJobResult): boolean {
+  return unattributedCpu(r) >= NOISY;
+}
+
+/** Which core limited this figure, from how busy each core was during the window. */
+export function boundBy(r: LoadJobResult, layout: Layout): string {
+  const busy = Object.values(r.coreBusy);
+  const others = unattributedCpu(r);
+  const noisy = others >= NOISY ? `; NOISY: ${others.toFixed(0)}% of a core used outside the bench` : '';
+  if (!layout.pinned) {
+    const mean = busy.reduce((a, b) => a + b, 0) / busy.length;
+    return (mean >= SATURATED ? 'all cores busy' : 'no core saturated') + noisy;
+  }
+  const target = r.coreBusy[`cpu${layout.targetCpu}`] ?? NaN;
+  const driver = r.coreBusy[`cpu${layout.driverCpu}`] ?? NaN;
+  let verdict = 'no core saturated';
+  if (target >= SATURATED && driver >= SATURATED) verdict = 'both cores (may be a lower bound)';
+  else if (target >= SATURATED) verdict = 'target core';
+  else if (driver >= SATURATED) verdict = 'driver core (lower bound)';
+  return verdict + noisy;
+}
+
+function coreColumn(r: LoadJobResult, layout: Layout): string {
+  if (!layout.pinned)
+    return Object.values(r.coreBusy)
+      .map((n) => pct(n))
+      .join(' / ');
+  return `${pct(r.coreBusy[`cpu${layout.targetCpu}`])} / ${pct(r.coreBusy[`cpu${layout.driverCpu}`])}`;
+}
+
+function spread(r: LoadJobResult): string {
+  const full = r.perSecond.slice(0, Math.floor(r.seconds));
+  if (full.length === 0) return '—';
+  return `${fmt(Math.min(...full))}–${fmt(Math.max(...full))}`;
+}
+
+/** The rate the target would reach at 100% of its core, assuming CPU-bound linear scaling. */
+export function projectedRate(r: LoadJobResult): number {
+  const cpu = r.watchedCpu.target ?? NaN;
+  return cpu > 0 ? r.perSecondRate / (cpu / 100) : NaN;
+}
+
+/** CPU used on the machine by nobody in the bench (other processes, unattributed kernel softirq work). */
+export function unattributedCpu(r: LoadJobResult): number {
+  const all = Object.values(r.coreBusy).reduce((a, b) => a + b, 0);
+  return Math.max(0, all - (r.watchedCpu.bench ?? NaN));
+}
+
+function phaseTable(
+  outcomes: TargetOutcome[],
+  pick: 'keepAlive' | 'handshake',
+  layout: Layout,
+  rounds: number,
+): string {
+  const unit = pick === 'keepAlive' ? 'req/s' : 'handshakes/s';
+  const cores = layout.pinned ? 'core busy: target / driver' : 'core busy';
+  const multi = rounds > 1;
+  const rows = [
+    `| target | ${unit}${multi ? ' (median round)' : ''} | ${multi ? 'all rounds | ' : ''}per-second min–max | p50 ms | p99 ms | errors | target CPU | ${unit} at 100% target CPU | ` +
+      `load-gen CPU (ELU) | upstream CPU | unattributed CPU | ${cores} | limited by |`,
+    `|---|--:|${multi ? '--:|' : ''}--:|--:|--:|---|--:|--:|--:|--:|--:|--:|---|`,
+  ];
+  for (const o of outcomes) {
+    const r = o[pick];
+    if (r === undefined) continue;
+    const extra = pick === 'handshake' && r.resumed > 0 ? ` (${r.resumed} RESUMED)` : '';
+    const all = o.rounds[pick === 'keepAlive' ? 'keep-alive' : 'handshake']
+      .map((x) => fmt(x.perSecondRate) + (isNoisy(x) ? '*' : ''))
+      .join(' / ');
+    rows.push(
+      `| ${o.name} | **${fmt(r.perSecondRate)}** | ${multi ? `${all} | ` : ''}${spread(r)} | ${fmt(r.latency.p50, 2)} | ${fmt(r.latency.p99, 2)} | ` +
+        `${errors(r)}${extra} | ${pct(r.watchedCpu.target)} | ${fmt(projectedRate(r))} | ` +
+        `${pct(r.cpu.percentOfCore)} (${fmt(r.eventLoopUtilization, 2)}) | ` +
+        `${o.name === 'node-bare' ? '—' : pct(r.watchedCpu.upstream)} | ${pct(unattributedCpu(r))} | ` +
+        `${coreColumn(r, layout)} | ${boundBy(r, layout)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function ratio(
+  a: LoadJobResult | undefined,
+  b: LoadJobResult | undefined,
+  rate: (r: LoadJobResult) => number,
+  goal?: number,
+): string {
+  if (a === undefined || b === undefined) return 'n/a';
+  const value = rate(a) / rate(b);
+  if (!Number.isFinite(value)) return 'n/a';
+  // A measured rate from a disturbed window says little; the per-CPU-second figure still compares.
+  const disturbed = rate === measuredRate && (isNoisy(a) || isNoisy(b));
+  if (disturbed) return `${value.toFixed(2)}× (disturbed run: no verdict)`;
+  if (goal === undefined) return `${value.toFixed(2)}×`;
+  return `**${value.toFixed(2)}×** (goal ≥ ${goal}: ${value >= goal ? 'met' : 'NOT met'})`;
+}
+
+const measuredRate = (r: LoadJobResult): number => r.perSecondRate;
+
+function ratioTable(outcomes: TargetOutcome[]): string {
+  const by = (name: TargetName): TargetOutcome | undefined => outcomes.find((o) => o.name === name);
+  const portcullis = by('portcullis');
+  const nginx = by('nginx');
+  const bare = by('node-bare');
+  const row = (label: string, a?: TargetOutcome, b?: TargetOutcome, goals = false): string[] => {
+    const keepAliveGoal = goals ? GOALS.keepAlive : undefined;
+    const handshakeGoal = goals ? GOALS.handshake : undefined;
+    return [
+      `| ${label} | ${ratio(a?.keepAlive, b?.keepAlive, measuredRate, keepAliveGoal)} | ` +
+        `${ratio(a?.handshake, b?.handshake, measuredRate, handshakeGoal)} | ` +
+        `${ratio(a?.keepAlive, b?.keepAlive, projectedRate, keepAliveGoal)} | ` +
+        `${ratio(a?.handshake, b?.handshake, projectedRate, handshakeGoal)} |`,
+    ];
+  };
+  return [
+    '| ratio | keep-alive req/s | handshakes/s | keep-alive, per target CPU-second | handshakes, per target CPU-second |',
+    '|---|---|---|---|---|',
+    ...row('portcullis / nginx', portcullis, nginx, true),
+    ...row('portcullis / node-bare', portcullis, bare),
+    ...row('nginx / node-bare', nginx, bare),
+  ].join('\n');
+}
+
+function setup(input: ReportInput): string {
+  const { config, machine } = input;
+  const layout = input.layout.pinned
+    ? `target pinned to CPU ${config.targetCpu}; load generator + upstream pinned to CPU ${config.driverCpu} (taskset)`
+    : 'unpinned (the OS schedules everything on all cores)';
+  return [
+    `- date: ${input.date.toISOString()}`,
+    `- command: \`${input.command}\``,
+    `- machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.kernel}; node ${machine.node} (OpenSSL ${machine.openssl})`,
+    `- layout: ${layout}${config.nice === 0 ? '' : `; bench processes at nice ${config.nice}`}`,
+    `- upstream: ${config.upstream === 'raw' ? 'node:net server writing a prebuilt HTTP/1.1 answer' : 'node:http server'} on 127.0.0.1, shared by the proxied targets`,
+    `- per phase: ${config.warmupSeconds} s warm-up, then ${config.seconds} s measured; ${config.connections} connections; ` +
+      `${config.rounds} round${config.rounds > 1 ? "s over all targets (the tables show each target's median undisturbed round; * = disturbed)" : ''}; ` +
+      `a phase disturbed by other programs is retried up to ${config.noisyRetries} times; ` +
+      `HTTP/1.1 GET, small fixed body; client offers up to ${config.tlsMaxVersion}; client certificate ECDSA P-256; ` +
+      `identity forwarded upstream by the proxies: ${config.forwardIdentity}`,
+  ].join('\n');
+}
+
+function targetList(outcomes: TargetOutcome[]): string {
+  return outcomes
+    .map((o) => {
+      const head = `- **${o.name}**: ${o.description}`;
+      if (o.skipped !== undefined) return `${head} — skipped: ${o.skipped}`;
+      const facts = [
+        o.version,
+        o.probe ? `negotiated ${o.probe.negotiated}, ${o.probe.tickets} session tickets per handshake` : undefined,
+        o.probe ? `no certificate → ${o.probe.noCertRefusal}` : undefined,
+        ...o.notes,
+        o.failed === undefined ? undefined : `FAILED: ${o.failed.split('\n')[0] ?? ''}`,
+      ].filter((x) => x !== undefined);
+      return `${head} — ${facts.join('; ')}`;
+    })
+    .join('\n');
+}
+
+export function renderReport(input: ReportInput): string {
+  const ran = input.outcomes.filter((o) => o.keepAlive !== undefined || o.handshake !== undefined);
+  const section = (title: string, body: string): string => `## ${title}\n\n${body}\n`;
+  return [
+    section('Setup', setup(input)),
+    section('Targets', targetList(input.outcomes)),
+    section(
+      `Keep-alive: ${input.config.connections} connections, one request in flight each`,
+      phaseTable(ran, 'keepAlive', input.layout, input.config.rounds),
+    ),
+    section(
+      'New connections: full mTLS handshake (no resumption) + one request + close',
+      phaseTable(ran, 'handshake', input.layout, input.config.rounds),
+    ),
+    section('Ratios', ratioTable(input.outcomes)),
+    'CPU columns: percent of one core over the measured window (process tree incl. all threads, from /proc). ' +
+      '"at 100% target CPU": the measured rate divided by the target\'s CPU share — what it would do with its core ' +
+      'to itself if the work scales linearly; the "per target CPU-second" ratios compare those. ELU: event-loop ' +
+      'utilization of the load generator. Unattributed: core time used by no bench process (other programs, ' +
+      'kernel softirq work for loopback TCP). Core busy: /proc/stat. "driver core (lower bound)": the core ' +
+      'shared by the load generator and the upstream was saturated, so the target may be faster than shown.\n',
+  ].join('\n');
+}
