@@ -1,12 +1,10 @@
 /**
  * Http1Forwarder: HTTP/1.1 to the upstream through an undici Pool (keep-alive, pipelined parser,
- * streaming both ways with backpressure). `pool.stream` writes the response straight into the
- * client's writable: no intermediate Readable, no full buffering (DESIGN.md §1).
+ * streaming both ways with backpressure). `pool.dispatch` with a relay handler writes the response
+ * straight into the client's response: no intermediate Readable, no full buffering (DESIGN.md §1).
  */
-import { Pool, errors as undiciErrors } from 'undici';
-import { GW_ERR_UPSTREAM_TIMEOUT, GW_ERR_UPSTREAM_UNAVAILABLE } from '../../errors/index.ts';
-import type { PublicError } from '../gateway-response.ts';
-import { filterResponseHeaders } from './hop-by-hop.ts';
+import { Pool } from 'undici';
+import { Http1ResponseRelay } from './http1-response-relay.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './exchange.ts';
 
 export interface Http1ForwarderOptions {
@@ -34,33 +32,12 @@ export class Http1Forwarder implements Forwarder {
   }
 
   forward(request: UpstreamRequest, sink: ResponseSink): void {
-    let started = false;
     // The upstream sees the Host the client asked for (X-Forwarded-Host carries it too).
     request.headers.host = request.authority;
-    const abort = new AbortController();
-    sink.onAbort(() => {
-      abort.abort();
-    });
-    this.#pool
-      .stream(
-        {
-          method: request.method,
-          path: request.path,
-          headers: request.headers,
-          body: request.body,
-          signal: abort.signal,
-        },
-        ({ statusCode, headers }) => {
-          started = true;
-          const writable = sink.start(statusCode, filterResponseHeaders(headers), false, false);
-          if (writable === null) throw new Error('client went away');
-          return writable;
-        },
-      )
-      .catch((error: unknown) => {
-        if (abort.signal.aborted) return;
-        sink.fail(started ? GW_ERR_UPSTREAM_UNAVAILABLE : mapUpstreamError(error));
-      });
+    this.#pool.dispatch(
+      { method: request.method, path: request.path, headers: request.headers, body: request.body },
+      new Http1ResponseRelay(sink),
+    );
   }
 
   /** Closes the pool once its requests are done; destroys it if some are still running after `graceMs`. */
@@ -74,15 +51,4 @@ export class Http1Forwarder implements Forwarder {
       clearTimeout(timer);
     }
   }
-}
-
-export function mapUpstreamError(error: unknown): PublicError {
-  if (
-    error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.ConnectTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError
-  ) {
-    return GW_ERR_UPSTREAM_TIMEOUT;
-  }
-  return GW_ERR_UPSTREAM_UNAVAILABLE;
 }
