@@ -64,7 +64,14 @@ const CONTEXTS: RuleContext[] = [
     connection: { ip: '::ffff:192.168.1.20' },
   }),
   fakeContext({
-    request: { host: 'api.example.com', path: '/health', headers: [['Host', 'api.example.com'], ['User-Agent', 'kube-probe/1.29']] },
+    request: {
+      host: 'api.example.com',
+      path: '/health',
+      headers: [
+        ['Host', 'api.example.com'],
+        ['User-Agent', 'kube-probe/1.29'],
+      ],
+    },
     connection: { ip: '10.0.3.7', serverPort: 8080, ssl: false },
   }),
   fakeContext({
@@ -73,7 +80,11 @@ const CONTEXTS: RuleContext[] = [
       method: 'GET',
       path: '/api/v1/users',
       query: `id=1%27%20OR%201=1--${'x'.repeat(300)}`,
-      headers: [...browserHeaders.slice(0, 1), ['User-Agent', 'sqlmap/1.7.2#stable (https://sqlmap.org)'], ['X-Debug', '1']],
+      headers: [
+        ...browserHeaders.slice(0, 1),
+        ['User-Agent', 'sqlmap/1.7.2#stable (https://sqlmap.org)'],
+        ['X-Debug', '1'],
+      ],
     },
     connection: { ip: '2001:db8::42' },
     clientAuth: { ...VERIFIED_CLIENT, certRevoked: true },
@@ -127,8 +138,11 @@ const lines = [
   `rules-eval: ${RULESET.length} rules, ${ITERATIONS.toLocaleString('en-US')} requests (4 request shapes), Node ${process.version}`,
   `  ${perRequest.toFixed(0)} ns per request (all ${RULESET.length} rules evaluated), ${(perRequest / RULESET.length).toFixed(1)} ns per rule`,
   `  ${(hits / ITERATIONS).toFixed(2)} rule hits per request; compile ${microseconds.toFixed(0)} µs per rule`,
-  `  GCs during the measured loop: ${collections}; heap growth ${(((heapAfter - heapBefore) / ITERATIONS) * 1).toFixed(2)} bytes per request`,
+  `  GCs during the measured loop: ${collections}; heap growth ${((heapAfter - heapBefore) / ITERATIONS).toFixed(2)} bytes per request`,
   '  per rule (ns):',
-  ...rules.map((rule, index) => `    ${String(index + 1).padStart(2)}  ${perRule(rule, Math.min(ITERATIONS, 100_000)).toFixed(1).padStart(7)}  ${rule.expression.slice(0, 100)}`),
+  ...rules.map(
+    (rule, index) =>
+      `    ${String(index + 1).padStart(2)}  ${perRule(rule, Math.min(ITERATIONS, 100_000)).toFixed(1).padStart(7)}  ${rule.expression.slice(0, 100)}`,
+  ),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

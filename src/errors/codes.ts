@@ -192,3 +192,10 @@ export const GW_ERR_STORE_UNAVAILABLE = defineError(
   12010,
   1,
 );
+
+// Rules language (src/rules): `%s` is `(line:col): reason`, as wirefilter words it.
+export const GW_ERR_RULE_SYNTAX = defineError('GW_ERR_RULE_SYNTAX', 'Filter parsing error %s', 400, 12120);
+export const GW_ERR_RULE_UNKNOWN_NAME = defineError('GW_ERR_RULE_UNKNOWN_NAME', 'Filter parsing error %s', 400, 12121);
+export const GW_ERR_RULE_TYPE = defineError('GW_ERR_RULE_TYPE', 'Filter parsing error %s', 400, 12122);
+export const GW_ERR_RULE_REGEX = defineError('GW_ERR_RULE_REGEX', 'Filter parsing error %s', 400, 12123);
+export const GW_ERR_RULE_LIMIT = defineError('GW_ERR_RULE_LIMIT', 'Filter parsing error %s', 400, 12124);
