@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { readCertificateFields, type CertificateFields } from '../pki/certificate-fields.ts';
 import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
+import type { AcceptedConnection } from './sni-router.ts';
 
 /** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -34,6 +35,8 @@ export interface ConnectionIdentity {
   fields(): CertificateFields | undefined;
   /** Per-connection memo slot for values derived from the identity (e.g. forwarded headers). */
   memo: unknown;
+  /** Multi-host listener only: the host policy and snapshot the connection was accepted under. */
+  readonly accepted?: AcceptedConnection;
 }
 
 const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
@@ -56,9 +59,10 @@ export function readConnectionIdentity(
   socket: TLSSocket,
   trustedCas: readonly X509Certificate[],
   fieldsCache: CertificateFieldsCache,
+  accepted?: AcceptedConnection,
 ): ConnectionIdentity {
   const leaf = socket.getPeerX509Certificate();
-  if (leaf === undefined) return { ...NO_CERTIFICATE };
+  if (leaf === undefined) return accepted === undefined ? { ...NO_CERTIFICATE } : { ...NO_CERTIFICATE, accepted };
   const sentIssuer = leaf.issuerCertificate;
   const chain = intermediatesOf(leaf);
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
@@ -82,6 +86,7 @@ export function readConnectionIdentity(
       return fields;
     },
     memo: undefined,
+    ...(accepted === undefined ? {} : { accepted }),
   };
 }
 

@@ -30,6 +30,7 @@ export function grpcStatusFor(httpStatus: number): number {
       return 12; // UNIMPLEMENTED
     case 429:
       return 8; // RESOURCE_EXHAUSTED
+    case 421: // misdirected: the client should retry on a connection for that host
     case 502:
     case 503:
       return 14; // UNAVAILABLE

@@ -8,13 +8,17 @@
  *        └─ tlsClientError: counted and logged by code only; the socket is never touched
  *           (security.md class 9: TLS getters on a failed handshake crash Node 20).
  *
+ * Multi-host mode (`snapshots` given, issue 4): a plain TCP listener peeks the ClientHello SNI and
+ * hands the connection to the TLS server of the hostname's policy in the current snapshot
+ * (sni-router.ts: per-host trust, session isolation); the identity then carries `accepted`.
+ *
  * Drain (SIGTERM): stop accepting, GOAWAY every HTTP/2 session, close idle HTTP/1.1 connections and
  * close the others after their current response, then destroy what remains at the deadline.
  */
 import tls, { type TLSSocket } from 'node:tls';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
@@ -22,6 +26,8 @@ import { formatListenAddress, type ListenAddress } from '../config/listen-addres
 import { readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
 import { buildTlsServerOptions, type TlsServerMaterial } from './tls-server-options.ts';
+import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
+import { SniRouter, type AcceptedConnection } from './sni-router.ts';
 
 const kIdentity = Symbol('portcullis.identity');
 type WithIdentity = { [kIdentity]?: ConnectionIdentity };
@@ -37,18 +43,31 @@ export interface RequestHandler {
   ): void;
 }
 
-export interface MtlsListenerOptions {
+interface CommonListenerOptions {
   readonly listen: ListenAddress;
-  readonly material: TlsServerMaterial;
-  /** The client CAs as parsed certificates (the material holds their PEM). */
-  readonly trustedCas: readonly X509Certificate[];
   readonly handler: RequestHandler;
   readonly logger: Logger;
 }
 
+/** One TLS policy for every connection (`portcullis proxy`). */
+export interface SingleHostListenerOptions extends CommonListenerOptions {
+  readonly material: TlsServerMaterial;
+  /** The client CAs as parsed certificates (the material holds their PEM). */
+  readonly trustedCas: readonly X509Certificate[];
+  readonly snapshots?: undefined;
+}
+
+/** Per-hostname TLS policy from the current gateway snapshot (`portcullis serve`). */
+export interface MultiHostListenerOptions extends CommonListenerOptions {
+  readonly snapshots: SnapshotHolder;
+}
+
+export type MtlsListenerOptions = SingleHostListenerOptions | MultiHostListenerOptions;
+
 export class MtlsListener {
   readonly #options: MtlsListenerOptions;
-  readonly #tls: tls.Server;
+  /** The listening server: the TLS server, or in multi-host mode the SNI router's TCP server. */
+  readonly #tls: tls.Server | net.Server;
   readonly #http1: http.Server;
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<TLSSocket>();
@@ -88,18 +107,32 @@ export class MtlsListener {
       }
       handler.handleHttp2(stream, headers, flags, identity);
     });
-    this.#tls = tls.createServer(buildTlsServerOptions(options.material));
-    this.#tls.on('secureConnection', (socket: TLSSocket & WithIdentity) => this.#accept(socket));
-    this.#tls.on('tlsClientError', (error: NodeJS.ErrnoException) => {
-      const code = error.code ?? 'UNKNOWN';
+    const onClientError = (code: string): void => {
       this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
       logger.debug({ code }, 'tls handshake failed');
-    });
+    };
+    if (options.snapshots !== undefined) {
+      const router = new SniRouter(options.snapshots, {
+        secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy.trustedCas, accepted),
+        clientError: onClientError,
+      });
+      this.#tls = router.server;
+      return;
+    }
+    const { trustedCas } = options;
+    const server = tls.createServer(buildTlsServerOptions(options.material));
+    server.on('secureConnection', (socket: TLSSocket & WithIdentity) => this.#accept(socket, trustedCas));
+    server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(error.code ?? 'UNKNOWN'));
+    this.#tls = server;
   }
 
-  #accept(socket: TLSSocket & WithIdentity): void {
+  #accept(
+    socket: TLSSocket & WithIdentity,
+    trustedCas: readonly X509Certificate[],
+    accepted?: AcceptedConnection,
+  ): void {
     try {
-      socket[kIdentity] = readConnectionIdentity(socket, this.#options.trustedCas, this.#fieldsCache);
+      socket[kIdentity] = readConnectionIdentity(socket, trustedCas, this.#fieldsCache, accepted);
     } catch (error) {
       this.#options.logger.warn({ err: (error as Error).message }, 'cannot read client identity');
       socket.destroy();

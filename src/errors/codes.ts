@@ -172,6 +172,13 @@ export const GW_ERR_ROUTE_NOT_FOUND = defineError(
   404,
   11202,
 );
+// RFC 9110 §15.5.20: the connection (its SNI policy) cannot serve this Host / :authority.
+export const GW_ERR_MISDIRECTED_REQUEST = defineError(
+  'GW_ERR_MISDIRECTED_REQUEST',
+  'This connection cannot serve the requested host',
+  421,
+  11204,
+);
 export const GW_ERR_METHOD_NOT_ALLOWED = defineError(
   'GW_ERR_METHOD_NOT_ALLOWED',
   'Method not allowed here',

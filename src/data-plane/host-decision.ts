@@ -1,0 +1,87 @@
+/**
+ * decideHostRequest: the per-request verdict of the multi-host data plane (DESIGN.md §4), from the
+ * connection's identity (parsed once) and the CURRENT snapshot (so a swap takes effect at the next
+ * request on an open keep-alive connection or HTTP/2 session).
+ *
+ *   Host / :authority not served by the connection's policy   → 421 GW_ERR_MISDIRECTED_REQUEST
+ *     (default policy, other hostname, HTTP/2 coalescing, hostname removed since the handshake)
+ *   cert_verified: OpenSSL verified against the policy's CAs at the handshake, and — when the
+ *     host's trust set changed since — the chain still ends at a CA the host trusts now
+ *   cert_revoked: leaf serial revoked by its issuer in the current snapshot
+ *   clientAuth 'require': missing → 401, unverified → 403, revoked → 403
+ */
+import type { X509Certificate } from 'node:crypto';
+import { GW_ERR_MISDIRECTED_REQUEST } from '../errors/index.ts';
+import { GW_ERR_CERT_INVALID, GW_ERR_CERT_MISSING, GW_ERR_CERT_REVOKED } from '../errors/index.ts';
+import type { GatewaySnapshot, HostPolicy } from '../runtime-config/gateway-snapshot.ts';
+import type { ConnectionIdentity } from './connection-identity.ts';
+import type { PublicError } from './gateway-response.ts';
+
+export interface HostDecision {
+  /** The current policy of the connection's hostname; undefined when refused with 421. */
+  readonly policy: HostPolicy | undefined;
+  readonly certPresented: boolean;
+  readonly certVerified: boolean;
+  readonly certRevoked: boolean;
+  /** The refusal to answer with, if any. */
+  readonly error: PublicError | undefined;
+}
+
+/** Host header / :authority → lowercase hostname without port or trailing dot; "" when unusable. */
+export function authorityHost(authority: string | undefined): string {
+  if (authority === undefined || authority === '') return '';
+  let host = authority;
+  if (host.startsWith('[')) return ''; // IP literals are never a configured hostname
+  const colon = host.lastIndexOf(':');
+  if (colon >= 0) {
+    if (!/^\d{1,5}$/.test(host.slice(colon + 1))) return '';
+    host = host.slice(0, colon);
+  }
+  host = host.toLowerCase();
+  return host.endsWith('.') ? host.slice(0, -1) : host;
+}
+
+export function decideHostRequest(
+  identity: ConnectionIdentity,
+  authority: string | undefined,
+  snapshot: GatewaySnapshot,
+): HostDecision {
+  const accepted = identity.accepted?.policy;
+  const leaf = identity.presented ? identity.leaf : undefined;
+  const certPresented = leaf !== undefined;
+  // The connection's policy must still exist, unchanged in kind, and own the requested host.
+  const current = accepted === undefined || accepted.isDefault ? undefined : snapshot.lookup(accepted.hostname);
+  const requested = snapshot.lookup(authorityHost(authority));
+  if (current === undefined || requested !== current || current.hostname !== accepted?.hostname) {
+    return {
+      policy: undefined,
+      certPresented,
+      certVerified: false,
+      certRevoked: false,
+      error: GW_ERR_MISDIRECTED_REQUEST,
+    };
+  }
+  const certVerified = leaf !== undefined && identity.verified && stillTrusted(leaf, identity.chain, accepted, current);
+  const certRevoked =
+    leaf !== undefined && current.revocations.isRevoked(identity.issuerFingerprint256, leaf.serialNumber);
+  let error: PublicError | undefined;
+  if (current.clientAuth === 'require') {
+    if (!certPresented) error = GW_ERR_CERT_MISSING;
+    else if (!certVerified) error = GW_ERR_CERT_INVALID;
+    else if (certRevoked) error = GW_ERR_CERT_REVOKED;
+  }
+  return { policy: current, certPresented, certVerified, certRevoked, error };
+}
+
+/** Trust unchanged since the handshake, or the chain's top is issued by a CA the host trusts now. */
+function stillTrusted(
+  leaf: X509Certificate,
+  chain: readonly X509Certificate[],
+  accepted: HostPolicy,
+  current: HostPolicy,
+): boolean {
+  if (accepted.trustId === current.trustId) return true;
+  const top = chain.at(-1) ?? leaf;
+  if (current.trustedCaFingerprints.has(top.fingerprint256)) return true; // client sent the root itself
+  return current.trustedCas.some((ca) => top.checkIssued(ca) && top.verify(ca.publicKey));
+}

@@ -1,0 +1,180 @@
+/**
+ * GatewaySnapshot: the immutable, compiled view of "which hostnames exist and what TLS policy each
+ * has", built by the control plane and read by the data plane by reference (DESIGN.md §2).
+ *
+ *   hostname (exact, lowercase) ─┐
+ *   *.example.com (one label)   ─┼─▶ HostPolicy { edge cert, client CAs, trustId, clientAuth, revocations }
+ *   unknown / absent SNI        ─┘   defaultPolicy: trusts no client CA, serves no hostname (421)
+ *
+ * `trustId` names the TLS trust set (edge certificate + client CA fingerprints + client-auth mode):
+ * the listener runs one TLS server (own session-id context, own ticket keys) per trustId, so a
+ * session made under one trust set never resumes under another (security.md class 4). Revocations
+ * are NOT part of the trustId: they are looked up per request in the current snapshot.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { RevocationIndex } from '../pki/revocation-index.ts';
+import { normalizeSerial } from '../pki/serial.ts';
+
+export type ClientAuthMode = 'none' | 'optional' | 'require';
+
+export interface HostPolicy {
+  /** Lowercase hostname, or `*.example.com`; "" for the default policy. */
+  readonly hostname: string;
+  readonly zoneId: string | undefined;
+  readonly isDefault: boolean;
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** PEM of exactly the client CAs associated with the hostname (empty for `none`). */
+  readonly clientCaPems: readonly string[];
+  readonly trustedCas: readonly X509Certificate[];
+  /** Node-format fingerprints (`AB:CD:…`) of `trustedCas`. */
+  readonly trustedCaFingerprints: ReadonlySet<string>;
+  /** 32 hex chars: SHA-256 over the edge certificate, sorted CA fingerprints and `clientAuth`. */
+  readonly trustId: string;
+  readonly clientAuth: ClientAuthMode;
+  readonly revocations: RevocationIndex;
+}
+
+export interface HostPolicyInput {
+  readonly hostname: string;
+  readonly zoneId?: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly clientCaPems?: readonly string[];
+  /** Default: `optional` when CAs are given (the request decides), `none` otherwise. */
+  readonly clientAuth?: ClientAuthMode;
+  /** Revoked serials (any hex form) per issuing CA, keyed by the CA's PEM or Node-format fingerprint. */
+  readonly revokedSerials?: ReadonlyMap<string, Iterable<string>>;
+}
+
+const HOSTNAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** Lowercase, one trailing dot removed; "" for absent. DNS names compare case-insensitively (RFC 4343). */
+export function normalizeHostname(name: string | undefined | false | null): string {
+  if (typeof name !== 'string') return '';
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+export function createHostPolicy(input: HostPolicyInput): HostPolicy {
+  const hostname = normalizeHostname(input.hostname);
+  if (!HOSTNAME.test(hostname) || hostname.length > 253) throw new Error(`invalid hostname: ${input.hostname}`);
+  return buildPolicy(hostname, false, input);
+}
+
+/** The policy for unknown or absent SNI: the gateway's own certificate, no client CA, no hostname. */
+export function createDefaultPolicy(material: { certPem: string; keyPem: string }): HostPolicy {
+  return buildPolicy('', true, { ...material, hostname: '', clientCaPems: [], clientAuth: 'none' });
+}
+
+function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInput): HostPolicy {
+  const clientCaPems = Object.freeze([...(input.clientCaPems ?? [])]);
+  const clientAuth = input.clientAuth ?? (clientCaPems.length > 0 ? 'optional' : 'none');
+  if (clientAuth !== 'none' && clientCaPems.length === 0) {
+    // Fail closed (security.md class 6): client auth without CAs must not become "no client auth".
+    throw new Error(`${hostname}: client auth '${clientAuth}' needs at least one client CA`);
+  }
+  if (clientAuth === 'none' && clientCaPems.length > 0)
+    throw new Error(`${hostname}: CAs given with client auth 'none'`);
+  const trustedCas = Object.freeze(clientCaPems.map((pem) => new X509Certificate(pem)));
+  for (const ca of trustedCas) if (!ca.ca) throw new Error(`${hostname}: ${ca.subject} is not a CA certificate`);
+  const fingerprints = trustedCas.map((ca) => ca.fingerprint256);
+  const hash = createHash('sha256');
+  hash.update(new X509Certificate(input.certPem).fingerprint256);
+  for (const fingerprint of [...fingerprints].sort()) hash.update(`|${fingerprint}`);
+  hash.update(`|${clientAuth}`);
+  return Object.freeze({
+    hostname,
+    zoneId: input.zoneId,
+    isDefault,
+    certPem: input.certPem,
+    keyPem: input.keyPem,
+    clientCaPems,
+    trustedCas,
+    trustedCaFingerprints: new Set(fingerprints),
+    trustId: hash.digest('hex').slice(0, 32),
+    clientAuth,
+    revocations: buildRevocations(input.revokedSerials, trustedCas),
+  });
+}
+
+function buildRevocations(
+  revoked: ReadonlyMap<string, Iterable<string>> | undefined,
+  trustedCas: readonly X509Certificate[],
+): RevocationIndex {
+  const byIssuer = new Map<string, Set<string>>();
+  for (const [issuer, serials] of revoked ?? []) {
+    const fingerprint = issuer.includes('BEGIN CERTIFICATE') ? new X509Certificate(issuer).fingerprint256 : issuer;
+    if (!trustedCas.some((ca) => ca.fingerprint256 === fingerprint)) continue; // not this host's CA
+    const set = byIssuer.get(fingerprint) ?? new Set<string>();
+    for (const serial of serials) set.add(normalizeSerial(serial));
+    byIssuer.set(fingerprint, set);
+  }
+  return new RevocationIndex(byIssuer);
+}
+
+export class GatewaySnapshot {
+  readonly version: number;
+  readonly defaultPolicy: HostPolicy;
+  readonly #exact: ReadonlyMap<string, HostPolicy>;
+  /** `*.example.com` keyed by `example.com`. */
+  readonly #wildcards: ReadonlyMap<string, HostPolicy>;
+
+  constructor(version: number, hosts: readonly HostPolicy[], defaultPolicy: HostPolicy) {
+    if (!defaultPolicy.isDefault || defaultPolicy.trustedCas.length > 0) throw new Error('invalid default policy');
+    const exact = new Map<string, HostPolicy>();
+    const wildcards = new Map<string, HostPolicy>();
+    for (const policy of hosts) {
+      const wildcard = policy.hostname.startsWith('*.');
+      const map = wildcard ? wildcards : exact;
+      const key = wildcard ? policy.hostname.slice(2) : policy.hostname;
+      if (policy.isDefault || map.has(key)) throw new Error(`duplicate or invalid hostname: ${policy.hostname}`);
+      map.set(key, policy);
+    }
+    this.version = version;
+    this.defaultPolicy = defaultPolicy;
+    this.#exact = exact;
+    this.#wildcards = wildcards;
+    Object.freeze(this);
+  }
+
+  /** The configured policy for a hostname (exact first, then a one-label wildcard), else undefined. */
+  lookup(name: string | undefined | false | null): HostPolicy | undefined {
+    const host = normalizeHostname(name);
+    if (host === '') return undefined;
+    const exact = this.#exact.get(host);
+    if (exact !== undefined) return exact;
+    const dot = host.indexOf('.');
+    return dot > 0 ? this.#wildcards.get(host.slice(dot + 1)) : undefined;
+  }
+
+  /** What a TLS connection with this SNI is accepted under. */
+  resolve(servername: string | undefined | false | null): HostPolicy {
+    return this.lookup(servername) ?? this.defaultPolicy;
+  }
+
+  *policies(): IterableIterator<HostPolicy> {
+    yield* this.#exact.values();
+    yield* this.#wildcards.values();
+    yield this.defaultPolicy;
+  }
+}
+
+/** The data plane's reference to the current snapshot; `swap` is a single reference assignment. */
+export class SnapshotHolder {
+  #current: GatewaySnapshot;
+
+  constructor(initial: GatewaySnapshot) {
+    this.#current = initial;
+  }
+
+  current(): GatewaySnapshot {
+    return this.#current;
+  }
+
+  swap(next: GatewaySnapshot): GatewaySnapshot {
+    const previous = this.#current;
+    this.#current = next;
+    return previous;
+  }
+}
