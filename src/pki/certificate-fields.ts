@@ -14,6 +14,7 @@
  * U+10061 like `a`. Such a value is printed as `#` + hex of its DER instead (RFC 4514 §2.4), so two different
  * names never print the same.
  */
+import { isSingleDerSequence } from './der-length.ts';
 import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
@@ -144,25 +145,10 @@ const ISSUER_CACHE_SIZE = 256;
 const issuerCache = new Map<string, IssuerFields>();
 
 function parseCertificate(der: Uint8Array): Certificate {
-  if (encodedLength(der) !== der.byteLength) {
+  if (!isSingleDerSequence(der)) {
     throw GW_ERR_CERT_INVALID.create(undefined, new Error('not exactly one DER certificate (trailing bytes)'));
   }
   return AsnConvert.parse(der, Certificate);
-}
-
-/**
- * Total length (header + contents) announced by the outer SEQUENCE header, or -1. Only used to refuse trailing
- * bytes, which the parser ignores; the parser validates everything else.
- */
-function encodedLength(der: Uint8Array): number {
-  const first = der[1];
-  if (der[0] !== 0x30 || first === undefined) return -1;
-  if (first < 0x80) return 2 + first;
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || der.byteLength < 2 + count) return -1;
-  let length = 0;
-  for (const byte of der.subarray(2, 2 + count)) length = length * 256 + byte;
-  return 2 + count + length;
 }
 
 function indexExtensions(certificate: Certificate): Map<string, Extension> {

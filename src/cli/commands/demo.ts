@@ -4,7 +4,7 @@
  * the real `portcullis proxy` in front of it, and prints the curl lines to try. Ctrl-C drains and exits 0.
  */
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { GW_ERR_LISTEN_FAILED, GatewayError } from '../../errors/index.ts';
 import { formatListenAddress, parseListenAddress } from '../../config/listen-address.ts';
 import { loadProxyConfig } from '../../config/proxy-config.ts';
@@ -14,6 +14,7 @@ import { ensureDemoCredentials, type DemoFiles } from '../../demo/demo-credentia
 import { startDemoUpstream, type DemoUpstream } from '../../demo/demo-upstream.ts';
 import { formatDemoInstructions } from '../../demo/demo-instructions.ts';
 import { EXIT_OK } from '../exit-codes.ts';
+import { logLevelOption } from '../log-level-option.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 interface DemoOptions {
@@ -28,11 +29,7 @@ export function registerDemoCommand(program: Command, setResult: (result: Promis
     .description('try Portcullis in a minute: certificates, a demo upstream, the mTLS proxy, and curl lines')
     .option('--data-dir <dir>', 'where the demo certificates and keys are kept (in <dir>/demo/)', './data')
     .option('--listen <host:port>', 'address of the mTLS listener', '127.0.0.1:8443')
-    .addOption(
-      new Option('--log-level <level>', 'log level')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
-        .default('info'),
-    )
+    .addOption(logLevelOption())
     .action((options: DemoOptions) => {
       setResult(runDemo(options));
     });

@@ -2,12 +2,13 @@
  * `portcullis proxy`: a standalone mTLS reverse proxy with no store. Requires and verifies client
  * certificates, forwards verified identity, proxies HTTP/1.1, HTTP/2 and gRPC to one upstream.
  */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
 import { startProxy } from '../../proxy-app.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import { EXIT_OK } from '../exit-codes.ts';
+import { logLevelOption } from '../log-level-option.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [
@@ -39,11 +40,7 @@ export function registerProxyCommand(program: Command, setResult: (result: Promi
     )
     .option('--connect-timeout <duration>', 'time to connect to the upstream', '5s')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
-    .addOption(
-      new Option('--log-level <level>', 'log level')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
-        .default('info'),
-    )
+    .addOption(logLevelOption())
     .action((options: ProxyOptionsInput & { logLevel: 'info' }) => {
       setResult(runProxy(options));
     });

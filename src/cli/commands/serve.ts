@@ -3,12 +3,13 @@
  * 127.0.0.1:9000 by default (base path /client/v4, `Authorization: Bearer <token>`); the gateway on
  * 0.0.0.0:8443. The bootstrap admin token is written to <data-dir>/admin-token on first start.
  */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import { parseDuration } from '../../config/proxy-config.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
+import { logLevelOption } from '../log-level-option.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 interface ServeCommandOptions extends ServeOptionsInput {
@@ -26,11 +27,7 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--listen <host:port>', 'gateway (HTTPS) address', '0.0.0.0:8443')
     .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
-    .addOption(
-      new Option('--log-level <level>', 'log level')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
-        .default('info'),
-    )
+    .addOption(logLevelOption())
     .action((options: ServeCommandOptions) => {
       setResult(runServe(options));
     });
