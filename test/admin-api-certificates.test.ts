@@ -273,12 +273,15 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         assert.match(facts.text, /TLS Web Client Authentication/);
         assert.match(facts.text, /CA:FALSE/);
 
-        // Chain: the managed CA (read from the store: no endpoint serves it) issued it, for clients.
-        const caPem = await readManagedCaPem(server, cert.certificate_authority.id, url);
+        // Chain: the managed CA, as the gateway publishes it, issued it for client use.
+        const caPem = await readManagedCaPem(server, cert.certificate_authority.id);
         assert.equal(facts.aki, opensslFacts(openssl, caPem).ski);
         const ca = openssl.write(`managed-${cert.id}.pem`, caPem);
         const leaf = openssl.write(`leaf-${cert.id}.pem`, cert.certificate);
         assert.equal(openssl.run(['verify', '-purpose', 'sslclient', '-CAfile', ca, leaf]).trim(), `${leaf}: OK`);
+        const der = await gatewayRequest(server, `/.well-known/portcullis/ca/${cert.certificate_authority.id}.crt`);
+        assert.equal(der.contentType, 'application/pkix-cert');
+        assert.equal(der.body.toString('base64'), caPem.replace(/-----[^-]+-----|\s/g, ''));
 
         assert.deepEqual(ok(await server.call<ClientCertificate>('GET', `${clientCertificates(t)}/${cert.id}`)), cert);
       });
@@ -447,7 +450,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       t = await tenant('revocation.example.com');
       revoked = await issue(t, 'p256', '/CN=to-revoke');
       kept = await issue(t, 'rsa2048', '/CN=kept');
-      const caPem = await readManagedCaPem(server, revoked.certificate_authority.id, url);
+      const caPem = await readManagedCaPem(server, revoked.certificate_authority.id);
       files = {
         ca: openssl.write('revocation-ca.pem', caPem),
         revoked: openssl.write('revoked.pem', revoked.certificate),

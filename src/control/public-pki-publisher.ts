@@ -69,6 +69,7 @@ export class PublicPkiPublisher {
     };
     const now = this.#now;
     this.#pki.publish(ca.id, {
+      caPem: ca.certificatePem,
       crlDer: Buffer.from(crl.der),
       async respondOcsp(requestDer) {
         const at = now();

@@ -2,6 +2,7 @@
  * Public PKI endpoints on the gateway listener. They need no client certificate (a client checking
  * revocation must not need a valid certificate to do so; step-ca's "insecure" mux, aesthetics §7.1):
  *
+ *   GET  /.well-known/portcullis/ca/{ca_id}.pem         the CA certificate, PEM (.crt: DER)
  *   GET  /.well-known/portcullis/crl/{ca_id}.crl        CRL, DER (application/pkix-crl)
  *   GET  /.well-known/portcullis/crl/{ca_id}.pem        CRL, PEM
  *   POST /.well-known/portcullis/ocsp/{ca_id}           OCSP, DER body (RFC 6960 Appendix A.1)
@@ -14,6 +15,7 @@ import type { PublicError } from './gateway-response.ts';
 export const PUBLIC_PKI_PREFIX = '/.well-known/portcullis/';
 /** OCSP requests are a few hundred bytes; anything much larger is not one. */
 const MAX_OCSP_REQUEST_BYTES = 8 * 1024;
+const CA_PATH = /^\/\.well-known\/portcullis\/ca\/([0-9a-f-]{36})\.(pem|crt)$/;
 const CRL_PATH = /^\/\.well-known\/portcullis\/crl\/([0-9a-f-]{36})\.(crl|pem)$/;
 const OCSP_PATH = /^\/\.well-known\/portcullis\/ocsp\/([0-9a-f-]{36})(?:\/(.+))?$/;
 
@@ -37,6 +39,15 @@ export async function answerPublicPki(
   readBody: (limit: number) => Promise<Buffer | undefined>,
 ): Promise<PkiResult> {
   const path = rawPath.split('?', 1)[0] ?? '';
+  const ca = CA_PATH.exec(path);
+  if (ca !== null) {
+    if (method !== 'GET' && method !== 'HEAD') return GW_ERR_METHOD_NOT_ALLOWED;
+    const entry = pki.get(ca[1] ?? '');
+    if (entry === undefined) return GW_ERR_ROUTE_NOT_FOUND;
+    if (ca[2] === 'pem') return { status: 200, contentType: 'application/x-pem-file', body: entry.caPem };
+    const der = Buffer.from(entry.caPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    return { status: 200, contentType: 'application/pkix-cert', body: der };
+  }
   const crl = CRL_PATH.exec(path);
   if (crl !== null) {
     if (method !== 'GET' && method !== 'HEAD') return GW_ERR_METHOD_NOT_ALLOWED;

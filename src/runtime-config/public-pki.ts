@@ -5,6 +5,8 @@
  */
 
 export interface PublicPkiEntry {
+  /** PEM of the CA certificate itself, so clients and relying parties can build the chain. */
+  readonly caPem: string;
   /** DER of the current CRL (RFC 5280 §5). */
   readonly crlDer: Buffer;
   /** Answers an OCSP request (RFC 6960 §4.1, DER) with a DER OCSPResponse; never rejects. */

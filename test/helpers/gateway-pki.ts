@@ -1,13 +1,11 @@
 /**
  * The public PKI of a running `portcullis serve` seen from outside: CRL and OCSP fetched from the
  * gateway TLS listener (no client certificate, trusting the edge CA the server wrote to its data
- * dir), and the managed CA's certificate — which no API exposes — read from the server's store.
+ * dir), and the managed CA's certificate.
  */
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseServeOptions } from '../../src/config/serve-options.ts';
-import { openStore } from '../../src/store/open-store.ts';
 import type { AdminServer } from './admin-server.ts';
 
 export interface BinaryResponse {
@@ -57,23 +55,9 @@ export function gatewayRequest(
   });
 }
 
-/**
- * The managed CA's certificate, read from the store the server runs on (`storeUrl` as passed to
- * startAdminServer; SQLite in the data dir otherwise). A second connection to the live store.
- */
-export async function readManagedCaPem(server: AdminServer, caId: string, storeUrl?: string): Promise<string> {
-  const { store: location } = parseServeOptions({
-    dataDir: server.dataDir,
-    adminListen: '127.0.0.1:0',
-    listen: '127.0.0.1:0',
-    ...(storeUrl === undefined ? {} : { store: storeUrl }),
-  });
-  const store = await openStore(location);
-  try {
-    const ca = await store.getManagedCaById(caId);
-    if (ca === undefined) throw new Error(`no managed CA ${caId} in the store`);
-    return ca.certificatePem;
-  } finally {
-    await store.close();
-  }
+/** The managed CA's certificate, as the gateway publishes it (no client certificate needed). */
+export async function readManagedCaPem(server: AdminServer, caId: string): Promise<string> {
+  const response = await gatewayRequest(server, `/.well-known/portcullis/ca/${caId}.pem`);
+  if (response.status !== 200) throw new Error(`GET ca/${caId}.pem answered ${response.status}`);
+  return response.body.toString('utf8');
 }
