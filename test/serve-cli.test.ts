@@ -12,6 +12,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, spawnCli, waitForLog } from './helpers/cli.ts';
 
+/** `serve` on a data dir with both listeners on free loopback ports. */
+const serveArgs = (dir: string): string[] => [
+  'serve',
+  '--data-dir',
+  dir,
+  '--admin-listen',
+  '127.0.0.1:0',
+  '--listen',
+  '127.0.0.1:0',
+];
+
 describe('portcullis serve command', () => {
   let dataDir: string;
 
@@ -24,15 +35,7 @@ describe('portcullis serve command', () => {
   });
 
   test('first start creates the data dir content, serves, and stops on SIGTERM with exit 0', async () => {
-    const child = spawnCli([
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--admin-listen',
-      '127.0.0.1:0',
-      '--listen',
-      '127.0.0.1:0',
-    ]);
+    const child = spawnCli(serveArgs(dataDir));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const listening = await waitForLog(child, 'listening');
     for (const file of ['admin-token', 'master.key', 'portcullis.db']) {
@@ -52,15 +55,7 @@ describe('portcullis serve command', () => {
 
   test('a second start reuses the store and the token', async () => {
     const before = await readFile(path.join(dataDir, 'admin-token'), 'utf8');
-    const child = spawnCli([
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--admin-listen',
-      '127.0.0.1:0',
-      '--listen',
-      '127.0.0.1:0',
-    ]);
+    const child = spawnCli(serveArgs(dataDir));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const listening = await waitForLog(child, 'listening');
     const verify = await fetch(`${String(listening.admin)}/user/tokens/verify`, {
@@ -73,26 +68,13 @@ describe('portcullis serve command', () => {
   });
 
   test('usage errors exit 2, a refused master key exits 3, a busy port exits 1', async () => {
-    const usage = await runCli([
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--store',
-      'mysql://nope',
-      '--admin-listen',
-      '127.0.0.1:0',
-      '--listen',
-      '127.0.0.1:0',
-    ]);
+    const usage = await runCli([...serveArgs(dataDir), '--store', 'mysql://nope']);
     assert.equal(usage.code, 2, usage.stderr);
     assert.match(usage.stderr, /--store takes postgres:/);
 
     const other = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-key-'));
     try {
-      const child = runWithEnv(
-        ['serve', '--data-dir', other, '--admin-listen', '127.0.0.1:0', '--listen', '127.0.0.1:0'],
-        { PORTCULLIS_MASTER_KEY: 'too-short' },
-      );
+      const child = runWithEnv(serveArgs(other), { PORTCULLIS_MASTER_KEY: 'too-short' });
       const result = await child;
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /Master key refused.*GW_ERR_CONFIG_MASTER_KEY/);
@@ -104,15 +86,7 @@ describe('portcullis serve command', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as AddressInfo).port;
     try {
-      const result = await runCli([
-        'serve',
-        '--data-dir',
-        dataDir,
-        '--admin-listen',
-        `127.0.0.1:${port}`,
-        '--listen',
-        '127.0.0.1:0',
-      ]);
+      const result = await runCli([...serveArgs(dataDir), '--admin-listen', `127.0.0.1:${port}`]);
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /Cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/);
       assert.doesNotMatch(result.stderr, /\n\s+at /);
