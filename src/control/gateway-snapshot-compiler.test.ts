@@ -1,0 +1,247 @@
+/**
+ * compileGatewaySnapshot over a real SQLite store in a temp dir and real certificates: two zones,
+ * the managed CA on api.a.test, an uploaded CA on api.b.test, an edge certificate for www.b.test,
+ * a revoked and a reactivated client certificate, and an association to a deleted CA.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/ports.ts';
+import type { ClientCertificateRecord, MtlsCertificateRecord, ZoneRecord } from '../store/records.ts';
+import { SecretBox } from '../store/secret-box.ts';
+import { createManagedCa, createRootCa, issueCertificate, type IssuedCertificate } from '../pki/certificate-issuer.ts';
+import type { GatewaySnapshot } from '../runtime-config/gateway-snapshot.ts';
+import { EdgeCaService } from './edge-ca-service.ts';
+import { compileGatewaySnapshot, hostCovers } from './gateway-snapshot-compiler.ts';
+import { newHexId, newUuid } from './ids.ts';
+
+const NOW = '2025-01-01T00:00:00Z';
+
+const fingerprintOf = (pem: string): string => new X509Certificate(pem).fingerprint256;
+const trusted = (snapshot: GatewaySnapshot, host: string): string[] =>
+  [...snapshot.resolve(host).trustedCaFingerprints].sort();
+
+function uploadedCa(accountId: string, ca: IssuedCertificate): MtlsCertificateRecord {
+  return {
+    id: newUuid(),
+    accountId,
+    name: 'uploaded',
+    ca: true,
+    certificatesPem: ca.certPem,
+    issuer: 'CN=Uploaded',
+    serialNumber: '1',
+    signature: 'ECDSAWithSHA256',
+    type: 'custom',
+    fingerprintSha256: ca.sha256,
+    sealedPrivateKey: null,
+    expiresOn: '2035-01-01T00:00:00Z',
+    uploadedOn: NOW,
+    updatedAt: NOW,
+  };
+}
+
+function clientCertificate(zone: ZoneRecord, caId: string, issued: IssuedCertificate): ClientCertificateRecord {
+  return {
+    id: newUuid(),
+    zoneId: zone.id,
+    accountId: zone.accountId,
+    caId,
+    certificatePem: issued.certPem,
+    csr: '',
+    commonName: 'device',
+    country: '',
+    state: '',
+    location: '',
+    organization: '',
+    organizationalUnit: '',
+    serialNumber: issued.serialHex.toLowerCase(),
+    fingerprintSha256: issued.sha256,
+    ski: '',
+    signature: 'ECDSAWithSHA256',
+    status: 'active',
+    validityDays: 365,
+    issuedOn: NOW,
+    expiresOn: '2026-01-01T00:00:00Z',
+    revokedAt: null,
+  };
+}
+
+describe('compileGatewaySnapshot', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-snapshot-'));
+  const box = new SecretBox(randomBytes(32));
+  let store: Store;
+  let snapshot: GatewaySnapshot;
+  let managedCaPem: string;
+  let uploadedCaPem: string;
+  let edgeCaPem: string;
+  let edgeCertPem: string;
+  let revoked: IssuedCertificate;
+  let reactivated: IssuedCertificate;
+  let zoneBId: string;
+  let edgeIssuerCa: IssuedCertificate;
+
+  const edgeRecord = (zoneId: string, hosts: string[], issued: IssuedCertificate, uploadedOn: string) => ({
+    id: newUuid(),
+    zoneId,
+    hosts,
+    certificatePem: issued.certPem,
+    sealedPrivateKey: box.seal(issued.keyPem),
+    issuer: 'CN=Public CA',
+    signature: 'ECDSAWithSHA256',
+    expiresOn: '2026-01-01T00:00:00Z',
+    uploadedOn,
+    modifiedOn: uploadedOn,
+  });
+
+  before(async () => {
+    store = await openStore({ kind: 'sqlite', file: path.join(dir, 'store.db') });
+    const edgeCa = new EdgeCaService(store, box);
+    edgeCaPem = (await edgeCa.authority()).certPem;
+
+    const accountA = { id: newHexId(), name: 'A', createdAt: NOW };
+    const accountB = { id: newHexId(), name: 'B', createdAt: NOW };
+    const zoneA: ZoneRecord = { id: newHexId(), accountId: accountA.id, name: 'a.test', createdAt: NOW };
+    const zoneB: ZoneRecord = { id: newHexId(), accountId: accountB.id, name: 'b.test', createdAt: NOW };
+    for (const account of [accountA, accountB]) await store.createAccount(account);
+    for (const zone of [zoneA, zoneB]) await store.createZone(zone);
+
+    // Zone a.test: the account's managed CA on api.a.test, one revoked and one reactivated client certificate.
+    const managed = await createManagedCa('CN=Managed CA A');
+    managedCaPem = managed.certPem;
+    const managedId = newUuid();
+    await store.createManagedCa({
+      id: managedId,
+      accountId: accountA.id,
+      name: 'Managed CA A',
+      certificatePem: managed.certPem,
+      sealedPrivateKey: box.seal(managed.keyPem),
+      nextCrlNumber: 1,
+      createdAt: NOW,
+    });
+    await store.replaceHostnames(zoneA.id, null, ['api.a.test']);
+    const issue = () => issueCertificate({ ca: managed, subject: 'CN=device', usage: 'client', validityDays: 30 });
+    revoked = await issue();
+    reactivated = await issue();
+    const revokedRecord = clientCertificate(zoneA, managedId, revoked);
+    const reactivatedRecord = clientCertificate(zoneA, managedId, reactivated);
+    await store.createClientCertificate(revokedRecord);
+    await store.createClientCertificate(reactivatedRecord);
+    await store.updateClientCertificateStatus(zoneA.id, revokedRecord.id, 'revoked', NOW);
+    await store.updateClientCertificateStatus(zoneA.id, reactivatedRecord.id, 'revoked', NOW);
+    await store.updateClientCertificateStatus(zoneA.id, reactivatedRecord.id, 'active', null);
+
+    // Zone b.test: an uploaded CA on api.b.test, a deleted one on old.b.test, an edge certificate for www.b.test.
+    const uploaded = await createRootCa({ name: 'CN=Uploaded CA B', validityDays: 365 });
+    uploadedCaPem = uploaded.certPem;
+    const uploadedRecord = uploadedCa(accountB.id, uploaded);
+    await store.createMtlsCertificate(uploadedRecord);
+    await store.replaceHostnames(zoneB.id, uploadedRecord.id, ['api.b.test']);
+    const gone = uploadedCa(accountB.id, await createRootCa({ name: 'CN=Deleted CA B', validityDays: 365 }));
+    await store.createMtlsCertificate(gone);
+    await store.replaceHostnames(zoneB.id, gone.id, ['old.b.test']);
+    await store.deleteMtlsCertificate(accountB.id, gone.id);
+
+    const edgeIssuer = await createRootCa({ name: 'CN=Public CA', validityDays: 365 });
+    const edge = await issueCertificate({
+      ca: edgeIssuer,
+      subject: 'CN=www.b.test',
+      dnsNames: ['www.b.test'],
+      usage: 'server',
+      validityDays: 30,
+    });
+    edgeCertPem = edge.certPem;
+    zoneBId = zoneB.id;
+    edgeIssuerCa = edgeIssuer;
+    await store.createEdgeCertificate(edgeRecord(zoneB.id, ['www.b.test'], edge, NOW));
+
+    snapshot = await compileGatewaySnapshot({ store, box, edgeCa });
+  });
+
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every associated hostname and every edge-certificate host gets a policy', () => {
+    const hosts = [...snapshot.policies()].map((policy) => policy.hostname).sort();
+    assert.deepEqual(hosts, ['', 'api.a.test', 'api.b.test', 'old.b.test', 'www.b.test']);
+  });
+
+  test('each hostname trusts exactly its associated CAs', () => {
+    assert.deepEqual(trusted(snapshot, 'api.a.test'), [fingerprintOf(managedCaPem)]);
+    assert.deepEqual(trusted(snapshot, 'api.b.test'), [fingerprintOf(uploadedCaPem)]);
+    assert.deepEqual(trusted(snapshot, 'www.b.test'), []);
+  });
+
+  test('client auth is optional with an association, none without', () => {
+    assert.equal(snapshot.resolve('api.a.test').clientAuth, 'optional');
+    assert.equal(snapshot.resolve('api.b.test').clientAuth, 'optional');
+    assert.equal(snapshot.resolve('www.b.test').clientAuth, 'none');
+  });
+
+  test('an association to a deleted CA trusts nothing', () => {
+    const policy = snapshot.resolve('old.b.test');
+    assert.equal(policy.isDefault, false);
+    assert.deepEqual(policy.clientCaPems, []);
+    assert.equal(policy.clientAuth, 'none');
+  });
+
+  test('www.b.test presents the uploaded edge certificate with its key', () => {
+    const policy = snapshot.resolve('www.b.test');
+    assert.equal(fingerprintOf(policy.certPem), fingerprintOf(edgeCertPem));
+    assert.match(policy.keyPem, /BEGIN PRIVATE KEY/);
+    assert.equal(new X509Certificate(policy.certPem).checkPrivateKey(createPrivateKey(policy.keyPem)), true);
+  });
+
+  test('api.a.test presents an edge-CA certificate for its own name', () => {
+    const certificate = new X509Certificate(snapshot.resolve('api.a.test').certPem);
+    assert.equal(certificate.checkHost('api.a.test'), 'api.a.test');
+    assert.equal(certificate.checkIssued(new X509Certificate(edgeCaPem)), true);
+  });
+
+  test('a revoked client certificate is in the revocations, a reactivated one is not', () => {
+    const { revocations } = snapshot.resolve('api.a.test');
+    const issuer = fingerprintOf(managedCaPem);
+    assert.equal(revocations.isRevoked(issuer, revoked.serialHex), true);
+    assert.equal(revocations.isRevoked(issuer, reactivated.serialHex), false);
+    assert.equal(revocations.size, 1);
+    assert.equal(snapshot.resolve('api.b.test').revocations.size, 0);
+  });
+
+  test('an unknown hostname resolves to the default policy: localhost edge-CA certificate, no client CA', () => {
+    const policy = snapshot.resolve('unknown.example');
+    assert.equal(policy, snapshot.defaultPolicy);
+    assert.equal(policy.clientAuth, 'none');
+    assert.deepEqual(policy.clientCaPems, []);
+    const certificate = new X509Certificate(policy.certPem);
+    assert.equal(certificate.checkHost('localhost'), 'localhost');
+    assert.equal(certificate.checkIssued(new X509Certificate(edgeCaPem)), true);
+  });
+
+  test('edge certificate hosts cover exact names and one-label wildcards only', () => {
+    assert.equal(hostCovers('www.b.test', 'www.b.test'), true);
+    assert.equal(hostCovers('*.b.test', 'www.b.test'), true);
+    assert.equal(hostCovers('*.b.test', 'a.www.b.test'), false);
+    assert.equal(hostCovers('*.b.test', 'b.test'), false);
+  });
+
+  test('after a recompile: the newest covering edge certificate wins, a wildcard covers one label', async () => {
+    const serve = (names: string[]) =>
+      issueCertificate({ ca: edgeIssuerCa, subject: '', dnsNames: names, usage: 'server', validityDays: 30 });
+    const wildcard = await serve(['*.b.test']);
+    const newer = await serve(['www.b.test']);
+    await store.createEdgeCertificate(edgeRecord(zoneBId, ['*.b.test'], wildcard, '2024-06-01T00:00:00Z'));
+    await store.createEdgeCertificate(edgeRecord(zoneBId, ['www.b.test'], newer, '2025-06-01T00:00:00Z'));
+    const next = await compileGatewaySnapshot({ store, box, edgeCa: new EdgeCaService(store, box) });
+    assert.equal(fingerprintOf(next.resolve('www.b.test').certPem), fingerprintOf(newer.certPem));
+    assert.equal(fingerprintOf(next.resolve('api.b.test').certPem), fingerprintOf(wildcard.certPem));
+    assert.equal(fingerprintOf(next.resolve('other.b.test').certPem), fingerprintOf(wildcard.certPem));
+    assert.deepEqual(trusted(next, 'api.b.test'), [fingerprintOf(uploadedCaPem)]);
+    assert.deepEqual(trusted(next, 'other.b.test'), []);
+    assert.equal(snapshot.resolve('www.b.test').certPem, edgeCertPem, 'the earlier snapshot is unchanged');
+  });
+});
