@@ -5,7 +5,6 @@
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import {
@@ -24,6 +23,7 @@ import { buildServices } from './control/build-services.ts';
 import { PublicPki } from './runtime-config/public-pki.ts';
 import { MtlsListener } from './data-plane/mtls-listener.ts';
 import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
+import { GatewayPublisher } from './control/gateway-publisher.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -93,18 +93,21 @@ async function startOnStore(
   }, CRL_REFRESH_MS);
   crlRefresh.unref();
 
+  // Unknown or absent SNI gets the default policy: the edge CA's certificate for these names and no
+  // client CA. Hostnames with associations or edge certificates get their own TLS policy.
   const publicHost = new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '');
-  const edge = await services.edgeCa.serverCredentials([...new Set(['localhost', '127.0.0.1', publicHost])]);
-  await writeFile(path.join(options.dataDir, EDGE_CA_FILE), edge.caPem);
-  const managedCaPems = (await store.listManagedCas()).map((ca) => ca.certificatePem);
+  const defaultNames = [...new Set(['localhost', '127.0.0.1', publicHost])];
+  await writeFile(path.join(options.dataDir, EDGE_CA_FILE), (await services.edgeCa.authority()).certPem);
+  const gatewayPublisher = new GatewayPublisher({ store, box, edgeCa: services.edgeCa, defaultNames }, logger);
+  const snapshots = await gatewayPublisher.start();
 
-  const admin = await buildAdminApi({ services, logger });
+  // Every successful change through the API is compiled into the snapshot before it is answered.
+  const admin = await buildAdminApi({ services, logger, onChange: () => gatewayPublisher.republish() });
   const adminAddress = await listenAdmin(admin, options);
   const listener = new MtlsListener({
     listen: options.listen,
-    material: { certPem: edge.certPem, keyPem: edge.keyPem, clientCaPems: managedCaPems },
-    trustedCas: managedCaPems.map((pem) => new X509Certificate(pem)),
-    handler: new GatewayRequestHandler(publicPki, logger),
+    snapshots,
+    handler: new GatewayRequestHandler(publicPki, snapshots, logger),
     logger,
   });
   let gatewayAddress: AddressInfo;

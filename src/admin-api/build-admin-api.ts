@@ -34,6 +34,11 @@ export interface AdminApiOptions {
   readonly logger: Logger;
   /** Largest accepted request body. */
   readonly bodyLimitBytes?: number;
+  /**
+   * Called after every successful change (a non-GET answered below 400), and awaited before the
+   * answer is sent, so that what a client changed is in force when it reads the response.
+   */
+  readonly onChange?: () => Promise<void>;
   /** Extra route plugins (areas added by later issues register here). */
   readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
@@ -78,6 +83,13 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       security: [{ api_token: [] }],
     },
   });
+  const onChange = options.onChange;
+  if (onChange !== undefined) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) await onChange();
+      return payload;
+    });
+  }
   installAuthentication(app, options.services.tokens satisfies Authenticator, new Set([OPENAPI_PATH]));
   await app.register(
     async (api) => {

@@ -15,6 +15,10 @@ const EDGE_CERT_VALIDITY_DAYS = 90;
 export class EdgeCaService {
   readonly #store: Store;
   readonly #box: SecretBox;
+  readonly #issued = new Map<
+    string,
+    { credentials: { certPem: string; keyPem: string; caPem: string }; renewAfter: number }
+  >();
 
   constructor(store: Store, box: SecretBox) {
     this.#store = store;
@@ -44,8 +48,21 @@ export class EdgeCaService {
     return stored;
   }
 
-  /** A fresh server certificate for these names, issued by the edge CA. */
+  /**
+   * A server certificate for these names, issued by the edge CA. Issued once per set of names and
+   * reused until a third of its validity is left: every recompiled gateway snapshot then presents
+   * the same certificate (a new one would change the host's trust id and end its TLS sessions).
+   */
   async serverCredentials(names: readonly string[]): Promise<{ certPem: string; keyPem: string; caPem: string }> {
+    const key = names.join(',');
+    const cached = this.#issued.get(key);
+    if (cached !== undefined && cached.renewAfter > Date.now()) return cached.credentials;
+    const credentials = await this.#issue(names);
+    this.#issued.set(key, { credentials, renewAfter: Date.now() + ((EDGE_CERT_VALIDITY_DAYS * 2) / 3) * 86_400_000 });
+    return credentials;
+  }
+
+  async #issue(names: readonly string[]): Promise<{ certPem: string; keyPem: string; caPem: string }> {
     const ca = await this.authority();
     const ipAddresses = names.filter((name) => /^[\d.]+$|:/.test(name));
     const dnsNames = names.filter((name) => !ipAddresses.includes(name));

@@ -32,6 +32,8 @@ export interface SnapshotCompilerDeps {
   edgeCa: EdgeCaService;
   /** Snapshot version; default `Date.now()` (increases between compiles). */
   version?: number;
+  /** Names on the default policy's certificate (unknown or absent SNI); default `localhost`. */
+  defaultNames?: readonly string[];
 }
 
 interface ServerMaterial {
@@ -78,7 +80,9 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
       }),
     );
   }
-  const defaultPolicy = createDefaultPolicy(await serverMaterial(DEFAULT_HOSTNAME));
+  const defaultPolicy = createDefaultPolicy(
+    await deps.edgeCa.serverCredentials(deps.defaultNames ?? [DEFAULT_HOSTNAME]),
+  );
   return new GatewaySnapshot(deps.version ?? Date.now(), policies, defaultPolicy);
 }
 
