@@ -21,8 +21,9 @@ import { assertCurrentlyValid, assertStrongCertificate } from '../pki/certificat
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.ts';
 
-export type IdentityFormat = 'xfcc' | 'rfc9440' | 'cf';
-const IDENTITY_FORMATS: readonly IdentityFormat[] = ['xfcc', 'rfc9440', 'cf'];
+import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
+
+export type { IdentityFormat };
 
 /** Options as the command line gives them (strings), before validation. */
 export interface ProxyOptionsInput {

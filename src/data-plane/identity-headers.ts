@@ -21,9 +21,10 @@
 import { Buffer } from 'node:buffer';
 import type { CertificateFields } from '../pki/certificate-fields.ts';
 
-export type IdentityHeaderFormat = 'xfcc' | 'rfc9440' | 'cf';
+import type { IdentityFormat } from '../config/identity-formats.ts';
 
-export const IDENTITY_HEADER_FORMATS: readonly IdentityHeaderFormat[] = Object.freeze(['xfcc', 'rfc9440', 'cf']);
+export type IdentityHeaderFormat = IdentityFormat;
+export { IDENTITY_FORMATS as IDENTITY_HEADER_FORMATS } from '../config/identity-formats.ts';
 
 /** Cloudflare leaves `cert_chain_rfc9440` empty when the chain's DER totals more than 16 KiB. */
 export const RFC9440_MAX_CHAIN_BYTES = 16 * 1024;

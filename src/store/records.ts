@@ -80,7 +80,8 @@ export interface MtlsCertificateRecord {
   updatedAt: string;
 }
 
-export type ClientCertificateStatus = 'active' | 'pending_reactivation' | 'pending_revocation' | 'revoked';
+export const CLIENT_CERTIFICATE_STATUSES = ['active', 'pending_reactivation', 'pending_revocation', 'revoked'] as const;
+export type ClientCertificateStatus = (typeof CLIENT_CERTIFICATE_STATUSES)[number];
 
 export interface ClientCertificateRecord {
   id: Uuid;

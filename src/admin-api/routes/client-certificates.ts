@@ -3,7 +3,11 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
-import type { ClientCertificateRecord, ClientCertificateStatus } from '../../store/records.ts';
+import {
+  CLIENT_CERTIFICATE_STATUSES,
+  type ClientCertificateRecord,
+  type ClientCertificateStatus,
+} from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { arrayParam, planPage, resultInfo } from '../pagination.ts';
@@ -14,7 +18,7 @@ const ItemParams = Type.Object({
   zone_id: Type.String({ pattern: HEX_ID_PATTERN }),
   client_certificate_id: Type.String({ pattern: UUID_PATTERN }),
 });
-const STATUSES: readonly string[] = ['active', 'pending_reactivation', 'pending_revocation', 'revoked'];
+const STATUSES: readonly string[] = CLIENT_CERTIFICATE_STATUSES;
 
 export function clientCertificateView(record: ClientCertificateRecord, caName: string): object {
   return {

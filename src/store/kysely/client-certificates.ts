@@ -1,17 +1,18 @@
 /** Client certificates issued by the managed CAs: lifecycle, paging, and lookups for CRL and OCSP. */
 import type { Selectable } from 'kysely';
-import type { ClientCertificateRecord, ClientCertificateStatus, HexId, Uuid } from '../records.ts';
+import {
+  CLIENT_CERTIFICATE_STATUSES,
+  type ClientCertificateRecord,
+  type ClientCertificateStatus,
+  type HexId,
+  type Uuid,
+} from '../records.ts';
 import type { Page } from '../ports.ts';
 import type { ClientCertificatesTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf, toCount } from './columns.ts';
 
-const STATUSES: readonly ClientCertificateStatus[] = [
-  'active',
-  'pending_reactivation',
-  'pending_revocation',
-  'revoked',
-];
+const STATUSES: readonly ClientCertificateStatus[] = CLIENT_CERTIFICATE_STATUSES;
 
 function toClientCertificate(row: Selectable<ClientCertificatesTable>): ClientCertificateRecord {
   return {
