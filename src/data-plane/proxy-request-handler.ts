@@ -54,7 +54,8 @@ export class ProxyRequestHandler {
   }
 
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
-    const denial = this.#deny(identity, req.socket.remoteAddress);
+    const clientAddress = req.socket.remoteAddress ?? '';
+    const denial = this.#deny(identity, clientAddress);
     if (denial !== undefined) {
       // A client whose certificate is refused gets one clear answer and then the connection ends.
       sendHttp1Error(res, denial, true);
@@ -75,7 +76,7 @@ export class ProxyRequestHandler {
         path: this.#options.upstream.basePath + url,
         authority: headers.host ?? '',
         headers: buildUpstreamHeaders(headers, {
-          clientAddress: req.socket.remoteAddress ?? '',
+          clientAddress,
           host: headers.host ?? '',
           identityHeaders: this.#identityHeaders(identity),
           keepTeTrailers: grpc,
@@ -94,7 +95,9 @@ export class ProxyRequestHandler {
     identity: ConnectionIdentity,
   ): void {
     const grpc = isGrpcContentType(headers['content-type']);
-    const denial = this.#deny(identity, stream.session?.socket.remoteAddress);
+    // Read once: the session's socket is a Proxy, and every property read goes through it.
+    const clientAddress = stream.session?.socket.remoteAddress ?? '';
+    const denial = this.#deny(identity, clientAddress);
     if (denial !== undefined) {
       sendHttp2Error(stream, denial, grpc);
       return;
@@ -112,7 +115,7 @@ export class ProxyRequestHandler {
         path: this.#options.upstream.basePath + path,
         authority,
         headers: buildUpstreamHeaders(headers, {
-          clientAddress: stream.session?.socket.remoteAddress ?? '',
+          clientAddress,
           host: authority,
           identityHeaders: this.#identityHeaders(identity),
           keepTeTrailers: grpc,
@@ -134,7 +137,7 @@ export class ProxyRequestHandler {
     forwarder.forward(request, sink);
   }
 
-  #deny(identity: ConnectionIdentity, remoteAddress: string | undefined): PublicError | undefined {
+  #deny(identity: ConnectionIdentity, remoteAddress: string): PublicError | undefined {
     const denial = decideClientAuth(identity, this.#options.policy);
     if (denial !== undefined) {
       this.#options.logger.info(
