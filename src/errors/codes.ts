@@ -164,6 +164,8 @@ export const GW_ERR_CLIENT_CERT_QUOTA = defineError(
   400,
   12116,
 );
+// A write that collides with existing state (duplicate route, ruleset changed meanwhile).
+export const GW_ERR_API_CONFLICT = defineError('GW_ERR_API_CONFLICT', 'Conflict: %s', 409, 12117);
 
 // Gateway routing (data plane of `portcullis serve`).
 export const GW_ERR_ROUTE_NOT_FOUND = defineError(
@@ -179,6 +181,13 @@ export const GW_ERR_MISDIRECTED_REQUEST = defineError(
   421,
   11204,
 );
+// Custom rules (http_request_firewall_custom): a `block` rule without a custom response.
+export const GW_ERR_RULE_BLOCKED = defineError(
+  'GW_ERR_RULE_BLOCKED',
+  'The request was blocked by a custom rule',
+  403,
+  11205,
+);
 export const GW_ERR_METHOD_NOT_ALLOWED = defineError(
   'GW_ERR_METHOD_NOT_ALLOWED',
   'Method not allowed here',
@@ -190,6 +199,14 @@ export const GW_ERR_CONFIG_MASTER_KEY = defineError(
   'Master key refused: %s',
   400,
   12009,
+  3,
+);
+// `serve --config`: the declarative file is refused as a whole (nothing of it is applied).
+export const GW_ERR_CONFIG_INVALID = defineError(
+  'GW_ERR_CONFIG_INVALID',
+  'Configuration refused: %s',
+  400,
+  12011,
   3,
 );
 export const GW_ERR_STORE_UNAVAILABLE = defineError(

@@ -19,8 +19,11 @@ import type {
   HostnameAssociationRecord,
   ManagedCaRecord,
   MtlsCertificateRecord,
+  RouteRecord,
+  RulesetRecord,
   Uuid,
   ZoneRecord,
+  ZoneSettingRecord,
 } from './records.ts';
 import type { Database, Db } from './kysely/schema.ts';
 import { atomically } from './kysely/atomically.ts';
@@ -32,6 +35,9 @@ import * as clientCerts from './kysely/client-certificates.ts';
 import * as associations from './kysely/hostname-associations.ts';
 import * as edge from './kysely/edge-certificates.ts';
 import * as settings from './kysely/settings.ts';
+import * as routes from './kysely/routes.ts';
+import * as rulesets from './kysely/rulesets.ts';
+import * as zoneSettings from './kysely/zone-settings.ts';
 
 export class KyselyStore implements Store {
   readonly #db: Db;
@@ -193,6 +199,63 @@ export class KyselyStore implements Store {
   }
   listAllEdgeCertificates(): Promise<EdgeCertificateRecord[]> {
     return edge.listAllEdgeCertificates(this.#db);
+  }
+
+  // Routes.
+  createRoute(record: RouteRecord): Promise<void> {
+    return routes.createRoute(this.#db, record);
+  }
+  updateRoute(record: RouteRecord): Promise<void> {
+    return routes.updateRoute(this.#db, record);
+  }
+  getRoute(zoneId: HexId, id: HexId): Promise<RouteRecord | undefined> {
+    return routes.getRoute(this.#db, zoneId, id);
+  }
+  listRoutes(zoneId: HexId): Promise<RouteRecord[]> {
+    return routes.listRoutes(this.#db, zoneId);
+  }
+  deleteRoute(zoneId: HexId, id: HexId): Promise<void> {
+    return routes.deleteRoute(this.#db, zoneId, id);
+  }
+  listAllRoutes(): Promise<RouteRecord[]> {
+    return routes.listAllRoutes(this.#db);
+  }
+
+  // Rulesets.
+  getRulesetByPhase(zoneId: HexId, phase: string): Promise<RulesetRecord | undefined> {
+    return rulesets.getRulesetByPhase(this.#db, zoneId, phase);
+  }
+  getRuleset(zoneId: HexId, id: HexId): Promise<RulesetRecord | undefined> {
+    return rulesets.getRuleset(this.#db, zoneId, id);
+  }
+  listRulesets(zoneId: HexId): Promise<RulesetRecord[]> {
+    return rulesets.listRulesets(this.#db, zoneId);
+  }
+  saveRuleset(record: RulesetRecord, expectedVersion: number | null): Promise<void> {
+    return rulesets.saveRuleset(this.#db, record, expectedVersion);
+  }
+  listRulesetVersions(rulesetId: HexId): Promise<RulesetRecord[]> {
+    return rulesets.listRulesetVersions(this.#db, rulesetId);
+  }
+  getRulesetVersion(rulesetId: HexId, version: number): Promise<RulesetRecord | undefined> {
+    return rulesets.getRulesetVersion(this.#db, rulesetId, version);
+  }
+  deleteRuleset(zoneId: HexId, id: HexId): Promise<void> {
+    return rulesets.deleteRuleset(this.#db, zoneId, id);
+  }
+  listAllRulesets(): Promise<RulesetRecord[]> {
+    return rulesets.listAllRulesets(this.#db);
+  }
+
+  // Zone settings.
+  getZoneSetting(zoneId: HexId, name: string): Promise<unknown> {
+    return zoneSettings.getZoneSetting(this.#db, zoneId, name);
+  }
+  putZoneSetting(zoneId: HexId, name: string, value: unknown): Promise<void> {
+    return zoneSettings.putZoneSetting(this.#db, zoneId, name, value);
+  }
+  listAllZoneSettings(): Promise<ZoneSettingRecord[]> {
+    return zoneSettings.listAllZoneSettings(this.#db);
   }
 
   // Settings.

@@ -17,8 +17,11 @@ import type {
   HostnameAssociationRecord,
   ManagedCaRecord,
   MtlsCertificateRecord,
+  RouteRecord,
+  RulesetRecord,
   Uuid,
   ZoneRecord,
+  ZoneSettingRecord,
 } from './records.ts';
 
 export class StoreConflictError extends Error {
@@ -117,6 +120,40 @@ export interface EdgeCertificateStore {
   listAllEdgeCertificates(): Promise<EdgeCertificateRecord[]>;
 }
 
+export interface RouteStore {
+  /** Throws StoreConflictError when the (hostname, path prefix) pair is taken. */
+  createRoute(record: RouteRecord): Promise<void>;
+  updateRoute(record: RouteRecord): Promise<void>;
+  getRoute(zoneId: HexId, id: HexId): Promise<RouteRecord | undefined>;
+  /** Ordered by hostname, then longest prefix first. */
+  listRoutes(zoneId: HexId): Promise<RouteRecord[]>;
+  deleteRoute(zoneId: HexId, id: HexId): Promise<void>;
+  listAllRoutes(): Promise<RouteRecord[]>;
+}
+
+export interface RulesetStore {
+  getRulesetByPhase(zoneId: HexId, phase: string): Promise<RulesetRecord | undefined>;
+  getRuleset(zoneId: HexId, id: HexId): Promise<RulesetRecord | undefined>;
+  listRulesets(zoneId: HexId): Promise<RulesetRecord[]>;
+  /**
+   * Stores `record` as the current version and appends it to the history. `expectedVersion` is
+   * the version the caller read (null: creating); another version → StoreConflictError.
+   */
+  saveRuleset(record: RulesetRecord, expectedVersion: number | null): Promise<void>;
+  /** Newest first. */
+  listRulesetVersions(rulesetId: HexId): Promise<RulesetRecord[]>;
+  getRulesetVersion(rulesetId: HexId, version: number): Promise<RulesetRecord | undefined>;
+  deleteRuleset(zoneId: HexId, id: HexId): Promise<void>;
+  listAllRulesets(): Promise<RulesetRecord[]>;
+}
+
+export interface ZoneSettingStore {
+  /** The JSON value, or undefined when never set. */
+  getZoneSetting(zoneId: HexId, name: string): Promise<unknown>;
+  putZoneSetting(zoneId: HexId, name: string, value: unknown): Promise<void>;
+  listAllZoneSettings(): Promise<ZoneSettingRecord[]>;
+}
+
 /** Key/value settings of the installation (e.g. the edge CA), small values only. */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -133,6 +170,9 @@ export interface Store
     ClientCertificateStore,
     HostnameAssociationStore,
     EdgeCertificateStore,
+    RouteStore,
+    RulesetStore,
+    ZoneSettingStore,
     SettingsStore {
   /** Runs `work` in one transaction, with a Store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;

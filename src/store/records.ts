@@ -130,3 +130,60 @@ export interface EdgeCertificateRecord {
   uploadedOn: string;
   modifiedOn: string;
 }
+
+/** Hostname + path prefix → upstream (issue 4). The longest matching prefix wins. */
+export interface RouteRecord {
+  id: HexId;
+  zoneId: HexId;
+  /** Lowercase hostname (exact or `*.zone`), inside the zone. */
+  hostname: string;
+  /** Starts with `/`; matches on segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`). */
+  pathPrefix: string;
+  /** `http://`, `https://` or `h2c://` origin, optionally with a base path. */
+  upstreamUrl: string;
+  /** Remove `pathPrefix` from the path sent upstream. */
+  stripPrefix: boolean;
+  description: string;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+export const RULE_ACTIONS = ['block', 'log', 'skip'] as const;
+export type RuleAction = (typeof RULE_ACTIONS)[number];
+
+/** One rule of a ruleset, as the Rulesets API shows it (reference/cloudflare-api.md §6.2). */
+export interface RuleRecord {
+  id: HexId;
+  /** Bumped when the rule changes (not when it only moves). */
+  version: number;
+  action: RuleAction;
+  /** Action-specific JSON (block: optional `response`; skip: `ruleset: "current"`). */
+  actionParameters: Record<string, unknown> | null;
+  expression: string;
+  description: string;
+  enabled: boolean;
+  ref: string;
+  lastUpdated: string;
+  logging: { enabled: boolean } | null;
+}
+
+/** A zone's phase entry point ruleset (only `http_request_firewall_custom` for now). */
+export interface RulesetRecord {
+  id: HexId;
+  zoneId: HexId;
+  phase: string;
+  name: string;
+  description: string;
+  kind: 'zone';
+  /** +1 per change. */
+  version: number;
+  lastUpdated: string;
+  rules: RuleRecord[];
+}
+
+/** A per-zone setting (e.g. the managed request headers), value as JSON. */
+export interface ZoneSettingRecord {
+  zoneId: HexId;
+  name: string;
+  value: unknown;
+}

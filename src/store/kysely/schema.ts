@@ -109,6 +109,40 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface RoutesTable {
+  id: string;
+  zone_id: string;
+  hostname: string;
+  path_prefix: string;
+  upstream_url: string;
+  /** 0 or 1. */
+  strip_prefix: number;
+  description: string;
+  created_on: string;
+  modified_on: string;
+}
+
+export interface RulesetsTable {
+  id: string;
+  zone_id: string;
+  phase: string;
+  /** JSON of the whole RulesetRecord (rules are always read and replaced together). */
+  document: string;
+}
+
+export interface RulesetVersionsTable {
+  ruleset_id: string;
+  version: number;
+  document: string;
+}
+
+export interface ZoneSettingsTable {
+  zone_id: string;
+  name: string;
+  /** JSON. */
+  value: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   zones: ZonesTable;
@@ -119,6 +153,10 @@ export interface Database {
   hostname_associations: HostnameAssociationsTable;
   edge_certificates: EdgeCertificatesTable;
   settings: SettingsTable;
+  routes: RoutesTable;
+  rulesets: RulesetsTable;
+  ruleset_versions: RulesetVersionsTable;
+  zone_settings: ZoneSettingsTable;
 }
 
 /** A connection or a transaction: every query function takes either. */

@@ -6,10 +6,12 @@
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.ts';
+import { routesRulesetsZoneSettings } from './0002-routes-rulesets-zone-settings.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
 };
 
 const provider: MigrationProvider = {
