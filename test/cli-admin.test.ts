@@ -1,5 +1,5 @@
 /**
- * The admin commands (`account`, `zone`, `token`, `ca`, `cert`) as a user runs them: the real CLI
+ * The admin commands (`account`, `zone`, `token`, `ca`, `cert`, `route`) as a user runs them: the real CLI
  * as a child process against a real `portcullis serve` (in-process, loopback), with a CA and CSRs
  * made at test time. Each spawn costs about a second, so independent runs go in parallel.
  */
@@ -267,6 +267,100 @@ describe('portcullis admin commands', () => {
     assert.equal(after.body.result.status, 'active');
   });
 
+  test('route: create with defaults and with every option, list, delete; refusals show the API message', async () => {
+    const { zoneId } = await createTenant(server, 'routes.test');
+    const [plain, full] = await Promise.all([
+      cli([
+        'route',
+        'create',
+        '--zone',
+        zoneId,
+        '--hostname',
+        'API.routes.test',
+        '--upstream',
+        'http://127.0.0.1:8080/',
+      ]),
+      cli([
+        'route',
+        'create',
+        '--zone',
+        zoneId,
+        '--hostname',
+        'api.routes.test',
+        '--upstream',
+        'h2c://grpc:50051',
+        '--path-prefix',
+        '/v1/',
+        '--strip-prefix',
+        '--description',
+        'gRPC v1',
+        '--json',
+      ]),
+    ]);
+    const created = /^Created route ([0-9a-f]{32}): api\.routes\.test -> http:\/\/127\.0\.0\.1:8080\n$/.exec(
+      ok(plain).stdout,
+    );
+    assert.ok(created, plain.stdout);
+    const v1 = json<{ id: string; path_prefix: string; upstream: string; strip_prefix: boolean; description: string }>(
+      full,
+    );
+    assert.deepEqual(
+      [v1.path_prefix, v1.upstream, v1.strip_prefix, v1.description],
+      ['/v1', 'h2c://grpc:50051', true, 'gRPC v1'],
+    );
+
+    const [listed, listedJson, duplicate, outside] = await Promise.all([
+      cli(['route', 'list', '--zone', zoneId]),
+      cli(['route', 'list', '--zone', zoneId, '--json']),
+      cli([
+        'route',
+        'create',
+        '--zone',
+        zoneId,
+        '--hostname',
+        'api.routes.test',
+        '--path-prefix',
+        '/v1',
+        '--upstream',
+        'http://b',
+      ]),
+      cli(['route', 'create', '--zone', zoneId, '--hostname', 'api.elsewhere.test', '--upstream', 'http://b']),
+    ]);
+    const lines = ok(listed).stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^ID\s+HOSTNAME\s+PREFIX\s+STRIP\s+UPSTREAM\s+DESCRIPTION$/);
+    assert.match(lines[1]!, new RegExp(`^${v1.id}  api\\.routes\\.test  /v1\\s+yes\\s+h2c://grpc:50051\\s+gRPC v1$`));
+    assert.match(
+      lines[2]!,
+      new RegExp(`^${created[1]!}  api\\.routes\\.test  /\\s+no\\s+http://127\\.0\\.0\\.1:8080$`),
+    );
+    assert.equal(lines.at(-1), `2 routes in zone ${zoneId}`);
+    assert.deepEqual(
+      json<{ id: string }[]>(listedJson).map((route) => route.id),
+      [v1.id, created[1]],
+      'longest prefix first',
+    );
+    assert.equal(duplicate.code, 1);
+    assert.equal(duplicate.stderr, 'portcullis: Conflict: a route for api.routes.test/v1 already exists [v4 12117]\n');
+    assert.equal(outside.code, 1);
+    assert.match(outside.stderr, /^portcullis: Hostname does not belong to this zone: .* \[v4 12114\]\n$/);
+    for (const result of [duplicate, outside]) assert.equal(result.stdout, '');
+
+    assert.equal(
+      ok(await cli(['route', 'delete', '--zone', zoneId, '--id', v1.id])).stdout,
+      `Deleted route ${v1.id}\n`,
+    );
+    const [after, again] = await Promise.all([
+      cli(['route', 'list', '--zone', zoneId, '--json']),
+      cli(['route', 'delete', '--zone', zoneId, '--id', v1.id]),
+    ]);
+    assert.deepEqual(
+      json<{ id: string }[]>(after).map((route) => route.id),
+      [created[1]],
+    );
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /\[v4 7003\]\n$/);
+  });
+
   test('failures: a wrong token and a server that is down exit 1 with a clear message; bad usage exits 2', async () => {
     const usage: [string[], RegExp][] = [
       [['cert', 'list'], /required option '--zone <id>' not specified/],
@@ -275,6 +369,9 @@ describe('portcullis admin commands', () => {
       [['cert', 'issue', '--zone', 'z'], /give either --csr FILE or --generate --cn NAME/],
       [['ca', 'upload', '--account', 'a', '--file', path.join(dir, 'missing.pem')], /--file: cannot read .*ENOENT/],
       [['zone', 'list', '--api', 'ftp://example', '--token', 'whatever'], /--api must be an http\(s\) URL/],
+      [['route', 'create', '--zone', 'z', '--hostname', 'h.test'], /required option '--upstream <url>' not specified/],
+      [['route', 'delete', '--zone', 'z'], /required option '--id <route-id>' not specified/],
+      [['route', 'delete', '--zone', 'z', '--id', '..'], /"\.\." is not an id/],
     ];
     const [wrongToken, down, ...usageResults] = await Promise.all([
       cli(['account', 'list'], 'pcl_not-a-real-token'),

@@ -1,7 +1,7 @@
 /**
  * The official `cloudflare` npm SDK (7.x) as a client of `portcullis serve` (SQLite), changing only
  * `baseURL` and the token (reference/cloudflare-api.md §10): mTLS certificates, client certificates
- * with the SDK's own auto-pager, hostname associations, token verify, and how our errors surface
+ * with the SDK's own auto-pager, hostname associations, custom rules (Rulesets API), token verify, and how our errors surface
  * as the SDK's error classes. Every request the SDK makes is recorded, so paging is checked too.
  */
 import { after, before, describe, test } from 'node:test';
@@ -212,6 +212,103 @@ describe('the cloudflare SDK against portcullis serve', () => {
     );
     assert.ok(badCsr instanceof BadRequestError);
     assert.equal(badCsr.errors[0]?.code, 12112);
+  });
+
+  test('rulesets: phases.update/get, versions, rules.create/edit/delete, list (cursor pages), delete', async () => {
+    const phase = 'http_request_firewall_custom';
+    const { zoneId: zone_id } = await createTenant(server, 'rules-sdk.example.com');
+    await assert.rejects(client.rulesets.phases.get(phase, { zone_id }), NotFoundError);
+
+    // The SDK types these answers as `Ruleset | unknown` (i.e. unknown): name the fields the test reads.
+    type Ruleset = {
+      id: string;
+      version: string;
+      kind: string;
+      phase: string;
+      rules: { id: string; ref: string; version: string; enabled: boolean; expression: string }[];
+    };
+    const created = (await client.rulesets.phases.update(phase, {
+      zone_id,
+      rules: [
+        {
+          action: 'block',
+          expression: '(http.host in {"api.rules-sdk.example.com"} and not cf.tls_client_auth.cert_verified)',
+          description: 'mTLS rule',
+          action_parameters: {
+            response: { status_code: 401, content: 'certificate required', content_type: 'text/plain' },
+          },
+        },
+      ],
+    })) as Ruleset;
+    assert.equal(created.version, '1');
+    assert.equal(created.kind, 'zone');
+    assert.equal(created.phase, phase);
+    const [mtlsRule] = created.rules;
+    assert.ok(mtlsRule);
+    assert.equal(mtlsRule.ref, mtlsRule.id);
+    assert.deepEqual(await client.rulesets.phases.get(phase, { zone_id }), created);
+
+    const withLog = (await client.rulesets.rules.create(created.id, {
+      zone_id,
+      action: 'log',
+      expression: 'http.request.uri.path eq "/admin"',
+      ref: 'admin-log',
+      position: { index: 1 },
+    })) as Ruleset;
+    assert.deepEqual(
+      withLog.rules.map((rule) => rule.ref),
+      ['admin-log', mtlsRule.ref],
+    );
+    const logRule = withLog.rules[0]!;
+    const edited = (await client.rulesets.rules.edit(logRule.id, {
+      zone_id,
+      ruleset_id: created.id,
+      action: 'log',
+      expression: logRule.expression,
+      enabled: false,
+    })) as Ruleset;
+    const [editedLog] = edited.rules;
+    assert.ok(editedLog);
+    assert.equal(editedLog.enabled, false);
+    assert.equal(editedLog.version, '2');
+    assert.equal(edited.version, '3');
+    const deleted = (await client.rulesets.rules.delete(logRule.id, { zone_id, ruleset_id: created.id })) as Ruleset;
+    assert.deepEqual(
+      deleted.rules.map((rule) => rule.id),
+      [mtlsRule.id],
+    );
+
+    const versions: string[] = [];
+    for await (const version of client.rulesets.phases.versions.list(phase, { zone_id }))
+      versions.push(version.version);
+    assert.deepEqual(versions, ['4', '3', '2', '1']);
+    const first = await client.rulesets.phases.versions.get('1', { zone_id, ruleset_phase: phase });
+    assert.deepEqual(first, created);
+
+    requests.length = 0;
+    const listed: string[] = [];
+    for await (const ruleset of client.rulesets.list({ zone_id })) listed.push(ruleset.id);
+    assert.deepEqual(listed, [created.id]);
+    assert.deepEqual(requests, [`GET /zones/${zone_id}/rulesets`], 'no cursor on the last page: one request');
+
+    // A bad expression: BadRequestError with the rules engine's code and position, sent once, nothing stored.
+    requests.length = 0;
+    const refused = await client.rulesets.rules
+      .create(created.id, { zone_id, action: 'block', expression: 'http.host eq' })
+      .then(
+        () => assert.fail('the rule was accepted'),
+        (error: unknown) => error,
+      );
+    assert.ok(refused instanceof BadRequestError, String(refused));
+    const [reason] = refused.errors;
+    assert.ok(reason);
+    assert.equal(reason.code, 12120);
+    assert.match(reason.message ?? '', /^\/expression: Filter parsing error \(1:13\)/);
+    assert.equal(requests.length, 1);
+    assert.equal((await client.rulesets.get(created.id, { zone_id })).version, '4');
+
+    await client.rulesets.delete(created.id, { zone_id });
+    await assert.rejects(client.rulesets.get(created.id, { zone_id }), NotFoundError);
   });
 
   test('unknown ids → NotFoundError; another account → PermissionDeniedError', async () => {

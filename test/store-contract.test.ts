@@ -19,6 +19,9 @@ import type {
   EdgeCertificateRecord,
   ManagedCaRecord,
   MtlsCertificateRecord,
+  RouteRecord,
+  RuleRecord,
+  RulesetRecord,
   ZoneRecord,
 } from '../src/store/records.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
@@ -133,6 +136,53 @@ function edgeCertificate(zoneId: string, overrides: Partial<EdgeCertificateRecor
     expiresOn: at(90),
     uploadedOn: at(1),
     modifiedOn: at(1),
+    ...overrides,
+  };
+}
+
+function route(zoneId: string, overrides: Partial<RouteRecord> = {}): RouteRecord {
+  return {
+    id: hexId(),
+    zoneId,
+    hostname: 'api.example',
+    pathPrefix: '/',
+    upstreamUrl: 'http://backend:8080',
+    stripPrefix: false,
+    description: '',
+    createdOn: at(1),
+    modifiedOn: at(1),
+    ...overrides,
+  };
+}
+
+function rule(overrides: Partial<RuleRecord> = {}): RuleRecord {
+  const id = hexId();
+  return {
+    id,
+    version: 1,
+    action: 'block',
+    actionParameters: { response: { status_code: 403, content: 'no', content_type: 'text/plain' } },
+    expression: 'not cf.tls_client_auth.cert_verified',
+    description: 'verified clients only',
+    enabled: true,
+    ref: id,
+    lastUpdated: at(1),
+    logging: null,
+    ...overrides,
+  };
+}
+
+function ruleset(zoneId: string, overrides: Partial<RulesetRecord> = {}): RulesetRecord {
+  return {
+    id: hexId(),
+    zoneId,
+    phase: 'http_request_firewall_custom',
+    name: 'default',
+    description: '',
+    kind: 'zone',
+    version: 1,
+    lastUpdated: at(1),
+    rules: [rule()],
     ...overrides,
   };
 }
@@ -473,6 +523,192 @@ function defineContract(getTarget: () => Target): void {
     assert.equal(await store.getSetting('other'), '');
   });
 
+  storeTest(
+    'routes: round trip, zone-scoped get/update/delete, ordered by hostname then longest prefix',
+    async (store) => {
+      const { zone: z } = await tenant(store);
+      const other = zone(z.accountId);
+      await store.createZone(other);
+      // "B.example" sorts before "a.example" in code units (an en-US collation would not).
+      const root = route(z.id, { hostname: 'a.example', pathPrefix: '/' });
+      const deep = route(z.id, { hostname: 'a.example', pathPrefix: '/api/v1', stripPrefix: true, description: 'v1' });
+      const api = route(z.id, { hostname: 'a.example', pathPrefix: '/api', upstreamUrl: 'h2c://grpc:50051' });
+      const upper = route(z.id, { hostname: 'B.example', pathPrefix: '/x' });
+      const wildcard = route(z.id, { hostname: '*.a.example' });
+      const elsewhere = route(other.id, { hostname: 'c.example' });
+      for (const r of [api, elsewhere, root, upper, deep, wildcard]) await store.createRoute(r);
+
+      assert.deepEqual(await store.getRoute(z.id, deep.id), deep);
+      assert.equal(await store.getRoute(other.id, deep.id), undefined, 'another zone does not see it');
+      assert.equal(await store.getRoute(z.id, hexId()), undefined);
+      assert.deepEqual(await store.listRoutes(z.id), [wildcard, upper, deep, api, root]);
+      assert.deepEqual(await store.listRoutes(hexId()), []);
+      assert.deepEqual(await store.listAllRoutes(), [wildcard, upper, deep, api, root, elsewhere]);
+
+      const changed = { ...api, upstreamUrl: 'https://new', stripPrefix: true, description: 'new', modifiedOn: at(2) };
+      await store.updateRoute(changed);
+      assert.deepEqual(await store.getRoute(z.id, api.id), changed);
+      await store.updateRoute({ ...changed, createdOn: at(9) });
+      assert.equal((await store.getRoute(z.id, api.id))?.createdOn, at(1), 'createdOn never changes');
+      await store.updateRoute({ ...changed, zoneId: other.id, description: 'moved?' });
+      assert.deepEqual(await store.getRoute(z.id, api.id), changed, 'update is zone-scoped');
+
+      await store.deleteRoute(other.id, root.id);
+      assert.ok(await store.getRoute(z.id, root.id), 'delete is zone-scoped');
+      await store.deleteRoute(z.id, root.id);
+      assert.equal(await store.getRoute(z.id, root.id), undefined);
+      await store.deleteRoute(z.id, root.id);
+    },
+  );
+
+  storeTest(
+    'routes: (hostname, prefix) is unique across zones, on create and on update; ids are unique',
+    async (store) => {
+      const { zone: z } = await tenant(store);
+      const other = zone(z.accountId);
+      await store.createZone(other);
+      const first = route(z.id, { hostname: 'api.example', pathPrefix: '/v1' });
+      const second = route(z.id, { hostname: 'api.example', pathPrefix: '/v2' });
+      await store.createRoute(first);
+      await store.createRoute(second);
+
+      await assert.rejects(
+        store.createRoute(route(other.id, { hostname: 'api.example', pathPrefix: '/v1' })),
+        isConflict,
+      );
+      await assert.rejects(store.createRoute({ ...first, pathPrefix: '/v3' }), isConflict, 'same id');
+      await assert.rejects(store.updateRoute({ ...second, pathPrefix: '/v1' }), isConflict);
+      assert.deepEqual(
+        await store.listAllRoutes(),
+        [first, second].sort((x, y) => (x.id < y.id ? -1 : 1)), // same hostname, equal prefix lengths: by id
+      );
+      await store.createRoute(route(z.id, { hostname: 'api.example', pathPrefix: '/V1' }));
+      await store.createRoute(route(other.id, { hostname: 'www.example', pathPrefix: '/v1' }));
+      assert.equal((await store.listAllRoutes()).length, 4, 'prefixes are case-sensitive; hostnames part of the key');
+    },
+  );
+
+  storeTest('zone settings: absent is undefined; JSON values round-trip; put overwrites; per zone', async (store) => {
+    const { zone: z } = await tenant(store);
+    const other = zone(z.accountId);
+    await store.createZone(other);
+    assert.equal(await store.getZoneSetting(z.id, 'managed_request_headers'), undefined);
+
+    const headers = { add_forwarded_client_cert_header: true, add_client_certificate_headers: false };
+    await store.putZoneSetting(z.id, 'managed_request_headers', headers);
+    await store.putZoneSetting(other.id, 'managed_request_headers', {});
+    assert.deepEqual(await store.getZoneSetting(z.id, 'managed_request_headers'), headers);
+    await store.putZoneSetting(z.id, 'managed_request_headers', { add_forwarded_client_cert_header: false });
+    assert.deepEqual(await store.getZoneSetting(z.id, 'managed_request_headers'), {
+      add_forwarded_client_cert_header: false,
+    });
+    assert.deepEqual(await store.getZoneSetting(other.id, 'managed_request_headers'), {}, 'other zone untouched');
+
+    const values: unknown[] = [
+      null,
+      false,
+      0,
+      'text with "quotes" and ünïcode',
+      [1, 'two', { three: 3 }],
+      { a: { b: [] } },
+    ];
+    for (const [index, value] of values.entries()) await store.putZoneSetting(z.id, `value-${index}`, value);
+    for (const [index, value] of values.entries()) {
+      assert.deepEqual(await store.getZoneSetting(z.id, `value-${index}`), value, JSON.stringify(value));
+    }
+    assert.equal(await store.getZoneSetting(hexId(), 'managed_request_headers'), undefined);
+
+    const all = await store.listAllZoneSettings();
+    assert.equal(all.length, 2 + values.length);
+    assert.deepEqual(
+      all
+        .filter((setting) => setting.name === 'managed_request_headers')
+        .sort((x, y) => (x.zoneId < y.zoneId ? -1 : 1)),
+      [
+        { zoneId: z.id, name: 'managed_request_headers', value: { add_forwarded_client_cert_header: false } },
+        { zoneId: other.id, name: 'managed_request_headers', value: {} },
+      ].sort((x, y) => (x.zoneId < y.zoneId ? -1 : 1)),
+    );
+  });
+
+  storeTest(
+    'rulesets: expectedVersion null creates; the next save needs the stored version; history newest first',
+    async (store) => {
+      const { zone: z } = await tenant(store);
+      const v1 = ruleset(z.id);
+      await store.saveRuleset(v1, null);
+      assert.deepEqual(await store.getRuleset(z.id, v1.id), v1);
+      assert.deepEqual(await store.getRulesetByPhase(z.id, v1.phase), v1);
+      assert.equal(await store.getRulesetByPhase(z.id, 'http_request_late_transform'), undefined);
+      assert.equal(await store.getRuleset(hexId(), v1.id), undefined, 'another zone does not see it');
+
+      const v2 = { ...v1, version: 2, lastUpdated: at(2), rules: [...v1.rules, rule({ action: 'log' })] };
+      await assert.rejects(store.saveRuleset(v2, null), isConflict, 'null when it exists');
+      await assert.rejects(store.saveRuleset(v2, 2), isConflict, 'a version not stored');
+      assert.deepEqual(await store.getRuleset(z.id, v1.id), v1, 'refused saves change nothing');
+      await store.saveRuleset(v2, 1);
+      const v3 = { ...v2, version: 3, lastUpdated: at(3), rules: [] };
+      await assert.rejects(store.saveRuleset(v3, 1), isConflict, 'a stale version');
+      await store.saveRuleset(v3, 2);
+
+      assert.deepEqual(await store.getRuleset(z.id, v1.id), v3);
+      assert.deepEqual(await store.listRulesetVersions(v1.id), [v3, v2, v1]);
+      assert.deepEqual(await store.getRulesetVersion(v1.id, 1), v1);
+      assert.deepEqual(await store.getRulesetVersion(v1.id, 2), v2);
+      assert.equal(await store.getRulesetVersion(v1.id, 4), undefined);
+      assert.deepEqual(await store.listRulesetVersions(hexId()), []);
+    },
+  );
+
+  storeTest(
+    'rulesets: one entry point per (zone, phase); lists; delete is zone-scoped and removes the history',
+    async (store) => {
+      const { zone: z } = await tenant(store);
+      const other = zone(z.accountId);
+      await store.createZone(other);
+      const custom = ruleset(z.id);
+      const late = ruleset(z.id, { phase: 'http_request_late_transform', rules: [] });
+      const elsewhere = ruleset(other.id);
+      for (const r of [custom, late, elsewhere]) await store.saveRuleset(r, null);
+      await assert.rejects(store.saveRuleset(ruleset(z.id), null), isConflict, 'a second entry point of a phase');
+
+      const byId = (x: RulesetRecord, y: RulesetRecord): number => (x.id < y.id ? -1 : 1);
+      assert.deepEqual(await store.listRulesets(z.id), [custom, late].sort(byId));
+      assert.deepEqual(await store.listRulesets(hexId()), []);
+      assert.deepEqual((await store.listAllRulesets()).sort(byId), [custom, late, elsewhere].sort(byId));
+
+      await store.saveRuleset({ ...custom, version: 2 }, 1);
+      await store.deleteRuleset(other.id, custom.id);
+      assert.ok(await store.getRuleset(z.id, custom.id), 'delete is zone-scoped');
+      assert.equal((await store.listRulesetVersions(custom.id)).length, 2);
+      await store.deleteRuleset(z.id, custom.id);
+      assert.equal(await store.getRuleset(z.id, custom.id), undefined);
+      assert.equal(await store.getRulesetByPhase(z.id, custom.phase), undefined);
+      assert.deepEqual(await store.listRulesetVersions(custom.id), [], 'history removed');
+      assert.equal(await store.getRulesetVersion(custom.id, 1), undefined);
+      await store.deleteRuleset(z.id, custom.id);
+
+      // The phase is free again, and a new entry point starts a new history.
+      const again = ruleset(z.id);
+      await store.saveRuleset(again, null);
+      assert.deepEqual(await store.listRulesetVersions(again.id), [again]);
+    },
+  );
+
+  storeTest('rulesets: concurrent saves of the same version: exactly one wins, the others conflict', async (store) => {
+    const { zone: z } = await tenant(store);
+    const v1 = ruleset(z.id);
+    await store.saveRuleset(v1, null);
+    const attempts = Array.from({ length: 5 }, (_, i) => ({ ...v1, version: 2, description: `writer ${i}` }));
+    const results = await Promise.allSettled(attempts.map((attempt) => store.saveRuleset(attempt, 1)));
+    const won = results.flatMap((result, i) => (result.status === 'fulfilled' ? [attempts[i]!] : []));
+    assert.equal(won.length, 1, JSON.stringify(results.map((result) => result.status)));
+    for (const result of results)
+      if (result.status === 'rejected') assert.ok(isConflict(result.reason), String(result.reason));
+    assert.deepEqual(await store.getRuleset(z.id, v1.id), won[0]);
+    assert.deepEqual(await store.listRulesetVersions(v1.id), [won[0], v1]);
+  });
+
   storeTest('transaction: commits every write and returns what work returns', async (store) => {
     const a = account();
     const result = await store.transaction(async (tx) => {
@@ -497,6 +733,9 @@ function defineContract(getTarget: () => Target): void {
         await tx.replaceHostnames(z.id, null, []);
         await tx.takeCrlNumber(ca.id);
         await tx.putSetting('lost', 'yes');
+        await tx.createRoute(route(z.id));
+        await tx.putZoneSetting(z.id, 'lost', true);
+        await tx.saveRuleset(ruleset(z.id), null);
         throw failure;
       }),
       (error) => error === failure,
@@ -506,6 +745,9 @@ function defineContract(getTarget: () => Target): void {
     assert.deepEqual(await store.listHostnames(z.id, null), ['kept.example']);
     assert.equal((await store.getManagedCaById(ca.id))?.nextCrlNumber, 1);
     assert.equal(await store.getSetting('lost'), undefined);
+    assert.deepEqual(await store.listAllRoutes(), []);
+    assert.equal(await store.getZoneSetting(z.id, 'lost'), undefined);
+    assert.deepEqual(await store.listAllRulesets(), []);
   });
 
   storeTest(
@@ -548,7 +790,7 @@ function defineContract(getTarget: () => Target): void {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
     try {
-      assert.deepEqual(await migrateDatabase(db, options), ['0001-initial']);
+      assert.deepEqual(await migrateDatabase(db, options), ['0001-initial', '0002-routes-rulesets-zone-settings']);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
       await db.destroy();

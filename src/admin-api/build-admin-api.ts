@@ -15,6 +15,10 @@ import { mtlsCertificateRoutes } from './routes/mtls-certificates.ts';
 import { clientCertificateRoutes } from './routes/client-certificates.ts';
 import { hostnameAssociationRoutes } from './routes/hostname-associations.ts';
 import { customCertificateRoutes } from './routes/custom-certificates.ts';
+import { rulesetRoutes } from './routes/rulesets.ts';
+import { RuleHitCounters } from '../runtime-config/rule-hits.ts';
+import { gatewayRouteRoutes } from './routes/gateway-routes.ts';
+import { managedHeaderRoutes } from './routes/managed-headers.ts';
 import type { AdminServices } from './services.ts';
 
 /** The admin API's fastify instance type (TypeBox type provider). */
@@ -39,6 +43,8 @@ export interface AdminApiOptions {
    * answer is sent, so that what a client changed is in force when it reads the response.
    */
   readonly onChange?: () => Promise<void>;
+  /** The data plane's rule hit counters, read by `GET /zones/:zone_id/gateway/rule_hits` (absent: a fresh set). */
+  readonly ruleHits?: RuleHitCounters;
   /** Extra route plugins (areas added by later issues register here). */
   readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
@@ -100,6 +106,12 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       await api.register(clientCertificateRoutes, { services: options.services });
       await api.register(hostnameAssociationRoutes, { services: options.services });
       await api.register(customCertificateRoutes, { services: options.services });
+      await api.register(rulesetRoutes, {
+        services: options.services,
+        ruleHits: options.ruleHits ?? new RuleHitCounters(),
+      });
+      await api.register(gatewayRouteRoutes, { services: options.services });
+      await api.register(managedHeaderRoutes, { services: options.services });
       for (const plugin of options.plugins ?? []) await plugin(api, options.services);
     },
     { prefix: API_PREFIX },

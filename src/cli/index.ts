@@ -13,6 +13,8 @@ import { registerZoneCommand } from './commands/zone.ts';
 import { registerTokenCommand } from './commands/token.ts';
 import { registerCaCommand } from './commands/ca.ts';
 import { registerCertCommand } from './commands/cert.ts';
+import { registerRuleCommand } from './commands/rule.ts';
+import { registerRouteCommand } from './commands/route.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -32,6 +34,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerTokenCommand(program, setResult);
   registerCaCommand(program, setResult);
   registerCertCommand(program, setResult);
+  registerRuleCommand(program, setResult);
+  registerRouteCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;

@@ -11,6 +11,9 @@ import { ClientCertificateService } from './client-certificate-service.ts';
 import { MtlsCertificateService } from './mtls-certificate-service.ts';
 import { HostnameAssociationService } from './hostname-association-service.ts';
 import { EdgeCertificateService } from './edge-certificate-service.ts';
+import { RulesetService } from './ruleset-service.ts';
+import { RouteService } from './route-service.ts';
+import { ManagedHeadersService } from './managed-headers-service.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -46,5 +49,8 @@ export function buildServices(options: ServiceOptions) {
     mtlsCertificates,
     hostnameAssociations: new HostnameAssociationService(store, tenancy, mtlsCertificates),
     edgeCertificates: new EdgeCertificateService(store, box, tenancy),
+    rulesets: new RulesetService(store, tenancy),
+    routes: new RouteService(store, tenancy),
+    managedHeaders: new ManagedHeadersService(store, tenancy),
   };
 }

@@ -202,13 +202,7 @@ export const GW_ERR_CONFIG_MASTER_KEY = defineError(
   3,
 );
 // `serve --config`: the declarative file is refused as a whole (nothing of it is applied).
-export const GW_ERR_CONFIG_INVALID = defineError(
-  'GW_ERR_CONFIG_INVALID',
-  'Configuration refused: %s',
-  400,
-  12011,
-  3,
-);
+export const GW_ERR_CONFIG_INVALID = defineError('GW_ERR_CONFIG_INVALID', 'Configuration refused: %s', 400, 12011, 3);
 export const GW_ERR_STORE_UNAVAILABLE = defineError(
   'GW_ERR_STORE_UNAVAILABLE',
   'Cannot open the store: %s',

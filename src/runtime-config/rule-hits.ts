@@ -21,12 +21,18 @@ interface MutableCount {
 }
 
 export class RuleHitCounters {
-  readonly #byRule = new Map<string, MutableCount>();
+  /** Ruleset id → rule id → count: rule ids are chosen by users, so only the pair is unique. */
+  readonly #byRuleset = new Map<string, Map<string, MutableCount>>();
 
   record(rulesetId: string, ruleId: string, nowMs: number = Date.now()): void {
-    const count = this.#byRule.get(ruleId);
+    let rules = this.#byRuleset.get(rulesetId);
+    if (rules === undefined) {
+      rules = new Map();
+      this.#byRuleset.set(rulesetId, rules);
+    }
+    const count = rules.get(ruleId);
     if (count === undefined) {
-      this.#byRule.set(ruleId, { rulesetId, ruleId, hits: 1, lastHitMs: nowMs });
+      rules.set(ruleId, { rulesetId, ruleId, hits: 1, lastHitMs: nowMs });
       return;
     }
     count.hits += 1;
@@ -36,8 +42,7 @@ export class RuleHitCounters {
   /** Counts of the given ruleset's rules that matched at least once, in no particular order. */
   forRuleset(rulesetId: string): RuleHitCount[] {
     const counts: RuleHitCount[] = [];
-    for (const count of this.#byRule.values()) {
-      if (count.rulesetId !== rulesetId) continue;
+    for (const count of this.#byRuleset.get(rulesetId)?.values() ?? []) {
       counts.push({
         rulesetId,
         ruleId: count.ruleId,

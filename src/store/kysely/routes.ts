@@ -1,7 +1,7 @@
 /** Routes: hostname + path prefix → upstream, per zone. */
 import type { HexId, RouteRecord } from '../records.ts';
 import type { Db, RoutesTable } from './schema.ts';
-import { guardUnique } from './conflicts.ts';
+import { guardUnique, insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, toFlag } from './columns.ts';
 
 function toRoute(row: RoutesTable): RouteRecord {
@@ -40,12 +40,14 @@ function byHostnameThenPrefix(a: RouteRecord, b: RouteRecord): number {
 const DUPLICATE = 'A route for this hostname and path prefix already exists';
 
 export async function createRoute(db: Db, record: RouteRecord): Promise<void> {
-  await guardUnique(DUPLICATE, () => db.insertInto('routes').values(toRow(record)).execute());
+  // ON CONFLICT DO NOTHING: a duplicate must not abort a PostgreSQL transaction (conflicts.ts).
+  await insertUnique(db, 'routes', toRow(record), DUPLICATE);
 }
 
 export async function updateRoute(db: Db, record: RouteRecord): Promise<void> {
-  const { id, zone_id, created_on, ...changes } = toRow(record);
-  void created_on;
+  const { id, zone_id, ...row } = toRow(record);
+  const changes: Partial<RoutesTable> = { ...row };
+  delete changes.created_on; // set once, by createRoute
   await guardUnique(DUPLICATE, () =>
     db.updateTable('routes').set(changes).where('id', '=', id).where('zone_id', '=', zone_id).execute(),
   );

@@ -11,10 +11,12 @@ import { StoreConflictError } from '../ports.ts';
 const CHANGED_MEANWHILE = 'The ruleset changed meanwhile; read it again and retry';
 
 function parseDocument(text: string, column: string): RulesetRecord {
-  const value = JSON.parse(text) as RulesetRecord;
-  if (typeof value !== 'object' || value === null || !Array.isArray(value.rules) || typeof value.version !== 'number')
+  const value: unknown = JSON.parse(text);
+  const candidate = value as Partial<RulesetRecord> | null;
+  if (typeof value !== 'object' || candidate === null || !Array.isArray(candidate.rules))
     throw new Error(`Store column ${column} does not hold a ruleset`);
-  return value;
+  if (typeof candidate.version !== 'number') throw new Error(`Store column ${column} does not hold a ruleset`);
+  return value as RulesetRecord;
 }
 
 export async function getRulesetByPhase(db: Db, zoneId: HexId, phase: string): Promise<RulesetRecord | undefined> {
@@ -55,11 +57,7 @@ export async function listAllRulesets(db: Db): Promise<RulesetRecord[]> {
 export async function saveRuleset(db: Db, record: RulesetRecord, expectedVersion: number | null): Promise<void> {
   const document = JSON.stringify(record);
   await atomically(db, async (trx) => {
-    const current = await trx
-      .selectFrom('rulesets')
-      .select('document')
-      .where('id', '=', record.id)
-      .executeTakeFirst();
+    const current = await trx.selectFrom('rulesets').select('document').where('id', '=', record.id).executeTakeFirst();
     const stored = current === undefined ? null : parseDocument(current.document, 'rulesets.document').version;
     if (stored !== expectedVersion) throw new StoreConflictError(CHANGED_MEANWHILE);
     if (current === undefined) {
@@ -91,11 +89,7 @@ export async function listRulesetVersions(db: Db, rulesetId: HexId): Promise<Rul
   return rows.map((row) => parseDocument(row.document, 'ruleset_versions.document'));
 }
 
-export async function getRulesetVersion(
-  db: Db,
-  rulesetId: HexId,
-  version: number,
-): Promise<RulesetRecord | undefined> {
+export async function getRulesetVersion(db: Db, rulesetId: HexId, version: number): Promise<RulesetRecord | undefined> {
   const row = await db
     .selectFrom('ruleset_versions')
     .select('document')
