@@ -24,6 +24,9 @@ import { PublicPki } from './runtime-config/public-pki.ts';
 import { MtlsListener } from './data-plane/mtls-listener.ts';
 import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 import { GatewayPublisher } from './control/gateway-publisher.ts';
+import { ConfigApplier } from './control/config-applier.ts';
+import { RuleHitCounters } from './runtime-config/rule-hits.ts';
+import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -33,6 +36,11 @@ export interface RunningGateway {
   readonly adminAddress: AddressInfo;
   readonly gatewayAddress: AddressInfo;
   stop(timeoutMs: number): Promise<void>;
+  /**
+   * Applies the --config file again (on SIGHUP) and republishes the snapshot. A refused file rejects
+   * and changes nothing; without --config, does nothing.
+   */
+  reload(): Promise<void>;
 }
 
 export async function startGateway(
@@ -84,6 +92,9 @@ async function startOnStore(
     await chmod(file, 0o600);
     logger.info({ file }, 'created the bootstrap admin token');
   }
+  // The --config file is applied before anything is served: a refused file stops the start (exit 3).
+  const configApplier = new ConfigApplier(services, logger);
+  if (options.configFile !== undefined) await configApplier.applyFile(options.configFile);
   await services.publicPkiPublisher.publishAll();
   // CRLs are valid for a week (CRL_VALIDITY_MS); reissue daily so relying parties never hold a stale one.
   const crlRefresh = setInterval(() => {
@@ -102,12 +113,14 @@ async function startOnStore(
   const snapshots = await gatewayPublisher.start();
 
   // Every successful change through the API is compiled into the snapshot before it is answered.
-  const admin = await buildAdminApi({ services, logger, onChange: () => gatewayPublisher.republish() });
+  const ruleHits = new RuleHitCounters();
+  const admin = await buildAdminApi({ services, logger, ruleHits, onChange: () => gatewayPublisher.republish() });
   const adminAddress = await listenAdmin(admin, options);
+  const forwarders = new UpstreamForwarders();
   const listener = new MtlsListener({
     listen: options.listen,
     snapshots,
-    handler: new GatewayRequestHandler(publicPki, snapshots, logger),
+    handler: new GatewayRequestHandler({ pki: publicPki, snapshots, forwarders, ruleHits, logger }),
     logger,
   });
   let gatewayAddress: AddressInfo;
@@ -126,10 +139,19 @@ async function startOnStore(
   return {
     adminAddress,
     gatewayAddress,
+    async reload() {
+      if (options.configFile === undefined) return;
+      try {
+        await configApplier.applyFile(options.configFile);
+      } finally {
+        // Also after a failure part way through a write (a refused file wrote nothing).
+        await gatewayPublisher.republish();
+      }
+    },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
       await Promise.all([listener.drain(timeoutMs), admin.close()]);
-      await store.close();
+      await Promise.all([forwarders.close(), store.close()]);
     },
   };
 }

@@ -15,7 +15,11 @@ export class GatewayPublisher {
   #again = false;
 
   constructor(deps: SnapshotCompilerDeps, logger: Logger) {
-    this.#deps = deps;
+    this.#deps = {
+      onProblem: (problem) =>
+        logger.error(problem, 'stored configuration does not compile: it fails closed until fixed'),
+      ...deps,
+    };
     this.#logger = logger;
   }
 

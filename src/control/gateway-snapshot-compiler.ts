@@ -3,18 +3,25 @@
  * certificates, CAs, client certificate status) into the immutable GatewaySnapshot the data plane
  * reads by reference (DESIGN.md §2), so no request ever reads the store.
  *
- *   hostnames = associated hostnames ∪ hosts of edge certificates
+ *   hostnames = associated hostnames ∪ hosts of edge certificates ∪ hostnames of routes
  *   per hostname: edge certificate (uploaded, else issued by the edge CA)
  *                 + exactly the associated CAs (a missing CA is skipped: trusted by nobody)
  *                 + revoked serials of the managed CA(s) it trusts
  *   default policy: an edge-CA certificate for `localhost`, no client CA
+ *   per zone: custom rules compiled to closures, identity headers; routes of owned hostnames
  *
  * A hostname belongs to one zone (the most specific zone that names it); only that zone's
  * associations and edge certificates apply to it, so one tenant cannot change another's host.
  */
 import { X509Certificate } from 'node:crypto';
 import type { Store } from '../store/ports.ts';
-import type { EdgeCertificateRecord, HexId, HostnameAssociationRecord, ZoneRecord } from '../store/records.ts';
+import type {
+  EdgeCertificateRecord,
+  HexId,
+  HostnameAssociationRecord,
+  RouteRecord,
+  ZoneRecord,
+} from '../store/records.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import {
   createDefaultPolicy,
@@ -25,6 +32,7 @@ import {
 } from '../runtime-config/gateway-snapshot.ts';
 import { readPemBlocksOf } from '../pki/pem.ts';
 import type { EdgeCaService } from './edge-ca-service.ts';
+import { compileRoutes, compileZoneRuntimes, type CompileProblem } from './zone-runtime-compiler.ts';
 
 export interface SnapshotCompilerDeps {
   store: Store;
@@ -34,6 +42,8 @@ export interface SnapshotCompilerDeps {
   version?: number;
   /** Names on the default policy's certificate (unknown or absent SNI); default `localhost`. */
   defaultNames?: readonly string[];
+  /** Told about stored rules or routes that no longer compile (they fail closed). */
+  onProblem?: (problem: CompileProblem) => void;
 }
 
 interface ServerMaterial {
@@ -60,7 +70,8 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   const zones = new Map((await store.listZones({})).map((zone) => [zone.id, zone]));
   const associations = await store.listAllAssociations();
   const edgeCertificates = await store.listAllEdgeCertificates();
-  const sources = hostSources(zones, associations, edgeCertificates);
+  const routes = await store.listAllRoutes();
+  const sources = hostSources(zones, associations, edgeCertificates, routes);
   const serverMaterial = edgeCaMaterial(deps.edgeCa);
   const trust = clientTrustReader(store);
 
@@ -83,7 +94,17 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   const defaultPolicy = createDefaultPolicy(
     await deps.edgeCa.serverCredentials(deps.defaultNames ?? [DEFAULT_HOSTNAME]),
   );
-  return new GatewaySnapshot(deps.version ?? Date.now(), policies, defaultPolicy);
+  const onProblem = deps.onProblem ?? (() => undefined);
+  const runtime = {
+    routes: compileRoutes(routes, (hostname) => sources.get(normalizeHostname(hostname))?.zone.id, onProblem),
+    zones: compileZoneRuntimes(
+      zones.keys(),
+      await store.listAllRulesets(),
+      await store.listAllZoneSettings(),
+      onProblem,
+    ),
+  };
+  return new GatewaySnapshot(deps.version ?? Date.now(), policies, defaultPolicy, runtime);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,6 +114,7 @@ function hostSources(
   zones: ReadonlyMap<HexId, ZoneRecord>,
   associations: readonly HostnameAssociationRecord[],
   edgeCertificates: readonly EdgeCertificateRecord[],
+  routes: readonly RouteRecord[],
 ): Map<string, HostSource> {
   const candidates = new Map<string, Set<ZoneRecord>>();
   const mention = (hostname: string, zoneId: HexId): void => {
@@ -103,6 +125,7 @@ function hostSources(
   };
   for (const association of associations) mention(association.hostname, association.zoneId);
   for (const edge of edgeCertificates) for (const host of edge.hosts) mention(host, edge.zoneId);
+  for (const route of routes) mention(route.hostname, route.zoneId);
 
   const sources = new Map<string, HostSource>();
   for (const [hostname, mentioning] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {

@@ -10,10 +10,16 @@ import { isoMicros, newHexId } from './ids.ts';
 
 /** RFC 1035 §2.3.1 labels (letters, digits, hyphens), at least two labels, 253 characters at most. */
 const ZONE_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/**
+ * The one single-label zone allowed: `localhost` (RFC 6761 §6.3, always the local machine), so a
+ * gateway on a laptop — and the `npm start` demo — can serve https://localhost with mTLS.
+ */
+const LOCAL_ZONE = 'localhost';
 
 export function normaliseZoneName(name: string): string {
   const lower = name.trim().toLowerCase().replace(/\.$/, '');
-  if (!ZONE_NAME.test(lower)) throw GW_ERR_API_VALIDATION.create(`"${name.slice(0, 80)}" is not a valid zone name`);
+  if (lower !== LOCAL_ZONE && !ZONE_NAME.test(lower))
+    throw GW_ERR_API_VALIDATION.create(`"${name.slice(0, 80)}" is not a valid zone name`);
   return lower;
 }
 

@@ -8,9 +8,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { GW_ERR_REQUEST_INVALID, GW_ERR_UPSTREAM_PROTOCOL } from '../errors/index.ts';
+import { GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
+import { GRPC_NEEDS_HTTP2 } from './upstream-forwarders.ts';
 import type { UpstreamTarget } from '../config/upstream-target.ts';
 import { buildIdentityHeaders, type IdentityHeaderFormat } from './identity-headers.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
@@ -19,19 +19,7 @@ import { isGrpcContentType, sendHttp1Error, sendHttp2Error, type PublicError } f
 import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { Http1Sink, Http2Sink } from './proxy/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './proxy/exchange.ts';
-
-/**
- * The request body of an HTTP/2 stream as a plain Readable. The stream itself is a Duplex that also
- * carries our response, and undici destroys a request body when it is done with it.
- */
-function requestBodyOf(stream: ServerHttp2Stream): Readable {
-  const body = new PassThrough();
-  stream.pipe(body);
-  stream.once('aborted', () => body.destroy(new Error('client aborted the request')));
-  return body;
-}
-
-const GRPC_NEEDS_HTTP2 = GW_ERR_UPSTREAM_PROTOCOL.create('gRPC needs an HTTP/2 upstream (h2c:// or https://)');
+import { requestBodyOf } from './proxy/http2-request-body.ts';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;

@@ -4,12 +4,14 @@
  */
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { DemoFiles } from './demo-credentials.ts';
+import type { DemoFiles } from './demo-setup.ts';
 
 export interface DemoInstructionsInput {
   readonly files: DemoFiles;
-  /** The proxy's bound address (the real port when --listen asked for port 0). */
+  /** The gateway's bound address (the real port when --listen asked for port 0). */
   readonly address: AddressInfo;
+  /** The admin API's base URL (`http://127.0.0.1:9000/client/v4`). */
+  readonly adminUrl: string;
   /** True when the files were made by this run, false when they were reused. */
   readonly created: boolean;
   readonly cwd: string;
@@ -18,7 +20,7 @@ export interface DemoInstructionsInput {
 /** Hosts at which `localhost` reaches the listener without help. */
 const LOCALHOST_REACHABLE = new Set(['127.0.0.1', '::1', 'localhost', '0.0.0.0', '::']);
 
-export function formatDemoInstructions({ files, address, created, cwd }: DemoInstructionsInput): string {
+export function formatDemoInstructions({ files, address, adminUrl, created, cwd }: DemoInstructionsInput): string {
   const shown = (file: string): string => shellQuote(displayPath(file, cwd));
   const url = `https://localhost:${address.port}/hello`;
   // The server certificate is for localhost; any other bind address is reached through --resolve.
@@ -29,14 +31,17 @@ export function formatDemoInstructions({ files, address, created, cwd }: DemoIns
   const dir = displayPath(files.dir, cwd) + path.sep;
   return [
     '',
-    `Portcullis demo: an mTLS gateway on https://localhost:${address.port} in front of a small demo upstream.`,
-    `${created ? 'Created' : 'Reusing'} the demo CAs, certificates and keys in ${dir}`,
+    `Portcullis demo: the gateway on https://localhost:${address.port} in front of a small demo upstream,`,
+    `the admin API on ${adminUrl} (token in ${displayPath(path.join(files.dir, 'admin-token'), cwd)}).`,
+    'Zone localhost: mTLS with the managed CA, a route to the upstream, and the mTLS rule that blocks',
+    'requests without a verified, unrevoked client certificate.',
+    `${created ? 'Issued a new' : 'Reusing the'} client certificate in ${dir} (edge CA: ${shown(files.edgeCaCert)})`,
     '',
     'With the demo client certificate (200: the upstream answers and shows who you are):',
     '',
     `  ${base} --cert ${shown(files.clientCert)} --key ${shown(files.clientKey)} ${url}`,
     '',
-    'Without a client certificate (401 GW_ERR_CERT_MISSING):',
+    'Without a client certificate (403 GW_ERR_RULE_BLOCKED, from the mTLS rule):',
     '',
     `  ${base} ${url}`,
     '',

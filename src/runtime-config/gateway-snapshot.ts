@@ -14,6 +14,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { RevocationIndex } from '../pki/revocation-index.ts';
 import { normalizeSerial } from '../pki/serial.ts';
+import { RouteTable } from './route-table.ts';
+import type { ZoneRuntime } from './zone-runtime.ts';
 
 export type ClientAuthMode = 'none' | 'optional' | 'require';
 
@@ -113,14 +115,22 @@ function buildRevocations(
   return new RevocationIndex(byIssuer);
 }
 
+/** Per-request configuration beside the TLS policies: routes and zone runtimes (rules, headers). */
+export interface SnapshotRuntime {
+  readonly routes?: RouteTable;
+  readonly zones?: readonly ZoneRuntime[];
+}
+
 export class GatewaySnapshot {
   readonly version: number;
   readonly defaultPolicy: HostPolicy;
+  readonly routes: RouteTable;
+  readonly #zones: ReadonlyMap<string, ZoneRuntime>;
   readonly #exact: ReadonlyMap<string, HostPolicy>;
   /** `*.example.com` keyed by `example.com`. */
   readonly #wildcards: ReadonlyMap<string, HostPolicy>;
 
-  constructor(version: number, hosts: readonly HostPolicy[], defaultPolicy: HostPolicy) {
+  constructor(version: number, hosts: readonly HostPolicy[], defaultPolicy: HostPolicy, runtime: SnapshotRuntime = {}) {
     if (!defaultPolicy.isDefault || defaultPolicy.trustedCas.length > 0) throw new Error('invalid default policy');
     const exact = new Map<string, HostPolicy>();
     const wildcards = new Map<string, HostPolicy>();
@@ -135,7 +145,14 @@ export class GatewaySnapshot {
     this.defaultPolicy = defaultPolicy;
     this.#exact = exact;
     this.#wildcards = wildcards;
+    this.routes = runtime.routes ?? new RouteTable([]);
+    this.#zones = new Map((runtime.zones ?? []).map((zone) => [zone.zoneId, zone]));
     Object.freeze(this);
+  }
+
+  /** The zone's rules and header settings; undefined for a zone with neither. */
+  zone(zoneId: string | undefined): ZoneRuntime | undefined {
+    return zoneId === undefined ? undefined : this.#zones.get(zoneId);
   }
 
   /** The configured policy for a hostname (exact first, then a one-label wildcard), else undefined. */

@@ -4,12 +4,11 @@
  * key is written with mode 0600 next to the certificate.
  */
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
+import { generateKeyAndCsr } from '../../pki/key-and-csr.ts';
 import {
   AdminCommandError,
   connect,
@@ -228,21 +227,6 @@ function planIssue(options: IssueOptions): IssuePlan {
   const base = commonName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'client';
   const dir = options.outDir ?? '.';
   return { commonName, certificateFile: path.join(dir, `${base}.pem`), keyFile: path.join(dir, `${base}.key`) };
-}
-
-/** An ECDSA P-256 key (PKCS#8 PEM) and a CSR signed by it, made here: the key goes only to a local file. */
-async function generateKeyAndCsr(
-  commonName: string,
-  organization?: string,
-): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [...(organization === undefined ? [] : [{ O: [organization] }]), { CN: [commonName] }],
-    keys,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-  });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { keyPem: `${x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')}\n`, csrPem: `${csr.toString('pem')}\n` };
 }
 
 async function exists(file: string): Promise<boolean> {

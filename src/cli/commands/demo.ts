@@ -1,18 +1,19 @@
 /**
- * `portcullis demo` (what `npm start` runs): makes a client CA, a client certificate and a server
- * certificate for localhost in `<data-dir>/demo/` (or reuses them), starts a small demo upstream, puts
- * the real `portcullis proxy` in front of it, and prints the curl lines to try. Ctrl-C drains and exits 0.
+ * `portcullis demo` (what `npm start` runs): the real gateway (`portcullis serve`) on
+ * https://localhost:8443 with its admin API on 127.0.0.1:9000 and its data in `<data-dir>/demo/`,
+ * configured through that API (demo/demo-setup.ts: zone localhost, managed CA, route to a demo
+ * upstream, the mTLS rule, a client certificate), then the curl lines to try. Ctrl-C drains, exit 0.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { GW_ERR_LISTEN_FAILED, GatewayError } from '../../errors/index.ts';
-import { formatListenAddress, parseListenAddress } from '../../config/listen-address.ts';
-import { loadProxyConfig } from '../../config/proxy-config.ts';
-import { startProxy, type RunningProxy } from '../../proxy-app.ts';
-import { createLogger, type Logger } from '../../observability/logger.ts';
-import { ensureDemoCredentials, type DemoFiles } from '../../demo/demo-credentials.ts';
-import { startDemoUpstream, type DemoUpstream } from '../../demo/demo-upstream.ts';
+import { formatListenAddress } from '../../config/listen-address.ts';
+import { parseServeOptions } from '../../config/serve-options.ts';
+import { createLogger } from '../../observability/logger.ts';
+import { configureDemo, demoFiles } from '../../demo/demo-setup.ts';
+import { startDemoUpstream } from '../../demo/demo-upstream.ts';
 import { formatDemoInstructions } from '../../demo/demo-instructions.ts';
+import { connect } from '../admin-client.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
@@ -20,15 +21,19 @@ import { waitForShutdownSignal } from '../shutdown-signal.ts';
 interface DemoOptions {
   dataDir: string;
   listen: string;
+  adminListen: string;
   logLevel: 'info';
 }
+
+const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 export function registerDemoCommand(program: Command, setResult: (result: Promise<number>) => void): void {
   program
     .command('demo')
-    .description('try Portcullis in a minute: certificates, a demo upstream, the mTLS proxy, and curl lines')
-    .option('--data-dir <dir>', 'where the demo certificates and keys are kept (in <dir>/demo/)', './data')
-    .option('--listen <host:port>', 'address of the mTLS listener', '127.0.0.1:8443')
+    .description('try Portcullis in a minute: the gateway, a managed CA, a demo upstream, and curl lines')
+    .option('--data-dir <dir>', 'where the demo gateway keeps its data (in <dir>/demo/)', './data')
+    .option('--listen <host:port>', 'address of the gateway (HTTPS, mTLS)', '127.0.0.1:8443')
+    .option('--admin-listen <host:port>', 'address of the admin API (HTTP)', '127.0.0.1:9000')
     .addOption(logLevelOption())
     .action((options: DemoOptions) => {
       setResult(runDemo(options));
@@ -36,68 +41,60 @@ export function registerDemoCommand(program: Command, setResult: (result: Promis
 }
 
 async function runDemo(options: DemoOptions): Promise<number> {
-  const listen = parseListenAddress(options.listen); // a usage error before any file is written
+  const dir = path.resolve(options.dataDir, 'demo');
+  // Usage errors before anything is started or written.
+  const serveOptions = parseServeOptions({ dataDir: dir, listen: options.listen, adminListen: options.adminListen });
   const logger = createLogger(options.logLevel);
-  const credentials = await ensureDemoCredentials(path.resolve(options.dataDir, 'demo'));
-  const { files } = credentials;
+  const { startGateway } = await import('../../gateway.ts');
   const upstream = await startDemoUpstream();
-  let running: RunningProxy;
+  let gateway;
   try {
-    running = await startDemoProxy(files, options.listen, upstream, logger);
+    gateway = await startGateway(serveOptions, logger, process.env);
   } catch (error) {
     await upstream.close();
-    throw explainPortInUse(error, formatListenAddress(listen));
+    throw explainPortInUse(error);
   }
-  const { address } = running;
+  const files = demoFiles(dir);
+  const adminUrl = `http://${formatListenAddress({ host: gateway.adminAddress.address, port: gateway.adminAddress.port })}/client/v4`;
+  let created: boolean;
+  try {
+    const api = await connect({ api: adminUrl, dataDir: dir });
+    created = await configureDemo(api, upstream.url, files);
+  } catch (error) {
+    await gateway.stop(SHUTDOWN_TIMEOUT_MS);
+    await upstream.close();
+    throw error;
+  }
+  const address = gateway.gatewayAddress;
   logger.info(
     {
       address: formatListenAddress({ host: address.address, port: address.port }),
+      admin: adminUrl,
       upstream: upstream.url,
-      dir: files.dir,
-      reused: credentials.written.length === 0,
+      dir,
+      reused: !created,
     },
     'listening',
   );
   // The log line is written asynchronously; let it out first so the instructions end the output.
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
-  process.stdout.write(
-    formatDemoInstructions({ files, address, created: credentials.written.length > 0, cwd: process.cwd() }),
-  );
+  process.stdout.write(formatDemoInstructions({ files, address, adminUrl, created, cwd: process.cwd() }));
   const signal = await waitForShutdownSignal();
-  logger.info({ signal, connections: running.listener.connectionCount }, 'draining');
-  await running.stop();
+  logger.info({ signal }, 'draining');
+  await gateway.stop(SHUTDOWN_TIMEOUT_MS);
   await upstream.close();
   logger.info('stopped');
   return EXIT_OK;
 }
 
-async function startDemoProxy(
-  files: DemoFiles,
-  listen: string,
-  upstream: DemoUpstream,
-  logger: Logger,
-): Promise<RunningProxy> {
-  const config = await loadProxyConfig({
-    listen,
-    cert: files.serverCert,
-    key: files.serverKey,
-    clientCa: [files.caCert],
-    upstream: upstream.url,
-    forwardIdentity: 'xfcc',
-    upstreamTimeout: '30s',
-    connectTimeout: '5s',
-    shutdownTimeout: '5s',
-  });
-  return startProxy(config, logger);
-}
-
 /** EADDRINUSE is the likely failure of a demo (one still running): say so, and how to pick another port. */
-function explainPortInUse(error: unknown, listen: string): unknown {
+function explainPortInUse(error: unknown): unknown {
   const isListenFailure = error instanceof GatewayError && error.code === GW_ERR_LISTEN_FAILED.code;
-  if (!isListenFailure || (error.cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') return error;
+  const address = isListenFailure ? /^Cannot listen on (.+) \(EADDRINUSE\)$/.exec(error.message)?.[1] : undefined;
+  if (address === undefined) return error;
   return GW_ERR_LISTEN_FAILED.create(
-    `${listen}: the port is already in use (is another demo still running?). ` +
-      'Stop it, or pick another port with --listen 127.0.0.1:<port> (npm start -- --listen 127.0.0.1:9443)',
+    `${address}: the port is already in use (is another demo still running?). ` +
+      'Stop it, or pick other ports: npm start -- --listen 127.0.0.1:9443 --admin-listen 127.0.0.1:9001',
     error,
   );
 }

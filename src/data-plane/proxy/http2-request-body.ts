@@ -1,0 +1,13 @@
+/**
+ * The request body of an HTTP/2 stream as a plain Readable. The stream itself is a Duplex that also
+ * carries our response, and undici destroys a request body when it is done with it.
+ */
+import type { ServerHttp2Stream } from 'node:http2';
+import { PassThrough, type Readable } from 'node:stream';
+
+export function requestBodyOf(stream: ServerHttp2Stream): Readable {
+  const body = new PassThrough();
+  stream.pipe(body);
+  stream.once('aborted', () => body.destroy(new Error('client aborted the request')));
+  return body;
+}

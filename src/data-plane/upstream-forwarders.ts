@@ -1,0 +1,70 @@
+/**
+ * UpstreamForwarders: one keep-alive HTTP/1.1 pool and/or one HTTP/2 client per upstream origin,
+ * shared by every route that points there and kept across snapshot swaps (a recompile must not drop
+ * warm upstream connections). Created on the first request to an origin — no store read, just a
+ * pool object.
+ *
+ *   http://   HTTP/1.1 pool; gRPC refused (needs HTTP/2)
+ *   https://  HTTP/1.1 pool for plain requests, HTTP/2 (ALPN) for gRPC
+ *   h2c://    HTTP/2 prior knowledge for everything
+ */
+import { GW_ERR_UPSTREAM_PROTOCOL } from '../errors/index.ts';
+import type { UpstreamTarget } from '../config/upstream-target.ts';
+import type { Forwarder } from './proxy/exchange.ts';
+import { Http1Forwarder } from './proxy/http1-forwarder.ts';
+import { Http2Forwarder } from './proxy/http2-forwarder.ts';
+import type { PublicError } from './gateway-response.ts';
+
+export interface UpstreamTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly upstreamTimeoutMs: number;
+}
+
+export const DEFAULT_UPSTREAM_TIMEOUTS: UpstreamTimeouts = Object.freeze({
+  connectTimeoutMs: 5_000,
+  upstreamTimeoutMs: 30_000,
+});
+
+export const GRPC_NEEDS_HTTP2: PublicError = GW_ERR_UPSTREAM_PROTOCOL.create(
+  'gRPC needs an HTTP/2 upstream (h2c:// or https://)',
+);
+
+export class UpstreamForwarders {
+  readonly #timeouts: UpstreamTimeouts;
+  readonly #http1 = new Map<string, Forwarder>();
+  readonly #http2 = new Map<string, Forwarder>();
+
+  constructor(timeouts: UpstreamTimeouts = DEFAULT_UPSTREAM_TIMEOUTS) {
+    this.#timeouts = timeouts;
+  }
+
+  /** The forwarder for this request, or undefined when the upstream cannot carry it (gRPC to http://). */
+  forwarderFor(upstream: UpstreamTarget, grpc: boolean): Forwarder | undefined {
+    if (upstream.protocol === 'h2c' || (grpc && upstream.protocol === 'https')) return this.#http2Of(upstream);
+    if (grpc) return undefined;
+    let forwarder = this.#http1.get(upstream.origin);
+    if (forwarder === undefined) {
+      forwarder = new Http1Forwarder({ origin: upstream.origin, ca: undefined, ...this.#timeouts });
+      this.#http1.set(upstream.origin, forwarder);
+    }
+    return forwarder;
+  }
+
+  #http2Of(upstream: UpstreamTarget): Forwarder {
+    // Key by protocol too: h2c://host:80 and https://host:443 are different transports.
+    const key = `${upstream.protocol}|${upstream.origin}`;
+    let forwarder = this.#http2.get(key);
+    if (forwarder === undefined) {
+      forwarder = new Http2Forwarder({ origin: upstream.origin, ca: undefined, ...this.#timeouts });
+      this.#http2.set(key, forwarder);
+    }
+    return forwarder;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#http1.values(), ...this.#http2.values()];
+    this.#http1.clear();
+    this.#http2.clear();
+    await Promise.all(all.map((forwarder) => forwarder.close()));
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * generateKeyAndCsr: an ECDSA P-256 key (PKCS#8 PEM) and a PKCS#10 CSR (RFC 2986) signed by it, made
+ * locally so the private key never leaves this machine — only the CSR goes to the CA.
+ */
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+export async function generateKeyAndCsr(
+  commonName: string,
+  organization?: string,
+): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [...(organization === undefined ? [] : [{ O: [organization] }]), { CN: [commonName] }],
+    keys,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return { keyPem: `${x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')}\n`, csrPem: `${csr.toString('pem')}\n` };
+}
