@@ -12,6 +12,7 @@ export interface ServeOptionsInput {
   adminListen: string;
   listen: string;
   publicUrl?: string;
+  config?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -23,6 +24,8 @@ export interface ServeOptions {
   readonly listen: ListenAddress;
   /** Base URL clients use to reach the gateway's public PKI endpoints (CRL, OCSP). */
   readonly publicUrl: string;
+  /** The declarative configuration file (`--config`), absolute; applied at start and on SIGHUP. */
+  readonly configFile?: string | undefined;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -35,6 +38,7 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     adminListen,
     listen,
     publicUrl: parsePublicUrl(input.publicUrl, listen),
+    configFile: input.config === undefined ? undefined : path.resolve(input.config),
   };
 }
 

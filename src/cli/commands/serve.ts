@@ -2,11 +2,14 @@
  * `portcullis serve`: the gateway with its store and management API. The admin API listens on
  * 127.0.0.1:9000 by default (base path /client/v4, `Authorization: Bearer <token>`); the gateway on
  * 0.0.0.0:8443. The bootstrap admin token is written to <data-dir>/admin-token on first start.
+ * With --config, the declarative file is applied before listening (refused: exit 3) and again on
+ * SIGHUP (refused: logged, and what is in force stays in force).
  */
 import type { Command } from 'commander';
 import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import { parseDuration } from '../../config/proxy-config.ts';
+import type { GatewayError } from '../../errors/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
@@ -26,6 +29,7 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--admin-listen <host:port>', 'management API address', '127.0.0.1:9000')
     .option('--listen <host:port>', 'gateway (HTTPS) address', '0.0.0.0:8443')
     .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
+    .option('--config <file>', 'declarative configuration file, applied at start and on SIGHUP')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
     .addOption(logLevelOption())
     .action((options: ServeCommandOptions) => {
@@ -49,7 +53,20 @@ async function runServe(options: ServeCommandOptions): Promise<number> {
     },
     'listening',
   );
+  const onHangup = (): void => {
+    if (serve.configFile === undefined) {
+      logger.warn('SIGHUP ignored: serve runs without --config');
+      return;
+    }
+    running.reload().catch((error: unknown) => {
+      // Refused or failed: what is in force stays in force, and the gateway keeps serving.
+      const { code, message } = error as GatewayError;
+      logger.error({ code, err: message }, 'config not applied: the running configuration is kept');
+    });
+  };
+  process.on('SIGHUP', onHangup);
   const signal = await waitForShutdownSignal();
+  process.off('SIGHUP', onHangup);
   logger.info({ signal }, 'draining');
   await running.stop(shutdownTimeoutMs);
   logger.info('stopped');

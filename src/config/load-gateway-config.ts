@@ -1,0 +1,147 @@
+/**
+ * loadGatewayConfig: reads the `serve --config` file and every certificate file it names, and holds
+ * each certificate to the checks an upload through the admin API gets (pki/mtls-upload.ts: CA bundles
+ * for `cas`, a serverAuth leaf with its matching key for `edge_certificates`). Nothing is written: the
+ * result is a model the control plane can plan and apply, or a refusal (exit 3) that says which file,
+ * key and line. Paths in the file are relative to the file's own directory.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { GW_ERR_CONFIG_FILE_UNREADABLE, GatewayError } from '../errors/index.ts';
+import { validateMtlsUpload, type MtlsUploadInput, type ValidatedMtlsUpload } from '../pki/mtls-upload.ts';
+import {
+  readGatewayConfig,
+  type DeclaredAccount,
+  type DeclaredCa,
+  type DeclaredEdgeCertificate,
+  type DeclaredZone,
+  type FileReference,
+} from './gateway-config-schema.ts';
+import { configInvalid, excerpt } from './yaml-cursor.ts';
+
+/** Larger than any sensible configuration or PEM file; stops `/dev/zero` or a log file given by mistake. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+export interface LoadedCa extends DeclaredCa {
+  /** The bundle, normalised (pki/mtls-upload.ts). */
+  readonly certificatesPem: string;
+  /** Lowercase hex SHA-256 of the first certificate: how an uploaded CA is recognised. */
+  readonly fingerprintSha256: string;
+}
+
+export interface LoadedEdgeCertificate extends DeclaredEdgeCertificate {
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+  /** Lowercase hex SHA-256 of the leaf. */
+  readonly fingerprintSha256: string;
+  /** DNS names of the leaf's subjectAltName, lowercase. */
+  readonly hosts: readonly string[];
+}
+
+export type LoadedZone = Omit<DeclaredZone, 'edgeCertificates'> & {
+  readonly edgeCertificates: readonly LoadedEdgeCertificate[];
+};
+
+export type LoadedAccount = Omit<DeclaredAccount, 'cas' | 'zones'> & {
+  readonly cas: readonly LoadedCa[];
+  readonly zones: readonly LoadedZone[];
+};
+
+export interface GatewayConfig {
+  readonly file: string;
+  readonly accounts: readonly LoadedAccount[];
+}
+
+/**
+ * Reads and checks the file. Throws GW_ERR_CONFIG_FILE_UNREADABLE when the file itself cannot be read,
+ * GW_ERR_CONFIG_INVALID for anything wrong in it or in the files it names.
+ */
+export async function loadGatewayConfig(file: string, now = new Date()): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readSmallFile(file);
+  } catch (error) {
+    throw GW_ERR_CONFIG_FILE_UNREADABLE.create(`${file} (${reasonOf(error)})`);
+  }
+  const declared = readGatewayConfig(text, file);
+  const directory = path.dirname(file);
+  const accounts: LoadedAccount[] = [];
+  for (const account of declared.accounts) {
+    const cas: LoadedCa[] = [];
+    for (const ca of account.cas) cas.push(await loadCa(ca, directory, now));
+    const zones: LoadedZone[] = [];
+    for (const zone of account.zones) {
+      const edgeCertificates: LoadedEdgeCertificate[] = [];
+      for (const edge of zone.edgeCertificates) edgeCertificates.push(await loadEdgeCertificate(edge, directory, now));
+      zones.push({ ...zone, edgeCertificates });
+    }
+    accounts.push({ ...account, cas, zones });
+  }
+  return { file, accounts };
+}
+
+async function loadCa(ca: DeclaredCa, directory: string, now: Date): Promise<LoadedCa> {
+  const pem = await readReferenced(ca.file, directory);
+  const validated = validate({ ca: true, certificatesPem: pem, now }, () => ca.file);
+  return {
+    ...ca,
+    certificatesPem: validated.normalisedPem,
+    fingerprintSha256: validated.description.fingerprintSha256,
+  };
+}
+
+async function loadEdgeCertificate(
+  edge: DeclaredEdgeCertificate,
+  directory: string,
+  now: Date,
+): Promise<LoadedEdgeCertificate> {
+  const certificatePem = await readReferenced(edge.cert, directory);
+  const privateKeyPem = await readReferenced(edge.key, directory);
+  const validated = validate(
+    { ca: false, certificatesPem: certificatePem, privateKeyPem, leafUsage: 'serverAuth', now },
+    // The reason names private_key when the key is at fault: point at the `key:` line then.
+    (reason) => (reason.includes('private_key') ? edge.key : edge.cert),
+  );
+  const leaf = validated.certificates[0];
+  const hosts = (leaf?.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith('DNS:'))
+    .map((entry) => entry.slice(4).toLowerCase());
+  return {
+    ...edge,
+    certificatePem,
+    privateKeyPem,
+    fingerprintSha256: validated.description.fingerprintSha256,
+    hosts,
+  };
+}
+
+/** validateMtlsUpload's reasons never quote the input (nor the key), so they are safe to repeat. */
+function validate(input: MtlsUploadInput, blame: (reason: string) => FileReference): ValidatedMtlsUpload {
+  try {
+    return validateMtlsUpload(input);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    const at = blame(error.message);
+    throw configInvalid(at.where, `${excerpt(at.value)}: ${error.message}`);
+  }
+}
+
+async function readReferenced(reference: FileReference, directory: string): Promise<string> {
+  try {
+    return await readSmallFile(path.resolve(directory, reference.value));
+  } catch (error) {
+    throw configInvalid(reference.where, `cannot read ${excerpt(reference.value)} (${reasonOf(error)})`);
+  }
+}
+
+async function readSmallFile(file: string): Promise<string> {
+  const info = await stat(file);
+  if (!info.isFile()) throw new Error('not a regular file');
+  if (info.size > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES / 1024} KiB`);
+  return readFile(file, 'utf8');
+}
+
+function reasonOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}

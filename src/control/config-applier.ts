@@ -1,0 +1,82 @@
+/**
+ * ConfigApplier: applies the `serve --config` file (docs/reference/config-file.md) through the same
+ * use cases as the admin API, acting as the operator (a global edit principal, `config-file`).
+ *
+ *   load (config/load-gateway-config.ts)   YAML, keys, types, files, certificates   ─✗ exit 3 / logged
+ *    └ plan (config-plan.ts)               store read, every other check            ─✗ exit 3 / logged
+ *       └ writes, in order                 only what differs from the store
+ *
+ * Nothing is written unless the whole file passed, so a refused file leaves the running
+ * configuration as it was. Applies are serialised: one that comes while another runs waits for it.
+ * The caller republishes the gateway snapshot after an apply (at start, the first compile follows it).
+ */
+import type { Logger } from 'pino';
+import { loadGatewayConfig, type GatewayConfig } from '../config/load-gateway-config.ts';
+import type { Principal } from './access-policy.ts';
+import { planConfig, type ChangeKind, type ConfigServices } from './config-plan.ts';
+
+/** Who the file's writes are made as: the operator, like the bootstrap token. */
+export const CONFIG_FILE_PRINCIPAL: Principal = { id: 'config-file', scope: { kind: 'global' }, permission: 'edit' };
+
+export interface ApplyResult {
+  /** Writes made; 0 when the store already said what the file says. */
+  readonly writes: number;
+  /** Writes by what they changed (`{ zone: 1, routes: 1 }`). */
+  readonly changes: Partial<Record<ChangeKind, number>>;
+}
+
+export class ConfigApplier {
+  readonly #services: ConfigServices;
+  readonly #logger: Logger;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(services: ConfigServices, logger: Logger) {
+    this.#services = services;
+    this.#logger = logger;
+  }
+
+  /** Reads `file` and applies it; logs `config applied` with what changed. */
+  applyFile(file: string): Promise<ApplyResult> {
+    const run = this.#queue.then(async () => {
+      const config = await loadGatewayConfig(file);
+      const result = await this.apply(config);
+      this.#logger.info({ file, ...countsOf(config), ...result }, 'config applied');
+      return result;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Plans (every check) then writes. Exported for tests that build the model themselves. */
+  async apply(config: GatewayConfig): Promise<ApplyResult> {
+    const { ids, writes } = await planConfig(config, this.#services, CONFIG_FILE_PRINCIPAL);
+    const changes: Partial<Record<ChangeKind, number>> = {};
+    for (const [index, write] of writes.entries()) {
+      try {
+        await write.run(ids);
+      } catch (error) {
+        // Checked beforehand, so this is the store failing or an admin API call racing the apply;
+        // applying the file again converges (each write is compared before it is made).
+        this.#logger.error(
+          { file: config.file, failed: write.target, done: index, of: writes.length, err: (error as Error).message },
+          'config apply stopped part way',
+        );
+        throw error;
+      }
+      changes[write.kind] = (changes[write.kind] ?? 0) + 1;
+    }
+    return { writes: writes.length, changes };
+  }
+}
+
+/** What the file declares, for the log line. */
+function countsOf(config: GatewayConfig): Record<string, number> {
+  const zones = config.accounts.flatMap((account) => account.zones);
+  return {
+    accounts: config.accounts.length,
+    zones: zones.length,
+    cas: config.accounts.reduce((sum, account) => sum + account.cas.length, 0),
+    routes: zones.reduce((sum, zone) => sum + zone.routes.length, 0),
+    rules: zones.reduce((sum, zone) => sum + zone.rules.length + (zone.mtlsRule === undefined ? 0 : 1), 0),
+  };
+}
