@@ -187,3 +187,127 @@ export interface ZoneSettingRecord {
   name: string;
   value: unknown;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Tyk model (issue 6): APIs, keys, policies, analytics.
+
+export const API_AUTH_MODES = ['keyless', 'mtls_static', 'mtls_dynamic', 'token'] as const;
+export type ApiAuthMode = (typeof API_AUTH_MODES)[number];
+
+/** One entry of a static-mTLS allowlist, as the user gave it (resolved to leaf SHA-256 at compile time). */
+export type AllowedCertificate =
+  | { kind: 'mtls_certificate'; id: Uuid }
+  | { kind: 'client_certificate'; id: Uuid }
+  | { kind: 'sha256'; value: string };
+
+export interface RateLimit {
+  /** Requests allowed per `per` seconds. */
+  rate: number;
+  per: number;
+}
+
+export interface Quota {
+  /** Requests allowed per renewal period. */
+  max: number;
+  /** Seconds. */
+  renewalRate: number;
+}
+
+/** An API (Tyk's API definition): hostname + listen path → upstream, with its authentication. */
+export interface ApiDefinitionRecord {
+  id: HexId;
+  zoneId: HexId;
+  name: string;
+  /** Lowercase hostname in the zone (exact or `*.zone`). */
+  hostname: string;
+  /** `/` or a prefix without trailing slash, matched on segment boundaries like routes. */
+  listenPath: string;
+  upstreamUrl: string;
+  stripListenPath: boolean;
+  protocol: 'http' | 'grpc';
+  active: boolean;
+  authMode: ApiAuthMode;
+  /** `mtls_static` only: a token key is required as well (the certificate AND a key). */
+  tokenRequired: boolean;
+  /** `mtls_static` only: the leaf certificates allowed. */
+  allowedCertificates: AllowedCertificate[];
+  /** API-wide limit over all clients; null = none. */
+  rateLimit: RateLimit | null;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+/** What a key (or a policy) may call: one API, optionally restricted to methods and path patterns. */
+export interface AccessRight {
+  apiId: HexId;
+  /** Uppercase methods; empty = all. */
+  methods: string[];
+  /** Path patterns (`/orders/*`, `*` = one or more path characters); empty = all paths. */
+  paths: string[];
+}
+
+export const CERTIFICATE_BINDING_KINDS = ['leaf_sha256', 'spki_sha256'] as const;
+export type CertificateBindingKind = (typeof CERTIFICATE_BINDING_KINDS)[number];
+
+export interface CertificateBinding {
+  /** `leaf_sha256`: this exact certificate; `spki_sha256`: any certificate with this public key (renewals). */
+  kind: CertificateBindingKind;
+  /** Lowercase hex SHA-256 (of the leaf DER, or of its SubjectPublicKeyInfo DER). */
+  value: string;
+}
+
+/** A key: random id (never derived from certificate data), bound to a certificate and/or a secret. */
+export interface GatewayKeyRecord {
+  id: HexId;
+  accountId: HexId;
+  alias: string;
+  certificateBinding: CertificateBinding | null;
+  /** Hex SHA-256 of the token secret (shown once at creation); null for certificate-only keys. */
+  secretHash: string | null;
+  policyIds: HexId[];
+  /** Used when no policy is applied; policies replace these (see policy/effective-limits). */
+  accessRights: AccessRight[];
+  rateLimit: RateLimit | null;
+  quota: Quota | null;
+  /** ISO-8601; null = never. */
+  expiresOn: string | null;
+  metadata: Record<string, string>;
+  active: boolean;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+/** A policy: a template of access rights and limits applied to every key that lists it. */
+export interface GatewayPolicyRecord {
+  id: HexId;
+  accountId: HexId;
+  name: string;
+  accessRights: AccessRight[];
+  rateLimit: RateLimit | null;
+  quota: Quota | null;
+  active: boolean;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+/** One proxied (or refused) request, written off the hot path in batches. */
+export interface AnalyticsRecord {
+  /** ISO-8601 with milliseconds. */
+  time: string;
+  zoneId: HexId | null;
+  apiId: HexId | null;
+  keyId: HexId | null;
+  hostname: string;
+  method: string;
+  path: string;
+  status: number;
+  /** Lowercase hex SHA-256 of the client leaf; "" without a certificate. */
+  fingerprint: string;
+  serial: string;
+  issuer: string;
+  latencyMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Ids of custom rules that matched. */
+  ruleHits: string[];
+}

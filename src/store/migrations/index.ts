@@ -7,11 +7,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.ts';
 import { routesRulesetsZoneSettings } from './0002-routes-rulesets-zone-settings.ts';
+import { apisKeysPoliciesAnalytics } from './0003-apis-keys-policies-analytics.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
+  '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
 };
 
 const provider: MigrationProvider = {
