@@ -790,7 +790,11 @@ function defineContract(getTarget: () => Target): void {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
     try {
-      assert.deepEqual(await migrateDatabase(db, options), ['0001-initial', '0002-routes-rulesets-zone-settings']);
+      assert.deepEqual(await migrateDatabase(db, options), [
+        '0001-initial',
+        '0002-routes-rulesets-zone-settings',
+        '0003-apis-keys-policies-analytics',
+      ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
       await db.destroy();
