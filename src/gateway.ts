@@ -24,6 +24,7 @@ import { PublicPki } from './runtime-config/public-pki.ts';
 import { MtlsListener } from './data-plane/mtls-listener.ts';
 import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 import { GatewayPublisher } from './control/gateway-publisher.ts';
+import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
 import { RuleHitCounters } from './runtime-config/rule-hits.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
@@ -110,11 +111,27 @@ async function startOnStore(
   const defaultNames = [...new Set(['localhost', '127.0.0.1', publicHost])];
   await writeFile(path.join(options.dataDir, EDGE_CA_FILE), (await services.edgeCa.authority()).certPem);
   const gatewayPublisher = new GatewayPublisher({ store, box, edgeCa: services.edgeCa, defaultNames }, logger);
+  // Changes made through another process sharing the store (a cluster) are picked up within a second.
+  const changeFeed = new ConfigChangeFeed(
+    store,
+    async () => {
+      await Promise.all([gatewayPublisher.republish(), services.publicPkiPublisher.publishAll()]);
+    },
+    logger,
+  );
+  await changeFeed.prime();
   const snapshots = await gatewayPublisher.start();
+  if (options.configFile !== undefined) await changeFeed.announce();
+  changeFeed.start();
+  /** After a successful write: tell the other processes, and compile it here before answering. */
+  const publishChange = async (): Promise<void> => {
+    await changeFeed.announce();
+    await gatewayPublisher.republish();
+  };
 
   // Every successful change through the API is compiled into the snapshot before it is answered.
   const ruleHits = new RuleHitCounters();
-  const admin = await buildAdminApi({ services, logger, ruleHits, onChange: () => gatewayPublisher.republish() });
+  const admin = await buildAdminApi({ services, logger, ruleHits, onChange: publishChange });
   const adminAddress = await listenAdmin(admin, options);
   const forwarders = new UpstreamForwarders();
   const listener = new MtlsListener({
@@ -128,6 +145,7 @@ async function startOnStore(
     gatewayAddress = await listener.start();
   } catch (error) {
     clearInterval(crlRefresh);
+    changeFeed.stop();
     await admin.close();
     throw error;
   }
@@ -145,11 +163,12 @@ async function startOnStore(
         await configApplier.applyFile(options.configFile);
       } finally {
         // Also after a failure part way through a write (a refused file wrote nothing).
-        await gatewayPublisher.republish();
+        await publishChange();
       }
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
+      changeFeed.stop();
       await Promise.all([listener.drain(timeoutMs), admin.close()]);
       await Promise.all([forwarders.close(), store.close()]);
     },

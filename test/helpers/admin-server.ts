@@ -32,7 +32,14 @@ export interface AdminServer {
   stop(): Promise<void>;
 }
 
-export async function startAdminServer(store?: { kind: 'postgres'; url: string }): Promise<AdminServer> {
+/**
+ * `env` as the gateway reads it: pass PORTCULLIS_MASTER_KEY and PORTCULLIS_ADMIN_TOKEN to run several
+ * gateways over one PostgreSQL store (a cluster).
+ */
+export async function startAdminServer(
+  store?: { kind: 'postgres'; url: string },
+  env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
+): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
   const options = parseServeOptions({
     dataDir,
@@ -40,8 +47,8 @@ export async function startAdminServer(store?: { kind: 'postgres'; url: string }
     listen: '127.0.0.1:0',
     ...(store === undefined ? {} : { store: store.url }),
   });
-  const running = await startGateway(options, createLogger('silent'), { PORTCULLIS_MASTER_KEY: undefined });
-  const adminToken = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+  const running = await startGateway(options, createLogger('silent'), env);
+  const adminToken = env.PORTCULLIS_ADMIN_TOKEN ?? (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
   const baseUrl = `http://127.0.0.1:${running.adminAddress.port}/client/v4`;
   return {
     baseUrl,

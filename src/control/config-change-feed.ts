@@ -1,0 +1,81 @@
+/**
+ * ConfigChangeFeed: how gateway processes sharing one store (a PostgreSQL cluster) learn that the
+ * configuration changed through another process, within a second and with no store read on the
+ * request path.
+ *
+ *   a successful write (API or --config) ─▶ announce(): a new random token in the settings table
+ *   every process, every 500 ms          ─▶ read the token; different from the last one it saw or
+ *                                           wrote → recompile its snapshot
+ *
+ * Random tokens rather than a counter: two processes announcing at once cannot both write "n + 1"
+ * and each miss the other's change. A process primes its token BEFORE its first compile, so a
+ * change landing between the two is seen at the next poll rather than lost. With SQLite (one
+ * process) the poll is a cheap local read that never finds a change.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SettingsStore } from '../store/ports.ts';
+
+export const CONFIG_GENERATION_SETTING = 'config_generation';
+const DEFAULT_POLL_MS = 500;
+/** Poll failures (store down) are logged at most this often. */
+const FAILURE_LOG_INTERVAL_MS = 60_000;
+
+export class ConfigChangeFeed {
+  readonly #store: SettingsStore;
+  readonly #onRemoteChange: () => Promise<void>;
+  readonly #logger: Logger;
+  readonly #pollMs: number;
+  #lastSeen: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #polling = false;
+  #lastFailureLog = 0;
+
+  constructor(store: SettingsStore, onRemoteChange: () => Promise<void>, logger: Logger, pollMs = DEFAULT_POLL_MS) {
+    this.#store = store;
+    this.#onRemoteChange = onRemoteChange;
+    this.#logger = logger;
+    this.#pollMs = pollMs;
+  }
+
+  /** Remembers the current token; call before compiling the first snapshot. */
+  async prime(): Promise<void> {
+    this.#lastSeen = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
+  }
+
+  /** Tells the other processes that this one changed the configuration (after the write committed). */
+  async announce(): Promise<void> {
+    const token = randomBytes(16).toString('hex');
+    this.#lastSeen = token;
+    await this.#store.putSetting(CONFIG_GENERATION_SETTING, token);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling) return; // a slow store: never pile up reads
+    this.#polling = true;
+    try {
+      const token = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
+      if (token === this.#lastSeen) return;
+      this.#lastSeen = token;
+      await this.#onRemoteChange();
+    } catch (error) {
+      const now = Date.now();
+      if (now - this.#lastFailureLog >= FAILURE_LOG_INTERVAL_MS) {
+        this.#lastFailureLog = now;
+        this.#logger.error({ err: (error as Error).message }, 'cannot check the store for configuration changes');
+      }
+    } finally {
+      this.#polling = false;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Two `portcullis serve` processes' worth of gateway (in-process here) over one PostgreSQL store, as
+ * a cluster runs: a change made through one gateway's API is enforced by the other within a
+ * second — a new hostname with its route and mTLS rule, then a revocation that reaches an open
+ * keep-alive connection on the other gateway.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { edgeCaPem } from './helpers/gateway-pki.ts';
+import { OpensslWorkdir } from './helpers/openssl.ts';
+import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
+
+const HOST = 'api.cluster.test';
+
+/** Polls `probe` every 25 ms until it returns true; the elapsed milliseconds, or fails after `limitMs`. */
+async function within(limitMs: number, probe: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > limitMs) assert.fail(`not within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return Date.now() - started;
+}
+
+describe('cluster: two gateways over one PostgreSQL store', { skip: postgresSkipReason() ?? false }, () => {
+  let postgres: TestPostgres;
+  let first: AdminServer;
+  let second: AdminServer;
+  let upstream: RunningUpstream;
+  let openssl: OpensslWorkdir;
+
+  before(async () => {
+    postgres = await startPostgres();
+    await postgres.createDatabase('cluster');
+    const url = await postgres.createSchema('cluster', 'gw');
+    const env = {
+      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
+      PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    };
+    first = await startAdminServer({ kind: 'postgres', url }, env);
+    second = await startAdminServer({ kind: 'postgres', url }, env);
+    upstream = await startHttp1Echo();
+    openssl = new OpensslWorkdir();
+  });
+
+  after(async () => {
+    openssl.remove();
+    await Promise.all([first.stop(), second.stop(), upstream.close()]);
+    await postgres.stop();
+  });
+
+  test('a hostname configured and a certificate revoked through one gateway are enforced by the other', async () => {
+    const { zoneId } = await createTenant(first, 'cluster.test');
+    const ok = async (method: string, route: string, body?: unknown) => {
+      const response = await first.call(method, route, body);
+      assert.equal(response.status, 200, JSON.stringify(response.body.errors));
+      return response.body.result as Record<string, string>;
+    };
+    const { csrPem, keyPem } = openssl.csr('p256', '/CN=cluster-device');
+    const issued = await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
+    await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
+    await ok('POST', `/zones/${zoneId}/gateway/routes`, { hostname: HOST, upstream: upstream.url });
+    await ok('POST', `/zones/${zoneId}/gateway/mtls_rule`, { hostnames: [HOST] });
+
+    // One keep-alive connection to the SECOND gateway, reused for every request below.
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const callSecond = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: second.gatewayPort,
+            servername: HOST,
+            headers: { host: HOST },
+            ca: edgeCaPem(first),
+            cert: issued.certificate,
+            key: keyPem,
+            agent,
+          },
+          (res) => {
+            sockets.add(res.socket);
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      // The second gateway compiled its snapshot before the hostname existed: it learns it from the store.
+      const configured = await within(1000, async () => {
+        agent.destroy(); // a handshake made under the old snapshot would still be the default policy's
+        // Until then the hostname is unknown there: the default certificate does not name it.
+        return (await callSecond().catch(() => 0)) === 200;
+      });
+      assert.ok(configured < 1000);
+      sockets.clear();
+      assert.equal(await callSecond(), 200);
+
+      await ok('DELETE', `/zones/${zoneId}/client_certificates/${issued.id}`);
+      const revoked = await within(1000, async () => (await callSecond()) === 403);
+      assert.ok(revoked < 1000, `revocation reached the other gateway in ${revoked} ms`);
+      assert.equal(sockets.size, 1, 'the same keep-alive connection throughout');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
