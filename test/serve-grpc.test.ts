@@ -93,7 +93,7 @@ describe('gRPC through serve', () => {
   test('no client certificate: the mTLS rule answers PERMISSION_DENIED as a gRPC status', async () => {
     const error = await unary(connect(false), 'hello').then(
       () => assert.fail('the call should be refused'),
-      (refused: grpc.ServiceError) => refused,
+      (refused: unknown) => refused as grpc.ServiceError,
     );
     assert.equal(error.code, grpc.status.PERMISSION_DENIED);
     assert.match(error.details, /GW_ERR_RULE_BLOCKED/);
