@@ -3,7 +3,7 @@
  * through the API are in force when the API answers: associate a hostname with the managed CA,
  * issue a client certificate, and the gateway asks for and verifies that certificate on that
  * hostname only. Requests for another host on the connection get 421; unknown SNI gets the default
- * policy. (Routing to upstreams is the next step of issue 4: accepted requests answer 404.)
+ * policy. Accepted requests with no route answer 404 (routing is tested in serve-gateway-pipeline).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,7 +74,7 @@ describe('serve: per-hostname TLS policy from the store', () => {
     assert.equal(requested, true);
   });
 
-  test('an accepted request reaches routing (404 until routes exist); another Host gets 421', async () => {
+  test('an accepted request without a route gets 404; another Host gets 421', async () => {
     const accepted = await call('api.example.test', 'api.example.test', true);
     assert.equal(accepted.status, 404);
     assert.equal(accepted.json<{ error: { code: string } }>().error.code, 'GW_ERR_ROUTE_NOT_FOUND');
