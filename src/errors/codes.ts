@@ -23,6 +23,35 @@ export const GW_ERR_CERT_NOT_ALLOWED = defineError(
   11004,
 );
 
+// API authentication and limits (issue 6, the Tyk model). Messages follow Tyk's where it has one.
+export const GW_ERR_KEY_MISSING = defineError(
+  'GW_ERR_KEY_MISSING',
+  'An API key is required (Authorization: Bearer <key>)',
+  401,
+  11301,
+);
+export const GW_ERR_KEY_INVALID = defineError(
+  'GW_ERR_KEY_INVALID',
+  'Access to this API has been disallowed',
+  403,
+  11302,
+);
+export const GW_ERR_KEY_EXPIRED = defineError('GW_ERR_KEY_EXPIRED', 'Key has expired, please renew', 401, 11303);
+export const GW_ERR_KEY_CERT_MISMATCH = defineError(
+  'GW_ERR_KEY_CERT_MISMATCH',
+  'No key is bound to the presented client certificate',
+  401,
+  11304,
+);
+export const GW_ERR_ACCESS_DENIED = defineError(
+  'GW_ERR_ACCESS_DENIED',
+  'Access to this %s has been disallowed',
+  403,
+  11305,
+);
+export const GW_ERR_RATE_LIMITED = defineError('GW_ERR_RATE_LIMITED', 'Rate limit exceeded', 429, 11306);
+export const GW_ERR_QUOTA_EXCEEDED = defineError('GW_ERR_QUOTA_EXCEEDED', 'Quota exceeded', 403, 11307);
+
 // Upstream.
 export const GW_ERR_UPSTREAM_UNAVAILABLE = defineError(
   'GW_ERR_UPSTREAM_UNAVAILABLE',
