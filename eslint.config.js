@@ -42,6 +42,24 @@ export default tseslint.config(
     },
   },
   {
+    // rules/ and policy/ are pure leaves too (DESIGN.md §2): policy/ may read the record types of store/.
+    files: ['src/rules/**/*.ts', 'src/policy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(\\.\\./)+(admin-api|cli|config|control|data-plane|demo|observability|pki|runtime-config)/|^(\\.\\./)+store/(?!records\\.ts$)',
+              message: 'rules/ and policy/ import only errors/ (and policy/ the types of store/records.ts)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Its tests may also use the shared test helpers (test/helpers/), and nothing else of ours.
     files: ['src/pki/**/*.test.ts'],
     rules: {
