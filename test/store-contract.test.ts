@@ -20,6 +20,9 @@ import type {
   ManagedCaRecord,
   MtlsCertificateRecord,
   RouteRecord,
+  ApiDefinitionRecord,
+  GatewayKeyRecord,
+  GatewayPolicyRecord,
   RuleRecord,
   RulesetRecord,
   ZoneRecord,
@@ -135,6 +138,62 @@ function edgeCertificate(zoneId: string, overrides: Partial<EdgeCertificateRecor
     signature: 'SHA256WithRSA',
     expiresOn: at(90),
     uploadedOn: at(1),
+    modifiedOn: at(1),
+    ...overrides,
+  };
+}
+
+function gatewayApi(zoneId: string, overrides: Partial<ApiDefinitionRecord> = {}): ApiDefinitionRecord {
+  return {
+    id: hexId(),
+    zoneId,
+    name: 'Orders',
+    hostname: 'api.example',
+    listenPath: '/',
+    upstreamUrl: 'http://orders:8080',
+    stripListenPath: false,
+    protocol: 'http',
+    active: true,
+    authMode: 'keyless',
+    tokenRequired: false,
+    allowedCertificates: [],
+    rateLimit: null,
+    createdOn: at(1),
+    modifiedOn: at(1),
+    ...overrides,
+  };
+}
+
+function gatewayKey(accountId: string, overrides: Partial<GatewayKeyRecord> = {}): GatewayKeyRecord {
+  return {
+    id: hexId(),
+    accountId,
+    alias: '',
+    certificateBinding: { kind: 'leaf_sha256', value: randomBytes(32).toString('hex') },
+    secretHash: null,
+    policyIds: [],
+    accessRights: [],
+    rateLimit: null,
+    quota: null,
+    expiresOn: null,
+    metadata: {},
+    active: true,
+    createdOn: at(1),
+    modifiedOn: at(1),
+    ...overrides,
+  };
+}
+
+function gatewayPolicy(accountId: string, overrides: Partial<GatewayPolicyRecord> = {}): GatewayPolicyRecord {
+  return {
+    id: hexId(),
+    accountId,
+    name: 'Gold',
+    accessRights: [],
+    rateLimit: null,
+    quota: null,
+    active: true,
+    createdOn: at(1),
     modifiedOn: at(1),
     ...overrides,
   };
@@ -786,6 +845,204 @@ function defineContract(getTarget: () => Target): void {
     },
   );
 
+  storeTest(
+    'gateway APIs: round trip of every field, zone-scoped get/delete, hostname then longest path order',
+    async (store) => {
+      const { zone: z, account: a } = await tenant(store);
+      const other = zone(a.id);
+      await store.createZone(other);
+      const full = gatewayApi(z.id, {
+        hostname: 'b.example',
+        listenPath: '/v1',
+        protocol: 'grpc',
+        upstreamUrl: 'h2c://grpc:50051',
+        stripListenPath: true,
+        active: false,
+        authMode: 'mtls_static',
+        tokenRequired: true,
+        allowedCertificates: [
+          { kind: 'mtls_certificate', id: randomUUID() },
+          { kind: 'client_certificate', id: randomUUID() },
+          { kind: 'sha256', value: 'ab'.repeat(32) },
+        ],
+        rateLimit: { rate: 100, per: 60 },
+      });
+      const root = gatewayApi(z.id, { hostname: 'b.example', listenPath: '/' });
+      const first = gatewayApi(z.id, { hostname: 'a.example', listenPath: '/x' });
+      const elsewhere = gatewayApi(other.id, { hostname: 'c.example' });
+      for (const record of [root, full, first, elsewhere]) await store.createApi(record);
+
+      assert.deepEqual(await store.getApi(z.id, full.id), full);
+      assert.equal(await store.getApi(other.id, full.id), undefined, 'get is zone-scoped');
+      assert.deepEqual(await store.listApis(z.id), [first, full, root]);
+      assert.deepEqual(await store.listAllApis(), [first, full, root, elsewhere]);
+
+      const changed = { ...full, name: 'Renamed', allowedCertificates: [], rateLimit: null, modifiedOn: at(2) };
+      await store.updateApi({ ...changed, createdOn: at(9) });
+      assert.deepEqual(await store.getApi(z.id, full.id), changed, 'createdOn is kept');
+
+      await store.deleteApi(other.id, full.id);
+      assert.ok(await store.getApi(z.id, full.id), 'delete is zone-scoped');
+      await store.deleteApi(z.id, full.id);
+      assert.equal(await store.getApi(z.id, full.id), undefined);
+      await store.deleteApi(z.id, full.id);
+    },
+  );
+
+  storeTest('gateway APIs: (hostname, listen path) is unique across zones, on create and update', async (store) => {
+    const { zone: z, account: a } = await tenant(store);
+    const other = zone(a.id);
+    await store.createZone(other);
+    const taken = gatewayApi(z.id, { hostname: 'api.example', listenPath: '/v1' });
+    await store.createApi(taken);
+    await assert.rejects(
+      store.createApi(gatewayApi(other.id, { hostname: 'api.example', listenPath: '/v1' })),
+      isConflict,
+    );
+    const moving = gatewayApi(z.id, { hostname: 'api.example', listenPath: '/v2' });
+    await store.createApi(moving);
+    await assert.rejects(store.updateApi({ ...moving, listenPath: '/v1' }), isConflict);
+    assert.deepEqual(await store.getApi(z.id, moving.id), moving);
+    // A conflict inside a transaction leaves it usable (no aborted PostgreSQL transaction).
+    await store.transaction(async (tx) => {
+      await assert.rejects(tx.createApi(gatewayApi(z.id, { hostname: 'api.example', listenPath: '/v1' })), isConflict);
+      await tx.createApi(gatewayApi(z.id, { hostname: 'api.example', listenPath: '/v3' }));
+    });
+    assert.equal((await store.listApis(z.id)).length, 3);
+    await assert.rejects(store.createApi(gatewayApi(hexId())), (error) => !isConflict(error), 'unknown zone');
+  });
+
+  storeTest(
+    'gateway keys: round trip, account-scoped get/delete, lookups by secret hash and binding',
+    async (store) => {
+      const { account: a } = await tenant(store);
+      const b = account();
+      await store.createAccount(b);
+      const full = gatewayKey(a.id, {
+        alias: 'device 1',
+        certificateBinding: { kind: 'spki_sha256', value: 'cd'.repeat(32) },
+        secretHash: 'ef'.repeat(32),
+        policyIds: [hexId(), hexId()],
+        accessRights: [{ apiId: hexId(), methods: ['GET', 'POST'], paths: ['/orders/*'] }],
+        rateLimit: { rate: 10, per: 1 },
+        quota: { max: 1000, renewalRate: 86400 },
+        expiresOn: at(30),
+        metadata: { owner: 'team-a', ü: 'ünïcode' },
+        active: false,
+        createdOn: at(2),
+      });
+      const tokenOnly = gatewayKey(a.id, { certificateBinding: null, secretHash: '01'.repeat(32), createdOn: at(3) });
+      const older = gatewayKey(a.id, { createdOn: at(1) });
+      const ofB = gatewayKey(b.id);
+      for (const record of [full, tokenOnly, older, ofB]) await store.createKey(record);
+
+      assert.deepEqual(await store.getKey(a.id, full.id), full);
+      assert.equal(await store.getKey(b.id, full.id), undefined, 'get is account-scoped');
+      assert.deepEqual(await store.listKeys(a.id), [older, full, tokenOnly], 'oldest first');
+      assert.deepEqual(await store.listKeys(b.id), [ofB]);
+      assert.equal((await store.listAllKeys()).length, 4);
+      assert.deepEqual(await store.getKeyBySecretHash('ef'.repeat(32)), full);
+      assert.equal(await store.getKeyBySecretHash('00'.repeat(32)), undefined);
+      assert.deepEqual(await store.getKeyByBinding({ kind: 'spki_sha256', value: 'cd'.repeat(32) }), full);
+      assert.equal(await store.getKeyByBinding({ kind: 'leaf_sha256', value: 'cd'.repeat(32) }), undefined);
+
+      const changed = { ...full, alias: 'renamed', policyIds: [], metadata: {}, quota: null, modifiedOn: at(4) };
+      await store.updateKey({ ...changed, createdOn: at(9) });
+      assert.deepEqual(await store.getKey(a.id, full.id), changed, 'createdOn is kept');
+
+      await store.deleteKey(b.id, full.id);
+      assert.ok(await store.getKey(a.id, full.id), 'delete is account-scoped');
+      await store.deleteKey(a.id, full.id);
+      assert.equal(await store.getKey(a.id, full.id), undefined);
+      assert.equal(await store.getKeyBySecretHash('ef'.repeat(32)), undefined);
+    },
+  );
+
+  storeTest('gateway keys: one key per binding and per secret, across accounts; NULLs never collide', async (store) => {
+    const { account: a } = await tenant(store);
+    const b = account();
+    await store.createAccount(b);
+    const value = 'aa'.repeat(32);
+    await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } }));
+    await assert.rejects(
+      store.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+      isConflict,
+    );
+    // The same hex as the other kind is another binding.
+    await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'spki_sha256', value } }));
+    const secret = 'bb'.repeat(32);
+    await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: secret }));
+    await assert.rejects(
+      store.createKey(gatewayKey(b.id, { certificateBinding: null, secretHash: secret })),
+      isConflict,
+    );
+    // Many keys without a binding, and many without a secret.
+    await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cc'.repeat(32) }));
+    await store.createKey(gatewayKey(a.id, { secretHash: null }));
+    await store.createKey(gatewayKey(a.id, { secretHash: null }));
+    assert.equal((await store.listKeys(a.id)).length, 6);
+    assert.deepEqual(await store.listKeys(b.id), []);
+    await store.transaction(async (tx) => {
+      await assert.rejects(
+        tx.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+        isConflict,
+      );
+      await tx.createKey(gatewayKey(b.id));
+    });
+    assert.equal((await store.listKeys(b.id)).length, 1);
+  });
+
+  storeTest('gateway policies: round trip, account-scoped, oldest first, update keeps createdOn', async (store) => {
+    const { account: a } = await tenant(store);
+    const b = account();
+    await store.createAccount(b);
+    const gold = gatewayPolicy(a.id, {
+      accessRights: [
+        { apiId: hexId(), methods: [], paths: [] },
+        { apiId: hexId(), methods: ['GET'], paths: ['/a/*', '/b'] },
+      ],
+      rateLimit: { rate: 5, per: 60 },
+      quota: { max: 10, renewalRate: 3600 },
+      createdOn: at(2),
+    });
+    const silver = gatewayPolicy(a.id, { name: 'Silver', active: false, createdOn: at(1) });
+    const ofB = gatewayPolicy(b.id, { createdOn: at(3) });
+    for (const record of [gold, silver, ofB]) await store.createPolicy(record);
+
+    assert.deepEqual(await store.getPolicy(a.id, gold.id), gold);
+    assert.equal(await store.getPolicy(b.id, gold.id), undefined);
+    assert.deepEqual(await store.listPolicies(a.id), [silver, gold]);
+    assert.deepEqual(await store.listAllPolicies(), [silver, gold, ofB]);
+    await assert.rejects(store.createPolicy(gold), isConflict);
+
+    const changed = { ...gold, name: 'Platinum', accessRights: [], rateLimit: null, modifiedOn: at(3) };
+    await store.updatePolicy({ ...changed, createdOn: at(9) });
+    assert.deepEqual(await store.getPolicy(a.id, gold.id), changed);
+    await store.deletePolicy(b.id, gold.id);
+    assert.ok(await store.getPolicy(a.id, gold.id), 'delete is account-scoped');
+    await store.deletePolicy(a.id, gold.id);
+    assert.deepEqual(await store.listPolicies(a.id), [silver]);
+  });
+
+  storeTest('gateway tables: a throw inside a transaction rolls back APIs, keys and policies', async (store) => {
+    const { account: a, zone: z } = await tenant(store);
+    const kept = gatewayKey(a.id);
+    await store.createKey(kept);
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.createApi(gatewayApi(z.id));
+        await tx.createPolicy(gatewayPolicy(a.id));
+        await tx.createKey(gatewayKey(a.id));
+        await tx.deleteKey(a.id, kept.id);
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.deepEqual(await store.listAllApis(), []);
+    assert.deepEqual(await store.listAllPolicies(), []);
+    assert.deepEqual(await store.listAllKeys(), [kept]);
+  });
+
   test('migrations: a fresh database runs each once; reopening keeps the data and migrates nothing', async () => {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
@@ -794,6 +1051,7 @@ function defineContract(getTarget: () => Target): void {
         '0001-initial',
         '0002-routes-rulesets-zone-settings',
         '0003-apis-keys-policies-analytics',
+        '0004-analytics-time-index',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {

@@ -19,7 +19,15 @@ import { rulesetRoutes } from './routes/rulesets.ts';
 import { RuleHitCounters } from '../runtime-config/rule-hits.ts';
 import { gatewayRouteRoutes } from './routes/gateway-routes.ts';
 import { managedHeaderRoutes } from './routes/managed-headers.ts';
+import { gatewayApiRoutes } from './routes/gateway-apis.ts';
+import { gatewayKeyRoutes } from './routes/gateway-keys.ts';
+import { gatewayPolicyRoutes } from './routes/gateway-policies.ts';
 import type { AdminServices } from './services.ts';
+import { gatewayAnalyticsRoutes } from './routes/gateway-analytics.ts';
+import { expiringCertificateRoutes } from './routes/expiring-certificates.ts';
+import { METRICS_PATH, metricsRoute, type MetricsSource } from './routes/metrics.ts';
+import type { AnalyticsService } from '../control/analytics-service.ts';
+import type { CertificateExpiryService } from '../control/certificate-expiry-service.ts';
 
 /** The admin API's fastify instance type (TypeBox type provider). */
 export type AdminApp = FastifyInstance<
@@ -45,6 +53,12 @@ export interface AdminApiOptions {
   readonly onChange?: () => Promise<void>;
   /** The data plane's rule hit counters, read by `GET /zones/:zone_id/gateway/rule_hits` (absent: a fresh set). */
   readonly ruleHits?: RuleHitCounters;
+  /** Observability (issue 6), each absent → its routes are not registered: analytics queries, */
+  readonly analytics?: AnalyticsService;
+  /** the expiring certificates report, */
+  readonly certificateExpiry?: CertificateExpiryService;
+  /** and `GET /metrics` (outside /client/v4, no token: see routes/metrics.ts). */
+  readonly metrics?: MetricsSource;
   /** Extra route plugins (areas added by later issues register here). */
   readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
@@ -96,7 +110,10 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       return payload;
     });
   }
-  installAuthentication(app, options.services.tokens satisfies Authenticator, new Set([OPENAPI_PATH]));
+  const { metrics } = options;
+  const publicPaths = metrics === undefined ? [OPENAPI_PATH] : [OPENAPI_PATH, METRICS_PATH];
+  installAuthentication(app, options.services.tokens satisfies Authenticator, new Set(publicPaths));
+  if (metrics !== undefined) metricsRoute(app, metrics);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
@@ -112,6 +129,12 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       });
       await api.register(gatewayRouteRoutes, { services: options.services });
       await api.register(managedHeaderRoutes, { services: options.services });
+      await api.register(gatewayApiRoutes, { services: options.services });
+      await api.register(gatewayKeyRoutes, { services: options.services });
+      await api.register(gatewayPolicyRoutes, { services: options.services });
+      if (options.analytics !== undefined) await api.register(gatewayAnalyticsRoutes, { analytics: options.analytics });
+      if (options.certificateExpiry !== undefined)
+        await api.register(expiringCertificateRoutes, { expiries: options.certificateExpiry });
       for (const plugin of options.plugins ?? []) await plugin(api, options.services);
     },
     { prefix: API_PREFIX },

@@ -15,6 +15,9 @@ import { registerCaCommand } from './commands/ca.ts';
 import { registerCertCommand } from './commands/cert.ts';
 import { registerRuleCommand } from './commands/rule.ts';
 import { registerRouteCommand } from './commands/route.ts';
+import { registerApiCommand } from './commands/api.ts';
+import { registerKeyCommand } from './commands/key.ts';
+import { registerPolicyCommand } from './commands/policy.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -36,6 +39,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerCertCommand(program, setResult);
   registerRuleCommand(program, setResult);
   registerRouteCommand(program, setResult);
+  registerApiCommand(program, setResult);
+  registerKeyCommand(program, setResult);
+  registerPolicyCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;

@@ -14,6 +14,9 @@ import { EdgeCertificateService } from './edge-certificate-service.ts';
 import { RulesetService } from './ruleset-service.ts';
 import { RouteService } from './route-service.ts';
 import { ManagedHeadersService } from './managed-headers-service.ts';
+import { ApiDefinitionService } from './api-definition-service.ts';
+import { GatewayKeyService, type QuotaRemaining } from './gateway-key-service.ts';
+import { GatewayPolicyService } from './gateway-policy-service.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -22,6 +25,8 @@ export interface ServiceOptions {
   /** Base URL of the gateway (read when a certificate is issued: the port may be known only after listening). */
   publicUrl: () => string;
   maxCasPerAccount?: number;
+  /** Requests left in a key's quota (the usage counters); absent: a key's whole quota is reported. */
+  quotaRemaining?: QuotaRemaining;
 }
 
 export type ControlServices = ReturnType<typeof buildServices>;
@@ -52,5 +57,12 @@ export function buildServices(options: ServiceOptions) {
     rulesets: new RulesetService(store, tenancy),
     routes: new RouteService(store, tenancy),
     managedHeaders: new ManagedHeadersService(store, tenancy),
+    apis: new ApiDefinitionService(store, tenancy),
+    keys: new GatewayKeyService(
+      store,
+      tenancy,
+      options.quotaRemaining === undefined ? {} : { quotaRemaining: options.quotaRemaining },
+    ),
+    policies: new GatewayPolicyService(store, tenancy),
   };
 }

@@ -39,7 +39,7 @@ export const MAX_DESCRIPTION_LENGTH = 500;
  * (space, `?`, `#`, `\`, non-ASCII, control characters) is refused rather than escaped, so what is
  * stored is exactly what is compared with request paths.
  */
-const PATH_CHARACTERS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+export const PATH_CHARACTERS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
 export function validateRouteInput(input: RouteInput, zone: ZoneRecord): ValidRoute {
@@ -58,30 +58,31 @@ export function validateRouteInput(input: RouteInput, zone: ZoneRecord): ValidRo
   };
 }
 
-export function normalisePathPrefix(prefix: string): string {
+/** `field` names the input in messages (`listen_path` for APIs). */
+export function normalisePathPrefix(prefix: string, field = 'path_prefix'): string {
   const shown = JSON.stringify(prefix.slice(0, 80));
   if (prefix.length > MAX_PATH_PREFIX_LENGTH) {
-    throw GW_ERR_API_VALIDATION.create(`path_prefix is longer than ${MAX_PATH_PREFIX_LENGTH} characters`);
+    throw GW_ERR_API_VALIDATION.create(`${field} is longer than ${MAX_PATH_PREFIX_LENGTH} characters`);
   }
-  if (!prefix.startsWith('/')) throw GW_ERR_API_VALIDATION.create(`path_prefix ${shown} must start with "/"`);
+  if (!prefix.startsWith('/')) throw GW_ERR_API_VALIDATION.create(`${field} ${shown} must start with "/"`);
   if (prefix.includes('?') || prefix.includes('#')) {
-    throw GW_ERR_API_VALIDATION.create(`path_prefix ${shown} must not contain "?" or "#" (it matches paths only)`);
+    throw GW_ERR_API_VALIDATION.create(`${field} ${shown} must not contain "?" or "#" (it matches paths only)`);
   }
   if (!PATH_CHARACTERS.test(prefix)) {
     throw GW_ERR_API_VALIDATION.create(
-      `path_prefix ${shown} may hold only RFC 3986 path characters (percent-encode anything else)`,
+      `${field} ${shown} may hold only RFC 3986 path characters (percent-encode anything else)`,
     );
   }
   const canonical = canonicalPercentEncoding(prefix);
   // %2F would hide a segment boundary inside a segment, and %00 ends strings in some upstreams:
   // both are classic ways to make the gateway and the upstream disagree about a path.
   if (/%2F|%00/.test(canonical)) {
-    throw GW_ERR_API_VALIDATION.create(`path_prefix ${shown} must not contain an encoded "/" or NUL`);
+    throw GW_ERR_API_VALIDATION.create(`${field} ${shown} must not contain an encoded "/" or NUL`);
   }
-  if (canonical.includes('//')) throw GW_ERR_API_VALIDATION.create(`path_prefix ${shown} must not contain "//"`);
+  if (canonical.includes('//')) throw GW_ERR_API_VALIDATION.create(`${field} ${shown} must not contain "//"`);
   const trimmed = canonical.length > 1 && canonical.endsWith('/') ? canonical.slice(0, -1) : canonical;
   if (trimmed.split('/').some((segment) => segment === '.' || segment === '..')) {
-    throw GW_ERR_API_VALIDATION.create(`path_prefix ${shown} must not contain "." or ".." segments`);
+    throw GW_ERR_API_VALIDATION.create(`${field} ${shown} must not contain "." or ".." segments`);
   }
   return trimmed;
 }
@@ -90,24 +91,25 @@ export function normalisePathPrefix(prefix: string): string {
  * RFC 3986 §6.2.2.1-2: percent-encoded unreserved characters are decoded (`%7E` → `~`, so that
  * `%2E%2E` is seen as the `..` segment it is) and the remaining escapes are written in uppercase.
  */
-function canonicalPercentEncoding(path: string): string {
+export function canonicalPercentEncoding(path: string): string {
   return path.replace(/%([0-9A-Fa-f]{2})/g, (_escape, hex: string) => {
     const character = String.fromCharCode(Number.parseInt(hex, 16));
     return UNRESERVED.test(character) ? character : `%${hex.toUpperCase()}`;
   });
 }
 
-export function normaliseUpstream(upstream: string): string {
+/** `field` names the input in messages (`upstream_url` for APIs). */
+export function normaliseUpstream(upstream: string, field = 'upstream'): string {
   const text = upstream.trim();
   if (text.length > MAX_UPSTREAM_LENGTH) {
-    throw GW_ERR_API_VALIDATION.create(`upstream is longer than ${MAX_UPSTREAM_LENGTH} characters`);
+    throw GW_ERR_API_VALIDATION.create(`${field} is longer than ${MAX_UPSTREAM_LENGTH} characters`);
   }
   let basePath: string;
   try {
     ({ basePath } = parseUpstreamTarget(text));
   } catch (error) {
     if (error instanceof GatewayError && error.code === GW_ERR_USAGE.code) {
-      throw GW_ERR_API_VALIDATION.create(reworded(error.message));
+      throw GW_ERR_API_VALIDATION.create(reworded(error.message, field));
     }
     throw error;
   }
@@ -119,10 +121,10 @@ export function normaliseUpstream(upstream: string): string {
 }
 
 /** parseUpstreamTarget speaks to the command line (`Usage error: --upstream ...`); here it is a field. */
-function reworded(message: string): string {
+function reworded(message: string, field: string): string {
   const usagePrefix = GW_ERR_USAGE.message.replace('%s', '');
   const detail = message.startsWith(usagePrefix) ? message.slice(usagePrefix.length) : message;
-  return detail.replace(/^--upstream\b/, 'upstream');
+  return detail.replace(/^--upstream\b/, field);
 }
 
 function checkDescription(description: string): string {

@@ -1,7 +1,8 @@
 /**
  * RouteService: a zone's routes (hostname + path prefix → upstream). The (hostname, prefix) pair is
  * unique across the installation, since a hostname belongs to one zone; a second route for a pair
- * is a 409. Writes hold the account lock, so concurrent writers end as some serial order would.
+ * is a 409, and so is a route at the pair of an API (api-definition-service.ts checks the reverse).
+ * Writes hold the account lock, so concurrent writers end as some serial order would.
  */
 import {
   GatewayError,
@@ -39,6 +40,7 @@ export class RouteService {
       if ((await store.listRoutes(zone.id)).length >= MAX_ROUTES_PER_ZONE) {
         throw GW_ERR_API_VALIDATION.create(`a zone has at most ${MAX_ROUTES_PER_ZONE} routes`);
       }
+      await refuseApiPairs(store, [record]);
       await writeRoute(() => store.createRoute(record), record);
     });
     return record;
@@ -61,6 +63,7 @@ export class RouteService {
     return this.#inAccount(zone, async (store) => {
       const current = await requireRoute(store, zone, id);
       const record: RouteRecord = { ...current, ...route, modifiedOn: isoMicros(this.#now()) };
+      await refuseApiPairs(store, [record]);
       await writeRoute(() => store.updateRoute(record), record);
       return record;
     });
@@ -97,6 +100,7 @@ export class RouteService {
         return sameRoute(kept, route) ? kept : { ...kept, ...route, modifiedOn: now };
       });
       for (const record of previous.values()) await store.deleteRoute(zone.id, record.id);
+      await refuseApiPairs(store, records);
       for (const record of records) await writeRoute(() => store.createRoute(record), record);
       return store.listRoutes(zone.id);
     });
@@ -114,6 +118,19 @@ async function requireRoute(store: Store, zone: ZoneRecord, id: HexId): Promise<
   const record = await store.getRoute(zone.id, id);
   if (record === undefined) throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/zones/${zone.id}/gateway/routes/${id}`);
   return record;
+}
+
+/** An API (gateway_apis) and a route never share a (hostname, path) pair: one request, one configuration. */
+async function refuseApiPairs(store: Store, routes: readonly RouteRecord[]): Promise<void> {
+  const apis = new Map((await store.listAllApis()).map((api) => [`${api.hostname}\0${api.listenPath}`, api]));
+  for (const route of routes) {
+    const api = apis.get(keyOf(route));
+    if (api !== undefined) {
+      throw GW_ERR_API_CONFLICT.create(
+        `an API for ${route.hostname}${route.pathPrefix} already exists; an API and a route cannot share a hostname and path`,
+      );
+    }
+  }
 }
 
 /** Runs a store write; a taken (hostname, prefix) pair becomes a 409 that names it. */

@@ -11,10 +11,14 @@ import type { Kysely } from 'kysely';
 import type { Page, Store } from './ports.ts';
 import type {
   AccountRecord,
+  ApiDefinitionRecord,
   ApiTokenRecord,
+  CertificateBinding,
   ClientCertificateRecord,
   ClientCertificateStatus,
   EdgeCertificateRecord,
+  GatewayKeyRecord,
+  GatewayPolicyRecord,
   HexId,
   HostnameAssociationRecord,
   ManagedCaRecord,
@@ -38,6 +42,20 @@ import * as settings from './kysely/settings.ts';
 import * as routes from './kysely/routes.ts';
 import * as rulesets from './kysely/rulesets.ts';
 import * as zoneSettings from './kysely/zone-settings.ts';
+import * as analytics from './kysely/analytics.ts';
+import * as certificateExpiries from './kysely/certificate-expiries.ts';
+import type { AnalyticsRecord } from './records.ts';
+import type {
+  AnalyticsFilter,
+  AnalyticsRange,
+  AnalyticsSummary,
+  CertificateExpiry,
+  CertificateExpiryFilter,
+  CertificateUsage,
+} from './read-models.ts';
+import * as gatewayApis from './kysely/gateway-apis.ts';
+import * as gatewayKeys from './kysely/gateway-keys.ts';
+import * as gatewayPolicies from './kysely/gateway-policies.ts';
 
 export class KyselyStore implements Store {
   readonly #db: Db;
@@ -256,6 +274,91 @@ export class KyselyStore implements Store {
   }
   listAllZoneSettings(): Promise<ZoneSettingRecord[]> {
     return zoneSettings.listAllZoneSettings(this.#db);
+  }
+
+  // Gateway APIs.
+  createApi(record: ApiDefinitionRecord): Promise<void> {
+    return gatewayApis.createApi(this.#db, record);
+  }
+  updateApi(record: ApiDefinitionRecord): Promise<void> {
+    return gatewayApis.updateApi(this.#db, record);
+  }
+  getApi(zoneId: HexId, id: HexId): Promise<ApiDefinitionRecord | undefined> {
+    return gatewayApis.getApi(this.#db, zoneId, id);
+  }
+  listApis(zoneId: HexId): Promise<ApiDefinitionRecord[]> {
+    return gatewayApis.listApis(this.#db, zoneId);
+  }
+  deleteApi(zoneId: HexId, id: HexId): Promise<void> {
+    return gatewayApis.deleteApi(this.#db, zoneId, id);
+  }
+  listAllApis(): Promise<ApiDefinitionRecord[]> {
+    return gatewayApis.listAllApis(this.#db);
+  }
+
+  // Gateway keys.
+  createKey(record: GatewayKeyRecord): Promise<void> {
+    return gatewayKeys.createKey(this.#db, record);
+  }
+  updateKey(record: GatewayKeyRecord): Promise<void> {
+    return gatewayKeys.updateKey(this.#db, record);
+  }
+  getKey(accountId: HexId, id: HexId): Promise<GatewayKeyRecord | undefined> {
+    return gatewayKeys.getKey(this.#db, accountId, id);
+  }
+  getKeyBySecretHash(secretHash: string): Promise<GatewayKeyRecord | undefined> {
+    return gatewayKeys.getKeyBySecretHash(this.#db, secretHash);
+  }
+  getKeyByBinding(binding: CertificateBinding): Promise<GatewayKeyRecord | undefined> {
+    return gatewayKeys.getKeyByBinding(this.#db, binding);
+  }
+  listKeys(accountId: HexId): Promise<GatewayKeyRecord[]> {
+    return gatewayKeys.listKeys(this.#db, accountId);
+  }
+  deleteKey(accountId: HexId, id: HexId): Promise<void> {
+    return gatewayKeys.deleteKey(this.#db, accountId, id);
+  }
+  listAllKeys(): Promise<GatewayKeyRecord[]> {
+    return gatewayKeys.listAllKeys(this.#db);
+  }
+
+  // Gateway policies.
+  createPolicy(record: GatewayPolicyRecord): Promise<void> {
+    return gatewayPolicies.createPolicy(this.#db, record);
+  }
+  updatePolicy(record: GatewayPolicyRecord): Promise<void> {
+    return gatewayPolicies.updatePolicy(this.#db, record);
+  }
+  getPolicy(accountId: HexId, id: HexId): Promise<GatewayPolicyRecord | undefined> {
+    return gatewayPolicies.getPolicy(this.#db, accountId, id);
+  }
+  listPolicies(accountId: HexId): Promise<GatewayPolicyRecord[]> {
+    return gatewayPolicies.listPolicies(this.#db, accountId);
+  }
+  deletePolicy(accountId: HexId, id: HexId): Promise<void> {
+    return gatewayPolicies.deletePolicy(this.#db, accountId, id);
+  }
+  listAllPolicies(): Promise<GatewayPolicyRecord[]> {
+    return gatewayPolicies.listAllPolicies(this.#db);
+  }
+
+  // Analytics records.
+  appendAnalytics(records: readonly AnalyticsRecord[]): Promise<void> {
+    return analytics.appendAnalytics(this.#db, records);
+  }
+  queryAnalytics(filter: AnalyticsFilter): Promise<AnalyticsSummary> {
+    return analytics.queryAnalytics(this.#db, filter);
+  }
+  lastSeenByCertificate(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<CertificateUsage[]> {
+    return analytics.lastSeenByCertificate(this.#db, zoneId, range);
+  }
+  deleteAnalyticsBefore(time: string): Promise<number> {
+    return analytics.deleteAnalyticsBefore(this.#db, time);
+  }
+
+  // Certificate expiries.
+  listCertificateExpiries(filter: CertificateExpiryFilter): Promise<CertificateExpiry[]> {
+    return certificateExpiries.listCertificateExpiries(this.#db, filter);
   }
 
   // Settings.

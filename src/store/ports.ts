@@ -9,10 +9,14 @@
  */
 import type {
   AccountRecord,
+  ApiDefinitionRecord,
   ApiTokenRecord,
+  CertificateBinding,
   ClientCertificateRecord,
   ClientCertificateStatus,
   EdgeCertificateRecord,
+  GatewayKeyRecord,
+  GatewayPolicyRecord,
   HexId,
   HostnameAssociationRecord,
   ManagedCaRecord,
@@ -23,6 +27,15 @@ import type {
   ZoneRecord,
   ZoneSettingRecord,
 } from './records.ts';
+import type { AnalyticsRecord } from './records.ts';
+import type {
+  AnalyticsFilter,
+  AnalyticsRange,
+  AnalyticsSummary,
+  CertificateExpiry,
+  CertificateExpiryFilter,
+  CertificateUsage,
+} from './read-models.ts';
 
 export class StoreConflictError extends Error {
   constructor(message: string) {
@@ -154,6 +167,60 @@ export interface ZoneSettingStore {
   listAllZoneSettings(): Promise<ZoneSettingRecord[]>;
 }
 
+export interface ApiDefinitionStore {
+  /** Throws StoreConflictError when the (hostname, listen path) pair is taken. */
+  createApi(record: ApiDefinitionRecord): Promise<void>;
+  updateApi(record: ApiDefinitionRecord): Promise<void>;
+  getApi(zoneId: HexId, id: HexId): Promise<ApiDefinitionRecord | undefined>;
+  /** Ordered by hostname, then longest listen path first. */
+  listApis(zoneId: HexId): Promise<ApiDefinitionRecord[]>;
+  deleteApi(zoneId: HexId, id: HexId): Promise<void>;
+  listAllApis(): Promise<ApiDefinitionRecord[]>;
+}
+
+export interface GatewayKeyStore {
+  /** Throws StoreConflictError when the certificate binding or the secret hash belongs to a key. */
+  createKey(record: GatewayKeyRecord): Promise<void>;
+  updateKey(record: GatewayKeyRecord): Promise<void>;
+  getKey(accountId: HexId, id: HexId): Promise<GatewayKeyRecord | undefined>;
+  /** Any account: the hash is unique across the installation. */
+  getKeyBySecretHash(secretHash: string): Promise<GatewayKeyRecord | undefined>;
+  /** Any account: a binding is unique across the installation. */
+  getKeyByBinding(binding: CertificateBinding): Promise<GatewayKeyRecord | undefined>;
+  /** Oldest first. */
+  listKeys(accountId: HexId): Promise<GatewayKeyRecord[]>;
+  deleteKey(accountId: HexId, id: HexId): Promise<void>;
+  listAllKeys(): Promise<GatewayKeyRecord[]>;
+}
+
+export interface GatewayPolicyStore {
+  createPolicy(record: GatewayPolicyRecord): Promise<void>;
+  updatePolicy(record: GatewayPolicyRecord): Promise<void>;
+  getPolicy(accountId: HexId, id: HexId): Promise<GatewayPolicyRecord | undefined>;
+  /** Oldest first. */
+  listPolicies(accountId: HexId): Promise<GatewayPolicyRecord[]>;
+  deletePolicy(accountId: HexId, id: HexId): Promise<void>;
+  listAllPolicies(): Promise<GatewayPolicyRecord[]>;
+}
+
+/** Per-request analytics records (issue 6): appended in batches off the hot path, aggregated in SQL. */
+export interface AnalyticsStore {
+  /** Inserts every record (multi-row INSERTs); nothing when the list is empty. */
+  appendAnalytics(records: readonly AnalyticsRecord[]): Promise<void>;
+  /** Totals of one zone over [since, until) and, when grouped, the busiest groups. */
+  queryAnalytics(filter: AnalyticsFilter): Promise<AnalyticsSummary>;
+  /** Client certificates seen in one zone over [since, until), most recently seen first. */
+  lastSeenByCertificate(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<CertificateUsage[]>;
+  /** Deletes the records older than `time` (ISO); returns how many. */
+  deleteAnalyticsBefore(time: string): Promise<number>;
+}
+
+/** Where certificate validity ends, across client, uploaded and edge certificates (expiry reports). */
+export interface CertificateExpiryStore {
+  /** Soonest first. Reads no PEM. */
+  listCertificateExpiries(filter: CertificateExpiryFilter): Promise<CertificateExpiry[]>;
+}
+
 /** Key/value settings of the installation (e.g. the edge CA), small values only. */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -173,6 +240,11 @@ export interface Store
     RouteStore,
     RulesetStore,
     ZoneSettingStore,
+    ApiDefinitionStore,
+    GatewayKeyStore,
+    GatewayPolicyStore,
+    AnalyticsStore,
+    CertificateExpiryStore,
     SettingsStore {
   /** Runs `work` in one transaction, with a Store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;

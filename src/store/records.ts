@@ -196,9 +196,7 @@ export type ApiAuthMode = (typeof API_AUTH_MODES)[number];
 
 /** One entry of a static-mTLS allowlist, as the user gave it (resolved to leaf SHA-256 at compile time). */
 export type AllowedCertificate =
-  | { kind: 'mtls_certificate'; id: Uuid }
-  | { kind: 'client_certificate'; id: Uuid }
-  | { kind: 'sha256'; value: string };
+  { kind: 'mtls_certificate'; id: Uuid } | { kind: 'client_certificate'; id: Uuid } | { kind: 'sha256'; value: string };
 
 export interface RateLimit {
   /** Requests allowed per `per` seconds. */

@@ -143,7 +143,94 @@ export interface ZoneSettingsTable {
   value: string;
 }
 
+export interface GatewayApisTable {
+  id: string;
+  zone_id: string;
+  name: string;
+  hostname: string;
+  listen_path: string;
+  upstream_url: string;
+  /** 0 or 1. */
+  strip_listen_path: number;
+  protocol: string;
+  /** 0 or 1. */
+  active: number;
+  auth_mode: string;
+  /** 0 or 1. */
+  token_required: number;
+  /** JSON array of AllowedCertificate. */
+  allowed_certificates: string;
+  /** JSON of RateLimit, or NULL. */
+  rate_limit: string | null;
+  created_on: string;
+  modified_on: string;
+}
+
+export interface GatewayPoliciesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  /** JSON array of AccessRight. */
+  access_rights: string;
+  /** JSON of RateLimit, or NULL. */
+  rate_limit: string | null;
+  /** JSON of Quota, or NULL. */
+  quota: string | null;
+  /** 0 or 1. */
+  active: number;
+  created_on: string;
+  modified_on: string;
+}
+
+export interface GatewayKeysTable {
+  id: string;
+  account_id: string;
+  alias: string;
+  /** Both NULL or both set (a CertificateBinding). */
+  binding_kind: string | null;
+  binding_value: string | null;
+  secret_hash: string | null;
+  /** JSON array of policy ids. */
+  policy_ids: string;
+  /** JSON array of AccessRight. */
+  access_rights: string;
+  /** JSON of RateLimit, or NULL. */
+  rate_limit: string | null;
+  /** JSON of Quota, or NULL. */
+  quota: string | null;
+  expires_on: string | null;
+  /** JSON object of string values. */
+  metadata: string;
+  /** 0 or 1. */
+  active: number;
+  created_on: string;
+  modified_on: string;
+}
+
+/** One request (issue 6 analytics); no primary key: rows are only appended, aggregated and aged out. */
+export interface AnalyticsRecordsTable {
+  /** ISO-8601 with milliseconds. */
+  time: string;
+  zone_id: string | null;
+  api_id: string | null;
+  key_id: string | null;
+  hostname: string;
+  method: string;
+  path: string;
+  status: number;
+  /** Lowercase hex SHA-256 of the client leaf; "" without a certificate. */
+  fingerprint: string;
+  serial: string;
+  issuer: string;
+  latency_ms: number;
+  bytes_in: number;
+  bytes_out: number;
+  /** JSON array of rule ids. */
+  rule_hits: string;
+}
+
 export interface Database {
+  analytics_records: AnalyticsRecordsTable;
   accounts: AccountsTable;
   zones: ZonesTable;
   api_tokens: ApiTokensTable;
@@ -157,6 +244,9 @@ export interface Database {
   rulesets: RulesetsTable;
   ruleset_versions: RulesetVersionsTable;
   zone_settings: ZoneSettingsTable;
+  gateway_apis: GatewayApisTable;
+  gateway_policies: GatewayPoliciesTable;
+  gateway_keys: GatewayKeysTable;
 }
 
 /** A connection or a transaction: every query function takes either. */

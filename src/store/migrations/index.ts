@@ -8,12 +8,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import { initial } from './0001-initial.ts';
 import { routesRulesetsZoneSettings } from './0002-routes-rulesets-zone-settings.ts';
 import { apisKeysPoliciesAnalytics } from './0003-apis-keys-policies-analytics.ts';
+import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
   '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
+  '0004-analytics-time-index': analyticsTimeIndex,
 };
 
 const provider: MigrationProvider = {

@@ -1,0 +1,113 @@
+/**
+ * Gateway analytics of a zone (issue 6; our own resource, in the v4 envelope):
+ *   GET /zones/:zone_id/gateway/analytics?since=ISO&until=ISO&group_by=api|key|certificate|status&limit=N
+ *     → { since, until, group_by, totals: {…}, groups: [{ key, …same fields }] }
+ *   GET /zones/:zone_id/gateway/analytics/certificates?since=ISO&until=ISO&limit=N
+ *     → [{ fingerprint, serial, issuer, requests, last_seen }]
+ * Zone read access; ranges and limits: control/analytics-service.ts.
+ */
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HEX_ID_PATTERN } from '../../control/ids.ts';
+import { MAX_GROUP_LIMIT, type AnalyticsService } from '../../control/analytics-service.ts';
+import type { AnalyticsAggregate, CertificateUsage } from '../../store/read-models.ts';
+import { principalOf } from '../authentication.ts';
+import { success } from '../envelope.ts';
+import { singlePageInfo } from '../pagination.ts';
+
+const PATH = '/zones/:zone_id/gateway/analytics';
+const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
+const Since = Type.String({ maxLength: 64, description: 'ISO-8601 with a zone, included (default: until − 24 h)' });
+const Until = Type.String({ maxLength: 64, description: 'ISO-8601 with a zone, excluded (default: now)' });
+const Limit = Type.Integer({ minimum: 1, maximum: MAX_GROUP_LIMIT, description: 'Most groups returned (100)' });
+const GroupBy = Type.Union(
+  [Type.Literal('api'), Type.Literal('key'), Type.Literal('certificate'), Type.Literal('status')],
+  {
+    description: 'Absent: totals only',
+  },
+);
+
+function aggregateView(aggregate: AnalyticsAggregate): object {
+  return {
+    requests: aggregate.requests,
+    errors: aggregate.errors,
+    bytes_in: aggregate.bytesIn,
+    bytes_out: aggregate.bytesOut,
+    latency_avg_ms: aggregate.latencyAvgMs,
+    latency_max_ms: aggregate.latencyMaxMs,
+  };
+}
+
+function certificateUsageView(usage: CertificateUsage): object {
+  return {
+    fingerprint: usage.fingerprint,
+    serial: usage.serial,
+    issuer: usage.issuer,
+    requests: usage.requests,
+    last_seen: usage.lastSeen,
+  };
+}
+
+export const gatewayAnalyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: AnalyticsService }> = (
+  app,
+  { analytics },
+) => {
+  const tags = ['gateway_analytics'];
+
+  app.get(
+    PATH,
+    {
+      schema: {
+        tags,
+        params: Params,
+        querystring: Type.Object({
+          since: Type.Optional(Since),
+          until: Type.Optional(Until),
+          group_by: Type.Optional(GroupBy),
+          limit: Type.Optional(Limit),
+        }),
+      },
+    },
+    async (request) => {
+      const { since, until, group_by, limit } = request.query;
+      const report = await analytics.summary(principalOf(request), request.params.zone_id, {
+        since,
+        until,
+        groupBy: group_by,
+        limit,
+      });
+      return success({
+        since: report.since,
+        until: report.until,
+        group_by: group_by ?? null,
+        totals: aggregateView(report.totals),
+        groups: report.groups.map((group) => ({ key: group.key, ...aggregateView(group) })),
+      });
+    },
+  );
+
+  app.get(
+    `${PATH}/certificates`,
+    {
+      schema: {
+        tags,
+        params: Params,
+        querystring: Type.Object({
+          since: Type.Optional(Type.String({ maxLength: 64, description: 'Default: every retained record' })),
+          until: Type.Optional(Until),
+          limit: Type.Optional(Limit),
+        }),
+      },
+    },
+    async (request) => {
+      const { since, until, limit } = request.query;
+      const report = await analytics.certificates(principalOf(request), request.params.zone_id, {
+        since,
+        until,
+        limit,
+      });
+      return success(report.certificates.map(certificateUsageView), singlePageInfo(report.certificates.length));
+    },
+  );
+  return Promise.resolve();
+};

@@ -1,0 +1,160 @@
+/**
+ * Gateway keys of an account (`/accounts/:account_id/gateway/keys`, Tyk's keys): bound to a client
+ * certificate, a token secret, or both, with policies, access rights, limits and an expiry. Our own
+ * resource, shaped like the v4 API's others (envelope, snake_case, paged list, `{ id }` from
+ * DELETE). Field rules: control/gateway-key-input.ts.
+ *
+ * The token secret is in the create response only (`secret`); nothing else ever shows it, and the
+ * store keeps only its SHA-256. PUT and PATCH change everything but the binding and the secret.
+ * `quota_remaining` counts against the key's effective quota: its own, or its policies' when it has
+ * any (null: no quota; 0: a listed policy is missing or inactive, so the key is refused).
+ */
+import { Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HEX_ID_PATTERN } from '../../control/ids.ts';
+import { MAX_NAME_LENGTH } from '../../control/gateway-policy-input.ts';
+import { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY } from '../../control/gateway-key-input.ts';
+import type { GatewayKeyRecord } from '../../store/records.ts';
+import { principalOf } from '../authentication.ts';
+import { success } from '../envelope.ts';
+import { planPage, resultInfo } from '../pagination.ts';
+import type { AdminServices } from '../services.ts';
+import {
+  AccessRightsSchema,
+  accessRightsView,
+  QuotaSchema,
+  quotaView,
+  RateLimitSchema,
+  rateLimitView,
+} from './gateway-policies.ts';
+
+const PATH = '/accounts/:account_id/gateway/keys';
+const Params = Type.Object({ account_id: Type.String({ pattern: HEX_ID_PATTERN }) });
+const ItemParams = Type.Object({
+  account_id: Type.String({ pattern: HEX_ID_PATTERN }),
+  key_id: Type.String({ pattern: HEX_ID_PATTERN }),
+});
+
+const SettingsFields = {
+  alias: Type.Optional(Type.String({ maxLength: MAX_NAME_LENGTH })),
+  policy_ids: Type.Optional(
+    Type.Array(Type.String({ pattern: HEX_ID_PATTERN }), {
+      maxItems: MAX_POLICIES_PER_KEY,
+      description: 'Policies of this account applied to the key',
+    }),
+  ),
+  access_rights: Type.Optional(AccessRightsSchema),
+  rate_limit: Type.Optional(RateLimitSchema),
+  quota: Type.Optional(QuotaSchema),
+  expires_on: Type.Optional(
+    Type.Union([Type.String({ description: 'RFC 3339 date-time in the future' }), Type.Null()]),
+  ),
+  metadata: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'At most 50 string entries' })),
+  active: Type.Optional(Type.Boolean()),
+};
+
+/** Fields that cannot change after creation: accepted by the schema so the refusal can say why. */
+const FixedFields = {
+  certificate: Type.Optional(Type.Unknown({ description: 'Fixed at creation (delete and create to rotate)' })),
+  bind_to: Type.Optional(Type.Unknown({ description: 'Fixed at creation' })),
+  token: Type.Optional(Type.Unknown({ description: 'Fixed at creation' })),
+};
+
+const CreateBody = Type.Object({
+  ...SettingsFields,
+  certificate: Type.Optional(
+    Type.Object(
+      {
+        mtls_certificate_id: Type.Optional(Type.String({ description: 'A leaf uploaded to the account' })),
+        client_certificate_id: Type.Optional(Type.String({ description: 'A client certificate of the account' })),
+        pem: Type.Optional(Type.String({ maxLength: MAX_PEM_LENGTH, description: 'The client certificate, PEM' })),
+        sha256: Type.Optional(Type.String({ maxLength: 95, description: 'SHA-256 of the leaf; bind_to leaf only' })),
+      },
+      { description: 'Exactly one field' },
+    ),
+  ),
+  bind_to: Type.Optional(
+    Type.String({
+      description: '`leaf` (default: this certificate) or `spki` (its public key: renewals keep the key)',
+    }),
+  ),
+  token: Type.Optional(Type.Boolean({ description: 'Make a token secret, returned once in this response' })),
+});
+/** PUT replaces every setting (omitted ones take their defaults); PATCH only those given. */
+const SettingsBody = Type.Object({ ...SettingsFields, ...FixedFields });
+const SettingsPatchBody = Type.Partial(SettingsBody);
+
+const ListQuery = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1 })),
+  per_page: Type.Optional(Type.Integer()),
+  limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
+/** `quotaRemaining`: requests left in the key's effective quota (GatewayKeyService.quotaRemaining). */
+export function keyView(record: GatewayKeyRecord, quotaRemaining: number | null): object {
+  return {
+    id: record.id,
+    alias: record.alias,
+    certificate_binding:
+      record.certificateBinding === null
+        ? null
+        : { kind: record.certificateBinding.kind, value: record.certificateBinding.value },
+    has_secret: record.secretHash !== null,
+    policy_ids: record.policyIds,
+    access_rights: accessRightsView(record.accessRights),
+    rate_limit: rateLimitView(record.rateLimit),
+    quota: quotaView(record.quota),
+    quota_remaining: quotaRemaining,
+    expires_on: record.expiresOn,
+    metadata: record.metadata,
+    active: record.active,
+    created_on: record.createdOn,
+    modified_on: record.modifiedOn,
+  };
+}
+
+export const gatewayKeyRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
+  const { keys } = services;
+  const tags = ['gateway_keys'];
+  const views = async (records: readonly GatewayKeyRecord[]): Promise<object[]> => {
+    const remaining = await keys.quotaRemaining(records);
+    return records.map((record, index) => keyView(record, remaining[index] ?? null));
+  };
+  const view = async (record: GatewayKeyRecord): Promise<object> => (await views([record]))[0] ?? {};
+
+  app.get(PATH, { schema: { tags, params: Params, querystring: ListQuery } }, async (request) => {
+    const plan = planPage(request.query);
+    const records = await keys.list(principalOf(request), request.params.account_id);
+    const page = records.slice(plan.offset, plan.offset + plan.limit);
+    return success(await views(page), resultInfo(plan, page.length, records.length));
+  });
+
+  app.post(PATH, { schema: { tags, params: Params, body: CreateBody } }, async (request) => {
+    const { key, secret } = await keys.create(principalOf(request), request.params.account_id, request.body);
+    // The secret is shown here and never again.
+    return success({ ...(await view(key)), ...(secret === null ? {} : { secret }) });
+  });
+
+  app.get(`${PATH}/:key_id`, { schema: { tags, params: ItemParams } }, async (request) => {
+    const { account_id, key_id } = request.params;
+    return success(await view(await keys.get(principalOf(request), account_id, key_id)));
+  });
+
+  app.put(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: SettingsBody } }, async (request) => {
+    const { account_id, key_id } = request.params;
+    return success(await view(await keys.update(principalOf(request), account_id, key_id, request.body)));
+  });
+
+  app.patch(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: SettingsPatchBody } }, async (request) => {
+    const { account_id, key_id } = request.params;
+    return success(await view(await keys.patch(principalOf(request), account_id, key_id, request.body)));
+  });
+
+  app.delete(`${PATH}/:key_id`, { schema: { tags, params: ItemParams } }, async (request) => {
+    const { account_id, key_id } = request.params;
+    const deleted = await keys.delete(principalOf(request), account_id, key_id);
+    return success({ id: deleted.id });
+  });
+  return Promise.resolve();
+};

@@ -1,0 +1,76 @@
+/**
+ * GatewayMetrics: what the text exposition says after each kind of observation — requests counted
+ * on the fast path and handed over at scrape time (never twice), the duration histogram, handshake
+ * reasons kept to codes, the expiry gauge replaced as a whole, drops by reason, and registries
+ * that do not share state.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayMetrics } from './metrics.ts';
+
+const ZONE = '0123456789abcdef0123456789abcdef';
+const API = 'fedcba9876543210fedcba9876543210';
+
+describe('GatewayMetrics', () => {
+  test('requests by zone, API and status; each request counted once across scrapes', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    metrics.observeRequest(ZONE, API, 200, 0.004);
+    metrics.observeRequest(ZONE, API, 200, 0.02);
+    metrics.observeRequest(ZONE, '', 404, 0.0005);
+    let text = await metrics.render();
+    assert.match(text, new RegExp(`^portcullis_requests_total\\{zone="${ZONE}",api="${API}",status="200"\\} 2$`, 'm'));
+    assert.match(text, new RegExp(`^portcullis_requests_total\\{zone="${ZONE}",api="",status="404"\\} 1$`, 'm'));
+    assert.match(text, new RegExp(`^portcullis_request_duration_seconds_count\\{zone="${ZONE}"\\} 3$`, 'm'));
+    assert.match(
+      text,
+      new RegExp(`^portcullis_request_duration_seconds_bucket\\{le="0.005",zone="${ZONE}"\\} 2$`, 'm'),
+    );
+
+    text = await metrics.render();
+    assert.match(text, new RegExp(`status="200"\\} 2$`, 'm'), 'a second scrape adds nothing');
+    metrics.observeRequest(ZONE, API, 200, 0.001);
+    text = await metrics.render();
+    assert.match(text, new RegExp(`api="${API}",status="200"\\} 3$`, 'm'));
+  });
+
+  test('handshake failures by code; anything that is not a code is "other"', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    metrics.handshakeFailed('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN');
+    metrics.handshakeFailed('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN');
+    metrics.handshakeFailed('something "odd"\n');
+    const text = await metrics.render();
+    assert.match(
+      text,
+      /^portcullis_tls_handshake_failures_total\{reason="ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN"\} 2$/m,
+    );
+    assert.match(text, /^portcullis_tls_handshake_failures_total\{reason="other"\} 1$/m);
+  });
+
+  test('the expiry gauge is replaced as a whole; drops are counted by reason', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    const expiresAt = new Date('2030-01-02T03:04:05Z');
+    metrics.setCertificateExpiries([
+      { kind: 'edge', id: 'e1', expiresAt },
+      { kind: 'ca', id: 'c1', expiresAt },
+    ]);
+    metrics.setCertificateExpiries([{ kind: 'client', id: 'k1', expiresAt }]);
+    metrics.analyticsDropped('buffer_full', 3);
+    metrics.analyticsDropped('write_failed', 500);
+    const text = await metrics.render();
+    assert.match(text, /^portcullis_certificate_expiry_timestamp_seconds\{kind="client",id="k1"\} 1893553445$/m);
+    assert.doesNotMatch(text, /kind="edge"/);
+    assert.match(text, /^portcullis_analytics_dropped_total\{reason="buffer_full"\} 3$/m);
+    assert.match(text, /^portcullis_analytics_dropped_total\{reason="write_failed"\} 500$/m);
+  });
+
+  test('each instance has its own registry; process metrics on by default', async () => {
+    const a = new GatewayMetrics();
+    const b = new GatewayMetrics({ processMetrics: false });
+    a.observeRequest(ZONE, '', 200, 0.01);
+    assert.match(await a.render(), /^process_cpu_user_seconds_total /m);
+    const text = await b.render();
+    assert.doesNotMatch(text, /^process_cpu_user_seconds_total /m);
+    assert.doesNotMatch(text, /^portcullis_requests_total\{/m);
+    assert.equal(b.contentType, 'text/plain; version=0.0.4; charset=utf-8');
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * GatewayMetrics: the Prometheus metrics of `portcullis serve`, in a registry of their own (never
+ * prom-client's global one, so two gateways in one process, as in the tests, do not collide),
+ * served as text at `GET /metrics` on the admin listener.
+ *
+ * Label cardinality is bounded by configuration, never by traffic:
+ *  - `zone` and `api` are ids of configured zones and APIs ("" for a request that matched no API);
+ *    a deleted zone or API keeps its series until the process restarts.
+ *  - `status` is an HTTP status (100–599); `reason` a TLS error code of Node/OpenSSL (a fixed set;
+ *    anything else is counted as "other").
+ *  - `kind`/`id` of the expiry gauge name certificates the monitor reports (see
+ *    control/certificate-expiry-monitor.ts for which).
+ *  Paths, hostnames, fingerprints and key ids are never labels: they belong in analytics records.
+ *
+ * Hot path: `observeRequest` counts in nested maps (tens of nanoseconds; prom-client's own
+ * `inc(labels)` hashes the labels on every call, ~0.7 µs) and hands the counts to the counter when
+ * Prometheus scrapes. The duration histogram uses prom-client directly (~0.5 µs per request).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seconds: 1 ms … 60 s, dense where an API gateway's answers fall. */
+export const REQUEST_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+const TLS_REASON = /^[A-Z0-9_]{1,80}$/;
+
+export interface CertificateExpiryEntry {
+  kind: string;
+  id: string;
+  expiresAt: Date;
+}
+
+export interface GatewayMetricsOptions {
+  /** Node's process and runtime metrics (`process_*`, `nodejs_*`); default on. */
+  processMetrics?: boolean;
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #duration: Histogram<'zone'>;
+  readonly #handshakeFailures: Counter<'reason'>;
+  readonly #certificateExpiry: Gauge<'kind' | 'id'>;
+  readonly #analyticsDropped: Counter<'reason'>;
+  /** zone → api → status → requests not yet handed to the counter. */
+  readonly #pending = new Map<string, Map<string, Map<number, number>>>();
+  /** One labels object per zone, reused by every observation. */
+  readonly #zoneLabels = new Map<string, { zone: string }>();
+
+  constructor(options: GatewayMetricsOptions = {}) {
+    const registers = [this.registry];
+    const pending = this.#pending;
+    // Counted by observeRequest; handed to the counter when scraped (collect).
+    new Counter({
+      name: 'portcullis_requests_total',
+      help: 'Requests answered by the gateway, by zone id, API id ("" when none matched) and status',
+      labelNames: ['zone', 'api', 'status'],
+      registers,
+      collect() {
+        for (const [zone, apis] of pending) {
+          for (const [api, statuses] of apis) {
+            for (const [status, count] of statuses) {
+              if (count > 0) this.inc({ zone, api, status }, count);
+              statuses.set(status, 0);
+            }
+          }
+        }
+      },
+    });
+    this.#duration = new Histogram({
+      name: 'portcullis_request_duration_seconds',
+      help: 'Time from request start to the end of the answer, by zone id',
+      labelNames: ['zone'],
+      buckets: REQUEST_DURATION_BUCKETS,
+      registers,
+    });
+    this.#handshakeFailures = new Counter({
+      name: 'portcullis_tls_handshake_failures_total',
+      help: 'TLS handshakes (or ClientHellos) that failed, by Node/OpenSSL error code',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#certificateExpiry = new Gauge({
+      name: 'portcullis_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of a certificate as a Unix time, by kind (client, ca, leaf, edge, managed_ca) and id',
+      labelNames: ['kind', 'id'],
+      registers,
+    });
+    this.#analyticsDropped = new Counter({
+      name: 'portcullis_analytics_dropped_total',
+      help: 'Analytics records lost: buffer_full (the recorder was behind) or write_failed (the store refused a batch)',
+      labelNames: ['reason'],
+      registers,
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One answered request (hot path: no allocation once a zone/API/status has been seen). */
+  observeRequest(zoneId: string, apiId: string, status: number, durationSeconds: number): void {
+    let apis = this.#pending.get(zoneId);
+    if (apis === undefined) {
+      apis = new Map();
+      this.#pending.set(zoneId, apis);
+    }
+    let statuses = apis.get(apiId);
+    if (statuses === undefined) {
+      statuses = new Map();
+      apis.set(apiId, statuses);
+    }
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    let labels = this.#zoneLabels.get(zoneId);
+    if (labels === undefined) {
+      labels = { zone: zoneId };
+      this.#zoneLabels.set(zoneId, labels);
+    }
+    this.#duration.observe(labels, durationSeconds);
+  }
+
+  /** A failed handshake, by its error code (never anything read from the failed socket). */
+  handshakeFailed(reason: string): void {
+    this.#handshakeFailures.inc({ reason: TLS_REASON.test(reason) ? reason : 'other' });
+  }
+
+  /** Replaces every expiry series with these certificates (set by the expiry monitor each run). */
+  setCertificateExpiries(entries: readonly CertificateExpiryEntry[]): void {
+    this.#certificateExpiry.reset();
+    for (const entry of entries) {
+      this.#certificateExpiry.set({ kind: entry.kind, id: entry.id }, Math.floor(entry.expiresAt.getTime() / 1000));
+    }
+  }
+
+  analyticsDropped(reason: 'buffer_full' | 'write_failed', count: number): void {
+    this.#analyticsDropped.inc({ reason }, count);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
