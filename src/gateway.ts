@@ -28,6 +28,8 @@ import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
 import { RuleHitCounters } from './runtime-config/rule-hits.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
+import { MemoryUsageCounters } from './store/counters/memory-usage-counters.ts';
+import { GatewayObservability } from './gateway-observability.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -85,7 +87,15 @@ async function startOnStore(
   const publicPki = new PublicPki();
   // With --listen on port 0 and no --public-url, the real port is known only after listening.
   let publicUrl = options.publicUrl;
-  const services = buildServices({ store, box, publicPki, publicUrl: () => publicUrl });
+  // Rate limits and quotas, in this process (the Redis backend comes with cluster counters).
+  const counters = new MemoryUsageCounters();
+  const services = buildServices({
+    store,
+    box,
+    publicPki,
+    publicUrl: () => publicUrl,
+    quotaRemaining: (keyId, quota) => counters.quotaRemaining(keyId, quota),
+  });
   const bootstrapSecret = await services.tokens.ensureBootstrapToken(env.PORTCULLIS_ADMIN_TOKEN);
   if (bootstrapSecret !== undefined) {
     const file = path.join(options.dataDir, ADMIN_TOKEN_FILE);
@@ -131,14 +141,33 @@ async function startOnStore(
 
   // Every successful change through the API is compiled into the snapshot before it is answered.
   const ruleHits = new RuleHitCounters();
-  const admin = await buildAdminApi({ services, logger, ruleHits, onChange: publishChange });
+  // Observability (issue 6): metrics, analytics recorder and queries, certificate expiry monitor.
+  const observability = new GatewayObservability(store, services.tenancy, options, logger);
+  const admin = await buildAdminApi({
+    services,
+    logger,
+    ruleHits,
+    onChange: publishChange,
+    analytics: observability.analytics,
+    certificateExpiry: observability.certificateExpiry,
+    metrics: observability.metrics,
+  });
   const adminAddress = await listenAdmin(admin, options);
   const forwarders = new UpstreamForwarders();
   const listener = new MtlsListener({
     listen: options.listen,
     snapshots,
-    handler: new GatewayRequestHandler({ pki: publicPki, snapshots, forwarders, ruleHits, logger }),
+    handler: new GatewayRequestHandler({
+      pki: publicPki,
+      snapshots,
+      forwarders,
+      ruleHits,
+      counters,
+      analytics: observability.requestSink,
+      logger,
+    }),
     logger,
+    onHandshakeFailure: (reason) => observability.metrics.handshakeFailed(reason),
   });
   let gatewayAddress: AddressInfo;
   try {
@@ -154,6 +183,7 @@ async function startOnStore(
     url.port = String(gatewayAddress.port);
     publicUrl = url.origin;
   }
+  observability.start();
   return {
     adminAddress,
     gatewayAddress,
@@ -170,6 +200,7 @@ async function startOnStore(
       clearInterval(crlRefresh);
       changeFeed.stop();
       await Promise.all([listener.drain(timeoutMs), admin.close()]);
+      await observability.close(); // writes the last analytics batch: before the store closes
       await Promise.all([forwarders.close(), store.close()]);
     },
   };

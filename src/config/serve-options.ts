@@ -13,6 +13,11 @@ export interface ServeOptionsInput {
   listen: string;
   publicUrl?: string;
   config?: string;
+  /** Days (0 = keep forever). */
+  analyticsRetentionDays?: string;
+  /** Days. */
+  expiryWindowDays?: string;
+  expiryWebhook?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -26,6 +31,12 @@ export interface ServeOptions {
   readonly publicUrl: string;
   /** The declarative configuration file (`--config`), absolute; applied at start and on SIGHUP. */
   readonly configFile?: string | undefined;
+  /** Analytics records older than this many days are deleted hourly; 0 keeps them (default 30). */
+  readonly analyticsRetentionDays?: number;
+  /** Certificates expiring within this many days (or expired as recently) are reported (default 30). */
+  readonly expiryWindowDays?: number;
+  /** http(s) URL receiving certificate expiry events as JSON POSTs; absent: logs and metrics only. */
+  readonly expiryWebhookUrl?: string | undefined;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -39,7 +50,31 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     listen,
     publicUrl: parsePublicUrl(input.publicUrl, listen),
     configFile: input.config === undefined ? undefined : path.resolve(input.config),
+    analyticsRetentionDays: parseDays(input.analyticsRetentionDays, '--analytics-retention-days', 30, 0),
+    expiryWindowDays: parseDays(input.expiryWindowDays, '--expiry-window-days', 30, 1),
+    expiryWebhookUrl: parseWebhookUrl(input.expiryWebhook),
   };
+}
+
+/** A whole number of days, `min` to 3650 (ten years). */
+function parseDays(text: string | undefined, option: string, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const days = /^\d{1,4}$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(days >= min && days <= 3650)) throw GW_ERR_USAGE.create(`${option} takes a number of days from ${min} to 3650`);
+  return days;
+}
+
+function parseWebhookUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw GW_ERR_USAGE.create('--expiry-webhook must be a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw GW_ERR_USAGE.create('--expiry-webhook must be http:// or https://');
+  return url.href;
 }
 
 function parseStoreLocation(text: string | undefined, dataDir: string): StoreLocation {

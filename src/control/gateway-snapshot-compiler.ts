@@ -3,7 +3,7 @@
  * certificates, CAs, client certificate status) into the immutable GatewaySnapshot the data plane
  * reads by reference (DESIGN.md §2), so no request ever reads the store.
  *
- *   hostnames = associated hostnames ∪ hosts of edge certificates ∪ hostnames of routes
+ *   hostnames = associated hostnames ∪ hosts of edge certificates ∪ hostnames of routes and APIs
  *   per hostname: edge certificate (uploaded, else issued by the edge CA)
  *                 + exactly the associated CAs (a missing CA is skipped: trusted by nobody)
  *                 + revoked serials of the managed CA(s) it trusts
@@ -33,6 +33,8 @@ import {
 import { readPemBlocksOf } from '../pki/pem.ts';
 import type { EdgeCaService } from './edge-ca-service.ts';
 import { compileRoutes, compileZoneRuntimes, type CompileProblem } from './zone-runtime-compiler.ts';
+import { compileApis, compileKeys } from './api-runtime-compiler.ts';
+import { RouteTable } from '../runtime-config/route-table.ts';
 
 export interface SnapshotCompilerDeps {
   store: Store;
@@ -71,7 +73,8 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   const associations = await store.listAllAssociations();
   const edgeCertificates = await store.listAllEdgeCertificates();
   const routes = await store.listAllRoutes();
-  const sources = hostSources(zones, associations, edgeCertificates, routes);
+  const apis = await store.listAllApis();
+  const sources = hostSources(zones, associations, edgeCertificates, [...routes, ...apis]);
   const serverMaterial = edgeCaMaterial(deps.edgeCa);
   const trust = clientTrustReader(store);
 
@@ -95,8 +98,20 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
     await deps.edgeCa.serverCredentials(deps.defaultNames ?? [DEFAULT_HOSTNAME]),
   );
   const onProblem = deps.onProblem ?? (() => undefined);
+  const ownerOf = (hostname: string): string | undefined => sources.get(normalizeHostname(hostname))?.zone.id;
+  const apiRoutes = compileApis(
+    {
+      apis,
+      zones,
+      mtlsCertificates: await store.listAllMtlsCertificates(),
+      clientCertificates: await store.listAllClientCertificates(),
+    },
+    ownerOf,
+    onProblem,
+  );
   const runtime = {
-    routes: compileRoutes(routes, (hostname) => sources.get(normalizeHostname(hostname))?.zone.id, onProblem),
+    routes: new RouteTable([...compileRoutes(routes, ownerOf, onProblem), ...apiRoutes]),
+    keys: compileKeys(await store.listAllKeys(), await store.listAllPolicies()),
     zones: compileZoneRuntimes(
       zones.keys(),
       await store.listAllRulesets(),
@@ -114,7 +129,7 @@ function hostSources(
   zones: ReadonlyMap<HexId, ZoneRecord>,
   associations: readonly HostnameAssociationRecord[],
   edgeCertificates: readonly EdgeCertificateRecord[],
-  routes: readonly RouteRecord[],
+  routed: readonly Pick<RouteRecord, 'hostname' | 'zoneId'>[],
 ): Map<string, HostSource> {
   const candidates = new Map<string, Set<ZoneRecord>>();
   const mention = (hostname: string, zoneId: HexId): void => {
@@ -125,7 +140,7 @@ function hostSources(
   };
   for (const association of associations) mention(association.hostname, association.zoneId);
   for (const edge of edgeCertificates) for (const host of edge.hosts) mention(host, edge.zoneId);
-  for (const route of routes) mention(route.hostname, route.zoneId);
+  for (const route of routed) mention(route.hostname, route.zoneId);
 
   const sources = new Map<string, HostSource>();
   for (const [hostname, mentioning] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {

@@ -11,7 +11,7 @@ import type { IdentityFormat } from '../config/identity-formats.ts';
 import { parseUpstreamTarget } from '../config/upstream-target.ts';
 import { compileExpression } from '../rules/index.ts';
 import type { RouteRecord, RuleRecord, RulesetRecord, ZoneSettingRecord } from '../store/records.ts';
-import { RouteTable, type RouteRuntime } from '../runtime-config/route-table.ts';
+import type { RouteRuntime } from '../runtime-config/route-table.ts';
 import type { BlockResponse, CustomRuleRuntime, ZoneRuntime } from '../runtime-config/zone-runtime.ts';
 import { identityFormatsOf } from './managed-headers-service.ts';
 
@@ -99,7 +99,7 @@ export function compileRoutes(
   routes: readonly RouteRecord[],
   ownerOf: (hostname: string) => string | undefined,
   onProblem: (problem: CompileProblem) => void,
-): RouteTable {
+): RouteRuntime[] {
   const compiled: RouteRuntime[] = [];
   for (const route of routes) {
     if (ownerOf(route.hostname) !== route.zoneId) continue; // another zone owns the hostname
@@ -118,5 +118,5 @@ export function compileRoutes(
       onProblem({ zoneId: route.zoneId, what: `route ${route.id}`, reason: (error as Error).message });
     }
   }
-  return new RouteTable(compiled);
+  return compiled;
 }

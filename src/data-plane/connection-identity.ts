@@ -8,7 +8,7 @@
  * sockets whose handshake failed.
  */
 import type { TLSSocket } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { readCertificateFields, type CertificateFields } from '../pki/certificate-fields.ts';
 import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
 import type { AcceptedConnection } from './sni-router.ts';
@@ -33,6 +33,11 @@ export interface ConnectionIdentity {
   readonly chain: readonly X509Certificate[];
   /** Parsed fields of the leaf (DNs, serials, SKIs, dates); undefined when no certificate. */
   fields(): CertificateFields | undefined;
+  /**
+   * Lowercase hex SHA-256 of the leaf's SubjectPublicKeyInfo DER (computed on first use, once per
+   * connection): the identity a key bound with `spki_sha256` keeps across certificate renewals.
+   */
+  spkiSha256(): string;
   /** Per-connection memo slot for values derived from the identity (e.g. forwarded headers). */
   memo: unknown;
   /** Multi-host listener only: the host policy and snapshot the connection was accepted under. */
@@ -48,6 +53,7 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   issuerFingerprint256: '',
   chain: [],
   fields: () => undefined,
+  spkiSha256: () => '',
   memo: undefined,
 });
 
@@ -68,6 +74,7 @@ export function readConnectionIdentity(
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
   const failure = verificationFailure(socket, leaf);
   let fields: CertificateFields | undefined;
+  let spki: string | undefined;
   const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
   const issuerFingerprint256 = issuer?.fingerprint256 ?? '';
   return {
@@ -84,6 +91,12 @@ export function readConnectionIdentity(
         readCertificateFields(leaf.raw, issuer?.raw),
       );
       return fields;
+    },
+    spkiSha256() {
+      spki ??= createHash('sha256')
+        .update(leaf.publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
+      return spki;
     },
     memo: undefined,
     ...(accepted === undefined ? {} : { accepted }),

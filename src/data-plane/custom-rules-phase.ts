@@ -8,22 +8,22 @@ import type { RuleContext } from '../rules/index.ts';
 import type { RuleHitCounters } from '../runtime-config/rule-hits.ts';
 import type { CustomRuleRuntime } from '../runtime-config/zone-runtime.ts';
 
-/** Told about each matching `log` rule (the handler logs it with the request's identity). */
-export type LogRuleHit = (rule: CustomRuleRuntime) => void;
+/** Told about each rule that matched, whatever its action (the pipeline logs `log` hits and keeps ids). */
+export type RuleMatch = (rule: CustomRuleRuntime) => void;
 
 /** The `block` rule that matched, or undefined when the request may go on. */
 export function runCustomRules(
   rules: readonly CustomRuleRuntime[],
   context: RuleContext,
   hits: RuleHitCounters,
-  onLog: LogRuleHit,
+  onMatch: RuleMatch,
 ): CustomRuleRuntime | undefined {
   for (const rule of rules) {
     if (!rule.evaluate(context)) continue;
     hits.record(rule.rulesetId, rule.ruleId);
+    onMatch(rule);
     if (rule.action === 'block') return rule;
     if (rule.action === 'skip') return undefined;
-    onLog(rule);
   }
   return undefined;
 }

@@ -47,6 +47,8 @@ interface CommonListenerOptions {
   readonly listen: ListenAddress;
   readonly handler: RequestHandler;
   readonly logger: Logger;
+  /** Told of every failed handshake by its error code only (e.g. GatewayMetrics.handshakeFailed). */
+  readonly onHandshakeFailure?: (reason: string) => void;
 }
 
 /** One TLS policy for every connection (`portcullis proxy`). */
@@ -110,6 +112,7 @@ export class MtlsListener {
     const onClientError = (code: string): void => {
       this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
       logger.debug({ code }, 'tls handshake failed');
+      options.onHandshakeFailure?.(code);
     };
     if (options.snapshots !== undefined) {
       const router = new SniRouter(options.snapshots, {

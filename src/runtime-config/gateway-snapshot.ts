@@ -16,6 +16,7 @@ import { RevocationIndex } from '../pki/revocation-index.ts';
 import { normalizeSerial } from '../pki/serial.ts';
 import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
+import { KeyIndex } from './api-runtime.ts';
 
 export type ClientAuthMode = 'none' | 'optional' | 'require';
 
@@ -119,12 +120,14 @@ function buildRevocations(
 export interface SnapshotRuntime {
   readonly routes?: RouteTable;
   readonly zones?: readonly ZoneRuntime[];
+  readonly keys?: KeyIndex;
 }
 
 export class GatewaySnapshot {
   readonly version: number;
   readonly defaultPolicy: HostPolicy;
   readonly routes: RouteTable;
+  readonly keys: KeyIndex;
   readonly #zones: ReadonlyMap<string, ZoneRuntime>;
   readonly #exact: ReadonlyMap<string, HostPolicy>;
   /** `*.example.com` keyed by `example.com`. */
@@ -146,6 +149,7 @@ export class GatewaySnapshot {
     this.#exact = exact;
     this.#wildcards = wildcards;
     this.routes = runtime.routes ?? new RouteTable([]);
+    this.keys = runtime.keys ?? new KeyIndex();
     this.#zones = new Map((runtime.zones ?? []).map((zone) => [zone.zoneId, zone]));
     Object.freeze(this);
   }

@@ -7,6 +7,7 @@
  *   /      matches  everything
  */
 import type { UpstreamTarget } from '../config/upstream-target.ts';
+import type { ApiRuntime } from './api-runtime.ts';
 
 export interface RouteRuntime {
   readonly id: string;
@@ -17,6 +18,8 @@ export interface RouteRuntime {
   readonly pathPrefix: string;
   readonly upstream: UpstreamTarget;
   readonly stripPrefix: boolean;
+  /** Set when this is an API (issue 6): its authentication and limits apply. */
+  readonly api?: ApiRuntime;
 }
 
 export class RouteTable {

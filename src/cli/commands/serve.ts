@@ -5,7 +5,7 @@
  * With --config, the declarative file is applied before listening (refused: exit 3) and again on
  * SIGHUP (refused: logged, and what is in force stays in force).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import { parseDuration } from '../../config/proxy-config.ts';
@@ -31,6 +31,13 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
     .option('--config <file>', 'declarative configuration file, applied at start and on SIGHUP')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
+    .option('--analytics-retention-days <days>', 'delete analytics records older than this (0: keep)', '30')
+    .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
+    .addOption(
+      new Option('--expiry-webhook <url>', 'POST certificate expiry events (JSON) to this URL').env(
+        'PORTCULLIS_EXPIRY_WEBHOOK',
+      ),
+    )
     .addOption(logLevelOption())
     .action((options: ServeCommandOptions) => {
       setResult(runServe(options));

@@ -1,0 +1,388 @@
+/**
+ * GatewayPipeline: one request through `portcullis serve`'s data plane (DESIGN.md §4), the same
+ * for both client protocols, reading only the current snapshot (no store read):
+ *
+ *   host check: Host / :authority belongs to the connection's SNI policy     ─✗ 421
+ *     └ request path: no dot segments or encoded separators                  ─✗ 400
+ *       └ custom rules of the zone (compiled closures)                       ─✗ 403 or custom response
+ *         └ route or API: hostname + longest path prefix                     ─✗ 404
+ *           └ API auth: keyless / mtls_static / mtls_dynamic / token         ─✗ 401 / 403
+ *             └ rate limit, quota                                            ─✗ 429 / 403
+ *               └ upstream headers: strip client-sent identity (and a gateway key), set the zone's
+ *                 └ proxy HTTP/1.1, HTTP/2, gRPC                             ─✗ 502 / 504
+ *                   └ analytics record and metrics, once the response is done
+ */
+import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http2';
+import type { Logger } from 'pino';
+import {
+  GW_ERR_INTERNAL,
+  GW_ERR_REQUEST_INVALID,
+  GW_ERR_ROUTE_NOT_FOUND,
+  GW_ERR_RULE_BLOCKED,
+} from '../errors/index.ts';
+import type { IdentityFormat } from '../config/identity-formats.ts';
+import type { UsageCounters } from '../policy/usage-counters.ts';
+import { DISCARD_ANALYTICS, type AnalyticsSink } from '../runtime-config/analytics-sink.ts';
+import type { GatewaySnapshot, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
+import type { RuleHitCounters } from '../runtime-config/rule-hits.ts';
+import { upstreamPath, type RouteRuntime } from '../runtime-config/route-table.ts';
+import type { KeyRuntime } from '../runtime-config/api-runtime.ts';
+import type { CustomRuleRuntime, ZoneRuntime } from '../runtime-config/zone-runtime.ts';
+import { decideHostRequest, type HostDecision } from './host-decision.ts';
+import type { ConnectionIdentity } from './connection-identity.ts';
+import { errorBody, type PublicError } from './gateway-response.ts';
+import { RequestRuleContext, type RuleRequestInput } from './request-rule-context.ts';
+import { requestTargetProblem } from './request-target.ts';
+import { runCustomRules } from './custom-rules-phase.ts';
+import { decideApiAccess } from './api-access.ts';
+import { applyApiLimits, hasLimits } from './api-limits.ts';
+import { GRPC_NEEDS_HTTP2, type UpstreamForwarders } from './upstream-forwarders.ts';
+import { buildIdentityHeaders } from './identity-headers.ts';
+import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
+import { ExtraHeadersSink } from './proxy/extra-headers-sink.ts';
+import type { ResponseSink } from './proxy/exchange.ts';
+
+export interface GatewayPipelineOptions {
+  readonly snapshots: SnapshotHolder;
+  readonly forwarders: UpstreamForwarders;
+  readonly ruleHits: RuleHitCounters;
+  /** Needed by APIs with limits; without it such requests are refused (500), never let through uncounted. */
+  readonly counters?: UsageCounters;
+  /** Default: none (DISCARD_ANALYTICS, and no per-request observation at all). */
+  readonly analytics?: AnalyticsSink;
+  readonly logger: Logger;
+}
+
+/** One request, whichever protocol it came in on. */
+export interface GatewayRequest extends RuleRequestInput {
+  readonly headers: IncomingHttpHeaders;
+  /** Host header or :authority as sent. */
+  readonly authority: string;
+  readonly grpc: boolean;
+  /** The request body, made on demand (HTTP/2 needs a PassThrough); null when there is none. */
+  readonly body: () => Readable | null;
+  /** Called once when the response is done (or the client went away): the status sent and bytes. */
+  readonly onDone: (report: (status: number, bytesIn: number, bytesOut: number) => void) => void;
+}
+
+/** What the pipeline learned, for the analytics record written when the response is done. */
+interface RequestTrace {
+  zoneId: string | null;
+  apiId: string | null;
+  keyId: string | null;
+  ruleHits: string[] | undefined;
+}
+
+/** Upstream identity headers of one connection, for one (formats, verified, revoked) combination. */
+interface IdentityHeadersMemo {
+  readonly formats: readonly IdentityFormat[];
+  readonly verified: boolean;
+  readonly revoked: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Zones without a managed-headers setting forward x-forwarded-client-cert (the `proxy` default). */
+const DEFAULT_FORMATS: readonly IdentityFormat[] = Object.freeze(['xfcc']);
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+export class GatewayPipeline {
+  readonly #options: GatewayPipelineOptions;
+  readonly #analytics: AnalyticsSink;
+
+  constructor(options: GatewayPipelineOptions) {
+    this.#options = options;
+    this.#analytics = options.analytics ?? DISCARD_ANALYTICS;
+  }
+
+  serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (close: boolean) => ResponseSink): void {
+    const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined };
+    if (this.#analytics !== DISCARD_ANALYTICS) {
+      const startedAt = performance.now();
+      request.onDone((status, bytesIn, bytesOut) =>
+        this.#record(request, identity, trace, status, startedAt, bytesIn, bytesOut),
+      );
+    }
+
+    const snapshot = this.#options.snapshots.current();
+    const decision = decideHostRequest(identity, request.authority, snapshot);
+    const policy = decision.policy;
+    if (decision.error !== undefined || policy === undefined) {
+      // A refused certificate or a misdirected request gets one clear answer, then the connection ends.
+      this.#options.logger.info(
+        { code: decision.error?.code, host: request.host, fingerprint: identity.fingerprint256 },
+        'request refused',
+      );
+      sinkFor(true).fail(decision.error ?? GW_ERR_INTERNAL);
+      return;
+    }
+    trace.zoneId = policy.zoneId ?? null;
+    const badPath = requestTargetProblem(request.target);
+    if (badPath !== undefined) {
+      sinkFor(true).fail(GW_ERR_REQUEST_INVALID.create(`the path has ${badPath}`));
+      return;
+    }
+    const zone = snapshot.zone(policy.zoneId);
+    if (zone !== undefined && zone.customRules.length > 0) {
+      const blocked = this.#runRules(zone, request, identity, decision, trace);
+      if (blocked !== undefined) {
+        this.#block(blocked, request.grpc, sinkFor(false));
+        return;
+      }
+    }
+    const route = snapshot.routes.match(request.host, request.target);
+    const sink = sinkFor(false);
+    if (route === undefined || route.zoneId !== policy.zoneId) {
+      sink.fail(GW_ERR_ROUTE_NOT_FOUND);
+      return;
+    }
+    if (route.api === undefined) {
+      this.#forward(route, request, identity, decision, zone, sink, false);
+      return;
+    }
+    this.#serveApi(route, snapshot, request, identity, decision, zone, sink, trace);
+  }
+
+  #serveApi(
+    route: RouteRuntime,
+    snapshot: GatewaySnapshot,
+    request: GatewayRequest,
+    identity: ConnectionIdentity,
+    decision: HostDecision,
+    zone: ZoneRuntime | undefined,
+    sink: ResponseSink,
+    trace: RequestTrace,
+  ): void {
+    const api = route.api;
+    if (api === undefined) return;
+    trace.apiId = api.id;
+    const authorization = request.headers.authorization;
+    const access = decideApiAccess(api, identity, decision, snapshot.keys, {
+      method: request.method,
+      target: request.target,
+      authorization,
+      nowMs: Date.now(),
+    });
+    if (!access.allowed) {
+      this.#options.logger.info(
+        {
+          code: access.error.code,
+          api: api.id,
+          fingerprint: identity.fingerprint256,
+          remoteAddress: request.clientAddress,
+        },
+        'API request refused',
+      );
+      sink.fail(access.error);
+      return;
+    }
+    const key: KeyRuntime | undefined = access.key;
+    trace.keyId = key?.id ?? null;
+    // A gateway key is the gateway's business: it never travels to the upstream.
+    const stripAuthorization = authorization !== undefined && (api.authMode === 'token' || api.tokenRequired);
+    if (!hasLimits(api, key)) {
+      this.#forward(route, request, identity, decision, zone, sink, stripAuthorization);
+      return;
+    }
+    const counters = this.#options.counters;
+    if (counters === undefined) {
+      this.#options.logger.error({ api: api.id }, 'API has limits but the gateway has no usage counters: refused');
+      sink.fail(GW_ERR_INTERNAL);
+      return;
+    }
+    applyApiLimits(api, key, counters).then(
+      (outcome) => {
+        if (outcome.error !== undefined) {
+          this.#refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
+          return;
+        }
+        this.#forward(
+          route,
+          request,
+          identity,
+          decision,
+          zone,
+          new ExtraHeadersSink(sink, outcome.headers),
+          stripAuthorization,
+        );
+      },
+      (error: unknown) => {
+        this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
+        sink.fail(GW_ERR_INTERNAL);
+      },
+    );
+  }
+
+  #forward(
+    route: RouteRuntime,
+    request: GatewayRequest,
+    identity: ConnectionIdentity,
+    decision: HostDecision,
+    zone: ZoneRuntime | undefined,
+    sink: ResponseSink,
+    stripAuthorization: boolean,
+  ): void {
+    const forwarder = this.#options.forwarders.forwarderFor(route.upstream, request.grpc);
+    if (forwarder === undefined) {
+      sink.fail(GRPC_NEEDS_HTTP2);
+      return;
+    }
+    const headers = buildUpstreamHeaders(request.headers, {
+      clientAddress: request.clientAddress,
+      host: request.authority,
+      identityHeaders: identityHeadersOf(identity, zone?.identityFormats ?? DEFAULT_FORMATS, decision),
+      keepTeTrailers: request.grpc,
+    });
+    if (stripAuthorization) delete headers.authorization;
+    forwarder.forward(
+      {
+        method: request.method,
+        path: upstreamPath(route, request.target),
+        authority: request.authority,
+        headers,
+        body: request.body(),
+      },
+      sink,
+    );
+  }
+
+  #runRules(
+    zone: ZoneRuntime,
+    request: GatewayRequest,
+    identity: ConnectionIdentity,
+    decision: HostDecision,
+    trace: RequestTrace,
+  ): CustomRuleRuntime | undefined {
+    const context = new RequestRuleContext(request, identity, decision.certVerified, decision.certRevoked);
+    const blocked = runCustomRules(zone.customRules, context, this.#options.ruleHits, (rule) => {
+      (trace.ruleHits ??= []).push(rule.ruleId);
+      if (rule.action === 'log') this.#logRuleHit(rule, request, identity, 'custom rule matched (log)');
+    });
+    if (blocked !== undefined) this.#logRuleHit(blocked, request, identity, 'request blocked by a custom rule');
+    return blocked;
+  }
+
+  /** Cloudflare's custom response when the rule has one; our JSON 403 otherwise (gRPC: status 7). */
+  #block(rule: CustomRuleRuntime, grpc: boolean, sink: ResponseSink): void {
+    const response = rule.response;
+    if (response === undefined || grpc) {
+      sink.fail(GW_ERR_RULE_BLOCKED);
+      return;
+    }
+    const body = sink.start(
+      response.status,
+      {
+        'content-type': response.contentType,
+        'content-length': String(Buffer.byteLength(response.body)),
+        'cache-control': 'no-store',
+      },
+      false,
+      false,
+    );
+    body?.end(response.body);
+  }
+
+  /** A JSON refusal that carries headers (Retry-After, X-RateLimit-*); gRPC callers get the status only. */
+  #refuseWithHeaders(sink: ResponseSink, error: PublicError, headers: Record<string, string>, grpc: boolean): void {
+    if (grpc) {
+      sink.fail(error);
+      return;
+    }
+    const body = errorBody(error);
+    sink
+      .start(
+        error.httpStatus,
+        {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'cache-control': 'no-store',
+        },
+        false,
+        false,
+      )
+      ?.end(body);
+  }
+
+  #logRuleHit(rule: CustomRuleRuntime, request: GatewayRequest, identity: ConnectionIdentity, message: string): void {
+    this.#options.logger.info(
+      {
+        rulesetId: rule.rulesetId,
+        ruleId: rule.ruleId,
+        ref: rule.ref,
+        action: rule.action,
+        host: request.host,
+        method: request.method,
+        fingerprint: identity.fingerprint256,
+        remoteAddress: request.clientAddress,
+      },
+      message,
+    );
+  }
+
+  #record(
+    request: GatewayRequest,
+    identity: ConnectionIdentity,
+    trace: RequestTrace,
+    status: number,
+    startedAt: number,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
+    const fields = identity.presented ? identity.fields() : undefined;
+    const question = request.target.indexOf('?');
+    this.#analytics.record({
+      time: new Date().toISOString(),
+      zoneId: trace.zoneId,
+      apiId: trace.apiId,
+      keyId: trace.keyId,
+      hostname: request.host,
+      method: request.method,
+      path: question < 0 ? request.target : request.target.slice(0, question),
+      status,
+      fingerprint: identity.fingerprint256,
+      serial: fields?.serial ?? '',
+      issuer: fields?.issuerDn ?? '',
+      latencyMs: Math.round(performance.now() - startedAt),
+      bytesIn,
+      bytesOut,
+      ruleHits: trace.ruleHits ?? [],
+    });
+  }
+}
+
+/** Built once per connection and kept while the zone's formats and the request verdict stay the same. */
+function identityHeadersOf(
+  identity: ConnectionIdentity,
+  formats: readonly IdentityFormat[],
+  decision: HostDecision,
+): Readonly<Record<string, string>> {
+  if (formats.length === 0) return NO_HEADERS;
+  const memo = identity.memo as IdentityHeadersMemo | undefined;
+  if (
+    memo !== undefined &&
+    memo.formats === formats &&
+    memo.verified === decision.certVerified &&
+    memo.revoked === decision.certRevoked
+  ) {
+    return memo.headers;
+  }
+  const headers = buildIdentityHeaders(
+    {
+      presented: decision.certPresented,
+      verified: decision.certVerified,
+      revoked: decision.certRevoked,
+      fields: identity.fields(),
+      chainDer: identity.chain.map((cert) => cert.raw),
+    },
+    formats,
+  );
+  const next: IdentityHeadersMemo = {
+    formats,
+    verified: decision.certVerified,
+    revoked: decision.certRevoked,
+    headers,
+  };
+  identity.memo = next;
+  return headers;
+}
