@@ -22,7 +22,7 @@ import {
   type V4Response,
 } from './helpers/admin-server.ts';
 import { createCa, DAY, Eku } from './helpers/pki.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { describeOnBothStores } from './helpers/both-stores.ts';
 
 const HOUR = 3_600_000;
 const CODE = { forbidden: 10000, notFound: 7003, validation: 12101 } as const;
@@ -380,20 +380,4 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
   });
 }
 
-describe('observability API: SQLite', () => {
-  defineSuite(() => Promise.resolve(undefined));
-});
-
-const skipPostgres = postgresSkipReason();
-
-describe('observability API: PostgreSQL', { skip: skipPostgres ?? false }, () => {
-  let postgres: TestPostgres;
-  before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('observability');
-  });
-  after(async () => {
-    await postgres.stop();
-  });
-  defineSuite(() => postgres.createSchema('observability', 'analytics'));
-});
+describeOnBothStores('observability API', 'observability', defineSuite);

@@ -19,7 +19,7 @@ import {
   type AdminServer,
   type V4Response,
 } from './helpers/admin-server.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { describeOnBothStores } from './helpers/both-stores.ts';
 import { OpensslWorkdir, pemBody, type KeySpec } from './helpers/openssl.ts';
 import { gatewayRequest, readManagedCaPem } from './helpers/gateway-pki.ts';
 
@@ -1202,20 +1202,4 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
 // ---------------------------------------------------------------------------------------------
 // Targets.
 
-describe('certificate management API: SQLite', () => {
-  defineSuite(() => Promise.resolve(undefined));
-});
-
-const skipPostgres = postgresSkipReason();
-
-describe('certificate management API: PostgreSQL', { skip: skipPostgres ?? false }, () => {
-  let postgres: TestPostgres;
-  before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('certificates');
-  });
-  after(async () => {
-    await postgres.stop();
-  });
-  defineSuite(() => postgres.createSchema('certificates', 'api'));
-});
+describeOnBothStores('certificate management API', 'certificates', defineSuite);

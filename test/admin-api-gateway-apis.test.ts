@@ -19,7 +19,7 @@ import {
   type V4Response,
 } from './helpers/admin-server.ts';
 import { createCa, type CaHandle } from './helpers/pki.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { describeOnBothStores } from './helpers/both-stores.ts';
 
 interface Api {
   id: string;
@@ -485,20 +485,4 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
   });
 }
 
-describe('gateway APIs API: SQLite', () => {
-  defineSuite(() => Promise.resolve(undefined));
-});
-
-const skipPostgres = postgresSkipReason();
-
-describe('gateway APIs API: PostgreSQL', { skip: skipPostgres ?? false }, () => {
-  let postgres: TestPostgres;
-  before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('apis');
-  });
-  after(async () => {
-    await postgres.stop();
-  });
-  defineSuite(() => postgres.createSchema('apis', 'api'));
-});
+describeOnBothStores('gateway APIs API', 'apis', defineSuite);

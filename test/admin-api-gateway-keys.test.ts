@@ -27,7 +27,7 @@ import {
   type V4Response,
 } from './helpers/admin-server.ts';
 import { createCa, randomSerial, type CaHandle, type Issued } from './helpers/pki.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { describeOnBothStores } from './helpers/both-stores.ts';
 
 interface Key {
   id: string;
@@ -583,20 +583,4 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
   });
 }
 
-describe('gateway keys and policies API: SQLite', () => {
-  defineSuite(() => Promise.resolve(undefined));
-});
-
-const skipPostgres = postgresSkipReason();
-
-describe('gateway keys and policies API: PostgreSQL', { skip: skipPostgres ?? false }, () => {
-  let postgres: TestPostgres;
-  before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('keys');
-  });
-  after(async () => {
-    await postgres.stop();
-  });
-  defineSuite(() => postgres.createSchema('keys', 'api'));
-});
+describeOnBothStores('gateway keys and policies API', 'keys', defineSuite);

@@ -16,7 +16,7 @@ import {
   type AdminServer,
   type V4Response,
 } from './helpers/admin-server.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { describeOnBothStores } from './helpers/both-stores.ts';
 
 interface Route {
   id: string;
@@ -484,20 +484,4 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
   });
 }
 
-describe('gateway routes and managed headers API: SQLite', () => {
-  defineSuite(() => Promise.resolve(undefined));
-});
-
-const skipPostgres = postgresSkipReason();
-
-describe('gateway routes and managed headers API: PostgreSQL', { skip: skipPostgres ?? false }, () => {
-  let postgres: TestPostgres;
-  before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('routes');
-  });
-  after(async () => {
-    await postgres.stop();
-  });
-  defineSuite(() => postgres.createSchema('routes', 'api'));
-});
+describeOnBothStores('gateway routes and managed headers API', 'routes', defineSuite);
