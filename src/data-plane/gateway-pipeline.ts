@@ -15,30 +15,24 @@
 import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { Logger } from 'pino';
-import {
-  GW_ERR_INTERNAL,
-  GW_ERR_REQUEST_INVALID,
-  GW_ERR_ROUTE_NOT_FOUND,
-  GW_ERR_RULE_BLOCKED,
-} from '../errors/index.ts';
-import type { IdentityFormat } from '../config/identity-formats.ts';
+import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID, GW_ERR_ROUTE_NOT_FOUND } from '../errors/index.ts';
 import type { UsageCounters } from '../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../runtime-config/analytics-sink.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import type { RuleHitCounters } from '../runtime-config/rule-hits.ts';
 import { upstreamPath, type RouteRuntime } from '../runtime-config/route-table.ts';
-import type { KeyRuntime } from '../runtime-config/api-runtime.ts';
+import type { ApiRuntime, KeyRuntime } from '../runtime-config/api-runtime.ts';
 import type { CustomRuleRuntime, ZoneRuntime } from '../runtime-config/zone-runtime.ts';
 import { decideHostRequest, type HostDecision } from './host-decision.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
-import { errorBody, type PublicError } from './gateway-response.ts';
+import { answerBlocked, refuseWithHeaders } from './gateway-answers.ts';
 import { RequestRuleContext, type RuleRequestInput } from './request-rule-context.ts';
 import { requestTargetProblem } from './request-target.ts';
 import { runCustomRules } from './custom-rules-phase.ts';
 import { decideApiAccess } from './api-access.ts';
 import { applyApiLimits, hasLimits } from './api-limits.ts';
 import { GRPC_NEEDS_HTTP2, type UpstreamForwarders } from './upstream-forwarders.ts';
-import { buildIdentityHeaders } from './identity-headers.ts';
+import { DEFAULT_FORMATS, identityHeadersOf } from './zone-identity-headers.ts';
 import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { ExtraHeadersSink } from './proxy/extra-headers-sink.ts';
 import type { ResponseSink } from './proxy/exchange.ts';
@@ -73,18 +67,6 @@ interface RequestTrace {
   keyId: string | null;
   ruleHits: string[] | undefined;
 }
-
-/** Upstream identity headers of one connection, for one (formats, verified, revoked) combination. */
-interface IdentityHeadersMemo {
-  readonly formats: readonly IdentityFormat[];
-  readonly verified: boolean;
-  readonly revoked: boolean;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/** Zones without a managed-headers setting forward x-forwarded-client-cert (the `proxy` default). */
-const DEFAULT_FORMATS: readonly IdentityFormat[] = Object.freeze(['xfcc']);
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export class GatewayPipeline {
   readonly #options: GatewayPipelineOptions;
@@ -126,7 +108,7 @@ export class GatewayPipeline {
     if (zone !== undefined && zone.customRules.length > 0) {
       const blocked = this.#runRules(zone, request, identity, decision, trace);
       if (blocked !== undefined) {
-        this.#block(blocked, request.grpc, sinkFor(false));
+        answerBlocked(blocked, request.grpc, sinkFor(false));
         return;
       }
     }
@@ -140,11 +122,12 @@ export class GatewayPipeline {
       this.#forward(route, request, identity, decision, zone, sink, false);
       return;
     }
-    this.#serveApi(route, snapshot, request, identity, decision, zone, sink, trace);
+    this.#serveApi(route, route.api, snapshot, request, identity, decision, zone, sink, trace);
   }
 
   #serveApi(
     route: RouteRuntime,
+    api: ApiRuntime,
     snapshot: GatewaySnapshot,
     request: GatewayRequest,
     identity: ConnectionIdentity,
@@ -153,8 +136,6 @@ export class GatewayPipeline {
     sink: ResponseSink,
     trace: RequestTrace,
   ): void {
-    const api = route.api;
-    if (api === undefined) return;
     trace.apiId = api.id;
     const authorization = request.headers.authorization;
     const access = decideApiAccess(api, identity, decision, snapshot.keys, {
@@ -193,7 +174,7 @@ export class GatewayPipeline {
     applyApiLimits(api, key, counters).then(
       (outcome) => {
         if (outcome.error !== undefined) {
-          this.#refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
+          refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
           return;
         }
         this.#forward(
@@ -262,48 +243,6 @@ export class GatewayPipeline {
     return blocked;
   }
 
-  /** Cloudflare's custom response when the rule has one; our JSON 403 otherwise (gRPC: status 7). */
-  #block(rule: CustomRuleRuntime, grpc: boolean, sink: ResponseSink): void {
-    const response = rule.response;
-    if (response === undefined || grpc) {
-      sink.fail(GW_ERR_RULE_BLOCKED);
-      return;
-    }
-    const body = sink.start(
-      response.status,
-      {
-        'content-type': response.contentType,
-        'content-length': String(Buffer.byteLength(response.body)),
-        'cache-control': 'no-store',
-      },
-      false,
-      false,
-    );
-    body?.end(response.body);
-  }
-
-  /** A JSON refusal that carries headers (Retry-After, X-RateLimit-*); gRPC callers get the status only. */
-  #refuseWithHeaders(sink: ResponseSink, error: PublicError, headers: Record<string, string>, grpc: boolean): void {
-    if (grpc) {
-      sink.fail(error);
-      return;
-    }
-    const body = errorBody(error);
-    sink
-      .start(
-        error.httpStatus,
-        {
-          ...headers,
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(body)),
-          'cache-control': 'no-store',
-        },
-        false,
-        false,
-      )
-      ?.end(body);
-  }
-
   #logRuleHit(rule: CustomRuleRuntime, request: GatewayRequest, identity: ConnectionIdentity, message: string): void {
     this.#options.logger.info(
       {
@@ -349,40 +288,4 @@ export class GatewayPipeline {
       ruleHits: trace.ruleHits ?? [],
     });
   }
-}
-
-/** Built once per connection and kept while the zone's formats and the request verdict stay the same. */
-function identityHeadersOf(
-  identity: ConnectionIdentity,
-  formats: readonly IdentityFormat[],
-  decision: HostDecision,
-): Readonly<Record<string, string>> {
-  if (formats.length === 0) return NO_HEADERS;
-  const memo = identity.memo as IdentityHeadersMemo | undefined;
-  if (
-    memo !== undefined &&
-    memo.formats === formats &&
-    memo.verified === decision.certVerified &&
-    memo.revoked === decision.certRevoked
-  ) {
-    return memo.headers;
-  }
-  const headers = buildIdentityHeaders(
-    {
-      presented: decision.certPresented,
-      verified: decision.certVerified,
-      revoked: decision.certRevoked,
-      fields: identity.fields(),
-      chainDer: identity.chain.map((cert) => cert.raw),
-    },
-    formats,
-  );
-  const next: IdentityHeadersMemo = {
-    formats,
-    verified: decision.certVerified,
-    revoked: decision.certRevoked,
-    headers,
-  };
-  identity.memo = next;
-  return headers;
 }
