@@ -50,28 +50,32 @@ describe('serve: per-hostname TLS policy from the store', () => {
       ...(withCert ? { cert: client.certPem, key: client.keyPem } : {}),
     });
 
-  test('the associated hostname gets its own certificate and asks for a client certificate', async () => {
-    const { peer, requested } = await new Promise<{ peer: string; requested: boolean }>((resolve, reject) => {
+  test('the associated hostname gets its own certificate and asks for a client certificate from its CA only', async () => {
+    const peer = await new Promise<string>((resolve, reject) => {
       const socket = tls.connect(
-        {
-          host: '127.0.0.1',
-          port: server.gatewayPort,
-          servername: 'api.example.test',
-          ca: edgeCaPem(server),
-          cert: client.certPem,
-          key: client.keyPem,
-        },
+        { host: '127.0.0.1', port: server.gatewayPort, servername: 'api.example.test', ca: edgeCaPem(server) },
         () => {
-          const cert = socket.getPeerX509Certificate();
-          // The server asked for a certificate and accepted ours: the handshake used it.
-          resolve({ peer: cert?.checkHost('api.example.test') ?? '', requested: socket.getCertificate() !== null });
+          resolve(socket.getPeerX509Certificate()?.checkHost('api.example.test') ?? '');
           socket.destroy();
         },
       );
       socket.on('error', reject);
     });
     assert.equal(peer, 'api.example.test');
-    assert.equal(requested, true);
+    const sClient = (servername: string) =>
+      openssl.sClient(['-connect', `127.0.0.1:${server.gatewayPort}`, '-servername', servername]);
+    const associated = await sClient('api.example.test');
+    assert.match(associated, /Acceptable client certificate CA names\n.*Managed CA/);
+    // A hostname without an association, and unknown SNI, never ask (no certificate prompt there).
+    const route = await server.call('POST', `/zones/${zoneId}/gateway/routes`, {
+      hostname: 'open.example.test',
+      upstream: 'http://127.0.0.1:9',
+    });
+    assert.equal(route.status, 200);
+    const routeOnly = await sClient('open.example.test');
+    assert.match(routeOnly, /subject=CN ?= ?open\.example\.test/);
+    assert.match(routeOnly, /No client certificate CA names sent/);
+    assert.match(await sClient('unknown.example.test'), /No client certificate CA names sent/);
   });
 
   test('an accepted request without a route gets 404; another Host gets 421', async () => {

@@ -3,7 +3,7 @@
  * the flaws a test needs (SHA-1, RSA-1024, no keyCertSign), and the real `openssl x509 / verify /
  * crl / ocsp` as independent judges of what the server produced.
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,6 +91,26 @@ export class OpensslWorkdir {
       execFile('openssl', args, { cwd: this.dir, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
         const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ status, stdout, stderr });
+      });
+    });
+  }
+
+  /**
+   * `openssl s_client` against a server of this process (asynchronous), with stdin at EOF so it
+   * ends after the handshake; stdout. It shows what Node's TLS client cannot: whether the server
+   * sent a CertificateRequest ("Acceptable client certificate CA names" and the CA names, or
+   * "No client certificate CA names sent").
+   */
+  sClient(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('openssl', ['s_client', ...args], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const timer = setTimeout(() => child.kill(), 30_000);
+      child.on('error', reject);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve(stdout);
       });
     });
   }
