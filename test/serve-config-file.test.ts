@@ -1,8 +1,9 @@
 /**
  * `portcullis serve --config portcullis.yaml` as an operator runs it (real processes, real TLS,
- * certificates made at test time): the file is applied before listening, a restart with the same
- * file writes nothing, SIGHUP applies a changed file, and a refused file changes nothing (exit 3 at
- * start; logged on SIGHUP while the gateway keeps serving what was in force).
+ * certificates made at test time): the file is applied before listening (an API it declares is
+ * enforced on the wire), a restart with the same file writes nothing, SIGHUP applies a changed
+ * file, and a refused file changes nothing (exit 3 at start; logged on SIGHUP while the gateway
+ * keeps serving what was in force).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,8 +28,14 @@ interface Serving {
   gatewayPort: number;
 }
 
-/** The zone part of the configuration, around a `rules:` list and an identity header list. */
-function configText(options: { upstream: string; identity: string; rules?: string; extraZoneKey?: string }): string {
+/** The zone part of the configuration, around a `rules:` list, an identity header list and an API's auth mode. */
+function configText(options: {
+  upstream: string;
+  identity: string;
+  rules?: string;
+  extraZoneKey?: string;
+  apiAuth?: string;
+}): string {
   return `# written by serve-config-file.test.ts
 accounts:
   - name: acme
@@ -49,7 +56,18 @@ accounts:
             path_prefix: /
             upstream: ${options.upstream}
         mtls_rule: [${HOST}]
-${options.rules ?? ''}${options.extraZoneKey ?? ''}`;
+${options.rules ?? ''}${options.extraZoneKey ?? ''}        apis:
+          - name: orders
+            hostname: ${HOST}
+            listen_path: /orders
+            upstream_url: ${options.upstream}
+            auth: { mode: ${options.apiAuth ?? 'mtls_dynamic'} }
+    policies:
+      - name: order-readers
+        access_rights:
+          - api: orders
+            methods: [GET]
+`;
 }
 
 describe('serve --config', () => {
@@ -188,6 +206,24 @@ describe('serve --config', () => {
     const refused = await call('/hello', false);
     assert.equal(refused.status, 403);
     assert.equal(refused.json<{ error: { code: string } }>().error.code, 'GW_ERR_RULE_BLOCKED');
+
+    // The API exists, the policy names it by id, and it is enforced: the certificate has no key.
+    const [orders, ...others] = await api<{ id: string; listen_path: string; auth: { mode: string } }[]>(
+      `/zones/${zone.id}/gateway/apis`,
+    );
+    assert.deepEqual(others, []);
+    assert.equal(orders?.listen_path, '/orders');
+    assert.equal(orders.auth.mode, 'mtls_dynamic');
+    const policies = await api<{ name: string; access_rights: { api_id: string; methods: string[] }[] }[]>(
+      `/accounts/${zone.account.id}/gateway/policies`,
+    );
+    assert.deepEqual(
+      policies.map((policy) => [policy.name, policy.access_rights.map((right) => [right.api_id, right.methods])]),
+      [['order-readers', [[orders.id, ['GET']]]]],
+    );
+    const noKey = await call('/orders/1');
+    assert.equal(noKey.status, 401, noKey.body);
+    assert.equal(noKey.json<{ error: { code: string } }>().error.code, 'GW_ERR_KEY_CERT_MISMATCH');
     await stopServe();
   });
 
@@ -224,6 +260,20 @@ describe('serve --config', () => {
     assert.match(headers['client-cert'] ?? '', /^:[A-Za-z0-9+/=]+:$/);
   });
 
+  test('SIGHUP with the API made keyless: the request the API refused reaches the upstream', async () => {
+    const rules = `        rules:
+          - expression: 'http.request.uri.path eq "/admin"'
+            action: block
+            description: no admin
+`;
+    const keyless = configText({ upstream: upstream.url, identity: 'rfc9440', rules, apiAuth: 'keyless' });
+    const applied = await hangup(keyless, 'config applied');
+    assert.deepEqual(applied.changes, { api: 1 });
+    const through = await call('/orders/1');
+    assert.equal(through.status, 200, through.body);
+    assert.equal(through.json<{ url: string }>().url, '/orders/1');
+  });
+
   test('SIGHUP with a refused file logs the reason and keeps what is in force', async () => {
     const rules = `        rules:
           - expression: 'http.request.uri.path eq "/admin"'
@@ -239,6 +289,7 @@ describe('serve --config', () => {
     // Nothing of the refused file was applied (it also switched identity headers back to xfcc).
     assert.equal(serving!.child.exitCode, null, 'still running');
     assert.equal((await call('/admin')).status, 403);
+    assert.equal((await call('/orders/1')).status, 200, 'the API stays keyless');
     const through = await call('/hello');
     assert.equal(through.status, 200);
     assert.match(through.json<{ headers: Record<string, string> }>().headers['client-cert'] ?? '', /^:/);

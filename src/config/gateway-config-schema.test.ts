@@ -35,6 +35,25 @@ accounts:
           - expression: 'http.request.uri.path eq "/admin"'
             action: block
             description: no admin
+        apis:
+          - name: orders
+            hostname: api.example.com
+            listen_path: /orders
+            upstream_url: http://127.0.0.1:3001
+            auth:
+              mode: mtls_static
+              token_required: true
+              allowed_certificates:
+                - file: ./device.pem
+                - sha256: ${'ab'.repeat(32)}
+            rate_limit: { rate: 100, per: 60 }
+    policies:
+      - name: gold
+        access_rights:
+          - api: orders
+            methods: [GET]
+            paths: ['/orders/*']
+        quota: { max: 1000, renewal_rate: 3600 }
 `;
 
 /** The refusal's message (asserting it is a GW_ERR_CONFIG_INVALID with exit code 3). */
@@ -89,6 +108,131 @@ describe('readGatewayConfig', () => {
       ['api.example.com'],
     );
     assert.equal(zone.rules[0]?.rule.action, 'block');
+  });
+
+  test('reads APIs and policies in the admin API wire format, an allowlist file apart', () => {
+    const account = readGatewayConfig(FULL, 'portcullis.yaml').accounts[0]!;
+    const api = account.zones[0]!.apis[0]!;
+    assert.deepEqual(api.input, {
+      name: 'orders',
+      hostname: 'api.example.com',
+      listen_path: '/orders',
+      upstream_url: 'http://127.0.0.1:3001',
+      strip_listen_path: undefined,
+      protocol: undefined,
+      active: undefined,
+      auth: { mode: 'mtls_static', token_required: true },
+      rate_limit: { rate: 100, per: 60 },
+    });
+    assert.deepEqual(api.allowedCertificates, [
+      {
+        where: 'portcullis.yaml: accounts[0].zones[0].apis[0].auth.allowed_certificates[0].file (line 38)',
+        file: {
+          value: './device.pem',
+          where: 'portcullis.yaml: accounts[0].zones[0].apis[0].auth.allowed_certificates[0].file (line 38)',
+        },
+      },
+      {
+        where: 'portcullis.yaml: accounts[0].zones[0].apis[0].auth.allowed_certificates[1].sha256 (line 39)',
+        input: { sha256: 'ab'.repeat(32) },
+      },
+    ]);
+    assert.equal(
+      api.whereOf['rate_limit.per'],
+      'portcullis.yaml: accounts[0].zones[0].apis[0].rate_limit.per (line 40)',
+    );
+    assert.equal(api.whereOf['auth.mode'], 'portcullis.yaml: accounts[0].zones[0].apis[0].auth.mode (line 35)');
+
+    const policies = account.policies!;
+    assert.equal(policies.where, 'portcullis.yaml: accounts[0].policies (line 42)');
+    const [gold] = policies.value;
+    assert.deepEqual(gold?.input, {
+      name: 'gold',
+      rate_limit: undefined,
+      quota: { max: 1000, renewal_rate: 3600 },
+      active: undefined,
+    });
+    assert.deepEqual(gold.accessRights[0]?.api?.value, 'orders');
+    assert.equal(gold.accessRights[0].apiId, undefined);
+    assert.deepEqual(gold.accessRights[0].paths, ['/orders/*']);
+    assert.equal(
+      gold.whereOf['access_rights[0].methods'],
+      'portcullis.yaml: accounts[0].policies[0].access_rights[0].methods (line 45)',
+    );
+  });
+
+  test('policies: left out is undefined (not managed), an empty list is an empty list', () => {
+    const without = readGatewayConfig('accounts:\n  - name: a\n', 'f.yaml').accounts[0]!;
+    assert.equal(without.policies, undefined);
+    const empty = readGatewayConfig('accounts:\n  - name: a\n    policies: []\n', 'f.yaml').accounts[0]!;
+    assert.deepEqual(empty.policies?.value, []);
+  });
+
+  test('APIs and policies refuse unknown keys, wrong types, repeated names and unknown API names', () => {
+    assert.match(
+      refusal(variant('            listen_path: /orders', '            listen_pth: /orders')),
+      /zones\[0\]\.apis\[0\]\.listen_pth \(line 32\): unknown key "listen_pth"/,
+    );
+    assert.match(
+      refusal(variant('              token_required: true', '              token: true')),
+      /apis\[0\]\.auth\.token \(line 36\): unknown key "token" \(allowed here: mode, token_required, allowed_certificates\)/,
+    );
+    assert.match(
+      refusal(
+        variant(
+          '                - file: ./device.pem',
+          '                - file: ./device.pem\n                  sha256: ab',
+        ),
+      ),
+      /allowed_certificates\[0\] \(line 38\): must have exactly one of mtls_certificate_id, client_certificate_id, sha256, file/,
+    );
+    assert.match(
+      refusal(variant('{ rate: 100, per: 60 }', '{ rate: "100", per: 60 }')),
+      /apis\[0\]\.rate_limit\.rate \(line 40\): must be a number/,
+    );
+    // Keys are not in the file: their secrets are shown once, at creation.
+    assert.match(
+      refusal(variant('    policies:', '    keys: []\n    policies:')),
+      /accounts\[0\]\.keys \(line 41\): unknown key "keys" \(allowed here: name, cas, zones, policies\)/,
+    );
+    assert.match(
+      refusal(variant('          - api: orders', '          - api: orders\n            api_id: 0123')),
+      /access_rights\[0\] \(line 44\): must have exactly one of api \(the name of an API of this file\) and api_id/,
+    );
+    assert.match(
+      refusal(variant('          - api: orders', '          - api: order')),
+      /access_rights\[0\]\.api \(line 44\): no API named "order" in this account's zones \(known: "orders"\); use api_id/,
+    );
+    assert.match(
+      refusal(variant('      - name: gold\n', '      - name: gold\n      - name: " gold"\n')),
+      /policies\[1\] \(line 43\): policy name "gold" is already declared at portcullis\.yaml: accounts\[0\]\.policies\[0\]/,
+    );
+    const twice = variant(
+      '    policies:',
+      `          - name: orders\n            hostname: api.example.com\n            upstream_url: http://x\n            auth: { mode: keyless }\n    policies:`,
+    );
+    assert.match(
+      refusal(twice),
+      /apis\[1\] \(line 41\): API name "orders" is already declared at .*apis\[0\] \(line 30\)/,
+    );
+  });
+
+  test('an `api:` name declared in two zones of the account is ambiguous', () => {
+    const text = `accounts:
+  - name: a
+    zones:
+      - name: one.test
+        apis: [{ name: orders, hostname: one.test, upstream_url: http://x, auth: { mode: keyless } }]
+      - name: two.test
+        apis: [{ name: orders, hostname: two.test, upstream_url: http://x, auth: { mode: keyless } }]
+    policies:
+      - name: p
+        access_rights: [{ api: orders }]
+`;
+    assert.match(
+      refusal(text),
+      /policies\[0\]\.access_rights\[0\]\.api \(line 10\): APIs named "orders" are declared in zones one\.test, two\.test/,
+    );
   });
 
   test('an empty file declares nothing; left-out keys are empty, identity headers undefined', () => {

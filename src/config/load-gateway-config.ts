@@ -1,17 +1,22 @@
 /**
  * loadGatewayConfig: reads the `serve --config` file and every certificate file it names, and holds
  * each certificate to the checks an upload through the admin API gets (pki/mtls-upload.ts: CA bundles
- * for `cas`, a serverAuth leaf with its matching key for `edge_certificates`). Nothing is written: the
+ * for `cas`, a serverAuth leaf with its matching key for `edge_certificates`, a clientAuth leaf for an
+ * API's `allowed_certificates: [{ file }]`, which becomes that leaf's SHA-256). Nothing is written: the
  * result is a model the control plane can plan and apply, or a refusal (exit 3) that says which file,
  * key and line. Paths in the file are relative to the file's own directory.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GW_ERR_CONFIG_FILE_UNREADABLE, GatewayError } from '../errors/index.ts';
 import { validateMtlsUpload, type MtlsUploadInput, type ValidatedMtlsUpload } from '../pki/mtls-upload.ts';
 import {
   readGatewayConfig,
+  type AllowedCertificateFields,
   type DeclaredAccount,
+  type DeclaredAllowedCertificate,
+  type DeclaredApi,
   type DeclaredCa,
   type DeclaredEdgeCertificate,
   type DeclaredZone,
@@ -38,8 +43,19 @@ export interface LoadedEdgeCertificate extends DeclaredEdgeCertificate {
   readonly hosts: readonly string[];
 }
 
-export type LoadedZone = Omit<DeclaredZone, 'edgeCertificates'> & {
+/** An allowlist entry in the API's wire form; a `file:` entry became `{ sha256 }` of its leaf. */
+export interface LoadedAllowedCertificate {
+  readonly where: string;
+  readonly input: AllowedCertificateFields;
+}
+
+export type LoadedApi = Omit<DeclaredApi, 'allowedCertificates'> & {
+  readonly allowedCertificates: readonly LoadedAllowedCertificate[];
+};
+
+export type LoadedZone = Omit<DeclaredZone, 'edgeCertificates' | 'apis'> & {
   readonly edgeCertificates: readonly LoadedEdgeCertificate[];
+  readonly apis: readonly LoadedApi[];
 };
 
 export type LoadedAccount = Omit<DeclaredAccount, 'cas' | 'zones'> & {
@@ -73,7 +89,9 @@ export async function loadGatewayConfig(file: string, now = new Date()): Promise
     for (const zone of account.zones) {
       const edgeCertificates: LoadedEdgeCertificate[] = [];
       for (const edge of zone.edgeCertificates) edgeCertificates.push(await loadEdgeCertificate(edge, directory, now));
-      zones.push({ ...zone, edgeCertificates });
+      const apis: LoadedApi[] = [];
+      for (const api of zone.apis) apis.push(await loadApi(api, directory, now));
+      zones.push({ ...zone, edgeCertificates, apis });
     }
     accounts.push({ ...account, cas, zones });
   }
@@ -114,6 +132,39 @@ async function loadEdgeCertificate(
     fingerprintSha256: validated.description.fingerprintSha256,
     hosts,
   };
+}
+
+async function loadApi(api: DeclaredApi, directory: string, now: Date): Promise<LoadedApi> {
+  const allowedCertificates: LoadedAllowedCertificate[] = [];
+  for (const entry of api.allowedCertificates) allowedCertificates.push(await loadAllowed(entry, directory, now));
+  return { ...api, allowedCertificates };
+}
+
+/** A `file:` entry: a client certificate (the leaf first, its chain optional) → `{ sha256 }` of the leaf. */
+async function loadAllowed(
+  entry: DeclaredAllowedCertificate,
+  directory: string,
+  now: Date,
+): Promise<LoadedAllowedCertificate> {
+  if (!('file' in entry)) return entry;
+  const pem = await readReferenced(entry.file, directory);
+  // Said here in the file's terms; validateMtlsUpload would talk about uploads with `ca: true`.
+  if (isCaCertificate(pem)) {
+    throw configInvalid(
+      entry.where,
+      `${excerpt(entry.file.value)}: a CA certificate; an allowlist names leaf certificates (a CA would admit every certificate it signs: trust it for the hostname in mtls instead)`,
+    );
+  }
+  const validated = validate({ ca: false, certificatesPem: pem, leafUsage: 'clientAuth', now }, () => entry.file);
+  return { where: entry.where, input: { sha256: validated.description.fingerprintSha256 } };
+}
+
+function isCaCertificate(pem: string): boolean {
+  try {
+    return new X509Certificate(pem).ca;
+  } catch {
+    return false; // not a certificate at all: validateMtlsUpload says what is wrong with it
+  }
 }
 
 /** validateMtlsUpload's reasons never quote the input (nor the key), so they are safe to repeat. */

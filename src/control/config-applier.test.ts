@@ -46,6 +46,44 @@ const FILE = `accounts:
         file: ./partner.pem
     zones:${ZONE}`;
 
+/** An account with one zone: a route, two APIs and, when given, a `policies:` list. */
+const gatewayFile = (options: { apis?: string; policies?: string } = {}): string => `accounts:
+  - name: acme
+    zones:
+      - name: example.com
+        routes:
+          - hostname: api.example.com
+            upstream: http://127.0.0.1:3000
+        apis:
+${
+  options.apis ??
+  `          - name: orders
+            hostname: api.example.com
+            listen_path: /orders
+            upstream_url: http://127.0.0.1:3001
+            auth: { mode: mtls_dynamic }
+            rate_limit: { rate: 100, per: 60 }
+          - name: devices
+            hostname: api.example.com
+            listen_path: /devices
+            upstream_url: http://127.0.0.1:3002
+            auth:
+              mode: mtls_static
+              allowed_certificates:
+                - file: ./device.pem
+                - sha256: ${'AB:'.repeat(31)}AB
+`
+}${options.policies ?? ''}`;
+const GOLD = `    policies:
+      - name: gold
+        access_rights:
+          - api: orders
+            methods: [GET]
+            paths: ['/orders/*']
+        rate_limit: { rate: 10, per: 1 }
+        quota: { max: 1000, renewal_rate: 3600 }
+`;
+
 describe('ConfigApplier', () => {
   let dir: string;
   let store: Store;
@@ -53,6 +91,7 @@ describe('ConfigApplier', () => {
   let applier: ConfigApplier;
   let partner: CaHandle;
   let edge: Issued;
+  let device: Issued;
 
   /** Writes the configuration and applies it. */
   const apply = (text: string) => {
@@ -80,6 +119,8 @@ describe('ConfigApplier', () => {
     writeFileSync(path.join(dir, 'partner.pem'), partner.certPem);
     writeFileSync(path.join(dir, 'api.pem'), edge.certPem);
     writeFileSync(path.join(dir, 'api-key.pem'), edge.keyPem);
+    device = await partner.issue({ subject: 'CN=device-1' });
+    writeFileSync(path.join(dir, 'device.pem'), device.certPem);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -262,5 +303,146 @@ describe('ConfigApplier', () => {
       await refusal(twice),
       /edge_certificates\[1\] \(line 11\): the same certificate as .*edge_certificates\[0\]/,
     );
+  });
+
+  test('APIs and policies: created in order, the policy names the API by id, a second apply writes nothing', async () => {
+    const first = await apply(gatewayFile({ policies: GOLD }));
+    assert.deepEqual(first.changes, { account: 1, zone: 1, routes: 1, api: 2, policy: 1 });
+    const zone = (await zoneOf('example.com'))!;
+    const apis = await services.apis.list(OPERATOR, zone.id);
+    const orders = apis.find((api) => api.name === 'orders')!;
+    assert.equal(orders.authMode, 'mtls_dynamic');
+    assert.deepEqual(orders.rateLimit, { rate: 100, per: 60 });
+    const devices = apis.find((api) => api.name === 'devices')!;
+    // A `file:` entry is the leaf's SHA-256; colons and case are normalised as the API does.
+    assert.deepEqual(devices.allowedCertificates, [
+      { kind: 'sha256', value: device.sha256 },
+      { kind: 'sha256', value: 'ab'.repeat(32) },
+    ]);
+    const [gold] = await services.policies.list(OPERATOR, zone.accountId);
+    assert.deepEqual(gold?.accessRights, [{ apiId: orders.id, methods: ['GET'], paths: ['/orders/*'] }]);
+    assert.deepEqual(gold.quota, { max: 1000, renewalRate: 3600 });
+
+    assert.deepEqual(await apply(gatewayFile({ policies: GOLD })), { writes: 0, changes: {} });
+    assert.equal((await services.apis.list(OPERATOR, zone.id)).find((api) => api.name === 'orders')?.id, orders.id);
+  });
+
+  test("the file is authoritative for a zone's APIs: matched by name, a changed one keeps its id", async () => {
+    await apply(gatewayFile());
+    const zone = (await zoneOf('example.com'))!;
+    const before = await services.apis.list(OPERATOR, zone.id);
+    await services.apis.create(OPERATOR, zone.id, {
+      name: 'made through the API',
+      hostname: 'api.example.com',
+      listen_path: '/extra',
+      upstream_url: 'http://127.0.0.1:1',
+      auth: { mode: 'keyless' },
+    });
+    const changed = await apply(gatewayFile().replace('auth: { mode: mtls_dynamic }', 'auth: { mode: keyless }'));
+    assert.deepEqual(changed.changes, { api: 2 }, 'one update, one delete');
+    const after = await services.apis.list(OPERATOR, zone.id);
+    assert.deepEqual(after.map((api) => api.name).sort(), ['devices', 'orders']);
+    const orders = after.find((api) => api.name === 'orders')!;
+    assert.equal(orders.id, before.find((api) => api.name === 'orders')?.id);
+    assert.equal(orders.authMode, 'keyless');
+
+    // An API left out of the file is deleted; `apis:` left out means none.
+    const bare = `accounts:\n  - name: acme\n    zones:\n      - name: example.com\n`;
+    assert.deepEqual((await apply(bare)).changes, { routes: 1, api: 2 });
+    assert.deepEqual(await services.apis.list(OPERATOR, zone.id), []);
+  });
+
+  test('an API may take the path a route or another API leaves, in whatever order the file lists them', async () => {
+    const api = (name: string, listenPath: string) =>
+      `          - name: ${name}\n            hostname: api.example.com\n            listen_path: ${listenPath}\n            upstream_url: http://127.0.0.1:3001\n            auth: { mode: keyless }\n`;
+    await apply(
+      gatewayFile({ apis: api('a', '/a') }).replace('upstream: http', 'path_prefix: /v1\n            upstream: http'),
+    );
+    // The route at /v1 goes, `a` moves there, and `b` (listed first) takes the /a that `a` leaves.
+    const moved = await apply(gatewayFile({ apis: api('b', '/a') + api('a', '/v1') }));
+    assert.deepEqual(moved.changes, { routes: 1, api: 2 });
+    const zone = (await zoneOf('example.com'))!;
+    assert.deepEqual(
+      (await services.apis.list(OPERATOR, zone.id)).map((record) => [record.name, record.listenPath]).sort(),
+      [
+        ['a', '/v1'],
+        ['b', '/a'],
+      ],
+    );
+    // Two APIs trading paths wait on each other: refused before anything is written.
+    const swap = gatewayFile({ apis: api('b', '/v1') + api('a', '/a') });
+    assert.match(await refusal(swap), /apis\[0\] \(line 9\): api\.example\.com\/v1 is API "a"'s until it moves/);
+    assert.equal(
+      (await services.apis.list(OPERATOR, zone.id)).find((record) => record.name === 'a')?.listenPath,
+      '/v1',
+    );
+  });
+
+  test("policies are the file's only with the key; a policy a key lists cannot be dropped", async () => {
+    await apply(gatewayFile({ policies: GOLD }));
+    const zone = (await zoneOf('example.com'))!;
+    await services.policies.create(OPERATOR, zone.accountId, { name: 'made through the API' });
+    assert.deepEqual((await apply(gatewayFile())).changes, {}, 'without policies: the policies are left alone');
+    assert.equal((await services.policies.list(OPERATOR, zone.accountId)).length, 2);
+    assert.deepEqual((await apply(gatewayFile({ policies: GOLD }))).changes, { policy: 1 }, 'the other one deleted');
+
+    const [gold] = await services.policies.list(OPERATOR, zone.accountId);
+    await services.keys.create(OPERATOR, zone.accountId, {
+      alias: 'device-1',
+      certificate: { pem: device.certPem },
+      policy_ids: [gold!.id],
+    });
+    const message = await refusal(gatewayFile({ policies: '    policies: []\n' }));
+    assert.match(
+      message,
+      /accounts\[0\]\.policies \(line 24\): policy "gold" \([0-9a-f]{32}\) is not in the file, but key "device-1" lists it/,
+    );
+    assert.equal((await services.policies.list(OPERATOR, zone.accountId)).length, 1, 'nothing written');
+    // Renaming is dropping one policy and adding another: refused the same way.
+    assert.match(await refusal(gatewayFile({ policies: GOLD.replace('name: gold', 'name: silver') })), /policy "gold"/);
+  });
+
+  test('API and policy problems are refused before any write, at the key that is wrong', async () => {
+    const cases: [string, RegExp][] = [
+      [
+        gatewayFile().replace('listen_path: /orders', 'listen_path: /'),
+        /apis\[0\] \(line 9\): a route of this zone is for api\.example\.com\/: an API and a route cannot share/,
+      ],
+      [
+        gatewayFile().replace('auth: { mode: mtls_dynamic }', 'auth: { mode: mtls_static }'),
+        /apis\[0\] \(line 9\): mode mtls_static needs at least one entry in auth\.allowed_certificates/,
+      ],
+      [
+        gatewayFile().replace('rate_limit: { rate: 100, per: 60 }', 'rate_limit: { rate: 100, per: 0 }'),
+        /apis\[0\]\.rate_limit\.per \(line 14\): rate_limit\.per must be a whole number of seconds/,
+      ],
+      [
+        gatewayFile().replace('http://127.0.0.1:3001', 'ftp://127.0.0.1'),
+        /apis\[0\]\.upstream_url \(line 12\): upstream_url/,
+      ],
+      [
+        gatewayFile().replace('./device.pem', './partner.pem'),
+        /allowed_certificates\[0\]\.file \(line 22\): "\.\/partner\.pem": a CA certificate; an allowlist names leaf certificates/,
+      ],
+      [
+        gatewayFile().replace(
+          '- file: ./device.pem',
+          `- mtls_certificate_id: ${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`,
+        ),
+        /allowed_certificates\[0\]\.mtls_certificate_id \(line 22\): no mTLS certificate 00000000-0000-4000-8000-000000000000 in this account/,
+      ],
+      [
+        gatewayFile({ policies: GOLD.replace('api: orders', `api_id: ${'a'.repeat(32)}`) }),
+        new RegExp(
+          `policies\\[0\\]\\.access_rights\\[0\\]\\.api_id \\(line 27\\): API ${'a'.repeat(32)} is not an API of this account's zones`,
+        ),
+      ],
+      [
+        gatewayFile({ policies: GOLD.replace('methods: [GET]', 'methods: [get]') }),
+        /policies\[0\]\.access_rights\[0\]\.methods \(line 28\): access_rights\[0\]\.methods: "get" is not an uppercase HTTP method/,
+      ],
+    ];
+    for (const [text, expected] of cases) assert.match(await refusal(text), expected);
+    assert.deepEqual(await services.tenancy.listAccounts(OPERATOR), [], 'nothing of any of them was written');
   });
 });

@@ -4,7 +4,8 @@
  *
  *   load (config/load-gateway-config.ts)   YAML, keys, types, files, certificates   ─✗ exit 3 / logged
  *    └ plan (config-plan.ts)               store read, every other check            ─✗ exit 3 / logged
- *       └ writes, in order                 only what differs from the store
+ *       └ writes, in order                 only what differs from the store; APIs before the
+ *                                          policies that name them, dropped policies last
  *
  * Nothing is written unless the whole file passed, so a refused file leaves the running
  * configuration as it was. Applies are serialised: one that comes while another runs waits for it.
@@ -78,5 +79,7 @@ function countsOf(config: GatewayConfig): Record<string, number> {
     cas: config.accounts.reduce((sum, account) => sum + account.cas.length, 0),
     routes: zones.reduce((sum, zone) => sum + zone.routes.length, 0),
     rules: zones.reduce((sum, zone) => sum + zone.rules.length + (zone.mtlsRule === undefined ? 0 : 1), 0),
+    apis: zones.reduce((sum, zone) => sum + zone.apis.length, 0),
+    policies: config.accounts.reduce((sum, account) => sum + (account.policies?.value.length ?? 0), 0),
   };
 }

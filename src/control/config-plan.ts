@@ -7,7 +7,10 @@
  * Accounts are found by name (created when missing; two accounts of that name are ambiguous and
  * refused); CAs by the SHA-256 of their first certificate (uploaded when missing, never deleted);
  * zones by name, in their account (created when missing; a zone of another account is refused).
- * What a zone holds is planned in config-zone-plan.ts.
+ * What a zone holds is planned in config-zone-plan.ts (its APIs in config-apis-plan.ts), an
+ * account's policies in config-policies-plan.ts. Writes come in an order where every reference
+ * resolves: account, CAs, then per zone (APIs among them), then the account's policies, which name
+ * those APIs, and last the policies the file drops.
  */
 import { GatewayError, GW_ERR_API_VALIDATION } from '../errors/index.ts';
 import { configInvalid, excerpt } from '../config/yaml-cursor.ts';
@@ -17,6 +20,7 @@ import type { Principal } from './access-policy.ts';
 import type { ControlServices } from './build-services.ts';
 import { DEFAULT_MAX_CAS_PER_ACCOUNT } from './mtls-certificate-service.ts';
 import { normaliseZoneName } from './tenancy-service.ts';
+import { planPolicies } from './config-policies-plan.ts';
 import { planZone } from './config-zone-plan.ts';
 
 export type ConfigServices = Pick<
@@ -28,11 +32,15 @@ export type ConfigServices = Pick<
   | 'routes'
   | 'managedHeaders'
   | 'rulesets'
+  | 'clientCertificates'
+  | 'apis'
+  | 'policies'
+  | 'keys'
 >;
 
 /** What a planned write changes, for the `config applied` log line. */
 export type ChangeKind =
-  'account' | 'zone' | 'ca' | 'edge_certificate' | 'mtls' | 'routes' | 'rules' | 'identity_headers';
+  'account' | 'zone' | 'ca' | 'edge_certificate' | 'mtls' | 'routes' | 'rules' | 'identity_headers' | 'api' | 'policy';
 
 export interface PlannedWrite {
   readonly kind: ChangeKind;
@@ -48,6 +56,8 @@ export class ResolvedIds {
   static accountKey = (name: string): string => `account\0${name}`;
   static zoneKey = (name: string): string => `zone\0${name}`;
   static caKey = (accountName: string, fingerprint: string): string => `ca\0${accountName}\0${fingerprint}`;
+  /** An API of the file: its zone (normalised) and its name (trimmed). */
+  static apiKey = (zoneName: string, apiName: string): string => `api\0${zoneName}\0${apiName.trim()}`;
 
   set(key: string, id: string): void {
     this.#ids.set(key, id);
@@ -76,6 +86,8 @@ export interface PlanContext {
   readonly principal: Principal;
   readonly now: Date;
   readonly ids: ResolvedIds;
+  /** Stored APIs the plan deletes (an `api_id` naming one of them is refused). */
+  readonly deletedApis: Set<string>;
 }
 
 export async function planConfig(
@@ -84,7 +96,7 @@ export async function planConfig(
   principal: Principal,
   now = new Date(),
 ): Promise<ConfigPlan> {
-  const context: PlanContext = { services, principal, now, ids: new ResolvedIds() };
+  const context: PlanContext = { services, principal, now, ids: new ResolvedIds(), deletedApis: new Set() };
   const accounts = await services.tenancy.listAccounts(principal);
   const writes: PlannedWrite[] = [];
   for (const account of config.accounts) writes.push(...(await planAccount(account, accounts, context)));
@@ -106,7 +118,7 @@ async function planAccount(
   }
   const accountKey = ResolvedIds.accountKey(account.name);
   const writes: PlannedWrite[] = [];
-  let stored: MtlsCertificateRecord[] = [];
+  let certificates: MtlsCertificateRecord[] = [];
   const [record] = named;
   if (record === undefined) {
     writes.push({
@@ -116,13 +128,15 @@ async function planAccount(
     });
   } else {
     ids.set(accountKey, record.id);
-    stored = (await services.mtlsCertificates.list(principal, record.id, undefined)).filter((ca) => ca.ca);
+    certificates = await services.mtlsCertificates.list(principal, record.id, undefined);
   }
-  writes.push(...planCas(account, stored, context));
+  const storedCas = certificates.filter((certificate) => certificate.ca);
+  writes.push(...planCas(account, storedCas, context));
   for (const zone of account.zones) {
     const zoneRecord = await findZone(zone.name, zone.where, record?.id, context);
-    writes.push(...(await planZone({ account, zone, zoneRecord, storedCas: stored }, context)));
+    writes.push(...(await planZone({ account, zone, zoneRecord, storedCas, certificates }, context)));
   }
+  writes.push(...(await planPolicies(account, record, context)));
   return writes;
 }
 
@@ -193,6 +207,20 @@ export function validated<T>(where: string | ((reason: string) => string), check
 export function refusedAt(where: string | ((reason: string) => string), error: GatewayError): GatewayError {
   const reason = reasonOf(error);
   return configInvalid(typeof where === 'string' ? where : where(reason), reason);
+}
+
+/**
+ * Where a validator's reason points in an item whose keys are in `whereOf`: the validators start
+ * their reasons with the field (`rate_limit.per must be ...`, `auth.allowed_certificates[2]: ...`),
+ * so the longest key the reason starts with, else the longest it names, else the item.
+ */
+export function whereOfProblem(whereOf: Readonly<Record<string, string>>, reason: string, fallback: string): string {
+  const keys = Object.keys(whereOf).sort((a, b) => b.length - a.length);
+  const key =
+    keys.find((candidate) => reason.startsWith(candidate)) ??
+    keys.find((candidate) => candidate.includes('.') && reason.includes(candidate)) ??
+    (/hostname/i.test(reason) && 'hostname' in whereOf ? 'hostname' : undefined);
+  return (key === undefined ? undefined : whereOf[key]) ?? fallback;
 }
 
 /** The message without the API's `Invalid request: ` prefix, which reads oddly about a file. */

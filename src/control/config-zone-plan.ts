@@ -1,9 +1,10 @@
 /**
  * planZone: the writes that make one zone hold what the configuration file declares for it. The
- * file is authoritative for a zone it names: its hostname associations, routes, custom rules and
- * identity headers become exactly the file's (a key left out means none, and for identity headers
- * the gateway's default). Edge certificates are uploaded when the zone has none with the same
- * SHA-256, and never deleted by the file. Nothing is written when the zone already matches.
+ * file is authoritative for a zone it names: its hostname associations, routes, APIs
+ * (config-apis-plan.ts), custom rules and identity headers become exactly the file's (a key left
+ * out means none, and for identity headers the gateway's default). Edge certificates are uploaded
+ * when the zone has none with the same SHA-256, and never deleted by the file. Nothing is written
+ * when the zone already matches.
  */
 import { createHash } from 'node:crypto';
 import { MANAGED_CA, type DeclaredRoute } from '../config/gateway-config-schema.ts';
@@ -11,6 +12,8 @@ import type { LoadedAccount, LoadedZone } from '../config/load-gateway-config.ts
 import { configInvalid, excerpt } from '../config/yaml-cursor.ts';
 import { readPemBlocksOf } from '../pki/pem.ts';
 import type { MtlsCertificateRecord, Uuid, ZoneRecord } from '../store/records.ts';
+import { planApis, type RoutesPlan } from './config-apis-plan.ts';
+import { pairKey } from './config-pair-order.ts';
 import { validated, ResolvedIds, type PlanContext, type PlannedWrite } from './config-plan.ts';
 import { MAX_HOSTNAMES_PER_ASSOCIATION, normaliseHostname } from './hostname-association-service.ts';
 import { MANAGED_REQUEST_HEADERS, type ManagedHeaderState } from './managed-headers-service.ts';
@@ -25,6 +28,8 @@ export interface ZoneToPlan {
   readonly zoneRecord: ZoneRecord | undefined;
   /** Uploaded CAs the account holds before the apply. */
   readonly storedCas: readonly MtlsCertificateRecord[];
+  /** Every mTLS certificate the account holds before the apply (CAs and leaves). */
+  readonly certificates: readonly MtlsCertificateRecord[];
 }
 
 export async function planZone(input: ZoneToPlan, context: PlanContext): Promise<PlannedWrite[]> {
@@ -52,7 +57,8 @@ export async function planZone(input: ZoneToPlan, context: PlanContext): Promise
   // One after the other, so the same file is always refused for the same first problem.
   writes.push(...(await planEdgeCertificates(zone, shape, stored, zoneId, context)));
   writes.push(...(await planAssociations(input, shape, zoneId, context)));
-  writes.push(...(await planRoutes(zone, shape, stored, zoneId, context)));
+  const routes = await planRoutes(zone, shape, stored, zoneId, context);
+  writes.push(...(await planApis(input, shape, zoneId, routes, context)));
   writes.push(...(await planIdentityHeaders(zone, shape, stored, zoneId, context)));
   writes.push(...(await planRules(zone, shape, stored, zoneId, context)));
   return writes;
@@ -180,7 +186,7 @@ async function planRoutes(
   stored: boolean,
   zoneId: () => string,
   context: PlanContext,
-): Promise<PlannedWrite[]> {
+): Promise<RoutesPlan> {
   const { services, principal } = context;
   const seen = new Map<string, string>();
   const desired = zone.routes.map((route) => {
@@ -200,20 +206,17 @@ async function planRoutes(
     return valid;
   });
   const current = stored ? await services.routes.list(principal, shape.id) : [];
-  if (sameRoutes(current, desired)) return [];
-  return [
-    {
-      kind: 'routes',
-      target: `zone ${shape.name}: routes`,
-      run: async () => {
-        await services.routes.replaceAll(
-          principal,
-          zoneId(),
-          zone.routes.map((route) => route.input),
-        );
-      },
-    },
-  ];
+  const pairs = (routes: readonly ValidRoute[]): string[] => routes.map((route) => routeKey(route));
+  const plan = { current: pairs(current), desired: pairs(desired) };
+  if (sameRoutes(current, desired)) return { ...plan, write: undefined };
+  const run = async (): Promise<void> => {
+    await services.routes.replaceAll(
+      principal,
+      zoneId(),
+      zone.routes.map((route) => route.input),
+    );
+  };
+  return { ...plan, write: { kind: 'routes', target: `zone ${shape.name}: routes`, run } };
 }
 
 /** validateRouteInput's reasons start with the field (`upstream must be ...`); hostname ones quote it. */
@@ -224,7 +227,7 @@ function whereOfRouteProblem(route: DeclaredRoute, reason: string): string {
 }
 
 function routeKey(route: Pick<ValidRoute, 'hostname' | 'pathPrefix'>): string {
-  return `${route.hostname}\0${route.pathPrefix}`;
+  return pairKey(route.hostname, route.pathPrefix);
 }
 
 /** Same routes whatever their order ((hostname, prefix) is unique, so sorted rows are canonical). */
