@@ -19,172 +19,28 @@
  * telling the plan on which line each key was written.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { RULE_ACTIONS, type RuleAction } from '../store/records.ts';
+import { RULE_ACTIONS } from '../store/records.ts';
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
 import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
+import { listOf, located, unique } from './yaml-items.ts';
+import { checkApiNames, readApi, readPolicy } from './gateway-config-apis.ts';
+import {
+  MANAGED_CA,
+  MTLS_RULE_ACTIONS,
+  type DeclaredAccount,
+  type DeclaredAssociation,
+  type DeclaredCa,
+  type DeclaredConfig,
+  type DeclaredEdgeCertificate,
+  type DeclaredMtlsRule,
+  type DeclaredPolicy,
+  type DeclaredRoute,
+  type DeclaredRule,
+  type DeclaredZone,
+  type Located,
+} from './gateway-config-model.ts';
 
-/** `ca:` value that names the account's managed CA instead of an uploaded one. */
-export const MANAGED_CA = 'managed';
-/** Actions of the API Shield mTLS rule. */
-export const MTLS_RULE_ACTIONS = ['block', 'log'] as const;
-
-/** A value with the place it was written, for messages of later checks. */
-export interface Located<T> {
-  readonly value: T;
-  readonly where: string;
-}
-
-/** A file named in the configuration, as written (relative to the configuration file's directory). */
-export type FileReference = Located<string>;
-
-export interface DeclaredConfig {
-  /** The configuration file, as messages name it. */
-  readonly file: string;
-  readonly accounts: readonly DeclaredAccount[];
-}
-
-export interface DeclaredAccount {
-  readonly where: string;
-  readonly name: string;
-  readonly cas: readonly DeclaredCa[];
-  readonly zones: readonly DeclaredZone[];
-  /** Undefined when the key is left out: the account's policies are then not the file's business. */
-  readonly policies: Located<readonly DeclaredPolicy[]> | undefined;
-}
-
-export interface DeclaredCa {
-  readonly where: string;
-  readonly name: string;
-  readonly file: FileReference;
-}
-
-export interface DeclaredEdgeCertificate {
-  readonly where: string;
-  readonly cert: FileReference;
-  readonly key: FileReference;
-}
-
-export interface DeclaredAssociation {
-  readonly where: string;
-  /** `managed`, or the name of a CA of the account. */
-  readonly ca: string;
-  readonly hostnames: readonly Located<string>[];
-}
-
-export interface DeclaredRoute {
-  readonly where: string;
-  readonly input: {
-    hostname: string;
-    path_prefix?: string;
-    upstream: string;
-    strip_prefix?: boolean;
-    description?: string;
-  };
-  /** Where each key of `input` was written. */
-  readonly whereOf: Readonly<Record<string, string>>;
-}
-
-export interface DeclaredRule {
-  readonly where: string;
-  readonly rule: {
-    /** Names the rule across versions; default: derived from action, expression and parameters. */
-    ref?: string;
-    expression: string;
-    action: RuleAction;
-    description?: string;
-    enabled?: boolean;
-    action_parameters?: unknown;
-  };
-  /** Where each key of `rule` was written. */
-  readonly whereOf: Readonly<Record<string, string>>;
-}
-
-export interface DeclaredMtlsRule {
-  readonly where: string;
-  readonly hostnames: readonly Located<string>[];
-  /** Default block. */
-  readonly action?: (typeof MTLS_RULE_ACTIONS)[number] | undefined;
-  /** Also refuse revoked certificates; default true. */
-  readonly checkRevoked?: boolean | undefined;
-}
-
-/** Keys of an `allowed_certificates` entry: the API's wire form, or a certificate file. */
-export const ALLOWED_CERTIFICATE_KEYS = ['mtls_certificate_id', 'client_certificate_id', 'sha256', 'file'] as const;
-
-/** An allowlist entry in the API's wire form (exactly one key). */
-export interface AllowedCertificateFields {
-  mtls_certificate_id?: string;
-  client_certificate_id?: string;
-  sha256?: string;
-}
-
-/** An allowlist entry as written; `where` is the line of its one key. The loader reads `file`. */
-export type DeclaredAllowedCertificate =
-  | { readonly where: string; readonly input: AllowedCertificateFields }
-  | { readonly where: string; readonly file: FileReference };
-
-export interface RateLimitFields {
-  rate: number;
-  per: number;
-}
-
-export interface QuotaFields {
-  max: number;
-  renewal_rate: number;
-}
-
-export interface DeclaredApi {
-  readonly where: string;
-  /** The admin API's wire format (`/zones/{zone_id}/gateway/apis`), the allowlist apart. */
-  readonly input: {
-    name: string;
-    hostname: string;
-    listen_path?: string;
-    upstream_url: string;
-    strip_listen_path?: boolean;
-    protocol?: string;
-    active?: boolean;
-    auth: { mode: string; token_required?: boolean };
-    rate_limit?: RateLimitFields;
-  };
-  /** `auth.allowed_certificates`, in file order. */
-  readonly allowedCertificates: readonly DeclaredAllowedCertificate[];
-  /** Where each key was written: `name`, `auth.mode`, `auth.allowed_certificates[0]`, `rate_limit.per`… */
-  readonly whereOf: Readonly<Record<string, string>>;
-}
-
-export interface DeclaredAccessRight {
-  readonly where: string;
-  /** Exactly one of `api` (an API of the file, by name) and `apiId` (any API of the account). */
-  readonly api: Located<string> | undefined;
-  readonly apiId: Located<string> | undefined;
-  readonly methods?: string[];
-  readonly paths?: string[];
-  /** Where each key was written. */
-  readonly whereOf: Readonly<Record<string, string>>;
-}
-
-export interface DeclaredPolicy {
-  readonly where: string;
-  /** The admin API's wire format (`/accounts/{account_id}/gateway/policies`), access rights apart. */
-  readonly input: { name: string; rate_limit?: RateLimitFields; quota?: QuotaFields; active?: boolean };
-  readonly accessRights: readonly DeclaredAccessRight[];
-  /** Where each key was written: `name`, `quota.max`, `access_rights[0].methods`… */
-  readonly whereOf: Readonly<Record<string, string>>;
-}
-
-export interface DeclaredZone {
-  readonly where: string;
-  readonly name: string;
-  readonly edgeCertificates: readonly DeclaredEdgeCertificate[];
-  readonly mtls: readonly DeclaredAssociation[];
-  /** Undefined when the key is left out (the gateway's default applies). */
-  readonly identityHeaders: Located<readonly IdentityFormat[]> | undefined;
-  readonly routes: readonly DeclaredRoute[];
-  readonly mtlsRule: DeclaredMtlsRule | undefined;
-  readonly rules: readonly DeclaredRule[];
-  readonly apis: readonly DeclaredApi[];
-}
+export * from './gateway-config-model.ts';
 
 /** Parses and checks the configuration text. Throws GW_ERR_CONFIG_INVALID naming file, key and line. */
 export function readGatewayConfig(text: string, file: string): DeclaredConfig {
@@ -207,26 +63,6 @@ export function readGatewayConfig(text: string, file: string): DeclaredConfig {
     'zone',
   );
   return { file, accounts };
-}
-
-function listOf<T>(cursor: YamlCursor | undefined, read: (item: YamlCursor) => T): T[] {
-  return cursor === undefined ? [] : cursor.items().map(read);
-}
-
-function located(cursor: YamlCursor): Located<string> {
-  return { value: cursor.string(), where: cursor.where };
-}
-
-/** Refuses the second item whose key equals an earlier one's. */
-function unique<T extends { where: string }>(items: readonly T[], key: (item: T) => string, what: string): void {
-  const seen = new Map<string, T>();
-  for (const item of items) {
-    const first = seen.get(key(item));
-    if (first !== undefined) {
-      throw configInvalid(item.where, `${what} ${excerpt(key(item))} is already declared at ${first.where}`);
-    }
-    seen.set(key(item), item);
-  }
 }
 
 function readAccount(cursor: YamlCursor): DeclaredAccount {
@@ -345,145 +181,4 @@ function readMtlsRule(cursor: YamlCursor): DeclaredMtlsRule {
     action: fields.optional('action')?.choice(MTLS_RULE_ACTIONS),
     checkRevoked: fields.optional('check_revoked')?.boolean(),
   };
-}
-
-function readApi(cursor: YamlCursor): DeclaredApi {
-  const fields = cursor.fields([
-    'name',
-    'hostname',
-    'listen_path',
-    'upstream_url',
-    'strip_listen_path',
-    'protocol',
-    'active',
-    'auth',
-    'rate_limit',
-  ]);
-  const auth = fields.required('auth').fields(['mode', 'token_required', 'allowed_certificates']);
-  const rateLimit = fields.optional('rate_limit')?.fields(['rate', 'per']);
-  const allowed = listOf(auth.optional('allowed_certificates'), readAllowedCertificate);
-  return {
-    where: cursor.where,
-    input: {
-      name: fields.required('name').string(),
-      hostname: fields.required('hostname').string(),
-      listen_path: fields.optional('listen_path')?.string(),
-      upstream_url: fields.required('upstream_url').string(),
-      strip_listen_path: fields.optional('strip_listen_path')?.boolean(),
-      protocol: fields.optional('protocol')?.string(),
-      active: fields.optional('active')?.boolean(),
-      auth: { mode: auth.required('mode').string(), token_required: auth.optional('token_required')?.boolean() },
-      rate_limit: rateLimit && { rate: number(rateLimit.required('rate')), per: number(rateLimit.required('per')) },
-    },
-    allowedCertificates: allowed,
-    whereOf: {
-      ...fields.locations(),
-      ...prefixed('auth.', auth.locations()),
-      ...prefixed('rate_limit.', rateLimit?.locations() ?? {}),
-      ...Object.fromEntries(allowed.map((entry, index) => [`auth.allowed_certificates[${index}]`, entry.where])),
-    },
-  };
-}
-
-/** One of the wire form's keys, or `file:` (a PEM leaf the loader turns into its SHA-256). */
-function readAllowedCertificate(cursor: YamlCursor): DeclaredAllowedCertificate {
-  const fields = cursor.fields(ALLOWED_CERTIFICATE_KEYS);
-  const given = ALLOWED_CERTIFICATE_KEYS.filter((key) => fields.optional(key) !== undefined);
-  const [key] = given;
-  if (key === undefined || given.length !== 1) {
-    throw cursor.fail(`must have exactly one of ${ALLOWED_CERTIFICATE_KEYS.join(', ')}`);
-  }
-  const value = fields.required(key);
-  const where = value.where;
-  switch (key) {
-    case 'file':
-      return { where, file: located(value) };
-    case 'mtls_certificate_id':
-      return { where, input: { mtls_certificate_id: value.string() } };
-    case 'client_certificate_id':
-      return { where, input: { client_certificate_id: value.string() } };
-    case 'sha256':
-      return { where, input: { sha256: value.string() } };
-  }
-}
-
-function readPolicy(cursor: YamlCursor): DeclaredPolicy {
-  const fields = cursor.fields(['name', 'access_rights', 'rate_limit', 'quota', 'active']);
-  const rateLimit = fields.optional('rate_limit')?.fields(['rate', 'per']);
-  const quota = fields.optional('quota')?.fields(['max', 'renewal_rate']);
-  const accessRights = (fields.optional('access_rights')?.items() ?? []).map(readAccessRight);
-  return {
-    where: cursor.where,
-    input: {
-      name: fields.required('name').string(),
-      rate_limit: rateLimit && { rate: number(rateLimit.required('rate')), per: number(rateLimit.required('per')) },
-      quota: quota && { max: number(quota.required('max')), renewal_rate: number(quota.required('renewal_rate')) },
-      active: fields.optional('active')?.boolean(),
-    },
-    accessRights,
-    whereOf: {
-      ...fields.locations(),
-      ...prefixed('rate_limit.', rateLimit?.locations() ?? {}),
-      ...prefixed('quota.', quota?.locations() ?? {}),
-      ...Object.fromEntries(accessRights.map((right, index) => [`access_rights[${index}]`, right.where])),
-      ...Object.fromEntries(
-        accessRights.flatMap((right, index) => Object.entries(prefixed(`access_rights[${index}].`, right.whereOf))),
-      ),
-    },
-  };
-}
-
-function readAccessRight(cursor: YamlCursor): DeclaredAccessRight {
-  const fields = cursor.fields(['api', 'api_id', 'methods', 'paths']);
-  const api = fields.optional('api');
-  const apiId = fields.optional('api_id');
-  if ((api === undefined) === (apiId === undefined)) {
-    throw cursor.fail('must have exactly one of api (the name of an API of this file) and api_id');
-  }
-  return {
-    where: cursor.where,
-    api: api && located(api),
-    apiId: apiId && located(apiId),
-    methods: fields.optional('methods')?.strings(),
-    paths: fields.optional('paths')?.strings(),
-    whereOf: fields.locations(),
-  };
-}
-
-/** `api:` names an API declared in exactly one zone of the same account. */
-function checkApiNames(policies: readonly DeclaredPolicy[], zones: readonly DeclaredZone[]): void {
-  const zonesOf = new Map<string, string[]>();
-  for (const zone of zones) {
-    for (const name of zone.apis.map((api) => api.input.name.trim())) {
-      zonesOf.set(name, [...(zonesOf.get(name) ?? []), zone.name]);
-    }
-  }
-  for (const right of policies.flatMap((policy) => policy.accessRights)) {
-    if (right.api === undefined) continue;
-    const found = zonesOf.get(right.api.value.trim()) ?? [];
-    if (found.length === 0) {
-      const known = [...zonesOf.keys()].map(excerpt).join(', ') || 'none';
-      throw configInvalid(
-        right.api.where,
-        `no API named ${excerpt(right.api.value)} in this account's zones (known: ${known}); use api_id for an API the file does not declare`,
-      );
-    }
-    if (found.length > 1) {
-      throw configInvalid(
-        right.api.where,
-        `APIs named ${excerpt(right.api.value)} are declared in zones ${found.join(', ')}: give them different names`,
-      );
-    }
-  }
-}
-
-/** A number (YAML `10`, not `"10"`); its range is the control plane's check. */
-function number(cursor: YamlCursor): number {
-  const value = cursor.json();
-  if (typeof value !== 'number') throw cursor.fail('must be a number');
-  return value;
-}
-
-function prefixed(prefix: string, locations: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(locations).map(([key, where]) => [`${prefix}${key}`, where]));
 }

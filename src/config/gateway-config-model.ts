@@ -1,0 +1,170 @@
+/**
+ * The typed model of the `serve --config` file (docs/reference/config-file.md), as
+ * gateway-config-schema.ts reads it: every declared thing keeps `where` it was written (file, key
+ * path, line) for the messages of later checks.
+ */
+import type { RuleAction } from '../store/records.ts';
+import type { IdentityFormat } from './identity-formats.ts';
+
+/** `ca:` value that names the account's managed CA instead of an uploaded one. */
+export const MANAGED_CA = 'managed';
+/** Actions of the API Shield mTLS rule. */
+export const MTLS_RULE_ACTIONS = ['block', 'log'] as const;
+
+/** A value with the place it was written, for messages of later checks. */
+export interface Located<T> {
+  readonly value: T;
+  readonly where: string;
+}
+
+/** A file named in the configuration, as written (relative to the configuration file's directory). */
+export type FileReference = Located<string>;
+
+export interface DeclaredConfig {
+  /** The configuration file, as messages name it. */
+  readonly file: string;
+  readonly accounts: readonly DeclaredAccount[];
+}
+
+export interface DeclaredAccount {
+  readonly where: string;
+  readonly name: string;
+  readonly cas: readonly DeclaredCa[];
+  readonly zones: readonly DeclaredZone[];
+  /** Undefined when the key is left out: the account's policies are then not the file's business. */
+  readonly policies: Located<readonly DeclaredPolicy[]> | undefined;
+}
+
+export interface DeclaredCa {
+  readonly where: string;
+  readonly name: string;
+  readonly file: FileReference;
+}
+
+export interface DeclaredEdgeCertificate {
+  readonly where: string;
+  readonly cert: FileReference;
+  readonly key: FileReference;
+}
+
+export interface DeclaredAssociation {
+  readonly where: string;
+  /** `managed`, or the name of a CA of the account. */
+  readonly ca: string;
+  readonly hostnames: readonly Located<string>[];
+}
+
+export interface DeclaredRoute {
+  readonly where: string;
+  readonly input: {
+    hostname: string;
+    path_prefix?: string;
+    upstream: string;
+    strip_prefix?: boolean;
+    description?: string;
+  };
+  /** Where each key of `input` was written. */
+  readonly whereOf: Readonly<Record<string, string>>;
+}
+
+export interface DeclaredRule {
+  readonly where: string;
+  readonly rule: {
+    /** Names the rule across versions; default: derived from action, expression and parameters. */
+    ref?: string;
+    expression: string;
+    action: RuleAction;
+    description?: string;
+    enabled?: boolean;
+    action_parameters?: unknown;
+  };
+  /** Where each key of `rule` was written. */
+  readonly whereOf: Readonly<Record<string, string>>;
+}
+
+export interface DeclaredMtlsRule {
+  readonly where: string;
+  readonly hostnames: readonly Located<string>[];
+  /** Default block. */
+  readonly action?: (typeof MTLS_RULE_ACTIONS)[number] | undefined;
+  /** Also refuse revoked certificates; default true. */
+  readonly checkRevoked?: boolean | undefined;
+}
+
+/** Keys of an `allowed_certificates` entry: the API's wire form, or a certificate file. */
+export const ALLOWED_CERTIFICATE_KEYS = ['mtls_certificate_id', 'client_certificate_id', 'sha256', 'file'] as const;
+
+/** An allowlist entry in the API's wire form (exactly one key). */
+export interface AllowedCertificateFields {
+  mtls_certificate_id?: string;
+  client_certificate_id?: string;
+  sha256?: string;
+}
+
+/** An allowlist entry as written; `where` is the line of its one key. The loader reads `file`. */
+export type DeclaredAllowedCertificate =
+  | { readonly where: string; readonly input: AllowedCertificateFields }
+  | { readonly where: string; readonly file: FileReference };
+
+export interface RateLimitFields {
+  rate: number;
+  per: number;
+}
+
+export interface QuotaFields {
+  max: number;
+  renewal_rate: number;
+}
+
+export interface DeclaredApi {
+  readonly where: string;
+  /** The admin API's wire format (`/zones/{zone_id}/gateway/apis`), the allowlist apart. */
+  readonly input: {
+    name: string;
+    hostname: string;
+    listen_path?: string;
+    upstream_url: string;
+    strip_listen_path?: boolean;
+    protocol?: string;
+    active?: boolean;
+    auth: { mode: string; token_required?: boolean };
+    rate_limit?: RateLimitFields;
+  };
+  /** `auth.allowed_certificates`, in file order. */
+  readonly allowedCertificates: readonly DeclaredAllowedCertificate[];
+  /** Where each key was written: `name`, `auth.mode`, `auth.allowed_certificates[0]`, `rate_limit.per`… */
+  readonly whereOf: Readonly<Record<string, string>>;
+}
+
+export interface DeclaredAccessRight {
+  readonly where: string;
+  /** Exactly one of `api` (an API of the file, by name) and `apiId` (any API of the account). */
+  readonly api: Located<string> | undefined;
+  readonly apiId: Located<string> | undefined;
+  readonly methods?: string[];
+  readonly paths?: string[];
+  /** Where each key was written. */
+  readonly whereOf: Readonly<Record<string, string>>;
+}
+
+export interface DeclaredPolicy {
+  readonly where: string;
+  /** The admin API's wire format (`/accounts/{account_id}/gateway/policies`), access rights apart. */
+  readonly input: { name: string; rate_limit?: RateLimitFields; quota?: QuotaFields; active?: boolean };
+  readonly accessRights: readonly DeclaredAccessRight[];
+  /** Where each key was written: `name`, `quota.max`, `access_rights[0].methods`… */
+  readonly whereOf: Readonly<Record<string, string>>;
+}
+
+export interface DeclaredZone {
+  readonly where: string;
+  readonly name: string;
+  readonly edgeCertificates: readonly DeclaredEdgeCertificate[];
+  readonly mtls: readonly DeclaredAssociation[];
+  /** Undefined when the key is left out (the gateway's default applies). */
+  readonly identityHeaders: Located<readonly IdentityFormat[]> | undefined;
+  readonly routes: readonly DeclaredRoute[];
+  readonly mtlsRule: DeclaredMtlsRule | undefined;
+  readonly rules: readonly DeclaredRule[];
+  readonly apis: readonly DeclaredApi[];
+}
