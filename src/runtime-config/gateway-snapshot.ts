@@ -48,6 +48,11 @@ export interface HostPolicyInput {
   readonly clientAuth?: ClientAuthMode;
   /** Revoked serials (any hex form) per issuing CA, keyed by the CA's PEM or Node-format fingerprint. */
   readonly revokedSerials?: ReadonlyMap<string, Iterable<string>>;
+  /**
+   * Instead of `revokedSerials`: an index built once (buildRevocationIndex) and shared by many
+   * policies. It may hold other CAs' serials: lookups are by (issuing CA, serial).
+   */
+  readonly revocations?: RevocationIndex;
 }
 
 const HOSTNAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
@@ -97,23 +102,34 @@ function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInpu
     trustedCaFingerprints: new Set(fingerprints),
     trustId: hash.digest('hex').slice(0, 32),
     clientAuth,
-    revocations: buildRevocations(input.revokedSerials, trustedCas),
+    revocations: input.revocations ?? buildRevocations(input.revokedSerials, trustedCas),
   });
+}
+
+/** A CA given as its PEM or as its Node-format fingerprint → the fingerprint. */
+function fingerprintOf(issuer: string): string {
+  return issuer.includes('BEGIN CERTIFICATE') ? new X509Certificate(issuer).fingerprint256 : issuer;
+}
+
+/** One index over the revoked serials of several CAs (keyed by the CA's PEM or Node-format fingerprint). */
+export function buildRevocationIndex(revoked: ReadonlyMap<string, Iterable<string>>): RevocationIndex {
+  const byIssuer = new Map<string, Set<string>>();
+  for (const [issuer, serials] of revoked) {
+    const fingerprint = fingerprintOf(issuer);
+    const set = byIssuer.get(fingerprint) ?? new Set<string>();
+    for (const serial of serials) set.add(normalizeSerial(serial));
+    byIssuer.set(fingerprint, set);
+  }
+  return new RevocationIndex(byIssuer);
 }
 
 function buildRevocations(
   revoked: ReadonlyMap<string, Iterable<string>> | undefined,
   trustedCas: readonly X509Certificate[],
 ): RevocationIndex {
-  const byIssuer = new Map<string, Set<string>>();
-  for (const [issuer, serials] of revoked ?? []) {
-    const fingerprint = issuer.includes('BEGIN CERTIFICATE') ? new X509Certificate(issuer).fingerprint256 : issuer;
-    if (!trustedCas.some((ca) => ca.fingerprint256 === fingerprint)) continue; // not this host's CA
-    const set = byIssuer.get(fingerprint) ?? new Set<string>();
-    for (const serial of serials) set.add(normalizeSerial(serial));
-    byIssuer.set(fingerprint, set);
-  }
-  return new RevocationIndex(byIssuer);
+  const trusted = new Set(trustedCas.map((ca) => ca.fingerprint256));
+  const own = [...(revoked ?? [])].filter(([issuer]) => trusted.has(fingerprintOf(issuer))); // this host's CAs
+  return buildRevocationIndex(new Map(own));
 }
 
 /** Per-request configuration beside the TLS policies: routes and zone runtimes (rules, headers). */
