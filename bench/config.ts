@@ -34,9 +34,21 @@ export interface BenchConfig {
   nodeArgs: string[];
   /** Highest TLS version the load generator offers. */
   tlsMaxVersion: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Revocation indexes of gateway-1000-hosts: 'per-host' (what createHostPolicy does: each policy
+   * copies the serials) or 'shared' (what-if: one index shared by every policy, built once).
+   */
 }
 
-export const TARGET_NAMES = ['node-bare', 'portcullis', 'nginx'] as const;
+export const TARGET_NAMES = [
+  'node-bare',
+  'portcullis',
+  'nginx',
+  'gateway-1-host',
+  'gateway-1000-hosts',
+  'gateway-1-host-20-rules',
+  'gateway-1-host-dynamic-mtls',
+] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 export const PHASE_NAMES = ['keep-alive', 'handshake'] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];

@@ -37,7 +37,8 @@ function exchange(options: tls.ConnectionOptions, host: string): Promise<Exchang
       const key = socket.getEphemeralKeyInfo();
       const group = key && 'name' in key ? ` ${String(key.name)}` : '';
       negotiated = `${socket.getProtocol() ?? '?'} ${socket.getCipher().name}${group}`;
-      socket.write(`GET /probe HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      // The same User-Agent as the load generator: a rule on it must see the same request.
+      socket.write(`GET /probe HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: portcullis-bench\r\nConnection: close\r\n\r\n`);
     });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.once('error', reject);
@@ -70,9 +71,14 @@ function dechunk(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * `withoutCertificate` 'served': an HTTP 200 for a client without a certificate is expected (reported,
+ * not an error): a gateway host with client auth 'optional' and no mTLS rule lets the request through.
+ */
 export async function probeTarget(
   port: number,
   pki: { caPem: string; clientCertPem: string; clientKeyPem: string },
+  withoutCertificate: 'refused' | 'served' = 'refused',
 ): Promise<ProbeResult> {
   const base = { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caPem };
   const good = await exchange({ ...base, cert: pki.clientCertPem, key: pki.clientKeyPem }, 'localhost');
@@ -84,6 +90,13 @@ export async function probeTarget(
   let noCertRefusal: string;
   try {
     const anonymous = await exchange(base, 'localhost');
+    if (withoutCertificate === 'served' && anonymous.status === 200) {
+      return {
+        negotiated: good.negotiated,
+        noCertRefusal: 'HTTP 200 (served, as expected: client auth optional and no mTLS rule)',
+        tickets: good.tickets,
+      };
+    }
     if (anonymous.status < 400 || anonymous.status >= 500) {
       throw new Error(`a client without a certificate got HTTP ${anonymous.status}: mTLS is not enforced`);
     }

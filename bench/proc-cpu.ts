@@ -37,30 +37,45 @@ function readStat(pid: number): Stat | null {
   return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
 }
 
-/** Seconds of CPU (user + system) used so far by `pid` and its live descendants. */
-export function treeCpuSeconds(pid: number): number {
+/** Stats of `pid` and its live descendants (one pass over /proc); null when `pid` is gone. */
+function treeStats(pid: number): Map<number, Stat> | null {
   const root = readStat(pid);
-  if (root === null) return NaN;
+  if (root === null) return null;
   const children = new Map<number, number[]>();
-  const ticks = new Map<number, number>([[pid, root.ticks]]);
+  const stats = new Map<number, Stat>([[pid, root]]);
   for (const entry of readdirSync('/proc')) {
     const child = Number(entry);
     if (!Number.isInteger(child) || child === pid) continue;
     const stat = readStat(child);
     if (stat === null) continue;
-    ticks.set(child, stat.ticks);
+    stats.set(child, stat);
     const siblings = children.get(stat.ppid);
     if (siblings) siblings.push(child);
     else children.set(stat.ppid, [child]);
   }
-  let total = 0;
+  const tree = new Map<number, Stat>();
   const queue = [pid];
   for (let i = 0; i < queue.length && i < 10_000; i++) {
     const current = queue[i]!;
-    total += ticks.get(current) ?? 0;
+    const stat = stats.get(current);
+    if (stat !== undefined) tree.set(current, stat);
     queue.push(...(children.get(current) ?? []));
   }
+  return tree;
+}
+
+/** Seconds of CPU (user + system) used so far by `pid` and its live descendants. */
+export function treeCpuSeconds(pid: number): number {
+  const tree = treeStats(pid);
+  if (tree === null) return NaN;
+  let total = 0;
+  for (const stat of tree.values()) total += stat.ticks;
   return total / clockTicks();
+}
+
+/** `pid` and its live descendants (e.g. nginx's master + worker); empty when `pid` is gone. */
+export function processTree(pid: number): number[] {
+  return [...(treeStats(pid)?.keys() ?? [])];
 }
 
 export interface CoreTimes {

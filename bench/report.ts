@@ -1,12 +1,15 @@
 /**
  * Renders one run as markdown: the setup, a table per phase with the CPU of every party (so a
- * reader can see which core was the bottleneck), and the ratios against the goals of issue 2
- * (keep-alive ≥ 0.5× nginx, handshakes/s ≥ 0.9× nginx).
+ * reader can see which core was the bottleneck), the ratios against the goals of issue 2
+ * (keep-alive ≥ 0.5× nginx, handshakes/s ≥ 0.9× nginx), of issue 4 (1,000 hosts + 100,000
+ * revocations ≥ 0.9× one host) and of issue 5 (20 rules ≥ 0.95× no rules), and each target's
+ * start-up figures and memory.
  */
 import type { BenchConfig, PhaseName, TargetName } from './config.ts';
 import type { LoadJobResult } from './load-job.ts';
 import type { MachineInfo } from './machine.ts';
 import type { ProbeResult } from './probe.ts';
+import type { MemorySample } from './proc-memory.ts';
 
 export interface TargetOutcome {
   name: TargetName;
@@ -16,6 +19,10 @@ export interface TargetOutcome {
   probe?: ProbeResult;
   /** Every round's result, per phase. */
   rounds: Record<PhaseName, LoadJobResult[]>;
+  /** What the target reported at each round's start (RunningTarget.startup), if anything. */
+  startup: Record<string, number>[];
+  /** Memory of the target after each round's phases. */
+  memory: MemorySample[];
   /** The median round of each phase. */
   keepAlive?: LoadJobResult;
   handshake?: LoadJobResult;
@@ -34,7 +41,64 @@ export interface ReportInput {
   outcomes: TargetOutcome[];
 }
 
-const GOALS = { keepAlive: 0.5, handshake: 0.9 } as const;
+/** Each phase's goal, where the issue sets one. */
+interface Goals {
+  keepAlive?: number;
+  handshake?: number;
+}
+
+interface RatioRow {
+  label: string;
+  a: TargetName;
+  b: TargetName;
+  goals?: Goals;
+}
+
+/** Issue 2: Portcullis' proxy against nginx. */
+const PROXY_RATIOS: readonly RatioRow[] = [
+  { label: 'portcullis / nginx', a: 'portcullis', b: 'nginx', goals: { keepAlive: 0.5, handshake: 0.9 } },
+  { label: 'portcullis / node-bare', a: 'portcullis', b: 'node-bare' },
+  { label: 'nginx / node-bare', a: 'nginx', b: 'node-bare' },
+];
+
+/**
+ * Issue 4: 1,000 hosts and 100,000 revocations within 10%; issue 5: 20 rules within 5%; issue 6:
+ * dynamic mTLS + rate limit + analytics within 15% of keyless (keep-alive).
+ */
+const GATEWAY_RATIOS: readonly RatioRow[] = [
+  {
+    label: 'gateway-1000-hosts / gateway-1-host (issue 4)',
+    a: 'gateway-1000-hosts',
+    b: 'gateway-1-host',
+    goals: { keepAlive: 0.9, handshake: 0.9 },
+  },
+  {
+    label: 'gateway-1-host-20-rules / gateway-1-host (issue 5)',
+    a: 'gateway-1-host-20-rules',
+    b: 'gateway-1-host',
+    goals: { keepAlive: 0.95, handshake: 0.95 },
+  },
+  {
+    label: 'gateway-1-host-dynamic-mtls / gateway-1-host (issue 6)',
+    a: 'gateway-1-host-dynamic-mtls',
+    b: 'gateway-1-host',
+    goals: { keepAlive: 0.85 },
+  },
+  { label: 'gateway-1-host / portcullis (serve vs proxy)', a: 'gateway-1-host', b: 'portcullis' },
+];
+
+/** Column titles of the start-up figures the targets report; other names are shown as they are. */
+const FIGURE_LABELS: Record<string, string> = {
+  hosts: 'hosts',
+  revokedPerHost: 'revoked serials per host',
+  rules: 'rules',
+  snapshotBuildMs: 'snapshot build ms',
+  policiesMs: 'of which host policies ms',
+  rulesCompileMs: 'rules compile ms',
+  primeMs: 'one handshake per host ms',
+  rssMb: 'RSS when ready (all hosts touched) MiB',
+  heapUsedMb: 'heap used after build MiB',
+};
 /** A core busier than this is taken as saturated. */
 const SATURATED = 90;
 /** CPU used outside the bench (percent of a core) above which a figure is flagged as disturbed. */
@@ -158,28 +222,53 @@ function ratio(
 
 const measuredRate = (r: LoadJobResult): number => r.perSecondRate;
 
-function ratioTable(outcomes: TargetOutcome[]): string {
-  const by = (name: TargetName): TargetOutcome | undefined => outcomes.find((o) => o.name === name);
-  const portcullis = by('portcullis');
-  const nginx = by('nginx');
-  const bare = by('node-bare');
-  const row = (label: string, a?: TargetOutcome, b?: TargetOutcome, goals = false): string[] => {
-    const keepAliveGoal = goals ? GOALS.keepAlive : undefined;
-    const handshakeGoal = goals ? GOALS.handshake : undefined;
-    return [
-      `| ${label} | ${ratio(a?.keepAlive, b?.keepAlive, measuredRate, keepAliveGoal)} | ` +
-        `${ratio(a?.handshake, b?.handshake, measuredRate, handshakeGoal)} | ` +
-        `${ratio(a?.keepAlive, b?.keepAlive, projectedRate, keepAliveGoal)} | ` +
-        `${ratio(a?.handshake, b?.handshake, projectedRate, handshakeGoal)} |`,
-    ];
-  };
+/** The ratio rows whose two targets both ran; null when none did. */
+function ratioTable(outcomes: TargetOutcome[], rows: readonly RatioRow[]): string | null {
+  const ran = (name: TargetName): TargetOutcome | undefined =>
+    outcomes.find((o) => o.name === name && (o.keepAlive !== undefined || o.handshake !== undefined));
+  const lines: string[] = [];
+  for (const { label, a: nameA, b: nameB, goals } of rows) {
+    const a = ran(nameA);
+    const b = ran(nameB);
+    if (a === undefined || b === undefined) continue;
+    lines.push(
+      `| ${label} | ${ratio(a.keepAlive, b.keepAlive, measuredRate, goals?.keepAlive)} | ` +
+        `${ratio(a.handshake, b.handshake, measuredRate, goals?.handshake)} | ` +
+        `${ratio(a.keepAlive, b.keepAlive, projectedRate, goals?.keepAlive)} | ` +
+        `${ratio(a.handshake, b.handshake, projectedRate, goals?.handshake)} |`,
+    );
+  }
+  if (lines.length === 0) return null;
   return [
     '| ratio | keep-alive req/s | handshakes/s | keep-alive, per target CPU-second | handshakes, per target CPU-second |',
     '|---|---|---|---|---|',
-    ...row('portcullis / nginx', portcullis, nginx, true),
-    ...row('portcullis / node-bare', portcullis, bare),
-    ...row('nginx / node-bare', nginx, bare),
+    ...lines,
   ].join('\n');
+}
+
+/** One value, or every round's value when they differ. */
+function perRound(values: readonly number[]): string {
+  const shown = values.map((v) => fmt(v));
+  return new Set(shown).size <= 1 ? (shown[0] ?? '—') : shown.join(' / ');
+}
+
+/** Start-up figures (per round) and memory after the phases, for the targets that ran. */
+function startupTable(outcomes: TargetOutcome[]): string | null {
+  const ran = outcomes.filter((o) => o.memory.length > 0 || o.startup.length > 0);
+  if (ran.length === 0) return null;
+  const names = [...new Set(ran.flatMap((o) => o.startup.flatMap((figures) => Object.keys(figures))))];
+  const rows = [
+    `| target | ${names.map((n) => FIGURE_LABELS[n] ?? n).join(' | ')}${names.length > 0 ? ' | ' : ''}RSS after the phases MiB | peak RSS MiB |`,
+    `|---|${names.map(() => '--:|').join('')}--:|--:|`,
+  ];
+  for (const o of ran) {
+    const figures = names.map((n) => (o.startup.length === 0 ? '—' : perRound(o.startup.map((f) => f[n] ?? NaN))));
+    rows.push(
+      `| ${o.name} | ${figures.join(' | ')}${names.length > 0 ? ' | ' : ''}${perRound(o.memory.map((m) => m.rssMb))} | ` +
+        `${perRound(o.memory.map((m) => m.peakRssMb))} |`,
+    );
+  }
+  return rows.join('\n');
 }
 
 function setup(input: ReportInput): string {
@@ -221,6 +310,8 @@ function targetList(outcomes: TargetOutcome[]): string {
 export function renderReport(input: ReportInput): string {
   const ran = input.outcomes.filter((o) => o.keepAlive !== undefined || o.handshake !== undefined);
   const section = (title: string, body: string): string => `## ${title}\n\n${body}\n`;
+  const optional = (title: string, body: string | null, note?: string): string[] =>
+    body === null ? [] : [section(title, note === undefined ? body : `${body}\n\n${note}`)];
   return [
     section('Setup', setup(input)),
     section('Targets', targetList(input.outcomes)),
@@ -232,12 +323,21 @@ export function renderReport(input: ReportInput): string {
       'New connections: full mTLS handshake (no resumption) + one request + close',
       phaseTable(ran, 'handshake', input.layout, input.config.rounds),
     ),
-    section('Ratios', ratioTable(input.outcomes)),
+    ...optional('Ratios', ratioTable(input.outcomes, PROXY_RATIOS)),
+    ...optional('Gateway ratios (issues 4, 5 and 6)', ratioTable(input.outcomes, GATEWAY_RATIOS)),
     'CPU columns: percent of one core over the measured window (process tree incl. all threads, from /proc). ' +
       '"at 100% target CPU": the measured rate divided by the target\'s CPU share — what it would do with its core ' +
       'to itself if the work scales linearly; the "per target CPU-second" ratios compare those. ELU: event-loop ' +
       'utilization of the load generator. Unattributed: core time used by no bench process (other programs, ' +
       'kernel softirq work for loopback TCP). Core busy: /proc/stat. "driver core (lower bound)": the core ' +
       'shared by the load generator and the upstream was saturated, so the target may be faster than shown.\n',
+    ...optional(
+      'Start-up and memory',
+      startupTable(input.outcomes),
+      'One value per round where they differ. Snapshot build: host policies (createHostPolicy copies the revoked ' +
+        'serials into one index shared by every host policy, as the compiler does), routes, rules, GatewaySnapshot; ' +
+        'certificates and serials are read or made before the clock starts. RSS after the phases: the process tree; ' +
+        'peak: the root process since it started (VmHWM).',
+    ),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: measures Portcullis against the Node ceiling (bare node:https) and nginx, all
- * in one run on loopback, and prints a markdown report (stdout; progress goes to stderr).
+ * `npm run bench`: measures Portcullis against the Node ceiling (bare node:https) and nginx, and
+ * the multi-host gateway data plane at 1 and 1,000 hosts and with 20 rules (targets/gateway.ts),
+ * all in one run on loopback, and prints a markdown report (stdout; progress goes to stderr).
  * For each target: start it, probe it (mTLS enforced, upstream body served), then a keep-alive
  * phase and a new-handshake phase, each with warm-up, by a load generator in its own process.
  * On a 2-core machine the target gets one core and the load generator + upstream share the other
@@ -20,8 +21,15 @@ import { runLoadJob, type LoadJobResult } from './load-job.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { startNodeScript, waitForPort } from './node-script.ts';
 import { probeTarget } from './probe.ts';
+import { treeMemory } from './proc-memory.ts';
 import { waitForQuiet } from './quiet.ts';
 import { boundBy, isNoisy, renderReport, unattributedCpu, type Layout, type TargetOutcome } from './report.ts';
+import {
+  gateway1000HostsTarget,
+  gateway1Host20RulesTarget,
+  gateway1HostDynamicMtlsTarget,
+  gateway1HostTarget,
+} from './targets/gateway.ts';
 import { nginxTarget } from './targets/nginx.ts';
 import { nodeBareTarget } from './targets/node-bare.ts';
 import { portcullisTarget } from './targets/portcullis.ts';
@@ -31,6 +39,10 @@ const TARGETS: Record<string, Target> = {
   'node-bare': nodeBareTarget,
   portcullis: portcullisTarget,
   nginx: nginxTarget,
+  'gateway-1-host': gateway1HostTarget,
+  'gateway-1000-hosts': gateway1000HostsTarget,
+  'gateway-1-host-20-rules': gateway1Host20RulesTarget,
+  'gateway-1-host-dynamic-mtls': gateway1HostDynamicMtlsTarget,
 };
 const PAUSE_BETWEEN_PHASES_MS = 1_000;
 
@@ -90,11 +102,13 @@ async function measureTarget(
   try {
     log(`${target.name}: starting (round ${round})`);
     running = await target.start(env);
-    if (round === 1) {
-      outcome.version = running.version;
-      outcome.notes.push(...running.notes);
+    if (round === 1) outcome.version = running.version;
+    for (const note of running.notes) if (!outcome.notes.includes(note)) outcome.notes.push(note);
+    if (running.startup !== undefined) {
+      outcome.startup.push(running.startup);
+      log(`${target.name}: started: ${JSON.stringify(running.startup)}`);
     }
-    const probe = await probeTarget(running.port, pki);
+    const probe = await probeTarget(running.port, pki, target.withoutClientCertificate);
     outcome.probe ??= probe;
     log(
       `${target.name}: port ${running.port}, ${probe.negotiated}, ${probe.tickets} tickets, ` +
@@ -139,6 +153,11 @@ async function measureTarget(
       }
       if (result !== undefined) outcome.rounds[mode].push(result);
     }
+    const memory = treeMemory(running.pid);
+    outcome.memory.push(memory);
+    log(
+      `${target.name}: RSS after the phases ${memory.rssMb.toFixed(0)} MiB (peak ${memory.peakRssMb.toFixed(0)} MiB)`,
+    );
   } catch (err) {
     outcome.failed = (err as Error).message;
     log(`${target.name}: FAILED: ${outcome.failed}`);
@@ -196,6 +215,8 @@ async function main(): Promise<number> {
         description: target.description,
         notes: [],
         rounds: { 'keep-alive': [], handshake: [] },
+        startup: [],
+        memory: [],
       };
       outcomes.push(outcome);
       const reason = target.unavailable();

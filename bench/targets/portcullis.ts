@@ -2,26 +2,15 @@
  * Target: the built `portcullis proxy` (dist/main.js, run with plain node — what users run),
  * forwarding to the shared upstream. Ready when it logs {"msg":"listening","address":"HOST:PORT"}.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newestSourceMtime } from '../source-tree.ts';
 import type { RunningTarget, Target, TargetEnvironment } from './target.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'main.js');
 const READY_TIMEOUT_MS = 20_000;
-
-/** Newest modification time of the .ts files under src/ (to warn about a stale build). */
-function newestSourceMtime(dir: string, depth = 0): number {
-  let newest = 0;
-  if (depth > 10) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path, depth + 1));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 function listeningPort(line: string): number {
   const record = JSON.parse(line) as { address?: unknown; port?: unknown };

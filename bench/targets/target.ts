@@ -23,6 +23,8 @@ export interface RunningTarget {
   version: string;
   /** Anything the reader should know about this run of the target. */
   notes: string[];
+  /** Figures the target measured while starting (e.g. snapshot build time in ms, RSS in MB), by name. */
+  startup?: Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,11 @@ export interface Target {
   name: TargetName;
   /** One line describing what is measured. */
   description: string;
+  /**
+   * What the probe expects for a request without a client certificate: 'refused' (default), or
+   * 'served' for a gateway host with client auth 'optional' and no mTLS rule (nothing refuses it).
+   */
+  withoutClientCertificate?: 'refused' | 'served';
   /** Null when the target can run here, else why it is skipped. */
   unavailable(): string | null;
   start(env: TargetEnvironment): Promise<RunningTarget>;
