@@ -334,8 +334,8 @@ export function renderReport(input: ReportInput): string {
     ...optional(
       'Start-up and memory',
       startupTable(input.outcomes),
-      'One value per round where they differ. Snapshot build: host policies (createHostPolicy copies the revoked ' +
-        'serials into one index shared by every host policy, as the compiler does), routes, rules, GatewaySnapshot; ' +
+      'One value per round where they differ. Snapshot build: one revocation index shared by every host policy ' +
+        '(as the compiler builds it), the host policies, routes, rules, GatewaySnapshot; ' +
         'certificates and serials are read or made before the clock starts. RSS after the phases: the process tree; ' +
         'peak: the root process since it started (VmHWM).',
     ),
