@@ -17,6 +17,7 @@ import { apiInputOf, validateApiInput, type ApiInput, type ValidApi } from './ap
 import { defined } from './gateway-policy-input.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 
 /** At most this many APIs per zone (each one is compiled into every snapshot). */
 export const MAX_APIS_PER_ZONE = 1000;
@@ -98,8 +99,7 @@ export class ApiDefinitionService {
   }
 
   #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return this.#store.transaction(async (store) => {
-      await store.lockAccount(zone.accountId);
+    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
       return work(store);
     });
   }

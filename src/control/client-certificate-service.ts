@@ -18,6 +18,7 @@ import { isoSeconds, newUuid } from './ids.ts';
 import type { ManagedCaService } from './managed-ca-service.ts';
 import type { PublicPkiPublisher } from './public-pki-publisher.ts';
 import type { TenancyService } from './tenancy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 
 /** Active client certificates per zone (Cloudflare: "up to 100"; revoking releases the slot). */
 export const DEFAULT_CLIENT_CERTIFICATES_PER_ZONE = 1000;
@@ -90,8 +91,7 @@ export class ClientCertificateService {
       revokedAt: null,
     };
     // Count and insert under the account lock, so concurrent requests cannot overshoot the quota.
-    await store.transaction(async (trx) => {
-      await trx.lockAccount(zone.accountId);
+    await inAccountTransaction(store, zone.accountId, async (trx) => {
       if ((await trx.countActiveClientCertificates(zone.id)) >= limit)
         throw GW_ERR_CLIENT_CERT_QUOTA.create(String(limit));
       await trx.createClientCertificate(record);

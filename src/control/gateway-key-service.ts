@@ -42,7 +42,8 @@ import {
   type ValidKeyCreate,
 } from './gateway-key-input.ts';
 import { defined } from './gateway-policy-input.ts';
-import { checkAccessRights, inAccount } from './gateway-policy-service.ts';
+import { checkAccessRights } from './gateway-policy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
 
@@ -80,7 +81,7 @@ export class GatewayKeyService {
     const account = await this.#tenancy.getAccount(principal, accountId, 'edit');
     const now = this.#now();
     const valid = validateKeyCreate(input, now);
-    return inAccount(this.#store, account, async (store) => {
+    return inAccountTransaction(this.#store, account.id, async (store) => {
       await checkSettings(store, account, valid.settings);
       const binding = await this.#binding(store, account, valid, now);
       const secret = valid.token ? SECRET_PREFIX + randomBytes(32).toString('base64url') : null;
@@ -130,7 +131,7 @@ export class GatewayKeyService {
   /** Deletes the key and returns it as it was. */
   async delete(principal: Principal, accountId: HexId, id: HexId): Promise<GatewayKeyRecord> {
     const account = await this.#tenancy.getAccount(principal, accountId, 'edit');
-    return inAccount(this.#store, account, async (store) => {
+    return inAccountTransaction(this.#store, account.id, async (store) => {
       const current = await requireKey(store, account.id, id);
       await store.deleteKey(account.id, id);
       return current;
@@ -162,7 +163,7 @@ export class GatewayKeyService {
     id: HexId,
     inputOf: (current: GatewayKeyRecord) => KeySettingsInput,
   ): Promise<GatewayKeyRecord> {
-    return inAccount(this.#store, account, async (store) => {
+    return inAccountTransaction(this.#store, account.id, async (store) => {
       const current = await requireKey(store, account.id, id);
       const now = this.#now();
       const settings = validateKeySettings(inputOf(current), now, current.expiresOn);

@@ -18,6 +18,7 @@ import {
 } from './gateway-policy-input.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 
 /** At most this many policies per account (each one is compiled into every snapshot). */
 export const MAX_POLICIES_PER_ACCOUNT = 1000;
@@ -46,7 +47,7 @@ export class GatewayPolicyService {
       createdOn: now,
       modifiedOn: now,
     };
-    await inAccount(this.#store, account, async (store) => {
+    await inAccountTransaction(this.#store, account.id, async (store) => {
       if ((await store.listPolicies(account.id)).length >= MAX_POLICIES_PER_ACCOUNT) {
         throw GW_ERR_API_VALIDATION.create(`an account has at most ${MAX_POLICIES_PER_ACCOUNT} policies`);
       }
@@ -84,7 +85,7 @@ export class GatewayPolicyService {
   /** Deletes the policy and returns it as it was; refused (409) while a key lists it. */
   async delete(principal: Principal, accountId: HexId, id: HexId): Promise<GatewayPolicyRecord> {
     const account = await this.#tenancy.getAccount(principal, accountId, 'edit');
-    return inAccount(this.#store, account, async (store) => {
+    return inAccountTransaction(this.#store, account.id, async (store) => {
       const current = await requirePolicy(store, account.id, id);
       const users = (await store.listKeys(account.id)).filter((key) => key.policyIds.includes(id)).length;
       if (users > 0) {
@@ -102,7 +103,7 @@ export class GatewayPolicyService {
     id: HexId,
     next: (current: GatewayPolicyRecord) => ValidPolicy,
   ): Promise<GatewayPolicyRecord> {
-    return inAccount(this.#store, account, async (store) => {
+    return inAccountTransaction(this.#store, account.id, async (store) => {
       const current = await requirePolicy(store, account.id, id);
       const record: GatewayPolicyRecord = { ...current, ...next(current), modifiedOn: isoMicros(this.#now()) };
       await checkAccessRights(store, account.id, record.accessRights);
@@ -110,14 +111,6 @@ export class GatewayPolicyService {
       return record;
     });
   }
-}
-
-/** Runs `work` in a transaction holding the account lock. */
-export function inAccount<T>(root: Store, account: AccountRecord, work: (store: Store) => Promise<T>): Promise<T> {
-  return root.transaction(async (store) => {
-    await store.lockAccount(account.id);
-    return work(store);
-  });
 }
 
 async function requirePolicy(store: Store, accountId: HexId, id: HexId): Promise<GatewayPolicyRecord> {

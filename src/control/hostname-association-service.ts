@@ -8,6 +8,7 @@ import type { HexId, Uuid, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
 import type { MtlsCertificateService } from './mtls-certificate-service.ts';
 import type { TenancyService } from './tenancy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 
 const HOSTNAME =
   /^(?=.{1,253}$)(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -45,8 +46,7 @@ export class HostnameAssociationService {
     const normalised = [...new Set(hostnames.map((hostname) => normaliseHostname(hostname, zone)))].sort();
     // Under the account lock, a concurrent delete of the CA either sees this association (and is
     // refused) or happens first (and this replace fails the existence check): never both succeed.
-    await this.#store.transaction(async (store) => {
-      await store.lockAccount(zone.accountId);
+    await inAccountTransaction(this.#store, zone.accountId, async (store) => {
       if (
         mtlsCertificateId !== undefined &&
         (await store.getMtlsCertificate(zone.accountId, mtlsCertificateId)) === undefined

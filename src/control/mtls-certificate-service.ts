@@ -12,6 +12,7 @@ import type { HexId, HostnameAssociationRecord, MtlsCertificateRecord, Uuid } fr
 import { assertAccount, type Principal } from './access-policy.ts';
 import { isoMicros, isoSeconds, newUuid } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 
 /** Uploaded CAs per account (Cloudflare: 5 per account, error 1489 beyond). */
 export const DEFAULT_MAX_CAS_PER_ACCOUNT = 5;
@@ -63,8 +64,7 @@ export class MtlsCertificateService {
       updatedAt: isoMicros(now),
     };
     // Count and insert in one transaction, so two concurrent uploads cannot both pass the quota.
-    await this.#store.transaction(async (store) => {
-      await store.lockAccount(accountId);
+    await inAccountTransaction(this.#store, accountId, async (store) => {
       if (input.ca && (await store.countCaCertificates(accountId)) >= this.#maxCas)
         throw GW_ERR_CA_QUOTA_EXCEEDED.create();
       await store.createMtlsCertificate(record);
@@ -88,8 +88,7 @@ export class MtlsCertificateService {
 
   async delete(principal: Principal, accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord> {
     await this.#tenancy.getAccount(principal, accountId, 'edit');
-    return this.#store.transaction(async (store) => {
-      await store.lockAccount(accountId);
+    return inAccountTransaction(this.#store, accountId, async (store) => {
       const record = await store.getMtlsCertificate(accountId, id);
       if (record === undefined)
         throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${accountId}/mtls_certificates/${id}`);

@@ -16,6 +16,7 @@ import type { Principal } from './access-policy.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import { validateRouteInput, type RouteInput, type ValidRoute } from './route-input.ts';
 import type { TenancyService } from './tenancy-service.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 
 /** At most this many routes per zone (each one is compiled into every snapshot). */
 export const MAX_ROUTES_PER_ZONE = 1000;
@@ -107,8 +108,7 @@ export class RouteService {
   }
 
   #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return this.#store.transaction(async (store) => {
-      await store.lockAccount(zone.accountId);
+    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
       return work(store);
     });
   }
