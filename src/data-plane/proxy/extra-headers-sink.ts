@@ -17,7 +17,8 @@ export class ExtraHeadersSink implements ResponseSink {
   }
 
   start(status: number, headers: HeaderMap, endStream: boolean, expectTrailers: boolean): Writable | null {
-    return this.#inner.start(status, { ...headers, ...this.#extra }, endStream, expectTrailers);
+    // The forwarders hand each response a fresh header object (filterResponseHeaders): add in place.
+    return this.#inner.start(status, Object.assign(headers, this.#extra), endStream, expectTrailers);
   }
 
   trailers(trailers: HeaderMap): void {
