@@ -174,7 +174,7 @@ async function startOnStore(
     gatewayAddress = await listener.start();
   } catch (error) {
     clearInterval(crlRefresh);
-    changeFeed.stop();
+    await changeFeed.stop();
     await admin.close();
     throw error;
   }
@@ -198,8 +198,7 @@ async function startOnStore(
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
-      changeFeed.stop();
-      await Promise.all([listener.drain(timeoutMs), admin.close()]);
+      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop()]);
       await observability.close(); // writes the last analytics batch: before the store closes
       await Promise.all([forwarders.close(), store.close()]);
     },

@@ -28,7 +28,8 @@ export class ConfigChangeFeed {
   readonly #pollMs: number;
   #lastSeen: string | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #polling = false;
+  /** The poll in progress (its recompile included), awaited by stop(). */
+  #polling: Promise<void> | undefined;
   #lastFailureLog = 0;
 
   constructor(store: SettingsStore, onRemoteChange: () => Promise<void>, logger: Logger, pollMs = DEFAULT_POLL_MS) {
@@ -51,18 +52,23 @@ export class ConfigChangeFeed {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.#poll(), this.#pollMs);
+    this.#timer = setInterval(() => {
+      // A slow store: never pile up reads.
+      this.#polling ??= this.#poll().finally(() => {
+        this.#polling = undefined;
+      });
+    }, this.#pollMs);
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stops polling and waits for a poll in progress, so nothing touches the store after this. */
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#polling;
   }
 
   async #poll(): Promise<void> {
-    if (this.#polling) return; // a slow store: never pile up reads
-    this.#polling = true;
     try {
       const token = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
       if (token === this.#lastSeen) return;
@@ -74,8 +80,6 @@ export class ConfigChangeFeed {
         this.#lastFailureLog = now;
         this.#logger.error({ err: (error as Error).message }, 'cannot check the store for configuration changes');
       }
-    } finally {
-      this.#polling = false;
     }
   }
 }
