@@ -12,16 +12,11 @@ import assert from 'node:assert/strict';
 import { randomUUID, webcrypto } from 'node:crypto';
 import { createCa, createSelfSignedLeaf, randomSerial, DAY, Eku, type CaHandle, type Issued } from './helpers/pki.ts';
 import * as x509 from '@peculiar/x509';
-import {
-  createTenant,
-  createToken,
-  startAdminServer,
-  type AdminServer,
-  type V4Response,
-} from './helpers/admin-server.ts';
+import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { describeOnBothStores } from './helpers/both-stores.ts';
 import { OpensslWorkdir, pemBody, type KeySpec } from './helpers/openssl.ts';
 import { gatewayRequest, readManagedCaPem } from './helpers/gateway-pki.ts';
+import { ok, fails } from './helpers/v4-assertions.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Result shapes (reference §3, §4, §5) and small helpers.
@@ -109,23 +104,6 @@ const SIGNATURE_NAMES: Record<string, string> = {
   sha256WithRSAEncryption: 'SHA256WithRSA',
   sha1WithRSAEncryption: 'SHA1WithRSA',
 };
-
-/** Asserts a 200 success envelope and returns its result. */
-function ok<T>(response: V4Response<T>): T {
-  assert.equal(response.status, 200, JSON.stringify(response.body));
-  assert.equal(response.body.success, true);
-  assert.deepEqual(response.body.errors, []);
-  return response.body.result;
-}
-
-/** Asserts a failure envelope with this status and first v4 code; returns its message. */
-function fails(response: V4Response<unknown>, status: number, code: number): string {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.equal(response.body.success, false);
-  assert.equal(response.body.result, null);
-  assert.equal(response.body.errors[0]?.code, code, JSON.stringify(response.body.errors));
-  return response.body.errors[0].message;
-}
 
 /** Flips one byte near the end of a PEM block's DER (inside the signature of a CSR). */
 function corruptSignature(pem: string, label: string): string {

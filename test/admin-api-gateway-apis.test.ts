@@ -11,15 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import {
-  createTenant,
-  createToken,
-  startAdminServer,
-  type AdminServer,
-  type V4Response,
-} from './helpers/admin-server.ts';
+import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { createCa, type CaHandle } from './helpers/pki.ts';
 import { describeOnBothStores } from './helpers/both-stores.ts';
+import { ok, fails } from './helpers/v4-assertions.ts';
 
 interface Api {
   id: string;
@@ -57,21 +52,6 @@ const CODE = {
   conflict: 12117,
 } as const;
 const SHA = 'ab'.repeat(32);
-
-function ok<T>(response: V4Response<T>): T {
-  assert.equal(response.status, 200, JSON.stringify(response.body));
-  assert.equal(response.body.success, true);
-  assert.deepEqual(response.body.errors, []);
-  return response.body.result;
-}
-
-function fails(response: V4Response<unknown>, status: number, code: number): string {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.equal(response.body.success, false);
-  assert.equal(response.body.result, null);
-  assert.equal(response.body.errors[0]?.code, code, JSON.stringify(response.body.errors));
-  return response.body.errors[0].message;
-}
 
 /** A PEM CSR for a fresh P-256 key. */
 async function csrPem(commonName: string): Promise<string> {

@@ -9,14 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Cloudflare, { BadRequestError, PermissionDeniedError } from 'cloudflare';
-import {
-  createTenant,
-  createToken,
-  startAdminServer,
-  type AdminServer,
-  type V4Response,
-} from './helpers/admin-server.ts';
+import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { describeOnBothStores } from './helpers/both-stores.ts';
+import { ok, fails } from './helpers/v4-assertions.ts';
 
 interface Route {
   id: string;
@@ -58,23 +53,6 @@ const CODE = {
 const CF = 'add_client_certificate_headers';
 const XFCC = 'add_forwarded_client_cert_header';
 const RFC9440 = 'add_rfc9440_client_cert_headers';
-
-/** Asserts a 200 success envelope and returns its result. */
-function ok<T>(response: V4Response<T>): T {
-  assert.equal(response.status, 200, JSON.stringify(response.body));
-  assert.equal(response.body.success, true);
-  assert.deepEqual(response.body.errors, []);
-  return response.body.result;
-}
-
-/** Asserts a failure envelope with this status and first v4 code; returns its message. */
-function fails(response: V4Response<unknown>, status: number, code: number): string {
-  assert.equal(response.status, status, JSON.stringify(response.body));
-  assert.equal(response.body.success, false);
-  assert.equal(response.body.result, null);
-  assert.equal(response.body.errors[0]?.code, code, JSON.stringify(response.body.errors));
-  return response.body.errors[0].message;
-}
 
 /** The managed headers list with these transforms on (the others off), as the API shows it. */
 function transforms(...enabled: string[]): ManagedHeaders {

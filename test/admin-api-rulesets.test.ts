@@ -29,6 +29,7 @@ import { RuleHitCounters } from '../src/runtime-config/rule-hits.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store } from '../src/store/ports.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
+import { ok } from './helpers/v4-assertions.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Wire shapes (reference §6.1, §6.2) and helpers.
@@ -72,13 +73,6 @@ const HEX = /^[0-9a-f]{32}$/;
 const MICROS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 const CODE = { forbidden: 10000, notFound: 7003, validation: 12101, ruleSyntax: 12120, notInZone: 12114 } as const;
 const UNVERIFIED = 'not cf.tls_client_auth.cert_verified';
-
-function ok<T>(response: V4Response<T>): T {
-  assert.equal(response.status, 200, JSON.stringify(response.body));
-  assert.equal(response.body.success, true);
-  assert.deepEqual(response.body.errors, []);
-  return response.body.result;
-}
 
 function refused(response: V4Response, status: number, code: number, message?: RegExp): void {
   assert.equal(response.status, status, JSON.stringify(response.body));
