@@ -13,11 +13,9 @@ import { compileExpression } from '../rules/index.ts';
 import type { RouteRecord, RuleRecord, RulesetRecord, ZoneSettingRecord } from '../store/records.ts';
 import type { RouteRuntime } from '../runtime-config/route-table.ts';
 import type { BlockResponse, CustomRuleRuntime, ZoneRuntime } from '../runtime-config/zone-runtime.ts';
-import { identityFormatsOf } from './managed-headers-service.ts';
+import { identityFormatsOf, MANAGED_REQUEST_HEADERS_SETTING } from './managed-headers-service.ts';
 
 export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
-/** Zone setting holding the managed request headers (see managed-headers-service.ts). */
-const MANAGED_REQUEST_HEADERS_SETTING = 'managed_request_headers';
 
 export interface CompileProblem {
   readonly zoneId: string;

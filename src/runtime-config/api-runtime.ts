@@ -67,10 +67,6 @@ export class KeyIndex {
   bySecretHash(secretHash: string): KeyRuntime | undefined {
     return this.#bySecretHash.get(secretHash);
   }
-
-  get size(): number {
-    return this.#byLeaf.size + this.#bySpki.size + this.#bySecretHash.size;
-  }
 }
 
 /** Whether a presented certificate is the one the key is bound to. */
