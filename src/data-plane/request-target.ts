@@ -25,14 +25,17 @@ export function requestTargetProblem(target: string): string | undefined {
       if (encoded === '00') return 'an encoded NUL (%00)';
     }
     if (c !== 0x2f) continue;
-    if (isDotSegment(target.slice(segmentStart, i))) return 'a dot segment (. or ..) in the path';
+    // Only segments of 1–6 characters can be `.`/`..` (raw or %2e-encoded): no slice for the rest.
+    const length = i - segmentStart;
+    if (length > 0 && length <= 6 && isDotSegment(target.slice(segmentStart, i))) {
+      return 'a dot segment (. or ..) in the path';
+    }
     segmentStart = i + 1;
   }
   return undefined;
 }
 
 function isDotSegment(segment: string): boolean {
-  if (segment.length === 0 || segment.length > 6) return false;
   const decoded = segment.replace(/%2e/gi, '.');
   return decoded === '.' || decoded === '..';
 }
