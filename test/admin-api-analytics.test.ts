@@ -61,7 +61,8 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
   let store: Store;
   let zoneId: string;
   let otherZoneId: string;
-  const now = Date.now();
+  // A whole second: analytics are counted in one-second buckets (docs/adr/0004).
+  const now = Math.floor(Date.now() / 1000) * 1000;
   const at = (offsetMs: number): string => new Date(now - offsetMs).toISOString();
   const api1 = hexId();
   const api2 = hexId();
@@ -84,7 +85,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
     zoneId = (await createTenant(server, 'analytics.example.com')).zoneId;
     otherZoneId = (await createTenant(server, 'other.example.com')).zoneId;
     const row = (overrides: Partial<AnalyticsRecord>): AnalyticsRecord => ({
-      time: at(HOUR),
+      timeMs: now - HOUR,
       zoneId,
       apiId: null,
       keyId: null,
@@ -105,10 +106,10 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
     await store.appendAnalytics([
       row({ apiId: api1, keyId: key1, ...certA, status: 200, latencyMs: 10, bytesIn: 100, bytesOut: 1000 }),
       row({ apiId: api1, keyId: key1, ...certA, status: 200, latencyMs: 30, bytesOut: 500 }),
-      row({ time: at(2 * HOUR), apiId: api1, fingerprint: fpB, serial: '0c', issuer: 'CN=Partner', status: 403 }),
-      row({ time: at(3 * HOUR), apiId: api2, status: 502, latencyMs: 100, bytesIn: 10, bytesOut: 20 }),
-      row({ time: at(4 * HOUR), status: 404, latencyMs: 1.4, bytesOut: 30 }), // stored as 1 ms
-      row({ time: at(3 * DAY), apiId: api1, keyId: key1, ...certA, latencyMs: 5, bytesIn: 1, bytesOut: 1 }),
+      row({ timeMs: now - 2 * HOUR, apiId: api1, fingerprint: fpB, serial: '0c', issuer: 'CN=Partner', status: 403 }),
+      row({ timeMs: now - 3 * HOUR, apiId: api2, status: 502, latencyMs: 100, bytesIn: 10, bytesOut: 20 }),
+      row({ timeMs: now - 4 * HOUR, status: 404, latencyMs: 1.4, bytesOut: 30 }), // stored as 1 ms
+      row({ timeMs: now - 3 * DAY, apiId: api1, keyId: key1, ...certA, latencyMs: 5, bytesIn: 1, bytesOut: 1 }),
       row({ zoneId: otherZoneId, apiId: api1, status: 500, latencyMs: 999 }),
     ]);
   });
@@ -202,6 +203,9 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       const offset = new Date(now - 5 * DAY + 2 * HOUR).toISOString().replace('Z', '+02:00');
       const withOffset = ok(await analytics(`?since=${encodeURIComponent(offset)}&until=${at(2 * DAY)}`));
       assert.equal(withOffset.since, at(5 * DAY));
+      // Within a second: widened to whole seconds (since down, until up), and the report says so.
+      const widened = ok(await analytics(`?since=${at(3 * DAY - 250)}&until=${at(3 * DAY - 750)}`));
+      assert.deepEqual([widened.since, widened.until, widened.totals.requests], [at(3 * DAY), at(3 * DAY - 1000), 1]);
       // A range with nothing in it: zeros, not nulls.
       assert.deepEqual(ok(await analytics(`?since=2001-01-01T00:00:00Z&until=2001-01-02T00:00:00Z`)).totals, {
         requests: 0,

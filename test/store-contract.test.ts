@@ -10,7 +10,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { connectDatabase, migrateDatabase, openStore, type StoreOptions } from '../src/store/open-store.ts';
+import { initial } from '../src/store/migrations/0001-initial.ts';
+import { routesRulesetsZoneSettings } from '../src/store/migrations/0002-routes-rulesets-zone-settings.ts';
+import { apisKeysPoliciesAnalytics } from '../src/store/migrations/0003-apis-keys-policies-analytics.ts';
+import { analyticsTimeIndex } from '../src/store/migrations/0004-analytics-time-index.ts';
 import { StoreConflictError, type Store } from '../src/store/ports.ts';
 import type {
   AccountRecord,
@@ -1052,6 +1057,7 @@ function defineContract(getTarget: () => Target): void {
         '0002-routes-rulesets-zone-settings',
         '0003-apis-keys-policies-analytics',
         '0004-analytics-time-index',
+        '0005-analytics-rollups',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1067,6 +1073,113 @@ function defineContract(getTarget: () => Target): void {
       assert.deepEqual(await reopened.listAccounts(), [a]);
     } finally {
       await reopened.close();
+    }
+  });
+  test('migration 0005 moves every per-request analytics row into rollups, losing none', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const zoneId = hexId();
+    const base = Date.UTC(2025, 0, 2, 12, 0, 0);
+    // 5,000 rows at one millisecond (the move reads 5,000 per chunk: the chunk boundary falls inside
+    // a millisecond), plus rows in two more seconds, one with rule hits and odd numbers.
+    const row = (time: number, overrides: Record<string, unknown> = {}) => ({
+      time: new Date(time).toISOString(),
+      zone_id: zoneId,
+      api_id: null,
+      key_id: null,
+      hostname: 'api.example.com',
+      method: 'GET',
+      path: '/orders',
+      status: 200,
+      fingerprint: 'f'.repeat(64),
+      serial: '0a',
+      issuer: 'CN=CA',
+      latency_ms: 2,
+      bytes_in: 1,
+      bytes_out: 10,
+      rule_hits: '[]',
+      ...overrides,
+    });
+    const rows = [
+      ...Array.from({ length: 4999 }, () => row(base + 5)),
+      row(base + 5, { status: 503, latency_ms: 40 }),
+      row(base + 1500, { path: '/a', rule_hits: '["r1"]' }),
+      row(base + 2999, { rule_hits: 'not json', bytes_out: 7 }),
+    ];
+    try {
+      const schema =
+        options.kind === 'sqlite'
+          ? undefined
+          : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
+      const upTo0004: Record<string, Migration> = {
+        '0001-initial': initial,
+        '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
+        '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
+        '0004-analytics-time-index': analyticsTimeIndex,
+      };
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve(upTo0004) },
+        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+      });
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const untyped = db as unknown as Kysely<{ analytics_records: ReturnType<typeof row> }>;
+      for (let start = 0; start < rows.length; start += 1000) {
+        await untyped
+          .insertInto('analytics_records')
+          .values(rows.slice(start, start + 1000))
+          .execute();
+      }
+      assert.deepEqual(await migrateDatabase(db, options), ['0005-analytics-rollups']);
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      const range = { since: new Date(base).toISOString(), until: new Date(base + 3000).toISOString() };
+      const byStatus = await store.queryAnalytics({ zoneId, ...range, groupBy: 'status', groupLimit: 10 });
+      assert.deepEqual(byStatus.totals, {
+        requests: 5002,
+        errors: 1,
+        bytesIn: 5002,
+        bytesOut: 4999 * 10 + 10 + 10 + 7,
+        latencyAvgMs: Math.round(((5001 * 2 + 40) / 5002) * 100) / 100,
+        latencyMaxMs: 40,
+      });
+      assert.deepEqual(
+        byStatus.groups.map((group) => [group.key, group.requests]),
+        [
+          [200, 5001],
+          [503, 1],
+        ],
+      );
+      const secondTwo = await store.queryAnalytics({
+        zoneId,
+        since: new Date(base + 1000).toISOString(),
+        until: new Date(base + 2000).toISOString(),
+        groupLimit: 1,
+      });
+      assert.equal(secondTwo.totals.requests, 1);
+      const [seen] = await store.lastSeenByCertificate(zoneId, { ...range, limit: 5 });
+      assert.ok(seen);
+      assert.equal(seen.requests, 5002);
+      assert.equal(seen.lastSeen, new Date(base + 2999).toISOString());
+    } finally {
+      await store.close();
+    }
+    // Each request's detail is kept, rule hits included.
+    const reader = connectDatabase(options);
+    try {
+      const details = (await reader.selectFrom('analytics_rollups').select('requests_detail').execute()).flatMap(
+        (stored) => JSON.parse(stored.requests_detail) as unknown[][],
+      );
+      assert.equal(details.length, 5002);
+      assert.deepEqual(
+        details.filter((detail) => detail[1] === '/a'),
+        [[500, '/a', 2, 1, 10, ['r1']]],
+      );
+    } finally {
+      await reader.destroy();
     }
   });
 }

@@ -23,7 +23,7 @@ const EVERYTHING = { since: new Date(0).toISOString(), until: new Date(Date.now(
 
 function analyticsRecord(overrides: Partial<AnalyticsRecord> = {}): AnalyticsRecord {
   return {
-    time: new Date().toISOString(),
+    timeMs: Date.now(),
     zoneId: ZONE,
     apiId: null,
     keyId: null,
@@ -201,10 +201,10 @@ describe('AnalyticsRecorder (SQLite)', () => {
   test('retention deletes only the records older than the period', async () => {
     const now = Date.now();
     await store.appendAnalytics([
-      analyticsRecord({ time: new Date(now - 40 * DAY).toISOString() }),
-      analyticsRecord({ time: new Date(now - 31 * DAY).toISOString() }),
-      analyticsRecord({ time: new Date(now - 29 * DAY).toISOString() }),
-      analyticsRecord({ time: new Date(now - 1000).toISOString() }),
+      analyticsRecord({ timeMs: now - 40 * DAY }),
+      analyticsRecord({ timeMs: now - 31 * DAY }),
+      analyticsRecord({ timeMs: now - 29 * DAY }),
+      analyticsRecord({ timeMs: now - 1000 }),
     ]);
     const recorder = new AnalyticsRecorder({ store: watched, logger: pino({ level: 'silent' }), now: () => now });
     assert.equal(await recorder.applyRetention(), 2);
@@ -224,7 +224,7 @@ describe('AnalyticsRecorder (SQLite)', () => {
   });
 
   test('start() runs retention at once', async () => {
-    await store.appendAnalytics([analyticsRecord({ time: new Date(Date.now() - 60 * DAY).toISOString() })]);
+    await store.appendAnalytics([analyticsRecord({ timeMs: Date.now() - 60 * DAY })]);
     const recorder = new AnalyticsRecorder({ store, logger: pino({ level: 'silent' }) });
     recorder.start();
     await waitFor(async () => (await rows()) === 0);

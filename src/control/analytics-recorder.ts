@@ -4,7 +4,8 @@
  * analytics must never slow a request down or grow memory without bound). Off the request path:
  *
  *   record() ──push──▶ buffer (≤ bufferLimit) ──every flushInterval, or at batchSize──▶ one
- *   multi-row INSERT per batch, one batch at a time (flushes never overlap)
+ *   batch at a time (flushes never overlap), which the store rolls up into one row per second and
+ *   dimensions, each request's detail kept (docs/adr/0004)
  *
  *   retention: at start, then every retentionInterval, deletes records older than `retentionMs`.
  *

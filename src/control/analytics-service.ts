@@ -1,7 +1,9 @@
 /**
  * AnalyticsService: what the analytics API may read. Every query is of one zone the principal may
  * read (TenancyService.getZone: unknown zone 404, another account's 403), over a time range that
- * defaults to the last 24 hours: `since` included, `until` excluded.
+ * defaults to the last 24 hours: `since` included, `until` excluded. Analytics are stored in
+ * one-second buckets (docs/adr/0004), so a range is widened to whole seconds (`since` down, `until`
+ * up) and the report states the range it counted.
  */
 import { GW_ERR_API_VALIDATION } from '../errors/index.ts';
 import type { AnalyticsStore } from '../store/ports.ts';
@@ -15,6 +17,8 @@ export const DEFAULT_GROUP_LIMIT = 100;
 export const MAX_GROUP_LIMIT = 1000;
 /** The certificates list looks at every retained record unless told otherwise. */
 const BEGINNING = new Date(0);
+/** The analytics bucket. */
+const SECOND_MS = 1000;
 
 export interface AnalyticsRangeInput {
   /** ISO-8601 (any form Date.parse reads with a zone); absent: `until` − 24 h. */
@@ -44,6 +48,10 @@ function parseTime(text: string, name: string): Date {
   const millis = /(Z|[+-]\d\d:?\d\d)$/i.test(text.trim()) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(millis)) throw GW_ERR_API_VALIDATION.create(`${name} must be an ISO-8601 time with a zone`);
   return new Date(millis);
+}
+
+function wholeSecond(time: Date, round: (seconds: number) => number): Date {
+  return new Date(round(time.getTime() / SECOND_MS) * SECOND_MS);
 }
 
 export class AnalyticsService {
@@ -88,10 +96,13 @@ export class AnalyticsService {
   }
 
   #range(input: AnalyticsRangeInput, defaultSince: (until: Date) => Date): { since: string; until: string } {
-    const until = input.until === undefined ? this.#now() : parseTime(input.until, 'until');
+    const until = input.until === undefined ? wholeSecond(this.#now(), Math.ceil) : parseTime(input.until, 'until');
     const since = input.since === undefined ? defaultSince(until) : parseTime(input.since, 'since');
     if (since.getTime() >= until.getTime()) throw GW_ERR_API_VALIDATION.create('since must be before until');
-    return { since: since.toISOString(), until: until.toISOString() };
+    return {
+      since: wholeSecond(since, Math.floor).toISOString(),
+      until: wholeSecond(until, Math.ceil).toISOString(),
+    };
   }
 
   #limit(limit: number | undefined): number {

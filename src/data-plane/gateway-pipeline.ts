@@ -271,7 +271,7 @@ export class GatewayPipeline {
     const fields = identity.presented ? identity.fields() : undefined;
     const question = request.target.indexOf('?');
     this.#analytics.record({
-      time: new Date().toISOString(),
+      timeMs: Date.now(),
       zoneId: trace.zoneId,
       apiId: trace.apiId,
       keyId: trace.keyId,

@@ -203,15 +203,18 @@ export interface GatewayPolicyStore {
   listAllPolicies(): Promise<GatewayPolicyRecord[]>;
 }
 
-/** Per-request analytics records (issue 6): appended in batches off the hot path, aggregated in SQL. */
+/**
+ * Per-request analytics records (issue 6): appended in batches off the hot path, stored as
+ * one-second rollups that keep every request's detail (docs/adr/0004), aggregated in SQL.
+ */
 export interface AnalyticsStore {
-  /** Inserts every record (multi-row INSERTs); nothing when the list is empty. */
+  /** Stores every record (rolled up, multi-row INSERTs); nothing when the list is empty. */
   appendAnalytics(records: readonly AnalyticsRecord[]): Promise<void>;
-  /** Totals of one zone over [since, until) and, when grouped, the busiest groups. */
+  /** Totals of one zone over the one-second buckets in [since, until) and, when grouped, the busiest groups. */
   queryAnalytics(filter: AnalyticsFilter): Promise<AnalyticsSummary>;
   /** Client certificates seen in one zone over [since, until), most recently seen first. */
   lastSeenByCertificate(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<CertificateUsage[]>;
-  /** Deletes the records older than `time` (ISO); returns how many. */
+  /** Deletes the records older than `time` (ISO; whole one-second buckets); returns how many rows (rollups). */
   deleteAnalyticsBefore(time: string): Promise<number>;
 }
 

@@ -290,8 +290,8 @@ export interface GatewayPolicyRecord {
 
 /** One proxied (or refused) request, written off the hot path in batches. */
 export interface AnalyticsRecord {
-  /** ISO-8601 with milliseconds. */
-  time: string;
+  /** When the answer was done, in milliseconds since the epoch (a number: the hot path formats no dates). */
+  timeMs: number;
   zoneId: HexId | null;
   apiId: HexId | null;
   keyId: HexId | null;

@@ -207,30 +207,38 @@ export interface GatewayKeysTable {
   modified_on: string;
 }
 
-/** One request (issue 6 analytics); no primary key: rows are only appended, aggregated and aged out. */
-export interface AnalyticsRecordsTable {
-  /** ISO-8601 with milliseconds. */
-  time: string;
+/**
+ * Analytics (issue 6): requests of one second with the same dimensions, with their sums and every
+ * request's detail (src/store/analytics-rollups.ts, docs/adr/0004). No primary key: rows are only
+ * appended, aggregated and aged out; one second and group may span several rows (one per batch).
+ */
+export interface AnalyticsRollupsTable {
+  /** Start of the one-second bucket, ISO-8601 `…:ss.000Z`. */
+  bucket: string;
   zone_id: string | null;
   api_id: string | null;
   key_id: string | null;
   hostname: string;
   method: string;
-  path: string;
   status: number;
   /** Lowercase hex SHA-256 of the client leaf; "" without a certificate. */
   fingerprint: string;
   serial: string;
   issuer: string;
-  latency_ms: number;
-  bytes_in: number;
-  bytes_out: number;
-  /** JSON array of rule ids. */
-  rule_hits: string;
+  /** bigint on PostgreSQL: read back as text there, hence the union. */
+  requests: number | string;
+  bytes_in: number | string;
+  bytes_out: number | string;
+  latency_sum_ms: number | string;
+  latency_max_ms: number | string;
+  /** ISO-8601 with milliseconds: the latest request. */
+  last_time: string;
+  /** JSON array of AnalyticsRequestDetail. */
+  requests_detail: string;
 }
 
 export interface Database {
-  analytics_records: AnalyticsRecordsTable;
+  analytics_rollups: AnalyticsRollupsTable;
   accounts: AccountsTable;
   zones: ZonesTable;
   api_tokens: ApiTokensTable;

@@ -9,6 +9,7 @@ import { initial } from './0001-initial.ts';
 import { routesRulesetsZoneSettings } from './0002-routes-rulesets-zone-settings.ts';
 import { apisKeysPoliciesAnalytics } from './0003-apis-keys-policies-analytics.ts';
 import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
+import { analyticsRollups } from './0005-analytics-rollups.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
   '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
   '0004-analytics-time-index': analyticsTimeIndex,
+  '0005-analytics-rollups': analyticsRollups,
 };
 
 const provider: MigrationProvider = {
