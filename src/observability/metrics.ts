@@ -14,9 +14,10 @@
  *
  * Hot path: `observeRequest` counts in nested maps (tens of nanoseconds; prom-client's own
  * `inc(labels)` hashes the labels on every call, ~0.7 µs) and hands the counts to the counter when
- * Prometheus scrapes. The duration histogram uses prom-client directly (~0.5 µs per request).
+ * Prometheus scrapes; the duration histogram counts in arrays the same way (zone-duration-histogram.ts).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { ZoneDurationHistogram } from './zone-duration-histogram.ts';
 
 /** Seconds: 1 ms … 60 s, dense where an API gateway's answers fall. */
 export const REQUEST_DURATION_BUCKETS = [
@@ -38,14 +39,12 @@ export interface GatewayMetricsOptions {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #duration: Histogram<'zone'>;
+  readonly #duration: ZoneDurationHistogram;
   readonly #handshakeFailures: Counter<'reason'>;
   readonly #certificateExpiry: Gauge<'kind' | 'id'>;
   readonly #analyticsDropped: Counter<'reason'>;
   /** zone → api → status → requests not yet handed to the counter. */
   readonly #pending = new Map<string, Map<string, Map<number, number>>>();
-  /** One labels object per zone, reused by every observation. */
-  readonly #zoneLabels = new Map<string, { zone: string }>();
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
@@ -67,10 +66,9 @@ export class GatewayMetrics {
         }
       },
     });
-    this.#duration = new Histogram({
+    this.#duration = new ZoneDurationHistogram({
       name: 'portcullis_request_duration_seconds',
       help: 'Time from request start to the end of the answer, by zone id',
-      labelNames: ['zone'],
       buckets: REQUEST_DURATION_BUCKETS,
       registers,
     });
@@ -108,12 +106,7 @@ export class GatewayMetrics {
       apis.set(apiId, statuses);
     }
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    let labels = this.#zoneLabels.get(zoneId);
-    if (labels === undefined) {
-      labels = { zone: zoneId };
-      this.#zoneLabels.set(zoneId, labels);
-    }
-    this.#duration.observe(labels, durationSeconds);
+    this.#duration.observe(zoneId, durationSeconds);
   }
 
   /** A failed handshake, by its error code (never anything read from the failed socket). */

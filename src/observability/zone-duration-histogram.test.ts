@@ -1,0 +1,63 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Histogram, Registry } from 'prom-client';
+import { ZoneDurationHistogram } from './zone-duration-histogram.ts';
+
+const BUCKETS = [0.001, 0.01, 0.1, 1];
+
+describe('ZoneDurationHistogram', () => {
+  test("renders exactly what prom-client's Histogram renders for the same observations", async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const histogram = new ZoneDurationHistogram({
+      name: 'd_seconds',
+      help: 'Duration',
+      buckets: BUCKETS,
+      registers: [ours],
+    });
+    const reference = new Histogram({
+      name: 'd_seconds',
+      help: 'Duration',
+      labelNames: ['zone'],
+      buckets: BUCKETS,
+      registers: [theirs],
+    });
+    // On a bound, between bounds, above the last, zero, and a second zone.
+    const observations: [string, number][] = [
+      ['a', 0.001],
+      ['a', 0.0005],
+      ['a', 0.05],
+      ['a', 7],
+      ['a', 0],
+      ['b', 0.01],
+      ['b', 1],
+    ];
+    for (const [zone, value] of observations) {
+      histogram.observe(zone, value);
+      reference.observe({ zone }, value);
+    }
+    const text = await ours.metrics();
+    assert.equal(text, await theirs.metrics());
+    assert.match(text, /^d_seconds_bucket\{le="0.01",zone="a"\} 3$/m);
+    assert.match(text, /^d_seconds_bucket\{le="\+Inf",zone="a"\} 5$/m);
+    assert.match(text, /^d_seconds_count\{zone="b"\} 2$/m);
+  });
+
+  test('values that are not finite are ignored; reset empties it; bounds must ascend', async () => {
+    const registry = new Registry();
+    const histogram = new ZoneDurationHistogram({
+      name: 'e_seconds',
+      help: 'E',
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+    histogram.observe('a', Number.NaN);
+    histogram.observe('a', Number.POSITIVE_INFINITY);
+    assert.doesNotMatch(await registry.metrics(), /e_seconds_count/);
+    histogram.observe('a', 0.2);
+    assert.match(await registry.metrics(), /^e_seconds_sum\{zone="a"\} 0.2$/m);
+    histogram.reset();
+    assert.doesNotMatch(await registry.metrics(), /e_seconds_count/);
+    assert.throws(() => new ZoneDurationHistogram({ name: 'f', help: 'F', buckets: [1, 1], registers: [] }), /ascend/);
+  });
+});
