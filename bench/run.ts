@@ -24,26 +24,9 @@ import { probeTarget } from './probe.ts';
 import { treeMemory } from './proc-memory.ts';
 import { waitForQuiet } from './quiet.ts';
 import { boundBy, isNoisy, renderReport, unattributedCpu, type Layout, type TargetOutcome } from './report.ts';
-import {
-  gateway1000HostsTarget,
-  gateway1Host20RulesTarget,
-  gateway1HostDynamicMtlsTarget,
-  gateway1HostTarget,
-} from './targets/gateway.ts';
-import { nginxTarget } from './targets/nginx.ts';
-import { nodeBareTarget } from './targets/node-bare.ts';
-import { portcullisTarget } from './targets/portcullis.ts';
+import { TARGETS } from './targets/all-targets.ts';
 import type { RunningTarget, Target, TargetEnvironment } from './targets/target.ts';
 
-const TARGETS: Record<string, Target> = {
-  'node-bare': nodeBareTarget,
-  portcullis: portcullisTarget,
-  nginx: nginxTarget,
-  'gateway-1-host': gateway1HostTarget,
-  'gateway-1000-hosts': gateway1000HostsTarget,
-  'gateway-1-host-20-rules': gateway1Host20RulesTarget,
-  'gateway-1-host-dynamic-mtls': gateway1HostDynamicMtlsTarget,
-};
 const PAUSE_BETWEEN_PHASES_MS = 1_000;
 
 const log = (line: string): void => {
@@ -209,7 +192,7 @@ async function main(): Promise<number> {
         startNodeScript(script, args, { name, logDir: workDir, cpu: targetCpu }, config.nodeArgs),
     };
     for (const name of config.targets) {
-      const target = TARGETS[name]!;
+      const target = TARGETS[name];
       const outcome: TargetOutcome = {
         name,
         description: target.description,
@@ -229,7 +212,7 @@ async function main(): Promise<number> {
     for (let round = 1; round <= config.rounds; round++) {
       for (const outcome of outcomes) {
         if (outcome.skipped !== undefined || outcome.failed !== undefined) continue;
-        await measureTarget(TARGETS[outcome.name]!, env, layout, upstream.pid, outcome, round);
+        await measureTarget(TARGETS[outcome.name], env, layout, upstream.pid, outcome, round);
       }
     }
     for (const outcome of outcomes) {
