@@ -7,9 +7,14 @@
  * load alternates A, B, A, B, …, A in short slices; each B slice is compared with the mean of the
  * A slices on either side of it, and the report gives the median of those ratios with quartiles.
  *
+ * BENCH_PAIRED_MODE=concurrent loads A and B at the same time instead: both share the target core
+ * (the scheduler gives each about half), so every moment of the machine's drift hits both alike;
+ * with each CPU-bound, B / A per target CPU-second is the ratio of their costs per request.
+ *
  * Settings (environment, as run.ts): BENCH_TARGETS=A,B (default gateway-1-host,gateway-1-host-dynamic-mtls),
  * BENCH_SLICES (B slices, default 10), BENCH_SECONDS (per slice, default 3), BENCH_WARMUP_SECONDS
- * (before each slice, default 1), BENCH_PHASES (default keep-alive), and the rest of bench/config.ts.
+ * (before each slice, default 1), BENCH_PHASES (default keep-alive), BENCH_PAIRED_MODE (alternate, the
+ * default, or concurrent), and the rest of bench/config.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllChildren, BenchChild } from './bench-child.ts';
 import { writeBenchPki } from './bench-pki.ts';
-import { loadConfig, type PhaseName } from './config.ts';
+import { loadConfig } from './config.ts';
 import { runLoadJob, type LoadJobResult } from './load-job.ts';
 import { machineInfo } from './machine.ts';
 import { startNodeScript, waitForPort } from './node-script.ts';
@@ -62,23 +67,23 @@ interface SliceRatio {
   b: number;
   ratio: number;
   ratioPerCpu: number;
+  aCpu: number;
+  bCpu: number;
 }
 
-/** B slice i against the mean of A slices i and i + 1. */
-function sliceRatios(a: readonly LoadJobResult[], b: readonly LoadJobResult[]): SliceRatio[] {
-  return b.map((bSlice, i) => {
-    const before = a[i];
-    const after = a[i + 1];
-    if (before === undefined || after === undefined) throw new Error('an A slice is missing');
-    const aRate = (before.perSecondRate + after.perSecondRate) / 2;
-    const aPerCpu = (projectedRate(before) + projectedRate(after)) / 2;
-    return {
-      a: aRate,
-      b: bSlice.perSecondRate,
-      ratio: bSlice.perSecondRate / aRate,
-      ratioPerCpu: projectedRate(bSlice) / aPerCpu,
-    };
-  });
+/** One B slice against the mean of the A slices given (its two neighbours, or the one run beside it). */
+function sliceRatio(aSlices: readonly LoadJobResult[], bSlice: LoadJobResult): SliceRatio {
+  const mean = (values: number[]): number => values.reduce((x, y) => x + y, 0) / values.length;
+  const aRate = mean(aSlices.map((r) => r.perSecondRate));
+  const aPerCpu = mean(aSlices.map((r) => projectedRate(r)));
+  return {
+    a: aRate,
+    b: bSlice.perSecondRate,
+    ratio: bSlice.perSecondRate / aRate,
+    ratioPerCpu: projectedRate(bSlice) / aPerCpu,
+    aCpu: mean(aSlices.map((r) => r.watchedCpu.target ?? Number.NaN)),
+    bCpu: bSlice.watchedCpu.target ?? Number.NaN,
+  };
 }
 
 function summarize(values: readonly number[]): string {
@@ -91,6 +96,10 @@ async function main(): Promise<number> {
   for (const [key, value] of Object.entries(PAIRED_DEFAULTS)) process.env[key] ??= value;
   const config = loadConfig();
   const slices = slicesFromEnv();
+  const concurrent = process.env.BENCH_PAIRED_MODE === 'concurrent';
+  if (!['concurrent', 'alternate', undefined].includes(process.env.BENCH_PAIRED_MODE)) {
+    throw new Error('BENCH_PAIRED_MODE must be alternate or concurrent');
+  }
   const [nameA, nameB, ...extra] = config.targets;
   if (nameA === undefined || nameB === undefined || extra.length > 0)
     throw new Error('BENCH_TARGETS must name two targets');
@@ -133,15 +142,15 @@ async function main(): Promise<number> {
       `## Paired: ${nameB} / ${nameA}`,
       '',
       `- date: ${new Date().toISOString()}; node ${process.version}; ${machine.cores} cores; ${pinned ? `both targets pinned to CPU ${config.targetCpu}, load generator + upstream to CPU ${config.driverCpu}` : 'not pinned'}`,
-      `- ${slices} B slices between ${slices + 1} A slices of ${config.seconds} s each (after ${config.warmupSeconds} s warm-up), ${config.connections} connections`,
+      concurrent
+        ? `- concurrent: ${slices} slices of ${config.seconds} s (after ${config.warmupSeconds} s warm-up), A and B loaded at the same time (${config.connections} connections each), sharing the target core`
+        : `- alternate: ${slices} B slices between ${slices + 1} A slices of ${config.seconds} s each (after ${config.warmupSeconds} s warm-up), ${config.connections} connections`,
       `- A = ${nameA}: ${TARGETS[nameA].description}`,
       `- B = ${nameB}: ${TARGETS[nameB].description}`,
       '',
     );
     for (const mode of config.phases) {
-      const results: Record<'a' | 'b', LoadJobResult[]> = { a: [], b: [] };
-      const measure = async (which: 'a' | 'b', target: RunningTarget, index: number): Promise<void> => {
-        await waitForQuiet(20, 10_000);
+      const load = async (which: 'a' | 'b', target: RunningTarget, index: number): Promise<LoadJobResult> => {
         const result = await runLoadJob(
           {
             load: {
@@ -164,26 +173,41 @@ async function main(): Promise<number> {
         const errors = result.errors.status + result.errors.socket + result.errors.timeout + result.errors.parse;
         if (errors > 0)
           throw new Error(`${which === 'a' ? nameA : nameB} ${mode}: ${errors} errors (first: ${result.firstError})`);
-        results[which].push(result);
         log(
           `${mode} ${which.toUpperCase()}${index}: ${result.perSecondRate.toFixed(0)}/s, target CPU ${(result.watchedCpu.target ?? NaN).toFixed(0)}%`,
         );
+        return result;
       };
-      for (let i = 0; i < slices; i++) {
-        await measure('a', a, i);
-        await measure('b', b, i);
+      const ratios: SliceRatio[] = [];
+      if (concurrent) {
+        for (let i = 0; i < slices; i++) {
+          await waitForQuiet(20, 10_000);
+          const [resultA, resultB] = await Promise.all([load('a', a, i), load('b', b, i)]);
+          ratios.push(sliceRatio([resultA], resultB));
+        }
+      } else {
+        const results: Record<'a' | 'b', LoadJobResult[]> = { a: [], b: [] };
+        for (let i = 0; i <= slices; i++) {
+          await waitForQuiet(20, 10_000);
+          results.a.push(await load('a', a, i));
+          if (i === slices) break;
+          await waitForQuiet(20, 10_000);
+          results.b.push(await load('b', b, i));
+        }
+        results.b.forEach((resultB, i) => ratios.push(sliceRatio(results.a.slice(i, i + 2), resultB)));
       }
-      await measure('a', a, slices);
-      const ratios = sliceRatios(results.a, results.b);
       lines.push(
         `### ${mode}`,
         '',
         `- B / A, measured: ${summarize(ratios.map((r) => r.ratio))}`,
         `- B / A, per target CPU-second: ${summarize(ratios.map((r) => r.ratioPerCpu))}`,
         '',
-        '| slice | A (mean of neighbours) /s | B /s | B / A |',
-        '|--:|--:|--:|--:|',
-        ...ratios.map((r, i) => `| ${i + 1} | ${r.a.toFixed(0)} | ${r.b.toFixed(0)} | ${r.ratio.toFixed(3)} |`),
+        `| slice | A${concurrent ? '' : ' (mean of neighbours)'} /s | B /s | B / A | A CPU | B CPU |`,
+        '|--:|--:|--:|--:|--:|--:|',
+        ...ratios.map(
+          (r, i) =>
+            `| ${i + 1} | ${r.a.toFixed(0)} | ${r.b.toFixed(0)} | ${r.ratio.toFixed(3)} | ${r.aCpu.toFixed(0)}% | ${r.bCpu.toFixed(0)}% |`,
+        ),
         '',
       );
     }
