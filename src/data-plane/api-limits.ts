@@ -8,7 +8,8 @@
  */
 import { GW_ERR_QUOTA_EXCEEDED, GW_ERR_RATE_LIMITED } from '../errors/index.ts';
 import { setQuotaHeaders, setRateLimitHeaders } from '../policy/limit-headers.ts';
-import type { UsageCounters } from '../policy/usage-counters.ts';
+import type { QuotaDecision, RateDecision, UsageCounters } from '../policy/usage-counters.ts';
+import type { Quota, RateLimit } from '../store/records.ts';
 import type { ApiRuntime, KeyRuntime } from '../runtime-config/api-runtime.ts';
 import type { PublicError } from './gateway-response.ts';
 
@@ -24,32 +25,88 @@ export function hasLimits(api: ApiRuntime, key: KeyRuntime | undefined): boolean
   return api.rateLimit !== null || key?.limits?.rateLimit != null || key?.limits?.quota != null;
 }
 
+/** One counter a request is checked against, in order. */
+type LimitStep =
+  | { kind: 'rate'; bucket: string; limit: RateLimit; headers: 'key' | 'api' | 'refusal-only' }
+  | { kind: 'quota'; keyId: string; quota: Quota };
+
+/** The checks of one request: the key's rate limit, the API-wide one, then the key's quota. */
+function limitSteps(api: ApiRuntime, key: KeyRuntime | undefined): LimitStep[] {
+  const steps: LimitStep[] = [];
+  const keyRate = key?.limits?.rateLimit ?? null;
+  if (key !== undefined && keyRate !== null)
+    steps.push({ kind: 'rate', bucket: `key:${key.id}`, limit: keyRate, headers: 'key' });
+  // The API-wide limit's headers are sent only when the key has no rate limit of its own (or on its refusal).
+  if (api.rateLimit !== null) {
+    steps.push({
+      kind: 'rate',
+      bucket: `api:${api.id}`,
+      limit: api.rateLimit,
+      headers: keyRate === null ? 'api' : 'refusal-only',
+    });
+  }
+  const quota = key?.limits?.quota ?? null;
+  if (key !== undefined && quota !== null) steps.push({ kind: 'quota', keyId: key.id, quota });
+  return steps;
+}
+
+/** Applies one step's decision to the outcome's headers; the refusal, if it is one. */
+function decided(
+  step: LimitStep,
+  decision: RateDecision | QuotaDecision,
+  headers: Record<string, string>,
+): LimitOutcome | undefined {
+  if (step.kind === 'quota') {
+    setQuotaHeaders(headers, decision);
+    return decision.allowed ? undefined : { error: GW_ERR_QUOTA_EXCEEDED, headers };
+  }
+  if (step.headers === 'refusal-only') {
+    if (decision.allowed) return undefined;
+    // The API-wide refusal carries its own headers, not the key's.
+    const apiHeaders: Record<string, string> = {};
+    setRateLimitHeaders(apiHeaders, decision);
+    return { error: GW_ERR_RATE_LIMITED, headers: apiHeaders };
+  }
+  setRateLimitHeaders(headers, decision);
+  return decision.allowed ? undefined : { error: GW_ERR_RATE_LIMITED, headers };
+}
+
 export async function applyApiLimits(
   api: ApiRuntime,
   key: KeyRuntime | undefined,
   counters: UsageCounters,
 ): Promise<LimitOutcome> {
   const headers: Record<string, string> = {};
-  const keyRate = key?.limits?.rateLimit ?? null;
-  if (key !== undefined && keyRate !== null) {
-    const decision = await counters.consumeRate(`key:${key.id}`, keyRate);
-    setRateLimitHeaders(headers, decision);
-    if (!decision.allowed) return { error: GW_ERR_RATE_LIMITED, headers };
+  for (const step of limitSteps(api, key)) {
+    const decision =
+      step.kind === 'rate'
+        ? await counters.consumeRate(step.bucket, step.limit)
+        : await counters.consumeQuota(step.keyId, step.quota);
+    const refusal = decided(step, decision, headers);
+    if (refusal !== undefined) return refusal;
   }
-  if (api.rateLimit !== null) {
-    const decision = await counters.consumeRate(`api:${api.id}`, api.rateLimit);
-    if (!decision.allowed) {
-      const apiHeaders: Record<string, string> = {};
-      setRateLimitHeaders(apiHeaders, decision);
-      return { error: GW_ERR_RATE_LIMITED, headers: apiHeaders };
-    }
-    if (keyRate === null) setRateLimitHeaders(headers, decision);
-  }
-  const quota = key?.limits?.quota ?? null;
-  if (key !== undefined && quota !== null) {
-    const decision = await counters.consumeQuota(key.id, quota);
-    setQuotaHeaders(headers, decision);
-    if (!decision.allowed) return { error: GW_ERR_QUOTA_EXCEEDED, headers };
+  return { error: undefined, headers };
+}
+
+/**
+ * The same, answered at once when the counters count in process (`consume*Now`): no promise and no
+ * microtask between the request and its forwarding. Undefined when they cannot (a remote backend):
+ * then use applyApiLimits. Throws where applyApiLimits would reject.
+ */
+export function applyApiLimitsNow(
+  api: ApiRuntime,
+  key: KeyRuntime | undefined,
+  counters: UsageCounters,
+): LimitOutcome | undefined {
+  if (counters.consumeRateNow === undefined || counters.consumeQuotaNow === undefined) return undefined;
+  const headers: Record<string, string> = {};
+  for (const step of limitSteps(api, key)) {
+    const decision =
+      step.kind === 'rate'
+        ? counters.consumeRateNow(step.bucket, step.limit)
+        : counters.consumeQuotaNow(step.keyId, step.quota);
+    const refusal = decided(step, decision, headers);
+    if (refusal !== undefined) return refusal;
   }
   return { error: undefined, headers };
 }

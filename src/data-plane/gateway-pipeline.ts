@@ -30,7 +30,7 @@ import { RequestRuleContext, type RuleRequestInput } from './request-rule-contex
 import { requestTargetProblem } from './request-target.ts';
 import { runCustomRules } from './custom-rules-phase.ts';
 import { decideApiAccess } from './api-access.ts';
-import { applyApiLimits, hasLimits } from './api-limits.ts';
+import { applyApiLimits, applyApiLimitsNow, hasLimits, type LimitOutcome } from './api-limits.ts';
 import { GRPC_NEEDS_HTTP2, type UpstreamForwarders } from './upstream-forwarders.ts';
 import { DEFAULT_FORMATS, identityHeadersOf } from './zone-identity-headers.ts';
 import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
@@ -171,27 +171,35 @@ export class GatewayPipeline {
       sink.fail(GW_ERR_INTERNAL);
       return;
     }
-    applyApiLimits(api, key, counters).then(
-      (outcome) => {
-        if (outcome.error !== undefined) {
-          refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
-          return;
-        }
-        this.#forward(
-          route,
-          request,
-          identity,
-          decision,
-          zone,
-          new ExtraHeadersSink(sink, outcome.headers),
-          stripAuthorization,
-        );
-      },
-      (error: unknown) => {
-        this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
-        sink.fail(GW_ERR_INTERNAL);
-      },
-    );
+    const proceed = (outcome: LimitOutcome): void => {
+      if (outcome.error !== undefined) {
+        refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
+        return;
+      }
+      this.#forward(
+        route,
+        request,
+        identity,
+        decision,
+        zone,
+        new ExtraHeadersSink(sink, outcome.headers),
+        stripAuthorization,
+      );
+    };
+    const failed = (error: unknown): void => {
+      this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
+      sink.fail(GW_ERR_INTERNAL);
+    };
+    // In-process counters answer at once (no promise, no microtask); a remote backend is awaited.
+    let now: LimitOutcome | undefined;
+    try {
+      now = applyApiLimitsNow(api, key, counters);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (now !== undefined) proceed(now);
+    else applyApiLimits(api, key, counters).then(proceed, failed);
   }
 
   #forward(

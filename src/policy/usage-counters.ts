@@ -41,6 +41,13 @@ export interface UsageCounters {
   consumeRate(bucket: string, limit: RateLimit): Promise<RateDecision>;
   /** Counts one request against a key's quota. */
   consumeQuota(keyId: string, quota: Quota): Promise<QuotaDecision>;
+  /**
+   * The same two, answered at once, by adapters that count in process (the memory one); a remote
+   * adapter (Redis) leaves them out and the data plane awaits the promises. They may throw where the
+   * promise versions reject.
+   */
+  consumeRateNow?(bucket: string, limit: RateLimit): RateDecision;
+  consumeQuotaNow?(keyId: string, quota: Quota): QuotaDecision;
   /** Requests left in a key's quota, without counting one. */
   quotaRemaining(keyId: string, quota: Quota): Promise<number>;
 }

@@ -36,17 +36,36 @@ test('exact under concurrency: of N concurrent consumes against L, exactly L are
 });
 
 test('a refusal consumes nothing: the stored count stays at the limit', async (t) => {
-  const consume = t.mock.method(RateLimiterMemory.prototype, 'consume');
+  const get = t.mock.method(RateLimiterMemory.prototype, 'get');
   const counters = new MemoryUsageCounters();
   const quota = { max: 3, renewalRate: 60 };
   const decisions = await Promise.all(Array.from({ length: 20 }, () => counters.consumeQuota('k1', quota)));
   assert.equal(decisions.filter((d) => d.allowed).length, 3);
-  const limiter = consume.mock.calls[0]?.this as RateLimiterMemory;
+  assert.equal(await counters.quotaRemaining('k1', quota), 0);
+  // The limiter itself (the one quotaRemaining read) holds exactly the limit.
+  const limiter = get.mock.calls[0]?.this as RateLimiterMemory;
   assert.equal((await limiter.get('k1'))?.consumedPoints, 3);
   // And the window did not move: every refusal reports the same or an earlier reset.
   const [first] = decisions;
   for (const decision of decisions) assert.ok(decision.resetMs <= (first?.resetMs ?? 0));
+});
+
+test('the synchronous answers count the same counters as the promise ones', async () => {
+  const counters = new MemoryUsageCounters();
+  const limit = { rate: 3, per: 60 };
+  assert.equal(counters.consumeRateNow('key:a', limit).remaining, 2);
+  assert.equal((await counters.consumeRate('key:a', limit)).remaining, 1);
+  assert.deepEqual(
+    [counters.consumeRateNow('key:a', limit).allowed, counters.consumeRateNow('key:a', limit).allowed],
+    [true, false],
+  );
+  const quota = { max: 1, renewalRate: 60 };
+  assert.equal(counters.consumeQuotaNow('k1', quota).allowed, true);
+  assert.equal((await counters.consumeQuota('k1', quota)).allowed, false);
   assert.equal(await counters.quotaRemaining('k1', quota), 0);
+  // A limit the counters refuse: thrown at once, rejected by the promise version.
+  assert.throws(() => counters.consumeRateNow('key:a', { rate: -1, per: 60 }), RangeError);
+  await assert.rejects(counters.consumeRate('key:a', { rate: 1, per: 0 }), RangeError);
 });
 
 test('quotaRemaining does not consume', async () => {
