@@ -18,7 +18,7 @@ import type { RequestHandler } from './mtls-listener.ts';
 import { answerPublicPki, isPublicPkiPath, type PkiResult } from './public-pki-handler.ts';
 import { readBoundedBody } from './read-bounded-body.ts';
 import { GatewayPipeline, type GatewayPipelineOptions } from './gateway-pipeline.ts';
-import { Http1Sink, Http2Sink } from './proxy/downstream-sinks.ts';
+import { Http1Sink, Http2Sink, ResponseCloseHub } from './proxy/downstream-sinks.ts';
 import { requestBodyOf } from './proxy/http2-request-body.ts';
 
 export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
@@ -52,6 +52,7 @@ export class GatewayRequestHandler implements RequestHandler {
     const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
     const authority = headers.host ?? '';
     const socket = req.socket;
+    let closeHub: ResponseCloseHub | undefined;
     this.#pipeline.serve(
       {
         host: authorityHost(authority),
@@ -68,13 +69,14 @@ export class GatewayRequestHandler implements RequestHandler {
         onDone: (report) => {
           // Requests on one HTTP/1.1 connection are sequential: the socket's write counter tells this one's bytes.
           const writtenBefore = socket.bytesWritten;
-          res.once('close', () =>
+          closeHub = new ResponseCloseHub(res);
+          closeHub.onClose(() =>
             report(res.statusCode, contentLength(headers['content-length']), socket.bytesWritten - writtenBefore),
           );
         },
       },
       identity,
-      (close) => new Http1Sink(res, close || this.draining),
+      (close) => new Http1Sink(res, close || this.draining, closeHub),
     );
   }
 

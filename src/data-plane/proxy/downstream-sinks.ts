@@ -9,14 +9,45 @@ import { sendHttp1Error, sendHttp2Error, type PublicError } from '../gateway-res
 import type { HeaderMap } from './hop-by-hop.ts';
 import type { ResponseSink } from './exchange.ts';
 
+/**
+ * One 'close' listener for an HTTP/1.1 response, shared by everything that must know when the
+ * response is over (the forwarder's abort handling, the analytics report). Each further listener
+ * costs a `once` wrapper and turns the emitter's single listener into an array: about 2 % of a
+ * proxied request (measured with `npm run bench:paired`).
+ */
+export class ResponseCloseHub {
+  readonly #res: ServerResponse;
+  #first: (() => void) | undefined;
+  #more: (() => void)[] | undefined;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  onClose(callback: () => void): void {
+    if (this.#first === undefined) {
+      this.#first = callback;
+      this.#res.once('close', () => {
+        callback();
+        if (this.#more !== undefined) for (const more of this.#more) more();
+      });
+    } else {
+      (this.#more ??= []).push(callback);
+    }
+  }
+}
+
 export class Http1Sink implements ResponseSink {
   readonly #res: ServerResponse;
   readonly #closeAfter: boolean;
+  readonly #closeHub: ResponseCloseHub | undefined;
   #failed = false;
 
-  constructor(res: ServerResponse, closeAfter: boolean) {
+  /** `closeHub`: the response's shared 'close' listener, when something else listens too. */
+  constructor(res: ServerResponse, closeAfter: boolean, closeHub?: ResponseCloseHub) {
     this.#res = res;
     this.#closeAfter = closeAfter;
+    this.#closeHub = closeHub;
   }
 
   start(status: number, headers: HeaderMap): Writable | null {
@@ -40,9 +71,11 @@ export class Http1Sink implements ResponseSink {
 
   onAbort(callback: () => void): void {
     const res = this.#res;
-    res.once('close', () => {
+    const onClose = (): void => {
       if (!res.writableFinished) callback();
-    });
+    };
+    if (this.#closeHub === undefined) res.once('close', onClose);
+    else this.#closeHub.onClose(onClose);
   }
 }
 
