@@ -34,6 +34,8 @@ export interface BenchConfig {
   nodeArgs: string[];
   /** Highest TLS version the load generator offers. */
   tlsMaxVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Diagnosis: parts of gateway-1-host-dynamic-mtls left out, to see what each costs. */
+  dynamicWithout: DynamicPart[];
   /**
    * Revocation indexes of gateway-1000-hosts: 'per-host' (what createHostPolicy does: each policy
    * copies the serials) or 'shared' (what-if: one index shared by every policy, built once).
@@ -51,6 +53,8 @@ export const TARGET_NAMES = [
 ] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 export const PHASE_NAMES = ['keep-alive', 'handshake'] as const;
+export const DYNAMIC_PARTS = ['rate-limit', 'analytics'] as const;
+export type DynamicPart = (typeof DYNAMIC_PARTS)[number];
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -98,5 +102,6 @@ export function loadConfig(): BenchConfig {
     upstream,
     nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
     tlsMaxVersion: tls,
+    dynamicWithout: process.env.BENCH_DYNAMIC_WITHOUT ? listFromEnv('BENCH_DYNAMIC_WITHOUT', DYNAMIC_PARTS) : [],
   };
 }

@@ -123,7 +123,7 @@ const keys = job.dynamicMtls
         limits: Object.freeze({
           access: compileAccessRights([{ apiId: API_ID, methods: [], paths: [] }]),
           // Counted on every request, never reached: the cost of counting, not of refusing.
-          rateLimit: { rate: 1_000_000_000, per: 1 },
+          rateLimit: job.dynamicWithout.includes('rate-limit') ? null : { rate: 1_000_000_000, per: 1 },
           quota: null,
         }),
       }),
@@ -182,9 +182,10 @@ if (measured.revocations.isRevoked(caFingerprint, job.clientSerialHex)) throw ne
 
 const forwarders = new UpstreamForwarders();
 // Issue 6: the real analytics recorder (batched writes to a SQLite store) and metrics, as serve wires them.
-const store = job.dynamicMtls
-  ? await openStore({ kind: 'sqlite', file: join(job.workDir, `analytics-${process.pid}.db`) })
-  : undefined;
+const store =
+  job.dynamicMtls && !job.dynamicWithout.includes('analytics')
+    ? await openStore({ kind: 'sqlite', file: join(job.workDir, `analytics-${process.pid}.db`) })
+    : undefined;
 const observability =
   store === undefined ? undefined : new GatewayObservability(store, new TenancyService(store), {}, logger);
 observability?.start();

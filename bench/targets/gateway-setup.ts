@@ -3,6 +3,7 @@
  * it prints, and the 20-rule ruleset of issue 5's benchmark. Shared by the parent (gateway.ts) and
  * the child, so neither side guesses the other's format.
  */
+import type { DynamicPart } from '../config.ts';
 
 /** One gateway target's set-up, written as JSON to the work dir. */
 export interface GatewayJob {
@@ -26,6 +27,8 @@ export interface GatewayJob {
    * and metrics are on.
    */
   dynamicMtls: boolean;
+  /** Diagnosis (BENCH_DYNAMIC_WITHOUT): parts of the dynamic-mTLS set-up left out. */
+  dynamicWithout: DynamicPart[];
   clientSha256: string;
   workDir: string;
   upstreamPort: number;

@@ -81,6 +81,9 @@ function gatewayTarget(spec: GatewaySpec): Target {
           `src/ CHANGED during the run (newest file ${new Date(mtime).toISOString()}): rounds measured different code`,
         );
       }
+      if (spec.dynamicMtls && config.dynamicWithout.length > 0) {
+        notes.push(`DIAGNOSIS: without ${config.dynamicWithout.join(' and ')} (BENCH_DYNAMIC_WITHOUT)`);
+      }
       const others = spec.hosts > 1 ? await otherHosts(env, spec.hosts - 1) : undefined;
       if (others !== undefined) {
         notes.push(
@@ -97,6 +100,7 @@ function gatewayTarget(spec: GatewaySpec): Target {
         revokedSerials: spec.revokedSerials,
         rules: spec.rules,
         dynamicMtls: spec.dynamicMtls,
+        dynamicWithout: spec.dynamicMtls ? config.dynamicWithout : [],
         clientSha256: new X509Certificate(pki.clientCertPem).fingerprint256.replaceAll(':', '').toLowerCase(),
         workDir: env.workDir,
         upstreamPort: env.upstreamPort,
