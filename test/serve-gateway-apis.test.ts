@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { OpensslWorkdir } from './helpers/openssl.ts';
+import { connectH2, h2Request } from './helpers/h2-client.ts';
 import { request, type ClientResponse } from './helpers/https-client.ts';
 import { startHttp1Echo, type EchoRecord, type RunningUpstream } from './helpers/upstreams.ts';
 
@@ -302,5 +303,46 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     );
     const staticGroup = byApi.groups.find((group) => group.key === apis.static);
     assert.ok((staticGroup?.errors ?? 0) >= 1);
+    // Bytes out over HTTP/1.1: what the connection carried for these answers, so at least their bodies.
+    const byCertificate = await ok<{ groups: { key: string | null; requests: number; bytes_out: number }[] }>(
+      'GET',
+      `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`,
+    );
+    assert.ok((byCertificate.groups.find((group) => group.key === erin.sha256)?.bytes_out ?? 0) > sent * 10);
+  });
+
+  test('analytics over HTTP/2: bytes out are the bodies sent, upstream answers and refusals alike', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const frank = await issue('frank');
+    await createKey({
+      alias: 'frank',
+      certificate: { client_certificate_id: frank.id },
+      access_rights: [{ api_id: apis.dynamic }],
+    });
+    const session = await connectH2(server.gatewayPort, edgeCaPem(server), frank.certPem, frank.keyPem, HOST);
+    let bodyBytes = 0;
+    try {
+      for (const path of ['/dynamic/h2-a', '/dynamic/h2-b', '/static/refused']) {
+        const response = await h2Request(session, { ':path': path, ':authority': HOST });
+        assert.equal(response.status, path === '/static/refused' ? 403 : 200);
+        bodyBytes += Buffer.byteLength(response.body);
+      }
+    } finally {
+      session.close();
+    }
+    let bytesOut = 0;
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const report = await ok<{ groups: { key: string | null; requests: number; bytes_out: number }[] }>(
+        'GET',
+        `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`,
+      );
+      const group = report.groups.find((candidate) => candidate.key === frank.sha256);
+      bytesOut = group?.bytes_out ?? 0;
+      if (group?.requests === 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(bodyBytes > 0);
+    assert.equal(bytesOut, bodyBytes);
   });
 });

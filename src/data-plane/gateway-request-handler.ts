@@ -101,6 +101,7 @@ export class GatewayRequestHandler implements RequestHandler {
     const authority = headers[':authority'] ?? headers.host ?? '';
     // Read once: the session's socket is a Proxy, and every property read goes through it.
     const socket = stream.session?.socket as TLSSocket | undefined;
+    let sink: Http2Sink | undefined;
     this.#pipeline.serve(
       {
         host: authorityHost(authority),
@@ -115,19 +116,21 @@ export class GatewayRequestHandler implements RequestHandler {
         grpc,
         body: () => (endStream ? null : requestBodyOf(stream)),
         onDone: (report) => {
-          // Streams share the connection, so bytes are what the messages declare (content-length).
+          // Streams share the connection: bytes out are the body bytes forwarded (counted by the sink),
+          // or what the gateway's own answer declared; bytes in, what the request declared.
           stream.once('close', () => {
             const sent = stream.sentHeaders as IncomingHttpHeaders;
+            const forwarded = sink?.bodyBytes ?? 0;
             report(
               Number(sent[':status'] ?? 0),
               contentLength(headers['content-length']),
-              contentLength(sent['content-length']),
+              forwarded > 0 ? forwarded : contentLength(sent['content-length']),
             );
           });
         },
       },
       identity,
-      () => new Http2Sink(stream, grpc),
+      () => (sink = new Http2Sink(stream, grpc)),
     );
   }
 
@@ -167,7 +170,8 @@ export class GatewayRequestHandler implements RequestHandler {
   }
 }
 
-function contentLength(value: string | string[] | undefined): number {
-  const length = Number(typeof value === 'string' ? value : undefined);
+/** A content-length header as received (text) or as we sent it (node:http2 keeps the number we gave). */
+function contentLength(value: string | number | string[] | undefined): number {
+  const length = typeof value === 'number' ? value : Number(typeof value === 'string' ? value : undefined);
   return Number.isSafeInteger(length) && length >= 0 ? length : 0;
 }

@@ -8,14 +8,20 @@ export interface H2Response {
   body: string;
 }
 
-export function connectH2(port: number, ca: string, cert?: string, key?: string): Promise<ClientHttp2Session> {
+export function connectH2(
+  port: number,
+  ca: string,
+  cert?: string,
+  key?: string,
+  servername = 'localhost',
+): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    const session = http2.connect(`https://localhost:${port}`, {
+    const session = http2.connect(`https://${servername}:${port}`, {
       ca,
       cert,
       key,
       host: '127.0.0.1',
-      servername: 'localhost',
+      servername,
     } as http2.SecureClientSessionOptions);
     session.once('connect', () => resolve(session));
     session.once('error', reject);

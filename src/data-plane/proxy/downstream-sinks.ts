@@ -69,6 +69,10 @@ export class Http1Sink implements ResponseSink {
     sendHttp1Error(this.#res, error, this.#closeAfter);
   }
 
+  sentBody(): void {
+    // HTTP/1.1 bytes out are read from the connection's write counter (one response at a time).
+  }
+
   onAbort(callback: () => void): void {
     const res = this.#res;
     const onClose = (): void => {
@@ -84,6 +88,8 @@ export class Http2Sink implements ResponseSink {
   readonly #grpc: boolean;
   #trailers: HeaderMap | undefined;
   #failed = false;
+  /** Body bytes forwarded to the client (sentBody). */
+  bodyBytes = 0;
 
   constructor(stream: ServerHttp2Stream, grpc: boolean) {
     this.#stream = stream;
@@ -105,6 +111,10 @@ export class Http2Sink implements ResponseSink {
 
   trailers(trailers: HeaderMap): void {
     this.#trailers = trailers;
+  }
+
+  sentBody(bytes: number): void {
+    this.bodyBytes += bytes;
   }
 
   fail(error: PublicError): void {

@@ -25,6 +25,11 @@ export interface ResponseSink {
   fail(error: PublicError): void;
   /** Called once if the client goes away before the response is complete. */
   onAbort(callback: () => void): void;
+  /**
+   * Body bytes the forwarder wrote to the Writable from start(), as it writes them: an HTTP/2
+   * stream counts nothing itself, and analytics report bytes out (HTTP/1.1 reads its socket instead).
+   */
+  sentBody(bytes: number): void;
 }
 
 export interface Forwarder {

@@ -32,4 +32,8 @@ export class ExtraHeadersSink implements ResponseSink {
   onAbort(callback: () => void): void {
     this.#inner.onAbort(callback);
   }
+
+  sentBody(bytes: number): void {
+    this.#inner.sentBody(bytes);
+  }
 }

@@ -46,7 +46,9 @@ export class Http1ResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const writable = this.#writable;
-    if (writable === null || writable.write(chunk)) return;
+    if (writable === null) return;
+    this.#sink.sentBody(chunk.length);
+    if (writable.write(chunk)) return;
     controller.pause();
     writable.once('drain', () => {
       controller.resume();

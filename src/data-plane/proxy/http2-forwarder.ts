@@ -68,7 +68,10 @@ export class Http2Forwarder implements Forwarder {
         upstream.close(NGHTTP2_CANCEL);
         return;
       }
-      if (!endStream) upstream.pipe(writable);
+      if (!endStream) {
+        upstream.on('data', (chunk: Buffer) => sink.sentBody(chunk.length));
+        upstream.pipe(writable);
+      }
     });
     upstream.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
       sink.trailers(filterResponseHeaders(trailers));
