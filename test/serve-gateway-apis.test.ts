@@ -311,7 +311,7 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     assert.ok((byCertificate.groups.find((group) => group.key === erin.sha256)?.bytes_out ?? 0) > sent * 10);
   });
 
-  test('analytics over HTTP/2: bytes out are the bodies sent, upstream answers and refusals alike', async () => {
+  test('analytics over HTTP/2: bytes out are the bodies sent (upstream answers and refusals), bytes in the body read', async () => {
     const since = new Date(Date.now() - 1000).toISOString();
     const frank = await issue('frank');
     await createKey({
@@ -327,22 +327,33 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
         assert.equal(response.status, path === '/static/refused' ? 403 : 200);
         bodyBytes += Buffer.byteLength(response.body);
       }
+      // A streamed upload declares no length (as gRPC never does): the bytes read are counted.
+      const upload = 'x'.repeat(3000);
+      const posted = await h2Request(
+        session,
+        { ':path': '/dynamic/h2-upload', ':method': 'POST', ':authority': HOST },
+        upload,
+      );
+      assert.equal(posted.status, 200);
+      bodyBytes += Buffer.byteLength(posted.body);
     } finally {
       session.close();
     }
     let bytesOut = 0;
+    let bytesIn = 0;
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
-      const report = await ok<{ groups: { key: string | null; requests: number; bytes_out: number }[] }>(
-        'GET',
-        `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`,
-      );
+      const report = await ok<{
+        groups: { key: string | null; requests: number; bytes_in: number; bytes_out: number }[];
+      }>('GET', `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`);
       const group = report.groups.find((candidate) => candidate.key === frank.sha256);
       bytesOut = group?.bytes_out ?? 0;
-      if (group?.requests === 3) break;
+      bytesIn = group?.bytes_in ?? 0;
+      if (group?.requests === 4) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     assert.ok(bodyBytes > 0);
     assert.equal(bytesOut, bodyBytes);
+    assert.equal(bytesIn, 3000);
   });
 });

@@ -102,6 +102,7 @@ export class GatewayRequestHandler implements RequestHandler {
     // Read once: the session's socket is a Proxy, and every property read goes through it.
     const socket = stream.session?.socket as TLSSocket | undefined;
     let sink: Http2Sink | undefined;
+    let bodyBytesIn = 0;
     this.#pipeline.serve(
       {
         host: authorityHost(authority),
@@ -114,16 +115,16 @@ export class GatewayRequestHandler implements RequestHandler {
         socket: () => socket,
         authority,
         grpc,
-        body: () => (endStream ? null : requestBodyOf(stream)),
+        body: () => (endStream ? null : requestBodyOf(stream, (bytes) => (bodyBytesIn += bytes))),
         onDone: (report) => {
           // Streams share the connection: bytes out are the body bytes forwarded (counted by the sink),
-          // or what the gateway's own answer declared; bytes in, what the request declared.
+          // or what the gateway's own answer declared; bytes in, the body bytes read (or as declared).
           stream.once('close', () => {
             const sent = stream.sentHeaders as IncomingHttpHeaders;
             const forwarded = sink?.bodyBytes ?? 0;
             report(
               Number(sent[':status'] ?? 0),
-              contentLength(headers['content-length']),
+              bodyBytesIn > 0 ? bodyBytesIn : contentLength(headers['content-length']),
               forwarded > 0 ? forwarded : contentLength(sent['content-length']),
             );
           });
