@@ -17,7 +17,8 @@ import type { ResponseSink } from './exchange.ts';
  */
 export class ResponseCloseHub {
   readonly #res: ServerResponse;
-  #first: (() => void) | undefined;
+  #listening = false;
+  /** Callbacks after the first, which the listener itself holds. */
   #more: (() => void)[] | undefined;
 
   constructor(res: ServerResponse) {
@@ -25,15 +26,15 @@ export class ResponseCloseHub {
   }
 
   onClose(callback: () => void): void {
-    if (this.#first === undefined) {
-      this.#first = callback;
-      this.#res.once('close', () => {
-        callback();
-        if (this.#more !== undefined) for (const more of this.#more) more();
-      });
-    } else {
+    if (this.#listening) {
       (this.#more ??= []).push(callback);
+      return;
     }
+    this.#listening = true;
+    this.#res.once('close', () => {
+      callback();
+      if (this.#more !== undefined) for (const more of this.#more) more();
+    });
   }
 }
 
