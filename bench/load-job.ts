@@ -6,6 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchChildOptions } from './bench-child.ts';
+import type { BenchPki } from './bench-pki.ts';
+import type { BenchConfig, PhaseName } from './config.ts';
 import type { LoadOptions, LoadResult } from './load-generator.ts';
 import { startNodeScript } from './node-script.ts';
 
@@ -20,6 +22,23 @@ export interface LoadJobResult extends LoadResult {
   watchedCpu: Record<string, number>;
   /** Percent busy of each core ("cpu0", "cpu1", ...) during the window, whoever used it (incl. softirq, steal). */
   coreBusy: Record<string, number>;
+}
+
+/** The load every phase applies to a target on `port`: the bench client, GET /bench to localhost, as configured. */
+export function benchLoad(config: BenchConfig, pki: BenchPki, mode: PhaseName, port: number): LoadOptions {
+  return {
+    mode,
+    host: '127.0.0.1',
+    port,
+    servername: 'localhost',
+    path: '/bench',
+    connections: config.connections,
+    warmupMs: config.warmupSeconds * 1000,
+    durationMs: config.seconds * 1000,
+    certPem: pki.clientCertPem,
+    keyPem: pki.clientKeyPem,
+    maxVersion: config.tlsMaxVersion,
+  };
 }
 
 /** Slack for the child's start-up (tsx loading) and shut-down beyond warm-up + duration. */

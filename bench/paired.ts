@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { killAllChildren, BenchChild } from './bench-child.ts';
 import { writeBenchPki } from './bench-pki.ts';
 import { loadConfig } from './config.ts';
-import { runLoadJob, type LoadJobResult } from './load-job.ts';
+import { benchLoad, runLoadJob, type LoadJobResult } from './load-job.ts';
 import { machineInfo } from './machine.ts';
 import { startNodeScript, waitForPort } from './node-script.ts';
 import { probeTarget } from './probe.ts';
@@ -153,19 +153,7 @@ async function main(): Promise<number> {
       const load = async (which: 'a' | 'b', target: RunningTarget, index: number): Promise<LoadJobResult> => {
         const result = await runLoadJob(
           {
-            load: {
-              mode: mode,
-              host: '127.0.0.1',
-              port: target.port,
-              servername: 'localhost',
-              path: '/bench',
-              connections: config.connections,
-              warmupMs: config.warmupSeconds * 1000,
-              durationMs: config.seconds * 1000,
-              certPem: pki.clientCertPem,
-              keyPem: pki.clientKeyPem,
-              maxVersion: config.tlsMaxVersion,
-            },
+            load: benchLoad(config, pki, mode, target.port),
             watch: { target: target.pid, bench: process.pid, upstream: upstream.pid },
           },
           { name: `paired-${mode}-${which}${index}`, logDir: workDir, cpu: driverCpu },

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchChild, killAllChildren } from './bench-child.ts';
 import { writeBenchPki } from './bench-pki.ts';
 import { loadConfig, type BenchConfig } from './config.ts';
-import { runLoadJob, type LoadJobResult } from './load-job.ts';
+import { benchLoad, runLoadJob, type LoadJobResult } from './load-job.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { startNodeScript, waitForPort } from './node-script.ts';
 import { probeTarget } from './probe.ts';
@@ -109,19 +109,7 @@ async function measureTarget(
         if (target.name !== 'node-bare') watch.upstream = upstreamPid;
         result = await runLoadJob(
           {
-            load: {
-              mode,
-              host: '127.0.0.1',
-              port: running.port,
-              servername: 'localhost',
-              path: '/bench',
-              connections: config.connections,
-              warmupMs: config.warmupSeconds * 1000,
-              durationMs: config.seconds * 1000,
-              certPem: pki.clientCertPem,
-              keyPem: pki.clientKeyPem,
-              maxVersion: config.tlsMaxVersion,
-            },
+            load: benchLoad(config, pki, mode, running.port),
             watch,
           },
           {
