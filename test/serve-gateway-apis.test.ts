@@ -75,6 +75,17 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
       ...(client === undefined ? {} : { cert: client.certPem, key: client.keyPem }),
     });
 
+  /** Analytics are written in batches off the request path: read until `done` holds (at most 5 s), return the last read. */
+  const pollAnalytics = async <T>(path: string, done: (value: T) => boolean): Promise<T> => {
+    const deadline = Date.now() + 5000;
+    let value = await ok<T>('GET', path);
+    while (!done(value) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      value = await ok<T>('GET', path);
+    }
+    return value;
+  };
+
   const codeOf = (response: ClientResponse): string => response.json<{ error: { code: string } }>().error.code;
 
   before(async () => {
@@ -286,16 +297,10 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     for (let i = 0; i < sent; i++) assert.equal((await call('/dynamic/analytics', erin)).status, 200);
     const refused = await call('/static/a', erin); // one refusal, counted as an error
     assert.equal(refused.status, 403);
-    let certificates: { fingerprint: string; requests: number }[] = [];
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      certificates = await ok(
-        'GET',
-        `/zones/${zoneId}/gateway/analytics/certificates?since=${encodeURIComponent(since)}`,
-      );
-      if (certificates.find((c) => c.fingerprint === erin.sha256)?.requests === sent + 1) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const certificates = await pollAnalytics<{ fingerprint: string; requests: number }[]>(
+      `/zones/${zoneId}/gateway/analytics/certificates?since=${encodeURIComponent(since)}`,
+      (list) => list.find((c) => c.fingerprint === erin.sha256)?.requests === sent + 1,
+    );
     assert.equal(certificates.find((c) => c.fingerprint === erin.sha256)?.requests, sent + 1);
     const byApi = await ok<{ groups: { key: string | null; requests: number; errors: number }[] }>(
       'GET',
@@ -339,19 +344,17 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     } finally {
       session.close();
     }
-    let bytesOut = 0;
-    let bytesIn = 0;
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      const report = await ok<{
-        groups: { key: string | null; requests: number; bytes_in: number; bytes_out: number }[];
-      }>('GET', `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`);
-      const group = report.groups.find((candidate) => candidate.key === frank.sha256);
-      bytesOut = group?.bytes_out ?? 0;
-      bytesIn = group?.bytes_in ?? 0;
-      if (group?.requests === 4) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const report = await pollAnalytics<{
+      groups: { key: string | null; requests: number; bytes_in: number; bytes_out: number }[];
+    }>(
+      `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`,
+      (summary) => summary.groups.find((group) => group.key === frank.sha256)?.requests === 4,
+    );
+    const group = report.groups.find((candidate) => candidate.key === frank.sha256);
+    assert.ok(group);
+    assert.equal(group.requests, 4);
+    const bytesOut = group.bytes_out;
+    const bytesIn = group.bytes_in;
     assert.ok(bodyBytes > 0);
     assert.equal(bytesOut, bodyBytes);
     assert.equal(bytesIn, 3000);
