@@ -16,21 +16,20 @@
  * (before each slice, default 1), BENCH_PHASES (default keep-alive), BENCH_PAIRED_MODE (alternate, the
  * default, or concurrent), and the rest of bench/config.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllChildren, BenchChild } from './bench-child.ts';
+import { pinCores, runBenchMain, startUpstream, targetEnvironment } from './bench-setup.ts';
 import { writeBenchPki } from './bench-pki.ts';
 import { loadConfig } from './config.ts';
 import { benchLoad, runLoadJob, type LoadJobResult } from './load-job.ts';
 import { machineInfo } from './machine.ts';
-import { startNodeScript, waitForPort } from './node-script.ts';
+import { waitForPort } from './node-script.ts';
 import { probeTarget } from './probe.ts';
 import { waitForQuiet } from './quiet.ts';
 import { projectedRate } from './report.ts';
 import { TARGETS } from './targets/all-targets.ts';
-import type { RunningTarget, TargetEnvironment } from './targets/target.ts';
+import type { RunningTarget } from './targets/target.ts';
 
 const PAIRED_DEFAULTS: Record<string, string> = {
   BENCH_TARGETS: 'gateway-1-host,gateway-1-host-dynamic-mtls',
@@ -104,30 +103,16 @@ async function main(): Promise<number> {
   if (nameA === undefined || nameB === undefined || extra.length > 0)
     throw new Error('BENCH_TARGETS must name two targets');
   const machine = machineInfo();
-  const pinned = config.pin && machine.tasksetAvailable && machine.cores > Math.max(config.targetCpu, config.driverCpu);
-  const targetCpu = pinned ? config.targetCpu : null;
-  const driverCpu = pinned ? config.driverCpu : null;
-  if (pinned)
-    spawnSync('taskset', ['-a', '-p', '-c', String(config.driverCpu), String(process.pid)], { stdio: 'ignore' });
+  const cores = pinCores(config, machine);
+  const pinned = cores.pinned;
+  const driverCpu = cores.driverCpu;
   const workDir = mkdtempSync(join(tmpdir(), 'portcullis-paired-'));
   const pki = await writeBenchPki(workDir);
-  const upstream = startNodeScript(new URL('./upstream-server.ts', import.meta.url), [config.upstream], {
-    name: 'upstream',
-    logDir: workDir,
-    cpu: driverCpu,
-  });
+  const upstream = startUpstream(config, workDir, cores);
   const running: RunningTarget[] = [];
   const lines: string[] = [];
   try {
-    const env: TargetEnvironment = {
-      config,
-      pki,
-      upstreamPort: await waitForPort(upstream),
-      workDir,
-      spawn: (name, command, args) => BenchChild.start(command, args, { name, logDir: workDir, cpu: targetCpu }),
-      spawnScript: (name, script, args) =>
-        startNodeScript(script, args, { name, logDir: workDir, cpu: targetCpu }, config.nodeArgs),
-    };
+    const env = targetEnvironment(config, pki, await waitForPort(upstream), workDir, cores);
     for (const name of [nameA, nameB]) {
       const target = TARGETS[name];
       const reason = target.unavailable();
@@ -208,11 +193,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.on('exit', killAllChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    process.exit(130);
-  });
-}
-process.exitCode = await main();
+await runBenchMain(main);

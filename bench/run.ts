@@ -9,17 +9,16 @@
  * BENCH_* environment variables read in bench/config.ts and listed in bench/README.md;
  * BENCH_KEEP=1 keeps the work dir (certificates, configs, logs, results.json).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchChild, killAllChildren } from './bench-child.ts';
+import { pinCores, runBenchMain, startUpstream, targetEnvironment } from './bench-setup.ts';
 import { writeBenchPki } from './bench-pki.ts';
-import { loadConfig, type BenchConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { benchLoad, runLoadJob, type LoadJobResult } from './load-job.ts';
-import { machineInfo, type MachineInfo } from './machine.ts';
-import { startNodeScript, waitForPort } from './node-script.ts';
+import { machineInfo } from './machine.ts';
+import { waitForPort } from './node-script.ts';
 import { probeTarget } from './probe.ts';
 import { treeMemory } from './proc-memory.ts';
 import { waitForQuiet } from './quiet.ts';
@@ -32,15 +31,6 @@ const PAUSE_BETWEEN_PHASES_MS = 1_000;
 const log = (line: string): void => {
   process.stderr.write(`[bench] ${line}\n`);
 };
-
-function canPin(config: BenchConfig, machine: MachineInfo): boolean {
-  return (
-    config.pin &&
-    machine.tasksetAvailable &&
-    config.targetCpu !== config.driverCpu &&
-    Math.max(config.targetCpu, config.driverCpu) < machine.cores
-  );
-}
 
 function commandLine(): string {
   const settings = Object.entries(process.env)
@@ -140,14 +130,10 @@ async function measureTarget(
 async function main(): Promise<number> {
   const config = loadConfig();
   const machine = machineInfo();
-  const pinned = canPin(config, machine);
+  const cores = pinCores(config, machine);
+  const pinned = cores.pinned;
   const layout: Layout = { pinned, targetCpu: config.targetCpu, driverCpu: config.driverCpu };
-  const driverCpu = pinned ? config.driverCpu : null;
-  const targetCpu = pinned ? config.targetCpu : null;
-  if (pinned) {
-    // The orchestrator is idle during phases, but keep it off the target's core all the same.
-    spawnSync('taskset', ['-a', '-p', '-c', String(config.driverCpu), String(process.pid)], { stdio: 'ignore' });
-  } else {
+  if (!pinned) {
     log('not pinning (BENCH_PIN=0, no taskset, or fewer than 2 cores): figures include scheduling noise');
   }
   if (config.nice !== 0) {
@@ -161,24 +147,12 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   log(`work dir ${workDir}`);
   const pki = await writeBenchPki(workDir);
-  const upstream = startNodeScript(new URL('./upstream-server.ts', import.meta.url), [config.upstream], {
-    name: 'upstream',
-    logDir: workDir,
-    cpu: driverCpu,
-  });
+  const upstream = startUpstream(config, workDir, cores);
   const outcomes: TargetOutcome[] = [];
   try {
     const upstreamPort = await waitForPort(upstream);
     log(`upstream on 127.0.0.1:${upstreamPort}`);
-    const env: TargetEnvironment = {
-      config,
-      pki,
-      upstreamPort,
-      workDir,
-      spawn: (name, command, args) => BenchChild.start(command, args, { name, logDir: workDir, cpu: targetCpu }),
-      spawnScript: (name, script, args) =>
-        startNodeScript(script, args, { name, logDir: workDir, cpu: targetCpu }, config.nodeArgs),
-    };
+    const env = targetEnvironment(config, pki, upstreamPort, workDir, cores);
     for (const name of config.targets) {
       const target = TARGETS[name];
       const outcome: TargetOutcome = {
@@ -220,11 +194,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-process.on('exit', killAllChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllChildren();
-    process.exit(130);
-  });
-}
-process.exitCode = await main();
+await runBenchMain(main);
