@@ -763,14 +763,16 @@ describe('rulesets API: PostgreSQL', { skip: skipPostgres ?? false }, () => {
     postgres = await startPostgres();
     await postgres.createDatabase('rulesets');
   });
-  after(async () => {
-    await postgres.stop();
-  });
   defineSuite(() => postgres.createSchema('rulesets', 'api'));
   describe('in process', () => {
     defineInProcessSuite(async () => {
       const store = await openStore({ kind: 'postgres', url: await postgres.createSchema('rulesets', 'race') });
       return { store, cleanup: () => store.close() };
     });
+  });
+  // Last: node:test runs `after` hooks in the order they were added, and the suite's gateway must be
+  // stopped before PostgreSQL (a query in flight on a server that went away fails the test file).
+  after(async () => {
+    await postgres.stop();
   });
 });

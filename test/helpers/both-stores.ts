@@ -22,9 +22,12 @@ export function describeOnBothStores(
       postgres = await startPostgres();
       await postgres.createDatabase(database);
     });
+    defineSuite(() => postgres.createSchema(database, 'api'));
+    // Registered after the suite's own hooks: node:test runs `after` hooks in the order they were
+    // added, and PostgreSQL must outlive the gateways the suite stops (a query in flight on a
+    // server that went away is an uncaught error in the test process).
     after(async () => {
       await postgres.stop();
     });
-    defineSuite(() => postgres.createSchema(database, 'api'));
   });
 }
