@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import tls from 'node:tls';
 import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { OpensslWorkdir } from './helpers/openssl.ts';
@@ -314,6 +316,90 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
       `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`,
     );
     assert.ok((byCertificate.groups.find((group) => group.key === erin.sha256)?.bytes_out ?? 0) > sent * 10);
+  });
+
+  test('analytics over HTTP/1.1: bytes in are the declared length, or the bytes read of a chunked upload', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const gina = await issue('gina');
+    await createKey({
+      alias: 'gina',
+      certificate: { client_certificate_id: gina.id },
+      access_rights: [{ api_id: apis.dynamic }],
+    });
+    const upload = (path: string, body: string, headers: Record<string, string>) =>
+      request({
+        port: server.gatewayPort,
+        ca: edgeCaPem(server),
+        servername: HOST,
+        method: 'POST',
+        path,
+        headers: { host: HOST, ...headers },
+        body,
+        cert: gina.certPem,
+        key: gina.keyPem,
+      });
+    // A chunked upload (no Content-Length): the upstream receives it whole, and its bytes are counted.
+    const chunkedBody = 'c'.repeat(5000);
+    const chunked = await upload('/dynamic/h1-chunked', chunkedBody, { 'transfer-encoding': 'chunked' });
+    assert.equal(chunked.status, 200);
+    assert.equal(chunked.json<EchoRecord>().body, chunkedBody);
+    const declared = await upload('/dynamic/h1-declared', 'd'.repeat(700), {});
+    assert.equal(declared.status, 200);
+    assert.equal(declared.json<EchoRecord>().body.length, 700);
+    const report = await pollAnalytics<{ groups: { key: string | null; requests: number; bytes_in: number }[] }>(
+      `/zones/${zoneId}/gateway/analytics?group_by=certificate&since=${encodeURIComponent(since)}`,
+      (summary) => summary.groups.find((group) => group.key === gina.sha256)?.requests === 2,
+    );
+    const group = report.groups.find((candidate) => candidate.key === gina.sha256);
+    assert.ok(group);
+    assert.equal(group.requests, 2);
+    assert.equal(group.bytes_in, 5700);
+  });
+
+  test('a client aborting a chunked upload half way: the upstream never gets a complete request, the gateway serves on', async () => {
+    const hana = await issue('hana');
+    await createKey({
+      alias: 'hana',
+      certificate: { client_certificate_id: hana.id },
+      access_rights: [{ api_id: apis.dynamic }],
+    });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: server.gatewayPort,
+      servername: HOST,
+      ca: edgeCaPem(server),
+      cert: hana.certPem,
+      key: hana.keyPem,
+      ALPNProtocols: ['http/1.1'],
+    });
+    await once(socket, 'secureConnect');
+    socket.write(`POST /dynamic/h1-aborted HTTP/1.1\r\nhost: ${HOST}\r\ntransfer-encoding: chunked\r\n\r\n400\r\n`);
+    socket.write('a'.repeat(512)); // half of the announced 0x400-byte chunk
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await once(socket, 'close');
+    const after = await request({
+      port: server.gatewayPort,
+      ca: edgeCaPem(server),
+      servername: HOST,
+      path: '/dynamic/after-abort',
+      headers: { host: HOST },
+      cert: hana.certPem,
+      key: hana.keyPem,
+    });
+    assert.equal(after.status, 200);
+    assert.equal(after.json<EchoRecord>().url, '/dynamic/after-abort');
+    // The upstream request was aborted too (not left waiting for the rest of the body).
+    const deadline = Date.now() + 2000;
+    while (!upstream.truncated.includes('/dynamic/h1-aborted') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(upstream.truncated, ['/dynamic/h1-aborted']);
+    assert.equal(
+      upstream.received.some((record) => record.url === '/dynamic/h1-aborted'),
+      false,
+      'the upstream must not see the truncated upload as a complete request',
+    );
   });
 
   test('analytics over HTTP/2: bytes out are the bodies sent (upstream answers and refusals), bytes in the body read', async () => {

@@ -20,6 +20,7 @@ import { readBoundedBody } from './read-bounded-body.ts';
 import { GatewayPipeline, type GatewayPipelineOptions } from './gateway-pipeline.ts';
 import { Http1Sink, Http2Sink, ResponseCloseHub } from './proxy/downstream-sinks.ts';
 import { requestBodyOf } from './proxy/http2-request-body.ts';
+import { countedHttp1Body } from './proxy/http1-request-body.ts';
 
 export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
   readonly pki: PublicPki;
@@ -49,7 +50,10 @@ export class GatewayRequestHandler implements RequestHandler {
       return;
     }
     const headers = req.headers;
-    const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
+    // Node's parser refuses a request with both headers (RFC 9112 §6.3), so chunked means no declared length.
+    const chunked = headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || (headers['content-length'] ?? '0') !== '0';
+    let chunkedBytesIn = 0;
     const authority = headers.host ?? '';
     const socket = req.socket;
     let closeHub: ResponseCloseHub | undefined;
@@ -65,13 +69,17 @@ export class GatewayRequestHandler implements RequestHandler {
         socket: () => (socket instanceof TLSSocket ? socket : undefined),
         authority,
         grpc: isGrpcContentType(headers['content-type']),
-        body: () => (hasBody ? req : null),
+        body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : hasBody ? req : null),
         onDone: (report) => {
           // Requests on one HTTP/1.1 connection are sequential: the socket's write counter tells this one's bytes.
           const writtenBefore = socket.bytesWritten;
           closeHub = new ResponseCloseHub(res);
           closeHub.onClose(() =>
-            report(res.statusCode, contentLength(headers['content-length']), socket.bytesWritten - writtenBefore),
+            report(
+              res.statusCode,
+              chunked ? chunkedBytesIn : contentLength(headers['content-length']),
+              socket.bytesWritten - writtenBefore,
+            ),
           );
         },
       },

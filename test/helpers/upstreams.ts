@@ -19,13 +19,19 @@ export interface RunningUpstream {
   url: string;
   port: number;
   received: EchoRecord[];
+  /** Paths of requests whose body never completed (the proxy aborted the upstream request). */
+  truncated: string[];
   close(): Promise<void>;
 }
 
 /** HTTP/1.1 echo server. `/slow?ms=N` waits N ms before answering; `/hang` never answers. */
 export async function startHttp1Echo(): Promise<RunningUpstream> {
   const received: EchoRecord[] = [];
+  const truncated: string[] = [];
   const server = http.createServer((req, res) => {
+    req.on('close', () => {
+      if (!req.complete) truncated.push(req.url ?? '');
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -59,6 +65,7 @@ export async function startHttp1Echo(): Promise<RunningUpstream> {
     url: `http://127.0.0.1:${port}`,
     port,
     received,
+    truncated,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -70,8 +77,10 @@ export async function startHttp1Echo(): Promise<RunningUpstream> {
 /** h2c echo server (prior knowledge). Sends a trailer `x-trailer: done` after the body. */
 export async function startH2cEcho(): Promise<RunningUpstream> {
   const received: EchoRecord[] = [];
+  const truncated: string[] = [];
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
+    stream.on('aborted', () => truncated.push(String(headers[':path'])));
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
@@ -97,6 +106,7 @@ export async function startH2cEcho(): Promise<RunningUpstream> {
     url: `h2c://127.0.0.1:${port}`,
     port,
     received,
+    truncated,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -3,19 +3,12 @@
  * carries our response, and undici destroys a request body when it is done with it.
  */
 import type { ServerHttp2Stream } from 'node:http2';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { byteCounter } from './byte-counter.ts';
 
 /** `onBytes`: told of every chunk's size as it passes (analytics' bytes in: gRPC declares no length). */
 export function requestBodyOf(stream: ServerHttp2Stream, onBytes?: (bytes: number) => void): Readable {
-  const body =
-    onBytes === undefined
-      ? new PassThrough()
-      : new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            onBytes(chunk.length);
-            done(null, chunk);
-          },
-        });
+  const body = onBytes === undefined ? new PassThrough() : byteCounter(onBytes);
   stream.pipe(body);
   stream.once('aborted', () => body.destroy(new Error('client aborted the request')));
   return body;
