@@ -12,6 +12,7 @@ import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { createCa, Eku, type CaHandle, type Issued } from './helpers/pki.ts';
+import { requestOnSocket as h1, type SocketReply } from './helpers/https-client.ts';
 import { MtlsListener, type RequestHandler } from '../src/data-plane/mtls-listener.ts';
 import type { ConnectionIdentity } from '../src/data-plane/connection-identity.ts';
 import { decideHostRequest, type HostDecision } from '../src/data-plane/host-decision.ts';
@@ -30,7 +31,7 @@ class DecisionEchoHandler implements RequestHandler {
   constructor(private readonly holder: SnapshotHolder) {}
 
   #decide(identity: ConnectionIdentity, authority: string | undefined): HostDecision {
-    return decideHostRequest(identity, authority, this.holder.current());
+    return decideHostRequest(identity, authority, this.holder.current(), Date.now());
   }
 
   static body(decision: HostDecision): string {
@@ -61,32 +62,6 @@ class DecisionEchoHandler implements RequestHandler {
     stream.respond({ ':status': 200, 'content-type': 'application/json' });
     stream.end(DecisionEchoHandler.body(decision));
   }
-}
-
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-/** One HTTP/1.1 request on an existing TLS socket (keep-alive), parsed by content-length. */
-function h1(socket: TLSSocket, host: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    let data = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      data = Buffer.concat([data, chunk]);
-      const end = data.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = data.subarray(0, end).toString();
-      const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-      if (data.length < end + 4 + length) return;
-      socket.off('data', onData);
-      const body = data.subarray(end + 4, end + 4 + length).toString();
-      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) as Record<string, unknown> });
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
-  });
 }
 
 describe('multi-host TLS on one listener', () => {
@@ -279,6 +254,43 @@ describe('multi-host TLS on one listener', () => {
     }
   });
 
+  test('a certificate that expires after the handshake is refused on the open connection and on a resumed session', async () => {
+    // OpenSSL checks validity at the handshake only, and a resumed session is not verified again.
+    const notAfter = new Date((Math.floor(Date.now() / 1000) + 3) * 1000); // whole seconds, as X.509 stores them
+    const shortLived = await caA.issue({
+      subject: 'CN=short-lived',
+      notBefore: new Date(Date.now() - 86_400_000),
+      notAfter,
+    });
+    await Promise.all(
+      (['TLSv1.2', 'TLSv1.3'] as const).map(async (tlsVersion) => {
+        const limits = { minVersion: tlsVersion, maxVersion: tlsVersion };
+        const session = await sessionFor('a.test', shortLived, tlsVersion);
+        const open = await connect({
+          servername: 'a.test',
+          cert: shortLived.certPem,
+          key: shortLived.keyPem,
+          ...limits,
+        });
+        assert.equal((await h1(open, 'a.test')).body.cert_verified, true, 'valid until its notAfter second ends');
+        // notAfter is inclusive of its whole second (RFC 5280 §4.1.2.5).
+        await new Promise((resolve) => setTimeout(resolve, notAfter.getTime() + 1_100 - Date.now()));
+
+        const onOpen = await h1(open, 'a.test');
+        assert.equal(onOpen.status, 403, `${tlsVersion}: the open connection`);
+        assert.equal((onOpen.body.error as { code: string }).code, 'GW_ERR_CERT_INVALID');
+        open.destroy();
+
+        const resumed = await connect({ servername: 'a.test', session, ...limits });
+        assert.equal(resumed.isSessionReused(), true, `${tlsVersion}: the session resumed (no new verification)`);
+        const onResumed = await h1(resumed, 'a.test');
+        assert.equal(onResumed.status, 403, `${tlsVersion}: the resumed session`);
+        assert.equal((onResumed.body.error as { code: string }).code, 'GW_ERR_CERT_INVALID');
+        resumed.destroy();
+      }),
+    );
+  });
+
   test('a revocation swap refuses the next request on an open keep-alive connection', async () => {
     const socket = await connect({ servername: 'a.test', cert: cliA.certPem, key: cliA.keyPem });
     assert.equal((await h1(socket, 'a.test')).status, 200);
@@ -299,7 +311,7 @@ describe('multi-host TLS on one listener', () => {
       cert: cliA.certPem,
       key: cliA.keyPem,
     } as http2.SecureClientSessionOptions);
-    const get = (authority: string): Promise<Reply> =>
+    const get = (authority: string): Promise<SocketReply> =>
       new Promise((resolve, reject) => {
         const stream = session.request({ ':path': '/', ':authority': authority });
         let status = 0;

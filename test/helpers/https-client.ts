@@ -3,7 +3,7 @@
  * connection reuse: every call is a fresh handshake.
  */
 import https from 'node:https';
-import type { SecureVersion } from 'node:tls';
+import type { SecureVersion, TLSSocket } from 'node:tls';
 
 export interface ClientRequest {
   port: number;
@@ -54,4 +54,52 @@ export function request(options: ClientRequest): Promise<ClientResponse> {
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+export interface SocketReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * One HTTP/1.1 GET on an open TLS socket (keep-alive: call again on the same socket); JSON body,
+ * framed by content-length or chunked (RFC 9112 §7.1; no trailers expected).
+ */
+export function requestOnSocket(socket: TLSSocket, host: string, path = '/'): Promise<SocketReply> {
+  return new Promise((resolve, reject) => {
+    let data = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      data = Buffer.concat([data, chunk]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = data.subarray(0, end).toString();
+      const rest = data.subarray(end + 4);
+      let body: string;
+      if (/transfer-encoding: chunked/i.test(head)) {
+        if (!rest.includes('0\r\n\r\n')) return;
+        body = decodeChunked(rest);
+      } else {
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (rest.length < length) return;
+        body = rest.subarray(0, length).toString();
+      }
+      socket.off('data', onData);
+      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) as Record<string, unknown> });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+  });
+}
+
+function decodeChunked(framed: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; ;) {
+    const lineEnd = framed.indexOf('\r\n', at);
+    const size = Number.parseInt(framed.subarray(at, lineEnd).toString(), 16);
+    if (lineEnd < 0 || !Number.isInteger(size)) throw new Error('malformed chunked body');
+    if (size === 0) return Buffer.concat(parts).toString();
+    parts.push(framed.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
 }
