@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { createCa, createSelfSignedLeaf, Eku, DAY, type Issued } from './helpers/pki.ts';
 import { createTestPki, serverCaPem, startTestProxy, type TestPki } from './helpers/proxy-fixture.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
-import { request } from './helpers/https-client.ts';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { request, requestOnSocket } from './helpers/https-client.ts';
 
 describe('proxy client authentication', () => {
   let pki: TestPki;
@@ -101,6 +102,49 @@ describe('proxy client authentication', () => {
         assert.equal(upstream.received.length, before, 'nothing reached the upstream');
       });
     }
+
+    test(`${tls}: a certificate that expires after the handshake is refused on the open connection and on a resumed session`, async () => {
+      // OpenSSL checks validity at the handshake only, and a resumed session is not verified again.
+      const notAfter = new Date((Math.floor(Date.now() / 1000) + 3) * 1000); // whole seconds, as X.509 stores them
+      const shortLived = await pki.ca.issue({ subject: 'CN=short-lived', notAfter });
+      const connect = (options: ConnectionOptions): Promise<TLSSocket> =>
+        new Promise((resolve, reject) => {
+          const socket = tlsConnect(
+            {
+              host: '127.0.0.1',
+              port: proxy.port,
+              servername: 'localhost',
+              ca,
+              minVersion: tls,
+              maxVersion: tls,
+              ...options,
+            },
+            () => resolve(socket),
+          );
+          socket.once('error', reject);
+        });
+      const open = await connect({ cert: shortLived.certPem, key: shortLived.keyPem, ALPNProtocols: ['http/1.1'] });
+      const sessions: Buffer[] = [];
+      open.on('session', (session: Buffer) => sessions.push(session));
+      assert.equal((await requestOnSocket(open, 'localhost', '/before-expiry')).status, 200);
+      const session = sessions.at(-1) ?? open.getSession();
+      assert.ok(session !== undefined, 'the proxy issued a session');
+      // notAfter is inclusive of its whole second (RFC 5280 §4.1.2.5).
+      await new Promise((resolve) => setTimeout(resolve, notAfter.getTime() + 1_100 - Date.now()));
+
+      const before = upstream.received.length;
+      const onOpen = await requestOnSocket(open, 'localhost', '/after-expiry');
+      assert.equal(onOpen.status, 403, 'the open connection');
+      assert.equal((onOpen.body.error as { code: string }).code, 'GW_ERR_CERT_INVALID');
+      open.destroy();
+      const resumed = await connect({ session, ALPNProtocols: ['http/1.1'] });
+      assert.equal(resumed.isSessionReused(), true, 'the session resumed (no new verification)');
+      const onResumed = await requestOnSocket(resumed, 'localhost', '/after-expiry');
+      assert.equal(onResumed.status, 403, 'the resumed session');
+      assert.equal((onResumed.body.error as { code: string }).code, 'GW_ERR_CERT_INVALID');
+      resumed.destroy();
+      assert.equal(upstream.received.length, before, 'nothing reached the upstream after the expiry');
+    });
 
     test(`${tls}: no client certificate is refused with 401 GW_ERR_CERT_MISSING`, async () => {
       const res = await request({ port: proxy.port, ca, tls });

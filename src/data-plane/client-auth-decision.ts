@@ -3,7 +3,7 @@
  * property reads and two set lookups, no parsing, no allocation on success.
  *
  *   no certificate               → 401 GW_ERR_CERT_MISSING
- *   chain/EKU/validity failure   → 403 GW_ERR_CERT_INVALID
+ *   chain/EKU/validity failure   → 403 GW_ERR_CERT_INVALID (validity again at `nowMs`: see validAt)
  *   leaf serial in the CRL       → 403 GW_ERR_CERT_REVOKED
  *   leaf not in --allow-cert     → 403 GW_ERR_CERT_NOT_ALLOWED (the leaf only, never the chain)
  */
@@ -14,7 +14,7 @@ import {
   GW_ERR_CERT_REVOKED,
 } from '../errors/index.ts';
 import type { RevocationIndex } from '../pki/revocation-index.ts';
-import type { ConnectionIdentity } from './connection-identity.ts';
+import { validAt, type ConnectionIdentity } from './connection-identity.ts';
 import type { PublicError } from './gateway-response.ts';
 
 export interface ClientAuthPolicy {
@@ -22,9 +22,13 @@ export interface ClientAuthPolicy {
   readonly allowedFingerprints: ReadonlySet<string> | undefined;
 }
 
-export function decideClientAuth(identity: ConnectionIdentity, policy: ClientAuthPolicy): PublicError | undefined {
+export function decideClientAuth(
+  identity: ConnectionIdentity,
+  policy: ClientAuthPolicy,
+  nowMs: number,
+): PublicError | undefined {
   if (!identity.presented || identity.leaf === undefined) return GW_ERR_CERT_MISSING;
-  if (!identity.verified) return GW_ERR_CERT_INVALID;
+  if (!identity.verified || !validAt(identity, nowMs)) return GW_ERR_CERT_INVALID;
   if (policy.revocations.isRevoked(identity.issuerFingerprint256, identity.leaf.serialNumber)) {
     return GW_ERR_CERT_REVOKED;
   }

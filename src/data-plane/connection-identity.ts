@@ -31,6 +31,14 @@ export interface ConnectionIdentity {
   readonly issuerFingerprint256: string;
   /** Intermediates between the leaf and the trust anchor, leaf excluded. */
   readonly chain: readonly X509Certificate[];
+  /**
+   * When every certificate of the verified path (leaf, intermediates, issuing CA) is valid, in epoch
+   * ms, inclusive (RFC 5280 §4.1.2.5); NaN when a date cannot be read, which no time satisfies.
+   * OpenSSL checks this at the handshake only, so requests check it again (`validAt`): a connection
+   * — or a session resumed later, which OpenSSL does not verify again — can outlive a certificate.
+   */
+  readonly validFromMs: number;
+  readonly validUntilMs: number;
   /** Parsed fields of the leaf (DNs, serials, SKIs, dates); undefined when no certificate. */
   fields(): CertificateFields | undefined;
   /**
@@ -52,6 +60,8 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   fingerprint256: '',
   issuerFingerprint256: '',
   chain: [],
+  validFromMs: Number.NaN,
+  validUntilMs: Number.NaN,
   fields: () => undefined,
   spkiSha256: () => '',
   memo: undefined,
@@ -73,6 +83,10 @@ export function readConnectionIdentity(
   const chain = intermediatesOf(leaf);
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
   const failure = verificationFailure(socket, leaf);
+  // The issuing CA of the top of the chain: the leaf's issuer when the client sent no intermediate.
+  const top = chain.at(-1);
+  const anchor = top === undefined ? issuer : trustedCas.find((ca) => top.checkIssued(ca));
+  const path = anchor === undefined ? [leaf, ...chain] : [leaf, ...chain, anchor];
   let fields: CertificateFields | undefined;
   let spki: string | undefined;
   const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
@@ -85,6 +99,9 @@ export function readConnectionIdentity(
     fingerprint256,
     issuerFingerprint256,
     chain,
+    validFromMs: Math.max(...path.map((cert) => Date.parse(cert.validFrom))),
+    // notAfter is valid through its last second (RFC 5280 §4.1.2.5: inclusive; dates have 1 s resolution).
+    validUntilMs: Math.min(...path.map((cert) => Date.parse(cert.validTo))) + 999,
     fields() {
       // Issuer fields (serial, SKI) come from the issuer certificate: it is part of the key.
       fields ??= fieldsCache.get(`${fingerprint256}/${issuerFingerprint256}`, () =>
@@ -101,6 +118,11 @@ export function readConnectionIdentity(
     memo: undefined,
     ...(accepted === undefined ? {} : { accepted }),
   };
+}
+
+/** The certificates of the connection are within their validity period at `nowMs` (see validFromMs). */
+export function validAt(identity: ConnectionIdentity, nowMs: number): boolean {
+  return nowMs >= identity.validFromMs && nowMs <= identity.validUntilMs;
 }
 
 /** Intermediates above the leaf as Node linked them (the client's chain), up to a self-issued root. */

@@ -87,7 +87,7 @@ export class GatewayPipeline {
     }
 
     const snapshot = this.#options.snapshots.current();
-    const decision = decideHostRequest(identity, request.authority, snapshot);
+    const decision = decideHostRequest(identity, request.authority, snapshot, Date.now());
     const policy = decision.policy;
     if (decision.error !== undefined || policy === undefined) {
       // A refused certificate or a misdirected request gets one clear answer, then the connection ends.

@@ -5,8 +5,9 @@
  *
  *   Host / :authority not served by the connection's policy   → 421 GW_ERR_MISDIRECTED_REQUEST
  *     (default policy, other hostname, HTTP/2 coalescing, hostname removed since the handshake)
- *   cert_verified: OpenSSL verified against the policy's CAs at the handshake, and — when the
- *     host's trust set changed since — the chain still ends at a CA the host trusts now
+ *   cert_verified: OpenSSL verified against the policy's CAs at the handshake, the certificates are
+ *     still within their validity period (validAt), and — when the host's trust set changed since —
+ *     the chain still ends at a CA the host trusts now
  *   cert_revoked: leaf serial revoked by its issuer in the current snapshot
  *   clientAuth 'require': missing → 401, unverified → 403, revoked → 403
  */
@@ -14,7 +15,7 @@ import type { X509Certificate } from 'node:crypto';
 import { GW_ERR_MISDIRECTED_REQUEST } from '../errors/index.ts';
 import { GW_ERR_CERT_INVALID, GW_ERR_CERT_MISSING, GW_ERR_CERT_REVOKED } from '../errors/index.ts';
 import type { GatewaySnapshot, HostPolicy } from '../runtime-config/gateway-snapshot.ts';
-import type { ConnectionIdentity } from './connection-identity.ts';
+import { validAt, type ConnectionIdentity } from './connection-identity.ts';
 import type { PublicError } from './gateway-response.ts';
 
 export interface HostDecision {
@@ -45,6 +46,7 @@ export function decideHostRequest(
   identity: ConnectionIdentity,
   authority: string | undefined,
   snapshot: GatewaySnapshot,
+  nowMs: number,
 ): HostDecision {
   const accepted = identity.accepted?.policy;
   const leaf = identity.presented ? identity.leaf : undefined;
@@ -61,7 +63,11 @@ export function decideHostRequest(
       error: GW_ERR_MISDIRECTED_REQUEST,
     };
   }
-  const certVerified = leaf !== undefined && identity.verified && stillTrusted(leaf, identity.chain, accepted, current);
+  const certVerified =
+    leaf !== undefined &&
+    identity.verified &&
+    validAt(identity, nowMs) &&
+    stillTrusted(leaf, identity.chain, accepted, current);
   const certRevoked =
     leaf !== undefined && current.revocations.isRevoked(identity.issuerFingerprint256, leaf.serialNumber);
   let error: PublicError | undefined;
