@@ -157,6 +157,7 @@ async function startOnStore(
   const listener = new MtlsListener({
     listen: options.listen,
     snapshots,
+    sessionTickets: options.sessionTickets ?? true,
     handler: new GatewayRequestHandler({
       pki: publicPki,
       snapshots,

@@ -40,6 +40,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     listen: config.listen,
     material: { certPem: config.serverCertPem, keyPem: config.serverKeyPem, clientCaPems: config.clientCas.pems },
     trustedCas: config.clientCas.certificates,
+    sessionTickets: config.sessionTickets,
     handler,
     logger,
   });

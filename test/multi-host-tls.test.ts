@@ -291,6 +291,44 @@ describe('multi-host TLS on one listener', () => {
     );
   });
 
+  test('sessionTickets false: every host server issues no tickets (no resumption; room for a 77 KB certificate)', async () => {
+    const noTickets = new MtlsListener({
+      listen: { host: '127.0.0.1', port: 0 },
+      snapshots: holder,
+      handler: new DecisionEchoHandler(holder),
+      logger: createLogger('silent'),
+      sessionTickets: false,
+    });
+    const noTicketsPort = (await noTickets.start()).port;
+    try {
+      const huge = await caA.issue({
+        subject: 'CN=huge',
+        dns: Array.from({ length: 2500 }, (_, i) => `device-${i}.fleet.example.com`),
+      });
+      for (const tlsVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+        const limits = { minVersion: tlsVersion, maxVersion: tlsVersion };
+        const first = await connect({
+          port: noTicketsPort,
+          servername: 'a.test',
+          cert: huge.certPem,
+          key: huge.keyPem,
+          ...limits,
+        });
+        const sessions: Buffer[] = [];
+        first.on('session', (session: Buffer) => sessions.push(session));
+        assert.equal((await h1(first, 'a.test')).body.cert_verified, true, `${tlsVersion}: the 77 KB certificate`);
+        const session = sessions.at(-1) ?? first.getSession();
+        first.destroy();
+        assert.ok(session !== undefined);
+        const again = await connect({ port: noTicketsPort, servername: 'a.test', session, ...limits });
+        assert.equal(again.isSessionReused(), false, `${tlsVersion}: a full handshake`);
+        again.destroy();
+      }
+    } finally {
+      await noTickets.drain(1_000);
+    }
+  });
+
   test('a revocation swap refuses the next request on an open keep-alive connection', async () => {
     const socket = await connect({ servername: 'a.test', cert: cliA.certPem, key: cliA.keyPem });
     assert.equal((await h1(socket, 'a.test')).status, 200);

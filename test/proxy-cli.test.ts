@@ -48,6 +48,7 @@ describe('portcullis proxy command', () => {
     ['an unknown identity format', ['--client-ca', 'x', '--forward-identity', 'xfcc,magic'], /--forward-identity/],
     ['a malformed --allow-cert', ['--client-ca', 'x', '--allow-cert', 'abc'], /SHA-256 fingerprint/],
     ['a bad duration', ['--client-ca', 'x', '--upstream-timeout', 'soon'], /duration/],
+    ['a bad --session-tickets', ['--client-ca', 'x', '--session-tickets', 'no'], /--session-tickets takes on or off/],
     ['an unknown option', ['--client-ca', 'x', '--insecure'], /unknown option/],
   ];
   for (const [label, extra, message] of usageCases) {

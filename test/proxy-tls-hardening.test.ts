@@ -9,7 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { createTestPki, serverCaPem, startTestProxy, type TestPki } from './helpers/proxy-fixture.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
-import { request } from './helpers/https-client.ts';
+import { request, requestOnSocket } from './helpers/https-client.ts';
 import type { Issued } from './helpers/pki.ts';
 
 describe('TLS hardening', () => {
@@ -108,5 +108,64 @@ describe('TLS hardening', () => {
     );
     const res = await request({ port: proxy.port, ca, cert: client.certPem, key: client.keyPem });
     assert.equal(res.status, 200, 'still serving after the flood');
+  });
+
+  describe('--session-tickets', () => {
+    // ~77 KB of DER: over the 65,280 bytes OpenSSL accepts for a session in a ticket (security.md class 8).
+    let huge: Issued;
+    let noTickets: Awaited<ReturnType<typeof startTestProxy>>;
+
+    before(async () => {
+      huge = await pki.ca.issue({
+        subject: 'CN=huge',
+        dns: Array.from({ length: 2500 }, (_, i) => `device-${i}.fleet.example.com`),
+      });
+      // No identity headers: a 77 KB certificate makes them larger than the upstream's header limit.
+      noTickets = await startTestProxy(pki, upstream.url, { sessionTickets: 'off', forwardIdentity: 'none' });
+    });
+
+    after(async () => {
+      await noTickets.stop();
+    });
+
+    const sessionAfterOneRequest = async (port: number, tlsVersion: tls.SecureVersion): Promise<Buffer> => {
+      const socket = await handshake({
+        port,
+        cert: client.certPem,
+        key: client.keyPem,
+        ALPNProtocols: ['http/1.1'],
+        minVersion: tlsVersion,
+        maxVersion: tlsVersion,
+      });
+      const sessions: Buffer[] = [];
+      socket.on('session', (session: Buffer) => sessions.push(session));
+      assert.equal((await requestOnSocket(socket, 'localhost')).status, 200);
+      const session = sessions.at(-1) ?? socket.getSession();
+      socket.destroy();
+      assert.ok(session !== undefined, `${tlsVersion}: the client kept a session`);
+      return session;
+    };
+
+    for (const tlsVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      test(`${tlsVersion}: on (the default) resumes sessions; off does not`, async () => {
+        const limits = { minVersion: tlsVersion, maxVersion: tlsVersion };
+        const withTickets = await sessionAfterOneRequest(proxy.port, tlsVersion);
+        const resumed = await handshake({ session: withTickets, ...limits });
+        assert.equal(resumed.isSessionReused(), true);
+        resumed.destroy();
+        const withoutTickets = await sessionAfterOneRequest(noTickets.port, tlsVersion);
+        const full = await handshake({ port: noTickets.port, session: withoutTickets, ...limits });
+        assert.equal(full.isSessionReused(), false, 'a full handshake');
+        full.destroy();
+      });
+
+      test(`${tlsVersion}: a client certificate too large for a ticket connects with tickets off only`, async () => {
+        const tooLarge = { cert: huge.certPem, key: huge.keyPem, tls: tlsVersion, ca };
+        // OpenSSL refuses to build the ticket and ends the connection (internal-error alert).
+        await assert.rejects(request({ port: proxy.port, ...tooLarge }), /alert internal error|ECONNRESET|EPROTO/);
+        const res = await request({ port: noTickets.port, ...tooLarge });
+        assert.equal(res.status, 200);
+      });
+    }
   });
 });

@@ -71,6 +71,9 @@ describe('portcullis serve command', () => {
     const usage = await runCli([...serveArgs(dataDir), '--store', 'mysql://nope']);
     assert.equal(usage.code, 2, usage.stderr);
     assert.match(usage.stderr, /--store takes postgres:/);
+    const tickets = await runCli([...serveArgs(dataDir), '--session-tickets', 'maybe']);
+    assert.equal(tickets.code, 2, tickets.stderr);
+    assert.match(tickets.stderr, /--session-tickets takes on or off, got "maybe"/);
 
     const other = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-key-'));
     try {

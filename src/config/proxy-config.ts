@@ -17,6 +17,7 @@ import {
 import { buildClientCaSet, type ClientCaSet } from '../pki/client-ca-set.ts';
 import { buildRevocationIndex, type RevocationIndex } from '../pki/revocation-index.ts';
 import { readPemBlocksOf } from '../pki/pem.ts';
+import { parseSessionTickets } from './session-tickets.ts';
 import { assertCurrentlyValid, assertStrongCertificate } from '../pki/certificate-checks.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.ts';
@@ -39,6 +40,8 @@ export interface ProxyOptionsInput {
   upstreamTimeout: string;
   connectTimeout: string;
   shutdownTimeout: string;
+  /** `on` (default) or `off`. */
+  sessionTickets?: string;
 }
 
 export interface ProxyConfig {
@@ -56,6 +59,8 @@ export interface ProxyConfig {
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Stateless TLS session tickets (resumption); see tls-server-options.ts for the trade-off. */
+  readonly sessionTickets: boolean;
 }
 
 export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyConfig> {
@@ -67,6 +72,7 @@ export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyCo
   const upstreamTimeoutMs = parseDuration(input.upstreamTimeout, '--upstream-timeout');
   const connectTimeoutMs = parseDuration(input.connectTimeout, '--connect-timeout');
   const shutdownTimeoutMs = parseDuration(input.shutdownTimeout, '--shutdown-timeout');
+  const sessionTickets = parseSessionTickets(input.sessionTickets);
   if (input.clientCa.length === 0) throw GW_ERR_USAGE.create('at least one --client-ca is required');
 
   const [serverCertPem, serverKeyPem, upstreamCaPem] = await Promise.all([
@@ -107,6 +113,7 @@ export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyCo
     upstreamTimeoutMs,
     connectTimeoutMs,
     shutdownTimeoutMs,
+    sessionTickets,
   });
 }
 

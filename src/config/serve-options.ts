@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { GW_ERR_USAGE } from '../errors/index.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
+import { parseSessionTickets } from './session-tickets.ts';
 
 export interface ServeOptionsInput {
   dataDir: string;
@@ -18,6 +19,8 @@ export interface ServeOptionsInput {
   /** Days. */
   expiryWindowDays?: string;
   expiryWebhook?: string;
+  /** `on` (default) or `off`. */
+  sessionTickets?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -37,6 +40,8 @@ export interface ServeOptions {
   readonly expiryWindowDays?: number;
   /** http(s) URL receiving certificate expiry events as JSON POSTs; absent: logs and metrics only. */
   readonly expiryWebhookUrl?: string | undefined;
+  /** Stateless TLS session tickets on the gateway listener (default true); see tls-server-options.ts. */
+  readonly sessionTickets?: boolean;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -53,6 +58,7 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     analyticsRetentionDays: parseDays(input.analyticsRetentionDays, '--analytics-retention-days', 30, 0),
     expiryWindowDays: parseDays(input.expiryWindowDays, '--expiry-window-days', 30, 1),
     expiryWebhookUrl: parseWebhookUrl(input.expiryWebhook),
+    sessionTickets: parseSessionTickets(input.sessionTickets),
   };
 }
 

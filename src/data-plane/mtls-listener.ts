@@ -25,7 +25,7 @@ import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
 import { readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
-import { buildTlsServerOptions, type TlsServerMaterial } from './tls-server-options.ts';
+import { buildTlsServerOptions, type TlsServerMaterial, type TlsSessionSettings } from './tls-server-options.ts';
 import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
 
@@ -43,7 +43,7 @@ export interface RequestHandler {
   ): void;
 }
 
-interface CommonListenerOptions {
+interface CommonListenerOptions extends TlsSessionSettings {
   readonly listen: ListenAddress;
   readonly handler: RequestHandler;
   readonly logger: Logger;
@@ -115,15 +115,19 @@ export class MtlsListener {
       options.onHandshakeFailure?.(code);
     };
     if (options.snapshots !== undefined) {
-      const router = new SniRouter(options.snapshots, {
-        secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy.trustedCas, accepted),
-        clientError: onClientError,
-      });
+      const router = new SniRouter(
+        options.snapshots,
+        {
+          secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy.trustedCas, accepted),
+          clientError: onClientError,
+        },
+        options,
+      );
       this.#tls = router.server;
       return;
     }
     const { trustedCas } = options;
-    const server = tls.createServer(buildTlsServerOptions(options.material));
+    const server = tls.createServer(buildTlsServerOptions(options.material, options));
     server.on('secureConnection', (socket: TLSSocket & WithIdentity) => this.#accept(socket, trustedCas));
     server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(error.code ?? 'UNKNOWN'));
     this.#tls = server;

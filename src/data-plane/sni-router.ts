@@ -23,7 +23,7 @@ import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { GatewaySnapshot, HostPolicy, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { peekServerName } from './client-hello-sni.ts';
-import { buildTlsServerOptions, HANDSHAKE_TIMEOUT_MS } from './tls-server-options.ts';
+import { buildTlsServerOptions, HANDSHAKE_TIMEOUT_MS, type TlsSessionSettings } from './tls-server-options.ts';
 
 export interface AcceptedConnection {
   /** The policy whose TLS server completed the handshake. */
@@ -45,10 +45,12 @@ export class SniRouter {
   /** TLS servers of the policies of the current snapshot, by `hostname/trustId`. */
   #tlsServers = new Map<string, tls.Server>();
   #serversOf: GatewaySnapshot | undefined;
+  readonly #session: TlsSessionSettings;
 
-  constructor(holder: SnapshotHolder, events: SniRouterEvents) {
+  constructor(holder: SnapshotHolder, events: SniRouterEvents, session: TlsSessionSettings = {}) {
     this.#holder = holder;
     this.#events = events;
+    this.#session = session;
     this.server = net.createServer((socket) => this.#peek(socket));
   }
 
@@ -112,11 +114,10 @@ export class SniRouter {
   }
 
   #createServer(policy: HostPolicy): tls.Server {
-    const options = buildTlsServerOptions({
-      certPem: policy.certPem,
-      keyPem: policy.keyPem,
-      clientCaPems: policy.clientCaPems,
-    });
+    const options = buildTlsServerOptions(
+      { certPem: policy.certPem, keyPem: policy.keyPem, clientCaPems: policy.clientCaPems },
+      this.#session,
+    );
     // A host without client CAs does not ask for a certificate (and must not verify against Node's
     // default root store, which is what an empty `ca` would mean).
     if (policy.clientAuth === 'none') {

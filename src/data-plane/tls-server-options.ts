@@ -8,6 +8,13 @@
  *  - Client-initiated renegotiation is refused (SSL_OP_NO_RENEGOTIATION; CVE-2009-3555, CVE-2021-3449).
  *  - The session-id context is derived from the trust material, so a session made under one set of
  *    CAs never resumes under another (security.md class 4; Node's default is derived from argv).
+ *  - Session tickets (RFC 5077, RFC 8446 §4.6.1) are on unless `sessionTickets: false`. Off means
+ *    SSL_OP_NO_TICKET: no stateless tickets, hence no resumption (Node keeps no server session
+ *    cache, and cannot look up TLS 1.3 stateful tickets), in exchange for cheaper full handshakes
+ *    (OpenSSL 3.0 serializes and re-parses the session, client certificate included, for each of
+ *    the two tickets it sends) and for client certificates too large for a ticket: OpenSSL refuses
+ *    to build a ticket over 65,280 bytes and ends the connection with an internal-error alert
+ *    (security.md class 8), so certificates over ~64 KB can only connect with tickets off.
  */
 import { constants, createHash } from 'node:crypto';
 import type { TlsOptions } from 'node:tls';
@@ -35,7 +42,13 @@ export interface TlsServerMaterial {
 /** A handshake that has not finished after this long is dropped (slow-handshake floods). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000; // 10 seconds
 
-export function buildTlsServerOptions(material: TlsServerMaterial): TlsOptions {
+export interface TlsSessionSettings {
+  /** Stateless session tickets (resumption); default true. */
+  readonly sessionTickets?: boolean;
+}
+
+export function buildTlsServerOptions(material: TlsServerMaterial, session: TlsSessionSettings = {}): TlsOptions {
+  const ticketOption = session.sessionTickets === false ? constants.SSL_OP_NO_TICKET : 0;
   return {
     cert: material.certPem,
     key: material.keyPem,
@@ -47,7 +60,7 @@ export function buildTlsServerOptions(material: TlsServerMaterial): TlsOptions {
     ciphers: TLS_CIPHERS,
     honorCipherOrder: true,
     ALPNProtocols: ALPN_PROTOCOLS,
-    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION | ticketOption,
     sessionIdContext: trustContextId(material),
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   };

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
+import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
 import { startProxy } from '../../proxy-app.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
@@ -40,6 +41,7 @@ export function registerProxyCommand(program: Command, setResult: (result: Promi
     )
     .option('--connect-timeout <duration>', 'time to connect to the upstream', '5s')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
+    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
     .addOption(logLevelOption())
     .action((options: ProxyOptionsInput & { logLevel: 'info' }) => {
       setResult(runProxy(options));
@@ -57,6 +59,7 @@ async function runProxy(options: ProxyOptionsInput & { logLevel: 'info' }): Prom
       clientCas: config.clientCas.certificates.length,
       revokedSerials: config.revocations.size,
       forwardIdentity: config.forwardIdentity,
+      sessionTickets: config.sessionTickets,
     },
     'listening',
   );

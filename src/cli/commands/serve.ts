@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
+import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import { parseDuration } from '../../config/proxy-config.ts';
 import type { GatewayError } from '../../errors/index.ts';
@@ -33,6 +34,7 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
     .option('--analytics-retention-days <days>', 'delete analytics records older than this (0: keep)', '30')
     .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
+    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
     .addOption(
       new Option('--expiry-webhook <url>', 'POST certificate expiry events (JSON) to this URL').env(
         'PORTCULLIS_EXPIRY_WEBHOOK',
