@@ -28,6 +28,11 @@ export interface BenchConfig {
   driverCpu: number;
   /** Identity the proxies forward upstream: Envoy's x-forwarded-client-cert (Portcullis' default) or none. */
   forwardIdentity: 'xfcc' | 'none';
+  /**
+   * TLS session tickets of every target (BENCH_SESSION_TICKETS): 'on' (all defaults) or 'off'
+   * (`--session-tickets off`, nginx `ssl_session_tickets off`, SSL_OP_NO_TICKET for node-bare).
+   */
+  sessionTickets: 'on' | 'off';
   /** Upstream implementation: 'raw' (node:net, prebuilt answer) or 'node-http'. */
   upstream: 'raw' | 'node-http';
   /** Extra node flags for the Node targets (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), for diagnosis only. */
@@ -84,6 +89,8 @@ export function loadConfig(): BenchConfig {
   if (identity !== 'none' && identity !== 'xfcc') throw new Error('BENCH_FORWARD_IDENTITY must be xfcc or none');
   const upstream = process.env.BENCH_UPSTREAM ?? 'raw';
   if (upstream !== 'raw' && upstream !== 'node-http') throw new Error('BENCH_UPSTREAM must be raw or node-http');
+  const tickets = process.env.BENCH_SESSION_TICKETS ?? 'on';
+  if (tickets !== 'on' && tickets !== 'off') throw new Error('BENCH_SESSION_TICKETS must be on or off');
   const tls = process.env.BENCH_TLS_MAX ?? 'TLSv1.3';
   if (tls !== 'TLSv1.2' && tls !== 'TLSv1.3') throw new Error('BENCH_TLS_MAX must be TLSv1.2 or TLSv1.3');
   return {
@@ -99,6 +106,7 @@ export function loadConfig(): BenchConfig {
     targetCpu: Math.round(numberFromEnv('BENCH_TARGET_CPU', 1, 0, 1023)),
     driverCpu: Math.round(numberFromEnv('BENCH_DRIVER_CPU', 0, 0, 1023)),
     forwardIdentity: identity,
+    sessionTickets: tickets,
     upstream,
     nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
     tlsMaxVersion: tls,

@@ -192,6 +192,7 @@ observability?.start();
 const listener = new MtlsListener({
   listen: { host: '127.0.0.1', port: 0 },
   snapshots,
+  sessionTickets: job.sessionTickets,
   handler: new GatewayRequestHandler({
     pki: new PublicPki(),
     snapshots,

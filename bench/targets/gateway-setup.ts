@@ -33,6 +33,7 @@ export interface GatewayJob {
   workDir: string;
   upstreamPort: number;
   identity: 'xfcc' | 'none';
+  sessionTickets: boolean;
 }
 
 /** The child's ready line: `{"port":N,"figures":{...}}` on stdout. */

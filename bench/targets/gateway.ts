@@ -105,6 +105,7 @@ function gatewayTarget(spec: GatewaySpec): Target {
         workDir: env.workDir,
         upstreamPort: env.upstreamPort,
         identity: config.forwardIdentity,
+        sessionTickets: config.sessionTickets === 'on',
       };
       const jobFile = join(env.workDir, `${spec.name}.job.json`);
       writeFileSync(jobFile, JSON.stringify(job), { mode: 0o600 });

@@ -14,6 +14,8 @@ export interface NginxConfigInput {
   caFile: string;
   /** Also send an Envoy-style x-forwarded-client-cert header (approximation: nginx's fingerprint is SHA-1). */
   xfcc: boolean;
+  /** `ssl_session_tickets` (nginx's default is on; off also stops TLS 1.3 tickets when there is no session cache). */
+  sessionTickets: boolean;
 }
 
 export function nginxConfig(input: NginxConfigInput): string {
@@ -55,6 +57,7 @@ http {
     ssl_verify_client on;
     ssl_verify_depth 2;
     ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_tickets ${input.sessionTickets ? 'on' : 'off'};
 
     location / {
       proxy_pass http://bench_upstream;

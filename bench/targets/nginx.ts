@@ -54,6 +54,7 @@ export const nginxTarget: Target = {
         keyFile: env.pki.serverKeyFile,
         caFile: env.pki.caFile,
         xfcc: env.config.forwardIdentity === 'xfcc',
+        sessionTickets: env.config.sessionTickets === 'on',
       }),
     );
     const child = env.spawn('nginx', binary, ['-p', prefix + '/', '-c', confFile, '-e', 'stderr']);

@@ -1,13 +1,15 @@
 /**
  * The Node ceiling: a bare node:https server that requires and verifies a client certificate
  * (requestCert + rejectUnauthorized against the bench CA) and answers inline with the
- * upstream's body — no proxying. Child process; argv: CERT KEY CA. Prints {"port":N}.
+ * upstream's body — no proxying. Child process; argv: CERT KEY CA [on|off] (session tickets).
+ * Prints {"port":N}.
  */
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:crypto';
 import { BODY, RESPONSE_HEADERS } from '../fixed-response.ts';
 
-const [certFile, keyFile, caFile] = process.argv.slice(2);
+const [certFile, keyFile, caFile, sessionTickets = 'on'] = process.argv.slice(2);
 if (certFile === undefined || keyFile === undefined || caFile === undefined) {
   process.stderr.write('usage: node-bare-server.ts CERT KEY CA\n');
   process.exit(2);
@@ -20,6 +22,7 @@ const server = https.createServer(
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.2',
+    ...(sessionTickets === 'off' ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),
     keepAliveTimeout: 120_000,
     headersTimeout: 130_000,
   },

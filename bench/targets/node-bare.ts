@@ -12,6 +12,7 @@ export const nodeBareTarget: Target = {
       pki.serverCertFile,
       pki.serverKeyFile,
       pki.caFile,
+      env.config.sessionTickets,
     ]);
     try {
       const port = await waitForPort(child);

@@ -42,6 +42,8 @@ export const portcullisTarget: Target = {
       `http://127.0.0.1:${env.upstreamPort}`,
       '--forward-identity',
       config.forwardIdentity,
+      '--session-tickets',
+      config.sessionTickets,
     ];
     const child = env.spawn('portcullis', process.execPath, args);
     try {
