@@ -19,7 +19,7 @@ import { openStore } from './store/open-store.ts';
 import { SecretBox, loadMasterKey } from './store/secret-box.ts';
 import type { Store } from './store/ports.ts';
 import { buildAdminApi, type AdminApp } from './admin-api/build-admin-api.ts';
-import { buildServices } from './control/build-services.ts';
+import { buildServices, type ServiceOptions } from './control/build-services.ts';
 import { PublicPki } from './runtime-config/public-pki.ts';
 import { MtlsListener } from './data-plane/mtls-listener.ts';
 import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
@@ -89,13 +89,13 @@ async function startOnStore(
   let publicUrl = options.publicUrl;
   // Rate limits and quotas, in this process (the Redis backend comes with cluster counters).
   const counters = new MemoryUsageCounters();
-  const services = buildServices({
-    store,
+  const serviceOptions: Omit<ServiceOptions, 'store'> = {
     box,
     publicPki,
     publicUrl: () => publicUrl,
     quotaRemaining: (keyId, quota) => counters.quotaRemaining(keyId, quota),
-  });
+  };
+  const services = buildServices({ store, ...serviceOptions });
   const bootstrapSecret = await services.tokens.ensureBootstrapToken(env.PORTCULLIS_ADMIN_TOKEN);
   if (bootstrapSecret !== undefined) {
     const file = path.join(options.dataDir, ADMIN_TOKEN_FILE);
@@ -104,7 +104,12 @@ async function startOnStore(
     logger.info({ file }, 'created the bootstrap admin token');
   }
   // The --config file is applied before anything is served: a refused file stops the start (exit 3).
-  const configApplier = new ConfigApplier(services, logger);
+  // It writes the whole file in one transaction, through services bound to that transaction.
+  const configApplier = new ConfigApplier(
+    store,
+    (transaction) => buildServices({ store: transaction, ...serviceOptions }),
+    logger,
+  );
   if (options.configFile !== undefined) await configApplier.applyFile(options.configFile);
   await services.publicPkiPublisher.publishAll();
   // CRLs are valid for a week (CRL_VALIDITY_MS); reissue daily so relying parties never hold a stale one.

@@ -4,13 +4,14 @@
  * only those), and that a refused file writes nothing at all. The same through a running
  * `portcullis serve` (start, SIGHUP, exit codes) is in test/serve-config-file.test.ts.
  */
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCa, Eku, type CaHandle, type Issued } from '../../test/helpers/pki.ts';
+import { postgresSkipReason, startPostgres, type TestPostgres } from '../../test/helpers/postgres.ts';
 import { GatewayError } from '../errors/index.ts';
 import { createLogger } from '../observability/logger.ts';
 import { PublicPki } from '../runtime-config/public-pki.ts';
@@ -84,11 +85,33 @@ const GOLD = `    policies:
         quota: { max: 1000, renewal_rate: 3600 }
 `;
 
-describe('ConfigApplier', () => {
+describe('ConfigApplier: SQLite', () => {
+  defineSuite((dir) => openStore({ kind: 'sqlite', file: path.join(dir, `${Date.now()}-${Math.random()}.db`) }));
+});
+
+// PostgreSQL too: there a failed statement aborts the whole transaction, which SQLite does not do.
+describe('ConfigApplier: PostgreSQL', { skip: postgresSkipReason() ?? false }, () => {
+  let postgres: TestPostgres;
+  let schemas = 0;
+  before(async () => {
+    postgres = await startPostgres();
+    await postgres.createDatabase('config');
+  });
+  defineSuite(async () =>
+    openStore({ kind: 'postgres', url: await postgres.createSchema('config', `apply_${++schemas}`) }),
+  );
+  after(async () => {
+    await postgres.stop(); // last: after the suite's stores are closed
+  });
+});
+
+function defineSuite(openTestStore: (dir: string) => Promise<Store>): void {
   let dir: string;
   let store: Store;
   let services: ControlServices;
   let applier: ConfigApplier;
+  let box: SecretBox;
+  let publicPki: PublicPki;
   let partner: CaHandle;
   let edge: Issued;
   let device: Issued;
@@ -123,12 +146,39 @@ describe('ConfigApplier', () => {
     writeFileSync(path.join(dir, 'device.pem'), device.certPem);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => store.close());
 
   beforeEach(async () => {
-    store = await openStore({ kind: 'sqlite', file: path.join(dir, `${Date.now()}-${Math.random()}.db`) });
-    const publicPki = new PublicPki();
-    services = buildServices({ store, box: new SecretBox(randomBytes(32)), publicPki, publicUrl: () => 'https://x' });
-    applier = new ConfigApplier(services, createLogger('silent'));
+    store = await openTestStore(dir);
+    publicPki = new PublicPki();
+    box = new SecretBox(randomBytes(32));
+    services = buildServices({ store, box, publicPki, publicUrl: () => 'https://x' });
+    applier = new ConfigApplier(
+      store,
+      (transaction) => buildServices({ store: transaction, box, publicPki, publicUrl: () => 'https://x' }),
+      createLogger('silent'),
+    );
+  });
+
+  test('a write failing part way rolls the whole file back: nothing of it stays in the store', async () => {
+    const failing = new ConfigApplier(
+      store,
+      (transaction) => {
+        const bound = buildServices({ store: transaction, box, publicPki, publicUrl: () => 'https://x' });
+        // The routes are written after the account, its CA and the zone (config-plan.ts order).
+        bound.routes.replaceAll = () => Promise.reject(new Error('the store went away'));
+        return bound;
+      },
+      createLogger('silent'),
+    );
+    writeFileSync(path.join(dir, 'portcullis.yaml'), FILE);
+    await assert.rejects(failing.applyFile(path.join(dir, 'portcullis.yaml')), /the store went away/);
+    assert.equal(await zoneOf('example.com'), undefined, 'the zone written before the failure is gone');
+    assert.deepEqual(await services.tenancy.listAccounts(OPERATOR), [], 'and so is the account');
+    // The same file through working services then applies whole.
+    const applied = await apply(FILE);
+    assert.equal(applied.changes.routes, 1);
+    assert.equal(applied.changes.zone, 1);
   });
 
   test('applies every part of the file, then applying it again writes nothing', async () => {
@@ -445,4 +495,4 @@ describe('ConfigApplier', () => {
     for (const [text, expected] of cases) assert.match(await refusal(text), expected);
     assert.deepEqual(await services.tenancy.listAccounts(OPERATOR), [], 'nothing of any of them was written');
   });
-});
+}

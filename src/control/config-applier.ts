@@ -7,11 +7,15 @@
  *       └ writes, in order                 only what differs from the store; APIs before the
  *                                          policies that name them, dropped policies last
  *
- * Nothing is written unless the whole file passed, so a refused file leaves the running
- * configuration as it was. Applies are serialised: one that comes while another runs waits for it.
+ * Plan and writes run in ONE store transaction, through services bound to it: nothing is written
+ * unless the whole file passed its checks, and a write that fails part way (the store failing, an
+ * admin API change racing the apply) rolls back the writes before it, so the running configuration
+ * is either the old one or the file's, never a mix. Applies are serialised: one that comes while
+ * another runs waits for it. With SQLite other store work waits while an apply runs (one connection).
  * The caller republishes the gateway snapshot after an apply (at start, the first compile follows it).
  */
 import type { Logger } from 'pino';
+import type { Store } from '../store/ports.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../config/load-gateway-config.ts';
 import type { Principal } from './access-policy.ts';
 import { planConfig, type ChangeKind, type ConfigServices } from './config-plan.ts';
@@ -26,13 +30,18 @@ export interface ApplyResult {
   readonly changes: Partial<Record<ChangeKind, number>>;
 }
 
+/** The use cases the file is applied through, bound to the apply's transaction. */
+export type ConfigServicesOf = (transaction: Store) => ConfigServices;
+
 export class ConfigApplier {
-  readonly #services: ConfigServices;
+  readonly #store: Store;
+  readonly #servicesOf: ConfigServicesOf;
   readonly #logger: Logger;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(services: ConfigServices, logger: Logger) {
-    this.#services = services;
+  constructor(store: Store, servicesOf: ConfigServicesOf, logger: Logger) {
+    this.#store = store;
+    this.#servicesOf = servicesOf;
     this.#logger = logger;
   }
 
@@ -48,25 +57,26 @@ export class ConfigApplier {
     return run;
   }
 
-  /** Plans (every check) then writes. Exported for tests that build the model themselves. */
-  async apply(config: GatewayConfig): Promise<ApplyResult> {
-    const { ids, writes } = await planConfig(config, this.#services, CONFIG_FILE_PRINCIPAL);
-    const changes: Partial<Record<ChangeKind, number>> = {};
-    for (const [index, write] of writes.entries()) {
-      try {
-        await write.run(ids);
-      } catch (error) {
-        // Checked beforehand, so this is the store failing or an admin API call racing the apply;
-        // applying the file again converges (each write is compared before it is made).
-        this.#logger.error(
-          { file: config.file, failed: write.target, done: index, of: writes.length, err: (error as Error).message },
-          'config apply stopped part way',
-        );
-        throw error;
+  /** Plans (every check) then writes, in one transaction. Exported for tests that build the model themselves. */
+  apply(config: GatewayConfig): Promise<ApplyResult> {
+    return this.#store.transaction(async (transaction) => {
+      const { ids, writes } = await planConfig(config, this.#servicesOf(transaction), CONFIG_FILE_PRINCIPAL);
+      const changes: Partial<Record<ChangeKind, number>> = {};
+      for (const [index, write] of writes.entries()) {
+        try {
+          await write.run(ids);
+        } catch (error) {
+          // Checked beforehand, so this is the store failing or an admin API call racing the apply.
+          this.#logger.error(
+            { file: config.file, failed: write.target, done: index, of: writes.length, err: (error as Error).message },
+            'config apply failed part way: rolled back, nothing of the file was written',
+          );
+          throw error;
+        }
+        changes[write.kind] = (changes[write.kind] ?? 0) + 1;
       }
-      changes[write.kind] = (changes[write.kind] ?? 0) + 1;
-    }
-    return { writes: writes.length, changes };
+      return { writes: writes.length, changes };
+    });
   }
 }
 
