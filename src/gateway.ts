@@ -28,7 +28,7 @@ import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
 import { RuleHitCounters } from './runtime-config/rule-hits.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
-import { MemoryUsageCounters } from './store/counters/memory-usage-counters.ts';
+import { openUsageCounters, type OpenUsageCounters } from './store/counters/open-usage-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -69,16 +69,24 @@ export async function startGateway(
   } catch (error) {
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
+  let counters: OpenUsageCounters;
   try {
-    return await startOnStore(store, new SecretBox(masterKey), options, logger, env);
+    counters = await openUsageCounters(options.redisUrl, logger);
   } catch (error) {
     await store.close();
+    throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
+  }
+  try {
+    return await startOnStore(store, counters, new SecretBox(masterKey), options, logger, env);
+  } catch (error) {
+    await Promise.all([store.close(), counters.close()]);
     throw error;
   }
 }
 
 async function startOnStore(
   store: Store,
+  usageCounters: OpenUsageCounters,
   box: SecretBox,
   options: ServeOptions,
   logger: Logger,
@@ -87,8 +95,9 @@ async function startOnStore(
   const publicPki = new PublicPki();
   // With --listen on port 0 and no --public-url, the real port is known only after listening.
   let publicUrl = options.publicUrl;
-  // Rate limits and quotas, in this process (the Redis backend comes with cluster counters).
-  const counters = new MemoryUsageCounters();
+  // Rate limits and quotas: in this process, or in Redis for a cluster (--redis).
+  const { counters } = usageCounters;
+  logger.info({ counters: usageCounters.location }, 'usage counters');
   const serviceOptions: Omit<ServiceOptions, 'store'> = {
     box,
     publicPki,
@@ -206,7 +215,7 @@ async function startOnStore(
       clearInterval(crlRefresh);
       await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop()]);
       await observability.close(); // writes the last analytics batch: before the store closes
-      await Promise.all([forwarders.close(), store.close()]);
+      await Promise.all([forwarders.close(), store.close(), usageCounters.close()]);
     },
   };
 }

@@ -74,6 +74,14 @@ describe('portcullis serve command', () => {
     const tickets = await runCli([...serveArgs(dataDir), '--session-tickets', 'maybe']);
     assert.equal(tickets.code, 2, tickets.stderr);
     assert.match(tickets.stderr, /--session-tickets takes on or off, got "maybe"/);
+    const redisScheme = await runCli([...serveArgs(dataDir), '--redis', 'http://cache:6379']);
+    assert.equal(redisScheme.code, 2, redisScheme.stderr);
+    assert.match(redisScheme.stderr, /--redis takes redis:\/\//);
+    // A Redis that does not answer stops the start (a cluster must not run on per-process limits).
+    const noRedis = await runCli([...serveArgs(dataDir), '--redis', 'redis://gw:s3cret@127.0.0.1:1']);
+    assert.equal(noRedis.code, 1, noRedis.stderr);
+    assert.match(noRedis.stderr, /Cannot open the store: Redis at redis:\/\/gw:\*\*\*@127\.0\.0\.1:1: .*ECONNREFUSED/);
+    assert.doesNotMatch(noRedis.stderr, /s3cret/);
 
     const other = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-key-'));
     try {

@@ -2,7 +2,8 @@
  * Two `portcullis serve` processes' worth of gateway (in-process here) over one PostgreSQL store, as
  * a cluster runs: a change made through one gateway's API is enforced by the other within a
  * second — a new hostname with its route and mTLS rule, then a revocation that reaches an open
- * keep-alive connection on the other gateway.
+ * keep-alive connection on the other gateway. With Redis (`--redis`) as well, a rate limit holds
+ * for the cluster: requests spread over both gateways are counted together, exactly.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,8 @@ import { createTenant, startAdminServer, type AdminServer } from './helpers/admi
 import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { OpensslWorkdir } from './helpers/openssl.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
+import { redisSkipReason, startRedis, type TestRedis } from './helpers/redis.ts';
+import { request } from './helpers/https-client.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
 
 const HOST = 'api.cluster.test';
@@ -111,3 +114,87 @@ describe('cluster: two gateways over one PostgreSQL store', { skip: postgresSkip
     }
   });
 });
+
+describe(
+  'cluster: two gateways over PostgreSQL and Redis',
+  { skip: postgresSkipReason() ?? redisSkipReason() ?? false },
+  () => {
+    let postgres: TestPostgres;
+    let redis: TestRedis;
+    let first: AdminServer;
+    let second: AdminServer;
+    let upstream: RunningUpstream;
+    let openssl: OpensslWorkdir;
+
+    before(async () => {
+      [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+      await postgres.createDatabase('cluster');
+      const url = await postgres.createSchema('cluster', 'gw');
+      const store = { kind: 'postgres' as const, url, redisUrl: redis.url };
+      const env = {
+        PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
+        PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+      };
+      first = await startAdminServer(store, env);
+      second = await startAdminServer(store, env);
+      upstream = await startHttp1Echo();
+      openssl = new OpensslWorkdir();
+    });
+
+    after(async () => {
+      openssl.remove();
+      await Promise.all([first.stop(), second.stop(), upstream.close()]);
+      await Promise.all([postgres.stop(), redis.stop()]);
+    });
+
+    test('an API rate limit counts the requests of both gateways together, exactly', async () => {
+      const { zoneId } = await createTenant(first, 'limits.cluster.test');
+      const ok = async (method: string, route: string, body?: unknown) => {
+        const response = await first.call(method, route, body);
+        assert.equal(response.status, 200, JSON.stringify(response.body.errors));
+        return response.body.result as Record<string, string>;
+      };
+      const host = 'api.limits.cluster.test';
+      const { csrPem, keyPem } = openssl.csr('p256', '/CN=limited-device');
+      const issued = await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
+      await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [host] });
+      const api = (listenPath: string, extra: Record<string, unknown> = {}) =>
+        ok('POST', `/zones/${zoneId}/gateway/apis`, {
+          name: listenPath.slice(1),
+          hostname: host,
+          listen_path: listenPath,
+          upstream_url: upstream.url,
+          auth: { mode: 'keyless' },
+          ...extra,
+        });
+      await api('/limited', { rate_limit: { rate: 4, per: 60 } });
+      await api('/ready'); // made last: once the second gateway serves it, it has /limited too
+      const call = (gateway: AdminServer, path: string) =>
+        request({
+          port: gateway.gatewayPort,
+          ca: edgeCaPem(first),
+          servername: host,
+          path,
+          headers: { host },
+          cert: issued.certificate,
+          key: keyPem,
+        });
+      await within(2000, async () => (await call(second, '/ready').catch(() => undefined))?.status === 200);
+
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => call(i % 2 === 0 ? first : second, '/limited/x').then((r) => r.status)),
+      );
+      assert.equal(statuses.filter((status) => status === 200).length, 4, String(statuses));
+      assert.equal(statuses.filter((status) => status === 429).length, 6, String(statuses));
+
+      // Redis down: requests under a limit are refused (fail closed); the others are served.
+      await redis.kill();
+      try {
+        assert.equal((await call(second, '/limited/x')).status, 500);
+        assert.equal((await call(second, '/ready')).status, 200);
+      } finally {
+        await redis.restart();
+      }
+    });
+  },
+);

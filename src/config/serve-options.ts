@@ -21,6 +21,8 @@ export interface ServeOptionsInput {
   expiryWebhook?: string;
   /** `on` (default) or `off`. */
   sessionTickets?: string;
+  /** `redis://…` or `rediss://…`: rate limits and quotas counted for the whole cluster. */
+  redis?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -42,6 +44,8 @@ export interface ServeOptions {
   readonly expiryWebhookUrl?: string | undefined;
   /** Stateless TLS session tickets on the gateway listener (default true); see tls-server-options.ts. */
   readonly sessionTickets?: boolean;
+  /** Redis for the usage counters (rate limits, quotas) shared by every gateway; absent: in process. */
+  readonly redisUrl?: string | undefined;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -59,6 +63,7 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     expiryWindowDays: parseDays(input.expiryWindowDays, '--expiry-window-days', 30, 1),
     expiryWebhookUrl: parseWebhookUrl(input.expiryWebhook),
     sessionTickets: parseSessionTickets(input.sessionTickets),
+    redisUrl: parseRedisUrl(input.redis),
   };
 }
 
@@ -88,6 +93,20 @@ function parseStoreLocation(text: string | undefined, dataDir: string): StoreLoc
   if (/^postgres(ql)?:\/\//.test(text)) return { kind: 'postgres', url: text };
   if (text.startsWith('sqlite:')) return { kind: 'sqlite', file: path.resolve(text.slice('sqlite:'.length)) };
   throw GW_ERR_USAGE.create('--store takes postgres://user@host/db or sqlite:/path/file.db');
+}
+
+function parseRedisUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw GW_ERR_USAGE.create('--redis takes redis://[user:password@]host:port[/db] or rediss://…');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw GW_ERR_USAGE.create('--redis takes redis://[user:password@]host:port[/db] or rediss://…');
+  }
+  return text;
 }
 
 function parsePublicUrl(text: string | undefined, listen: ListenAddress): string {

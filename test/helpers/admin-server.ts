@@ -37,7 +37,7 @@ export interface AdminServer {
  * gateways over one PostgreSQL store (a cluster).
  */
 export async function startAdminServer(
-  store?: { kind: 'postgres'; url: string },
+  store?: { kind: 'postgres'; url: string; redisUrl?: string },
   env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
 ): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
@@ -46,6 +46,7 @@ export async function startAdminServer(
     adminListen: '127.0.0.1:0',
     listen: '127.0.0.1:0',
     ...(store === undefined ? {} : { store: store.url }),
+    ...(store?.redisUrl === undefined ? {} : { redis: store.redisUrl }),
   });
   const running = await startGateway(options, createLogger('silent'), env);
   const adminToken = env.PORTCULLIS_ADMIN_TOKEN ?? (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();

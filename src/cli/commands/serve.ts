@@ -36,6 +36,11 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
     .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
     .addOption(
+      new Option('--redis <url>', 'Redis for rate limits and quotas shared by a cluster (redis:// or rediss://)').env(
+        'PORTCULLIS_REDIS_URL',
+      ),
+    )
+    .addOption(
       new Option('--expiry-webhook <url>', 'POST certificate expiry events (JSON) to this URL').env(
         'PORTCULLIS_EXPIRY_WEBHOOK',
       ),

@@ -1,6 +1,6 @@
 /**
  * MemoryUsageCounters: the in-process UsageCounters (policy/usage-counters.ts), on rate-limiter-flexible's
- * RateLimiterMemory. Right for one gateway process; a cluster needs the Redis adapter (below).
+ * RateLimiterMemory. Right for one gateway process; a cluster needs the Redis adapter (see the end of this header).
  *
  * Layout: one RateLimiterMemory per distinct (kind, count, window), created on first use and cached, named
  * `portcullis:<rate|quota>:<count>:<seconds>` so rate and quota counters (and different limits) never share a
@@ -23,7 +23,7 @@
  * expiry, aligned to the epoch (window n = [n·d, (n+1)·d) since 1970), replaced as a whole when its window ends:
  * for those, a window does not start at the first request, and all keys renew at the same instant.
  *
- * For Redis (cluster mode), what changes:
+ * The Redis adapter (redis-usage-counters.ts, cluster mode) differs as follows:
  * - `new RateLimiterRedis({ storeClient: ioredis, keyPrefix, points, duration })`, cached per (kind, count,
  *   window) the same way, with the same key prefixes (rate and quota never collide; different limits neither).
  * - Exactness across processes comes from its Lua script (SET NX EX + INCRBY + PTTL, one atomic round trip).
@@ -40,6 +40,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { QuotaDecision, RateDecision, UsageCounters } from '../../policy/usage-counters.ts';
 import type { Quota, RateLimit } from '../records.ts';
+import { checkLimitShape } from './limit-shape.ts';
 
 /** The longest setTimeout delay (2^31 - 1 ms, about 24.8 days); RateLimiterMemory expires entries with it. */
 export const LONGEST_TIMER_MS = 2 ** 31 - 1;
@@ -127,12 +128,7 @@ class LimiterSet {
       window.lastUsedAt = now;
       return window;
     }
-    if (!Number.isSafeInteger(count) || count < 0) {
-      throw new RangeError(`a ${this.#kind} limit's count must be a non-negative integer, not ${count}`);
-    }
-    if (!Number.isSafeInteger(seconds) || seconds <= 0) {
-      throw new RangeError(`a ${this.#kind} limit's window must be a positive whole number of seconds, not ${seconds}`);
-    }
+    checkLimitShape(this.#kind, count, seconds);
     this.#dropPast(now);
     window = new CounterWindow(`portcullis:${this.#kind}:${count}:${seconds}`, count, seconds, now);
     bySeconds = this.#byCount.get(count); // #dropPast may have removed it
