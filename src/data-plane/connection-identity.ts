@@ -33,12 +33,14 @@ export interface ConnectionIdentity {
   readonly chain: readonly X509Certificate[];
   /**
    * When every certificate of the verified path (leaf, intermediates, issuing CA) is valid, in epoch
-   * ms, inclusive (RFC 5280 §4.1.2.5); NaN when a date cannot be read, which no time satisfies.
-   * OpenSSL checks this at the handshake only, so requests check it again (`validAt`): a connection
-   * — or a session resumed later, which OpenSSL does not verify again — can outlive a certificate.
+   * ms: from the latest notBefore (included) to the earliest notAfter (excluded, as OpenSSL counts
+   * it — RFC 5280 §4.1.2.5 includes it; security.md class 12 — so an open connection gets the verdict
+   * a new handshake would). NaN when a date cannot be read, which no time satisfies. OpenSSL checks
+   * this at the handshake only, so requests check it again (`validAt`): a connection — or a session
+   * resumed later, which OpenSSL does not verify again — can outlive a certificate.
    */
   readonly validFromMs: number;
-  readonly validUntilMs: number;
+  readonly expiresAtMs: number;
   /** Parsed fields of the leaf (DNs, serials, SKIs, dates); undefined when no certificate. */
   fields(): CertificateFields | undefined;
   /**
@@ -61,7 +63,7 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   issuerFingerprint256: '',
   chain: [],
   validFromMs: Number.NaN,
-  validUntilMs: Number.NaN,
+  expiresAtMs: Number.NaN,
   fields: () => undefined,
   spkiSha256: () => '',
   memo: undefined,
@@ -100,8 +102,7 @@ export function readConnectionIdentity(
     issuerFingerprint256,
     chain,
     validFromMs: Math.max(...path.map((cert) => Date.parse(cert.validFrom))),
-    // notAfter is valid through its last second (RFC 5280 §4.1.2.5: inclusive; dates have 1 s resolution).
-    validUntilMs: Math.min(...path.map((cert) => Date.parse(cert.validTo))) + 999,
+    expiresAtMs: Math.min(...path.map((cert) => Date.parse(cert.validTo))),
     fields() {
       // Issuer fields (serial, SKI) come from the issuer certificate: it is part of the key.
       fields ??= fieldsCache.get(`${fingerprint256}/${issuerFingerprint256}`, () =>
@@ -121,8 +122,8 @@ export function readConnectionIdentity(
 }
 
 /** The certificates of the connection are within their validity period at `nowMs` (see validFromMs). */
-export function validAt(identity: ConnectionIdentity, nowMs: number): boolean {
-  return nowMs >= identity.validFromMs && nowMs <= identity.validUntilMs;
+export function validAt(identity: Pick<ConnectionIdentity, 'validFromMs' | 'expiresAtMs'>, nowMs: number): boolean {
+  return nowMs >= identity.validFromMs && nowMs < identity.expiresAtMs;
 }
 
 /** Intermediates above the leaf as Node linked them (the client's chain), up to a self-issued root. */
