@@ -25,10 +25,18 @@ import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
 import { readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
-import { buildTlsServerOptions, type TlsServerMaterial, type TlsSessionSettings } from './tls-server-options.ts';
+import {
+  buildTlsServerOptions,
+  handshakeFailureReason,
+  SESSION_TICKET_TOO_LARGE,
+  type TlsServerMaterial,
+  type TlsSessionSettings,
+} from './tls-server-options.ts';
 import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
 
+/** The hint about session tickets and large certificates is logged at most this often. */
+const TICKET_WARNING_INTERVAL_MS = 60_000;
 const kIdentity = Symbol('portcullis.identity');
 type WithIdentity = { [kIdentity]?: ConnectionIdentity };
 
@@ -77,6 +85,7 @@ export class MtlsListener {
   readonly #fieldsCache = new CertificateFieldsCache();
   /** Failed handshakes by error code, for logs and (later) metrics. */
   readonly handshakeFailures = new Map<string, number>();
+  readonly #onClientError: (code: string) => void;
 
   constructor(options: MtlsListenerOptions) {
     this.#options = options;
@@ -109,11 +118,20 @@ export class MtlsListener {
       }
       handler.handleHttp2(stream, headers, flags, identity);
     });
+    let ticketWarnedAt = Number.NEGATIVE_INFINITY;
     const onClientError = (code: string): void => {
       this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
       logger.debug({ code }, 'tls handshake failed');
       options.onHandshakeFailure?.(code);
+      if (code === SESSION_TICKET_TOO_LARGE && Date.now() - ticketWarnedAt >= TICKET_WARNING_INTERVAL_MS) {
+        ticketWarnedAt = Date.now();
+        logger.warn(
+          { code },
+          'a client certificate too large for a TLS session ticket (over ~64 KB) cannot connect: use --session-tickets off',
+        );
+      }
     };
+    this.#onClientError = onClientError;
     if (options.snapshots !== undefined) {
       const router = new SniRouter(
         options.snapshots,
@@ -129,7 +147,7 @@ export class MtlsListener {
     const { trustedCas } = options;
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
     server.on('secureConnection', (socket: TLSSocket & WithIdentity) => this.#accept(socket, trustedCas));
-    server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(error.code ?? 'UNKNOWN'));
+    server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)));
     this.#tls = server;
   }
 
@@ -147,6 +165,11 @@ export class MtlsListener {
     }
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
+    // TLS 1.3 sends its tickets just after the handshake: a ticket OpenSSL cannot build fails the
+    // connection here, not in tlsClientError (other socket errors are the HTTP servers' business).
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (handshakeFailureReason(error) === SESSION_TICKET_TOO_LARGE) this.#onClientError(SESSION_TICKET_TOO_LARGE);
+    });
     if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
     else this.#http1.emit('connection', socket);
   }

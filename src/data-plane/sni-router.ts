@@ -23,7 +23,12 @@ import net from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { GatewaySnapshot, HostPolicy, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { peekServerName } from './client-hello-sni.ts';
-import { buildTlsServerOptions, HANDSHAKE_TIMEOUT_MS, type TlsSessionSettings } from './tls-server-options.ts';
+import {
+  buildTlsServerOptions,
+  HANDSHAKE_TIMEOUT_MS,
+  handshakeFailureReason,
+  type TlsSessionSettings,
+} from './tls-server-options.ts';
 
 export interface AcceptedConnection {
   /** The policy whose TLS server completed the handshake. */
@@ -129,7 +134,9 @@ export class SniRouter {
     server.on('secureConnection', (socket: TLSSocket) =>
       this.#events.secureConnection(socket, { policy, snapshot: this.#holder.current() }),
     );
-    server.on('tlsClientError', (error: NodeJS.ErrnoException) => this.#events.clientError(error.code ?? 'UNKNOWN'));
+    server.on('tlsClientError', (error: NodeJS.ErrnoException) =>
+      this.#events.clientError(handshakeFailureReason(error)),
+    );
     return server;
   }
 }

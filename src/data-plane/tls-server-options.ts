@@ -66,6 +66,19 @@ export function buildTlsServerOptions(material: TlsServerMaterial, session: TlsS
   };
 }
 
+/**
+ * The reason a connection failed while being set up, for metrics and logs: the error's code, except
+ * for a session ticket OpenSSL could not build (a client certificate too large for a ticket, see the
+ * header), which gets its own reason so operators can tell it apart from other internal errors. It
+ * comes as a handshake failure on TLS 1.2, and as a socket error just after the handshake on TLS 1.3.
+ */
+export function handshakeFailureReason(error: NodeJS.ErrnoException): string {
+  if (error.message.includes('construct_stateless_ticket')) return SESSION_TICKET_TOO_LARGE;
+  return error.code ?? 'UNKNOWN';
+}
+
+export const SESSION_TICKET_TOO_LARGE = 'ERR_SESSION_TICKET_TOO_LARGE';
+
 /** 32 hex chars (SSL_MAX_SID_CTX_LENGTH is 32 bytes) identifying the trust configuration. */
 export function trustContextId(material: TlsServerMaterial): string {
   const hash = createHash('sha256');
