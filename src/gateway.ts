@@ -69,17 +69,17 @@ export async function startGateway(
   } catch (error) {
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
-  let counters: OpenUsageCounters;
+  let usageCounters: OpenUsageCounters;
   try {
-    counters = await openUsageCounters(options.redisUrl, logger);
+    usageCounters = await openUsageCounters(options.redisUrl, logger);
   } catch (error) {
     await store.close();
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
   try {
-    return await startOnStore(store, counters, new SecretBox(masterKey), options, logger, env);
+    return await startOnStore(store, usageCounters, new SecretBox(masterKey), options, logger, env);
   } catch (error) {
-    await Promise.all([store.close(), counters.close()]);
+    await Promise.all([store.close(), usageCounters.close()]);
     throw error;
   }
 }

@@ -97,13 +97,8 @@ function parseStoreLocation(text: string | undefined, dataDir: string): StoreLoc
 
 function parseRedisUrl(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw GW_ERR_USAGE.create('--redis takes redis://[user:password@]host:port[/db] or rediss://…');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+  const protocol = URL.canParse(text) ? new URL(text).protocol : '';
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
     throw GW_ERR_USAGE.create('--redis takes redis://[user:password@]host:port[/db] or rediss://…');
   }
   return text;
