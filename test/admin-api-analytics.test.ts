@@ -258,6 +258,116 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
     });
   });
 
+  describe('GET /zones/:zone_id/gateway/analytics/requests', () => {
+    interface Entry {
+      time: string;
+      api_id: string | null;
+      key_id: string | null;
+      path: string;
+      status: number;
+      fingerprint: string | null;
+      latency_ms: number;
+      bytes_in: number;
+      bytes_out: number;
+      rule_hits: string[];
+    }
+    const requests = (query = '', zone = zoneId) =>
+      server.call<Entry[]>('GET', `/zones/${zone}/gateway/analytics/requests${query}`);
+
+    test('the last 24 hours of this zone, newest first, each request as recorded', async () => {
+      const response = await requests();
+      const entries = ok(response);
+      assert.deepEqual(
+        entries.map((entry) => [entry.time, entry.status, entry.api_id]),
+        [
+          [at(HOUR), 200, api1],
+          [at(HOUR), 200, api1],
+          [at(2 * HOUR), 403, api1],
+          [at(3 * HOUR), 502, api2],
+          [at(4 * HOUR), 404, null],
+        ],
+      );
+      assert.equal(response.body.result_info?.count, 5);
+      const first = entries.find((entry) => entry.latency_ms === 10);
+      assert.deepEqual(first, {
+        time: at(HOUR),
+        api_id: api1,
+        key_id: key1,
+        hostname: 'api.analytics.example.com',
+        method: 'GET',
+        path: '/orders',
+        status: 200,
+        fingerprint: fpA,
+        serial: '0a1b',
+        issuer: 'CN=Managed CA,O=Portcullis',
+        latency_ms: 10,
+        bytes_in: 100,
+        bytes_out: 1000,
+        rule_hits: [],
+      });
+      assert.equal(entries.at(-1)?.fingerprint, null, 'no certificate: null, not ""');
+    });
+
+    test('filters: api_id, key_id, fingerprint (any case, colons), status, limit, since', async () => {
+      const count = async (query: string) => ok(await requests(query)).length;
+      assert.equal(await count(`?api_id=${api1}`), 3);
+      assert.equal(await count(`?key_id=${key1}`), 2);
+      assert.equal(await count(`?fingerprint=${'AA:'.repeat(31)}AA`), 2);
+      assert.equal(await count('?status=403'), 1);
+      assert.equal(await count(`?api_id=${api1}&status=200&limit=1`), 1);
+      assert.equal(await count(`?since=${at(3 * DAY + HOUR)}&key_id=${key1}`), 3, 'older than the default range');
+    });
+
+    test('the newest first across every row of a second, even where the limit cuts inside it', async () => {
+      // Four rows in one one-second bucket (statuses differ), whose requests interleave in time.
+      const { zoneId: busyZone } = await createTenant(server, 'busy.example.com');
+      const second = now - 10 * HOUR;
+      const record = (offsetMs: number, status: number): AnalyticsRecord => ({
+        timeMs: second + offsetMs,
+        zoneId: busyZone,
+        apiId: null,
+        keyId: null,
+        hostname: 'busy.example.com',
+        method: 'GET',
+        path: `/at-${offsetMs}`,
+        status,
+        fingerprint: '',
+        serial: '',
+        issuer: '',
+        latencyMs: 1,
+        bytesIn: 0,
+        bytesOut: 0,
+        ruleHits: offsetMs === 900 ? ['f'.repeat(32)] : [],
+      });
+      await store.appendAnalytics([record(100, 200), record(900, 200), record(500, 201), record(300, 202)]);
+      await store.appendAnalytics([record(700, 203), record(200, 203)]);
+      const newest = ok(await requests('?limit=3', busyZone));
+      assert.deepEqual(
+        newest.map((entry) => [entry.path, entry.status]),
+        [
+          ['/at-900', 200],
+          ['/at-700', 203],
+          ['/at-500', 201],
+        ],
+      );
+      assert.deepEqual(newest[0]?.rule_hits, ['f'.repeat(32)]);
+      assert.equal(newest[0].time, new Date(second + 900).toISOString());
+      assert.equal(ok(await requests('', busyZone)).length, 6);
+    });
+
+    test(`bad parameters → 400 / ${CODE.validation}; zone access as for the other analytics`, async () => {
+      for (const query of ['?status=99', '?status=abc', '?fingerprint=xyz', '?api_id=nothex', '?limit=0', '?since=x']) {
+        fails(await requests(query), 400, CODE.validation);
+      }
+      const reader = await createToken(server, 'read', { zone_id: zoneId });
+      const asReader = (zone: string) =>
+        server.call('GET', `/zones/${zone}/gateway/analytics/requests`, undefined, reader);
+      assert.equal((await asReader(zoneId)).status, 200);
+      fails(await asReader(otherZoneId), 403, CODE.forbidden);
+      fails(await requests('', hexId()), 404, CODE.notFound);
+    });
+  });
+
   describe('GET /accounts/:account_id/gateway/expiring_certificates', () => {
     test('client, edge and uploaded certificates expiring within the window, soonest first', async () => {
       const tenant = await createTenant(server, 'expiry.example.com');

@@ -444,5 +444,21 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     assert.ok(bodyBytes > 0);
     assert.equal(bytesOut, bodyBytes);
     assert.equal(bytesIn, 3000);
+    // The request log has each of them, newest first (requests that started in the same millisecond tie).
+    const log = await ok<{ time: string; path: string; method: string; status: number; bytes_in: number }[]>(
+      'GET',
+      `/zones/${zoneId}/gateway/analytics/requests?fingerprint=${frank.sha256}&since=${encodeURIComponent(since)}`,
+    );
+    assert.deepEqual(log.map((entry) => [entry.method, entry.path, entry.status, entry.bytes_in]).sort(), [
+      ['GET', '/dynamic/h2-a', 200, 0],
+      ['GET', '/dynamic/h2-b', 200, 0],
+      ['GET', '/static/refused', 403, 0],
+      ['POST', '/dynamic/h2-upload', 200, 3000],
+    ]);
+    const times = log.map((entry) => Date.parse(entry.time));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
   });
 });

@@ -82,6 +82,7 @@ class WatchedStore implements AnalyticsStore {
   queryAnalytics: Store['queryAnalytics'] = (filter) => this.#store.queryAnalytics(filter);
   lastSeenByCertificate: Store['lastSeenByCertificate'] = (zoneId, range) =>
     this.#store.lastSeenByCertificate(zoneId, range);
+  listAnalyticsRequests: Store['listAnalyticsRequests'] = (filter) => this.#store.listAnalyticsRequests(filter);
   deleteAnalyticsBefore: Store['deleteAnalyticsBefore'] = (time) => this.#store.deleteAnalyticsBefore(time);
 }
 

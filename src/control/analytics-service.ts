@@ -8,7 +8,12 @@
 import { GW_ERR_API_VALIDATION } from '../errors/index.ts';
 import type { AnalyticsStore } from '../store/ports.ts';
 import type { HexId } from '../store/records.ts';
-import type { AnalyticsGrouping, AnalyticsSummary, CertificateUsage } from '../store/read-models.ts';
+import type {
+  AnalyticsGrouping,
+  AnalyticsRequestEntry,
+  AnalyticsSummary,
+  CertificateUsage,
+} from '../store/read-models.ts';
 import type { Principal } from './access-policy.ts';
 import type { TenancyService } from './tenancy-service.ts';
 
@@ -30,6 +35,21 @@ export interface AnalyticsRangeInput {
 export interface AnalyticsQueryInput extends AnalyticsRangeInput {
   groupBy?: AnalyticsGrouping | undefined;
   limit?: number | undefined;
+}
+
+export interface AnalyticsRequestsInput extends AnalyticsRangeInput {
+  apiId?: HexId | undefined;
+  keyId?: HexId | undefined;
+  /** SHA-256 of the client leaf, hex (any case, colons allowed). */
+  fingerprint?: string | undefined;
+  status?: number | undefined;
+  limit?: number | undefined;
+}
+
+export interface AnalyticsRequestsReport {
+  since: string;
+  until: string;
+  requests: AnalyticsRequestEntry[];
 }
 
 export interface AnalyticsReport extends AnalyticsSummary {
@@ -93,6 +113,27 @@ export class AnalyticsService {
       limit: this.#limit(input.limit),
     });
     return { since, until, certificates };
+  }
+
+  /** The zone's requests over the range (default: the last 24 hours), newest first, as recorded. */
+  async requests(principal: Principal, zoneId: HexId, input: AnalyticsRequestsInput): Promise<AnalyticsRequestsReport> {
+    await this.#tenancy.getZone(principal, zoneId, 'read');
+    const { since, until } = this.#range(input, (end) => new Date(end.getTime() - DEFAULT_ANALYTICS_RANGE_MS));
+    const fingerprint = input.fingerprint?.replaceAll(':', '').toLowerCase();
+    if (fingerprint !== undefined && !/^[0-9a-f]{64}$/.test(fingerprint)) {
+      throw GW_ERR_API_VALIDATION.create('fingerprint must be a SHA-256 fingerprint (64 hex digits)');
+    }
+    const requests = await this.#store.listAnalyticsRequests({
+      zoneId,
+      since,
+      until,
+      ...(input.apiId === undefined ? {} : { apiId: input.apiId }),
+      ...(input.keyId === undefined ? {} : { keyId: input.keyId }),
+      ...(fingerprint === undefined ? {} : { fingerprint }),
+      ...(input.status === undefined ? {} : { status: input.status }),
+      limit: this.#limit(input.limit),
+    });
+    return { since, until, requests };
   }
 
   #range(input: AnalyticsRangeInput, defaultSince: (until: Date) => Date): { since: string; until: string } {

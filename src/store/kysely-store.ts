@@ -48,6 +48,8 @@ import type { AnalyticsRecord } from './records.ts';
 import type {
   AnalyticsFilter,
   AnalyticsRange,
+  AnalyticsRequestEntry,
+  AnalyticsRequestFilter,
   AnalyticsSummary,
   CertificateExpiry,
   CertificateExpiryFilter,
@@ -351,6 +353,9 @@ export class KyselyStore implements Store {
   }
   lastSeenByCertificate(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<CertificateUsage[]> {
     return analytics.lastSeenByCertificate(this.#db, zoneId, range);
+  }
+  listAnalyticsRequests(filter: AnalyticsRequestFilter): Promise<AnalyticsRequestEntry[]> {
+    return analytics.listAnalyticsRequests(this.#db, filter);
   }
   deleteAnalyticsBefore(time: string): Promise<number> {
     return analytics.deleteAnalyticsBefore(this.#db, time);

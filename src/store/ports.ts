@@ -31,6 +31,8 @@ import type { AnalyticsRecord } from './records.ts';
 import type {
   AnalyticsFilter,
   AnalyticsRange,
+  AnalyticsRequestEntry,
+  AnalyticsRequestFilter,
   AnalyticsSummary,
   CertificateExpiry,
   CertificateExpiryFilter,
@@ -214,6 +216,8 @@ export interface AnalyticsStore {
   queryAnalytics(filter: AnalyticsFilter): Promise<AnalyticsSummary>;
   /** Client certificates seen in one zone over [since, until), most recently seen first. */
   lastSeenByCertificate(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<CertificateUsage[]>;
+  /** The requests of one zone matching the filter, newest first (at most `limit`). */
+  listAnalyticsRequests(filter: AnalyticsRequestFilter): Promise<AnalyticsRequestEntry[]>;
   /** Deletes the records older than `time` (ISO; whole one-second buckets); returns how many rows (rollups). */
   deleteAnalyticsBefore(time: string): Promise<number>;
 }

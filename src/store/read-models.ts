@@ -45,6 +45,38 @@ export interface AnalyticsSummary {
   groups: AnalyticsGroup[];
 }
 
+/** Which requests to list: those of one zone in [since, until) matching every filter given. */
+export interface AnalyticsRequestFilter extends AnalyticsRange {
+  zoneId: HexId;
+  apiId?: HexId;
+  keyId?: HexId;
+  /** Lowercase hex SHA-256 of the client leaf. */
+  fingerprint?: string;
+  status?: number;
+  /** Most requests returned, the newest first. */
+  limit: number;
+}
+
+/** One request as recorded (its rollup's dimensions and its own detail). */
+export interface AnalyticsRequestEntry {
+  /** ISO-8601 with milliseconds. */
+  time: string;
+  apiId: HexId | null;
+  keyId: HexId | null;
+  hostname: string;
+  method: string;
+  path: string;
+  status: number;
+  fingerprint: string;
+  serial: string;
+  issuer: string;
+  latencyMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Ids of the custom rules that matched (log or block). */
+  ruleHits: string[];
+}
+
 /** One client certificate seen in a zone's records. */
 export interface CertificateUsage {
   fingerprint: string;

@@ -4,13 +4,16 @@
  *     → { since, until, group_by, totals: {…}, groups: [{ key, …same fields }] }
  *   GET /zones/:zone_id/gateway/analytics/certificates?since=ISO&until=ISO&limit=N
  *     → [{ fingerprint, serial, issuer, requests, last_seen }]
+ *   GET /zones/:zone_id/gateway/analytics/requests?since&until&api_id&key_id&fingerprint&status&limit
+ *     → [{ time, api_id, key_id, hostname, method, path, status, fingerprint, serial, issuer,
+ *          latency_ms, bytes_in, bytes_out, rule_hits }], newest first (the request log)
  * Zone read access; ranges and limits: control/analytics-service.ts.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import { MAX_GROUP_LIMIT, type AnalyticsService } from '../../control/analytics-service.ts';
-import type { AnalyticsAggregate, CertificateUsage } from '../../store/read-models.ts';
+import type { AnalyticsAggregate, AnalyticsRequestEntry, CertificateUsage } from '../../store/read-models.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
@@ -45,6 +48,25 @@ function certificateUsageView(usage: CertificateUsage): object {
     issuer: usage.issuer,
     requests: usage.requests,
     last_seen: usage.lastSeen,
+  };
+}
+
+function requestEntryView(entry: AnalyticsRequestEntry): object {
+  return {
+    time: entry.time,
+    api_id: entry.apiId,
+    key_id: entry.keyId,
+    hostname: entry.hostname,
+    method: entry.method,
+    path: entry.path,
+    status: entry.status,
+    fingerprint: entry.fingerprint === '' ? null : entry.fingerprint,
+    serial: entry.serial === '' ? null : entry.serial,
+    issuer: entry.issuer === '' ? null : entry.issuer,
+    latency_ms: entry.latencyMs,
+    bytes_in: entry.bytesIn,
+    bytes_out: entry.bytesOut,
+    rule_hits: entry.ruleHits,
   };
 }
 
@@ -107,6 +129,40 @@ export const gatewayAnalyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: Anal
         limit,
       });
       return success(report.certificates.map(certificateUsageView), singlePageInfo(report.certificates.length));
+    },
+  );
+
+  app.get(
+    `${PATH}/requests`,
+    {
+      schema: {
+        tags,
+        params: Params,
+        querystring: Type.Object({
+          since: Type.Optional(Since),
+          until: Type.Optional(Until),
+          api_id: Type.Optional(Type.String({ pattern: HEX_ID_PATTERN })),
+          key_id: Type.Optional(Type.String({ pattern: HEX_ID_PATTERN })),
+          fingerprint: Type.Optional(Type.String({ maxLength: 128, description: 'SHA-256 of the client leaf' })),
+          status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
+          limit: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: MAX_GROUP_LIMIT, description: 'Most requests returned (100)' }),
+          ),
+        }),
+      },
+    },
+    async (request) => {
+      const { since, until, api_id, key_id, fingerprint, status, limit } = request.query;
+      const report = await analytics.requests(principalOf(request), request.params.zone_id, {
+        since,
+        until,
+        apiId: api_id,
+        keyId: key_id,
+        fingerprint,
+        status,
+        limit,
+      });
+      return success(report.requests.map(requestEntryView), singlePageInfo(report.requests.length));
     },
   );
   return Promise.resolve();

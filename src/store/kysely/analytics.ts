@@ -19,10 +19,12 @@ import type {
   AnalyticsGroup,
   AnalyticsGrouping,
   AnalyticsRange,
+  AnalyticsRequestEntry,
+  AnalyticsRequestFilter,
   AnalyticsSummary,
   CertificateUsage,
 } from '../read-models.ts';
-import { rollUpAnalytics, type AnalyticsRollup } from '../analytics-rollups.ts';
+import { rollUpAnalytics, type AnalyticsRequestDetail, type AnalyticsRollup } from '../analytics-rollups.ts';
 import type { AnalyticsRollupsTable, Database, Db } from './schema.ts';
 
 /** Rows per INSERT: 17 columns × 500 stays under SQLite's 32 766 and PostgreSQL's 65 535 parameters. */
@@ -168,6 +170,81 @@ export async function lastSeenByCertificate(
     requests: Number(row.requests),
     lastSeen: row.last_seen,
   }));
+}
+
+/** The rows of the requests a filter asks for (range, then each dimension given). */
+function matchingRequests(eb: Eb, filter: AnalyticsRequestFilter): Expression<SqlBool> {
+  const conditions = [inRange(eb, filter.zoneId, filter)];
+  if (filter.apiId !== undefined) conditions.push(eb('api_id', '=', filter.apiId));
+  if (filter.keyId !== undefined) conditions.push(eb('key_id', '=', filter.keyId));
+  if (filter.fingerprint !== undefined) conditions.push(eb('fingerprint', '=', filter.fingerprint));
+  if (filter.status !== undefined) conditions.push(eb('status', '=', filter.status));
+  return eb.and(conditions);
+}
+
+/**
+ * Newest first. A row holds at least one request, so the newest `limit` rows hold at least `limit`
+ * requests; but rows of the oldest bucket among them may have been cut off, and their requests can
+ * be newer than some kept (within that second). So: find the bucket of the limit-th newest row,
+ * read every matching row from that bucket on, expand their details and keep the newest `limit`.
+ */
+export async function listAnalyticsRequests(db: Db, filter: AnalyticsRequestFilter): Promise<AnalyticsRequestEntry[]> {
+  const boundary = await db
+    .selectFrom('analytics_rollups')
+    .where((eb) => matchingRequests(eb, filter))
+    .select('bucket')
+    .orderBy('bucket', 'desc')
+    .offset(filter.limit - 1)
+    .limit(1)
+    .executeTakeFirst();
+  const rows = await db
+    .selectFrom('analytics_rollups')
+    .where((eb) =>
+      boundary === undefined
+        ? matchingRequests(eb, filter)
+        : eb.and([matchingRequests(eb, filter), eb('bucket', '>=', boundary.bucket)]),
+    )
+    .select([
+      'bucket',
+      'api_id',
+      'key_id',
+      'hostname',
+      'method',
+      'status',
+      'fingerprint',
+      'serial',
+      'issuer',
+      'requests_detail',
+    ])
+    .execute();
+  const entries: (AnalyticsRequestEntry & { timeMs: number })[] = [];
+  for (const row of rows) {
+    const bucketMs = Date.parse(row.bucket);
+    for (const [offsetMs, path, latencyMs, bytesIn, bytesOut, ruleHits] of JSON.parse(
+      row.requests_detail,
+    ) as AnalyticsRequestDetail[]) {
+      const timeMs = bucketMs + offsetMs;
+      entries.push({
+        timeMs,
+        time: new Date(timeMs).toISOString(),
+        apiId: row.api_id,
+        keyId: row.key_id,
+        hostname: row.hostname,
+        method: row.method,
+        path,
+        status: row.status,
+        fingerprint: row.fingerprint,
+        serial: row.serial,
+        issuer: row.issuer,
+        latencyMs,
+        bytesIn,
+        bytesOut,
+        ruleHits: ruleHits ?? [],
+      });
+    }
+  }
+  entries.sort((a, b) => b.timeMs - a.timeMs);
+  return entries.slice(0, filter.limit).map(({ timeMs: _timeMs, ...entry }) => entry);
 }
 
 export async function deleteAnalyticsBefore(db: Db, time: string): Promise<number> {
