@@ -16,6 +16,12 @@ export interface RunningProxy {
   readonly listener: MtlsListener;
   /** Graceful stop: drain in-flight requests (bounded by the configured timeout), close upstreams. */
   stop(): Promise<void>;
+  /**
+   * SIGHUP: the certificate, key, client CAs and CRLs of `next` (a config loaded and checked like at
+   * start) take over; new connections get the new TLS material, every request from now on the new
+   * revocations and allowlist. Listen address, upstream and timeouts need a restart.
+   */
+  reload(next: ProxyConfig): void;
 }
 
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
@@ -28,8 +34,18 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   };
   const http1 = upstream.protocol === 'h2c' ? undefined : new Http1Forwarder(forwarderOptions);
   const http2 = upstream.protocol === 'http' ? undefined : new Http2Forwarder(forwarderOptions);
+  const policyOf = (loaded: ProxyConfig) => ({
+    trustedCas: loaded.clientCas.certificates,
+    revocations: loaded.revocations,
+    allowedFingerprints: loaded.allowedFingerprints,
+  });
+  const materialOf = (loaded: ProxyConfig) => ({
+    certPem: loaded.serverCertPem,
+    keyPem: loaded.serverKeyPem,
+    clientCaPems: loaded.clientCas.pems,
+  });
   const handler = new ProxyRequestHandler({
-    policy: { revocations: config.revocations, allowedFingerprints: config.allowedFingerprints },
+    policy: policyOf(config),
     forwardIdentity: config.forwardIdentity,
     upstream,
     http1,
@@ -38,7 +54,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   });
   const listener = new MtlsListener({
     listen: config.listen,
-    material: { certPem: config.serverCertPem, keyPem: config.serverKeyPem, clientCaPems: config.clientCas.pems },
+    material: materialOf(config),
     trustedCas: config.clientCas.certificates,
     sessionTickets: config.sessionTickets,
     handler,
@@ -52,6 +68,10 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     async stop() {
       await listener.drain(config.shutdownTimeoutMs);
       await Promise.all(forwarders.map((forwarder) => forwarder.close()));
+    },
+    reload(next: ProxyConfig) {
+      listener.replaceTlsMaterial(materialOf(next), next.clientCas.certificates);
+      handler.replacePolicy(policyOf(next));
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The `portcullis proxy` command as a user runs it: usage errors exit 2, configuration that cannot
- * be enforced exits 3 with a clear message (never a stack trace, never key material), and SIGTERM
+ * be enforced exits 3 with a clear message (never a stack trace, never key material), SIGHUP reloads
+ * the certificate, key, client CAs and CRLs (a refused reload keeps what is in force), and SIGTERM
  * drains in-flight requests and exits 0.
  */
 import { after, before, describe, test } from 'node:test';
@@ -131,6 +132,39 @@ describe('portcullis proxy command', () => {
     const result = await runCli([...base, '--client-ca', pki.files.caPem, '--crl', crlFile]);
     assert.equal(result.code, 3);
     assert.match(result.stderr, /stale/);
+  });
+
+  test('SIGHUP reloads the CRL (a refused reload keeps the running configuration)', async () => {
+    const client = await pki.ca.issue({ subject: 'CN=reloaded' });
+    const crlFile = await pki.write('reload.crl', await pki.ca.crl([]));
+    const caFile = await pki.write('reload-ca.pem', pki.ca.certPem);
+    const child = spawnCli([...base, '--client-ca', caFile, '--crl', crlFile]);
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const listening = await waitForLog(child, 'listening');
+      const port = Number(String(listening.address).split(':').pop());
+      const call = async () =>
+        (await request({ port, ca: await serverCaPem(pki), cert: client.certPem, key: client.keyPem })).status;
+      assert.equal(await call(), 200);
+
+      // A broken CA file: refused, logged, and the proxy keeps serving as before.
+      await pki.write('reload-ca.pem', 'not a certificate');
+      child.kill('SIGHUP');
+      const refused = await waitForLog(child, 'reload refused: the running configuration is kept');
+      assert.equal(refused.code, 'GW_ERR_CONFIG_CA_INVALID');
+      assert.equal(await call(), 200);
+
+      // The CA back and a CRL that revokes the client: in force after the reload.
+      await pki.write('reload-ca.pem', pki.ca.certPem);
+      await pki.write('reload.crl', await pki.ca.crl([client.serialHex]));
+      child.kill('SIGHUP');
+      const reloaded = await waitForLog(child, 'reloaded: certificate, key, client CAs and CRLs');
+      assert.equal(reloaded.revokedSerials, 1);
+      assert.equal(await call(), 403);
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    }
   });
 
   test('SIGTERM lets an in-flight request finish, then exits 0', async () => {

@@ -52,6 +52,8 @@ export interface ConnectionIdentity {
   memo: unknown;
   /** Multi-host listener only: the host policy and snapshot the connection was accepted under. */
   readonly accepted?: AcceptedConnection;
+  /** The client CAs the handshake verified against (the listener's, as they were then). */
+  readonly verifiedUnder: readonly X509Certificate[];
 }
 
 const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
@@ -64,6 +66,7 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   chain: [],
   validFromMs: Number.NaN,
   expiresAtMs: Number.NaN,
+  verifiedUnder: [],
   fields: () => undefined,
   spkiSha256: () => '',
   memo: undefined,
@@ -80,7 +83,11 @@ export function readConnectionIdentity(
   accepted?: AcceptedConnection,
 ): ConnectionIdentity {
   const leaf = socket.getPeerX509Certificate();
-  if (leaf === undefined) return accepted === undefined ? { ...NO_CERTIFICATE } : { ...NO_CERTIFICATE, accepted };
+  if (leaf === undefined) {
+    return accepted === undefined
+      ? { ...NO_CERTIFICATE, verifiedUnder: trustedCas }
+      : { ...NO_CERTIFICATE, verifiedUnder: trustedCas, accepted };
+  }
   const sentIssuer = leaf.issuerCertificate;
   const chain = intermediatesOf(leaf);
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
@@ -117,6 +124,7 @@ export function readConnectionIdentity(
       return spki;
     },
     memo: undefined,
+    verifiedUnder: trustedCas,
     ...(accepted === undefined ? {} : { accepted }),
   };
 }
@@ -124,6 +132,22 @@ export function readConnectionIdentity(
 /** The certificates of the connection are within their validity period at `nowMs` (see validFromMs). */
 export function validAt(identity: Pick<ConnectionIdentity, 'validFromMs' | 'expiresAtMs'>, nowMs: number): boolean {
   return nowMs >= identity.validFromMs && nowMs < identity.expiresAtMs;
+}
+
+/**
+ * Whether the chain the client sent (leaf, then intermediates) ends at one of `cas`: its top is one
+ * of them (the client sent the root itself) or is issued and signed by one. For a trust set that
+ * changed after the handshake (a CA removed): the handshake's verification no longer proves it.
+ */
+export function chainEndsAtOneOf(
+  leaf: X509Certificate,
+  chain: readonly X509Certificate[],
+  cas: readonly X509Certificate[],
+): boolean {
+  const top = chain.at(-1) ?? leaf;
+  return cas.some(
+    (ca) => ca.fingerprint256 === top.fingerprint256 || (top.checkIssued(ca) && top.verify(ca.publicKey)),
+  );
 }
 
 /** Intermediates above the leaf as Node linked them (the client's chain), up to a self-issued root. */

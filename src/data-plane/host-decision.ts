@@ -15,7 +15,7 @@ import type { X509Certificate } from 'node:crypto';
 import { GW_ERR_MISDIRECTED_REQUEST } from '../errors/index.ts';
 import { GW_ERR_CERT_INVALID, GW_ERR_CERT_MISSING, GW_ERR_CERT_REVOKED } from '../errors/index.ts';
 import type { GatewaySnapshot, HostPolicy } from '../runtime-config/gateway-snapshot.ts';
-import { validAt, type ConnectionIdentity } from './connection-identity.ts';
+import { chainEndsAtOneOf, validAt, type ConnectionIdentity } from './connection-identity.ts';
 import type { PublicError } from './gateway-response.ts';
 
 export interface HostDecision {
@@ -79,15 +79,12 @@ export function decideHostRequest(
   return { policy: current, certPresented, certVerified, certRevoked, error };
 }
 
-/** Trust unchanged since the handshake, or the chain's top is issued by a CA the host trusts now. */
+/** Trust unchanged since the handshake, or the chain ends at a CA the host trusts now. */
 function stillTrusted(
   leaf: X509Certificate,
   chain: readonly X509Certificate[],
   accepted: HostPolicy,
   current: HostPolicy,
 ): boolean {
-  if (accepted.trustId === current.trustId) return true;
-  const top = chain.at(-1) ?? leaf;
-  if (current.trustedCaFingerprints.has(top.fingerprint256)) return true; // client sent the root itself
-  return current.trustedCas.some((ca) => top.checkIssued(ca) && top.verify(ca.publicKey));
+  return accepted.trustId === current.trustId || chainEndsAtOneOf(leaf, chain, current.trustedCas);
 }

@@ -23,10 +23,11 @@ import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
-import { readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
+import { chainEndsAtOneOf, readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
 import {
   buildTlsServerOptions,
+  HANDSHAKE_TIMEOUT_MS,
   handshakeFailureReason,
   SESSION_TICKET_TOO_LARGE,
   type TlsServerMaterial,
@@ -86,6 +87,9 @@ export class MtlsListener {
   /** Failed handshakes by error code, for logs and (later) metrics. */
   readonly handshakeFailures = new Map<string, number>();
   readonly #onClientError: (code: string) => void;
+  /** Single-host mode: the client CAs in force (replaced by replaceTlsMaterial). */
+  #trustedCas: readonly X509Certificate[] = [];
+  #trustReplacedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MtlsListenerOptions) {
     this.#options = options;
@@ -144,9 +148,13 @@ export class MtlsListener {
       this.#tls = router.server;
       return;
     }
-    const { trustedCas } = options;
+    this.#trustedCas = options.trustedCas;
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
-    server.on('secureConnection', (socket: TLSSocket & WithIdentity) => this.#accept(socket, trustedCas));
+    server.on('secureConnection', (socket: TLSSocket & WithIdentity) =>
+      // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
+      // can still be running HANDSHAKE_TIMEOUT_MS later.
+      this.#accept(socket, this.#trustedCas, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
+    );
     server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)));
     this.#tls = server;
   }
@@ -155,9 +163,17 @@ export class MtlsListener {
     socket: TLSSocket & WithIdentity,
     trustedCas: readonly X509Certificate[],
     accepted?: AcceptedConnection,
+    checkTrustAgain = false,
   ): void {
     try {
-      socket[kIdentity] = readConnectionIdentity(socket, trustedCas, this.#fieldsCache, accepted);
+      const identity = readConnectionIdentity(socket, trustedCas, this.#fieldsCache, accepted);
+      const stillTrusted =
+        !checkTrustAgain || !identity.verified || identity.leaf === undefined
+          ? true
+          : chainEndsAtOneOf(identity.leaf, identity.chain, trustedCas);
+      socket[kIdentity] = stillTrusted
+        ? identity
+        : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
     } catch (error) {
       this.#options.logger.warn({ err: (error as Error).message }, 'cannot read client identity');
       socket.destroy();
@@ -172,6 +188,21 @@ export class MtlsListener {
     });
     if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
     else this.#http1.emit('connection', socket);
+  }
+
+  /**
+   * Single-host mode (`portcullis proxy`, SIGHUP): new connections get this certificate and these
+   * client CAs. Open connections keep the identity they were verified with. The new context has new
+   * session ticket keys and, when the trust material changed, a new session-id context, so a session
+   * made under the old CAs does not resume (security.md class 4).
+   */
+  replaceTlsMaterial(material: TlsServerMaterial, trustedCas: readonly X509Certificate[]): void {
+    if (this.#options.snapshots !== undefined || !(this.#tls instanceof tls.Server)) {
+      throw new Error('replaceTlsMaterial is for the single-host listener; the multi-host one follows its snapshots');
+    }
+    this.#tls.setSecureContext(buildTlsServerOptions(material, this.#options));
+    this.#trustedCas = trustedCas;
+    this.#trustReplacedAt = Date.now();
   }
 
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */

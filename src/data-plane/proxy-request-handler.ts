@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Logger } from 'pino';
-import { GW_ERR_CERT_INVALID, GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
+import { GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import { GRPC_NEEDS_HTTP2 } from './upstream-forwarders.ts';
 import type { UpstreamTarget } from '../config/upstream-target.ts';
 import { buildIdentityHeaders, type IdentityHeaderFormat } from './identity-headers.ts';
@@ -20,9 +20,6 @@ import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { Http1Sink, Http2Sink } from './proxy/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './proxy/exchange.ts';
 import { requestBodyOf } from './proxy/http2-request-body.ts';
-
-/** Log reason of a certificate verified at the handshake that is no longer within its validity period. */
-const OUTLIVED = 'certificate no longer within its validity period (verified at the handshake)';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;
@@ -37,11 +34,19 @@ export interface ProxyRequestHandlerOptions {
 
 export class ProxyRequestHandler {
   readonly #options: ProxyRequestHandlerOptions;
+  /** The client-auth policy in force: replaced as a whole on reload (SIGHUP). */
+  #policy: ClientAuthPolicy;
   /** Set when draining: HTTP/1.1 responses then close their connection. */
   draining = false;
 
   constructor(options: ProxyRequestHandlerOptions) {
     this.#options = options;
+    this.#policy = options.policy;
+  }
+
+  /** From the next request on (open connections included), revocations and the allowlist are these. */
+  replacePolicy(policy: ClientAuthPolicy): void {
+    this.#policy = policy;
   }
 
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
@@ -129,15 +134,13 @@ export class ProxyRequestHandler {
   }
 
   #deny(identity: ConnectionIdentity, remoteAddress: string): PublicError | undefined {
-    const denial = decideClientAuth(identity, this.#options.policy, Date.now());
-    if (denial !== undefined) {
-      const reason = identity.failure ?? (denial.code === GW_ERR_CERT_INVALID.code ? OUTLIVED : undefined);
-      this.#options.logger.info(
-        { code: denial.code, reason, fingerprint: identity.fingerprint256, remoteAddress },
-        'client certificate refused',
-      );
-    }
-    return denial;
+    const refusal = decideClientAuth(identity, this.#policy, Date.now());
+    if (refusal === undefined) return undefined;
+    this.#options.logger.info(
+      { code: refusal.error.code, reason: refusal.reason, fingerprint: identity.fingerprint256, remoteAddress },
+      'client certificate refused',
+    );
+    return refusal.error;
   }
 
   #identityHeaders(identity: ConnectionIdentity): Readonly<Record<string, string>> {

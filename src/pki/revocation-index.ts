@@ -2,7 +2,9 @@
  * RevocationIndex: revoked serials per issuing CA, built once from CRLs (RFC 5280 §5) and read per
  * request in O(1). A CRL is accepted only when it is signed by one of the trusted CAs (which must
  * allow cRLSign) and is not stale: a CRL past its nextUpdate is refused rather than ignored, since
- * ignoring it would fail open.
+ * ignoring it would fail open. For the same reason a CRL that goes stale while in use makes its CA's
+ * certificates fail (`staleSince`), as OpenSSL's own CRL check does (X509_V_ERR_CRL_HAS_EXPIRED),
+ * until a fresh one is loaded.
  */
 import 'reflect-metadata';
 import { X509Certificate as NodeCertificate } from 'node:crypto';
@@ -12,14 +14,26 @@ import { readPemBlocks } from './pem.ts';
 
 export class RevocationIndex {
   readonly #revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The earliest nextUpdate (epoch ms) of each issuer's CRLs; issuers without a CRL file have none. */
+  readonly #nextUpdateByIssuer: ReadonlyMap<string, number>;
 
-  constructor(revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>> = new Map()) {
+  constructor(
+    revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+    nextUpdateByIssuer: ReadonlyMap<string, number> = new Map(),
+  ) {
     this.#revokedByIssuer = revokedByIssuer;
+    this.#nextUpdateByIssuer = nextUpdateByIssuer;
   }
 
   /** `issuerFingerprint256` as Node formats it (`AB:CD:…`); `serial` in any hex form. */
   isRevoked(issuerFingerprint256: string, serial: string): boolean {
     return this.#revokedByIssuer.get(issuerFingerprint256)?.has(normalizeSerial(serial)) === true;
+  }
+
+  /** When the issuer's CRL went stale (its nextUpdate, epoch ms) if it has by `nowMs`; else undefined. */
+  staleSince(issuerFingerprint256: string, nowMs: number): number | undefined {
+    const nextUpdate = this.#nextUpdateByIssuer.get(issuerFingerprint256);
+    return nextUpdate !== undefined && nowMs >= nextUpdate ? nextUpdate : undefined;
   }
 
   get size(): number {
@@ -40,6 +54,7 @@ export async function buildRevocationIndex(
   now = Date.now(),
 ): Promise<RevocationIndex> {
   const revoked = new Map<string, Set<string>>();
+  const nextUpdates = new Map<string, number>();
   for (const { source, pem } of sources) {
     for (const block of readPemBlocks(pem)) {
       // "X509 CRL" is RFC 7468 §5 and OpenSSL's label; plain "CRL" is what some tools write.
@@ -52,12 +67,14 @@ export async function buildRevocationIndex(
       if (nextUpdate === undefined) throw new Error(`${source}: CRL has no nextUpdate`);
       if (nextUpdate.getTime() <= now)
         throw new Error(`${source}: CRL is stale (nextUpdate ${nextUpdate.toISOString()})`);
+      const earliest = nextUpdates.get(issuer.fingerprint256) ?? Number.POSITIVE_INFINITY;
+      nextUpdates.set(issuer.fingerprint256, Math.min(earliest, nextUpdate.getTime()));
       const serials = revoked.get(issuer.fingerprint256) ?? new Set<string>();
       for (const entry of crl.entries) serials.add(normalizeSerial(entry.serialNumber));
       revoked.set(issuer.fingerprint256, serials);
     }
   }
-  return new RevocationIndex(revoked);
+  return new RevocationIndex(revoked, nextUpdates);
 }
 
 function parseCrl(der: Buffer, source: string): x509.X509Crl {

@@ -14,6 +14,8 @@ import { createCa, Eku, type CaHandle, type Issued } from './pki.ts';
 export interface TestPki {
   dir: string;
   ca: CaHandle;
+  /** The separate root that issued `server` (its PEM is server-ca.pem). */
+  serverCa: CaHandle;
   server: Issued;
   /** Writes a file into the temp dir and returns its path. */
   write(name: string, content: string): Promise<string>;
@@ -45,6 +47,7 @@ export async function createTestPki(): Promise<TestPki> {
   return {
     dir,
     ca,
+    serverCa,
     server: { ...server, certPem: server.certPem, keyPem: server.keyPem },
     write,
     files,

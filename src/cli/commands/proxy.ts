@@ -1,6 +1,8 @@
 /**
  * `portcullis proxy`: a standalone mTLS reverse proxy with no store. Requires and verifies client
  * certificates, forwards verified identity, proxies HTTP/1.1, HTTP/2 and gRPC to one upstream.
+ * SIGHUP re-reads --cert, --key, --client-ca and --crl, checked as at start; refused: logged, and
+ * what is in force stays in force.
  */
 import type { Command } from 'commander';
 import { loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
@@ -8,6 +10,7 @@ import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/sessi
 import { startProxy } from '../../proxy-app.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
+import type { GatewayError } from '../../errors/index.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
@@ -63,7 +66,26 @@ async function runProxy(options: ProxyOptionsInput & { logLevel: 'info' }): Prom
     },
     'listening',
   );
+  // Reloads run one at a time, in the order the signals came.
+  let reloading = Promise.resolve();
+  const onHangup = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadProxyConfig(options);
+        running.reload(next);
+        logger.info(
+          { clientCas: next.clientCas.certificates.length, revokedSerials: next.revocations.size },
+          'reloaded: certificate, key, client CAs and CRLs',
+        );
+      } catch (error) {
+        const { code, message } = error as GatewayError;
+        logger.error({ code, err: message }, 'reload refused: the running configuration is kept');
+      }
+    });
+  };
+  process.on('SIGHUP', onHangup);
   const signal = await waitForShutdownSignal();
+  process.off('SIGHUP', onHangup);
   logger.info({ signal, connections: running.listener.connectionCount }, 'draining');
   await running.stop();
   logger.info('stopped');
