@@ -3,7 +3,7 @@
  * nothing here is stored as such; these are computed by SQL that runs unchanged on SQLite and
  * PostgreSQL. Times are ISO-8601 UTC text, compared as text (every writer uses one fixed format).
  */
-import type { HexId } from './records.ts';
+import type { AnalyticsRecord, HexId } from './records.ts';
 
 export const ANALYTICS_GROUPINGS = ['api', 'key', 'certificate', 'status'] as const;
 export type AnalyticsGrouping = (typeof ANALYTICS_GROUPINGS)[number];
@@ -57,25 +57,8 @@ export interface AnalyticsRequestFilter extends AnalyticsRange {
   limit: number;
 }
 
-/** One request as recorded (its rollup's dimensions and its own detail). */
-export interface AnalyticsRequestEntry {
-  /** ISO-8601 with milliseconds. */
-  time: string;
-  apiId: HexId | null;
-  keyId: HexId | null;
-  hostname: string;
-  method: string;
-  path: string;
-  status: number;
-  fingerprint: string;
-  serial: string;
-  issuer: string;
-  latencyMs: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Ids of the custom rules that matched (log or block). */
-  ruleHits: string[];
-}
+/** One request as recorded (its rollup's dimensions and its own detail), its time as ISO-8601 with ms. */
+export type AnalyticsRequestEntry = Omit<AnalyticsRecord, 'timeMs' | 'zoneId'> & { time: string };
 
 /** One client certificate seen in a zone's records. */
 export interface CertificateUsage {
