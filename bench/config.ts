@@ -39,6 +39,12 @@ export interface BenchConfig {
   nodeArgs: string[];
   /** Highest TLS version the load generator offers. */
   tlsMaxVersion: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Key-exchange groups the load generator offers (BENCH_TLS_GROUPS, e.g. "X25519"); unset = its
+   * Node's default. Node 24 (OpenSSL 3.5) offers X25519MLKEM768 first, which OpenSSL 3.0 servers
+   * (nginx on Debian 12) cannot pick: pin the group to compare the same handshake.
+   */
+  tlsGroups: string | undefined;
   /** Diagnosis: parts of gateway-1-host-dynamic-mtls left out, to see what each costs. */
   dynamicWithout: DynamicPart[];
   /**
@@ -110,6 +116,10 @@ export function loadConfig(): BenchConfig {
     upstream,
     nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''),
     tlsMaxVersion: tls,
+    tlsGroups:
+      process.env.BENCH_TLS_GROUPS === undefined || process.env.BENCH_TLS_GROUPS === ''
+        ? undefined
+        : process.env.BENCH_TLS_GROUPS,
     dynamicWithout: process.env.BENCH_DYNAMIC_WITHOUT ? listFromEnv('BENCH_DYNAMIC_WITHOUT', DYNAMIC_PARTS) : [],
   };
 }

@@ -30,6 +30,8 @@ export interface LoadOptions {
   certPem: string;
   keyPem: string;
   maxVersion?: tls.SecureVersion;
+  /** Key-exchange groups the client offers (OpenSSL list, e.g. "X25519"); unset = Node's default. */
+  groups?: string;
   /** A request (or, in handshake mode, a whole connection) older than this is abandoned. */
   timeoutMs?: number;
 }
@@ -117,7 +119,11 @@ class LoadRun {
     this.#hooks = hooks;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // One context for every connection: building one per connection would parse the PEM key each time.
-    this.#context = tls.createSecureContext({ cert: options.certPem, key: options.keyPem });
+    this.#context = tls.createSecureContext({
+      cert: options.certPem,
+      key: options.keyPem,
+      ...(options.groups === undefined ? {} : { ecdhCurve: options.groups }),
+    });
     const close = options.mode === 'handshake' ? 'Connection: close\r\n' : '';
     this.#request = Buffer.from(
       `GET ${options.path} HTTP/1.1\r\nHost: ${options.servername}\r\nUser-Agent: portcullis-bench\r\n${close}\r\n`,

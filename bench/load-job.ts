@@ -38,6 +38,7 @@ export function benchLoad(config: BenchConfig, pki: BenchPki, mode: PhaseName, p
     certPem: pki.clientCertPem,
     keyPem: pki.clientKeyPem,
     maxVersion: config.tlsMaxVersion,
+    ...(config.tlsGroups === undefined ? {} : { groups: config.tlsGroups }),
   };
 }
 

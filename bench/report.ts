@@ -285,7 +285,7 @@ function setup(input: ReportInput): string {
     `- per phase: ${config.warmupSeconds} s warm-up, then ${config.seconds} s measured; ${config.connections} connections; ` +
       `${config.rounds} round${config.rounds > 1 ? "s over all targets (the tables show each target's median undisturbed round; * = disturbed)" : ''}; ` +
       `a phase disturbed by other programs is retried up to ${config.noisyRetries} times; ` +
-      `HTTP/1.1 GET, small fixed body; client offers up to ${config.tlsMaxVersion}; client certificate ECDSA P-256; ` +
+      `HTTP/1.1 GET, small fixed body; client offers up to ${config.tlsMaxVersion}${config.tlsGroups === undefined ? '' : ` and only the groups ${config.tlsGroups}`}; client certificate ECDSA P-256; ` +
       `identity forwarded upstream by the proxies: ${config.forwardIdentity}; ` +
       `session tickets: ${config.sessionTickets}${config.sessionTickets === 'off' ? ' (BENCH_SESSION_TICKETS=off: every target)' : ''}`,
   ].join('\n');

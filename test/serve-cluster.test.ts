@@ -147,8 +147,8 @@ describe(
       await Promise.all([postgres.stop(), redis.stop()]);
     });
 
-    test('an API rate limit counts the requests of both gateways together, exactly', async () => {
-      const { zoneId } = await createTenant(first, 'limits.cluster.test');
+    test('an API rate limit counts the requests of both gateways together, exactly; Redis down fails closed with 503, and keys stay manageable', async () => {
+      const { accountId, zoneId } = await createTenant(first, 'limits.cluster.test');
       const ok = async (method: string, route: string, body?: unknown) => {
         const response = await first.call(method, route, body);
         assert.equal(response.status, 200, JSON.stringify(response.body.errors));
@@ -187,14 +187,47 @@ describe(
       assert.equal(statuses.filter((status) => status === 200).length, 4, String(statuses));
       assert.equal(statuses.filter((status) => status === 429).length, 6, String(statuses));
 
-      // Redis down: requests under a limit are refused (fail closed); the others are served.
+      // Redis down: requests under a limit are refused (fail closed) with a 503 to retry; the others
+      // are served. A key made meanwhile is saved and its secret shown; its quota_remaining is
+      // unknown (null), and the envelope says why.
+      const keysPath = `/accounts/${accountId}/gateway/keys`;
       await redis.kill();
+      let keyId: string;
       try {
-        assert.equal((await call(second, '/limited/x')).status, 500);
+        const refused = await call(second, '/limited/x');
+        assert.equal(refused.status, 503);
+        assert.equal(refused.headers['retry-after'], '1');
+        assert.equal(refused.json<{ error: { code: string } }>().error.code, 'GW_ERR_LIMITS_UNAVAILABLE');
         assert.equal((await call(second, '/ready')).status, 200);
+
+        const created = await first.call('POST', keysPath, { token: true, quota: { max: 9, renewal_rate: 3600 } });
+        assert.equal(created.status, 200, JSON.stringify(created.body));
+        const key = created.body.result as { id: string; secret?: string; quota_remaining: number | null };
+        keyId = key.id;
+        assert.match(key.secret ?? '', /.{20,}/);
+        assert.equal(key.quota_remaining, null);
+        assert.deepEqual(
+          (created.body.messages as { code: number }[]).map((message) => message.code),
+          [11308],
+        );
+        const listed = await first.call('GET', keysPath);
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        const row = (listed.body.result as { id: string; quota_remaining: number | null }[]).find(
+          (k) => k.id === keyId,
+        );
+        assert.equal(row?.quota_remaining, null);
+        assert.equal(listed.body.messages.length, 1);
       } finally {
         await redis.restart();
       }
+      // Once the client has reconnected, the quota is read again.
+      await within(5000, async () => {
+        const again = await first.call('GET', `${keysPath}/${keyId}`);
+        assert.equal(again.status, 200, JSON.stringify(again.body));
+        const known = (again.body.result as { quota_remaining: number | null }).quota_remaining === 9;
+        if (known) assert.deepEqual(again.body.messages, []);
+        return known;
+      });
     });
   },
 );

@@ -50,6 +50,13 @@ import type { TenancyService } from './tenancy-service.ts';
 /** Requests left in the key's current quota period (provided by whoever holds the counters). */
 export type QuotaRemaining = (keyId: string, quota: Quota) => Promise<number>;
 
+export interface QuotaRemainingReport {
+  /** Per key, in order: requests left; null without a quota, or when the counters did not answer. */
+  readonly values: (number | null)[];
+  /** Set when the usage counters did not answer: their error (for the log, not for clients). */
+  readonly countersUnavailable: string | undefined;
+}
+
 export interface GatewayKeyServiceOptions {
   now?: () => Date;
   /** Absent: a key's remaining quota is reported as its whole quota. */
@@ -140,22 +147,33 @@ export class GatewayKeyService {
 
   /**
    * Requests left in each key's effective quota (its own, or its policies': policy/effective-limits.ts):
-   * null without a quota, 0 when a policy it lists is missing or inactive (the key is refused).
+   * null without a quota, 0 when a policy it lists is missing or inactive (the key is refused). When
+   * the usage counters (Redis) do not answer, the keys they were asked about get null and
+   * `countersUnavailable` says why: a key change must not fail after it is committed (its secret
+   * would be lost), and keys must stay listable while the counters are down.
    */
-  async quotaRemaining(keys: readonly GatewayKeyRecord[]): Promise<(number | null)[]> {
+  async quotaRemaining(keys: readonly GatewayKeyRecord[]): Promise<QuotaRemainingReport> {
     const policies = new Map<HexId, GatewayPolicyRecord>();
     for (const accountId of new Set(keys.filter((key) => key.policyIds.length > 0).map((key) => key.accountId))) {
       for (const policy of await this.#store.listPolicies(accountId)) policies.set(policy.id, policy);
     }
-    return Promise.all(
+    let countersUnavailable: string | undefined;
+    const values = await Promise.all(
       keys.map(async (key) => {
         const effective = effectiveLimits(key, policies);
         if (effective.kind !== 'ok') return 0;
         const quota = effective.limits.quota;
         if (quota === null) return null;
-        return this.#quotaRemaining === undefined ? quota.max : this.#quotaRemaining(key.id, quota);
+        if (this.#quotaRemaining === undefined) return quota.max;
+        try {
+          return await this.#quotaRemaining(key.id, quota);
+        } catch (error) {
+          countersUnavailable ??= (error as Error).message;
+          return null;
+        }
       }),
     );
+    return { values, countersUnavailable };
   }
 
   #replace(

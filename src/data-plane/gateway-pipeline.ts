@@ -15,7 +15,12 @@
 import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { Logger } from 'pino';
-import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID, GW_ERR_ROUTE_NOT_FOUND } from '../errors/index.ts';
+import {
+  GW_ERR_INTERNAL,
+  GW_ERR_LIMITS_UNAVAILABLE,
+  GW_ERR_REQUEST_INVALID,
+  GW_ERR_ROUTE_NOT_FOUND,
+} from '../errors/index.ts';
 import type { UsageCounters } from '../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../runtime-config/analytics-sink.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
@@ -187,8 +192,9 @@ export class GatewayPipeline {
       );
     };
     const failed = (error: unknown): void => {
+      // Fail closed, but as what it is: the counters (Redis) are unavailable, which clients may retry.
       this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
-      sink.fail(GW_ERR_INTERNAL);
+      refuseWithHeaders(sink, GW_ERR_LIMITS_UNAVAILABLE, { 'retry-after': '1' }, request.grpc);
     };
     // In-process counters answer at once (no promise, no microtask); a remote backend is awaited.
     let now: LimitOutcome | undefined;

@@ -51,6 +51,14 @@ export const GW_ERR_ACCESS_DENIED = defineError(
 );
 export const GW_ERR_RATE_LIMITED = defineError('GW_ERR_RATE_LIMITED', 'Rate limit exceeded', 429, 11306);
 export const GW_ERR_QUOTA_EXCEEDED = defineError('GW_ERR_QUOTA_EXCEEDED', 'Quota exceeded', 403, 11307);
+// The shared usage counters (Redis, `serve --redis`) did not answer: requests under a rate limit or
+// quota are refused (fail closed) with a status clients retry, not as an internal error.
+export const GW_ERR_LIMITS_UNAVAILABLE = defineError(
+  'GW_ERR_LIMITS_UNAVAILABLE',
+  'Rate limits and quotas cannot be checked right now; retry later',
+  503,
+  11308,
+);
 
 // Upstream.
 export const GW_ERR_UPSTREAM_UNAVAILABLE = defineError(

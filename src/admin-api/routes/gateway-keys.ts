@@ -16,7 +16,9 @@ import { MAX_NAME_LENGTH } from '../../control/gateway-policy-input.ts';
 import { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY } from '../../control/gateway-key-input.ts';
 import type { GatewayKeyRecord } from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
-import { success } from '../envelope.ts';
+import type { FastifyRequest } from 'fastify';
+import { GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';
+import { success, type EnvelopeMessage } from '../envelope.ts';
 import { planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 import {
@@ -114,41 +116,59 @@ export function keyView(record: GatewayKeyRecord, quotaRemaining: number | null)
   };
 }
 
+/** In `messages` when the usage counters (Redis) did not answer; code: GW_ERR_LIMITS_UNAVAILABLE's. */
+const QUOTA_REMAINING_UNKNOWN: EnvelopeMessage = {
+  code: GW_ERR_LIMITS_UNAVAILABLE.v4Code,
+  message: 'quota_remaining is null: the usage counters did not answer (the change itself, if any, is saved)',
+};
+
 export const gatewayKeyRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { keys } = services;
   const tags = ['gateway_keys'];
-  const views = async (records: readonly GatewayKeyRecord[]): Promise<object[]> => {
-    const remaining = await keys.quotaRemaining(records);
-    return records.map((record, index) => keyView(record, remaining[index] ?? null));
+  /** The keys' views, and a message when their quota_remaining could not be read (counters down). */
+  const views = async (
+    request: FastifyRequest,
+    records: readonly GatewayKeyRecord[],
+  ): Promise<{ result: object[]; messages: EnvelopeMessage[] }> => {
+    const { values, countersUnavailable } = await keys.quotaRemaining(records);
+    const result = records.map((record, index) => keyView(record, values[index] ?? null));
+    if (countersUnavailable === undefined) return { result, messages: [] };
+    request.log.warn({ err: countersUnavailable }, 'usage counters unavailable: quota_remaining left null');
+    return { result, messages: [QUOTA_REMAINING_UNKNOWN] };
   };
-  const view = async (record: GatewayKeyRecord): Promise<object> => (await views([record]))[0] ?? {};
+  const view = async (request: FastifyRequest, record: GatewayKeyRecord): Promise<object> => {
+    const { result, messages } = await views(request, [record]);
+    return success(result[0] ?? {}, undefined, messages);
+  };
 
   app.get(PATH, { schema: { tags, params: Params, querystring: ListQuery } }, async (request) => {
     const plan = planPage(request.query);
     const records = await keys.list(principalOf(request), request.params.account_id);
     const page = records.slice(plan.offset, plan.offset + plan.limit);
-    return success(await views(page), resultInfo(plan, page.length, records.length));
+    const { result, messages } = await views(request, page);
+    return success(result, resultInfo(plan, page.length, records.length), messages);
   });
 
   app.post(PATH, { schema: { tags, params: Params, body: CreateBody } }, async (request) => {
     const { key, secret } = await keys.create(principalOf(request), request.params.account_id, request.body);
-    // The secret is shown here and never again.
-    return success({ ...(await view(key)), ...(secret === null ? {} : { secret }) });
+    // The secret is shown here and never again: nothing after the commit may fail this response.
+    const { result, messages } = await views(request, [key]);
+    return success({ ...result[0], ...(secret === null ? {} : { secret }) }, undefined, messages);
   });
 
   app.get(`${PATH}/:key_id`, { schema: { tags, params: ItemParams } }, async (request) => {
     const { account_id, key_id } = request.params;
-    return success(await view(await keys.get(principalOf(request), account_id, key_id)));
+    return view(request, await keys.get(principalOf(request), account_id, key_id));
   });
 
   app.put(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: SettingsBody } }, async (request) => {
     const { account_id, key_id } = request.params;
-    return success(await view(await keys.update(principalOf(request), account_id, key_id, request.body)));
+    return view(request, await keys.update(principalOf(request), account_id, key_id, request.body));
   });
 
   app.patch(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: SettingsPatchBody } }, async (request) => {
     const { account_id, key_id } = request.params;
-    return success(await view(await keys.patch(principalOf(request), account_id, key_id, request.body)));
+    return view(request, await keys.patch(principalOf(request), account_id, key_id, request.body));
   });
 
   app.delete(`${PATH}/:key_id`, { schema: { tags, params: ItemParams } }, async (request) => {
