@@ -416,7 +416,7 @@ describe('multi-host TLS on one listener', () => {
 });
 
 describe('baseline: why the listener does not use SNICallback', () => {
-  test('plain Node 20 resumes an a.test ticket on b.test even with per-context sessionIdContext', async () => {
+  test('plain Node 20 resumes an a.test ticket on b.test even with per-context sessionIdContext', async (t) => {
     const serverCa = await createCa('CN=Edge CA');
     const [caA, caB] = await Promise.all([createCa('CN=CA A'), createCa('CN=CA B')]);
     const cliA = await caA.issue({ subject: 'CN=client-a' });
@@ -465,9 +465,12 @@ describe('baseline: why the listener does not use SNICallback', () => {
         });
       });
       const cross = await connect({ servername: 'b.test', session });
-      // If this ever fails, Node isolates SNI contexts itself; the SniRouter stays correct either way.
-      assert.equal(cross.isSessionReused(), true);
+      const reused = cross.isSessionReused();
       cross.destroy();
+      // Node 24 (OpenSSL 3.5) no longer resumes across SNI contexts here; the SniRouter stays correct
+      // either way, and Node 20 is what `engines` still allows, so the baseline is pinned there.
+      if (process.versions.node.startsWith('20.')) assert.equal(reused, true);
+      else t.diagnostic(`Node ${process.versions.node}: the a.test ticket resumes on b.test: ${String(reused)}`);
     } finally {
       server.close();
     }
