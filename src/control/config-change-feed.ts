@@ -11,6 +11,10 @@
  * and each miss the other's change. A process primes its token BEFORE its first compile, so a
  * change landing between the two is seen at the next poll rather than lost. With SQLite (one
  * process) the poll is a cheap local read that never finds a change.
+ *
+ * A nudge (a Redis message from the process that announced, with `--redis`) checks at once instead
+ * of at the next tick. It is only a hint: the token decides, so a lost or foreign message changes
+ * nothing, and the poll still catches what no message announced.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -30,6 +34,9 @@ export class ConfigChangeFeed {
   #timer: NodeJS.Timeout | undefined;
   /** The poll in progress (its recompile included), awaited by stop(). */
   #polling: Promise<void> | undefined;
+  /** A nudge came during a poll: poll once more after it (its read may predate the change). */
+  #pollAgain = false;
+  #stopped = false;
   #lastFailureLog = 0;
 
   constructor(store: SettingsStore, onRemoteChange: () => Promise<void>, logger: Logger, pollMs = DEFAULT_POLL_MS) {
@@ -52,20 +59,34 @@ export class ConfigChangeFeed {
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      // A slow store: never pile up reads.
-      this.#polling ??= this.#poll().finally(() => {
-        this.#polling = undefined;
-      });
-    }, this.#pollMs);
+    this.#timer = setInterval(() => this.#startPoll(), this.#pollMs);
     this.#timer.unref();
+  }
+
+  /** Another process says it changed the configuration: check now rather than at the next tick. */
+  nudge(): void {
+    if (this.#stopped || this.#timer === undefined) return;
+    if (this.#polling === undefined) this.#startPoll();
+    else this.#pollAgain = true;
   }
 
   /** Stops polling and waits for a poll in progress, so nothing touches the store after this. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#polling;
+    while (this.#polling !== undefined) await this.#polling;
+  }
+
+  #startPoll(): void {
+    // A slow store: never pile up reads.
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+      if (this.#pollAgain && !this.#stopped) {
+        this.#pollAgain = false;
+        this.#startPoll();
+      }
+    });
   }
 
   async #poll(): Promise<void> {
