@@ -26,9 +26,8 @@ import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 import { GatewayPublisher } from './control/gateway-publisher.ts';
 import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
-import { RuleHitCounters } from './runtime-config/rule-hits.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
-import { openUsageCounters, type OpenUsageCounters } from './store/counters/open-usage-counters.ts';
+import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -69,24 +68,24 @@ export async function startGateway(
   } catch (error) {
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
-  let usageCounters: OpenUsageCounters;
+  let counters: OpenCounters;
   try {
-    usageCounters = await openUsageCounters(options.redisUrl, logger);
+    counters = await openCounters(options.redisUrl, logger);
   } catch (error) {
     await store.close();
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
   try {
-    return await startOnStore(store, usageCounters, new SecretBox(masterKey), options, logger, env);
+    return await startOnStore(store, counters, new SecretBox(masterKey), options, logger, env);
   } catch (error) {
-    await Promise.all([store.close(), usageCounters.close()]);
+    await Promise.all([store.close(), counters.close()]);
     throw error;
   }
 }
 
 async function startOnStore(
   store: Store,
-  usageCounters: OpenUsageCounters,
+  counters: OpenCounters,
   box: SecretBox,
   options: ServeOptions,
   logger: Logger,
@@ -95,14 +94,14 @@ async function startOnStore(
   const publicPki = new PublicPki();
   // With --listen on port 0 and no --public-url, the real port is known only after listening.
   let publicUrl = options.publicUrl;
-  // Rate limits and quotas: in this process, or in Redis for a cluster (--redis).
-  const { counters } = usageCounters;
-  logger.info({ counters: usageCounters.location }, 'usage counters');
+  // Rate limits, quotas and rule hits: in this process, or in Redis for a cluster (--redis).
+  const { usage: usageCounters, ruleHits } = counters;
+  logger.info({ counters: counters.location }, 'usage counters');
   const serviceOptions: Omit<ServiceOptions, 'store'> = {
     box,
     publicPki,
     publicUrl: () => publicUrl,
-    quotaRemaining: (keyId, quota) => counters.quotaRemaining(keyId, quota),
+    quotaRemaining: (keyId, quota) => usageCounters.quotaRemaining(keyId, quota),
   };
   const services = buildServices({ store, ...serviceOptions });
   const bootstrapSecret = await services.tokens.ensureBootstrapToken(env.PORTCULLIS_ADMIN_TOKEN);
@@ -154,7 +153,6 @@ async function startOnStore(
   };
 
   // Every successful change through the API is compiled into the snapshot before it is answered.
-  const ruleHits = new RuleHitCounters();
   // Observability (issue 6): metrics, analytics recorder and queries, certificate expiry monitor.
   const observability = new GatewayObservability(store, services.tenancy, options, logger);
   const admin = await buildAdminApi({
@@ -177,7 +175,7 @@ async function startOnStore(
       snapshots,
       forwarders,
       ruleHits,
-      counters,
+      counters: usageCounters,
       analytics: observability.requestSink,
       logger,
     }),
@@ -215,7 +213,8 @@ async function startOnStore(
       clearInterval(crlRefresh);
       await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop()]);
       await observability.close(); // writes the last analytics batch: before the store closes
-      await Promise.all([forwarders.close(), store.close(), usageCounters.close()]);
+      // After the drain: the last rule hits are written before the Redis connection closes.
+      await Promise.all([forwarders.close(), store.close(), counters.close()]);
     },
   };
 }

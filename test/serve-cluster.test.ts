@@ -3,7 +3,8 @@
  * a cluster runs: a change made through one gateway's API is enforced by the other within a
  * second — a new hostname with its route and mTLS rule, then a revocation that reaches an open
  * keep-alive connection on the other gateway. With Redis (`--redis`) as well, a rate limit holds
- * for the cluster: requests spread over both gateways are counted together, exactly.
+ * for the cluster: requests spread over both gateways are counted together, exactly; and so are
+ * custom-rule hits, which either gateway's API reports.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -228,6 +229,83 @@ describe(
         if (known) assert.deepEqual(again.body.messages, []);
         return known;
       });
+    });
+
+    test('custom-rule hits through both gateways are counted together; Redis down: each answers its own, with a message', async () => {
+      const { zoneId } = await createTenant(first, 'hits.cluster.test');
+      const ok = async (method: string, route: string, body?: unknown) => {
+        const response = await first.call(method, route, body);
+        assert.equal(response.status, 200, JSON.stringify(response.body.errors));
+        return response.body.result as Record<string, unknown>;
+      };
+      const host = 'api.hits.cluster.test';
+      const { csrPem, keyPem } = openssl.csr('p256', '/CN=counted-device');
+      const issued = (await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 })) as {
+        certificate: string;
+      };
+      await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [host] });
+      const ruleset = (await ok('PUT', `/zones/${zoneId}/rulesets/phases/http_request_firewall_custom/entrypoint`, {
+        rules: [{ action: 'log', expression: 'http.request.uri.path wildcard "/counted*"', ref: 'counted' }],
+      })) as { rules: { id: string }[] };
+      const ruleId = ruleset.rules[0]?.id;
+      for (const listenPath of ['/counted', '/ready']) {
+        // /ready made last: once the second gateway serves it, it has the API and the rule above too.
+        await ok('POST', `/zones/${zoneId}/gateway/apis`, {
+          name: listenPath.slice(1),
+          hostname: host,
+          listen_path: listenPath,
+          upstream_url: upstream.url,
+          auth: { mode: 'keyless' },
+        });
+      }
+      const call = (gateway: AdminServer, path: string) =>
+        request({
+          port: gateway.gatewayPort,
+          ca: edgeCaPem(first),
+          servername: host,
+          path,
+          headers: { host },
+          cert: issued.certificate,
+          key: keyPem,
+        });
+      await within(2000, async () => (await call(second, '/ready').catch(() => undefined))?.status === 200);
+
+      const statuses = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => call(i < 2 ? first : second, '/counted/x').then((r) => r.status)),
+      );
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+      type Hit = { rule_id: string; hits: number; last_hit_at: string | null };
+      const hitsOf = async (gateway: AdminServer) => {
+        const response = await gateway.call<Hit[]>('GET', `/zones/${zoneId}/gateway/rule_hits`);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        return { hit: response.body.result.find((row) => row.rule_id === ruleId), messages: response.body.messages };
+      };
+      // Each gateway writes its hits to Redis about once a second: both see all five within 3 s.
+      await within(3000, async () => (await hitsOf(first)).hit?.hits === 5 && (await hitsOf(second)).hit?.hits === 5);
+      for (const gateway of [first, second]) {
+        const { hit, messages } = await hitsOf(gateway);
+        assert.match(hit?.last_hit_at ?? '', /^\d{4}-\d\d-\d\dT/);
+        assert.deepEqual(messages, []);
+      }
+
+      // Redis down: still 200, with each gateway's own hits since it started and a message saying so.
+      await redis.kill();
+      try {
+        for (const [gateway, own] of [
+          [first, 2],
+          [second, 3],
+        ] as const) {
+          const { hit, messages } = await hitsOf(gateway);
+          assert.equal(hit?.hits, own);
+          assert.deepEqual(
+            (messages as { code: number; message: string }[]).map((message) => message.code),
+            [11308],
+          );
+          assert.match((messages[0] as { message: string }).message, /this gateway's only/);
+        }
+      } finally {
+        await redis.restart();
+      }
     });
   },
 );

@@ -16,7 +16,7 @@ import { clientCertificateRoutes } from './routes/client-certificates.ts';
 import { hostnameAssociationRoutes } from './routes/hostname-associations.ts';
 import { customCertificateRoutes } from './routes/custom-certificates.ts';
 import { rulesetRoutes } from './routes/rulesets.ts';
-import { RuleHitCounters } from '../runtime-config/rule-hits.ts';
+import { RuleHitCounters, type RuleHitStore } from '../runtime-config/rule-hits.ts';
 import { gatewayRouteRoutes } from './routes/gateway-routes.ts';
 import { managedHeaderRoutes } from './routes/managed-headers.ts';
 import { gatewayApiRoutes } from './routes/gateway-apis.ts';
@@ -52,7 +52,7 @@ export interface AdminApiOptions {
    */
   readonly onChange?: () => Promise<void>;
   /** The data plane's rule hit counters, read by `GET /zones/:zone_id/gateway/rule_hits` (absent: a fresh set). */
-  readonly ruleHits?: RuleHitCounters;
+  readonly ruleHits?: RuleHitStore;
   /** Observability (issue 6), each absent → its routes are not registered: analytics queries, */
   readonly analytics?: AnalyticsService;
   /** the expiring certificates report, */

@@ -9,7 +9,7 @@
  */
 import { GW_ERR_API_CONFLICT, GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION } from '../errors/index.ts';
 import { limits } from '../rules/index.ts';
-import type { RuleHitCounters } from '../runtime-config/rule-hits.ts';
+import type { RuleHitStore } from '../runtime-config/rule-hits.ts';
 import { StoreConflictError, type Store } from '../store/ports.ts';
 import type { HexId, RuleAction, RulesetRecord, TokenPermission, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
@@ -55,6 +55,12 @@ export interface RuleHits {
   readonly action: RuleAction;
   readonly hits: number;
   readonly lastHitAt: string | null;
+}
+
+export interface RuleHitsReport {
+  readonly rules: RuleHits[];
+  /** Why the cluster's counts could not be read: the counts are then this gateway's only. */
+  readonly sharedUnavailable: string | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -235,13 +241,17 @@ export class RulesetService {
     );
   }
 
-  /** Every rule of the zone's entry point with its hit count since start (0 and null when never hit). */
-  async ruleHits(principal: Principal, zoneId: HexId, counters: RuleHitCounters): Promise<RuleHits[]> {
+  /**
+   * Every rule of the zone's entry point with its hit count (0 and null when never hit): this
+   * gateway's since start, or the cluster's with Redis (RuleHitStore).
+   */
+  async ruleHits(principal: Principal, zoneId: HexId, counters: RuleHitStore): Promise<RuleHitsReport> {
     const zone = await this.#tenancy.getZone(principal, zoneId, 'read');
     const ruleset = await this.#store.getRulesetByPhase(zone.id, CUSTOM_RULES_PHASE);
-    if (ruleset === undefined) return [];
-    const counts = new Map(counters.forRuleset(ruleset.id).map((count) => [count.ruleId, count]));
-    return ruleset.rules.map((rule) => {
+    if (ruleset === undefined) return { rules: [], sharedUnavailable: undefined };
+    const report = await counters.forRuleset(ruleset.id);
+    const counts = new Map(report.counts.map((count) => [count.ruleId, count]));
+    const rules = ruleset.rules.map((rule) => {
       const count = counts.get(rule.id);
       return {
         rulesetId: ruleset.id,
@@ -253,6 +263,7 @@ export class RulesetService {
         lastHitAt: count === undefined ? null : isoMicros(new Date(count.lastHitAt)),
       };
     });
+    return { rules, sharedUnavailable: report.sharedUnavailable };
   }
 
   /** The zone (404/403 decided by tenancy), and the phase must be one the gateway runs. */

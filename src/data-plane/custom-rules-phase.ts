@@ -5,7 +5,7 @@
  * phase and lets the request through. Every match counts a hit for analytics.
  */
 import type { RuleContext } from '../rules/index.ts';
-import type { RuleHitCounters } from '../runtime-config/rule-hits.ts';
+import type { RuleHitRecorder } from '../runtime-config/rule-hits.ts';
 import type { CustomRuleRuntime } from '../runtime-config/zone-runtime.ts';
 
 /** Told about each rule that matched, whatever its action (the pipeline logs `log` hits and keeps ids). */
@@ -15,7 +15,7 @@ export type RuleMatch = (rule: CustomRuleRuntime) => void;
 export function runCustomRules(
   rules: readonly CustomRuleRuntime[],
   context: RuleContext,
-  hits: RuleHitCounters,
+  hits: RuleHitRecorder,
   onMatch: RuleMatch,
 ): CustomRuleRuntime | undefined {
   for (const rule of rules) {

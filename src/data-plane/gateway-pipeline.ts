@@ -24,7 +24,7 @@ import {
 import type { UsageCounters } from '../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../runtime-config/analytics-sink.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
-import type { RuleHitCounters } from '../runtime-config/rule-hits.ts';
+import type { RuleHitRecorder } from '../runtime-config/rule-hits.ts';
 import { upstreamPath, type RouteRuntime } from '../runtime-config/route-table.ts';
 import type { ApiRuntime, KeyRuntime } from '../runtime-config/api-runtime.ts';
 import type { CustomRuleRuntime, ZoneRuntime } from '../runtime-config/zone-runtime.ts';
@@ -45,7 +45,7 @@ import type { ResponseSink } from './proxy/exchange.ts';
 export interface GatewayPipelineOptions {
   readonly snapshots: SnapshotHolder;
   readonly forwarders: UpstreamForwarders;
-  readonly ruleHits: RuleHitCounters;
+  readonly ruleHits: RuleHitRecorder;
   /** Needed by APIs with limits; without it such requests are refused (500), never let through uncounted. */
   readonly counters?: UsageCounters;
   /** Default: none (DISCARD_ANALYTICS, and no per-request observation at all). */

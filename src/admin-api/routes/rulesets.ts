@@ -6,13 +6,13 @@
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
+import { GW_ERR_API_VALIDATION, GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import type { RuleHits, WriteOptions } from '../../control/ruleset-service.ts';
-import type { RuleHitCounters } from '../../runtime-config/rule-hits.ts';
+import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import type { RuleRecord, RulesetRecord } from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
-import { success } from '../envelope.ts';
+import { success, type EnvelopeMessage } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 
@@ -73,6 +73,15 @@ export function rulesetView(ruleset: RulesetRecord, withRules = true): object {
   };
 }
 
+/**
+ * In `messages` when the cluster's counts (Redis) did not answer; code: GW_ERR_LIMITS_UNAVAILABLE's,
+ * as for the keys' quota_remaining (gateway-keys.ts), since the same counters are down.
+ */
+const RULE_HITS_LOCAL_ONLY: EnvelopeMessage = {
+  code: GW_ERR_LIMITS_UNAVAILABLE.v4Code,
+  message: "hits and last_hit_at are this gateway's only (since it started): the cluster's counters did not answer",
+};
+
 function ruleHitView(hits: RuleHits): object {
   return {
     ruleset_id: hits.rulesetId,
@@ -113,7 +122,7 @@ export function cursorPage<T extends { id: string }>(
   return { page, next: rest.length > perPage ? page.at(-1)?.id : undefined };
 }
 
-export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices; ruleHits: RuleHitCounters }> = (
+export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices; ruleHits: RuleHitStore }> = (
   app,
   { services, ruleHits },
 ) => {
@@ -254,8 +263,14 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
   );
 
   app.get('/zones/:zone_id/gateway/rule_hits', { schema: { tags, params: ZoneParams } }, async (request) => {
-    const hits = await rulesets.ruleHits(principalOf(request), request.params.zone_id, ruleHits);
-    return success(hits.map(ruleHitView), singlePageInfo(hits.length));
+    const { rules, sharedUnavailable } = await rulesets.ruleHits(
+      principalOf(request),
+      request.params.zone_id,
+      ruleHits,
+    );
+    if (sharedUnavailable === undefined) return success(rules.map(ruleHitView), singlePageInfo(rules.length));
+    request.log.warn({ err: sharedUnavailable }, "rule hit counters unavailable: answering this gateway's own");
+    return success(rules.map(ruleHitView), singlePageInfo(rules.length), [RULE_HITS_LOCAL_ONLY]);
   });
   return Promise.resolve();
 };

@@ -1,40 +1,70 @@
 /**
- * The usage counters `serve` runs with: in process by default, Redis with `--redis` (a cluster's
- * gateways then share every rate limit and quota). Only the composition root calls this.
+ * The counters `serve` runs with: rate limits, quotas and custom-rule hits. In process by default;
+ * with `--redis`, in Redis over one connection, so a cluster's gateways share every limit and add up
+ * their rule hits. Only the composition root calls this.
  */
 import type { Logger } from 'pino';
 import type { UsageCounters } from '../../policy/usage-counters.ts';
+import { RuleHitCounters, type RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import { MemoryUsageCounters } from './memory-usage-counters.ts';
-import { redactRedisUrl, RedisUsageCounters } from './redis-usage-counters.ts';
+import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
+import { RedisRuleHits } from './redis-rule-hits.ts';
+import { RedisUsageCounters } from './redis-usage-counters.ts';
 
-/** Connection errors are logged at most this often while ioredis reconnects. */
+/** Each kind of Redis failure is logged at most this often: while Redis is down they repeat every second. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
-export interface OpenUsageCounters {
-  readonly counters: UsageCounters;
+export interface OpenCounters {
+  readonly usage: UsageCounters;
+  readonly ruleHits: RuleHitStore;
   /** Where they count, for the start-up log: `memory` or the redacted Redis URL. */
   readonly location: string;
+  /** After the gateway stopped serving: writes the last rule hits, then closes the connection. */
   close(): Promise<void>;
 }
 
 /** Rejects when Redis does not answer at start: a cluster must not run on per-process limits. */
-export async function openUsageCounters(redisUrl: string | undefined, logger: Logger): Promise<OpenUsageCounters> {
+export async function openCounters(redisUrl: string | undefined, logger: Logger): Promise<OpenCounters> {
   if (redisUrl === undefined) {
-    return { counters: new MemoryUsageCounters(), location: 'memory', close: () => Promise.resolve() };
+    return {
+      usage: new MemoryUsageCounters(),
+      ruleHits: new RuleHitCounters(),
+      location: 'memory',
+      close: () => Promise.resolve(),
+    };
   }
   const location = redactRedisUrl(redisUrl);
-  let lastLogged = 0;
-  const counters = await RedisUsageCounters.connect({
+  const client = await connectRedis({
     url: redisUrl,
-    onError: (message) => {
-      const now = Date.now();
-      if (now - lastLogged < ERROR_LOG_INTERVAL_MS) return;
-      lastLogged = now;
-      logger.error(
-        { redis: location, err: message },
-        'usage counters: Redis unavailable, limited requests are refused',
-      );
-    },
+    onError: throttled((message) =>
+      logger.error({ redis: location, err: message }, 'counters: Redis unavailable, limited requests are refused'),
+    ),
   });
-  return { counters, location, close: () => counters.close() };
+  const ruleHits = new RedisRuleHits(client, {
+    onFlushError: throttled((message) =>
+      logger.warn({ redis: location, err: message }, 'rule hits: not written to Redis, kept for the next flush'),
+    ),
+  });
+  return {
+    usage: new RedisUsageCounters(client),
+    ruleHits,
+    location,
+    async close() {
+      await ruleHits.close().catch((error: unknown) => {
+        logger.error({ redis: location, err: (error as Error).message }, 'rule hits: the last flush failed');
+      });
+      await closeRedis(client);
+    },
+  };
+}
+
+/** `log`, called at most once per ERROR_LOG_INTERVAL_MS; the calls between are dropped. */
+function throttled(log: (message: string) => void): (message: string) => void {
+  let lastLogged = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - lastLogged < ERROR_LOG_INTERVAL_MS) return;
+    lastLogged = now;
+    log(message);
+  };
 }

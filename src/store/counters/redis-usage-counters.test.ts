@@ -8,22 +8,27 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { redisSkipReason, startRedis, type TestRedis } from '../../../test/helpers/redis.ts';
-import { redactRedisUrl, RedisUsageCounters } from './redis-usage-counters.ts';
+import type { Redis } from 'ioredis';
+import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
+import { RedisUsageCounters } from './redis-usage-counters.ts';
 
 describe('RedisUsageCounters', { skip: redisSkipReason() ?? false }, () => {
   let redis: TestRedis;
+  let clients: Redis[];
   let first: RedisUsageCounters;
   let second: RedisUsageCounters;
   const errors: string[] = [];
-  const connect = () => RedisUsageCounters.connect({ url: redis.url, onError: (message) => errors.push(message) });
+  const connect = () => connectRedis({ url: redis.url, onError: (message) => errors.push(message) });
 
   before(async () => {
     redis = await startRedis();
-    [first, second] = await Promise.all([connect(), connect()]);
+    const [one, two] = await Promise.all([connect(), connect()]);
+    clients = [one, two];
+    [first, second] = [new RedisUsageCounters(one), new RedisUsageCounters(two)];
   });
 
   after(async () => {
-    await Promise.all([first.close(), second.close()]);
+    await Promise.all(clients.map(closeRedis));
     await redis.stop();
   });
 
@@ -93,7 +98,7 @@ describe('RedisUsageCounters', { skip: redisSkipReason() ?? false }, () => {
 
   test('a server that is not there: connect rejects; the password never shows in a redacted URL', async () => {
     await assert.rejects(
-      RedisUsageCounters.connect({ url: 'redis://gw:s3cret@127.0.0.1:1', onError: () => undefined }),
+      connectRedis({ url: 'redis://gw:s3cret@127.0.0.1:1', onError: () => undefined }),
       (error: Error) => /^Redis at redis:\/\/gw:\*\*\*@127\.0\.0\.1:1: .*ECONNREFUSED/.test(error.message),
     );
     assert.equal(redactRedisUrl('redis://gw:s3cret@cache.internal:6380/2'), 'redis://gw:***@cache.internal:6380/2');

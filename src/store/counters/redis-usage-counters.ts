@@ -13,66 +13,25 @@
  * and open the next one at -1. The point a refusal leaves above the limit changes no answer (remaining
  * is clamped at 0) and does not move the window's expiry (SET NX), so the contract holds.
  *
- * Failures reject, fast: no offline queue (a command while disconnected fails at once), one attempt per
- * command, a command timeout; the data plane then refuses the request (fail closed: a limit that cannot
- * be counted is not enforced otherwise). ioredis keeps reconnecting in the background.
+ * Failures reject (redis-connection.ts: fast, no offline queue, a command timeout); the data plane then
+ * refuses the request (fail closed: a limit that cannot be counted is not enforced otherwise).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { QuotaDecision, RateDecision, UsageCounters } from '../../policy/usage-counters.ts';
 import type { Quota, RateLimit } from '../records.ts';
 import { checkLimitShape } from './limit-shape.ts';
 
-/** A request waits at most this long for Redis before it is refused. */
-const COMMAND_TIMEOUT_MS = 1_000;
-const CONNECT_TIMEOUT_MS = 5_000;
-/** Reconnect backoff: 200 ms more per attempt, at most 2 s between attempts. */
-const RECONNECT_STEP_MS = 200;
-const RECONNECT_MAX_MS = 2_000;
-
 type CounterKind = 'rate' | 'quota';
 type Decision = RateDecision & QuotaDecision;
-
-export interface RedisCountersOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). */
-  readonly url: string;
-  /** Told of connection errors (ioredis emits them while it reconnects); never given the URL's password. */
-  readonly onError: (message: string) => void;
-}
 
 export class RedisUsageCounters implements UsageCounters {
   readonly #client: Redis;
   readonly #limiters = new Map<string, RateLimiterRedis>();
 
-  private constructor(client: Redis) {
+  /** On a connection from connectRedis, which its owner closes (not this class). */
+  constructor(client: Redis) {
     this.#client = client;
-  }
-
-  /** Connects and checks the server answers (PING); rejects with the reason when it does not. */
-  static async connect(options: RedisCountersOptions): Promise<RedisUsageCounters> {
-    const client = new Redis(options.url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      retryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
-    });
-    let lastError: string | undefined;
-    client.on('error', (error: Error) => {
-      lastError = error.message;
-      options.onError(error.message);
-    });
-    try {
-      await client.connect();
-      await client.ping();
-    } catch (error) {
-      client.disconnect();
-      // ioredis' own rejection says little ("Connection is closed."): the socket's error says why.
-      const reason = lastError ?? (error as Error).message;
-      throw new Error(`Redis at ${redactRedisUrl(options.url)}: ${reason}`, { cause: error });
-    }
-    return new RedisUsageCounters(client);
   }
 
   consumeRate(bucket: string, limit: RateLimit): Promise<RateDecision> {
@@ -86,11 +45,6 @@ export class RedisUsageCounters implements UsageCounters {
   async quotaRemaining(keyId: string, quota: Quota): Promise<number> {
     const result = await this.#limiter('quota', quota.max, quota.renewalRate).get(keyId);
     return result === null ? quota.max : Math.max(0, quota.max - result.consumedPoints);
-  }
-
-  /** Closes the connection (after the gateway stopped serving). */
-  async close(): Promise<void> {
-    await this.#client.quit().catch(() => this.#client.disconnect());
   }
 
   async #consume(kind: CounterKind, key: string, count: number, seconds: number): Promise<Decision> {
@@ -120,16 +74,5 @@ export class RedisUsageCounters implements UsageCounters {
       this.#limiters.set(prefix, limiter);
     }
     return limiter;
-  }
-}
-
-/** The URL with its password replaced, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
   }
 }
