@@ -141,7 +141,14 @@ async function startOnStore(
       await Promise.all([gatewayPublisher.republish(), services.publicPkiPublisher.publishAll()]);
     },
     logger,
+    options.changePollMs,
   );
+  // With Redis, a change made here is hinted to the other gateways at once, and theirs to this one;
+  // the poll stays the fallback for a lost hint (ADR 0003).
+  if (counters.changeHints !== undefined) {
+    changeFeed.hintTo(counters.changeHints);
+    counters.changeHints.onHint(() => changeFeed.nudge());
+  }
   await changeFeed.prime();
   const snapshots = await gatewayPublisher.start();
   if (options.configFile !== undefined) await changeFeed.announce();

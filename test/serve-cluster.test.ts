@@ -4,7 +4,8 @@
  * second — a new hostname with its route and mTLS rule, then a revocation that reaches an open
  * keep-alive connection on the other gateway. With Redis (`--redis`) as well, a rate limit holds
  * for the cluster: requests spread over both gateways are counted together, exactly; and so are
- * custom-rule hits, which either gateway's API reports.
+ * custom-rule hits, which either gateway's API reports. The Redis pair polls the store only hourly:
+ * there, changes travel by the Redis hint alone.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -131,7 +132,8 @@ describe(
       [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
       await postgres.createDatabase('cluster');
       const url = await postgres.createSchema('cluster', 'gw');
-      const store = { kind: 'postgres' as const, url, redisUrl: redis.url };
+      // An hour between store polls: every change below reaches the other gateway by its Redis hint.
+      const store = { kind: 'postgres' as const, url, redisUrl: redis.url, changePollMs: 3_600_000 };
       const env = {
         PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
         PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),

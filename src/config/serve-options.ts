@@ -46,6 +46,11 @@ export interface ServeOptions {
   readonly sessionTickets?: boolean;
   /** Redis for the usage counters (rate limits, quotas) shared by every gateway; absent: in process. */
   readonly redisUrl?: string | undefined;
+  /**
+   * How often the store is checked for changes made by other gateways (default 500 ms). Not a flag:
+   * with Redis the hint arrives first; tests lengthen it to show that the hint alone suffices.
+   */
+  readonly changePollMs?: number;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {

@@ -25,6 +25,11 @@ const DEFAULT_POLL_MS = 500;
 /** Poll failures (store down) are logged at most this often. */
 const FAILURE_LOG_INTERVAL_MS = 60_000;
 
+/** Where announcements are also sent as a hint to the other processes (a Redis channel), if anywhere. */
+export interface ChangeHint {
+  publish(): Promise<void>;
+}
+
 export class ConfigChangeFeed {
   readonly #store: SettingsStore;
   readonly #onRemoteChange: () => Promise<void>;
@@ -38,12 +43,18 @@ export class ConfigChangeFeed {
   #pollAgain = false;
   #stopped = false;
   #lastFailureLog = 0;
+  #hint: ChangeHint | undefined;
 
   constructor(store: SettingsStore, onRemoteChange: () => Promise<void>, logger: Logger, pollMs = DEFAULT_POLL_MS) {
     this.#store = store;
     this.#onRemoteChange = onRemoteChange;
     this.#logger = logger;
     this.#pollMs = pollMs;
+  }
+
+  /** From now on, every announcement is also published to `hint` (after the token is written). */
+  hintTo(hint: ChangeHint): void {
+    this.#hint = hint;
   }
 
   /** Remembers the current token; call before compiling the first snapshot. */
@@ -56,6 +67,11 @@ export class ConfigChangeFeed {
     const token = randomBytes(16).toString('hex');
     this.#lastSeen = token;
     await this.#store.putSetting(CONFIG_GENERATION_SETTING, token);
+    // Only a hint: when it is lost, the others' poll finds the change anyway. Not awaited by the
+    // writer's answer beyond the publish itself, and never failing it.
+    await this.#hint?.publish().catch((error: unknown) => {
+      this.#logger.warn({ err: (error as Error).message }, 'could not publish the change hint; the poll will carry it');
+    });
   }
 
   start(): void {

@@ -37,7 +37,7 @@ export interface AdminServer {
  * gateways over one PostgreSQL store (a cluster).
  */
 export async function startAdminServer(
-  store?: { kind: 'postgres'; url: string; redisUrl?: string },
+  store?: { kind: 'postgres'; url: string; redisUrl?: string; changePollMs?: number },
   env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
 ): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
@@ -48,7 +48,11 @@ export async function startAdminServer(
     ...(store === undefined ? {} : { store: store.url }),
     ...(store?.redisUrl === undefined ? {} : { redis: store.redisUrl }),
   });
-  const running = await startGateway(options, createLogger('silent'), env);
+  const running = await startGateway(
+    store?.changePollMs === undefined ? options : { ...options, changePollMs: store.changePollMs },
+    createLogger('silent'),
+    env,
+  );
   const adminToken = env.PORTCULLIS_ADMIN_TOKEN ?? (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
   const baseUrl = `http://127.0.0.1:${running.adminAddress.port}/client/v4`;
   return {

@@ -10,6 +10,7 @@ import { MemoryUsageCounters } from './memory-usage-counters.ts';
 import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
 import { RedisRuleHits } from './redis-rule-hits.ts';
 import { RedisUsageCounters } from './redis-usage-counters.ts';
+import { RedisChangeChannel } from '../notify/redis-change-channel.ts';
 
 /** Each kind of Redis failure is logged at most this often: while Redis is down they repeat every second. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -19,6 +20,11 @@ export interface OpenCounters {
   readonly ruleHits: RuleHitStore;
   /** Where they count, for the start-up log: `memory` or the redacted Redis URL. */
   readonly location: string;
+  /**
+   * With Redis: the channel on which the cluster's gateways hint each other that the configuration
+   * changed (store/notify/redis-change-channel.ts), over the same server. Closed by close().
+   */
+  readonly changeHints: RedisChangeChannel | undefined;
   /** After the gateway stopped serving: writes the last rule hits, then closes the connection. */
   close(): Promise<void>;
 }
@@ -30,6 +36,7 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
       usage: new MemoryUsageCounters(),
       ruleHits: new RuleHitCounters(),
       location: 'memory',
+      changeHints: undefined,
       close: () => Promise.resolve(),
     };
   }
@@ -40,6 +47,13 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
       logger.error({ redis: location, err: message }, 'counters: Redis unavailable, limited requests are refused'),
     ),
   });
+  let changeHints: RedisChangeChannel;
+  try {
+    changeHints = await RedisChangeChannel.open(client);
+  } catch (error) {
+    await closeRedis(client);
+    throw new Error(`Redis at ${location}: cannot subscribe (${(error as Error).message})`, { cause: error });
+  }
   const ruleHits = new RedisRuleHits(client, {
     onFlushError: throttled((message) =>
       logger.warn({ redis: location, err: message }, 'rule hits: not written to Redis, kept for the next flush'),
@@ -49,7 +63,9 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
     usage: new RedisUsageCounters(client),
     ruleHits,
     location,
+    changeHints,
     async close() {
+      await changeHints.close();
       await ruleHits.close().catch((error: unknown) => {
         logger.error({ redis: location, err: (error as Error).message }, 'rule hits: the last flush failed');
       });
