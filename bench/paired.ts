@@ -119,7 +119,7 @@ async function main(): Promise<number> {
       if (reason !== null) throw new Error(`${name} cannot run here: ${reason}`);
       const started = await target.start(env);
       running.push(started);
-      const probe = await probeTarget(started.port, pki, target.withoutClientCertificate);
+      const probe = await probeTarget(started.port, pki, target.withoutClientCertificate, config.tlsGroups);
       log(`${name}: port ${started.port}, ${probe.negotiated}, no cert → ${probe.noCertRefusal}`);
     }
     const [a, b] = running as [RunningTarget, RunningTarget];

@@ -79,8 +79,16 @@ export async function probeTarget(
   port: number,
   pki: { caPem: string; clientCertPem: string; clientKeyPem: string },
   withoutCertificate: 'refused' | 'served' = 'refused',
+  /** The load generator's key-exchange groups (BENCH_TLS_GROUPS), so the probe negotiates what it will. */
+  groups?: string,
 ): Promise<ProbeResult> {
-  const base = { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caPem };
+  const base = {
+    host: '127.0.0.1',
+    port,
+    servername: 'localhost',
+    ca: pki.caPem,
+    ...(groups === undefined ? {} : { ecdhCurve: groups }),
+  };
   const good = await exchange({ ...base, cert: pki.clientCertPem, key: pki.clientKeyPem }, 'localhost');
   if (good.status !== 200 || !good.body.equals(BODY)) {
     throw new Error(

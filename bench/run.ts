@@ -81,7 +81,7 @@ async function measureTarget(
       outcome.startup.push(running.startup);
       log(`${target.name}: started: ${JSON.stringify(running.startup)}`);
     }
-    const probe = await probeTarget(running.port, pki, target.withoutClientCertificate);
+    const probe = await probeTarget(running.port, pki, target.withoutClientCertificate, config.tlsGroups);
     outcome.probe ??= probe;
     log(
       `${target.name}: port ${running.port}, ${probe.negotiated}, ${probe.tickets} tickets, ` +
