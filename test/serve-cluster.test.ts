@@ -17,6 +17,7 @@ import { OpensslWorkdir } from './helpers/openssl.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
 import { redisSkipReason, startRedis, type TestRedis } from './helpers/redis.ts';
 import { request } from './helpers/https-client.ts';
+import { runCli } from './helpers/cli.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
 
 const HOST = 'api.cluster.test';
@@ -220,6 +221,24 @@ describe(
         );
         assert.equal(row?.quota_remaining, null);
         assert.equal(listed.body.messages.length, 1);
+        // The CLI shows the list, and the caveat on stderr (stdout stays the result alone).
+        const cli = await runCli([
+          'key',
+          'list',
+          '--account',
+          accountId,
+          '--json',
+          '--api',
+          first.baseUrl,
+          '--token',
+          first.adminToken,
+        ]);
+        assert.equal(cli.code, 0, cli.stderr);
+        assert.ok((JSON.parse(cli.stdout) as { id: string }[]).some((k) => k.id === keyId));
+        assert.match(
+          cli.stderr,
+          /^warning: quota_remaining is null: the usage counters did not answer.*\[v4 11308\]$/m,
+        );
       } finally {
         await redis.restart();
       }

@@ -51,13 +51,26 @@ export class AdminCommandError extends Error {
 
 type Query = Record<string, string | number | undefined>;
 
+/** Where a command's warnings go: stderr, so stdout (tables, --json) stays the result alone. */
+function warnOnStderr(text: string): void {
+  process.stderr.write(`warning: ${text}\n`);
+}
+
 export class AdminClient {
   readonly baseUrl: string;
   readonly #token: string;
+  readonly #warn: (text: string) => void;
+  /** Messages already shown, so a paged list repeats none. */
+  readonly #warned = new Set<string>();
 
-  constructor(baseUrl: string, token: string) {
+  /**
+   * `warn` gets each message a successful answer carries (e.g. "quota_remaining is null: the usage
+   * counters did not answer"): commands print results only, so without it such caveats were lost.
+   */
+  constructor(baseUrl: string, token: string, warn: (text: string) => void = warnOnStderr) {
     this.baseUrl = baseUrl;
     this.#token = token;
+    this.#warn = warn;
   }
 
   /** One call; resolves with the whole envelope of a successful answer. */
@@ -99,12 +112,23 @@ export class AdminClient {
     return envelope;
   }
 
+  /** The result; the answer's messages go to the warning output (call() leaves them to the caller). */
   async get<T>(route: string, query?: Query): Promise<T> {
-    return (await this.call<T>('GET', route, query === undefined ? {} : { query })).result;
+    return this.#resultOf(await this.call<T>('GET', route, query === undefined ? {} : { query }));
   }
 
   async send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', route: string, body?: unknown): Promise<T> {
-    return (await this.call<T>(method, route, body === undefined ? {} : { body })).result;
+    return this.#resultOf(await this.call<T>(method, route, body === undefined ? {} : { body }));
+  }
+
+  #resultOf<T>(envelope: Envelope<T>): T {
+    for (const message of envelope.messages) {
+      const text = `${message.message} [v4 ${message.code}]`;
+      if (this.#warned.has(text)) continue;
+      this.#warned.add(text);
+      this.#warn(text);
+    }
+    return envelope.result;
   }
 
   /** Every item of a paged list: fetches page after page until one comes back empty (as the SDK does). */
