@@ -151,18 +151,23 @@ describe(
       await Promise.all([postgres.stop(), redis.stop()]);
     });
 
-    test('an API rate limit counts the requests of both gateways together, exactly; Redis down fails closed with 503, and keys stay manageable', async () => {
-      const { accountId, zoneId } = await createTenant(first, 'limits.cluster.test');
-      const ok = async (method: string, route: string, body?: unknown) => {
+    /**
+     * A tenant `<name>.cluster.test` with a client certificate from its managed CA, trusted on
+     * `api.<name>.cluster.test`; `ok` calls the first gateway's API, `keylessApi` adds an API there,
+     * `call` requests `path` from either gateway with the certificate.
+     */
+    async function deviceTenant(name: string) {
+      const { accountId, zoneId } = await createTenant(first, `${name}.cluster.test`);
+      const ok = async <T = Record<string, string>>(method: string, route: string, body?: unknown): Promise<T> => {
         const response = await first.call(method, route, body);
         assert.equal(response.status, 200, JSON.stringify(response.body.errors));
-        return response.body.result as Record<string, string>;
+        return response.body.result as T;
       };
-      const host = 'api.limits.cluster.test';
-      const { csrPem, keyPem } = openssl.csr('p256', '/CN=limited-device');
+      const host = `api.${name}.cluster.test`;
+      const { csrPem, keyPem } = openssl.csr('p256', `/CN=${name}-device`);
       const issued = await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
       await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [host] });
-      const api = (listenPath: string, extra: Record<string, unknown> = {}) =>
+      const keylessApi = (listenPath: string, extra: Record<string, unknown> = {}) =>
         ok('POST', `/zones/${zoneId}/gateway/apis`, {
           name: listenPath.slice(1),
           hostname: host,
@@ -171,8 +176,6 @@ describe(
           auth: { mode: 'keyless' },
           ...extra,
         });
-      await api('/limited', { rate_limit: { rate: 4, per: 60 } });
-      await api('/ready'); // made last: once the second gateway serves it, it has /limited too
       const call = (gateway: AdminServer, path: string) =>
         request({
           port: gateway.gatewayPort,
@@ -183,6 +186,13 @@ describe(
           cert: issued.certificate,
           key: keyPem,
         });
+      return { accountId, zoneId, ok, keylessApi, call };
+    }
+
+    test('an API rate limit counts the requests of both gateways together, exactly; Redis down fails closed with 503, and keys stay manageable', async () => {
+      const { accountId, keylessApi, call } = await deviceTenant('limits');
+      await keylessApi('/limited', { rate_limit: { rate: 4, per: 60 } });
+      await keylessApi('/ready'); // made last: once the second gateway serves it, it has /limited too
       await within(2000, async () => (await call(second, '/ready').catch(() => undefined))?.status === 200);
 
       const statuses = await Promise.all(
@@ -253,42 +263,16 @@ describe(
     });
 
     test('custom-rule hits through both gateways are counted together; Redis down: each answers its own, with a message', async () => {
-      const { zoneId } = await createTenant(first, 'hits.cluster.test');
-      const ok = async (method: string, route: string, body?: unknown) => {
-        const response = await first.call(method, route, body);
-        assert.equal(response.status, 200, JSON.stringify(response.body.errors));
-        return response.body.result as Record<string, unknown>;
-      };
-      const host = 'api.hits.cluster.test';
-      const { csrPem, keyPem } = openssl.csr('p256', '/CN=counted-device');
-      const issued = (await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 })) as {
-        certificate: string;
-      };
-      await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [host] });
-      const ruleset = (await ok('PUT', `/zones/${zoneId}/rulesets/phases/http_request_firewall_custom/entrypoint`, {
-        rules: [{ action: 'log', expression: 'http.request.uri.path wildcard "/counted*"', ref: 'counted' }],
-      })) as { rules: { id: string }[] };
+      const { zoneId, ok, keylessApi, call } = await deviceTenant('hits');
+      const ruleset = await ok<{ rules: { id: string }[] }>(
+        'PUT',
+        `/zones/${zoneId}/rulesets/phases/http_request_firewall_custom/entrypoint`,
+        { rules: [{ action: 'log', expression: 'http.request.uri.path wildcard "/counted*"', ref: 'counted' }] },
+      );
       const ruleId = ruleset.rules[0]?.id;
-      for (const listenPath of ['/counted', '/ready']) {
-        // /ready made last: once the second gateway serves it, it has the API and the rule above too.
-        await ok('POST', `/zones/${zoneId}/gateway/apis`, {
-          name: listenPath.slice(1),
-          hostname: host,
-          listen_path: listenPath,
-          upstream_url: upstream.url,
-          auth: { mode: 'keyless' },
-        });
-      }
-      const call = (gateway: AdminServer, path: string) =>
-        request({
-          port: gateway.gatewayPort,
-          ca: edgeCaPem(first),
-          servername: host,
-          path,
-          headers: { host },
-          cert: issued.certificate,
-          key: keyPem,
-        });
+      await keylessApi('/counted');
+      // /ready made last: once the second gateway serves it, it has the API and the rule above too.
+      await keylessApi('/ready');
       await within(2000, async () => (await call(second, '/ready').catch(() => undefined))?.status === 200);
 
       const statuses = await Promise.all(
