@@ -45,6 +45,23 @@ describe('TLS hardening', () => {
     await assert.rejects(handshake({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }));
   });
 
+  // OpenSSL 3.5 (Node 24) has ML-KEM; 3.0 (Node 20) does not: there, the group is unknown to both sides.
+  const hasMlKem = !/^3\.[0-4]\./.test(process.versions.openssl);
+  test(
+    'a client offering only the hybrid post-quantum group X25519MLKEM768 gets it (OpenSSL 3.5+)',
+    { skip: hasMlKem ? false : `OpenSSL ${process.versions.openssl} has no ML-KEM` },
+    async () => {
+      const socket = await handshake({ cert: client.certPem, key: client.keyPem, ecdhCurve: 'X25519MLKEM768' });
+      try {
+        const key = socket.getEphemeralKeyInfo();
+        assert.equal(key && 'name' in key ? key.name : undefined, 'X25519MLKEM768');
+        assert.equal((await requestOnSocket(socket, 'localhost', '/pq')).status, 200);
+      } finally {
+        socket.destroy();
+      }
+    },
+  );
+
   test('TLS 1.2 client-initiated renegotiation is refused', async () => {
     const socket = await handshake({ cert: client.certPem, key: client.keyPem, maxVersion: 'TLSv1.2' });
     const outcome = await new Promise<string>((resolve) => {
