@@ -162,6 +162,7 @@ async function startOnStore(
   // Every successful change through the API is compiled into the snapshot before it is answered.
   // Observability (issue 6): metrics, analytics recorder and queries, certificate expiry monitor.
   const observability = new GatewayObservability(store, services.tenancy, options, logger);
+  if (counters.redisReady !== undefined) observability.metrics.watchRedis(counters.redisReady);
   const admin = await buildAdminApi({
     services,
     logger,

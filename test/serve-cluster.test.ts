@@ -205,9 +205,16 @@ describe(
       // are served. A key made meanwhile is saved and its secret shown; its quota_remaining is
       // unknown (null), and the envelope says why.
       const keysPath = `/accounts/${accountId}/gateway/keys`;
+      const redisUp = async (gateway: AdminServer): Promise<string | undefined> => {
+        const text = await (await fetch(new URL('/metrics', gateway.baseUrl))).text();
+        return /^portcullis_redis_up (\d)$/m.exec(text)?.[1];
+      };
+      assert.equal(await redisUp(second), '1');
       await redis.kill();
       let keyId: string;
       try {
+        // What an operator alerts on while the refusals below happen.
+        await within(3000, async () => (await redisUp(second)) === '0');
         const refused = await call(second, '/limited/x');
         assert.equal(refused.status, 503);
         assert.equal(refused.headers['retry-after'], '1');
@@ -252,6 +259,7 @@ describe(
       } finally {
         await redis.restart();
       }
+      await within(5000, async () => (await redisUp(second)) === '1');
       // Once the client has reconnected, the quota is read again.
       await within(5000, async () => {
         const again = await first.call('GET', `${keysPath}/${keyId}`);

@@ -73,4 +73,14 @@ describe('GatewayMetrics', () => {
     assert.doesNotMatch(text, /^portcullis_requests_total\{/m);
     assert.equal(b.contentType, 'text/plain; version=0.0.4; charset=utf-8');
   });
+
+  test('portcullis_redis_up follows the connection at each scrape, and is absent without Redis', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    assert.doesNotMatch(await metrics.render(), /portcullis_redis_up/);
+    let ready = true;
+    metrics.watchRedis(() => ready);
+    assert.match(await metrics.render(), /^portcullis_redis_up 1$/m);
+    ready = false;
+    assert.match(await metrics.render(), /^portcullis_redis_up 0$/m);
+  });
 });

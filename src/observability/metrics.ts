@@ -126,6 +126,22 @@ export class GatewayMetrics {
     this.#analyticsDropped.inc({ reason }, count);
   }
 
+  /**
+   * With `--redis`: `portcullis_redis_up`, 1 while the connection is ready, read at each scrape.
+   * While it is 0, requests under a limit are refused (503) and rule hits wait: the thing to alert
+   * on. Absent without Redis (nothing to watch).
+   */
+  watchRedis(ready: () => boolean): void {
+    new Gauge({
+      name: 'portcullis_redis_up',
+      help: 'Whether the Redis of the shared counters (--redis) is connected and ready: 1 or 0',
+      registers: [this.registry],
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

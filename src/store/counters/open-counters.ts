@@ -25,6 +25,8 @@ export interface OpenCounters {
    * changed (store/notify/redis-change-channel.ts), over the same server. Closed by close().
    */
   readonly changeHints: RedisChangeChannel | undefined;
+  /** With Redis: whether its connection is ready now (for the portcullis_redis_up gauge). */
+  readonly redisReady: (() => boolean) | undefined;
   /** After the gateway stopped serving: writes the last rule hits, then closes the connection. */
   close(): Promise<void>;
 }
@@ -37,6 +39,7 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
       ruleHits: new RuleHitCounters(),
       location: 'memory',
       changeHints: undefined,
+      redisReady: undefined,
       close: () => Promise.resolve(),
     };
   }
@@ -64,6 +67,7 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
     ruleHits,
     location,
     changeHints,
+    redisReady: () => client.status === 'ready',
     async close() {
       await changeHints.close();
       await ruleHits.close().catch((error: unknown) => {
