@@ -67,8 +67,8 @@ export class ConfigChangeFeed {
     const token = randomBytes(16).toString('hex');
     this.#lastSeen = token;
     await this.#store.putSetting(CONFIG_GENERATION_SETTING, token);
-    // Only a hint: when it is lost, the others' poll finds the change anyway. Not awaited by the
-    // writer's answer beyond the publish itself, and never failing it.
+    // Only a hint: when it is lost, the others' poll finds the change anyway, so a failed publish is
+    // logged and never fails the write that is being announced.
     await this.#hint?.publish().catch((error: unknown) => {
       this.#logger.warn({ err: (error as Error).message }, 'could not publish the change hint; the poll will carry it');
     });
@@ -91,7 +91,8 @@ export class ConfigChangeFeed {
     this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    while (this.#polling !== undefined) await this.#polling;
+    // #stopped keeps a queued nudge from starting another poll once this one ends.
+    await this.#polling;
   }
 
   #startPoll(): void {

@@ -268,9 +268,11 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
       request.params.zone_id,
       ruleHits,
     );
-    if (sharedUnavailable === undefined) return success(rules.map(ruleHitView), singlePageInfo(rules.length));
-    request.log.warn({ err: sharedUnavailable }, "rule hit counters unavailable: answering this gateway's own");
-    return success(rules.map(ruleHitView), singlePageInfo(rules.length), [RULE_HITS_LOCAL_ONLY]);
+    if (sharedUnavailable !== undefined) {
+      request.log.warn({ err: sharedUnavailable }, "rule hit counters unavailable: answering this gateway's own");
+    }
+    const messages = sharedUnavailable === undefined ? [] : [RULE_HITS_LOCAL_ONLY];
+    return success(rules.map(ruleHitView), singlePageInfo(rules.length), messages);
   });
   return Promise.resolve();
 };
