@@ -1,7 +1,7 @@
 /**
  * UpstreamTarget: where the proxy sends requests, and in which protocol.
- *   http://   HTTP/1.1 (undici pool); gRPC is refused (it needs HTTP/2).
- *   https://  TLS: HTTP/1.1 through undici, gRPC over HTTP/2 (ALPN h2).
+ *   http://   HTTP/1.1 (keep-alive pool); gRPC is refused (it needs HTTP/2).
+ *   https://  TLS: HTTP/1.1 through the same pool, gRPC over HTTP/2 (ALPN h2).
  *   h2c://    HTTP/2 with prior knowledge (RFC 9113 §3.3) for every request.
  */
 import { GW_ERR_USAGE } from '../errors/index.ts';

@@ -1,6 +1,6 @@
 /**
  * The seam between a downstream protocol (HTTP/1.1 or HTTP/2 from the client) and an upstream
- * forwarder (undici HTTP/1.1 or node:http2), so any client protocol can reach any upstream one.
+ * forwarder (our HTTP/1.1 pool or node:http2), so any client protocol can reach any upstream one.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { PublicError } from '../gateway-response.ts';

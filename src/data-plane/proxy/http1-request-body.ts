@@ -3,10 +3,10 @@
  * forwarded. Bodies with a Content-Length are handed to the upstream as they are: the header already
  * says their size, and they keep the direct path.
  *
- * pipeline() ties the two ends together as they were when undici had the request itself: a client
+ * pipeline() ties the two ends together as if the upstream client read the request itself: a client
  * that aborts mid-upload fails the body (the exchange is also aborted when the response closes), and
- * a body undici destroys (the upstream failed) destroys the request, closing that connection rather
- * than leaving an unread upload on it.
+ * a body the upstream client destroys (the upstream failed) destroys the request, closing that
+ * connection rather than leaving an unread upload on it.
  */
 import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
@@ -14,6 +14,6 @@ import { byteCounter } from './byte-counter.ts';
 
 export function countedHttp1Body(req: IncomingMessage, onBytes: (bytes: number) => void): Readable {
   return pipeline(req, byteCounter(onBytes), () => {
-    // Errors reach undici through the body stream itself; nothing else to do here.
+    // Errors reach the upstream client through the body stream itself; nothing else to do here.
   });
 }

@@ -1,6 +1,6 @@
 /**
  * The request body of an HTTP/2 stream as a plain Readable. The stream itself is a Duplex that also
- * carries our response, and undici destroys a request body when it is done with it.
+ * carries our response, and the upstream client destroys a request body when the exchange fails.
  */
 import type { ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';

@@ -1,0 +1,346 @@
+/**
+ * UpstreamConnection: one pooled HTTP/1.1 connection to an upstream, carrying one exchange at a
+ * time. A request is written only once the previous response has ended: no pipelining (optional in
+ * RFC 9112 §9.3.2, and a framing disagreement there would hand a response to the wrong client).
+ * Any doubt about where a response ends (a parse error, bytes nobody asked for, an early answer
+ * while the request body was still being sent) closes the connection instead of reusing it.
+ *
+ * The response is written straight into the client's response as it is parsed: no intermediate
+ * stream, no full buffering. Backpressure both ways: a full client socket pauses the upstream read,
+ * a full upstream socket pauses the request body.
+ */
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { GW_ERR_UPSTREAM_UNAVAILABLE } from '../../../errors/index.ts';
+import { filterResponseHeaders } from '../hop-by-hop.ts';
+import type { ResponseSink, UpstreamRequest } from '../exchange.ts';
+import { declaredLength, serializeRequestHead, type RequestFraming } from './request-head.ts';
+import { Http1ResponseParser, type ResponseHeaders, type ResponseParserHandler } from './response-parser.ts';
+import { publicErrorFor, type UpstreamFailure } from './upstream-failure.ts';
+
+/** A request waiting for a connection, or being carried by one. */
+export class PendingExchange {
+  readonly request: UpstreamRequest;
+  readonly sink: ResponseSink;
+  /** The answer was given (or the client left): later events for this exchange are ignored. */
+  done = false;
+  /** Sent again once already, after a reused connection closed without answering. */
+  retried = false;
+  connection: UpstreamConnection | undefined;
+
+  constructor(request: UpstreamRequest, sink: ResponseSink) {
+    this.request = request;
+    this.sink = sink;
+  }
+}
+
+export interface ConnectionOwner {
+  readonly upstreamTimeoutMs: number;
+  /** The exchange is over and the connection may carry another; `keepAliveHintMs` from Keep-Alive, or -1. */
+  release(connection: UpstreamConnection, keepAliveHintMs: number): void;
+  /** The connection closed. `retry`: an exchange the upstream never saw, which may be sent again. */
+  removed(connection: UpstreamConnection, retry: PendingExchange | undefined): void;
+}
+
+/**
+ * Methods a proxy may send again when a reused connection closed before any answer (RFC 9110
+ * §9.2.2: idempotent, and §9.3.1/§9.3.2 safe). Only without a body, which was consumed already.
+ */
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export class UpstreamConnection implements ResponseParserHandler {
+  readonly socket: Socket;
+  readonly #owner: ConnectionOwner;
+  readonly #parser: Http1ResponseParser;
+  #connected = false;
+  /** Exchanges this connection completed: a reused connection may have been closed by the upstream meanwhile. */
+  #completed = 0;
+  /** When the current wait fails (epoch ms; 0: not waiting), and as what. */
+  #deadline: number;
+  #deadlineFailure: UpstreamFailure = 'connect-timeout';
+  /** For the pool: when this idle connection is closed (epoch ms). */
+  idleUntil = 0;
+
+  #exchange: PendingExchange | undefined;
+  #receivedBytes = false;
+  #writable: Writable | null = null;
+  #responsePaused = false;
+  #keepAlive = false;
+  #keepAliveHintMs = -1;
+
+  #body: Readable | null = null;
+  #bodyDone = true;
+  #bodyChunked = false;
+  /** Bytes of a Content-Length body still to come. */
+  #bodyLeft = 0;
+
+  constructor(
+    socket: Socket,
+    owner: ConnectionOwner,
+    connectEvent: 'connect' | 'secureConnect',
+    connectDeadline: number,
+  ) {
+    this.socket = socket;
+    this.#owner = owner;
+    this.#deadline = connectDeadline;
+    this.#parser = new Http1ResponseParser(this);
+    socket.setNoDelay(true);
+    socket.once(connectEvent, () => {
+      this.#connected = true;
+      socket.setKeepAlive(true, 60_000);
+      this.#deadline = this.#exchange === undefined ? 0 : Date.now() + owner.upstreamTimeoutMs;
+      this.#deadlineFailure = 'response-timeout';
+    });
+    socket.on('data', (chunk: Buffer) => {
+      this.#onData(chunk);
+    });
+    socket.on('end', () => {
+      this.#onEnd();
+    });
+    socket.on('drain', () => {
+      this.#body?.resume();
+    });
+    socket.on('error', () => {
+      // 'close' follows and decides; the cause is not the client's business (and may name hosts).
+    });
+    socket.on('close', () => {
+      this.#onClose();
+    });
+  }
+
+  /** Starts an exchange on this (idle or connecting) connection. */
+  start(exchange: PendingExchange): void {
+    const { request } = exchange;
+    exchange.connection = this;
+    this.#exchange = exchange;
+    this.#receivedBytes = false;
+    this.#keepAlive = false;
+    this.#keepAliveHintMs = -1;
+    const body = request.body;
+    const length = body === null ? undefined : declaredLength(request.headers);
+    const framing: RequestFraming =
+      body === null ? { kind: 'none' } : length === undefined ? { kind: 'chunked' } : { kind: 'length', length };
+    let head: string;
+    try {
+      head = serializeRequestHead(request.method, request.path, request.headers, framing);
+      this.#parser.expect(request.method);
+    } catch {
+      this.#fail('bad-request');
+      return;
+    }
+    if (this.#connected) this.#setDeadline('response-timeout');
+    this.socket.write(head, 'latin1');
+    if (body === null) return;
+    this.#body = body;
+    this.#bodyDone = false;
+    this.#bodyChunked = length === undefined;
+    this.#bodyLeft = length ?? 0;
+    body.on('data', this.#onBodyData);
+    body.on('end', this.#onBodyEnd);
+    body.on('error', this.#onBodyError);
+  }
+
+  /** The client went away: the exchange cannot finish, and its connection cannot be reused mid-way. */
+  abandon(): void {
+    this.#exchange = undefined;
+    this.#detachBody(true);
+    this.socket.destroy();
+  }
+
+  /** Called by the pool's sweep: fails the exchange whose wait ran past its deadline. */
+  checkDeadline(now: number): void {
+    if (this.#deadline !== 0 && now >= this.#deadline) this.#fail(this.#deadlineFailure);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #setDeadline(failure: UpstreamFailure): void {
+    this.#deadline = Date.now() + this.#owner.upstreamTimeoutMs;
+    this.#deadlineFailure = failure;
+  }
+
+  // ---- request body -------------------------------------------------------------------------
+
+  readonly #onBodyData = (chunk: Buffer): void => {
+    const socket = this.socket;
+    let flowing: boolean;
+    if (this.#bodyChunked) {
+      if (chunk.length === 0) return; // a zero-size chunk would end the body (RFC 9112 §7.1)
+      socket.cork();
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      flowing = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else {
+      this.#bodyLeft -= chunk.length;
+      // More than the client declared: the extra bytes would be read as a next request upstream.
+      if (this.#bodyLeft < 0) {
+        this.#fail('bad-request');
+        return;
+      }
+      flowing = socket.write(chunk);
+    }
+    if (this.#exchange !== undefined && this.#deadline !== 0) this.#setDeadline('response-timeout');
+    if (!flowing) this.#body?.pause();
+  };
+
+  readonly #onBodyEnd = (): void => {
+    if (!this.#bodyChunked && this.#bodyLeft !== 0) {
+      this.#fail('bad-request');
+      return;
+    }
+    if (this.#bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.#detachBody(false);
+    if (this.#exchange !== undefined && this.#writable === null) this.#setDeadline('response-timeout');
+  };
+
+  readonly #onBodyError = (): void => {
+    this.#fail('bad-request');
+  };
+
+  /** Stops reading the request body; `destroy` also destroys it (the exchange failed). */
+  #detachBody(destroy: boolean): void {
+    const body = this.#body;
+    if (body === null) return;
+    this.#body = null;
+    this.#bodyDone = true;
+    body.off('data', this.#onBodyData);
+    body.off('end', this.#onBodyEnd);
+    body.off('error', this.#onBodyError);
+    if (destroy) body.destroy();
+  }
+
+  // ---- response -----------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    this.#receivedBytes = true;
+    try {
+      this.#parser.push(chunk);
+    } catch {
+      // A malformed response, or bytes nobody asked for: this connection's framing cannot be trusted.
+      this.#fail('protocol');
+    }
+  }
+
+  onResponseHead(status: number, headers: ResponseHeaders, keepAlive: boolean, keepAliveHintMs: number): void {
+    const exchange = this.#exchange;
+    // 1xx interim answers (RFC 9110 §15.2) are not relayed: the client's own server answered Expect.
+    if (status < 200 || exchange === undefined) return;
+    this.#keepAlive = keepAlive;
+    this.#keepAliveHintMs = keepAliveHintMs;
+    this.#setDeadline('response-timeout');
+    const writable = exchange.sink.start(status, filterResponseHeaders(headers), false, false);
+    if (writable === null) {
+      exchange.done = true;
+      this.abandon();
+      return;
+    }
+    this.#writable = writable;
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    const writable = this.#writable;
+    if (writable === null || this.#exchange === undefined) return;
+    this.#exchange.sink.sentBody(chunk.length);
+    if (writable.write(chunk) || this.#responsePaused) {
+      if (!this.#responsePaused) this.#setDeadline('response-timeout');
+      return;
+    }
+    // The client reads slower than the upstream sends: stop reading, and do not time the upstream out
+    // for the client's slowness.
+    this.#responsePaused = true;
+    this.#deadline = 0;
+    this.socket.pause();
+    writable.once('drain', this.#onClientDrain);
+  }
+
+  readonly #onClientDrain = (): void => {
+    if (!this.#responsePaused) return;
+    this.#responsePaused = false;
+    this.#setDeadline('response-timeout');
+    this.socket.resume();
+  };
+
+  onResponseEnd(): void {
+    const exchange = this.#exchange;
+    const writable = this.#writable;
+    this.#exchange = undefined;
+    this.#writable = null;
+    this.#deadline = 0;
+    this.#completed++;
+    if (this.#responsePaused) {
+      // An ended writable emits no 'drain': read on, what is left belongs to nobody or the next exchange.
+      this.#responsePaused = false;
+      writable?.off('drain', this.#onClientDrain);
+      this.socket.resume();
+    }
+    // Answered before the request body was all sent: the upstream will not read the rest as this
+    // request's, so the connection is closed; the rest of the client's body is read and dropped.
+    const bodyUnsent = !this.#bodyDone;
+    if (bodyUnsent) {
+      const body = this.#body;
+      this.#detachBody(false);
+      body?.resume();
+    }
+    if (exchange !== undefined) exchange.done = true;
+    writable?.end();
+    if (this.#keepAlive && !bodyUnsent && !this.socket.destroyed) this.#owner.release(this, this.#keepAliveHintMs);
+    else this.socket.destroy();
+  }
+
+  #onEnd(): void {
+    // EOF: completes a close-delimited body; a response that had begun and is cut short fails.
+    // An exchange that saw no byte at all is decided by 'close' (it may be sent again).
+    if (this.#exchange === undefined || !this.#receivedBytes) return;
+    try {
+      this.#parser.finish();
+    } catch {
+      this.#fail('connection-lost');
+    }
+  }
+
+  #onClose(): void {
+    const exchange = this.#exchange;
+    let retry: PendingExchange | undefined;
+    if (exchange !== undefined && !exchange.done) {
+      if (this.#mayRetry(exchange)) {
+        this.#exchange = undefined;
+        exchange.retried = true;
+        exchange.connection = undefined;
+        retry = exchange;
+      } else {
+        this.#fail('connection-lost');
+      }
+    }
+    this.#owner.removed(this, retry);
+  }
+
+  /**
+   * A keep-alive connection the upstream closed just as we reused it (its idle timeout raced ours):
+   * the request never reached it, so a safe one goes out again on another connection, once.
+   */
+  #mayRetry(exchange: PendingExchange): boolean {
+    return (
+      this.#completed > 0 &&
+      !this.#receivedBytes &&
+      !exchange.retried &&
+      exchange.request.body === null &&
+      RETRYABLE.has(exchange.request.method)
+    );
+  }
+
+  #fail(failure: UpstreamFailure): void {
+    const exchange = this.#exchange;
+    const started = this.#writable !== null;
+    this.#exchange = undefined;
+    this.#writable = null;
+    this.#deadline = 0;
+    this.#detachBody(true);
+    this.socket.destroy();
+    if (exchange === undefined || exchange.done) return;
+    exchange.done = true;
+    exchange.sink.fail(started ? GW_ERR_UPSTREAM_UNAVAILABLE : publicErrorFor(failure));
+  }
+}
