@@ -299,6 +299,35 @@ describe('HTTP/1.1 upstream client', () => {
     }
   });
 
+  test('the upstream resets in the middle of an upload: the client still gets its 502', async () => {
+    await reset();
+    upstream.answer = () => undefined;
+    const resetting = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.resetAndDestroy());
+    });
+    await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
+    const proxy = await startTestProxy(pki, `http://127.0.0.1:${(resetting.address() as AddressInfo).port}`);
+    try {
+      const body = 'z'.repeat(4 * 1024 * 1024);
+      const res = await request({
+        port: proxy.port,
+        ca,
+        cert: client.certPem,
+        key: client.keyPem,
+        method: 'PUT',
+        path: '/upload',
+        body,
+        headers: { 'content-length': String(body.length) },
+      });
+      assert.equal(res.status, 502);
+      assert.equal(res.json<{ error: { code: string } }>().error.code, 'GW_ERR_UPSTREAM_UNAVAILABLE');
+    } finally {
+      await proxy.stop();
+      await new Promise<void>((resolve) => resetting.close(() => resolve()));
+    }
+  });
+
   test('a response body that stalls past --upstream-timeout is cut off', async () => {
     await reset();
     upstream.answer = (_seen, socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part');

@@ -5,8 +5,8 @@
  *
  * pipeline() ties the two ends together as if the upstream client read the request itself: a client
  * that aborts mid-upload fails the body (the exchange is also aborted when the response closes), and
- * a body the upstream client destroys (the upstream failed) destroys the request, closing that
- * connection rather than leaving an unread upload on it.
+ * a body the upstream client destroys (the client went away) destroys the request. When the upstream
+ * fails instead, the upstream client reads the rest and drops it, so the client gets its 502.
  */
 import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';

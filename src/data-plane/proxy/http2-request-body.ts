@@ -1,6 +1,6 @@
 /**
  * The request body of an HTTP/2 stream as a plain Readable. The stream itself is a Duplex that also
- * carries our response, and the upstream client destroys a request body when the exchange fails.
+ * carries our response, and the upstream client destroys a request body when the client went away.
  */
 import type { ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';

@@ -26,6 +26,8 @@ export class PendingExchange {
   done = false;
   /** Sent again once already, after a reused connection closed without answering. */
   retried = false;
+  /** While queued for a connection: when it times out (epoch ms). */
+  queuedUntil = 0;
   connection: UpstreamConnection | undefined;
 
   constructor(request: UpstreamRequest, sink: ResponseSink) {
@@ -73,6 +75,14 @@ export class UpstreamConnection implements ResponseParserHandler {
   #bodyChunked = false;
   /** Bytes of a Content-Length body still to come. */
   #bodyLeft = 0;
+  /** The upstream's socket is full: it is not reading our request body. */
+  #bodyBlocked = false;
+  /**
+   * The response ended inside the current push(): the connection goes back to the pool only once
+   * the parser has seen the rest of that read, so that bytes after the response (which nobody asked
+   * for: we never pipeline) fail this connection instead of being parsed as the next client's answer.
+   */
+  #releasePending = false;
 
   constructor(
     socket: Socket,
@@ -88,8 +98,7 @@ export class UpstreamConnection implements ResponseParserHandler {
     socket.once(connectEvent, () => {
       this.#connected = true;
       socket.setKeepAlive(true, 60_000);
-      this.#deadline = this.#exchange === undefined ? 0 : Date.now() + owner.upstreamTimeoutMs;
-      this.#deadlineFailure = 'response-timeout';
+      this.#armDeadline();
     });
     socket.on('data', (chunk: Buffer) => {
       this.#onData(chunk);
@@ -98,7 +107,10 @@ export class UpstreamConnection implements ResponseParserHandler {
       this.#onEnd();
     });
     socket.on('drain', () => {
+      if (!this.#bodyBlocked) return;
+      this.#bodyBlocked = false;
       this.#body?.resume();
+      this.#armDeadline();
     });
     socket.on('error', () => {
       // 'close' follows and decides; the cause is not the client's business (and may name hosts).
@@ -128,13 +140,16 @@ export class UpstreamConnection implements ResponseParserHandler {
       this.#fail('bad-request');
       return;
     }
-    if (this.#connected) this.#setDeadline('response-timeout');
     this.socket.write(head, 'latin1');
+    if (body !== null) {
+      this.#body = body;
+      this.#bodyDone = false;
+      this.#bodyBlocked = false;
+      this.#bodyChunked = length === undefined;
+      this.#bodyLeft = length ?? 0;
+    }
+    this.#armDeadline();
     if (body === null) return;
-    this.#body = body;
-    this.#bodyDone = false;
-    this.#bodyChunked = length === undefined;
-    this.#bodyLeft = length ?? 0;
     body.on('data', this.#onBodyData);
     body.on('end', this.#onBodyEnd);
     body.on('error', this.#onBodyError);
@@ -143,7 +158,7 @@ export class UpstreamConnection implements ResponseParserHandler {
   /** The client went away: the exchange cannot finish, and its connection cannot be reused mid-way. */
   abandon(): void {
     this.#exchange = undefined;
-    this.#detachBody(true);
+    this.#detachBody('destroy');
     this.socket.destroy();
   }
 
@@ -156,9 +171,26 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.socket.destroy();
   }
 
-  #setDeadline(failure: UpstreamFailure): void {
-    this.#deadline = Date.now() + this.#owner.upstreamTimeoutMs;
-    this.#deadlineFailure = failure;
+  /** Whether the pool may hand this idle connection a new exchange. */
+  get reusable(): boolean {
+    const socket = this.socket;
+    return !socket.destroyed && socket.writable && !socket.readableEnded && !this.#parser.busy;
+  }
+
+  /**
+   * Sets the deadline for what we wait on now. Before the connection is up, the connect deadline
+   * stands. After, the upstream is timed only while we wait on it: for the response head once the
+   * request is sent (or while it does not read our body), and between response chunks; never while
+   * the client is slow (uploading, or reading the response).
+   */
+  #armDeadline(): void {
+    if (!this.#connected) return;
+    this.#deadlineFailure = 'response-timeout';
+    const waitingOnUpstream =
+      this.#exchange !== undefined &&
+      !this.#responsePaused &&
+      (this.#writable !== null || this.#bodyDone || this.#bodyBlocked);
+    this.#deadline = waitingOnUpstream ? Date.now() + this.#owner.upstreamTimeoutMs : 0;
   }
 
   // ---- request body -------------------------------------------------------------------------
@@ -182,8 +214,11 @@ export class UpstreamConnection implements ResponseParserHandler {
       }
       flowing = socket.write(chunk);
     }
-    if (this.#exchange !== undefined && this.#deadline !== 0) this.#setDeadline('response-timeout');
-    if (!flowing) this.#body?.pause();
+    if (!flowing) {
+      this.#bodyBlocked = true;
+      this.#body?.pause();
+      this.#armDeadline();
+    }
   };
 
   readonly #onBodyEnd = (): void => {
@@ -192,24 +227,30 @@ export class UpstreamConnection implements ResponseParserHandler {
       return;
     }
     if (this.#bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
-    this.#detachBody(false);
-    if (this.#exchange !== undefined && this.#writable === null) this.#setDeadline('response-timeout');
+    this.#detachBody('keep');
+    this.#armDeadline();
   };
 
   readonly #onBodyError = (): void => {
     this.#fail('bad-request');
   };
 
-  /** Stops reading the request body; `destroy` also destroys it (the exchange failed). */
-  #detachBody(destroy: boolean): void {
+  /**
+   * Stops forwarding the request body. 'keep': it was all sent. 'drain': the rest is read and dropped,
+   * so the client's connection stays usable for the answer it is about to get (a 502, or an early
+   * answer). 'destroy': the client is gone.
+   */
+  #detachBody(then: 'keep' | 'drain' | 'destroy'): void {
     const body = this.#body;
     if (body === null) return;
     this.#body = null;
     this.#bodyDone = true;
+    this.#bodyBlocked = false;
     body.off('data', this.#onBodyData);
     body.off('end', this.#onBodyEnd);
     body.off('error', this.#onBodyError);
-    if (destroy) body.destroy();
+    if (then === 'destroy') body.destroy();
+    else if (then === 'drain') body.resume();
   }
 
   // ---- response -----------------------------------------------------------------------------
@@ -220,7 +261,13 @@ export class UpstreamConnection implements ResponseParserHandler {
       this.#parser.push(chunk);
     } catch {
       // A malformed response, or bytes nobody asked for: this connection's framing cannot be trusted.
+      this.#releasePending = false;
       this.#fail('protocol');
+      return;
+    }
+    if (this.#releasePending) {
+      this.#releasePending = false;
+      this.#owner.release(this, this.#keepAliveHintMs);
     }
   }
 
@@ -230,7 +277,6 @@ export class UpstreamConnection implements ResponseParserHandler {
     if (status < 200 || exchange === undefined) return;
     this.#keepAlive = keepAlive;
     this.#keepAliveHintMs = keepAliveHintMs;
-    this.#setDeadline('response-timeout');
     const writable = exchange.sink.start(status, filterResponseHeaders(headers), false, false);
     if (writable === null) {
       exchange.done = true;
@@ -238,6 +284,7 @@ export class UpstreamConnection implements ResponseParserHandler {
       return;
     }
     this.#writable = writable;
+    this.#armDeadline();
   }
 
   onResponseBody(chunk: Buffer): void {
@@ -245,7 +292,7 @@ export class UpstreamConnection implements ResponseParserHandler {
     if (writable === null || this.#exchange === undefined) return;
     this.#exchange.sink.sentBody(chunk.length);
     if (writable.write(chunk) || this.#responsePaused) {
-      if (!this.#responsePaused) this.#setDeadline('response-timeout');
+      if (!this.#responsePaused) this.#deadline = Date.now() + this.#owner.upstreamTimeoutMs;
       return;
     }
     // The client reads slower than the upstream sends: stop reading, and do not time the upstream out
@@ -259,7 +306,7 @@ export class UpstreamConnection implements ResponseParserHandler {
   readonly #onClientDrain = (): void => {
     if (!this.#responsePaused) return;
     this.#responsePaused = false;
-    this.#setDeadline('response-timeout');
+    this.#armDeadline();
     this.socket.resume();
   };
 
@@ -278,15 +325,12 @@ export class UpstreamConnection implements ResponseParserHandler {
     }
     // Answered before the request body was all sent: the upstream will not read the rest as this
     // request's, so the connection is closed; the rest of the client's body is read and dropped.
-    const bodyUnsent = !this.#bodyDone;
-    if (bodyUnsent) {
-      const body = this.#body;
-      this.#detachBody(false);
-      body?.resume();
-    }
+    // (A Content-Length body whose last byte was written is sent, even if its 'end' is still to come.)
+    const bodyUnsent = !this.#bodyDone && (this.#bodyChunked || this.#bodyLeft !== 0);
+    this.#detachBody(bodyUnsent ? 'drain' : 'keep');
     if (exchange !== undefined) exchange.done = true;
     writable?.end();
-    if (this.#keepAlive && !bodyUnsent && !this.socket.destroyed) this.#owner.release(this, this.#keepAliveHintMs);
+    if (this.#keepAlive && !bodyUnsent && !this.socket.destroyed) this.#releasePending = true;
     else this.socket.destroy();
   }
 
@@ -337,10 +381,12 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.#exchange = undefined;
     this.#writable = null;
     this.#deadline = 0;
-    this.#detachBody(true);
     this.socket.destroy();
-    if (exchange === undefined || exchange.done) return;
-    exchange.done = true;
-    exchange.sink.fail(started ? GW_ERR_UPSTREAM_UNAVAILABLE : publicErrorFor(failure));
+    if (exchange !== undefined && !exchange.done) {
+      exchange.done = true;
+      exchange.sink.fail(started ? GW_ERR_UPSTREAM_UNAVAILABLE : publicErrorFor(failure));
+    }
+    // After the answer is written: destroying an HTTP/1.1 request would close the client's socket under it.
+    this.#detachBody('drain');
   }
 }

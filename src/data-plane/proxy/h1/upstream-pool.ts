@@ -45,6 +45,7 @@ export class UpstreamPool implements ConnectionOwner {
   #sweepTimer: NodeJS.Timeout | undefined;
   #closing = false;
   #onEmpty: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
 
   constructor(options: UpstreamPoolOptions) {
     const url = new URL(options.origin);
@@ -88,10 +89,15 @@ export class UpstreamPool implements ConnectionOwner {
       exchange.sink.fail(publicErrorFor('closed'));
       return;
     }
-    const idle = this.#idle.pop();
+    let idle = this.#idle.pop();
+    // One the upstream closed (or that failed) since it was released waits here only for its 'close' event.
+    while (idle !== undefined && !idle.reusable) idle = this.#idle.pop();
     if (idle !== undefined) idle.start(exchange);
     else if (this.#connections.size < this.#maxConnections) this.#open().start(exchange);
-    else this.#queue.push(exchange);
+    else {
+      exchange.queuedUntil = Date.now() + this.upstreamTimeoutMs;
+      this.#queue.push(exchange);
+    }
   }
 
   #open(): UpstreamConnection {
@@ -153,6 +159,12 @@ export class UpstreamPool implements ConnectionOwner {
   #sweep(): void {
     const now = Date.now();
     for (const connection of this.#connections) connection.checkDeadline(now);
+    // Waiting for a connection counts against the upstream timeout too: every one is busy.
+    while (this.#queue.length > 0 && (this.#queue[0] as PendingExchange).queuedUntil <= now) {
+      const late = this.#queue.shift() as PendingExchange;
+      late.done = true;
+      late.sink.fail(publicErrorFor('response-timeout'));
+    }
     for (let index = this.#idle.length - 1; index >= 0; index--) {
       const idle = this.#idle[index] as UpstreamConnection;
       if (idle.idleUntil > now) continue;
@@ -162,7 +174,12 @@ export class UpstreamPool implements ConnectionOwner {
   }
 
   /** Closes idle connections at once and the others when their exchange ends; destroys what is left after `graceMs`. */
-  async close(graceMs = 1_000): Promise<void> {
+  close(graceMs = 1_000): Promise<void> {
+    this.#closed ??= this.#close(graceMs);
+    return this.#closed;
+  }
+
+  async #close(graceMs: number): Promise<void> {
     this.#closing = true;
     for (const waiting of this.#queue.splice(0)) {
       waiting.done = true;
