@@ -22,7 +22,7 @@ function listeningPort(line: string): number {
 
 export const portcullisTarget: Target = {
   name: 'portcullis',
-  description: '`portcullis proxy` (dist/main.js) → upstream over an undici keep-alive pool',
+  description: '`portcullis proxy` (dist/main.js) → upstream over its own keep-alive pool (ADR 0006)',
   unavailable: () => (existsSync(MAIN) ? null : 'dist/main.js is not built (run `npm run build`)'),
   async start(env: TargetEnvironment): Promise<RunningTarget> {
     const { pki, config } = env;
