@@ -6,7 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import net from 'node:net';
+import path from 'node:path';
+import { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createTestPki, serverCaPem, startTestProxy, type TestPki } from './helpers/proxy-fixture.ts';
 import { request, type ClientResponse } from './helpers/https-client.ts';
@@ -302,6 +305,36 @@ describe('HTTP/1.1 upstream client', () => {
     const res = await uploadTo((socket) => socket.resetAndDestroy(), 4 * 1024 * 1024);
     assert.equal(res.status, 502);
     assert.equal(res.json<{ error: { code: string } }>().error.code, 'GW_ERR_UPSTREAM_UNAVAILABLE');
+  });
+
+  test('an https:// upstream: verified against --upstream-ca with SNI, refused (502) when its certificate is not trusted', async () => {
+    const servernames: (string | false | null)[] = [];
+    const upstreamTls = https.createServer({ cert: pki.server.certPem, key: pki.server.keyPem }, (req, res) => {
+      servernames.push(req.socket instanceof TLSSocket ? req.socket.servername : false);
+      res.end(`tls ${req.method} ${req.url}`);
+    });
+    await new Promise<void>((resolve) => upstreamTls.listen(0, '127.0.0.1', resolve));
+    const origin = `https://localhost:${(upstreamTls.address() as AddressInfo).port}`;
+    const trusting = await startTestProxy(pki, origin, { upstreamCa: path.join(pki.dir, 'server-ca.pem') });
+    const untrusting = await startTestProxy(pki, origin);
+    try {
+      const through = (proxyPort: number) =>
+        request({ port: proxyPort, ca, cert: client.certPem, key: client.keyPem, path: '/secure' });
+      const first = await through(trusting.port);
+      const second = await through(trusting.port);
+      assert.equal(first.status, 200);
+      assert.equal(first.body, 'tls GET /secure');
+      assert.equal(second.body, 'tls GET /secure');
+      assert.deepEqual(servernames, ['localhost', 'localhost']);
+      const refused = await through(untrusting.port);
+      assert.equal(refused.status, 502);
+      assert.equal(servernames.length, 2, 'nothing reached an upstream whose certificate was not verified');
+    } finally {
+      await trusting.stop();
+      await untrusting.stop();
+      upstreamTls.closeAllConnections();
+      await new Promise<void>((resolve) => upstreamTls.close(() => resolve()));
+    }
   });
 
   test('a response body that stalls past --upstream-timeout is cut off', async () => {
