@@ -126,6 +126,10 @@ export class UpstreamPool implements ConnectionOwner {
   }
 
   release(connection: UpstreamConnection, keepAliveHintMs: number): void {
+    if (!connection.reusable) {
+      connection.destroy(); // its 'close' hands a waiting request a new connection
+      return;
+    }
     const next = this.#queue.shift();
     if (next !== undefined) {
       connection.start(next);
