@@ -173,6 +173,19 @@ describe('HTTP/1.1 upstream client', () => {
     assert.equal(seen?.body.toString(), body);
   });
 
+  test('Expect: 100-continue is answered by the proxy itself and not forwarded; the body goes through', async () => {
+    await reset();
+    upstream.answer = (seen, socket) => socket.write(ok(`got ${seen.body.toString()}`));
+    const res = await call('/expect', {
+      method: 'PUT',
+      body: 'payload',
+      headers: { 'content-length': '7', expect: '100-continue' },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'got payload');
+    assert.doesNotMatch(upstream.seen.at(-1)?.head ?? '', /\r\nexpect:/i);
+  });
+
   test('a reused connection the upstream closed without answering: a GET is sent again once, on a new connection', async () => {
     await reset();
     upstream.answer = (seen, socket) => socket.write(ok('warm'));
