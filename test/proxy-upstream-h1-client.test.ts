@@ -350,6 +350,33 @@ describe('HTTP/1.1 upstream client', () => {
     }
   });
 
+  test('--connect-timeout holds for a request with a body too: an https:// upstream that never finishes its handshake → 504 in time', async () => {
+    // Accepts TCP, never answers the TLS ClientHello: the connection is never up.
+    const silent = net.createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const origin = `https://localhost:${(silent.address() as AddressInfo).port}`;
+    const proxy = await startTestProxy(pki, origin, { connectTimeout: '300ms', upstreamTimeout: '20s' });
+    try {
+      const started = Date.now();
+      const res = await request({
+        port: proxy.port,
+        ca,
+        cert: client.certPem,
+        key: client.keyPem,
+        method: 'PUT',
+        path: '/slow-connect',
+        body: 'body bytes',
+        headers: { 'content-length': '10' },
+      });
+      assert.equal(res.status, 504);
+      assert.equal(res.json<{ error: { code: string } }>().error.code, 'GW_ERR_UPSTREAM_TIMEOUT');
+      assert.ok(Date.now() - started < 10_000, 'the connect timeout, not the 20 s upstream timeout');
+    } finally {
+      await proxy.stop();
+      silent.close();
+    }
+  });
+
   test('a response body that stalls past --upstream-timeout is cut off', async () => {
     await reset();
     upstream.answer = (_seen, socket) => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part');
