@@ -6,6 +6,7 @@
  * pooled connection (request smuggling), so such a request is refused instead.
  */
 import type { HeaderMap } from '../hop-by-hop.ts';
+import { isFieldValue, isToken } from './field-syntax.ts';
 
 /** How the request body is framed on the wire (RFC 9112 §6). */
 export type RequestFraming =
@@ -16,10 +17,6 @@ export type RequestFraming =
   /** A body of unknown length, sent with the chunked transfer coding (RFC 9112 §7.1). */
   | { readonly kind: 'chunked' };
 
-/** RFC 9110 §5.6.2 token: methods and field names. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 9110 §5.5 field-value characters; anything else (CTLs, DEL, code points above 0xFF) is refused. */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** RFC 9112 §3.2 request-target: no whitespace or control characters. */
 const VALID_TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** Methods whose requests are expected to carry a body (RFC 9110 §9.3): without one they get CL: 0. */
@@ -46,7 +43,7 @@ export function serializeRequestHead(
   headers: HeaderMap,
   framing: RequestFraming,
 ): string {
-  if (!TOKEN.test(method)) throw new InvalidRequestHeadError('an invalid method');
+  if (!isToken(method)) throw new InvalidRequestHeadError('an invalid method');
   if (!VALID_TARGET.test(target)) throw new InvalidRequestHeadError('an invalid request target');
   let head = `${method} ${target} HTTP/1.1\r\n`;
   // Host first (RFC 9112 §3.2: a user agent SHOULD send it as the first field).
@@ -56,7 +53,7 @@ export function serializeRequestHead(
     if (WRITER_OWNED.has(name) || name === 'host') continue;
     const value = headers[name];
     if (value === undefined) continue;
-    if (!TOKEN.test(name)) throw new InvalidRequestHeadError('an invalid header name');
+    if (!isToken(name)) throw new InvalidRequestHeadError('an invalid header name');
     if (typeof value === 'string') {
       head += fieldLine(name, value);
     } else {
@@ -70,7 +67,7 @@ export function serializeRequestHead(
 }
 
 function fieldLine(name: string, value: string): string {
-  if (INVALID_VALUE.test(value)) throw new InvalidRequestHeadError(`an invalid value for header ${name}`);
+  if (!isFieldValue(value)) throw new InvalidRequestHeadError(`an invalid value for header ${name}`);
   return `${name}: ${value}\r\n`;
 }
 

@@ -12,6 +12,7 @@
  * After a head with keepAlive false (HTTP/1.0, a close token, a close-delimited body) the connection is finished:
  * expect() throws a plain Error (a caller bug), and a byte after an interim head of that kind is 'unexpected-data'.
  */
+import { isFieldValueChar, TCHAR } from './field-syntax.ts';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -82,14 +83,7 @@ const COLON = 0x3a;
 const SEMI = 0x3b;
 const EQUALS = 0x3d;
 const BACKSLASH = 0x5c;
-const DEL = 0x7f;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-
-// tchar (RFC 9110 §5.6.2): field names, chunk-extension names and token values.
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
-  TCHAR[c.charCodeAt(0)] = 1;
-}
 
 // States. `#state` is typed number so that TypeScript does not narrow it across handler callbacks, which may call
 // expect() and change it.
@@ -531,11 +525,6 @@ function parseStatusLinePrefix(text: string): boolean {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/** field-vchar / SP / HTAB (RFC 9110 §5.5): everything but CTLs and DEL; obs-text (0x80-0xFF) is allowed. */
-function isFieldValueChar(c: number): boolean {
-  return c >= SP ? c !== DEL : c === HTAB;
 }
 
 function hexValue(c: number | undefined): number {
