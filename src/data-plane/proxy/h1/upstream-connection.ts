@@ -292,7 +292,7 @@ export class UpstreamConnection implements ResponseParserHandler {
     if (writable === null || this.#exchange === undefined) return;
     this.#exchange.sink.sentBody(chunk.length);
     if (writable.write(chunk) || this.#responsePaused) {
-      if (!this.#responsePaused) this.#deadline = Date.now() + this.#owner.upstreamTimeoutMs;
+      this.#armDeadline();
       return;
     }
     // The client reads slower than the upstream sends: stop reading, and do not time the upstream out
