@@ -125,8 +125,14 @@ describe('HTTP/1.1 upstream client', () => {
     await pki.cleanup();
   });
 
-  const call = (path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) =>
-    request({ port, ca, cert: client.certPem, key: client.keyPem, path, ...init });
+  type CallInit = { method?: string; body?: string; headers?: Record<string, string> };
+  /** A request with the client certificate through the proxy listening on `proxyPort`. */
+  const callVia = (proxyPort: number, path: string, init: CallInit = {}) =>
+    request({ port: proxyPort, ca, cert: client.certPem, key: client.keyPem, path, ...init });
+  /** The same through this suite's proxy (to the scripted upstream). */
+  const call = (path: string, init: CallInit = {}) => callVia(port, path, init);
+  /** A PUT of `body` with its Content-Length. */
+  const put = (body: string): CallInit => ({ method: 'PUT', body, headers: { 'content-length': String(body.length) } });
 
   /** Fresh state per test: everything idle is dropped by asking for a close-delimited answer first. */
   const reset = async (): Promise<void> => {
@@ -288,17 +294,7 @@ describe('HTTP/1.1 upstream client', () => {
     await new Promise<void>((resolve) => oneOff.listen(0, '127.0.0.1', resolve));
     const proxy = await startTestProxy(pki, `http://127.0.0.1:${(oneOff.address() as AddressInfo).port}`);
     try {
-      const body = 'u'.repeat(size);
-      return await request({
-        port: proxy.port,
-        ca,
-        cert: client.certPem,
-        key: client.keyPem,
-        method: 'PUT',
-        path: '/upload',
-        body,
-        headers: { 'content-length': String(body.length) },
-      });
+      return await callVia(proxy.port, '/upload', put('u'.repeat(size)));
     } finally {
       await proxy.stop();
       await new Promise<void>((resolve) => oneOff.close(() => resolve()));
@@ -331,15 +327,13 @@ describe('HTTP/1.1 upstream client', () => {
     const trusting = await startTestProxy(pki, origin, { upstreamCa: path.join(pki.dir, 'server-ca.pem') });
     const untrusting = await startTestProxy(pki, origin);
     try {
-      const through = (proxyPort: number) =>
-        request({ port: proxyPort, ca, cert: client.certPem, key: client.keyPem, path: '/secure' });
-      const first = await through(trusting.port);
-      const second = await through(trusting.port);
+      const first = await callVia(trusting.port, '/secure');
+      const second = await callVia(trusting.port, '/secure');
       assert.equal(first.status, 200);
       assert.equal(first.body, 'tls GET /secure');
       assert.equal(second.body, 'tls GET /secure');
       assert.deepEqual(servernames, ['localhost', 'localhost']);
-      const refused = await through(untrusting.port);
+      const refused = await callVia(untrusting.port, '/secure');
       assert.equal(refused.status, 502);
       assert.equal(servernames.length, 2, 'nothing reached an upstream whose certificate was not verified');
     } finally {
@@ -358,16 +352,7 @@ describe('HTTP/1.1 upstream client', () => {
     const proxy = await startTestProxy(pki, origin, { connectTimeout: '300ms', upstreamTimeout: '20s' });
     try {
       const started = Date.now();
-      const res = await request({
-        port: proxy.port,
-        ca,
-        cert: client.certPem,
-        key: client.keyPem,
-        method: 'PUT',
-        path: '/slow-connect',
-        body: 'body bytes',
-        headers: { 'content-length': '10' },
-      });
+      const res = await callVia(proxy.port, '/slow-connect', put('body bytes'));
       assert.equal(res.status, 504);
       assert.equal(res.json<{ error: { code: string } }>().error.code, 'GW_ERR_UPSTREAM_TIMEOUT');
       assert.ok(Date.now() - started < 10_000, 'the connect timeout, not the 20 s upstream timeout');
