@@ -41,7 +41,10 @@ export interface ConnectionIdentity {
    */
   readonly validFromMs: number;
   readonly expiresAtMs: number;
-  /** Parsed fields of the leaf (DNs, serials, SKIs, dates); undefined when no certificate. */
+  /**
+   * Parsed fields of the leaf (DNs, serials, SKIs, dates), read at the handshake; undefined when no
+   * certificate, or when the leaf cannot be parsed (then `verified` is false).
+   */
   fields(): CertificateFields | undefined;
   /**
    * Lowercase hex SHA-256 of the leaf's SubjectPublicKeyInfo DER (computed on first use, once per
@@ -91,15 +94,19 @@ export function readConnectionIdentity(
   const sentIssuer = leaf.issuerCertificate;
   const chain = intermediatesOf(leaf);
   const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
-  const failure = verificationFailure(socket, leaf);
+  const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
+  const issuerFingerprint256 = issuer?.fingerprint256 ?? '';
+  // Parsed now, once per certificate (the cache): a leaf our strict parser refuses (a duplicate
+  // extension, an unparsable SAN, trailing bytes) is an unverified certificate, recorded as a value
+  // here, never an exception later in a request or an analytics record.
+  const fields = parsedFields(fieldsCache, `${fingerprint256}/${issuerFingerprint256}`, leaf, issuer);
+  const failure =
+    verificationFailure(socket, leaf) ?? (fields === undefined ? 'client certificate cannot be parsed' : undefined);
   // The issuing CA of the top of the chain: the leaf's issuer when the client sent no intermediate.
   const top = chain.at(-1);
   const anchor = top === undefined ? issuer : trustedCas.find((ca) => top.checkIssued(ca));
   const path = anchor === undefined ? [leaf, ...chain] : [leaf, ...chain, anchor];
-  let fields: CertificateFields | undefined;
   let spki: string | undefined;
-  const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
-  const issuerFingerprint256 = issuer?.fingerprint256 ?? '';
   return {
     presented: true,
     verified: failure === undefined,
@@ -110,13 +117,7 @@ export function readConnectionIdentity(
     chain,
     validFromMs: Math.max(...path.map((cert) => Date.parse(cert.validFrom))),
     expiresAtMs: Math.min(...path.map((cert) => Date.parse(cert.validTo))),
-    fields() {
-      // Issuer fields (serial, SKI) come from the issuer certificate: it is part of the key.
-      fields ??= fieldsCache.get(`${fingerprint256}/${issuerFingerprint256}`, () =>
-        readCertificateFields(leaf.raw, issuer?.raw),
-      );
-      return fields;
-    },
+    fields: () => fields,
     spkiSha256() {
       spki ??= createHash('sha256')
         .update(leaf.publicKey.export({ type: 'spki', format: 'der' }))
@@ -127,6 +128,24 @@ export function readConnectionIdentity(
     verifiedUnder: trustedCas,
     ...(accepted === undefined ? {} : { accepted }),
   };
+}
+
+/**
+ * The leaf's fields, or undefined when our parser refuses it. Issuer fields (serial, SKI) come from
+ * the issuer certificate: it is part of the cache key. Failures are not cached: they are rare, and
+ * a hostile client cannot grow the cache with them.
+ */
+function parsedFields(
+  cache: CertificateFieldsCache,
+  key: string,
+  leaf: X509Certificate,
+  issuer: X509Certificate | undefined,
+): CertificateFields | undefined {
+  try {
+    return cache.get(key, () => readCertificateFields(leaf.raw, issuer?.raw));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The certificates of the connection are within their validity period at `nowMs` (see validFromMs). */

@@ -22,6 +22,12 @@ import { Http1Sink, Http2Sink, ResponseCloseHub } from './proxy/downstream-sinks
 import { requestBodyOf } from './proxy/http2-request-body.ts';
 import { countedHttp1Body } from './proxy/http1-request-body.ts';
 
+/**
+ * The status recorded when the client went away before any response header was sent (nginx's 499
+ * "client closed request"): no status was ever sent, and analytics must not say 200.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
   readonly pki: PublicPki;
   readonly logger: Logger;
@@ -76,7 +82,7 @@ export class GatewayRequestHandler implements RequestHandler {
           closeHub = new ResponseCloseHub(res);
           closeHub.onClose(() =>
             report(
-              res.statusCode,
+              res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST,
               chunked ? chunkedBytesIn : contentLength(headers['content-length']),
               socket.bytesWritten - writtenBefore,
             ),
@@ -128,12 +134,14 @@ export class GatewayRequestHandler implements RequestHandler {
           // Streams share the connection: bytes out are the body bytes forwarded (counted by the sink),
           // or what the gateway's own answer declared; bytes in, the body bytes read (or as declared).
           stream.once('close', () => {
-            const sent = stream.sentHeaders as IncomingHttpHeaders;
+            // Undefined when the stream closed before response headers were sent (client RST_STREAM,
+            // disconnect, a timeout, a malformed request): Node's typing says otherwise.
+            const sent = stream.sentHeaders as IncomingHttpHeaders | undefined;
             const forwarded = sink?.bodyBytes ?? 0;
             report(
-              Number(sent[':status'] ?? 0),
+              sent?.[':status'] === undefined ? CLIENT_CLOSED_REQUEST : Number(sent[':status']),
               bodyBytesIn > 0 ? bodyBytesIn : contentLength(headers['content-length']),
-              forwarded > 0 ? forwarded : contentLength(sent['content-length']),
+              forwarded > 0 ? forwarded : contentLength(sent?.['content-length']),
             );
           });
         },

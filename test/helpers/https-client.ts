@@ -16,6 +16,8 @@ export interface ClientRequest {
   headers?: Record<string, string>;
   body?: string;
   servername?: string;
+  /** Aborting it destroys the request (the client goes away). */
+  signal?: AbortSignal;
 }
 
 export interface ClientResponse {
@@ -39,6 +41,7 @@ export function request(options: ClientRequest): Promise<ClientResponse> {
         cert: options.cert,
         key: options.key,
         agent: false,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
         ...(options.tls ? { minVersion: options.tls, maxVersion: options.tls } : {}),
       },
       (res) => {

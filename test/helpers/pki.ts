@@ -50,6 +50,8 @@ export interface LeafOptions {
   notAfter?: Date;
   keyUsage?: x509.KeyUsageFlags;
   serial?: string;
+  /** Appended after the usual extensions as given: a hostile certificate can repeat one. */
+  extraExtensions?: x509.Extension[];
 }
 
 async function newKeys(): Promise<CryptoKeyPair> {
@@ -99,6 +101,7 @@ function makeCaHandle(issued: Issued, name: NameInput): CaHandle {
     ];
     if (eku.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(eku));
     if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
+    extensions.push(...(options.extraExtensions ?? []));
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: options.serial ?? randomSerial(),
       subject: options.subject,
@@ -189,5 +192,6 @@ export async function createSelfSignedLeaf(name = 'CN=Self Signed Leaf'): Promis
 }
 
 export const Eku = x509.ExtendedKeyUsage;
+export const SubjectAlternativeNameExtension = x509.SubjectAlternativeNameExtension;
 export const KeyUsage = x509.KeyUsageFlags;
 export const DAY = DAY_MS;
