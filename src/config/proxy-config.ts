@@ -159,9 +159,17 @@ function parseIdentityFormats(text: string): IdentityFormat[] {
   return [...new Set(formats)] as IdentityFormat[];
 }
 
-/** Accepts `AB:CD:…` or plain hex, any case; returns lowercase hex without colons. */
+/**
+ * Accepts `AB:CD:…` or plain hex, any case, and what `openssl x509 -noout -fingerprint -sha256`
+ * prints (`sha256 Fingerprint=AB:CD:…`; `SHA256 Fingerprint=` before OpenSSL 3); returns lowercase
+ * hex without colons.
+ */
 export function parseFingerprint(text: string): string {
-  const hex = text.replaceAll(':', '').toLowerCase();
+  const hex = text
+    .trim()
+    .replace(/^sha256 fingerprint=/i, '')
+    .replaceAll(':', '')
+    .toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex))
     throw GW_ERR_USAGE.create(`--allow-cert takes a SHA-256 fingerprint (64 hex digits), got "${text}"`);
   return hex;
