@@ -362,7 +362,18 @@ describe('portcullis admin commands', () => {
   });
 
   test('failures: a wrong token and a server that is down exit 1 with a clear message; bad usage exits 2', async () => {
+    // A private key where a certificate or CSR belongs is refused before anything is sent; a CSR
+    // given as its key is reported even when the certificate file it would write already exists.
+    const keyFile = path.join(dir, 'phone.key');
+    await writeFile(keyFile, '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----\n');
+    await writeFile(path.join(dir, 'phone.pem'), 'an earlier certificate');
+    const notPem = path.join(dir, 'notes.txt');
+    await writeFile(notPem, 'hello');
     const usage: [string[], RegExp][] = [
+      [['cert', 'issue', '--zone', 'z', '--csr', keyFile], /--csr: .*phone\.key holds a private key.*nothing was sent/],
+      [['cert', 'issue', '--zone', 'z', '--csr', notPem], /--csr: .*notes\.txt is not a PEM CSR/],
+      [['ca', 'upload', '--account', 'a', '--file', keyFile], /--file: .*holds a private key/],
+      [['key', 'create', '--account', 'a', '--cert-file', keyFile], /--cert-file: .*holds a private key/],
       [['cert', 'list'], /required option '--zone <id>' not specified/],
       [['cert', 'list', '--zone', 'z', '--status', 'bogus'], /Allowed choices are all, active/],
       [['cert', 'issue', '--zone', 'z', '--generate', '--cn', 'x', '--days', 'ten'], /--days takes a whole number/],

@@ -6,12 +6,12 @@
 import type { Command } from 'commander';
 import {
   connect,
-  readInputFile,
   runAdminCommand,
   segment,
   withAdminCommandOptions,
   type AdminCommandOptions,
 } from '../admin-client.ts';
+import { readPemInput } from '../pem-input.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 interface MtlsCertificateView {
@@ -56,7 +56,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
       .option('--name <name>', 'a name to recognise it by'),
   ).action((options: AccountOptions & { file: string; name?: string }) => {
     run(async () => {
-      const certificates = await readInputFile(options.file, '--file');
+      const certificates = await readPemInput(options.file, '--file', 'CERTIFICATE');
       const client = await connect(options);
       const uploaded = await client.send<MtlsCertificateView>(
         'POST',

@@ -12,12 +12,12 @@ import { generateKeyAndCsr } from '../../pki/key-and-csr.ts';
 import {
   AdminCommandError,
   connect,
-  readInputFile,
   runAdminCommand,
   segment,
   withAdminCommandOptions,
   type AdminCommandOptions,
 } from '../admin-client.ts';
+import { readPemInput } from '../pem-input.ts';
 import { count, formatDetails, formatListing, printResult, tally } from '../output.ts';
 
 interface ClientCertificateView {
@@ -157,16 +157,19 @@ export function registerCertCommand(program: Command, setResult: (result: Promis
 
 async function issue(options: IssueOptions): Promise<void> {
   const plan = planIssue(options);
-  const client = await connect(options);
+  // Inputs before outputs: a wrong input file is the mistake to report, not an existing output.
+  const givenCsr =
+    plan.csrFile === undefined ? undefined : await readPemInput(plan.csrFile, '--csr', 'CERTIFICATE REQUEST');
   for (const file of [plan.certificateFile, plan.keyFile]) {
     if (file !== undefined && (await exists(file))) {
       throw GW_ERR_USAGE.create(`${file} already exists; move it away or write elsewhere (--out / --out-dir)`);
     }
   }
+  const client = await connect(options);
   let csr: string;
   let keyPem: string | undefined;
-  if (plan.csrFile !== undefined) {
-    csr = await readInputFile(plan.csrFile, '--csr');
+  if (givenCsr !== undefined) {
+    csr = givenCsr;
   } else {
     ({ csrPem: csr, keyPem } = await generateKeyAndCsr(plan.commonName ?? '', options.o));
     await mkdir(path.dirname(plan.certificateFile), { recursive: true });

@@ -8,12 +8,12 @@ import { Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
 import {
   connect,
-  readInputFile,
   runAdminCommand,
   segment,
   withAdminCommandOptions,
   type AdminCommandOptions,
 } from '../admin-client.ts';
+import { readPemInput } from '../pem-input.ts';
 import { count, formatDetails, formatListing, printResult, when } from '../output.ts';
 import {
   collect,
@@ -212,7 +212,8 @@ async function certificateOf(options: KeyOptions): Promise<Record<string, string
   if (given.length > 1) {
     throw GW_ERR_USAGE.create('give at most one of --cert-file, --mtls-cert, --client-cert and --sha256');
   }
-  if (options.certFile !== undefined) return { pem: await readInputFile(options.certFile, '--cert-file') };
+  if (options.certFile !== undefined)
+    return { pem: await readPemInput(options.certFile, '--cert-file', 'CERTIFICATE') };
   if (options.mtlsCert !== undefined) return { mtls_certificate_id: options.mtlsCert };
   if (options.clientCert !== undefined) return { client_certificate_id: options.clientCert };
   if (options.sha256 !== undefined) return { sha256: options.sha256 };
