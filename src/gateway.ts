@@ -45,10 +45,19 @@ export interface RunningGateway {
   reload(): Promise<void>;
 }
 
+/**
+ * Test seam: lets a test put a fault in front of the real store (e.g. one query that fails once) to
+ * show how the gateway recovers. Production passes nothing.
+ */
+export interface GatewaySeams {
+  readonly wrapStore?: (store: Store) => Store;
+}
+
 export async function startGateway(
   options: ServeOptions,
   logger: Logger,
   env: NodeJS.ProcessEnv,
+  seams: GatewaySeams = {},
 ): Promise<RunningGateway> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   let masterKey: Buffer;
@@ -65,6 +74,7 @@ export async function startGateway(
   let store: Store;
   try {
     store = await openStore(options.store);
+    if (seams.wrapStore !== undefined) store = seams.wrapStore(store);
   } catch (error) {
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
