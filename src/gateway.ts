@@ -144,14 +144,15 @@ async function startOnStore(
   const defaultNames = [...new Set(['localhost', '127.0.0.1', publicHost])];
   await writeFile(path.join(options.dataDir, EDGE_CA_FILE), (await services.edgeCa.authority()).certPem);
   const gatewayPublisher = new GatewayPublisher({ store, box, edgeCa: services.edgeCa, defaultNames }, logger);
-  // Changes made through another process sharing the store (a cluster) are picked up within a second.
+  // Changes made through another process sharing the store (a cluster) are picked up within a second;
+  // a rebuild that fails is retried until it succeeds, and a configuration that stays behind is reported.
   const changeFeed = new ConfigChangeFeed(
     store,
     async () => {
       await Promise.all([gatewayPublisher.republish(), services.publicPkiPublisher.publishAll()]);
     },
     logger,
-    options.changePollMs,
+    { pollMs: options.changePollMs, staleAfterMs: options.configStaleAfterMs },
   );
   // With Redis, a change made here is hinted to the other gateways at once, and theirs to this one;
   // the poll stays the fallback for a lost hint (ADR 0003).
@@ -159,15 +160,17 @@ async function startOnStore(
     changeFeed.hintTo(counters.changeHints);
     counters.changeHints.onHint(() => changeFeed.nudge());
   }
+  // The file's changes are announced before the token is primed, so that the first compile covers
+  // every change whose token this process takes as applied.
+  if (options.configFile !== undefined) await changeFeed.announce();
   await changeFeed.prime();
   const snapshots = await gatewayPublisher.start();
-  if (options.configFile !== undefined) await changeFeed.announce();
   changeFeed.start();
-  /** After a successful write: tell the other processes, and compile it here before answering. */
-  const publishChange = async (): Promise<void> => {
-    await changeFeed.announce();
-    await gatewayPublisher.republish();
-  };
+  /**
+   * After a successful write: tell the other processes, and compile it here before answering. A
+   * failed compile does not fail the (committed) write: the feed retries it and reports it.
+   */
+  const publishChange = (): Promise<void> => changeFeed.announceAndApply(() => gatewayPublisher.republish());
 
   // Every successful change through the API is compiled into the snapshot before it is answered.
   // Observability (issue 6): metrics, analytics recorder and queries, certificate expiry monitor.
