@@ -29,6 +29,7 @@ import { ConfigApplier } from './control/config-applier.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
+import { GatewayHealth } from './gateway-health.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -176,6 +177,14 @@ async function startOnStore(
   // Observability (issue 6): metrics, analytics recorder and queries, certificate expiry monitor.
   const observability = new GatewayObservability(store, services.tenancy, options, logger);
   if (counters.redisReady !== undefined) observability.metrics.watchRedis(counters.redisReady);
+  // /healthz, /readyz and the store and configuration gauges, for load balancers and alerts.
+  const health = new GatewayHealth({
+    store,
+    config: changeFeed,
+    snapshot: gatewayPublisher,
+    redisUp: counters.redisReady,
+  });
+  health.watchIn(observability.metrics);
   const admin = await buildAdminApi({
     services,
     logger,
@@ -184,6 +193,7 @@ async function startOnStore(
     analytics: observability.analytics,
     certificateExpiry: observability.certificateExpiry,
     metrics: observability.metrics,
+    health,
   });
   const adminAddress = await listenAdmin(admin, options);
   const forwarders = new UpstreamForwarders();
@@ -218,6 +228,7 @@ async function startOnStore(
     publicUrl = url.origin;
   }
   observability.start();
+  health.serving();
   return {
     adminAddress,
     gatewayAddress,

@@ -3,12 +3,15 @@
  * errors on one query, as a database does for a moment): the change must still reach it. A
  * generation counts as applied only once its snapshot is live, and a failed rebuild is retried, so
  * a revocation made through the first gateway bites on the second — on new handshakes and on a
- * connection kept alive from before — within a bound, not at the next unrelated change.
+ * connection kept alive from before — within a bound, not at the next unrelated change. When the
+ * rebuilds keep failing, the second gateway says so past its bound: `/readyz` 503, the stale gauge,
+ * and one log line per state change however many retries there are.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import https from 'node:https';
+import pino from 'pino';
 import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { OpensslWorkdir } from './helpers/openssl.ts';
@@ -36,6 +39,17 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
   let openssl: OpensslWorkdir;
   // The compile's first query: failing it fails the whole rebuild, as any store error would.
   const fault = storeFault('listAllAssociations');
+  // The second gateway's log lines about its configuration's freshness.
+  const freshnessLog: string[] = [];
+  const logger = pino(
+    { level: 'info' },
+    {
+      write(line: string) {
+        const { level, msg } = JSON.parse(line) as { level: number; msg: string };
+        if (msg.startsWith('configuration ')) freshnessLog.push(`${level} ${msg}`);
+      },
+    },
+  );
 
   before(async () => {
     postgres = await startPostgres();
@@ -46,7 +60,11 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
       PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
     };
     first = await startAdminServer({ kind: 'postgres', url }, env);
-    second = await startAdminServer({ kind: 'postgres', url }, env, { wrapStore: fault.wrapStore });
+    second = await startAdminServer({ kind: 'postgres', url }, env, {
+      wrapStore: fault.wrapStore,
+      logger,
+      options: { configStaleAfterMs: 1500 },
+    });
     upstream = await startHttp1Echo();
     openssl = new OpensslWorkdir();
   });
@@ -101,5 +119,43 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
     } finally {
       agent.destroy();
     }
+  });
+
+  test('rebuilds that keep failing: readyz 503 and the stale gauge past the bound, one log line per state change', async () => {
+    const { zoneId } = await createTenant(first, 'stale.recovery.test');
+    const readyz = async () => {
+      const response = await fetch(new URL('/readyz', second.baseUrl));
+      return { status: response.status, body: (await response.json()) as { checks: Record<string, string> } };
+    };
+    const staleGauge = async () => {
+      const text = await (await fetch(new URL('/metrics', second.baseUrl))).text();
+      return Number(/^portcullis_config_stale_seconds (\S+)$/m.exec(text)?.[1]);
+    };
+    await within(3000, 'the second gateway is ready', async () => (await readyz()).status === 200);
+    freshnessLog.length = 0;
+    const failedBefore = fault.failures;
+    fault.fail(Infinity);
+    try {
+      const route = await first.call('POST', `/zones/${zoneId}/gateway/routes`, {
+        hostname: 'late.stale.recovery.test',
+        upstream: upstream.url,
+      });
+      assert.equal(route.status, 200, JSON.stringify(route.body.errors));
+      await within(5000, 'readyz reports the stale configuration', async () => (await readyz()).status === 503);
+      assert.deepEqual((await readyz()).body.checks, { config: 'stale', store: 'ok' });
+      assert.ok((await staleGauge()) > 1.5);
+      // Retried meanwhile (with backoff), and logged once when it began and once when it went stale.
+      await within(5000, 'a few retries', () => Promise.resolve(fault.failures - failedBefore >= 3));
+      assert.deepEqual(freshnessLog, [
+        '40 configuration not brought up to date: retrying with backoff',
+        '50 configuration stale: changes made through other gateways may not be enforced here (readyz fails)',
+      ]);
+    } finally {
+      fault.heal();
+    }
+    await within(8000, 'ready again once a rebuild succeeds', async () => (await readyz()).status === 200);
+    assert.equal(await staleGauge(), 0);
+    assert.equal(freshnessLog.at(-1), '30 configuration up to date again');
+    assert.equal(freshnessLog.length, 3);
   });
 });
