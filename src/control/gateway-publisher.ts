@@ -46,9 +46,7 @@ export class GatewayPublisher {
       this.#again = true;
       return this.#running;
     }
-    this.#running = this.#loop().finally(() => {
-      this.#running = undefined;
-    });
+    this.#running = this.#loop();
     return this.#running;
   }
 
@@ -68,6 +66,10 @@ export class GatewayPublisher {
       }
       again = this.#changedMeanwhile();
     }
+    // Cleared in the same synchronous step as the last check above (not in a later .finally()), so
+    // a republish() that comes after that check starts a new run instead of joining this finished
+    // one, which would answer it with a snapshot that predates its change.
+    this.#running = undefined;
     if (failure !== undefined) throw failure.error;
   }
 
