@@ -80,24 +80,23 @@ describe('health endpoints: SQLite', () => {
 async function serverProcesses(url: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  const { rows } = await client.query<{ data_directory: string }>('show data_directory');
   await client.end();
-  const parentOf = (pid: number): number => {
-    // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  // postmaster.pid: the postmaster's pid on its first line.
+  const postmaster = Number(readFileSync(`${rows[0]?.data_directory ?? ''}/postmaster.pid`, 'utf8').split('\n')[0]);
+  const parentOf = (pid: number): number | undefined => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after the last ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined; // exited meanwhile
+    }
   };
-  const postmaster = parentOf(rows[0]?.pid ?? 0);
   const children = readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
-    .filter((pid) => {
-      try {
-        return parentOf(pid) === postmaster;
-      } catch {
-        return false; // exited meanwhile
-      }
-    });
+    .filter((pid) => parentOf(pid) === postmaster);
   return [postmaster, ...children];
 }
 
