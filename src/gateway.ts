@@ -29,6 +29,7 @@ import { ConfigApplier } from './control/config-applier.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
+import { GatewayHealth } from './gateway-health.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -45,10 +46,19 @@ export interface RunningGateway {
   reload(): Promise<void>;
 }
 
+/**
+ * Test seam: lets a test put a fault in front of the real store (e.g. one query that fails once) to
+ * show how the gateway recovers. Production passes nothing.
+ */
+export interface GatewaySeams {
+  readonly wrapStore?: (store: Store) => Store;
+}
+
 export async function startGateway(
   options: ServeOptions,
   logger: Logger,
   env: NodeJS.ProcessEnv,
+  seams: GatewaySeams = {},
 ): Promise<RunningGateway> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   let masterKey: Buffer;
@@ -65,6 +75,7 @@ export async function startGateway(
   let store: Store;
   try {
     store = await openStore(options.store);
+    if (seams.wrapStore !== undefined) store = seams.wrapStore(store);
   } catch (error) {
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
@@ -134,14 +145,15 @@ async function startOnStore(
   const defaultNames = [...new Set(['localhost', '127.0.0.1', publicHost])];
   await writeFile(path.join(options.dataDir, EDGE_CA_FILE), (await services.edgeCa.authority()).certPem);
   const gatewayPublisher = new GatewayPublisher({ store, box, edgeCa: services.edgeCa, defaultNames }, logger);
-  // Changes made through another process sharing the store (a cluster) are picked up within a second.
+  // Changes made through another process sharing the store (a cluster) are picked up within a second;
+  // a rebuild that fails is retried until it succeeds, and a configuration that stays behind is reported.
   const changeFeed = new ConfigChangeFeed(
     store,
     async () => {
       await Promise.all([gatewayPublisher.republish(), services.publicPkiPublisher.publishAll()]);
     },
     logger,
-    options.changePollMs,
+    { pollMs: options.changePollMs, staleAfterMs: options.configStaleAfterMs },
   );
   // With Redis, a change made here is hinted to the other gateways at once, and theirs to this one;
   // the poll stays the fallback for a lost hint (ADR 0003).
@@ -149,20 +161,30 @@ async function startOnStore(
     changeFeed.hintTo(counters.changeHints);
     counters.changeHints.onHint(() => changeFeed.nudge());
   }
+  // The file's changes are announced before the token is primed, so that the first compile covers
+  // every change whose token this process takes as applied.
+  if (options.configFile !== undefined) await changeFeed.announce();
   await changeFeed.prime();
   const snapshots = await gatewayPublisher.start();
-  if (options.configFile !== undefined) await changeFeed.announce();
   changeFeed.start();
-  /** After a successful write: tell the other processes, and compile it here before answering. */
-  const publishChange = async (): Promise<void> => {
-    await changeFeed.announce();
-    await gatewayPublisher.republish();
-  };
+  /**
+   * After a successful write: tell the other processes, and compile it here before answering. A
+   * failed compile does not fail the (committed) write: the feed retries it and reports it.
+   */
+  const publishChange = (): Promise<void> => changeFeed.announceAndApply(() => gatewayPublisher.republish());
 
   // Every successful change through the API is compiled into the snapshot before it is answered.
   // Observability (issue 6): metrics, analytics recorder and queries, certificate expiry monitor.
   const observability = new GatewayObservability(store, services.tenancy, options, logger);
   if (counters.redisReady !== undefined) observability.metrics.watchRedis(counters.redisReady);
+  // /healthz, /readyz and the store and configuration gauges, for load balancers and alerts.
+  const health = new GatewayHealth({
+    store,
+    config: changeFeed,
+    snapshot: gatewayPublisher,
+    redisUp: counters.redisReady,
+  });
+  health.watchIn(observability.metrics);
   const admin = await buildAdminApi({
     services,
     logger,
@@ -171,6 +193,7 @@ async function startOnStore(
     analytics: observability.analytics,
     certificateExpiry: observability.certificateExpiry,
     metrics: observability.metrics,
+    health,
   });
   const adminAddress = await listenAdmin(admin, options);
   const forwarders = new UpstreamForwarders();
@@ -205,6 +228,7 @@ async function startOnStore(
     publicUrl = url.origin;
   }
   observability.start();
+  health.serving();
   return {
     adminAddress,
     gatewayAddress,

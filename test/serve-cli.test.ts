@@ -62,6 +62,10 @@ describe('portcullis serve command', () => {
       headers: { authorization: `Bearer ${before.trim()}` },
     });
     assert.equal(verify.status, 200);
+    // A load balancer's readiness check, without a token.
+    const ready = await fetch(new URL('/readyz', String(listening.admin)));
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { config: 'ok', store: 'ok' } });
     assert.equal(await readFile(path.join(dataDir, 'admin-token'), 'utf8'), before);
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
@@ -77,6 +81,9 @@ describe('portcullis serve command', () => {
     const redisScheme = await runCli([...serveArgs(dataDir), '--redis', 'http://cache:6379']);
     assert.equal(redisScheme.code, 2, redisScheme.stderr);
     assert.match(redisScheme.stderr, /--redis takes redis:\/\//);
+    const stale = await runCli([...serveArgs(dataDir), '--config-stale-after', 'soon']);
+    assert.equal(stale.code, 2, stale.stderr);
+    assert.match(stale.stderr, /--config-stale-after takes a duration like 500ms, 30s or 2m; got "soon"/);
     // A Redis that does not answer stops the start (a cluster must not run on per-process limits).
     const noRedis = await runCli([...serveArgs(dataDir), '--redis', 'redis://gw:s3cret@127.0.0.1:1']);
     assert.equal(noRedis.code, 1, noRedis.stderr);

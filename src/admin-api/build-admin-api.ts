@@ -26,6 +26,7 @@ import type { AdminServices } from './services.ts';
 import { gatewayAnalyticsRoutes } from './routes/gateway-analytics.ts';
 import { expiringCertificateRoutes } from './routes/expiring-certificates.ts';
 import { METRICS_PATH, metricsRoute, type MetricsSource } from './routes/metrics.ts';
+import { HEALTHZ_PATH, READYZ_PATH, healthRoutes, type HealthSource } from './routes/health.ts';
 import type { AnalyticsService } from '../control/analytics-service.ts';
 import type { CertificateExpiryService } from '../control/certificate-expiry-service.ts';
 
@@ -59,6 +60,8 @@ export interface AdminApiOptions {
   readonly certificateExpiry?: CertificateExpiryService;
   /** and `GET /metrics` (outside /client/v4, no token: see routes/metrics.ts). */
   readonly metrics?: MetricsSource;
+  /** `GET /healthz` and `GET /readyz` (outside /client/v4, no token: see routes/health.ts). */
+  readonly health?: HealthSource;
   /** Extra route plugins (areas added by later issues register here). */
   readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
@@ -110,10 +113,13 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       return payload;
     });
   }
-  const { metrics } = options;
-  const publicPaths = metrics === undefined ? [OPENAPI_PATH] : [OPENAPI_PATH, METRICS_PATH];
+  const { metrics, health } = options;
+  const publicPaths = [OPENAPI_PATH];
+  if (metrics !== undefined) publicPaths.push(METRICS_PATH);
+  if (health !== undefined) publicPaths.push(HEALTHZ_PATH, READYZ_PATH);
   installAuthentication(app, options.services.tokens satisfies Authenticator, new Set(publicPaths));
   if (metrics !== undefined) metricsRoute(app, metrics);
+  if (health !== undefined) healthRoutes(app, health);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));

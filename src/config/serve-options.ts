@@ -6,6 +6,7 @@ import path from 'node:path';
 import { GW_ERR_USAGE } from '../errors/index.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseSessionTickets } from './session-tickets.ts';
+import { parseDuration } from './proxy-config.ts';
 
 export interface ServeOptionsInput {
   dataDir: string;
@@ -23,6 +24,8 @@ export interface ServeOptionsInput {
   sessionTickets?: string;
   /** `redis://…` or `rediss://…`: rate limits and quotas counted for the whole cluster. */
   redis?: string;
+  /** A duration (`10s`): how long the configuration may stay unconfirmed before the gateway reports it stale. */
+  configStaleAfter?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -51,6 +54,12 @@ export interface ServeOptions {
    * with Redis the hint arrives first; tests lengthen it to show that the hint alone suffices.
    */
   readonly changePollMs?: number;
+  /**
+   * How long this gateway's configuration may go without being confirmed current (a failed rebuild
+   * being retried, a store that does not answer) before it reports itself stale: `/readyz` 503, an
+   * error in the log (default 10 s; control/config-change-feed.ts).
+   */
+  readonly configStaleAfterMs?: number | undefined;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -69,6 +78,8 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     expiryWebhookUrl: parseWebhookUrl(input.expiryWebhook),
     sessionTickets: parseSessionTickets(input.sessionTickets),
     redisUrl: parseRedisUrl(input.redis),
+    configStaleAfterMs:
+      input.configStaleAfter === undefined ? undefined : parseDuration(input.configStaleAfter, '--config-stale-after'),
   };
 }
 

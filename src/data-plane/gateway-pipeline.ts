@@ -21,7 +21,7 @@ import {
   GW_ERR_REQUEST_INVALID,
   GW_ERR_ROUTE_NOT_FOUND,
 } from '../errors/index.ts';
-import type { UsageCounters } from '../policy/usage-counters.ts';
+import { CountersUnavailableError, type UsageCounters } from '../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../runtime-config/analytics-sink.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import type { RuleHitRecorder } from '../runtime-config/rule-hits.ts';
@@ -193,7 +193,10 @@ export class GatewayPipeline {
     };
     const failed = (error: unknown): void => {
       // Fail closed, but as what it is: the counters (Redis) are unavailable, which clients may retry.
-      this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
+      // An outage is logged once by the counters' owner (store/counters/redis-health.ts), not per request.
+      if (error instanceof CountersUnavailableError)
+        this.#options.logger.debug({ api: api.id }, 'limits unavailable: refused');
+      else this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
       refuseWithHeaders(sink, GW_ERR_LIMITS_UNAVAILABLE, { 'retry-after': '1' }, request.grpc);
     };
     // In-process counters answer at once (no promise, no microtask); a remote backend is awaited.

@@ -142,6 +142,47 @@ export class GatewayMetrics {
     });
   }
 
+  /**
+   * `portcullis_store_up`: 1 when the store answered a trivial read at this scrape (within the
+   * probe's time limit), else 0. While it is 0 the data plane serves the last snapshot it loaded.
+   */
+  watchStore(up: () => Promise<boolean>): void {
+    new Gauge({
+      name: 'portcullis_store_up',
+      help: 'Whether the store (SQLite or PostgreSQL) answered a trivial read at this scrape: 1 or 0',
+      registers: [this.registry],
+      async collect() {
+        this.set((await up()) ? 1 : 0);
+      },
+    });
+  }
+
+  /**
+   * How current the configuration in force is (control/config-freshness.ts):
+   * `portcullis_config_stale_seconds`, 0 while the snapshot is known to match the store, else how
+   * long it has not been (alert well before changes made elsewhere matter, e.g. above 30);
+   * `portcullis_config_applied_timestamp_seconds`, when the snapshot in force was built.
+   */
+  watchConfig(source: { staleSeconds(): number; appliedAt(): number | undefined }): void {
+    new Gauge({
+      name: 'portcullis_config_stale_seconds',
+      help: 'Seconds the configuration in force has not been known to match the store (0: current)',
+      registers: [this.registry],
+      collect() {
+        this.set(source.staleSeconds());
+      },
+    });
+    new Gauge({
+      name: 'portcullis_config_applied_timestamp_seconds',
+      help: 'When the configuration snapshot in force was built, as a Unix time',
+      registers: [this.registry],
+      collect() {
+        const appliedAt = source.appliedAt();
+        if (appliedAt !== undefined) this.set(appliedAt / 1000);
+      },
+    });
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

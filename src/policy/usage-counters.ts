@@ -13,6 +13,8 @@
  * - Limits must have been validated: counts are non-negative integers, windows positive whole seconds (Redis
  *   expiries are whole seconds). A count of 0 refuses everything.
  * - A promise rejects only when the backend fails (e.g. Redis down); the caller decides to fail open or closed.
+ *   An adapter whose backend does not answer (or is known not to) rejects with CountersUnavailableError: it logs
+ *   the outage itself, once, so the caller need not log each refused request.
  */
 import type { Quota, RateLimit } from '../store/records.ts';
 
@@ -50,4 +52,12 @@ export interface UsageCounters {
   consumeQuotaNow?(keyId: string, quota: Quota): QuotaDecision;
   /** Requests left in a key's quota, without counting one. */
   quotaRemaining(keyId: string, quota: Quota): Promise<number>;
+}
+
+/** The counters' backend does not answer (e.g. Redis down or frozen); the adapter has logged the outage. */
+export class CountersUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CountersUnavailableError';
+  }
 }

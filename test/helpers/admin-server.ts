@@ -5,8 +5,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startGateway, type RunningGateway } from '../../src/gateway.ts';
-import { parseServeOptions } from '../../src/config/serve-options.ts';
+import type { Logger } from 'pino';
+import { startGateway, type GatewaySeams, type RunningGateway } from '../../src/gateway.ts';
+import { parseServeOptions, type ServeOptions } from '../../src/config/serve-options.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 export interface V4Response<T = any> {
@@ -32,6 +33,14 @@ export interface AdminServer {
   stop(): Promise<void>;
 }
 
+/** What a test may change beyond the command line: options that are not flags, a logger, seams. */
+export interface AdminServerExtras extends GatewaySeams {
+  /** Default: silent. */
+  readonly logger?: Logger;
+  /** Merged over the parsed options (e.g. a short configStaleAfterMs). */
+  readonly options?: Partial<ServeOptions>;
+}
+
 /**
  * `env` as the gateway reads it: pass PORTCULLIS_MASTER_KEY and PORTCULLIS_ADMIN_TOKEN to run several
  * gateways over one PostgreSQL store (a cluster).
@@ -39,6 +48,7 @@ export interface AdminServer {
 export async function startAdminServer(
   store?: { kind: 'postgres'; url: string; redisUrl?: string; changePollMs?: number },
   env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
+  extras: AdminServerExtras = {},
 ): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
   const options = parseServeOptions({
@@ -49,9 +59,14 @@ export async function startAdminServer(
     ...(store?.redisUrl === undefined ? {} : { redis: store.redisUrl }),
   });
   const running = await startGateway(
-    store?.changePollMs === undefined ? options : { ...options, changePollMs: store.changePollMs },
-    createLogger('silent'),
+    {
+      ...options,
+      ...(store?.changePollMs === undefined ? {} : { changePollMs: store.changePollMs }),
+      ...extras.options,
+    },
+    extras.logger ?? createLogger('silent'),
     env,
+    extras,
   );
   const adminToken = env.PORTCULLIS_ADMIN_TOKEN ?? (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
   const baseUrl = `http://127.0.0.1:${running.adminAddress.port}/client/v4`;

@@ -19,6 +19,10 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty (no persistence), after `kill`. */
   restart(): Promise<void>;
+  /** Stops the server's process (SIGSTOP): connections stay open and nothing answers, as on a hung host. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT): it answers what it was sent meanwhile. */
+  thaw(): void;
   /** Kills the server for good and deletes its files. */
   stop(): Promise<void>;
 }
@@ -61,7 +65,10 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: start,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     async stop() {
+      child?.kill('SIGCONT'); // a frozen process takes its SIGKILL all the same, but let it go cleanly
       await kill();
       process.removeListener('exit', killOnExit);
       rmSync(dir, { recursive: true, force: true });

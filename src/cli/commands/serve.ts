@@ -35,6 +35,11 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--analytics-retention-days <days>', 'delete analytics records older than this (0: keep)', '30')
     .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
     .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
+    .option(
+      '--config-stale-after <duration>',
+      'report the configuration stale (readyz 503) when it cannot be brought up to date for this long',
+      '10s',
+    )
     .addOption(
       new Option('--redis <url>', 'Redis for rate limits and quotas shared by a cluster (redis:// or rediss://)').env(
         'PORTCULLIS_REDIS_URL',

@@ -10,9 +10,10 @@ import { MemoryUsageCounters } from './memory-usage-counters.ts';
 import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
 import { RedisRuleHits } from './redis-rule-hits.ts';
 import { RedisUsageCounters } from './redis-usage-counters.ts';
+import { RedisHealth } from './redis-health.ts';
 import { RedisChangeChannel } from '../notify/redis-change-channel.ts';
 
-/** Each kind of Redis failure is logged at most this often: while Redis is down they repeat every second. */
+/** Rule-hit flush failures are logged at most this often: while Redis is down they repeat every second. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
 export interface OpenCounters {
@@ -25,7 +26,7 @@ export interface OpenCounters {
    * changed (store/notify/redis-change-channel.ts), over the same server. Closed by close().
    */
   readonly changeHints: RedisChangeChannel | undefined;
-  /** With Redis: whether its connection is ready now (for the portcullis_redis_up gauge). */
+  /** With Redis: whether it answers now (redis-health.ts; the portcullis_redis_up gauge and /readyz). */
   readonly redisReady: (() => boolean) | undefined;
   /** After the gateway stopped serving: writes the last rule hits, then closes the connection. */
   close(): Promise<void>;
@@ -44,16 +45,33 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
     };
   }
   const location = redactRedisUrl(redisUrl);
+  // ioredis reports connection errors from the start; they go to the health watcher once it exists.
+  const reportTo: { health?: RedisHealth } = {};
   const client = await connectRedis({
     url: redisUrl,
-    onError: throttled((message) =>
-      logger.error({ redis: location, err: message }, 'counters: Redis unavailable, limited requests are refused'),
-    ),
+    onError: (message) => reportTo.health?.connectionError(message),
   });
+  // One line when Redis stops answering and one when it is back, however many requests were refused.
+  const watched = new RedisHealth(client, {
+    down: (reason) =>
+      logger.error(
+        { redis: location, err: reason },
+        'Redis unavailable: requests under a rate limit or quota are refused (503) until it answers',
+      ),
+    up: (downMs) =>
+      logger.info(
+        { redis: location, downSeconds: Math.round(downMs / 100) / 10 },
+        'Redis answers again: rate limits and quotas are counted',
+      ),
+  });
+  reportTo.health = watched;
   let changeHints: RedisChangeChannel;
   try {
-    changeHints = await RedisChangeChannel.open(client);
+    // While Redis is known down a hint is not even tried: the poll carries the change, and an API
+    // write does not wait a command timeout for it.
+    changeHints = await RedisChangeChannel.open(client, (publish) => watched.run(publish));
   } catch (error) {
+    watched.stop();
     await closeRedis(client);
     throw new Error(`Redis at ${location}: cannot subscribe (${(error as Error).message})`, { cause: error });
   }
@@ -63,12 +81,13 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
     ),
   });
   return {
-    usage: new RedisUsageCounters(client),
+    usage: new RedisUsageCounters(client, watched),
     ruleHits,
     location,
     changeHints,
-    redisReady: () => client.status === 'ready',
+    redisReady: () => watched.up,
     async close() {
+      watched.stop();
       await changeHints.close();
       await ruleHits.close().catch((error: unknown) => {
         logger.error({ redis: location, err: (error as Error).message }, 'rule hits: the last flush failed');

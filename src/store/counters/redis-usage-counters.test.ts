@@ -11,10 +11,12 @@ import { redisSkipReason, startRedis, type TestRedis } from '../../../test/helpe
 import type { Redis } from 'ioredis';
 import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
 import { RedisUsageCounters } from './redis-usage-counters.ts';
+import { RedisHealth } from './redis-health.ts';
 
 describe('RedisUsageCounters', { skip: redisSkipReason() ?? false }, () => {
   let redis: TestRedis;
   let clients: Redis[];
+  let healths: RedisHealth[];
   let first: RedisUsageCounters;
   let second: RedisUsageCounters;
   const errors: string[] = [];
@@ -24,10 +26,13 @@ describe('RedisUsageCounters', { skip: redisSkipReason() ?? false }, () => {
     redis = await startRedis();
     const [one, two] = await Promise.all([connect(), connect()]);
     clients = [one, two];
-    [first, second] = [new RedisUsageCounters(one), new RedisUsageCounters(two)];
+    const quiet = { down: () => undefined, up: () => undefined };
+    healths = [new RedisHealth(one, quiet), new RedisHealth(two, quiet)];
+    [first, second] = [new RedisUsageCounters(one, healths[0]!), new RedisUsageCounters(two, healths[1]!)];
   });
 
   after(async () => {
+    for (const health of healths) health.stop();
     await Promise.all(clients.map(closeRedis));
     await redis.stop();
   });

@@ -14,24 +14,29 @@
  * is clamped at 0) and does not move the window's expiry (SET NX), so the contract holds.
  *
  * Failures reject (redis-connection.ts: fast, no offline queue, a command timeout); the data plane then
- * refuses the request (fail closed: a limit that cannot be counted is not enforced otherwise).
+ * refuses the request (fail closed: a limit that cannot be counted is not enforced otherwise). Every
+ * command goes through RedisHealth (redis-health.ts): once a command got no answer, the next ones are
+ * refused at once, without waiting for a timeout each, until Redis answers its probe again.
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { QuotaDecision, RateDecision, UsageCounters } from '../../policy/usage-counters.ts';
 import type { Quota, RateLimit } from '../records.ts';
 import { checkLimitShape } from './limit-shape.ts';
+import type { RedisHealth } from './redis-health.ts';
 
 type CounterKind = 'rate' | 'quota';
 type Decision = RateDecision & QuotaDecision;
 
 export class RedisUsageCounters implements UsageCounters {
   readonly #client: Redis;
+  readonly #health: RedisHealth;
   readonly #limiters = new Map<string, RateLimiterRedis>();
 
-  /** On a connection from connectRedis, which its owner closes (not this class). */
-  constructor(client: Redis) {
+  /** On a connection from connectRedis and its health, which their owner closes (not this class). */
+  constructor(client: Redis, health: RedisHealth) {
     this.#client = client;
+    this.#health = health;
   }
 
   consumeRate(bucket: string, limit: RateLimit): Promise<RateDecision> {
@@ -43,17 +48,19 @@ export class RedisUsageCounters implements UsageCounters {
   }
 
   async quotaRemaining(keyId: string, quota: Quota): Promise<number> {
-    const result = await this.#limiter('quota', quota.max, quota.renewalRate).get(keyId);
+    const limiter = this.#limiter('quota', quota.max, quota.renewalRate);
+    const result = await this.#health.run(() => limiter.get(keyId));
     return result === null ? quota.max : Math.max(0, quota.max - result.consumedPoints);
   }
 
   async #consume(kind: CounterKind, key: string, count: number, seconds: number): Promise<Decision> {
     const limiter = this.#limiter(kind, count, seconds);
     try {
-      const result = await limiter.consume(key, 1);
+      const result = await this.#health.run(() => limiter.consume(key, 1));
       return { allowed: true, limit: count, remaining: result.remainingPoints, resetMs: result.msBeforeNext };
     } catch (rejection) {
-      // rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when Redis fails.
+      // rate-limiter-flexible rejects with a RateLimiterRes when over the limit (RedisHealth passes it
+      // through: Redis answered), with an Error when Redis fails.
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       return { allowed: false, limit: count, remaining: 0, resetMs: rejection.msBeforeNext };
     }

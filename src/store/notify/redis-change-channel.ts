@@ -18,27 +18,32 @@ import { closeRedis } from '../counters/redis-connection.ts';
 export const CONFIG_CHANGED_CHANNEL = 'portcullis:config-changed';
 
 /** Structurally a control/config-change-feed.ts ChangeHint (the store does not import control). */
+/** Runs a command on the command connection (e.g. RedisHealth.run: refused at once while Redis is down). */
+export type CommandGuard = (command: () => Promise<unknown>) => Promise<unknown>;
+
 export class RedisChangeChannel {
   readonly #publisher: Redis;
   readonly #subscriber: Redis;
+  readonly #guard: CommandGuard;
   readonly #senderId = randomBytes(12).toString('hex');
   /** Set by onHint; hints before it are dropped (the first poll covers them). */
   #onHint: () => void = () => undefined;
 
-  private constructor(publisher: Redis, subscriber: Redis) {
+  private constructor(publisher: Redis, subscriber: Redis, guard: CommandGuard) {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
+    this.#guard = guard;
   }
 
   /**
-   * Subscribes on a duplicate of `client` (which stays its owner's to close). Rejects when the
-   * subscription cannot be made.
+   * Subscribes on a duplicate of `client` (which stays its owner's to close); publishes through
+   * `guard`. Rejects when the subscription cannot be made.
    */
-  static async open(client: Redis): Promise<RedisChangeChannel> {
+  static async open(client: Redis, guard: CommandGuard = (command) => command()): Promise<RedisChangeChannel> {
     const subscriber = client.duplicate();
     // Errors while reconnecting are the command connection's to report (the same server).
     subscriber.on('error', () => undefined);
-    const channel = new RedisChangeChannel(client, subscriber);
+    const channel = new RedisChangeChannel(client, subscriber, guard);
     subscriber.on('message', (name: string, sender: string) => {
       if (name === CONFIG_CHANGED_CHANNEL && sender !== channel.#senderId) channel.#onHint();
     });
@@ -66,7 +71,7 @@ export class RedisChangeChannel {
 
   /** Tells the other processes; rejects when Redis does not answer (the caller logs, the poll covers). */
   async publish(): Promise<void> {
-    await this.#publisher.publish(CONFIG_CHANGED_CHANNEL, this.#senderId);
+    await this.#guard(() => this.#publisher.publish(CONFIG_CHANGED_CHANNEL, this.#senderId));
   }
 
   /** Closes the subscription's connection (not the command connection it was opened from). */
