@@ -5,6 +5,8 @@
  *   tls.Server ──secureConnection──▶ readConnectionIdentity(socket)
  *        │                              ├─ ALPN h2        → http2 server (streams)
  *        │                              └─ http/1.1 / none → http server (requests)
+ *        │     every request: its host unambiguous (request-authority.ts) ─✗ 400
+ *        │     bytes the HTTP/1.1 parser refuses → JSON 400/408/431, closed (http1-client-error.ts)
  *        └─ tlsClientError: counted and logged by code only; the socket is never touched
  *           (security.md class 9: TLS getters on a failed handshake crash Node 20).
  *
@@ -20,8 +22,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
+import { GW_ERR_LISTEN_FAILED, GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
 import { chainEndsAtOneOf, readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
@@ -35,6 +38,9 @@ import {
 } from './tls-server-options.ts';
 import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
+import { answerHttp1ClientError } from './http1-client-error.ts';
+import { http1HostProblem, http2AuthorityProblem } from './request-authority.ts';
+import { isGrpcContentType, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
 
 /** The hint about session tickets and large certificates is logged at most this often. */
 const TICKET_WARNING_INTERVAL_MS = 60_000;
@@ -95,13 +101,23 @@ export class MtlsListener {
     this.#options = options;
     const { handler, logger } = options;
     this.#http1 = http.createServer(
-      { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000 }, // 5 s, 10 s, 5 min
+      // 5 s, 10 s, 5 min. A missing Host is refused by http1HostProblem, with our JSON body.
+      { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000, requireHostHeader: false },
       (req, res) => {
         const identity = (req.socket as WithIdentity)[kIdentity];
-        if (identity !== undefined) handler.handleHttp1(req, res, identity);
-        else res.destroy();
+        if (identity === undefined) {
+          res.destroy();
+          return;
+        }
+        const hostProblem = http1HostProblem(req.rawHeaders);
+        if (hostProblem !== undefined) sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create(hostProblem), true);
+        else handler.handleHttp1(req, res, identity);
       },
     );
+    this.#http1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      logger.debug({ code: error.code }, 'malformed HTTP/1.1 request refused');
+      answerHttp1ClientError(error, socket);
+    });
     // The http server only arms its header/request timeout checks on 'listening'; it never listens
     // itself (the TLS server hands it connections), so arm them explicitly.
     this.#http1.emit('listening');
@@ -118,6 +134,12 @@ export class MtlsListener {
       const identity = (stream.session as (ServerHttp2Session & WithIdentity) | undefined)?.[kIdentity];
       if (identity === undefined) {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      const authorityProblem = http2AuthorityProblem(headers);
+      if (authorityProblem !== undefined) {
+        const grpc = isGrpcContentType(headers['content-type']);
+        sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(authorityProblem), grpc);
         return;
       }
       handler.handleHttp2(stream, headers, flags, identity);
