@@ -178,6 +178,7 @@ async function startOnStore(
     listen: options.listen,
     snapshots,
     sessionTickets: options.sessionTickets ?? true,
+    ...(options.connectionLimits === undefined ? {} : { connectionLimits: options.connectionLimits }),
     handler: new GatewayRequestHandler({
       pki: publicPki,
       snapshots,
@@ -189,7 +190,9 @@ async function startOnStore(
     }),
     logger,
     onHandshakeFailure: (reason) => observability.metrics.handshakeFailed(reason),
+    onConnectionDropped: (reason) => observability.metrics.connectionDropped(reason),
   });
+  observability.metrics.watchOpenConnections(() => listener.openConnections);
   let gatewayAddress: AddressInfo;
   try {
     gatewayAddress = await listener.start();

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { GW_ERR_USAGE } from '../errors/index.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseSessionTickets } from './session-tickets.ts';
+import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
 
-export interface ServeOptionsInput {
+export interface ServeOptionsInput extends ConnectionLimitsInput {
   dataDir: string;
   store?: string;
   adminListen: string;
@@ -46,6 +47,8 @@ export interface ServeOptions {
   readonly sessionTickets?: boolean;
   /** Redis for the usage counters (rate limits, quotas) shared by every gateway; absent: in process. */
   readonly redisUrl?: string | undefined;
+  /** Caps on the gateway listener's connections (default DEFAULT_CONNECTION_LIMITS). */
+  readonly connectionLimits?: ConnectionLimits;
   /**
    * How often the store is checked for changes made by other gateways (default 500 ms). Not a flag:
    * with Redis the hint arrives first; tests lengthen it to show that the hint alone suffices.
@@ -69,6 +72,7 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     expiryWebhookUrl: parseWebhookUrl(input.expiryWebhook),
     sessionTickets: parseSessionTickets(input.sessionTickets),
     redisUrl: parseRedisUrl(input.redis),
+    connectionLimits: parseConnectionLimits(input),
   };
 }
 

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startGateway, type RunningGateway } from '../../src/gateway.ts';
-import { parseServeOptions } from '../../src/config/serve-options.ts';
+import { parseServeOptions, type ServeOptionsInput } from '../../src/config/serve-options.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 export interface V4Response<T = any> {
@@ -34,11 +34,12 @@ export interface AdminServer {
 
 /**
  * `env` as the gateway reads it: pass PORTCULLIS_MASTER_KEY and PORTCULLIS_ADMIN_TOKEN to run several
- * gateways over one PostgreSQL store (a cluster).
+ * gateways over one PostgreSQL store (a cluster). `flags`: more `serve` flags, as the command line gives them.
  */
 export async function startAdminServer(
   store?: { kind: 'postgres'; url: string; redisUrl?: string; changePollMs?: number },
   env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
+  flags: Partial<ServeOptionsInput> = {},
 ): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
   const options = parseServeOptions({
@@ -47,6 +48,7 @@ export async function startAdminServer(
     listen: '127.0.0.1:0',
     ...(store === undefined ? {} : { store: store.url }),
     ...(store?.redisUrl === undefined ? {} : { redis: store.redisUrl }),
+    ...flags,
   });
   const running = await startGateway(
     store?.changePollMs === undefined ? options : { ...options, changePollMs: store.changePollMs },

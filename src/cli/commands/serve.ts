@@ -14,6 +14,7 @@ import type { GatewayError } from '../../errors/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
+import { addConnectionLimitOptions } from '../connection-limit-options.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 interface ServeCommandOptions extends ServeOptionsInput {
@@ -22,7 +23,7 @@ interface ServeCommandOptions extends ServeOptionsInput {
 }
 
 export function registerServeCommand(program: Command, setResult: (result: Promise<number>) => void): void {
-  program
+  const command = program
     .command('serve')
     .description('run the gateway with its store and the management API')
     .option('--data-dir <dir>', 'where the SQLite store, master key, admin token and edge CA live', './data')
@@ -34,7 +35,8 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
     .option('--analytics-retention-days <days>', 'delete analytics records older than this (0: keep)', '30')
     .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
-    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
+    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on');
+  addConnectionLimitOptions(command)
     .addOption(
       new Option('--redis <url>', 'Redis for rate limits and quotas shared by a cluster (redis:// or rediss://)').env(
         'PORTCULLIS_REDIS_URL',
