@@ -26,7 +26,7 @@ import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 import { GatewayPublisher } from './control/gateway-publisher.ts';
 import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
-import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
+import { DEFAULT_UPSTREAM_TIMEOUTS, UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
 
@@ -173,7 +173,10 @@ async function startOnStore(
     metrics: observability.metrics,
   });
   const adminAddress = await listenAdmin(admin, options);
-  const forwarders = new UpstreamForwarders();
+  const forwarders = new UpstreamForwarders({
+    ...DEFAULT_UPSTREAM_TIMEOUTS,
+    ...(options.upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs: options.upstreamTimeoutMs }),
+  });
   const listener = new MtlsListener({
     listen: options.listen,
     snapshots,

@@ -7,6 +7,10 @@ import { GW_ERR_USAGE } from '../errors/index.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseSessionTickets } from './session-tickets.ts';
 import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
+import { parseDuration } from './proxy-config.ts';
+
+/** `serve --upstream-timeout` when not given (the same as `proxy --upstream-timeout`). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 export interface ServeOptionsInput extends ConnectionLimitsInput {
   dataDir: string;
@@ -24,6 +28,8 @@ export interface ServeOptionsInput extends ConnectionLimitsInput {
   sessionTickets?: string;
   /** `redis://…` or `rediss://…`: rate limits and quotas counted for the whole cluster. */
   redis?: string;
+  /** A duration (`30s`): the upstream timeout of routes and APIs that set none. */
+  upstreamTimeout?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -47,6 +53,8 @@ export interface ServeOptions {
   readonly sessionTickets?: boolean;
   /** Redis for the usage counters (rate limits, quotas) shared by every gateway; absent: in process. */
   readonly redisUrl?: string | undefined;
+  /** Upstream timeout of routes and APIs without their own `upstream_timeout_ms` (default 30 s). */
+  readonly upstreamTimeoutMs?: number;
   /** Caps on the gateway listener's connections (default DEFAULT_CONNECTION_LIMITS). */
   readonly connectionLimits?: ConnectionLimits;
   /**
@@ -73,6 +81,10 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     sessionTickets: parseSessionTickets(input.sessionTickets),
     redisUrl: parseRedisUrl(input.redis),
     connectionLimits: parseConnectionLimits(input),
+    upstreamTimeoutMs:
+      input.upstreamTimeout === undefined
+        ? DEFAULT_UPSTREAM_TIMEOUT_MS
+        : parseDuration(input.upstreamTimeout, '--upstream-timeout'),
   };
 }
 

@@ -33,6 +33,11 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
     .option('--config <file>', 'declarative configuration file, applied at start and on SIGHUP')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
+    .option(
+      '--upstream-timeout <duration>',
+      'time for an upstream to answer (headers, and between body chunks) unless its route or API sets its own',
+      '30s',
+    )
     .option('--analytics-retention-days <days>', 'delete analytics records older than this (0: keep)', '30')
     .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
     .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on');
