@@ -142,7 +142,7 @@ export class MtlsListener {
           clearTimeout(socket[kFirstRequestTimer]);
           socket[kFirstRequestTimer] = undefined;
         }
-        const hostProblem = http1HostProblem(req.rawHeaders);
+        const hostProblem = http1HostProblem(req.rawHeaders, req.httpVersion);
         if (hostProblem !== undefined) sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create(hostProblem), true);
         else handler.handleHttp1(req, res, identity);
       },

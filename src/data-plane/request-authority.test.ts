@@ -9,6 +9,8 @@ test('HTTP/1.1: one valid Host passes, whatever its case or port', () => {
 
 test('HTTP/1.1: no Host, two Host lines (any case), or an invalid value are refused', () => {
   assert.equal(http1HostProblem(['Accept', '*/*']), 'no Host header');
+  assert.equal(http1HostProblem(['Accept', '*/*'], '1.0'), undefined, 'HTTP/1.0 has no Host requirement');
+  assert.equal(http1HostProblem(['Host', 'a', 'Host', 'b'], '1.0'), 'more than one Host header');
   assert.equal(http1HostProblem(['Host', 'a.example', 'HOST', 'a.example']), 'more than one Host header');
   for (const host of [
     'user@a.example',

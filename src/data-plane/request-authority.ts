@@ -4,7 +4,8 @@
  * (both commands; the host is what routes, custom rules and the upstream's Host all go by).
  *
  *   HTTP/1.1 (RFC 9112 §3.2): exactly one Host header, holding a valid authority
- *            ("a Host header field with an invalid field value" is a 400 as well)
+ *            ("a Host header field with an invalid field value" is a 400 as well); an HTTP/1.0
+ *            request may have none (Host is HTTP/1.1's), but not two or an invalid one
  *   HTTP/2   (RFC 9113 §8.3.1): a Host header sent with :authority names the same authority,
  *            compared after the normalisation of RFC 3986 §6.2 (case, the default port 443);
  *            each present one is a valid authority
@@ -22,8 +23,8 @@ import type { IncomingHttpHeaders } from 'node:http2';
  */
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\d{1,5})?$/;
 
-/** The reason to refuse an HTTP/1.1 request's Host (from its raw header lines), or undefined. */
-export function http1HostProblem(rawHeaders: readonly string[]): string | undefined {
+/** The reason to refuse an HTTP/1.x request's Host (from its raw header lines), or undefined. */
+export function http1HostProblem(rawHeaders: readonly string[], httpVersion = '1.1'): string | undefined {
   let host: string | undefined;
   for (let index = 0; index < rawHeaders.length; index += 2) {
     const name = rawHeaders[index] as string;
@@ -31,7 +32,7 @@ export function http1HostProblem(rawHeaders: readonly string[]): string | undefi
     if (host !== undefined) return 'more than one Host header';
     host = rawHeaders[index + 1] ?? '';
   }
-  if (host === undefined) return 'no Host header';
+  if (host === undefined) return httpVersion === '1.0' ? undefined : 'no Host header';
   return AUTHORITY.test(host) ? undefined : 'the Host header is not a valid host[:port]';
 }
 
