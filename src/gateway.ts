@@ -26,7 +26,7 @@ import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 import { GatewayPublisher } from './control/gateway-publisher.ts';
 import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
-import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
+import { DEFAULT_UPSTREAM_TIMEOUTS, UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
 import { GatewayHealth } from './gateway-health.ts';
@@ -196,11 +196,15 @@ async function startOnStore(
     health,
   });
   const adminAddress = await listenAdmin(admin, options);
-  const forwarders = new UpstreamForwarders();
+  const forwarders = new UpstreamForwarders({
+    ...DEFAULT_UPSTREAM_TIMEOUTS,
+    ...(options.upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs: options.upstreamTimeoutMs }),
+  });
   const listener = new MtlsListener({
     listen: options.listen,
     snapshots,
     sessionTickets: options.sessionTickets ?? true,
+    ...(options.connectionLimits === undefined ? {} : { connectionLimits: options.connectionLimits }),
     handler: new GatewayRequestHandler({
       pki: publicPki,
       snapshots,
@@ -212,7 +216,9 @@ async function startOnStore(
     }),
     logger,
     onHandshakeFailure: (reason) => observability.metrics.handshakeFailed(reason),
+    onConnectionDropped: (reason) => observability.metrics.connectionDropped(reason),
   });
+  observability.metrics.watchOpenConnections(() => listener.openConnections);
   let gatewayAddress: AddressInfo;
   try {
     gatewayAddress = await listener.start();

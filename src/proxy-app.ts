@@ -57,6 +57,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     material: materialOf(config),
     trustedCas: config.clientCas.certificates,
     sessionTickets: config.sessionTickets,
+    connectionLimits: config.connectionLimits,
     handler,
     logger,
   });

@@ -23,6 +23,7 @@ interface Api {
   listen_path: string;
   upstream_url: string;
   strip_listen_path: boolean;
+  upstream_timeout_ms: number | null;
   protocol: string;
   active: boolean;
   auth: {
@@ -134,6 +135,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         listen_path: '/',
         upstream_url: 'http://orders:8080',
         strip_listen_path: false,
+        upstream_timeout_ms: null,
         protocol: 'http',
         active: true,
         auth: { mode: 'keyless', token_required: false, allowed_certificates: [] },
@@ -162,6 +164,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
           hostname: `put.${t.zone}`,
           listen_path: '/a',
           strip_listen_path: true,
+          upstream_timeout_ms: 2_000,
           active: false,
           rate_limit: { rate: 5, per: 1 },
         }),
@@ -183,6 +186,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
           listen_path: '/',
           upstream_url: 'https://b:8443',
           strip_listen_path: false,
+          upstream_timeout_ms: null,
           protocol: 'http',
           active: true,
           auth: { mode: 'token', token_required: false, allowed_certificates: [] },

@@ -19,6 +19,7 @@ interface Route {
   path_prefix: string;
   upstream: string;
   strip_prefix: boolean;
+  upstream_timeout_ms: number | null;
   description: string;
   created_on: string;
   modified_on: string;
@@ -105,6 +106,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         path_prefix: '/',
         upstream: 'http://backend:8080',
         strip_prefix: false,
+        upstream_timeout_ms: null,
         description: '',
         created_on: created.created_on,
         modified_on: created.created_on,
@@ -137,8 +139,10 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         path_prefix: '/a',
         upstream: 'http://a',
         strip_prefix: true,
+        upstream_timeout_ms: 2_000,
         description: 'before',
       });
+      assert.equal(route.upstream_timeout_ms, 2_000);
       const replaced = ok(
         await server.call<Route>('PUT', `${routesOf(t)}/${route.id}`, {
           hostname: 'put.routes.example.com',
@@ -153,6 +157,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
           path_prefix: '/',
           upstream: 'https://b:8443',
           strip_prefix: false,
+          upstream_timeout_ms: null,
           description: '',
           created_on: route.created_on,
           modified_on: undefined,

@@ -292,6 +292,8 @@ describe('portcullis admin commands', () => {
         '--path-prefix',
         '/v1/',
         '--strip-prefix',
+        '--upstream-timeout',
+        '5s',
         '--description',
         'gRPC v1',
         '--json',
@@ -301,12 +303,17 @@ describe('portcullis admin commands', () => {
       ok(plain).stdout,
     );
     assert.ok(created, plain.stdout);
-    const v1 = json<{ id: string; path_prefix: string; upstream: string; strip_prefix: boolean; description: string }>(
-      full,
-    );
+    const v1 = json<{
+      id: string;
+      path_prefix: string;
+      upstream: string;
+      strip_prefix: boolean;
+      upstream_timeout_ms: number | null;
+      description: string;
+    }>(full);
     assert.deepEqual(
-      [v1.path_prefix, v1.upstream, v1.strip_prefix, v1.description],
-      ['/v1', 'h2c://grpc:50051', true, 'gRPC v1'],
+      [v1.path_prefix, v1.upstream, v1.strip_prefix, v1.upstream_timeout_ms, v1.description],
+      ['/v1', 'h2c://grpc:50051', true, 5_000, 'gRPC v1'],
     );
 
     const [listed, listedJson, duplicate, outside] = await Promise.all([
@@ -327,11 +334,14 @@ describe('portcullis admin commands', () => {
       cli(['route', 'create', '--zone', zoneId, '--hostname', 'api.elsewhere.test', '--upstream', 'http://b']),
     ]);
     const lines = ok(listed).stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^ID\s+HOSTNAME\s+PREFIX\s+STRIP\s+UPSTREAM\s+DESCRIPTION$/);
-    assert.match(lines[1]!, new RegExp(`^${v1.id}  api\\.routes\\.test  /v1\\s+yes\\s+h2c://grpc:50051\\s+gRPC v1$`));
+    assert.match(lines[0]!, /^ID\s+HOSTNAME\s+PREFIX\s+STRIP\s+UPSTREAM\s+TIMEOUT\s+DESCRIPTION$/);
+    assert.match(
+      lines[1]!,
+      new RegExp(`^${v1.id}  api\\.routes\\.test  /v1\\s+yes\\s+h2c://grpc:50051\\s+5000ms\\s+gRPC v1$`),
+    );
     assert.match(
       lines[2]!,
-      new RegExp(`^${created[1]!}  api\\.routes\\.test  /\\s+no\\s+http://127\\.0\\.0\\.1:8080$`),
+      new RegExp(`^${created[1]!}  api\\.routes\\.test  /\\s+no\\s+http://127\\.0\\.0\\.1:8080\\s+default$`),
     );
     assert.equal(lines.at(-1), `2 routes in zone ${zoneId}`);
     assert.deepEqual(
@@ -344,6 +354,20 @@ describe('portcullis admin commands', () => {
     assert.equal(outside.code, 1);
     assert.match(outside.stderr, /^portcullis: Hostname does not belong to this zone: .* \[v4 12114\]\n$/);
     for (const result of [duplicate, outside]) assert.equal(result.stdout, '');
+    const badTimeout = await cli([
+      'route',
+      'create',
+      '--zone',
+      zoneId,
+      '--hostname',
+      'slow.routes.test',
+      '--upstream',
+      'http://b',
+      '--upstream-timeout',
+      'soon',
+    ]);
+    assert.equal(badTimeout.code, 2, 'a duration that is not one is a usage error');
+    assert.match(badTimeout.stderr, /--upstream-timeout/);
 
     assert.equal(
       ok(await cli(['route', 'delete', '--zone', zoneId, '--id', v1.id])).stdout,

@@ -157,6 +157,7 @@ function gatewayApi(zoneId: string, overrides: Partial<ApiDefinitionRecord> = {}
     listenPath: '/',
     upstreamUrl: 'http://orders:8080',
     stripListenPath: false,
+    upstreamTimeoutMs: null,
     protocol: 'http',
     active: true,
     authMode: 'keyless',
@@ -212,6 +213,7 @@ function route(zoneId: string, overrides: Partial<RouteRecord> = {}): RouteRecor
     pathPrefix: '/',
     upstreamUrl: 'http://backend:8080',
     stripPrefix: false,
+    upstreamTimeoutMs: null,
     description: '',
     createdOn: at(1),
     modifiedOn: at(1),
@@ -609,7 +611,14 @@ function defineContract(getTarget: () => Target): void {
       assert.deepEqual(await store.listRoutes(hexId()), []);
       assert.deepEqual(await store.listAllRoutes(), [wildcard, upper, deep, api, root, elsewhere]);
 
-      const changed = { ...api, upstreamUrl: 'https://new', stripPrefix: true, description: 'new', modifiedOn: at(2) };
+      const changed = {
+        ...api,
+        upstreamUrl: 'https://new',
+        stripPrefix: true,
+        upstreamTimeoutMs: 2_500,
+        description: 'new',
+        modifiedOn: at(2),
+      };
       await store.updateRoute(changed);
       assert.deepEqual(await store.getRoute(z.id, api.id), changed);
       await store.updateRoute({ ...changed, createdOn: at(9) });
@@ -862,6 +871,7 @@ function defineContract(getTarget: () => Target): void {
         protocol: 'grpc',
         upstreamUrl: 'h2c://grpc:50051',
         stripListenPath: true,
+        upstreamTimeoutMs: 86_400_000,
         active: false,
         authMode: 'mtls_static',
         tokenRequired: true,
@@ -1058,6 +1068,7 @@ function defineContract(getTarget: () => Target): void {
         '0003-apis-keys-policies-analytics',
         '0004-analytics-time-index',
         '0005-analytics-rollups',
+        '0006-upstream-timeouts',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1130,7 +1141,7 @@ function defineContract(getTarget: () => Target): void {
           .values(rows.slice(start, start + 1000))
           .execute();
       }
-      assert.deepEqual(await migrateDatabase(db, options), ['0005-analytics-rollups']);
+      assert.deepEqual(await migrateDatabase(db, options), ['0005-analytics-rollups', '0006-upstream-timeouts']);
     } finally {
       await db.destroy();
     }

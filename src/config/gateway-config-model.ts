@@ -61,6 +61,7 @@ export interface DeclaredRoute {
     path_prefix?: string;
     upstream: string;
     strip_prefix?: boolean;
+    upstream_timeout_ms?: number;
     description?: string;
   };
   /** Where each key of `input` was written. */
@@ -125,6 +126,7 @@ export interface DeclaredApi {
     listen_path?: string;
     upstream_url: string;
     strip_listen_path?: boolean;
+    upstream_timeout_ms?: number;
     protocol?: string;
     active?: boolean;
     auth: { mode: string; token_required?: boolean };

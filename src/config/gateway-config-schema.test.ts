@@ -100,6 +100,7 @@ describe('readGatewayConfig', () => {
       path_prefix: '/v1',
       upstream: 'http://127.0.0.1:3000',
       strip_prefix: true,
+      upstream_timeout_ms: undefined,
       description: 'v1',
     });
     assert.equal(zone.routes[0].whereOf.upstream, 'portcullis.yaml: accounts[0].zones[0].routes[0].upstream (line 21)');
@@ -119,6 +120,7 @@ describe('readGatewayConfig', () => {
       listen_path: '/orders',
       upstream_url: 'http://127.0.0.1:3001',
       strip_listen_path: undefined,
+      upstream_timeout_ms: undefined,
       protocol: undefined,
       active: undefined,
       auth: { mode: 'mtls_static', token_required: true },
@@ -166,6 +168,34 @@ describe('readGatewayConfig', () => {
     assert.equal(without.policies, undefined);
     const empty = readGatewayConfig('accounts:\n  - name: a\n    policies: []\n', 'f.yaml').accounts[0]!;
     assert.deepEqual(empty.policies?.value, []);
+  });
+
+  test("upstream_timeout_ms of routes and APIs: a number, passed on as written (the range is the services' check)", () => {
+    const zone = readGatewayConfig(
+      variant(
+        '            strip_prefix: true',
+        '            strip_prefix: true\n            upstream_timeout_ms: 2500',
+      ),
+      'portcullis.yaml',
+    ).accounts[0]!.zones[0]!;
+    assert.equal(zone.routes[0]?.input.upstream_timeout_ms, 2500);
+    const api = readGatewayConfig(
+      variant(
+        '            listen_path: /orders',
+        '            listen_path: /orders\n            upstream_timeout_ms: 10000',
+      ),
+      'portcullis.yaml',
+    ).accounts[0]!.zones[0]!.apis[0]!;
+    assert.equal(api.input.upstream_timeout_ms, 10_000);
+    assert.match(
+      refusal(
+        variant(
+          '            strip_prefix: true',
+          '            strip_prefix: true\n            upstream_timeout_ms: 30s',
+        ),
+      ),
+      /routes\[0\]\.upstream_timeout_ms \(line \d+\): must be a number/,
+    );
   });
 
   test('APIs and policies refuse unknown keys, wrong types, repeated names and unknown API names', () => {

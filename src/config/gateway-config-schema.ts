@@ -141,7 +141,14 @@ function readIdentityHeaders(cursor: YamlCursor | undefined): Located<IdentityFo
 }
 
 function readRoute(cursor: YamlCursor): DeclaredRoute {
-  const fields = cursor.fields(['hostname', 'path_prefix', 'upstream', 'strip_prefix', 'description']);
+  const fields = cursor.fields([
+    'hostname',
+    'path_prefix',
+    'upstream',
+    'strip_prefix',
+    'upstream_timeout_ms',
+    'description',
+  ]);
   return {
     where: cursor.where,
     input: {
@@ -149,6 +156,7 @@ function readRoute(cursor: YamlCursor): DeclaredRoute {
       path_prefix: fields.optional('path_prefix')?.string(),
       upstream: fields.required('upstream').string(),
       strip_prefix: fields.optional('strip_prefix')?.boolean(),
+      upstream_timeout_ms: fields.optional('upstream_timeout_ms')?.number(),
       description: fields.optional('description')?.string(),
     },
     whereOf: fields.locations(),

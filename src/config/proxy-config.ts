@@ -23,11 +23,12 @@ import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.ts';
 
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
+import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
 
 export type { IdentityFormat };
 
 /** Options as the command line gives them (strings), before validation. */
-export interface ProxyOptionsInput {
+export interface ProxyOptionsInput extends ConnectionLimitsInput {
   listen: string;
   cert: string;
   key: string;
@@ -61,6 +62,7 @@ export interface ProxyConfig {
   readonly shutdownTimeoutMs: number;
   /** Stateless TLS session tickets (resumption); see tls-server-options.ts for the trade-off. */
   readonly sessionTickets: boolean;
+  readonly connectionLimits: ConnectionLimits;
 }
 
 export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyConfig> {
@@ -73,6 +75,7 @@ export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyCo
   const connectTimeoutMs = parseDuration(input.connectTimeout, '--connect-timeout');
   const shutdownTimeoutMs = parseDuration(input.shutdownTimeout, '--shutdown-timeout');
   const sessionTickets = parseSessionTickets(input.sessionTickets);
+  const connectionLimits = parseConnectionLimits(input);
   if (input.clientCa.length === 0) throw GW_ERR_USAGE.create('at least one --client-ca is required');
 
   const [serverCertPem, serverKeyPem, upstreamCaPem] = await Promise.all([
@@ -114,6 +117,7 @@ export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyCo
     connectTimeoutMs,
     shutdownTimeoutMs,
     sessionTickets,
+    connectionLimits,
   });
 }
 

@@ -6,9 +6,13 @@ import path from 'node:path';
 import { GW_ERR_USAGE } from '../errors/index.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseSessionTickets } from './session-tickets.ts';
+import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
 import { parseDuration } from './proxy-config.ts';
 
-export interface ServeOptionsInput {
+/** `serve --upstream-timeout` when not given (the same as `proxy --upstream-timeout`). */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+
+export interface ServeOptionsInput extends ConnectionLimitsInput {
   dataDir: string;
   store?: string;
   adminListen: string;
@@ -26,6 +30,8 @@ export interface ServeOptionsInput {
   redis?: string;
   /** A duration (`10s`): how long the configuration may stay unconfirmed before the gateway reports it stale. */
   configStaleAfter?: string;
+  /** A duration (`30s`): the upstream timeout of routes and APIs that set none. */
+  upstreamTimeout?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -49,6 +55,10 @@ export interface ServeOptions {
   readonly sessionTickets?: boolean;
   /** Redis for the usage counters (rate limits, quotas) shared by every gateway; absent: in process. */
   readonly redisUrl?: string | undefined;
+  /** Upstream timeout of routes and APIs without their own `upstream_timeout_ms` (default 30 s). */
+  readonly upstreamTimeoutMs?: number;
+  /** Caps on the gateway listener's connections (default DEFAULT_CONNECTION_LIMITS). */
+  readonly connectionLimits?: ConnectionLimits;
   /**
    * How often the store is checked for changes made by other gateways (default 500 ms). Not a flag:
    * with Redis the hint arrives first; tests lengthen it to show that the hint alone suffices.
@@ -80,6 +90,11 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     redisUrl: parseRedisUrl(input.redis),
     configStaleAfterMs:
       input.configStaleAfter === undefined ? undefined : parseDuration(input.configStaleAfter, '--config-stale-after'),
+    connectionLimits: parseConnectionLimits(input),
+    upstreamTimeoutMs:
+      input.upstreamTimeout === undefined
+        ? DEFAULT_UPSTREAM_TIMEOUT_MS
+        : parseDuration(input.upstreamTimeout, '--upstream-timeout'),
   };
 }
 

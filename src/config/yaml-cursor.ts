@@ -123,6 +123,13 @@ export class YamlCursor {
     return value;
   }
 
+  /** A number (YAML `10`, not `"10"`); its range is the caller's check. */
+  number(): number {
+    const value = isScalar(this.#node) ? this.#node.value : undefined;
+    if (typeof value !== 'number') throw this.fail('must be a number');
+    return value;
+  }
+
   /** A list of strings. */
   strings(): string[] {
     return this.items().map((item) => item.string());

@@ -50,6 +50,7 @@ describe('validateApiInput', () => {
       listenPath: '/',
       upstreamUrl: 'http://orders:8080',
       stripListenPath: false,
+      upstreamTimeoutMs: null,
       protocol: 'http',
       active: true,
       authMode: 'keyless',

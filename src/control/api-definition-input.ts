@@ -16,6 +16,7 @@
  *                      { client_certificate_id } (issued in the zone) or { sha256 } (64 hex,
  *                      colons allowed, kept lowercase without colons); duplicates are merged
  *   rate_limit         { rate, per } or null, over all clients of the API
+ *   upstream_timeout_ms 1 ms to 24 h, or null/absent: the gateway's default (upstream-timeout-input.ts)
  */
 import { GW_ERR_API_VALIDATION } from '../errors/index.ts';
 import {
@@ -28,6 +29,7 @@ import {
 import { normaliseHostname } from './hostname-association-service.ts';
 import { normalisePathPrefix, normaliseUpstream } from './route-input.ts';
 import { checkBoolean, checkName, validateRateLimit, type RateLimitInput } from './gateway-policy-input.ts';
+import { validateUpstreamTimeout } from './upstream-timeout-input.ts';
 
 export interface AllowedCertificateInput {
   mtls_certificate_id?: string;
@@ -47,6 +49,7 @@ export interface ApiInput {
   listen_path?: string;
   upstream_url: string;
   strip_listen_path?: boolean;
+  upstream_timeout_ms?: number | null;
   protocol?: string;
   active?: boolean;
   auth: ApiAuthInput;
@@ -83,6 +86,7 @@ export function validateApiInput(input: ApiInput, zone: ZoneRecord): ValidApi {
     listenPath: normalisePathPrefix(input.listen_path ?? '/', 'listen_path'),
     upstreamUrl,
     stripListenPath: checkBoolean(input.strip_listen_path ?? false, 'strip_listen_path'),
+    upstreamTimeoutMs: validateUpstreamTimeout(input.upstream_timeout_ms),
     protocol: protocol as ValidApi['protocol'],
     active: checkBoolean(input.active ?? true, 'active'),
     ...validateAuth(input.auth),
@@ -98,6 +102,7 @@ export function apiInputOf(api: ValidApi): ApiInput {
     listen_path: api.listenPath,
     upstream_url: api.upstreamUrl,
     strip_listen_path: api.stripListenPath,
+    upstream_timeout_ms: api.upstreamTimeoutMs,
     protocol: api.protocol,
     active: api.active,
     auth: {

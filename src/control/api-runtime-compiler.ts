@@ -78,6 +78,7 @@ export function compileApis(
         pathPrefix: api.listenPath,
         upstream,
         stripPrefix: api.stripListenPath,
+        upstreamTimeoutMs: api.upstreamTimeoutMs ?? undefined,
         api: runtime,
       }),
     );

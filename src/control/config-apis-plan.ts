@@ -204,6 +204,7 @@ function canonical(api: ValidApi | ApiDefinitionRecord): string {
     api.listenPath,
     api.upstreamUrl,
     api.stripListenPath,
+    api.upstreamTimeoutMs,
     api.protocol,
     api.active,
     api.authMode,

@@ -452,6 +452,32 @@ function defineSuite(openTestStore: (dir: string) => Promise<Store>): void {
     assert.match(await refusal(gatewayFile({ policies: GOLD.replace('name: gold', 'name: silver') })), /policy "gold"/);
   });
 
+  test('upstream_timeout_ms of routes and APIs is applied, compared (a second apply writes nothing) and checked', async () => {
+    const withTimeouts = gatewayFile()
+      .replace(
+        'upstream: http://127.0.0.1:3000',
+        'upstream: http://127.0.0.1:3000\n            upstream_timeout_ms: 2500',
+      )
+      .replace(
+        'upstream_url: http://127.0.0.1:3001',
+        'upstream_url: http://127.0.0.1:3001\n            upstream_timeout_ms: 9000',
+      );
+    await apply(gatewayFile());
+    const changed = await apply(withTimeouts);
+    assert.deepEqual(changed.changes, { routes: 1, api: 1 });
+    const zone = (await zoneOf('example.com'))!;
+    const [route] = await services.routes.list(OPERATOR, zone.id);
+    assert.equal(route?.upstreamTimeoutMs, 2500);
+    const orders = (await services.apis.list(OPERATOR, zone.id)).find((api) => api.name === 'orders');
+    assert.equal(orders?.upstreamTimeoutMs, 9000);
+    assert.equal((await apply(withTimeouts)).writes, 0);
+    await assert.rejects(
+      apply(withTimeouts.replace('upstream_timeout_ms: 2500', 'upstream_timeout_ms: 0')),
+      /routes\[0\]\.upstream_timeout_ms \(line \d+\): upstream_timeout_ms must be a whole number of milliseconds/,
+    );
+    assert.equal((await services.routes.list(OPERATOR, zone.id))[0]?.upstreamTimeoutMs, 2500, 'nothing written');
+  });
+
   test('API and policy problems are refused before any write, at the key that is wrong', async () => {
     const cases: [string, RegExp][] = [
       [

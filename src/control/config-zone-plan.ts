@@ -221,7 +221,10 @@ async function planRoutes(
 
 /** validateRouteInput's reasons start with the field (`upstream must be ...`); hostname ones quote it. */
 function whereOfRouteProblem(route: DeclaredRoute, reason: string): string {
-  const field = Object.keys(route.whereOf).find((key) => reason.startsWith(key));
+  // The longest key that starts the reason: `upstream_timeout_ms must…` is not about `upstream`.
+  const field = Object.keys(route.whereOf)
+    .filter((key) => reason.startsWith(key))
+    .reduce<string | undefined>((longest, key) => (key.length > (longest?.length ?? 0) ? key : longest), undefined);
   const key = field ?? (/hostname/i.test(reason) ? 'hostname' : undefined);
   return (key === undefined ? undefined : route.whereOf[key]) ?? route.where;
 }
@@ -235,7 +238,14 @@ function sameRoutes(current: readonly ValidRoute[], desired: readonly ValidRoute
   const rows = (routes: readonly ValidRoute[]): string =>
     routes
       .map((route) =>
-        JSON.stringify([route.hostname, route.pathPrefix, route.upstreamUrl, route.stripPrefix, route.description]),
+        JSON.stringify([
+          route.hostname,
+          route.pathPrefix,
+          route.upstreamUrl,
+          route.stripPrefix,
+          route.upstreamTimeoutMs,
+          route.description,
+        ]),
       )
       .sort()
       .join('\n');

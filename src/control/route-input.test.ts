@@ -42,8 +42,23 @@ describe('validateRouteInput', () => {
       pathPrefix: '/',
       upstreamUrl: 'http://127.0.0.1:8080',
       stripPrefix: false,
+      upstreamTimeoutMs: null,
       description: '',
     });
+  });
+
+  test('upstream_timeout_ms: whole milliseconds from 1 to 24 h, null for the default', () => {
+    assert.equal(validate({ upstream_timeout_ms: 1 }).upstreamTimeoutMs, 1);
+    assert.equal(validate({ upstream_timeout_ms: 86_400_000 }).upstreamTimeoutMs, 86_400_000);
+    assert.equal(validate({ upstream_timeout_ms: null }).upstreamTimeoutMs, null);
+    for (const value of [0, -1, 2.5, 86_400_001, Number.NaN, '30s'] as unknown[]) {
+      assert.throws(
+        () => validate({ upstream_timeout_ms: value }),
+        (error: Error & { code?: string }) =>
+          error.code === 'GW_ERR_API_VALIDATION' && /^Invalid request: upstream_timeout_ms must be/.test(error.message),
+        String(value),
+      );
+    }
   });
 
   test('keeps what was given: strip_prefix, description', () => {

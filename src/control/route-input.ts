@@ -8,17 +8,20 @@
  *                segment boundaries anyway: `/api` matches `/api` and `/api/x`, never `/apix`
  *   upstream     http://, https:// or h2c:// (parseUpstreamTarget), kept as
  *                `scheme://host[:port][/base]` with no trailing slash
+ *   upstream_timeout_ms  1 ms to 24 h, or null/absent: the gateway's default (upstream-timeout-input.ts)
  */
 import { GatewayError, GW_ERR_API_VALIDATION, GW_ERR_USAGE } from '../errors/index.ts';
 import { parseUpstreamTarget } from '../config/upstream-target.ts';
 import type { ZoneRecord } from '../store/records.ts';
 import { normaliseHostname } from './hostname-association-service.ts';
+import { validateUpstreamTimeout } from './upstream-timeout-input.ts';
 
 export interface RouteInput {
   hostname: string;
   path_prefix?: string;
   upstream: string;
   strip_prefix?: boolean;
+  upstream_timeout_ms?: number | null;
   description?: string;
 }
 
@@ -27,6 +30,7 @@ export interface ValidRoute {
   pathPrefix: string;
   upstreamUrl: string;
   stripPrefix: boolean;
+  upstreamTimeoutMs: number | null;
   description: string;
 }
 
@@ -54,6 +58,7 @@ export function validateRouteInput(input: RouteInput, zone: ZoneRecord): ValidRo
     pathPrefix: normalisePathPrefix(input.path_prefix ?? '/'),
     upstreamUrl: normaliseUpstream(input.upstream),
     stripPrefix: input.strip_prefix ?? false,
+    upstreamTimeoutMs: validateUpstreamTimeout(input.upstream_timeout_ms),
     description: checkDescription(input.description ?? ''),
   };
 }

@@ -56,6 +56,7 @@ describe('RouteService', () => {
       path_prefix: '/v1/',
       upstream: 'http://backend:8080/',
       strip_prefix: true,
+      upstream_timeout_ms: 2_500,
       description: 'v1',
     });
     assert.deepEqual(
@@ -67,6 +68,7 @@ describe('RouteService', () => {
         pathPrefix: '/v1',
         upstreamUrl: 'http://backend:8080',
         stripPrefix: true,
+        upstreamTimeoutMs: 2_500,
         description: 'v1',
         createdOn: '2025-01-01T00:00:01.000000Z',
         modifiedOn: '2025-01-01T00:00:01.000000Z',
@@ -81,6 +83,7 @@ describe('RouteService', () => {
       pathPrefix: '/',
       upstreamUrl: 'h2c://grpc:50051',
       stripPrefix: false,
+      upstreamTimeoutMs: null,
       description: '',
       modifiedOn: '2025-01-01T00:00:02.000000Z',
     });

@@ -176,6 +176,7 @@ function sameRoute(record: RouteRecord, route: ValidRoute): boolean {
   return (
     record.upstreamUrl === route.upstreamUrl &&
     record.stripPrefix === route.stripPrefix &&
+    record.upstreamTimeoutMs === route.upstreamTimeoutMs &&
     record.description === route.description
   );
 }

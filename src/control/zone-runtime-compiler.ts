@@ -110,6 +110,7 @@ export function compileRoutes(
           pathPrefix: route.pathPrefix,
           upstream: parseUpstreamTarget(route.upstreamUrl),
           stripPrefix: route.stripPrefix,
+          upstreamTimeoutMs: route.upstreamTimeoutMs ?? undefined,
         }),
       );
     } catch (error) {

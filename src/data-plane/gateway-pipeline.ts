@@ -239,6 +239,7 @@ export class GatewayPipeline {
         authority: request.authority,
         headers,
         body: request.body(),
+        timeoutMs: route.upstreamTimeoutMs,
       },
       sink,
     );

@@ -2,9 +2,13 @@
  * MtlsListener: one TLS listener serving HTTP/1.1 and HTTP/2 (ALPN), with the client's identity read
  * once per connection and handed to every request on it.
  *
- *   tls.Server ──secureConnection──▶ readConnectionIdentity(socket)
+ *   net.Server ─accept─▶ ConnectionGate: over a cap → closed before the handshake (connection-gate.ts)
+ *   tls.Server ──secureConnection──▶ readConnectionIdentity(socket); no request within
+ *        │                           --first-request-timeout → closed (HTTP/2: GOAWAY)
  *        │                              ├─ ALPN h2        → http2 server (streams)
  *        │                              └─ http/1.1 / none → http server (requests)
+ *        │     every request: its host unambiguous (request-authority.ts) ─✗ 400
+ *        │     bytes the HTTP/1.1 parser refuses → JSON 400/408/431, closed (http1-client-error.ts)
  *        └─ tlsClientError: counted and logged by code only; the socket is never touched
  *           (security.md class 9: TLS getters on a failed handshake crash Node 20).
  *
@@ -18,10 +22,11 @@
 import tls, { type TLSSocket } from 'node:tls';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import net, { type AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
+import { GW_ERR_LISTEN_FAILED, GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
 import { chainEndsAtOneOf, readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
@@ -35,11 +40,25 @@ import {
 } from './tls-server-options.ts';
 import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
+import { answerHttp1ClientError } from './http1-client-error.ts';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/connection-limits.ts';
+import { ConnectionGate, clientOf } from './connection-gate.ts';
+import { ConnectionDropLog, type ConnectionDropReason } from './connection-drop-log.ts';
+import { http1HostProblem, http2AuthorityProblem } from './request-authority.ts';
+import { isGrpcContentType, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
 
 /** The hint about session tickets and large certificates is logged at most this often. */
 const TICKET_WARNING_INTERVAL_MS = 60_000;
 const kIdentity = Symbol('portcullis.identity');
-type WithIdentity = { [kIdentity]?: ConnectionIdentity };
+/** On the TLS socket and its HTTP/2 session: the timer closing it if no request comes (cleared by the first). */
+const kFirstRequestTimer = Symbol('portcullis.firstRequestTimer');
+/** On the TLS socket: its HTTP/2 session, closed with GOAWAY rather than cut when no request came. */
+const kSession = Symbol('portcullis.session');
+type WithIdentity = {
+  [kIdentity]?: ConnectionIdentity;
+  [kFirstRequestTimer]?: NodeJS.Timeout | undefined;
+  [kSession]?: ServerHttp2Session;
+};
 
 export interface RequestHandler {
   draining: boolean;
@@ -58,6 +77,10 @@ interface CommonListenerOptions extends TlsSessionSettings {
   readonly logger: Logger;
   /** Told of every failed handshake by its error code only (e.g. GatewayMetrics.handshakeFailed). */
   readonly onHandshakeFailure?: (reason: string) => void;
+  /** Caps on open connections and the wait for a first request; default DEFAULT_CONNECTION_LIMITS. */
+  readonly connectionLimits?: ConnectionLimits;
+  /** Told of every connection the listener closed on its own, by reason (e.g. GatewayMetrics). */
+  readonly onConnectionDropped?: (reason: ConnectionDropReason) => void;
 }
 
 /** One TLS policy for every connection (`portcullis proxy`). */
@@ -77,8 +100,16 @@ export type MtlsListenerOptions = SingleHostListenerOptions | MultiHostListenerO
 
 export class MtlsListener {
   readonly #options: MtlsListenerOptions;
-  /** The listening server: the TLS server, or in multi-host mode the SNI router's TCP server. */
-  readonly #tls: tls.Server | net.Server;
+  /**
+   * The listening TCP server. It counts each connection in (ConnectionGate) before handing it to the
+   * TLS server (single-host mode) or to the SNI router, which picks the TLS server (multi-host mode).
+   */
+  readonly #tls: net.Server;
+  /** Single-host mode: the one TLS server. */
+  readonly #single: tls.Server | undefined;
+  readonly #limits: ConnectionLimits;
+  readonly #gate: ConnectionGate;
+  readonly #drops: ConnectionDropLog;
   readonly #http1: http.Server;
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<TLSSocket>();
@@ -94,20 +125,42 @@ export class MtlsListener {
   constructor(options: MtlsListenerOptions) {
     this.#options = options;
     const { handler, logger } = options;
+    this.#limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
+    this.#gate = new ConnectionGate(this.#limits);
+    this.#drops = new ConnectionDropLog(logger, options.onConnectionDropped);
     this.#http1 = http.createServer(
-      { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000 }, // 5 s, 10 s, 5 min
+      // 5 s, 10 s, 5 min. A missing Host is refused by http1HostProblem, with our JSON body.
+      { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000, requireHostHeader: false },
       (req, res) => {
-        const identity = (req.socket as WithIdentity)[kIdentity];
-        if (identity !== undefined) handler.handleHttp1(req, res, identity);
-        else res.destroy();
+        const socket = req.socket as Socket & WithIdentity;
+        const identity = socket[kIdentity];
+        if (identity === undefined) {
+          res.destroy();
+          return;
+        }
+        if (socket[kFirstRequestTimer] !== undefined) {
+          clearTimeout(socket[kFirstRequestTimer]);
+          socket[kFirstRequestTimer] = undefined;
+        }
+        const hostProblem = http1HostProblem(req.rawHeaders, req.httpVersion);
+        if (hostProblem !== undefined) sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create(hostProblem), true);
+        else handler.handleHttp1(req, res, identity);
       },
     );
+    this.#http1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      logger.debug({ code: error.code }, 'malformed HTTP/1.1 request refused');
+      answerHttp1ClientError(error, socket);
+    });
     // The http server only arms its header/request timeout checks on 'listening'; it never listens
     // itself (the TLS server hands it connections), so arm them explicitly.
     this.#http1.emit('listening');
     this.#http2 = http2.createServer({ settings: { maxConcurrentStreams: 128 } });
     this.#http2.on('session', (session: ServerHttp2Session & WithIdentity) => {
-      session[kIdentity] = (session.socket as unknown as WithIdentity)[kIdentity];
+      // The session's socket is a Proxy that reads and writes the TLS socket: once, here.
+      const socket = session.socket as unknown as WithIdentity;
+      session[kIdentity] = socket[kIdentity];
+      session[kFirstRequestTimer] = socket[kFirstRequestTimer];
+      socket[kSession] = session;
       this.#sessions.add(session);
       session.on('close', () => this.#sessions.delete(session));
       session.on('error', (error: Error) => logger.debug({ err: error.message }, 'http2 session error'));
@@ -115,9 +168,20 @@ export class MtlsListener {
     });
     this.#http2.on('stream', (stream: ServerHttp2Stream, headers, flags) => {
       stream.on('error', (error) => logger.debug({ err: error.message }, 'http2 stream error'));
-      const identity = (stream.session as (ServerHttp2Session & WithIdentity) | undefined)?.[kIdentity];
-      if (identity === undefined) {
+      const session = stream.session as (ServerHttp2Session & WithIdentity) | undefined;
+      const identity = session?.[kIdentity];
+      if (session === undefined || identity === undefined) {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      if (session[kFirstRequestTimer] !== undefined) {
+        clearTimeout(session[kFirstRequestTimer]);
+        session[kFirstRequestTimer] = undefined;
+      }
+      const authorityProblem = http2AuthorityProblem(headers);
+      if (authorityProblem !== undefined) {
+        const grpc = isGrpcContentType(headers['content-type']);
+        sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(authorityProblem), grpc);
         return;
       }
       handler.handleHttp2(stream, headers, flags, identity);
@@ -140,23 +204,67 @@ export class MtlsListener {
       const router = new SniRouter(
         options.snapshots,
         {
+          admit: (socket) => this.#admit(socket),
           secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy.trustedCas, accepted),
           clientError: onClientError,
         },
         options,
       );
       this.#tls = router.server;
+      this.#single = undefined;
       return;
     }
     this.#trustedCas = options.trustedCas;
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
+    this.#single = server;
     server.on('secureConnection', (socket: TLSSocket & WithIdentity) =>
       // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
       // can still be running HANDSHAKE_TIMEOUT_MS later.
       this.#accept(socket, this.#trustedCas, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
     );
     server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)));
-    this.#tls = server;
+    // The TLS server does not listen itself: connections come from this one, once counted in.
+    this.#tls = net.createServer((socket) => {
+      if (this.#admit(socket)) server.emit('connection', socket);
+    });
+  }
+
+  /**
+   * At TCP accept, before any byte is read: counts the connection in, or closes it at once when a
+   * cap is reached (docs/adr/0012). Returns whether it may go on to the TLS handshake.
+   */
+  #admit(socket: Socket): boolean {
+    const remoteAddress = socket.remoteAddress;
+    if (remoteAddress === undefined) {
+      socket.destroy(); // gone already (reset before it was accepted)
+      return false;
+    }
+    const client = clientOf(remoteAddress);
+    const refusal = this.#gate.admit(client);
+    if (refusal !== undefined) {
+      socket.destroy();
+      this.#drops.dropped(refusal, remoteAddress);
+      return false;
+    }
+    socket.once('close', () => this.#gate.release(client));
+    return true;
+  }
+
+  /**
+   * After the handshake: a connection that sends no whole request head within the limit is closed,
+   * so idle connections (with or without a client certificate) cannot pile up until the caps refuse
+   * everyone else. An HTTP/2 session gets a GOAWAY (the client knows nothing was processed).
+   */
+  #expectFirstRequest(socket: TLSSocket & WithIdentity): void {
+    const timer = setTimeout(() => {
+      socket[kFirstRequestTimer] = undefined;
+      this.#drops.dropped('first_request_timeout', socket.remoteAddress ?? '');
+      const session = socket[kSession];
+      if (session === undefined) socket.destroy();
+      else session.close();
+    }, this.#limits.firstRequestTimeoutMs);
+    socket[kFirstRequestTimer] = timer;
+    socket.once('close', () => clearTimeout(timer));
   }
 
   #accept(
@@ -181,6 +289,7 @@ export class MtlsListener {
     }
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
+    this.#expectFirstRequest(socket);
     // TLS 1.3 sends its tickets just after the handshake: a ticket OpenSSL cannot build fails the
     // connection here, not in tlsClientError (other socket errors are the HTTP servers' business).
     socket.once('error', (error: NodeJS.ErrnoException) => {
@@ -197,10 +306,10 @@ export class MtlsListener {
    * made under the old CAs does not resume (security.md class 4).
    */
   replaceTlsMaterial(material: TlsServerMaterial, trustedCas: readonly X509Certificate[]): void {
-    if (this.#options.snapshots !== undefined || !(this.#tls instanceof tls.Server)) {
+    if (this.#options.snapshots !== undefined || this.#single === undefined) {
       throw new Error('replaceTlsMaterial is for the single-host listener; the multi-host one follows its snapshots');
     }
-    this.#tls.setSecureContext(buildTlsServerOptions(material, this.#options));
+    this.#single.setSecureContext(buildTlsServerOptions(material, this.#options));
     this.#trustedCas = trustedCas;
     this.#trustReplacedAt = Date.now();
   }
@@ -222,6 +331,11 @@ export class MtlsListener {
 
   get connectionCount(): number {
     return this.#sockets.size;
+  }
+
+  /** Connections open now, handshakes in progress included (what the caps count). */
+  get openConnections(): number {
+    return this.#gate.openConnections;
   }
 
   /** Stops accepting and lets in-flight requests finish, for at most `timeoutMs`. */

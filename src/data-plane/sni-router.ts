@@ -38,6 +38,8 @@ export interface AcceptedConnection {
 }
 
 export interface SniRouterEvents {
+  /** At TCP accept, before any byte is read: false refuses the connection (the callee closed it). */
+  admit(socket: net.Socket): boolean;
   secureConnection(socket: TLSSocket, accepted: AcceptedConnection): void;
   /** A failed handshake or ClientHello, by code only (security.md class 9: never touch the socket). */
   clientError(code: string): void;
@@ -56,7 +58,9 @@ export class SniRouter {
     this.#holder = holder;
     this.#events = events;
     this.#session = session;
-    this.server = net.createServer((socket) => this.#peek(socket));
+    this.server = net.createServer((socket) => {
+      if (events.admit(socket)) this.#peek(socket);
+    });
   }
 
   #peek(socket: net.Socket): void {

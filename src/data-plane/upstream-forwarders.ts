@@ -10,6 +10,7 @@
  */
 import { GW_ERR_UPSTREAM_PROTOCOL } from '../errors/index.ts';
 import type { UpstreamTarget } from '../config/upstream-target.ts';
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../config/serve-options.ts';
 import type { Forwarder } from './proxy/exchange.ts';
 import { Http1Forwarder } from './proxy/http1-forwarder.ts';
 import { Http2Forwarder } from './proxy/http2-forwarder.ts';
@@ -17,12 +18,13 @@ import type { PublicError } from './gateway-response.ts';
 
 export interface UpstreamTimeouts {
   readonly connectTimeoutMs: number;
+  /** For requests without a timeout of their own (a route's or API's `upstream_timeout_ms`). */
   readonly upstreamTimeoutMs: number;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUTS: UpstreamTimeouts = Object.freeze({
   connectTimeoutMs: 5_000,
-  upstreamTimeoutMs: 30_000,
+  upstreamTimeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS,
 });
 
 export const GRPC_NEEDS_HTTP2: PublicError = GW_ERR_UPSTREAM_PROTOCOL.create(

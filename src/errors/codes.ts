@@ -83,6 +83,19 @@ export const GW_ERR_UPSTREAM_PROTOCOL = defineError(
 // Request.
 export const GW_ERR_REQUEST_INVALID = defineError('GW_ERR_REQUEST_INVALID', 'Invalid request: %s', 400, 11201);
 export const GW_ERR_INTERNAL = defineError('GW_ERR_INTERNAL', 'Internal gateway error', 500, 11299);
+// Refused by the HTTP/1.1 parser before any handler saw a request (http1-client-error.ts).
+export const GW_ERR_REQUEST_HEADERS_TOO_LARGE = defineError(
+  'GW_ERR_REQUEST_HEADERS_TOO_LARGE',
+  'Request header fields too large',
+  431, // RFC 6585 §5
+  11220,
+);
+export const GW_ERR_REQUEST_TIMEOUT = defineError(
+  'GW_ERR_REQUEST_TIMEOUT',
+  'The request was not received in time',
+  408, // RFC 9110 §15.5.9
+  11221,
+);
 
 // Configuration and command line.
 export const GW_ERR_USAGE = defineError('GW_ERR_USAGE', 'Usage error: %s', 400, 12001, 2);

@@ -43,6 +43,7 @@ export class GatewayMetrics {
   readonly #handshakeFailures: Counter<'reason'>;
   readonly #certificateExpiry: Gauge<'kind' | 'id'>;
   readonly #analyticsDropped: Counter<'reason'>;
+  readonly #connectionsDropped: Counter<'reason'>;
   /** zone → api → status → requests not yet handed to the counter. */
   readonly #pending = new Map<string, Map<string, Map<number, number>>>();
 
@@ -90,6 +91,12 @@ export class GatewayMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.#connectionsDropped = new Counter({
+      name: 'portcullis_connections_dropped_total',
+      help: 'Gateway connections closed by the listener itself: max_connections and max_connections_per_client (refused at accept, before the TLS handshake), first_request_timeout (no request in time)',
+      labelNames: ['reason'],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -124,6 +131,22 @@ export class GatewayMetrics {
 
   analyticsDropped(reason: 'buffer_full' | 'write_failed', count: number): void {
     this.#analyticsDropped.inc({ reason }, count);
+  }
+
+  connectionDropped(reason: 'max_connections' | 'max_connections_per_client' | 'first_request_timeout'): void {
+    this.#connectionsDropped.inc({ reason });
+  }
+
+  /** `portcullis_open_connections`, read at each scrape: what --max-connections is compared with. */
+  watchOpenConnections(open: () => number): void {
+    new Gauge({
+      name: 'portcullis_open_connections',
+      help: 'Connections open on the gateway listener, TLS handshakes in progress included',
+      registers: [this.registry],
+      collect() {
+        this.set(open());
+      },
+    });
   }
 
   /**

@@ -18,6 +18,8 @@ export interface RouteRuntime {
   readonly pathPrefix: string;
   readonly upstream: UpstreamTarget;
   readonly stripPrefix: boolean;
+  /** The route's or API's own upstream timeout (ms); undefined: the forwarders' default (`serve --upstream-timeout`). */
+  readonly upstreamTimeoutMs?: number | undefined;
   /** Set when this is an API (issue 6): its authentication and limits apply. */
   readonly api?: ApiRuntime;
 }

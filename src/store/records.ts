@@ -143,6 +143,8 @@ export interface RouteRecord {
   upstreamUrl: string;
   /** Remove `pathPrefix` from the path sent upstream. */
   stripPrefix: boolean;
+  /** Time the upstream gets to answer (ms); null: the gateway's default (`serve --upstream-timeout`). */
+  upstreamTimeoutMs: number | null;
   description: string;
   createdOn: string;
   modifiedOn: string;
@@ -222,6 +224,8 @@ export interface ApiDefinitionRecord {
   listenPath: string;
   upstreamUrl: string;
   stripListenPath: boolean;
+  /** Time the upstream gets to answer (ms); null: the gateway's default (`serve --upstream-timeout`). */
+  upstreamTimeoutMs: number | null;
   protocol: 'http' | 'grpc';
   active: boolean;
   authMode: ApiAuthMode;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { startGateway, type GatewaySeams, type RunningGateway } from '../../src/gateway.ts';
-import { parseServeOptions, type ServeOptions } from '../../src/config/serve-options.ts';
+import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from '../../src/config/serve-options.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 export interface V4Response<T = any> {
@@ -39,6 +39,8 @@ export interface AdminServerExtras extends GatewaySeams {
   readonly logger?: Logger;
   /** Merged over the parsed options (e.g. a short configStaleAfterMs). */
   readonly options?: Partial<ServeOptions>;
+  /** More `serve` flags, as the command line gives them (e.g. `{ upstreamTimeout: '300ms' }`). */
+  readonly flags?: Partial<ServeOptionsInput>;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function startAdminServer(
     listen: '127.0.0.1:0',
     ...(store === undefined ? {} : { store: store.url }),
     ...(store?.redisUrl === undefined ? {} : { redis: store.redisUrl }),
+    ...extras.flags,
   });
   const running = await startGateway(
     {

@@ -15,6 +15,7 @@ import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 import { RateLimitSchema, rateLimitView } from './gateway-policies.ts';
+import { UpstreamTimeoutSchema } from './gateway-routes.ts';
 
 const PATH = '/zones/:zone_id/gateway/apis';
 const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
@@ -58,6 +59,7 @@ const ApiFields = {
     description: '`http://`, `https://` or `h2c://` host[:port][/base path]; grpc needs h2c:// or https://',
   }),
   strip_listen_path: Type.Optional(Type.Boolean({ description: 'Remove listen_path from the path sent upstream' })),
+  upstream_timeout_ms: Type.Optional(UpstreamTimeoutSchema),
   protocol: Type.Optional(Type.String({ description: '`http` (default) or `grpc`' })),
   active: Type.Optional(Type.Boolean()),
   auth: AuthSchema,
@@ -76,6 +78,7 @@ export function apiView(record: ApiDefinitionRecord): object {
     listen_path: record.listenPath,
     upstream_url: record.upstreamUrl,
     strip_listen_path: record.stripListenPath,
+    upstream_timeout_ms: record.upstreamTimeoutMs,
     protocol: record.protocol,
     active: record.active,
     auth: {

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import { MAX_DESCRIPTION_LENGTH, MAX_PATH_PREFIX_LENGTH, MAX_UPSTREAM_LENGTH } from '../../control/route-input.ts';
+import { MAX_UPSTREAM_TIMEOUT_MS } from '../../control/upstream-timeout-input.ts';
 import type { RouteRecord } from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
@@ -17,6 +18,19 @@ const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) }
 const ItemParams = Type.Object({
   zone_id: Type.String({ pattern: HEX_ID_PATTERN }),
   route_id: Type.String({ pattern: HEX_ID_PATTERN }),
+});
+
+/**
+ * `upstream_timeout_ms` of routes and APIs (control/upstream-timeout-input.ts checks it again). One
+ * schema with two types rather than a union: with the API's type coercion, a union's `null` branch
+ * would turn a refused `0` into null (the default) instead of a 400.
+ */
+export const UpstreamTimeoutSchema = Type.Unsafe<number | null>({
+  type: ['integer', 'null'],
+  minimum: 1,
+  maximum: MAX_UPSTREAM_TIMEOUT_MS,
+  description:
+    'Milliseconds the upstream gets to send its response headers (and, over HTTP/1.1, each later body chunk) before the client gets 504; null or left out: the gateway default (`serve --upstream-timeout`, 30 s)',
 });
 
 /** POST and PUT take the same body: PUT replaces every field, so omitted ones take their defaults. */
@@ -34,6 +48,7 @@ const RouteBody = Type.Object({
     description: '`http://`, `https://` or `h2c://` host[:port][/base path]',
   }),
   strip_prefix: Type.Optional(Type.Boolean({ description: 'Remove path_prefix from the path sent upstream' })),
+  upstream_timeout_ms: Type.Optional(UpstreamTimeoutSchema),
   description: Type.Optional(Type.String({ maxLength: MAX_DESCRIPTION_LENGTH })),
 });
 
@@ -44,6 +59,7 @@ export function routeView(record: RouteRecord): object {
     path_prefix: record.pathPrefix,
     upstream: record.upstreamUrl,
     strip_prefix: record.stripPrefix,
+    upstream_timeout_ms: record.upstreamTimeoutMs,
     description: record.description,
     created_on: record.createdOn,
     modified_on: record.modifiedOn,

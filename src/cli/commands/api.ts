@@ -14,6 +14,7 @@ import {
 } from '../admin-client.ts';
 import { count, formatDetails, formatListing, printResult } from '../output.ts';
 import { collect, parseRateLimit, type RateLimitView } from './policy.ts';
+import { parseUpstreamTimeoutOption, UPSTREAM_TIMEOUT_HELP } from '../upstream-timeout-option.ts';
 
 const AUTH_MODES = ['keyless', 'mtls_static', 'mtls_dynamic', 'token'];
 
@@ -30,6 +31,7 @@ interface ApiView {
   listen_path: string;
   upstream_url: string;
   strip_listen_path: boolean;
+  upstream_timeout_ms: number | null;
   protocol: string;
   active: boolean;
   auth: { mode: string; token_required: boolean; allowed_certificates: AllowedView[] };
@@ -49,6 +51,7 @@ interface ApiOptions extends Options {
   upstream?: string;
   listenPath?: string;
   stripListenPath?: boolean;
+  upstreamTimeout?: number | null;
   protocol?: string;
   auth?: string;
   tokenRequired?: boolean;
@@ -65,6 +68,7 @@ function withApiOptions(command: Command): Command {
   return command
     .option('--listen-path <path>', 'only paths under this prefix, on segment boundaries (default: /)')
     .option('--strip-listen-path', 'remove the listen path from the path sent upstream')
+    .option('--upstream-timeout <duration>', UPSTREAM_TIMEOUT_HELP, parseUpstreamTimeoutOption)
     .addOption(
       new Option('--protocol <protocol>', 'http (default) or grpc (needs h2c:// or https://)').choices([
         'http',
@@ -180,6 +184,7 @@ function fields(options: ApiOptions): Record<string, unknown> {
     ['upstream_url', options.upstream],
     ['listen_path', options.listenPath],
     ['strip_listen_path', options.stripListenPath],
+    ['upstream_timeout_ms', options.upstreamTimeout],
     ['protocol', options.protocol],
     ['rate_limit', options.rateLimit],
     ['active', options.inactive === true ? false : options.active],
@@ -230,6 +235,7 @@ function details(item: ApiView): string {
   return formatDetails([
     ['Protocol', item.protocol],
     ['Strip path', item.strip_listen_path ? 'yes' : 'no'],
+    ['Upstream timeout', item.upstream_timeout_ms === null ? 'default' : `${item.upstream_timeout_ms} ms`],
     ['Auth', item.auth.mode + (item.auth.token_required ? ' + token' : '')],
     ...(allowed.length > 0 ? [['Allowed', allowed.join(', ')] as [string, string]] : []),
     ['Rate limit', item.rate_limit === null ? 'none' : `${item.rate_limit.rate} per ${item.rate_limit.per} s`],

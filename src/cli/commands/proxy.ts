@@ -13,6 +13,7 @@ import { formatListenAddress } from '../../config/listen-address.ts';
 import type { GatewayError } from '../../errors/index.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
+import { addConnectionLimitOptions } from '../connection-limit-options.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [
@@ -21,7 +22,7 @@ const collect = (value: string, previous: string[] = []): string[] => [
 ];
 
 export function registerProxyCommand(program: Command, setResult: (result: Promise<number>) => void): void {
-  program
+  const command = program
     .command('proxy')
     .description('run a standalone mTLS reverse proxy in front of one upstream')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:8443')
@@ -44,7 +45,8 @@ export function registerProxyCommand(program: Command, setResult: (result: Promi
     )
     .option('--connect-timeout <duration>', 'time to connect to the upstream', '5s')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
-    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
+    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on');
+  addConnectionLimitOptions(command)
     .addOption(logLevelOption())
     .action((options: ProxyOptionsInput & { logLevel: 'info' }) => {
       setResult(runProxy(options));

@@ -12,6 +12,7 @@ import {
   type AdminCommandOptions,
 } from '../admin-client.ts';
 import { count, formatListing, printResult } from '../output.ts';
+import { parseUpstreamTimeoutOption, UPSTREAM_TIMEOUT_HELP } from '../upstream-timeout-option.ts';
 
 interface RouteView {
   id: string;
@@ -19,6 +20,7 @@ interface RouteView {
   path_prefix: string;
   upstream: string;
   strip_prefix: boolean;
+  upstream_timeout_ms: number | null;
   description: string;
   created_on: string;
   modified_on: string;
@@ -33,6 +35,7 @@ interface CreateOptions extends Options {
   upstream: string;
   pathPrefix?: string;
   stripPrefix?: boolean;
+  upstreamTimeout?: number | null;
   description?: string;
 }
 
@@ -51,6 +54,7 @@ export function registerRouteCommand(program: Command, setResult: (result: Promi
       .requiredOption('--upstream <url>', 'http://, https:// or h2c:// host[:port][/base path]')
       .option('--path-prefix <prefix>', 'only paths under this prefix, on segment boundaries (default: /)')
       .option('--strip-prefix', 'remove the path prefix from the path sent upstream')
+      .option('--upstream-timeout <duration>', UPSTREAM_TIMEOUT_HELP, parseUpstreamTimeoutOption)
       .option('--description <text>', 'a note for people'),
   ).action((options: CreateOptions) => {
     run(async () => {
@@ -60,6 +64,7 @@ export function registerRouteCommand(program: Command, setResult: (result: Promi
         upstream: options.upstream,
         ...(options.pathPrefix === undefined ? {} : { path_prefix: options.pathPrefix }),
         ...(options.stripPrefix === true ? { strip_prefix: true } : {}),
+        ...(options.upstreamTimeout === undefined ? {} : { upstream_timeout_ms: options.upstreamTimeout }),
         ...(options.description === undefined ? {} : { description: options.description }),
       });
       printResult(options, created, () => `Created route ${created.id}: ${describe(created)}`);
@@ -82,6 +87,10 @@ export function registerRouteCommand(program: Command, setResult: (result: Promi
             { header: 'PREFIX', value: (r) => r.path_prefix },
             { header: 'STRIP', value: (r) => (r.strip_prefix ? 'yes' : 'no') },
             { header: 'UPSTREAM', value: (r) => r.upstream },
+            {
+              header: 'TIMEOUT',
+              value: (r) => (r.upstream_timeout_ms === null ? 'default' : `${r.upstream_timeout_ms}ms`),
+            },
             { header: 'DESCRIPTION', value: (r) => r.description },
           ],
           `${count(routes.length, 'route')} in zone ${options.zone}`,

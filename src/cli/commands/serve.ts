@@ -14,6 +14,7 @@ import type { GatewayError } from '../../errors/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
+import { addConnectionLimitOptions } from '../connection-limit-options.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
 
 interface ServeCommandOptions extends ServeOptionsInput {
@@ -22,7 +23,7 @@ interface ServeCommandOptions extends ServeOptionsInput {
 }
 
 export function registerServeCommand(program: Command, setResult: (result: Promise<number>) => void): void {
-  program
+  const command = program
     .command('serve')
     .description('run the gateway with its store and the management API')
     .option('--data-dir <dir>', 'where the SQLite store, master key, admin token and edge CA live', './data')
@@ -32,6 +33,11 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
     .option('--config <file>', 'declarative configuration file, applied at start and on SIGHUP')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
+    .option(
+      '--upstream-timeout <duration>',
+      'time for an upstream to answer (headers, and between body chunks) unless its route or API sets its own',
+      '30s',
+    )
     .option('--analytics-retention-days <days>', 'delete analytics records older than this (0: keep)', '30')
     .option('--expiry-window-days <days>', 'report certificates expiring within this many days', '30')
     .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
@@ -39,7 +45,8 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
       '--config-stale-after <duration>',
       'report the configuration stale (readyz 503) when it cannot be brought up to date for this long',
       '10s',
-    )
+    );
+  addConnectionLimitOptions(command)
     .addOption(
       new Option('--redis <url>', 'Redis for rate limits and quotas shared by a cluster (redis:// or rediss://)').env(
         'PORTCULLIS_REDIS_URL',

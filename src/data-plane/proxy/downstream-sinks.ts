@@ -51,11 +51,13 @@ export class Http1Sink implements ResponseSink {
     this.#closeHub = closeHub;
   }
 
-  start(status: number, headers: HeaderMap): Writable | null {
+  start(status: number, headers: HeaderMap, endStream: boolean): Writable | null {
     const res = this.#res;
     if (this.#failed || res.destroyed) return null;
     if (this.#closeAfter) headers.connection = 'close';
     res.writeHead(status, headers);
+    // A bodiless answer (an HTTP/2 upstream's HEADERS with END_STREAM): nobody writes or ends the body.
+    if (endStream) res.end();
     return res;
   }
 

@@ -14,6 +14,11 @@ export interface UpstreamRequest {
   readonly headers: HeaderMap;
   /** Request body, or null when the request has none. Streamed, never buffered. */
   readonly body: Readable | null;
+  /**
+   * This request's upstream timeout (a route's or an API's own), in place of the forwarder's
+   * `upstreamTimeoutMs`; absent: the forwarder's.
+   */
+  readonly timeoutMs?: number | undefined;
 }
 
 export interface ResponseSink {

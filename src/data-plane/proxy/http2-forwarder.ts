@@ -52,7 +52,7 @@ export class Http2Forwarder implements Forwarder {
       if (started) return;
       upstream.close(NGHTTP2_CANCEL);
       sink.fail(GW_ERR_UPSTREAM_TIMEOUT);
-    }, this.#options.upstreamTimeoutMs);
+    }, request.timeoutMs ?? this.#options.upstreamTimeoutMs);
     sink.onAbort(() => {
       clearTimeout(timer);
       if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);

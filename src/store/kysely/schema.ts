@@ -117,6 +117,8 @@ export interface RoutesTable {
   upstream_url: string;
   /** 0 or 1. */
   strip_prefix: number;
+  /** Milliseconds, or NULL for the gateway's default (migration 0006). */
+  upstream_timeout_ms: number | null;
   description: string;
   created_on: string;
   modified_on: string;
@@ -152,6 +154,8 @@ export interface GatewayApisTable {
   upstream_url: string;
   /** 0 or 1. */
   strip_listen_path: number;
+  /** Milliseconds, or NULL for the gateway's default (migration 0006). */
+  upstream_timeout_ms: number | null;
   protocol: string;
   /** 0 or 1. */
   active: number;

@@ -37,6 +37,7 @@ export class PendingExchange {
 }
 
 export interface ConnectionOwner {
+  /** The upstream timeout of a request that has none of its own (UpstreamRequest.timeoutMs). */
   readonly upstreamTimeoutMs: number;
   /** The exchange is over and the connection may carry another; `keepAliveHintMs` from Keep-Alive, or -1. */
   release(connection: UpstreamConnection, keepAliveHintMs: number): void;
@@ -186,11 +187,12 @@ export class UpstreamConnection implements ResponseParserHandler {
   #armDeadline(): void {
     if (!this.#connected) return;
     this.#deadlineFailure = 'response-timeout';
+    const exchange = this.#exchange;
     const waitingOnUpstream =
-      this.#exchange !== undefined &&
+      exchange !== undefined &&
       !this.#responsePaused &&
       (this.#writable !== null || this.#bodyDone || this.#bodyBlocked);
-    this.#deadline = waitingOnUpstream ? Date.now() + this.#owner.upstreamTimeoutMs : 0;
+    this.#deadline = waitingOnUpstream ? Date.now() + (exchange.request.timeoutMs ?? this.#owner.upstreamTimeoutMs) : 0;
   }
 
   // ---- request body -------------------------------------------------------------------------

@@ -37,7 +37,8 @@ export class UpstreamPool implements ConnectionOwner {
   readonly #maxConnections: number;
   readonly #connect: () => net.Socket;
   readonly #connectEvent: 'connect' | 'secureConnect';
-  readonly #sweepEveryMs: number;
+  /** Shortened (and the timer restarted) when a request comes with a shorter timeout of its own. */
+  #sweepEveryMs: number;
   readonly #connections = new Set<UpstreamConnection>();
   /** Idle connections, most recently used last. */
   readonly #idle: UpstreamConnection[] = [];
@@ -68,14 +69,11 @@ export class UpstreamPool implements ConnectionOwner {
             ALPNProtocols: ['http/1.1'],
           })
       : () => net.connect({ host, port });
-    // Deadlines are checked a few times per timeout: a timeout fires up to a quarter late.
-    this.#sweepEveryMs = Math.min(
-      500,
-      Math.max(10, Math.floor(Math.min(options.upstreamTimeoutMs, options.connectTimeoutMs) / 4)),
-    );
+    this.#sweepEveryMs = sweepIntervalFor(Math.min(options.upstreamTimeoutMs, options.connectTimeoutMs));
   }
 
   dispatch(request: UpstreamRequest, sink: ResponseSink): void {
+    if (request.timeoutMs !== undefined) this.#sweepOftenEnoughFor(request.timeoutMs);
     const exchange = new PendingExchange(request, sink);
     sink.onAbort(() => {
       this.#abandon(exchange);
@@ -95,7 +93,7 @@ export class UpstreamPool implements ConnectionOwner {
     if (idle !== undefined) idle.start(exchange);
     else if (this.#connections.size < this.#maxConnections) this.#open().start(exchange);
     else {
-      exchange.queuedUntil = Date.now() + this.upstreamTimeoutMs;
+      exchange.queuedUntil = Date.now() + (exchange.request.timeoutMs ?? this.upstreamTimeoutMs);
       this.#queue.push(exchange);
     }
   }
@@ -112,6 +110,18 @@ export class UpstreamPool implements ConnectionOwner {
       this.#sweep();
     }, this.#sweepEveryMs).unref();
     return connection;
+  }
+
+  /** A request's own timeout shorter than the pool's: deadlines are checked often enough for it too. */
+  #sweepOftenEnoughFor(timeoutMs: number): void {
+    const every = sweepIntervalFor(timeoutMs);
+    if (every >= this.#sweepEveryMs) return;
+    this.#sweepEveryMs = every;
+    if (this.#sweepTimer === undefined) return;
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = setInterval(() => {
+      this.#sweep();
+    }, every).unref();
   }
 
   #abandon(exchange: PendingExchange): void {
@@ -203,4 +213,9 @@ export class UpstreamPool implements ConnectionOwner {
       clearTimeout(timer);
     }
   }
+}
+
+/** Deadlines are checked a few times per timeout: a timeout fires up to a quarter late (10 ms to 500 ms). */
+function sweepIntervalFor(shortestTimeoutMs: number): number {
+  return Math.min(500, Math.max(10, Math.floor(shortestTimeoutMs / 4)));
 }
