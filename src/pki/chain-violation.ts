@@ -10,6 +10,8 @@ export type ChainCompatibility = 'strict' | 'legacy';
 export const CHAIN_COMPATIBILITIES: readonly ChainCompatibility[] = ['strict', 'legacy'];
 
 export type ChainRule =
+  /** No path from the leaf to a trusted root could be rebuilt (certification-path.ts) after OpenSSL found one. */
+  | 'no-certification-path'
   | 'unparsable-certificate'
   | 'duplicate-extension'
   | 'unknown-critical-extension'

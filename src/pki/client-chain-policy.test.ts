@@ -86,19 +86,20 @@ test('never throws: garbage, truncated and empty input are unparsable-certificat
 });
 
 test('checkCaCertificate: the rules a CA must meet on its own, by role and compatibility', () => {
-  assert.equal(checkCaCertificate(root.der, 'root', 'strict'), undefined);
-  assert.equal(checkCaCertificate(ica.der, 'intermediate', 'strict'), undefined);
+  assert.equal(checkCaCertificate(root.der, 'strict'), undefined);
+  assert.equal(checkCaCertificate(ica.der, 'strict'), undefined);
   const noSki = forgeRoot('CN=No SKI', { subjectKeyIdentifier: false });
-  assert.equal(checkCaCertificate(noSki.der, 'root', 'strict')?.rule, 'missing-subject-key-identifier');
-  assert.equal(checkCaCertificate(noSki.der, 'root', 'legacy'), undefined);
+  assert.equal(checkCaCertificate(noSki.der, 'strict')?.rule, 'missing-subject-key-identifier');
+  assert.equal(checkCaCertificate(noSki.der, 'legacy'), undefined);
   const nonCritical = forgeRoot('CN=NC', { basicConstraintsCritical: false });
-  assert.equal(checkCaCertificate(nonCritical.der, 'root', 'strict')?.rule, 'root-basic-constraints-not-critical');
-  assert.equal(checkCaCertificate(nonCritical.der, 'root', 'legacy'), undefined);
+  assert.equal(checkCaCertificate(nonCritical.der, 'strict')?.rule, 'root-basic-constraints-not-critical');
+  assert.equal(checkCaCertificate(nonCritical.der, 'legacy'), undefined);
+  assert.equal(checkCaCertificate(nonCritical.der, 'strict', 'intermediate'), undefined, 'a root rule');
   const noAki = forgeIntermediate(root, 'CN=No AKI', { authorityKeyIdentifier: false });
-  assert.equal(checkCaCertificate(noAki.der, 'intermediate', 'strict')?.rule, 'missing-authority-key-identifier');
+  assert.equal(checkCaCertificate(noAki.der, 'strict')?.rule, 'missing-authority-key-identifier');
   const empty = forgeRoot('CN=Empty NC', { nameConstraints: {} });
-  assert.equal(checkCaCertificate(empty.der, 'root', 'legacy')?.rule, 'name-constraints-empty');
+  assert.equal(checkCaCertificate(empty.der, 'legacy')?.rule, 'name-constraints-empty');
   const weak = forgeRoot('CN=Weak', { key: newKey('dsa') });
-  assert.equal(checkCaCertificate(weak.der, 'root', 'legacy')?.rule, 'dsa-key');
-  assert.equal(checkCaCertificate(randomBytes(100), 'root', 'strict'), undefined, 'left to the caller');
+  assert.equal(checkCaCertificate(weak.der, 'legacy')?.rule, 'dsa-key');
+  assert.equal(checkCaCertificate(randomBytes(100), 'strict'), undefined, 'left to the caller');
 });

@@ -15,6 +15,7 @@
  * `legacy` compatibility (a switch on an uploaded CA, or `proxy --client-ca-compatibility`) skips only the
  * strict-only rules (chain-violation.ts LEGACY_RELAXED_RULES).
  */
+import { Version } from '@peculiar/asn1-x509';
 import { parseChainCertificate, extensionOf, valueOf, type ChainCertificate } from './chain-certificate.ts';
 import { violation, type ChainCompatibility, type ChainViolation, type PathPosition } from './chain-violation.ts';
 import { extensionsViolation } from './chain-rule-extensions.ts';
@@ -101,17 +102,22 @@ function firstViolation(input: ClientChainInput): ChainViolation | undefined {
 /**
  * The rules an uploaded or configured CA certificate must meet on its own, before any client chains to it:
  * every per-certificate rule, well-formed name constraints and, under `strict`, key identifiers and (for a
- * root) a critical basicConstraints. A certificate that does not parse is left to the caller's own checks
- * (undefined). Never throws.
+ * root) a critical basicConstraints. A certificate that does not parse, is not version 3 or is not a CA
+ * (basicConstraints cA=TRUE) is left to the caller's own checks, which say what it is instead (undefined).
+ * Never throws.
  */
 export function checkCaCertificate(
   der: Uint8Array,
-  role: 'root' | 'intermediate',
   compatibility: ChainCompatibility,
+  /** Default: a root when self-issued. */
+  role?: 'root' | 'intermediate',
 ): ChainViolation | undefined {
   try {
     const certificate = parseChainCertificate(der);
-    if (certificate === undefined) return undefined;
+    if (certificate === undefined || certificate.asn.tbsCertificate.version !== Version.v3) return undefined;
+    if (caRoleViolation(certificate) !== undefined) return undefined;
+    const position =
+      (role ?? (certificate.selfIssued ? 'root' : 'intermediate')) === 'root' ? 'anchor' : 'intermediate';
     for (const rule of PER_CERTIFICATE) {
       const found = rule(certificate);
       if (found !== undefined) return found;
@@ -123,8 +129,8 @@ export function checkCaCertificate(
     }
     if (compatibility === 'legacy') return undefined;
     return (
-      keyIdentifierViolation(certificate, role === 'root' ? 'anchor' : 'intermediate') ??
-      (role === 'root' ? rootBasicConstraintsViolation(certificate) : undefined)
+      keyIdentifierViolation(certificate, position) ??
+      (position === 'anchor' ? rootBasicConstraintsViolation(certificate) : undefined)
     );
   } catch {
     return undefined;
