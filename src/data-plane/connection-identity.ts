@@ -113,10 +113,10 @@ export function readConnectionIdentity(
       ? { ...NO_CERTIFICATE, verifiedUnder: trustedCas }
       : { ...NO_CERTIFICATE, verifiedUnder: trustedCas, accepted };
   }
-  const sent = sentAfter(leaf);
   const opensslFailure = verificationFailure(socket, leaf);
   // Our policy judges only what OpenSSL accepted: a refused chain needs no second opinion.
-  const verdict = opensslFailure === undefined ? caches.chains.verdict(leaf, sent, trust, Date.now()) : undefined;
+  const verdict =
+    opensslFailure === undefined ? caches.chains.verdict(leaf, sentAfter(leaf), trust, Date.now()) : undefined;
   const path = verdict?.path;
   const chain = path === undefined ? intermediatesOf(leaf) : path.slice(1, -1);
   const issuer = path?.[1] ?? leaf.issuerCertificate ?? trustedCas.find((ca) => leaf.checkIssued(ca));
