@@ -42,12 +42,13 @@ export interface ConnectionIdentity {
   readonly fingerprint256: string;
   /** Node-format fingerprint (`AB:CD:…`) of the certificate that issued the leaf; "" when unknown. */
   readonly issuerFingerprint256: string;
-  /**
-   * Intermediates between the leaf and the trust anchor, both excluded: those of the verified path (which may
-   * include a CA of the listener the client did not send, and leaves out what it sent but no path uses); the
-   * certificates the client sent, as sent, when no path was built.
-   */
+  /** Intermediates as the client sent them after its leaf, up to a self-issued root (RFC 9440 Client-Cert-Chain). */
   readonly chain: readonly X509Certificate[];
+  /**
+   * Intermediates of the verified path, leaf and trust anchor excluded: it may hold a CA of the listener the client
+   * did not send, and leaves out what the client sent that no path uses. `chain` when no path was built.
+   */
+  readonly verifiedChain: readonly X509Certificate[];
   /** The compatibility the verified path was judged under (its anchor's); undefined when none was judged. */
   readonly compatibility: ChainCompatibility | undefined;
   /**
@@ -86,6 +87,7 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   fingerprint256: '',
   issuerFingerprint256: '',
   chain: [],
+  verifiedChain: [],
   compatibility: undefined,
   validFromMs: Number.NaN,
   expiresAtMs: Number.NaN,
@@ -118,7 +120,8 @@ export function readConnectionIdentity(
   const verdict =
     opensslFailure === undefined ? caches.chains.verdict(leaf, sentAfter(leaf), trust, Date.now()) : undefined;
   const path = verdict?.path;
-  const chain = path === undefined ? intermediatesOf(leaf) : path.slice(1, -1);
+  const chain = intermediatesOf(leaf);
+  const verifiedChain = path === undefined ? chain : path.slice(1, -1);
   const issuer = path?.[1] ?? leaf.issuerCertificate ?? trustedCas.find((ca) => leaf.checkIssued(ca));
   const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
   const issuerFingerprint256 = issuer?.fingerprint256 ?? '';
@@ -145,6 +148,7 @@ export function readConnectionIdentity(
     fingerprint256,
     issuerFingerprint256,
     chain,
+    verifiedChain,
     compatibility: verdict?.compatibility,
     validFromMs: Math.max(...validityPath.map((cert) => Date.parse(cert.validFrom))),
     expiresAtMs: Math.min(...validityPath.map((cert) => Date.parse(cert.validTo))),
@@ -185,9 +189,9 @@ export function validAt(identity: Pick<ConnectionIdentity, 'validFromMs' | 'expi
 }
 
 /**
- * Whether the chain the client sent (leaf, then intermediates) ends at one of `cas`: its top is one
- * of them (the client sent the root itself) or is issued and signed by one. For a trust set that
- * changed after the handshake (a CA removed): the handshake's verification no longer proves it.
+ * Whether a chain (leaf, then intermediates: the verified path's) ends at one of `cas`: its top is one
+ * of them or is issued and signed by one. For a trust set that changed after the handshake (a CA
+ * removed): the handshake's verification no longer proves it.
  */
 export function chainEndsAtOneOf(
   leaf: X509Certificate,

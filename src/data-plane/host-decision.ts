@@ -93,5 +93,5 @@ function stillTrusted(
     identity.compatibility === 'legacy'
       ? current.trustedCas.filter((ca) => current.legacyCaFingerprints.has(ca.fingerprint256))
       : current.trustedCas;
-  return chainEndsAtOneOf(leaf, identity.chain, cas);
+  return chainEndsAtOneOf(leaf, identity.verifiedChain, cas);
 }

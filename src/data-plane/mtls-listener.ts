@@ -180,7 +180,7 @@ export class MtlsListener {
       const stillTrusted =
         !checkTrustAgain || !identity.verified || identity.leaf === undefined
           ? true
-          : chainEndsAtOneOf(identity.leaf, identity.chain, trust.trustedCas);
+          : chainEndsAtOneOf(identity.leaf, identity.verifiedChain, trust.trustedCas);
       socket[kIdentity] = stillTrusted
         ? identity
         : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
