@@ -32,6 +32,12 @@ export interface ChainCase {
   readonly rule?: string;
   /** Pinned TLS version; default: what the client and server negotiate (TLS 1.3). */
   readonly tls?: 'TLSv1.2';
+  /**
+   * The runtime's own TLS stack may refuse the key before any request (a newer OpenSSL without DSA or small
+   * curves in its signature algorithms): a failed handshake counts as refused too, nothing having reached the
+   * upstream. Where the handshake completes, the status above is asserted.
+   */
+  readonly handshakeMayFail?: true;
 }
 
 export interface ChainCases {
@@ -107,9 +113,12 @@ export function makeChainCases(): ChainCases {
       leafCase('an RSA-2052 leaf (not a multiple of 8)', 403, 'rsa-modulus-not-multiple-of-8', {
         key: newKey({ rsa: 2052 }),
       }),
-      leafCase('a DSA leaf over TLS 1.2', 403, 'dsa-key', { key: newKey('dsa') }, root, 'TLSv1.2'),
+      {
+        ...leafCase('a DSA leaf over TLS 1.2', 403, 'dsa-key', { key: newKey('dsa') }, root, 'TLSv1.2'),
+        handshakeMayFail: true,
+      },
       leafCase('an ECDSA P-256 leaf over TLS 1.2', 200, undefined, {}, root, 'TLSv1.2'),
-      leafCase('a P-192 leaf', 'refused', undefined, { key: newKey('p192') }),
+      { ...leafCase('a P-192 leaf', 'refused', undefined, { key: newKey('p192') }), handshakeMayFail: true },
       leafCase('an ECDSA P-384 leaf', 200, undefined, { key: newKey('p384') }),
       leafCase('an Ed25519 leaf', 200, undefined, { key: newKey('ed25519') }),
       leafCase('an Ed448 leaf', 200, undefined, { key: newKey('ed448') }),
