@@ -56,6 +56,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     listen: config.listen,
     material: materialOf(config),
     trustedCas: config.clientCas.certificates,
+    legacyCaFingerprints: config.clientCas.legacyFingerprints,
     sessionTickets: config.sessionTickets,
     connectionLimits: config.connectionLimits,
     handler,
@@ -71,7 +72,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       await Promise.all(forwarders.map((forwarder) => forwarder.close()));
     },
     reload(next: ProxyConfig) {
-      listener.replaceTlsMaterial(materialOf(next), next.clientCas.certificates);
+      listener.replaceTlsMaterial(materialOf(next), next.clientCas.certificates, next.clientCas.legacyFingerprints);
       handler.replacePolicy(policyOf(next));
     },
   };

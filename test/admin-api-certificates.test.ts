@@ -17,6 +17,7 @@ import { describeOnBothStores } from './helpers/both-stores.ts';
 import { OpensslWorkdir, pemBody, type KeySpec } from './helpers/openssl.ts';
 import { gatewayRequest, readManagedCaPem } from './helpers/gateway-pki.ts';
 import { ok, fails } from './helpers/v4-assertions.ts';
+import { forgeRoot, type Forged } from './helpers/forge-certificate.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Result shapes (reference §3, §4, §5) and small helpers.
@@ -51,6 +52,7 @@ interface MtlsCertificate {
   serial_number: string;
   signature: string;
   type: string;
+  compatibility: string;
   uploaded_on: string;
   updated_at?: string;
   expires_on: string;
@@ -92,6 +94,8 @@ const CODE = {
   bodyTooLarge: 12102,
   uploadInvalid: 12110,
   inUse: 12111,
+  caWeakKey: 12140,
+  caKeyIdentifierMissing: 12147,
   csrInvalid: 12112,
   stateTransition: 12113,
   hostnameNotInZone: 12114,
@@ -673,10 +677,12 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       fails(await server.call('DELETE', `${mtlsCertificates(t)}/${randomUUID()}`), 404, CODE.notFound);
     });
 
-    // security.md §3 "Management API": each refused with a 4xx and code 12110, nothing stored.
+    // security.md §3 "Management API": each refused with a 4xx and code 12110 (or the code of the client-chain
+    // rule that applies to CAs), nothing stored.
     const badUploads: {
       name: string;
       body: () => Promise<{ ca: boolean; certificates: string; private_key?: string }>;
+      code?: number;
     }[] = [
       {
         name: 'truncated base64',
@@ -726,6 +732,8 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       {
         name: 'an RSA-1024 CA',
         body: () => Promise.resolve({ ca: true, certificates: openssl.selfSignedCa({ key: 'rsa1024' }).certPem }),
+        // A client-chain rule that applies to CAs has its own code (docs/adr/0008).
+        code: CODE.caWeakKey,
       },
       {
         name: 'a PRIVATE KEY block inside certificates',
@@ -752,12 +760,12 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         body: () => Promise.resolve({ ca: true, certificates: root.certPem + leaf.certPem }),
       },
     ];
-    for (const { name, body } of badUploads) {
-      test(`refused with 400 / ${CODE.uploadInvalid}, nothing stored: ${name}`, async () => {
+    for (const { name, body, code = CODE.uploadInvalid } of badUploads) {
+      test(`refused with 400 / ${code}, nothing stored: ${name}`, async () => {
         const before = await mtlsList(t);
         const sent = await body();
         const response = await server.call('POST', mtlsCertificates(t), sent);
-        fails(response, 400, CODE.uploadInvalid);
+        fails(response, 400, code);
         const text = JSON.stringify(response.body);
         for (const key of [sent.private_key, /-----BEGIN PRIVATE KEY-----[\s\S]*/.exec(sent.certificates)?.[0]]) {
           if (key === undefined) continue;
@@ -778,6 +786,65 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
   });
 
   // -------------------------------------------------------------------------------------------
+  describe('mtls_certificates: compatibility (strict by default, legacy on request; docs/adr/0008)', () => {
+    let t: Tenant;
+    let noSkiRoot: Forged;
+    before(async () => {
+      t = await tenant('compatibility.example.com');
+      noSkiRoot = forgeRoot('CN=Legacy Private Root', { subjectKeyIdentifier: false });
+    });
+
+    test('every CA is strict unless uploaded otherwise, and the view says so', async () => {
+      const root = await createCa('CN=Compatibility Strict Root');
+      const uploaded = await upload(t, { ca: true, certificates: root.certPem });
+      assert.equal(uploaded.compatibility, 'strict');
+      const fetched = ok(await server.call<MtlsCertificate>('GET', `${mtlsCertificates(t)}/${uploaded.id}`));
+      assert.equal(fetched.compatibility, 'strict');
+    });
+
+    test(`a root without subjectKeyIdentifier → 400 / ${CODE.caKeyIdentifierMissing} strict; 200 legacy`, async () => {
+      const refused = await server.call('POST', mtlsCertificates(t), { ca: true, certificates: noSkiRoot.pem });
+      assert.match(fails(refused, 400, CODE.caKeyIdentifierMissing), /missing-subject-key-identifier/);
+      const accepted = await upload(t, { ca: true, certificates: noSkiRoot.pem, compatibility: 'legacy' });
+      assert.equal(accepted.compatibility, 'legacy');
+    });
+
+    test('PATCH changes it, checking the CA again: to strict is refused for a CA that breaks strict', async () => {
+      const legacy = await upload(t, { ca: true, certificates: noSkiRoot.pem, compatibility: 'legacy' });
+      const item = `${mtlsCertificates(t)}/${legacy.id}`;
+      fails(await server.call('PATCH', item, { compatibility: 'strict' }), 400, CODE.caKeyIdentifierMissing);
+      assert.equal(ok(await server.call<MtlsCertificate>('GET', item)).compatibility, 'legacy', 'unchanged');
+      const good = await upload(t, { ca: true, certificates: (await createCa('CN=Switchable Root')).certPem });
+      const switched = ok(
+        await server.call<MtlsCertificate>('PATCH', `${mtlsCertificates(t)}/${good.id}`, { compatibility: 'legacy' }),
+      );
+      assert.equal(switched.compatibility, 'legacy');
+      assert.match(switched.updated_at ?? '', MICROS);
+    });
+
+    test(`compatibility is for CAs, and one of two words → 400 / ${CODE.validation}`, async () => {
+      const root = await createCa('CN=Leaf Issuer Root');
+      const leaf = await root.issue({ subject: 'CN=client', eku: [Eku.clientAuth] });
+      const body = { ca: false, certificates: leaf.certPem, private_key: leaf.keyPem };
+      fails(await server.call('POST', mtlsCertificates(t), { ...body, compatibility: 'legacy' }), 400, CODE.validation);
+      const stored = await upload(t, body);
+      assert.equal(stored.compatibility, 'strict');
+      const item = `${mtlsCertificates(t)}/${stored.id}`;
+      fails(await server.call('PATCH', item, { compatibility: 'legacy' }), 400, CODE.validation);
+      fails(
+        await server.call('POST', mtlsCertificates(t), { ca: true, certificates: root.certPem, compatibility: 'lax' }),
+        400,
+        CODE.validation,
+      );
+      fails(await server.call('PATCH', item, { compatibility: 'strict', ca: true }), 400, CODE.validation);
+      fails(
+        await server.call('PATCH', `${mtlsCertificates(t)}/${randomUUID()}`, { compatibility: 'strict' }),
+        404,
+        CODE.notFound,
+      );
+    });
+  });
+
   describe('mtls_certificates: quota, delete while associated, associations', () => {
     let t: Tenant;
     let cas: MtlsCertificate[];

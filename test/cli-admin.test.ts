@@ -13,6 +13,7 @@ import path from 'node:path';
 import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { createCa } from './helpers/pki.ts';
+import { forgeRoot } from './helpers/forge-certificate.ts';
 
 const NO_STACK = /\n\s+at /;
 
@@ -148,8 +149,8 @@ describe('portcullis admin commands', () => {
       cli(['ca', 'delete', '--account', accountId, uploaded.id]),
     ]);
     const listLines = ok(list).stdout.trimEnd().split('\n');
-    assert.match(listLines[0]!, /^ID\s+NAME\s+ISSUER\s+EXPIRES$/);
-    assert.match(listLines[1]!, new RegExp(`^${uploaded.id}  test root  .*CN=CLI Test Root.*  \\d{4}-`));
+    assert.match(listLines[0]!, /^ID\s+NAME\s+ISSUER\s+COMPATIBILITY\s+EXPIRES$/);
+    assert.match(listLines[1]!, new RegExp(`^${uploaded.id}  test root  .*CN=CLI Test Root.*  strict\\s+\\d{4}-`));
     assert.equal(listLines.at(-1), `1 CA in account ${accountId}`);
     assert.deepEqual(json(ownAssociations), { hostnames: ['api.ca.test'], mtls_certificate_id: uploaded.id });
     assert.equal(
@@ -160,6 +161,27 @@ describe('portcullis admin commands', () => {
     assert.match(
       deleteInUse.stderr,
       /^portcullis: Certificate is in use by one or more services: .*api\.ca\.test.* \[v4 12111\]\n$/,
+    );
+  });
+
+  test('ca: --compatibility on upload, and ca update checks the CA again under the new one', async () => {
+    const { accountId } = await createTenant(server, 'legacy-ca.test');
+    const caFile = path.join(dir, 'legacy-ca.pem');
+    await writeFile(caFile, forgeRoot('CN=CLI Legacy Root', { subjectKeyIdentifier: false }).pem);
+    const refused = await cli(['ca', 'upload', '--account', accountId, '--file', caFile]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /missing-subject-key-identifier: .*\[v4 12147\]\n$/);
+    const uploaded = ok(
+      await cli(['ca', 'upload', '--account', accountId, '--file', caFile, '--compatibility', 'legacy']),
+    );
+    const id = /^Uploaded CA (\S+): .*, legacy\n$/.exec(uploaded.stdout)?.[1];
+    assert.ok(id !== undefined, uploaded.stdout);
+    const toStrict = await cli(['ca', 'update', '--account', accountId, '--compatibility', 'strict', id]);
+    assert.equal(toStrict.code, 1);
+    assert.match(toStrict.stderr, /\[v4 12147\]\n$/);
+    assert.equal(
+      ok(await cli(['ca', 'update', '--account', accountId, '--compatibility', 'legacy', id])).stdout,
+      `CA ${id} is now legacy\n`,
     );
   });
 

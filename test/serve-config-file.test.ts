@@ -35,6 +35,7 @@ function configText(options: {
   rules?: string;
   extraZoneKey?: string;
   apiAuth?: string;
+  caCompatibility?: string;
 }): string {
   return `# written by serve-config-file.test.ts
 accounts:
@@ -42,7 +43,7 @@ accounts:
     cas:
       - name: partner-ca
         file: ./partner-ca.pem
-    zones:
+${options.caCompatibility === undefined ? '' : `        compatibility: ${options.caCompatibility}\n`}    zones:
       - name: example.test
         edge_certificates:
           - cert: ./api.pem
@@ -272,6 +273,29 @@ describe('serve --config', () => {
     const through = await call('/orders/1');
     assert.equal(through.status, 200, through.body);
     assert.equal(through.json<{ url: string }>().url, '/orders/1');
+  });
+
+  test('SIGHUP with the CA made legacy: its compatibility changes in place, the same CA, and back', async () => {
+    const rules = `        rules:
+          - expression: 'http.request.uri.path eq "/admin"'
+            action: block
+            description: no admin
+`;
+    const options = { upstream: upstream.url, identity: 'rfc9440', rules, apiAuth: 'keyless' };
+    const [zone] = await api<{ id: string; account: { id: string } }[]>('/zones?name=example.test');
+    const cas = `/accounts/${zone!.account.id}/mtls_certificates`;
+    const [before] = await api<{ id: string; compatibility: string }[]>(cas);
+    assert.equal(before?.compatibility, 'strict');
+    const applied = await hangup(configText({ ...options, caCompatibility: 'legacy' }), 'config applied');
+    assert.deepEqual(applied.changes, { ca: 1 });
+    assert.deepEqual(
+      (await api<{ id: string; compatibility: string }[]>(cas)).map((ca) => [ca.id, ca.compatibility]),
+      [[before.id, 'legacy']],
+    );
+    assert.equal((await call('/hello')).status, 200);
+    const back = await hangup(configText(options), 'config applied');
+    assert.deepEqual(back.changes, { ca: 1 });
+    assert.equal((await api<{ compatibility: string }[]>(cas))[0]?.compatibility, 'strict');
   });
 
   test('SIGHUP with a refused file logs the reason and keeps what is in force', async () => {

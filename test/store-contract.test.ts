@@ -16,6 +16,7 @@ import { initial } from '../src/store/migrations/0001-initial.ts';
 import { routesRulesetsZoneSettings } from '../src/store/migrations/0002-routes-rulesets-zone-settings.ts';
 import { apisKeysPoliciesAnalytics } from '../src/store/migrations/0003-apis-keys-policies-analytics.ts';
 import { analyticsTimeIndex } from '../src/store/migrations/0004-analytics-time-index.ts';
+import { analyticsRollups } from '../src/store/migrations/0005-analytics-rollups.ts';
 import { StoreConflictError, type Store } from '../src/store/ports.ts';
 import type {
   AccountRecord,
@@ -94,6 +95,7 @@ function mtlsCertificate(accountId: string, overrides: Partial<MtlsCertificateRe
     type: 'custom',
     fingerprintSha256: randomBytes(32).toString('hex'),
     sealedPrivateKey: null,
+    compatibility: 'strict',
     expiresOn: at(365),
     uploadedOn: at(1),
     updatedAt: at(1),
@@ -421,6 +423,14 @@ function defineContract(getTarget: () => Target): void {
     assert.deepEqual(await store.listAllMtlsCertificates(), [caCert, leaf, otherAccount]);
 
     await assert.rejects(store.createMtlsCertificate({ ...caCert }), isConflict);
+    assert.equal(await store.updateMtlsCertificateCompatibility(b.id, caCert.id, 'legacy', at(2)), false);
+    assert.equal(await store.updateMtlsCertificateCompatibility(a.id, caCert.id, 'legacy', at(2)), true);
+    assert.deepEqual(await store.getMtlsCertificate(a.id, caCert.id), {
+      ...caCert,
+      compatibility: 'legacy',
+      updatedAt: at(2),
+    });
+    assert.equal((await store.getMtlsCertificate(a.id, leaf.id))?.compatibility, 'strict', 'only that certificate');
     await store.deleteMtlsCertificate(b.id, caCert.id);
     assert.ok(await store.getMtlsCertificate(a.id, caCert.id), 'delete is account-scoped');
     await store.deleteMtlsCertificate(a.id, caCert.id);
@@ -1069,6 +1079,7 @@ function defineContract(getTarget: () => Target): void {
         '0004-analytics-time-index',
         '0005-analytics-rollups',
         '0006-upstream-timeouts',
+        '0007-ca-compatibility',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1141,7 +1152,11 @@ function defineContract(getTarget: () => Target): void {
           .values(rows.slice(start, start + 1000))
           .execute();
       }
-      assert.deepEqual(await migrateDatabase(db, options), ['0005-analytics-rollups', '0006-upstream-timeouts']);
+      assert.deepEqual(await migrateDatabase(db, options), [
+        '0005-analytics-rollups',
+        '0006-upstream-timeouts',
+        '0007-ca-compatibility',
+      ]);
     } finally {
       await db.destroy();
     }
@@ -1191,6 +1206,62 @@ function defineContract(getTarget: () => Target): void {
       );
     } finally {
       await reader.destroy();
+    }
+  });
+
+  test('migration 0007 gives every CA uploaded before it the strict compatibility', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const a = account();
+    const uploaded = mtlsCertificate(a.id);
+    try {
+      const schema =
+        options.kind === 'sqlite'
+          ? undefined
+          : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
+      const upTo0005: Record<string, Migration> = {
+        '0001-initial': initial,
+        '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
+        '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
+        '0004-analytics-time-index': analyticsTimeIndex,
+        '0005-analytics-rollups': analyticsRollups,
+      };
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: () => Promise.resolve(upTo0005) },
+        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+      });
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const untyped = db as unknown as Kysely<{ accounts: object; mtls_certificates: object }>;
+      await untyped.insertInto('accounts').values({ id: a.id, name: a.name, created_at: a.createdAt }).execute();
+      await untyped
+        .insertInto('mtls_certificates')
+        .values({
+          id: uploaded.id,
+          account_id: a.id,
+          name: uploaded.name,
+          ca: 1,
+          certificates_pem: uploaded.certificatesPem,
+          issuer: uploaded.issuer,
+          serial_number: uploaded.serialNumber,
+          signature: uploaded.signature,
+          type: uploaded.type,
+          fingerprint_sha256: uploaded.fingerprintSha256,
+          sealed_private_key: null,
+          expires_on: uploaded.expiresOn,
+          uploaded_on: uploaded.uploadedOn,
+          updated_at: uploaded.updatedAt,
+        })
+        .execute();
+      assert.deepEqual(await migrateDatabase(db, options), ['0006-upstream-timeouts', '0007-ca-compatibility']);
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      assert.deepEqual(await store.getMtlsCertificate(a.id, uploaded.id), { ...uploaded, compatibility: 'strict' });
+    } finally {
+      await store.close();
     }
   });
 }

@@ -3,7 +3,7 @@
  * gateway-config-schema.ts reads it: every declared thing keeps `where` it was written (file, key
  * path, line) for the messages of later checks.
  */
-import type { RuleAction } from '../store/records.ts';
+import type { CaCompatibility, RuleAction } from '../store/records.ts';
 import type { IdentityFormat } from './identity-formats.ts';
 
 /** `ca:` value that names the account's managed CA instead of an uploaded one. */
@@ -39,6 +39,8 @@ export interface DeclaredCa {
   readonly where: string;
   readonly name: string;
   readonly file: FileReference;
+  /** How client chains ending at the CA are judged (docs/adr/0008); default `strict`. */
+  readonly compatibility: Located<CaCompatibility>;
 }
 
 export interface DeclaredEdgeCertificate {

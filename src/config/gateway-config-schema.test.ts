@@ -382,6 +382,26 @@ describe('readGatewayConfig', () => {
     );
   });
 
+  test('the compatibility of a CA: strict unless the file says legacy; nothing else is accepted', () => {
+    const strict = readGatewayConfig(FULL, 'portcullis.yaml').accounts[0]?.cas[0];
+    assert.equal(strict?.compatibility.value, 'strict');
+    const legacyText = variant(
+      '        file: ./partner-ca.pem\n',
+      '        file: ./partner-ca.pem\n        compatibility: legacy\n',
+    );
+    const legacy = readGatewayConfig(legacyText, 'portcullis.yaml').accounts[0]?.cas[0];
+    assert.deepEqual(legacy?.compatibility, {
+      value: 'legacy',
+      where: 'portcullis.yaml: accounts[0].cas[0].compatibility (line 7)',
+    });
+    assert.match(
+      refusal(
+        variant('        file: ./partner-ca.pem\n', '        file: ./partner-ca.pem\n        compatibility: lax\n'),
+      ),
+      /cas\[0\]\.compatibility \(line 7\): must be one of strict, legacy; got "lax"/,
+    );
+  });
+
   test('anchors and aliases are refused', () => {
     const text = variant('            hostnames: [api.example.com]', '            hostnames: &hosts [api.example.com]');
     assert.match(refusal(text.replace('hostnames: [partner.example.com]', 'hostnames: *hosts')), /aliases/);

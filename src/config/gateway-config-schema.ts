@@ -19,7 +19,7 @@
  * telling the plan on which line each key was written.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { RULE_ACTIONS } from '../store/records.ts';
+import { CA_COMPATIBILITIES, RULE_ACTIONS } from '../store/records.ts';
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
 import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
 import { listOf, located, unique } from './yaml-items.ts';
@@ -82,11 +82,20 @@ function readAccount(cursor: YamlCursor): DeclaredAccount {
 }
 
 function readCa(cursor: YamlCursor): DeclaredCa {
-  const fields = cursor.fields(['name', 'file']);
+  const fields = cursor.fields(['name', 'file', 'compatibility']);
   const name = fields.required('name');
   if (name.string() === MANAGED_CA)
     throw name.fail(`"${MANAGED_CA}" means the account's managed CA: pick another name`);
-  return { where: cursor.where, name: name.string(), file: located(fields.required('file')) };
+  const compatibility = fields.optional('compatibility');
+  return {
+    where: cursor.where,
+    name: name.string(),
+    file: located(fields.required('file')),
+    compatibility: {
+      value: compatibility?.choice(CA_COMPATIBILITIES) ?? 'strict',
+      where: compatibility?.where ?? cursor.where,
+    },
+  };
 }
 
 function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZone {

@@ -100,7 +100,10 @@ export async function loadGatewayConfig(file: string, now = new Date()): Promise
 
 async function loadCa(ca: DeclaredCa, directory: string, now: Date): Promise<LoadedCa> {
   const pem = await readReferenced(ca.file, directory);
-  const validated = validate({ ca: true, certificatesPem: pem, now }, () => ca.file);
+  const validated = validate(
+    { ca: true, certificatesPem: pem, compatibility: ca.compatibility.value, now },
+    () => ca.file,
+  );
   return {
     ...ca,
     certificatesPem: validated.normalisedPem,

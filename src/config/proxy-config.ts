@@ -15,6 +15,7 @@ import {
   GW_ERR_USAGE,
 } from '../errors/index.ts';
 import { buildClientCaSet, type ClientCaSet } from '../pki/client-ca-set.ts';
+import { CHAIN_COMPATIBILITIES, type ChainCompatibility } from '../pki/client-chain-policy.ts';
 import { buildRevocationIndex, type RevocationIndex } from '../pki/revocation-index.ts';
 import { readPemBlocksOf } from '../pki/pem.ts';
 import { parseSessionTickets } from './session-tickets.ts';
@@ -43,6 +44,8 @@ export interface ProxyOptionsInput extends ConnectionLimitsInput {
   shutdownTimeout: string;
   /** `on` (default) or `off`. */
   sessionTickets?: string;
+  /** `strict` (default) or `legacy`: the client-chain rules for every --client-ca (docs/adr/0008). */
+  clientCaCompatibility?: string;
 }
 
 export interface ProxyConfig {
@@ -76,6 +79,7 @@ export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyCo
   const shutdownTimeoutMs = parseDuration(input.shutdownTimeout, '--shutdown-timeout');
   const sessionTickets = parseSessionTickets(input.sessionTickets);
   const connectionLimits = parseConnectionLimits(input);
+  const compatibility = parseCompatibility(input.clientCaCompatibility);
   if (input.clientCa.length === 0) throw GW_ERR_USAGE.create('at least one --client-ca is required');
 
   const [serverCertPem, serverKeyPem, upstreamCaPem] = await Promise.all([
@@ -90,7 +94,10 @@ export async function loadProxyConfig(input: ProxyOptionsInput): Promise<ProxyCo
   );
   let clientCas: ClientCaSet;
   try {
-    clientCas = buildClientCaSet(caSources);
+    clientCas = buildClientCaSet(caSources, {
+      compatibility,
+      legacyHint: `a legacy private CA is accepted with ${COMPATIBILITY_OPTION} legacy`,
+    });
   } catch (error) {
     throw GW_ERR_CONFIG_CA_INVALID.create((error as Error).message, error);
   }
@@ -148,6 +155,17 @@ function checkServerCredentials(certPem: string, keyPem: string, certFile: strin
     throw GW_ERR_CONFIG_KEY_INVALID.create(`${keyFile} is not a readable unencrypted PEM private key`, error);
   }
   if (!leaf.checkPrivateKey(key)) throw GW_ERR_CONFIG_KEY_MISMATCH.create(`${keyFile} does not belong to ${certFile}`);
+}
+
+export const COMPATIBILITY_OPTION = '--client-ca-compatibility';
+
+function parseCompatibility(text: string | undefined): ChainCompatibility {
+  const value = text ?? 'strict';
+  const known = CHAIN_COMPATIBILITIES.find((compatibility) => compatibility === value);
+  if (known === undefined) {
+    throw GW_ERR_USAGE.create(`${COMPATIBILITY_OPTION} takes ${CHAIN_COMPATIBILITIES.join(' or ')}; got "${value}"`);
+  }
+  return known;
 }
 
 function parseIdentityFormats(text: string): IdentityFormat[] {

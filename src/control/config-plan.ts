@@ -147,19 +147,32 @@ function planCas(
 ): PlannedWrite[] {
   const { services, principal, ids } = context;
   const writes: PlannedWrite[] = [];
+  /** Compatibility changes of stored CAs: writes, but not uploads (they take no room in the quota). */
+  const changes: PlannedWrite[] = [];
   const accountKey = ResolvedIds.accountKey(account.name);
   for (const ca of account.cas) {
     const caKey = ResolvedIds.caKey(account.name, ca.fingerprintSha256);
+    const compatibility = ca.compatibility.value;
     const found = stored.find((record) => record.fingerprintSha256 === ca.fingerprintSha256);
     if (found !== undefined) {
       ids.set(caKey, found.id);
+      // The file decides the compatibility of the CAs it names (the CA was checked under it when loaded).
+      if (found.compatibility !== compatibility) {
+        changes.push({
+          kind: 'ca',
+          target: `account ${account.name}: CA ${ca.name} compatibility ${compatibility}`,
+          run: async () => {
+            await services.mtlsCertificates.setCompatibility(principal, found.accountId, found.id, compatibility);
+          },
+        });
+      }
       continue;
     }
     writes.push({
       kind: 'ca',
       target: `account ${account.name}: CA ${ca.name}`,
       run: async () => {
-        const input = { ca: true, certificates: ca.certificatesPem, name: ca.name };
+        const input = { ca: true, certificates: ca.certificatesPem, name: ca.name, compatibility };
         ids.set(caKey, (await services.mtlsCertificates.upload(principal, ids.get(accountKey), input)).id);
       },
     });
@@ -172,7 +185,7 @@ function planCas(
       `${uploads} new CA(s) would make ${stored.length + uploads}, over the ${DEFAULT_MAX_CAS_PER_ACCOUNT} an account may hold`,
     );
   }
-  return writes;
+  return [...writes, ...changes];
 }
 
 /** The zone of that name, if any; refused when it belongs to another account. */

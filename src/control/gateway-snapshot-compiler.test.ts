@@ -38,6 +38,7 @@ function uploadedCa(accountId: string, ca: IssuedCertificate): MtlsCertificateRe
     type: 'custom',
     fingerprintSha256: ca.sha256,
     sealedPrivateKey: null,
+    compatibility: 'strict',
     expiresOn: '2035-01-01T00:00:00Z',
     uploadedOn: NOW,
     updatedAt: NOW,
@@ -82,6 +83,7 @@ describe('compileGatewaySnapshot', () => {
   let revoked: IssuedCertificate;
   let reactivated: IssuedCertificate;
   let zoneBId: string;
+  let accountBId: string;
   let edgeIssuerCa: IssuedCertificate;
 
   const edgeRecord = (zoneId: string, hosts: string[], issued: IssuedCertificate, uploadedOn: string) => ({
@@ -155,6 +157,7 @@ describe('compileGatewaySnapshot', () => {
     });
     edgeCertPem = edge.certPem;
     zoneBId = zoneB.id;
+    accountBId = accountB.id;
     edgeIssuerCa = edgeIssuer;
     await store.createEdgeCertificate(edgeRecord(zoneB.id, ['www.b.test'], edge, NOW));
 
@@ -244,5 +247,28 @@ describe('compileGatewaySnapshot', () => {
     assert.deepEqual(trusted(next, 'api.b.test'), [fingerprintOf(uploadedCaPem)]);
     assert.deepEqual(trusted(next, 'other.b.test'), []);
     assert.equal(snapshot.resolve('www.b.test').certPem, edgeCertPem, 'the earlier snapshot is unchanged');
+  });
+
+  test('an uploaded CA keeps its compatibility in the policy and the trustId; strict wins for a CA in two uploads', async () => {
+    const legacyCa = await createRootCa({ name: 'CN=Legacy CA B', validityDays: 365 });
+    const legacyRecord = { ...uploadedCa(accountBId, legacyCa), compatibility: 'legacy' as const };
+    const strictCopy = { ...uploadedCa(accountBId, legacyCa), fingerprintSha256: randomBytes(32).toString('hex') };
+    await store.createMtlsCertificate(legacyRecord);
+    await store.createMtlsCertificate(strictCopy);
+    await store.replaceHostnames(zoneBId, legacyRecord.id, ['legacy.b.test', 'both.b.test']);
+    await store.replaceHostnames(zoneBId, strictCopy.id, ['both.b.test']);
+    const compile = () => compileGatewaySnapshot({ store, box, edgeCa: new EdgeCaService(store, box) });
+    const next = await compile();
+    assert.deepEqual([...next.resolve('legacy.b.test').legacyCaFingerprints], [fingerprintOf(legacyCa.certPem)]);
+    assert.deepEqual([...next.resolve('both.b.test').legacyCaFingerprints], []);
+    assert.deepEqual([...next.resolve('api.b.test').legacyCaFingerprints], []);
+    await store.updateMtlsCertificateCompatibility(accountBId, legacyRecord.id, 'strict', NOW);
+    const after = await compile();
+    assert.deepEqual([...after.resolve('legacy.b.test').legacyCaFingerprints], []);
+    assert.notEqual(
+      after.resolve('legacy.b.test').trustId,
+      next.resolve('legacy.b.test').trustId,
+      'a compatibility change is a new trust set: sessions made under the old one do not resume',
+    );
   });
 });

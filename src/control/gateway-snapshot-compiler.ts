@@ -5,7 +5,8 @@
  *
  *   hostnames = associated hostnames ∪ hosts of edge certificates ∪ hostnames of routes and APIs
  *   per hostname: edge certificate (uploaded, else issued by the edge CA)
- *                 + exactly the associated CAs (a missing CA is skipped: trusted by nobody)
+ *                 + exactly the associated CAs (a missing CA is skipped: trusted by nobody), each with
+ *                   its compatibility (a certificate in several uploads is legacy only if every one says so)
  *                 + revoked serials of the managed CA(s) it trusts
  *   default policy: an edge-CA certificate for `localhost`, no client CA
  *   per zone: custom rules compiled to closures, identity headers; routes of owned hostnames
@@ -56,6 +57,8 @@ interface ServerMaterial {
 
 interface ClientTrust {
   caPems: string[];
+  /** Those of `caPems` whose client chains are judged with `legacy` compatibility (docs/adr/0008). */
+  legacyCaPems: string[];
   /** Revoked serials keyed by the issuing CA's PEM (what createHostPolicy accepts). */
   revoked: Map<string, string[]>;
 }
@@ -98,6 +101,7 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
       zoneId: source.zone.id,
       ...server,
       clientCaPems: client.caPems,
+      legacyClientCaPems: client.legacyCaPems,
       clientAuth: client.caPems.length > 0 ? 'optional' : 'none',
       revocations,
     }),
@@ -228,20 +232,27 @@ function clientTrustReader(
 
   return async (zone, associations) => {
     const caPems = new Set<string>();
+    // A CA certificate that is in a strict upload too is judged strict: the stricter reading wins.
+    const legacy = new Set<string>();
+    const strict = new Set<string>();
     const revoked = new Map<string, string[]>();
     for (const association of associations) {
       if (association.mtlsCertificateId === null) {
         const ca = await managedOf(zone.accountId);
         if (ca === undefined) continue; // no managed CA yet: nothing to trust
         caPems.add(ca.caPem);
+        strict.add(ca.caPem);
         revoked.set(ca.caPem, ca.revoked);
       } else {
         const uploaded = await store.getMtlsCertificate(zone.accountId, association.mtlsCertificateId);
         if (uploaded === undefined || !uploaded.ca) continue; // deleted or not a CA: never trusted
-        for (const pem of caCertificatePems(uploaded.certificatesPem)) caPems.add(pem);
+        for (const pem of caCertificatePems(uploaded.certificatesPem)) {
+          caPems.add(pem);
+          (uploaded.compatibility === 'legacy' ? legacy : strict).add(pem);
+        }
       }
     }
-    return { caPems: [...caPems], revoked };
+    return { caPems: [...caPems], legacyCaPems: [...legacy].filter((pem) => !strict.has(pem)), revoked };
   };
 }
 

@@ -2,13 +2,25 @@
  * MtlsCertificateService: certificates uploaded to an account (reference §3): CAs that client
  * certificates are verified against (bring your own CA), and leaf certificates. Validation is the
  * bad-input list of security.md §3 (pki/mtls-upload.ts); a CA is refused past the account's quota,
- * and delete is refused while a hostname association uses it.
+ * and delete is refused while a hostname association uses it. A CA carries a compatibility
+ * (docs/adr/0008), set at upload and changeable later: the CA is checked again under the new one.
  */
-import { GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_CA_QUOTA_EXCEEDED, GW_ERR_CERT_IN_USE } from '../errors/index.ts';
+import {
+  GW_ERR_API_OBJECT_NOT_FOUND,
+  GW_ERR_API_VALIDATION,
+  GW_ERR_CA_QUOTA_EXCEEDED,
+  GW_ERR_CERT_IN_USE,
+} from '../errors/index.ts';
 import { validateMtlsUpload } from '../pki/mtls-upload.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/ports.ts';
-import type { HexId, HostnameAssociationRecord, MtlsCertificateRecord, Uuid } from '../store/records.ts';
+import type {
+  CaCompatibility,
+  HexId,
+  HostnameAssociationRecord,
+  MtlsCertificateRecord,
+  Uuid,
+} from '../store/records.ts';
 import { assertAccount, type Principal } from './access-policy.ts';
 import { isoMicros, isoSeconds, newUuid } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
@@ -22,6 +34,8 @@ export interface UploadInput {
   certificates: string;
   name?: string | undefined;
   privateKey?: string | undefined;
+  /** CAs only; default `strict`. */
+  compatibility?: CaCompatibility | undefined;
 }
 
 export class MtlsCertificateService {
@@ -39,8 +53,13 @@ export class MtlsCertificateService {
 
   async upload(principal: Principal, accountId: HexId, input: UploadInput): Promise<MtlsCertificateRecord> {
     await this.#tenancy.getAccount(principal, accountId, 'edit');
+    if (!input.ca && input.compatibility !== undefined) {
+      throw GW_ERR_API_VALIDATION.create('compatibility applies to CAs (ca: true) only');
+    }
+    const compatibility = input.compatibility ?? 'strict';
     const validated = validateMtlsUpload({
       ca: input.ca,
+      compatibility,
       certificatesPem: input.certificates,
       // A leaf uploaded here is one the gateway presents as a client (upstream mTLS).
       ...(input.ca ? {} : { leafUsage: 'clientAuth' as const }),
@@ -59,6 +78,7 @@ export class MtlsCertificateService {
       type: 'custom',
       fingerprintSha256: validated.description.fingerprintSha256,
       sealedPrivateKey: input.privateKey === undefined ? null : this.#box.seal(input.privateKey),
+      compatibility,
       expiresOn: isoSeconds(validated.description.expiresOn),
       uploadedOn: isoMicros(now),
       updatedAt: isoMicros(now),
@@ -84,6 +104,32 @@ export class MtlsCertificateService {
   async get(principal: Principal, accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord> {
     await this.#tenancy.getAccount(principal, accountId, 'read');
     return this.#find(accountId, id);
+  }
+
+  /**
+   * Changes how client chains ending at an uploaded CA are judged. The CA is checked again under the new
+   * compatibility first (a switch to `strict` is refused, with the rule, for a CA that breaks it), so a stored CA
+   * always meets the rules of its own compatibility.
+   */
+  async setCompatibility(
+    principal: Principal,
+    accountId: HexId,
+    id: Uuid,
+    compatibility: CaCompatibility,
+  ): Promise<MtlsCertificateRecord> {
+    await this.#tenancy.getAccount(principal, accountId, 'edit');
+    return inAccountTransaction(this.#store, accountId, async (store) => {
+      const record = await store.getMtlsCertificate(accountId, id);
+      if (record === undefined)
+        throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${accountId}/mtls_certificates/${id}`);
+      if (!record.ca) throw GW_ERR_API_VALIDATION.create('compatibility applies to CAs (ca: true) only');
+      if (record.compatibility === compatibility) return record;
+      // The stored bundle is checked as an upload with the new compatibility would be.
+      validateMtlsUpload({ ca: true, certificatesPem: record.certificatesPem, compatibility });
+      const updatedAt = isoMicros(new Date());
+      await store.updateMtlsCertificateCompatibility(accountId, id, compatibility, updatedAt);
+      return { ...record, compatibility, updatedAt };
+    });
   }
 
   async delete(principal: Principal, accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord> {

@@ -52,7 +52,7 @@ export function decideClientAuth(
   }
   if (
     identity.verifiedUnder !== policy.trustedCas &&
-    !chainEndsAtOneOf(identity.leaf, identity.chain, policy.trustedCas)
+    !chainEndsAtOneOf(identity.leaf, identity.verifiedChain, policy.trustedCas)
   ) {
     return { error: GW_ERR_CERT_INVALID, reason: 'its CA is no longer trusted (client CAs reloaded)' };
   }

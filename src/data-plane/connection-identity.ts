@@ -10,29 +10,49 @@
 import type { TLSSocket } from 'node:tls';
 import { createHash, type X509Certificate } from 'node:crypto';
 import { readCertificateFields, type CertificateFields } from '../pki/certificate-fields.ts';
+import type { ChainCompatibility } from '../pki/client-chain-policy.ts';
 import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
+import type { ChainVerdictCache, ClientTrust } from './client-chain-verdict.ts';
 import type { AcceptedConnection } from './sni-router.ts';
+
+export type { ClientTrust } from './client-chain-verdict.ts';
 
 /** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-/** More intermediates than this are not walked (OpenSSL's default verify depth is 100). */
+/** More certificates than this after the leaf are not walked (OpenSSL's default verify depth is 100). */
 const MAX_CHAIN = 10;
+
+/** What the listener keeps across connections so that a known client costs no parsing. */
+export interface IdentityCaches {
+  readonly fields: CertificateFieldsCache;
+  readonly chains: ChainVerdictCache;
+}
 
 export interface ConnectionIdentity {
   readonly presented: boolean;
-  /** Chain verified by OpenSSL against the listener's CAs, EKU lists clientAuth, leaf is not a CA. */
+  /**
+   * Chain verified by OpenSSL against the listener's CAs, EKU lists clientAuth, and the verified path meets the
+   * client-chain policy (pki/client-chain-policy.ts) under its trust anchor's compatibility.
+   */
   readonly verified: boolean;
-  /** Why verification failed, for the log only (never sent to the client). */
+  /** Why verification failed, for the log only (never sent to the client): a policy rule comes first, `rule: …`. */
   readonly failure: string | undefined;
   readonly leaf: X509Certificate | undefined;
   /** Lowercase hex SHA-256 of the leaf DER; "" when none. */
   readonly fingerprint256: string;
   /** Node-format fingerprint (`AB:CD:…`) of the certificate that issued the leaf; "" when unknown. */
   readonly issuerFingerprint256: string;
-  /** Intermediates between the leaf and the trust anchor, leaf excluded. */
+  /** Intermediates as the client sent them after its leaf, up to a self-issued root (RFC 9440 Client-Cert-Chain). */
   readonly chain: readonly X509Certificate[];
   /**
-   * When every certificate of the verified path (leaf, intermediates, issuing CA) is valid, in epoch
+   * Intermediates of the verified path, leaf and trust anchor excluded: it may hold a CA of the listener the client
+   * did not send, and leaves out what the client sent that no path uses. `chain` when no path was built.
+   */
+  readonly verifiedChain: readonly X509Certificate[];
+  /** The compatibility the verified path was judged under (its anchor's); undefined when none was judged. */
+  readonly compatibility: ChainCompatibility | undefined;
+  /**
+   * When every certificate of the verified path (leaf, intermediates, trust anchor) is valid, in epoch
    * ms: from the latest notBefore (included) to the earliest notAfter (excluded, as OpenSSL counts
    * it — RFC 5280 §4.1.2.5 includes it; security.md class 12 — so an open connection gets the verdict
    * a new handshake would). NaN when a date cannot be read, which no time satisfies. OpenSSL checks
@@ -67,6 +87,8 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   fingerprint256: '',
   issuerFingerprint256: '',
   chain: [],
+  verifiedChain: [],
+  compatibility: undefined,
   validFromMs: Number.NaN,
   expiresAtMs: Number.NaN,
   verifiedUnder: [],
@@ -76,36 +98,47 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
 });
 
 /**
- * `trustedCas` are the listener's client CAs: when the client sent no intermediate, Node exposes no
- * issuer for the leaf, so the issuer (needed to look up revocation) is found among them.
+ * `trust` holds the listener's client CAs: the verified path is rebuilt among them and what the client sent
+ * (client-chain-verdict.ts), which also finds the leaf's issuer (to look up revocation) when the client sent no
+ * intermediate. Its verdict and the leaf's fields are cached per certificate (`caches`).
  */
 export function readConnectionIdentity(
   socket: TLSSocket,
-  trustedCas: readonly X509Certificate[],
-  fieldsCache: CertificateFieldsCache,
+  trust: ClientTrust,
+  caches: IdentityCaches,
   accepted?: AcceptedConnection,
 ): ConnectionIdentity {
+  const { trustedCas } = trust;
   const leaf = socket.getPeerX509Certificate();
   if (leaf === undefined) {
     return accepted === undefined
       ? { ...NO_CERTIFICATE, verifiedUnder: trustedCas }
       : { ...NO_CERTIFICATE, verifiedUnder: trustedCas, accepted };
   }
-  const sentIssuer = leaf.issuerCertificate;
+  const opensslFailure = verificationFailure(socket, leaf);
+  // Our policy judges only what OpenSSL accepted: a refused chain needs no second opinion.
+  const verdict =
+    opensslFailure === undefined ? caches.chains.verdict(leaf, sentAfter(leaf), trust, Date.now()) : undefined;
+  const path = verdict?.path;
   const chain = intermediatesOf(leaf);
-  const issuer = sentIssuer ?? trustedCas.find((ca) => leaf.checkIssued(ca));
+  const verifiedChain = path === undefined ? chain : path.slice(1, -1);
+  const issuer = path?.[1] ?? leaf.issuerCertificate ?? trustedCas.find((ca) => leaf.checkIssued(ca));
   const fingerprint256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
   const issuerFingerprint256 = issuer?.fingerprint256 ?? '';
   // Parsed now, once per certificate (the cache): a leaf our strict parser refuses (a duplicate
   // extension, an unparsable SAN, trailing bytes) is an unverified certificate, recorded as a value
   // here, never an exception later in a request or an analytics record.
-  const fields = parsedFields(fieldsCache, `${fingerprint256}/${issuerFingerprint256}`, leaf, issuer);
+  const fields = parsedFields(caches.fields, `${fingerprint256}/${issuerFingerprint256}`, leaf, issuer);
+  const violation = verdict?.violation;
   const failure =
-    verificationFailure(socket, leaf) ?? (fields === undefined ? 'client certificate cannot be parsed' : undefined);
-  // The issuing CA of the top of the chain: the leaf's issuer when the client sent no intermediate.
+    opensslFailure ??
+    (violation === undefined ? undefined : `${violation.rule}: ${violation.detail}`) ??
+    (fields === undefined ? 'client certificate cannot be parsed' : undefined);
+  // Without a verified path (the connection is unverified anyway): what the client sent, up to the CA that
+  // issued its top certificate.
   const top = chain.at(-1);
   const anchor = top === undefined ? issuer : trustedCas.find((ca) => top.checkIssued(ca));
-  const path = anchor === undefined ? [leaf, ...chain] : [leaf, ...chain, anchor];
+  const validityPath = path ?? (anchor === undefined ? [leaf, ...chain] : [leaf, ...chain, anchor]);
   let spki: string | undefined;
   return {
     presented: true,
@@ -115,8 +148,10 @@ export function readConnectionIdentity(
     fingerprint256,
     issuerFingerprint256,
     chain,
-    validFromMs: Math.max(...path.map((cert) => Date.parse(cert.validFrom))),
-    expiresAtMs: Math.min(...path.map((cert) => Date.parse(cert.validTo))),
+    verifiedChain,
+    compatibility: verdict?.compatibility,
+    validFromMs: Math.max(...validityPath.map((cert) => Date.parse(cert.validFrom))),
+    expiresAtMs: Math.min(...validityPath.map((cert) => Date.parse(cert.validTo))),
     fields: () => fields,
     spkiSha256() {
       spki ??= createHash('sha256')
@@ -154,9 +189,9 @@ export function validAt(identity: Pick<ConnectionIdentity, 'validFromMs' | 'expi
 }
 
 /**
- * Whether the chain the client sent (leaf, then intermediates) ends at one of `cas`: its top is one
- * of them (the client sent the root itself) or is issued and signed by one. For a trust set that
- * changed after the handshake (a CA removed): the handshake's verification no longer proves it.
+ * Whether a chain (leaf, then intermediates: the verified path's) ends at one of `cas`: its top is one
+ * of them or is issued and signed by one. For a trust set that changed after the handshake (a CA
+ * removed): the handshake's verification no longer proves it.
  */
 export function chainEndsAtOneOf(
   leaf: X509Certificate,
@@ -167,6 +202,21 @@ export function chainEndsAtOneOf(
   return cas.some(
     (ca) => ca.fingerprint256 === top.fingerprint256 || (top.checkIssued(ca) && top.verify(ca.publicKey)),
   );
+}
+
+/** Every certificate the client sent after its leaf, in the order sent (Node links them so), at most MAX_CHAIN. */
+function sentAfter(leaf: X509Certificate): X509Certificate[] {
+  const sent: X509Certificate[] = [];
+  const seen = new Set([leaf.fingerprint256]);
+  for (
+    let cert = leaf.issuerCertificate;
+    cert !== undefined && sent.length < MAX_CHAIN && !seen.has(cert.fingerprint256);
+    cert = cert.issuerCertificate
+  ) {
+    seen.add(cert.fingerprint256);
+    sent.push(cert);
+  }
+  return sent;
 }
 
 /** Intermediates above the leaf as Node linked them (the client's chain), up to a self-issued root. */
@@ -190,6 +240,6 @@ function verificationFailure(socket: TLSSocket, leaf: X509Certificate): string |
   // @types/node says string[], but Node returns undefined when the certificate has no EKU.
   const extendedKeyUsages = leaf.keyUsage as string[] | undefined;
   if (!(extendedKeyUsages ?? []).includes(EKU_CLIENT_AUTH)) return 'leaf certificate does not allow clientAuth (EKU)';
-  if (leaf.ca) return 'leaf certificate is a CA certificate';
+  // A CA leaf (cA=TRUE even without keyCertSign, which `leaf.ca` misses) is the policy's `leaf-is-ca`.
   return undefined;
 }

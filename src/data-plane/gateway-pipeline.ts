@@ -97,7 +97,12 @@ export class GatewayPipeline {
     if (decision.error !== undefined || policy === undefined) {
       // A refused certificate or a misdirected request gets one clear answer, then the connection ends.
       this.#options.logger.info(
-        { code: decision.error?.code, host: request.host, fingerprint: identity.fingerprint256 },
+        {
+          code: decision.error?.code,
+          host: request.host,
+          fingerprint: identity.fingerprint256,
+          ...(identity.failure === undefined || !identity.presented ? {} : { reason: identity.failure }),
+        },
         'request refused',
       );
       sinkFor(true).fail(decision.error ?? GW_ERR_INTERNAL);
@@ -272,6 +277,8 @@ export class GatewayPipeline {
         method: request.method,
         fingerprint: identity.fingerprint256,
         remoteAddress: request.clientAddress,
+        // Why the certificate is not verified, for rules that act on cert_verified (never sent to the client).
+        ...(identity.presented && identity.failure !== undefined ? { certificateFailure: identity.failure } : {}),
       },
       message,
     );

@@ -5,9 +5,11 @@
  *
  *   Host / :authority not served by the connection's policy   → 421 GW_ERR_MISDIRECTED_REQUEST
  *     (default policy, other hostname, HTTP/2 coalescing, hostname removed since the handshake)
- *   cert_verified: OpenSSL verified against the policy's CAs at the handshake, the certificates are
- *     still within their validity period (validAt), and — when the host's trust set changed since —
- *     the chain still ends at a CA the host trusts now
+ *   cert_verified: OpenSSL verified against the policy's CAs at the handshake, the path met the
+ *     client-chain policy, the certificates are still within their validity period (validAt), and —
+ *     when the host's trust set changed since — the chain still ends at a CA the host trusts now, with
+ *     the compatibility it was judged under (a CA switched from legacy to strict no longer vouches for
+ *     a path judged legacy: the client connects again and is judged strict)
  *   cert_revoked: leaf serial revoked by its issuer in the current snapshot
  *   clientAuth 'require': missing → 401, unverified → 403, revoked → 403
  */
@@ -67,7 +69,7 @@ export function decideHostRequest(
     leaf !== undefined &&
     identity.verified &&
     validAt(identity, nowMs) &&
-    stillTrusted(leaf, identity.chain, accepted, current);
+    stillTrusted(leaf, identity, accepted, current);
   const certRevoked =
     leaf !== undefined && current.revocations.isRevoked(identity.issuerFingerprint256, leaf.serialNumber);
   let error: PublicError | undefined;
@@ -79,12 +81,17 @@ export function decideHostRequest(
   return { policy: current, certPresented, certVerified, certRevoked, error };
 }
 
-/** Trust unchanged since the handshake, or the chain ends at a CA the host trusts now. */
+/** Trust unchanged since the handshake, or the chain ends at a CA the host trusts now, as leniently. */
 function stillTrusted(
   leaf: X509Certificate,
-  chain: readonly X509Certificate[],
+  identity: ConnectionIdentity,
   accepted: HostPolicy,
   current: HostPolicy,
 ): boolean {
-  return accepted.trustId === current.trustId || chainEndsAtOneOf(leaf, chain, current.trustedCas);
+  if (accepted.trustId === current.trustId) return true;
+  const cas =
+    identity.compatibility === 'legacy'
+      ? current.trustedCas.filter((ca) => current.legacyCaFingerprints.has(ca.fingerprint256))
+      : current.trustedCas;
+  return chainEndsAtOneOf(leaf, identity.verifiedChain, cas);
 }

@@ -28,13 +28,21 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { GW_ERR_LISTEN_FAILED, GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../config/listen-address.ts';
-import { chainEndsAtOneOf, readConnectionIdentity, type ConnectionIdentity } from './connection-identity.ts';
+import {
+  chainEndsAtOneOf,
+  readConnectionIdentity,
+  type ClientTrust,
+  type ConnectionIdentity,
+  type IdentityCaches,
+} from './connection-identity.ts';
 import { CertificateFieldsCache } from './certificate-fields-cache.ts';
+import { ChainVerdictCache } from './client-chain-verdict.ts';
 import {
   buildTlsServerOptions,
   HANDSHAKE_TIMEOUT_MS,
   handshakeFailureReason,
   SESSION_TICKET_TOO_LARGE,
+  trustContextId,
   type TlsServerMaterial,
   type TlsSessionSettings,
 } from './tls-server-options.ts';
@@ -88,6 +96,8 @@ export interface SingleHostListenerOptions extends CommonListenerOptions {
   readonly material: TlsServerMaterial;
   /** The client CAs as parsed certificates (the material holds their PEM). */
   readonly trustedCas: readonly X509Certificate[];
+  /** Node-format fingerprints of the CAs of `trustedCas` with `legacy` compatibility; default none. */
+  readonly legacyCaFingerprints?: ReadonlySet<string>;
   readonly snapshots?: undefined;
 }
 
@@ -114,12 +124,12 @@ export class MtlsListener {
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<TLSSocket>();
   readonly #sessions = new Set<ServerHttp2Session>();
-  readonly #fieldsCache = new CertificateFieldsCache();
+  readonly #caches: IdentityCaches = { fields: new CertificateFieldsCache(), chains: new ChainVerdictCache() };
   /** Failed handshakes by error code, for logs and (later) metrics. */
   readonly handshakeFailures = new Map<string, number>();
   readonly #onClientError: (code: string) => void;
   /** Single-host mode: the client CAs in force (replaced by replaceTlsMaterial). */
-  #trustedCas: readonly X509Certificate[] = [];
+  #trust: ClientTrust = { trustedCas: [], legacyCaFingerprints: new Set(), trustId: '' };
   #trustReplacedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MtlsListenerOptions) {
@@ -205,7 +215,7 @@ export class MtlsListener {
         options.snapshots,
         {
           admit: (socket) => this.#admit(socket),
-          secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy.trustedCas, accepted),
+          secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy, accepted),
           clientError: onClientError,
         },
         options,
@@ -214,13 +224,13 @@ export class MtlsListener {
       this.#single = undefined;
       return;
     }
-    this.#trustedCas = options.trustedCas;
+    this.#trust = singleHostTrust(options.material, options.trustedCas, options.legacyCaFingerprints);
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
     this.#single = server;
     server.on('secureConnection', (socket: TLSSocket & WithIdentity) =>
       // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
       // can still be running HANDSHAKE_TIMEOUT_MS later.
-      this.#accept(socket, this.#trustedCas, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
+      this.#accept(socket, this.#trust, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
     );
     server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)));
     // The TLS server does not listen itself: connections come from this one, once counted in.
@@ -269,16 +279,16 @@ export class MtlsListener {
 
   #accept(
     socket: TLSSocket & WithIdentity,
-    trustedCas: readonly X509Certificate[],
+    trust: ClientTrust,
     accepted?: AcceptedConnection,
     checkTrustAgain = false,
   ): void {
     try {
-      const identity = readConnectionIdentity(socket, trustedCas, this.#fieldsCache, accepted);
+      const identity = readConnectionIdentity(socket, trust, this.#caches, accepted);
       const stillTrusted =
         !checkTrustAgain || !identity.verified || identity.leaf === undefined
           ? true
-          : chainEndsAtOneOf(identity.leaf, identity.chain, trustedCas);
+          : chainEndsAtOneOf(identity.leaf, identity.verifiedChain, trust.trustedCas);
       socket[kIdentity] = stillTrusted
         ? identity
         : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
@@ -305,12 +315,16 @@ export class MtlsListener {
    * session ticket keys and, when the trust material changed, a new session-id context, so a session
    * made under the old CAs does not resume (security.md class 4).
    */
-  replaceTlsMaterial(material: TlsServerMaterial, trustedCas: readonly X509Certificate[]): void {
+  replaceTlsMaterial(
+    material: TlsServerMaterial,
+    trustedCas: readonly X509Certificate[],
+    legacyCaFingerprints?: ReadonlySet<string>,
+  ): void {
     if (this.#options.snapshots !== undefined || this.#single === undefined) {
       throw new Error('replaceTlsMaterial is for the single-host listener; the multi-host one follows its snapshots');
     }
     this.#single.setSecureContext(buildTlsServerOptions(material, this.#options));
-    this.#trustedCas = trustedCas;
+    this.#trust = singleHostTrust(material, trustedCas, legacyCaFingerprints);
     this.#trustReplacedAt = Date.now();
   }
 
@@ -352,4 +366,14 @@ export class MtlsListener {
     this.#http1.close(() => undefined);
     await closed;
   }
+}
+
+/** The single-host listener's trust: its CAs, their compatibility, and an id that changes with either. */
+function singleHostTrust(
+  material: TlsServerMaterial,
+  trustedCas: readonly X509Certificate[],
+  legacyCaFingerprints: ReadonlySet<string> = new Set(),
+): ClientTrust {
+  const legacy = [...legacyCaFingerprints].sort().join(',');
+  return { trustedCas, legacyCaFingerprints, trustId: `${trustContextId(material)}|legacy:${legacy}` };
 }

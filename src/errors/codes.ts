@@ -214,6 +214,51 @@ export const GW_ERR_CLIENT_CERT_QUOTA = defineError(
   400,
   12116,
 );
+// An uploaded CA that breaks a client-chain rule applying to CAs (pki/client-chain-policy.ts, docs/adr/0008):
+// one code per kind of rule, the rule itself (`weak-rsa-key`, …) first in the message.
+export const GW_ERR_CA_WEAK_KEY = defineError('GW_ERR_CA_WEAK_KEY', 'CA certificate refused, weak key: %s', 400, 12140);
+export const GW_ERR_CA_SERIAL_INVALID = defineError(
+  'GW_ERR_CA_SERIAL_INVALID',
+  'CA certificate refused, invalid serial number: %s',
+  400,
+  12141,
+);
+export const GW_ERR_CA_DUPLICATE_EXTENSION = defineError(
+  'GW_ERR_CA_DUPLICATE_EXTENSION',
+  'CA certificate refused, duplicate extension: %s',
+  400,
+  12142,
+);
+export const GW_ERR_CA_UNKNOWN_CRITICAL_EXTENSION = defineError(
+  'GW_ERR_CA_UNKNOWN_CRITICAL_EXTENSION',
+  'CA certificate refused, unknown critical extension: %s',
+  400,
+  12143,
+);
+export const GW_ERR_CA_MALFORMED_EXTENSION = defineError(
+  'GW_ERR_CA_MALFORMED_EXTENSION',
+  'CA certificate refused, malformed extension: %s',
+  400,
+  12144,
+);
+export const GW_ERR_CA_NAME_CONSTRAINTS_INVALID = defineError(
+  'GW_ERR_CA_NAME_CONSTRAINTS_INVALID',
+  'CA certificate refused, unusable name constraints: %s',
+  400,
+  12145,
+);
+export const GW_ERR_CA_BASIC_CONSTRAINTS_NOT_CRITICAL = defineError(
+  'GW_ERR_CA_BASIC_CONSTRAINTS_NOT_CRITICAL',
+  'CA certificate refused, root basicConstraints not critical: %s',
+  400,
+  12146,
+);
+export const GW_ERR_CA_KEY_IDENTIFIER_MISSING = defineError(
+  'GW_ERR_CA_KEY_IDENTIFIER_MISSING',
+  'CA certificate refused, key identifier missing: %s',
+  400,
+  12147,
+);
 // A write that collides with existing state (duplicate route, ruleset changed meanwhile).
 export const GW_ERR_API_CONFLICT = defineError('GW_ERR_API_CONFLICT', 'Conflict: %s', 409, 12117);
 

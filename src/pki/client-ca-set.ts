@@ -5,9 +5,14 @@
  * UNABLE_TO_GET_ISSUER_CERT (security.md class 11). So the set must contain a root, and every
  * intermediate in it must chain to a certificate of the set; anything else is refused rather than
  * silently trusting nothing or something else.
+ *
+ * Each CA is also held to the client-chain policy's CA rules (client-chain-policy.ts checkCaCertificate)
+ * under the set's compatibility: a CA that every client chain would fail on is refused here, at start,
+ * with the rule, instead of refusing every client later.
  */
 import { X509Certificate as NodeCertificate } from 'node:crypto';
 import { readPemBlocksOf, toPem } from './pem.ts';
+import { checkCaCertificate, LEGACY_RELAXED_RULES, type ChainCompatibility } from './client-chain-policy.ts';
 import {
   assertCaCertificate,
   assertCurrentlyValid,
@@ -25,12 +30,26 @@ export interface ClientCaSet {
   readonly certificates: readonly NodeCertificate[];
   /** PEM of every CA, for the TLS `ca` option. */
   readonly pems: readonly string[];
+  readonly compatibility: ChainCompatibility;
+  /** Node-format fingerprints of the CAs judged with `legacy` compatibility: all of them, or none. */
+  readonly legacyFingerprints: ReadonlySet<string>;
+}
+
+export interface ClientCaSetOptions {
+  /** Default the current time. */
+  readonly now?: number;
+  /** Default `strict`. */
+  readonly compatibility?: ChainCompatibility;
+  /** How the user switches to `legacy` (a command-line flag), for the refusal of a rule `legacy` relaxes. */
+  readonly legacyHint?: string;
 }
 
 /** Maximum CAs in one set: a bundle of thousands of certificates is an abuse, not a configuration. */
 export const MAX_CLIENT_CAS = 100;
 
-export function buildClientCaSet(sources: readonly CaSource[], now = Date.now()): ClientCaSet {
+export function buildClientCaSet(sources: readonly CaSource[], options: ClientCaSetOptions = {}): ClientCaSet {
+  const now = options.now ?? Date.now();
+  const compatibility = options.compatibility ?? 'strict';
   const certificates: NodeCertificate[] = [];
   const seen = new Set<string>();
   for (const { source, pem } of sources) {
@@ -47,6 +66,11 @@ export function buildClientCaSet(sources: readonly CaSource[], now = Date.now())
       assertCaCertificate(cert, label);
       assertStrongCertificate(cert, label);
       assertCurrentlyValid(cert, label, now);
+      const found = checkCaCertificate(cert.raw, compatibility, isSelfSigned(cert) ? 'root' : 'intermediate');
+      if (found !== undefined) {
+        const hint = LEGACY_RELAXED_RULES.has(found.rule) && options.legacyHint ? ` (${options.legacyHint})` : '';
+        throw new Error(`${label}: ${found.rule}: ${found.detail}${hint}`);
+      }
       if (seen.has(cert.fingerprint256)) return;
       seen.add(cert.fingerprint256);
       certificates.push(cert);
@@ -63,5 +87,10 @@ export function buildClientCaSet(sources: readonly CaSource[], now = Date.now())
       throw new Error(`intermediate CA "${cert.subject.replaceAll('\n', ', ')}" does not chain to a CA given`);
     }
   }
-  return { certificates, pems: certificates.map((cert) => toPem(cert.raw, 'CERTIFICATE')) };
+  return {
+    certificates,
+    pems: certificates.map((cert) => toPem(cert.raw, 'CERTIFICATE')),
+    compatibility,
+    legacyFingerprints: new Set(compatibility === 'legacy' ? certificates.map((cert) => cert.fingerprint256) : []),
+  };
 }

@@ -33,6 +33,14 @@ import { GatewayError } from '../errors/index.ts';
 import { toPem } from './pem.ts';
 import { keyIdentifier } from './key-identifier.ts';
 import { validateMtlsUpload, type MtlsUploadInput } from './mtls-upload.ts';
+import {
+  extension,
+  forgeIntermediate,
+  forgeLeaf,
+  forgeRoot,
+  newKey,
+  OID,
+} from '../../test/helpers/forge-certificate.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -204,9 +212,16 @@ interface BadCase {
   readonly name: string;
   readonly input: () => MtlsUploadInput;
   readonly reason: string | RegExp;
+  /** Default GW_ERR_CERT_UPLOAD_INVALID; a client-chain rule that applies to CAs has a code of its own. */
+  readonly code?: string;
 }
 
-function assertRefused(input: MtlsUploadInput, reason: string | RegExp, name: string): GatewayError {
+function assertRefused(
+  input: MtlsUploadInput,
+  reason: string | RegExp,
+  name: string,
+  code = 'GW_ERR_CERT_UPLOAD_INVALID',
+): GatewayError {
   let caught: unknown;
   try {
     validateMtlsUpload(input);
@@ -214,7 +229,7 @@ function assertRefused(input: MtlsUploadInput, reason: string | RegExp, name: st
     caught = error;
   }
   assert.ok(caught instanceof GatewayError, `${name}: expected a refusal, got ${String(caught)}`);
-  assert.equal(caught.code, 'GW_ERR_CERT_UPLOAD_INVALID', name);
+  assert.equal(caught.code, code, name);
   if (typeof reason === 'string') assert.ok(caught.message.includes(reason), `${name}: ${caught.message}`);
   else assert.match(caught.message, reason, name);
   return caught;
@@ -508,7 +523,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         const spki = work.readBytes('explicit.spki');
         return { ca: true, certificatesPem: forge({ subject: 'CN=Explicit', key: ec, ca: true, spki }).pem };
       },
-      reason: 'explicit-curve EC keys are not accepted',
+      reason: 'weak-ec-curve: certificate 1: an explicit-curve EC key',
+      code: 'GW_ERR_CA_WEAK_KEY',
     },
     // Wrong kind of certificate uploaded as a CA
     {
@@ -643,7 +659,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Weak', key: keyPair('rsa', 1024), ca: true }).pem,
       }),
-      reason: 'RSA key of 1024 bits',
+      reason: 'weak-rsa-key: certificate 1: an RSA key of 1024 bits',
+      code: 'GW_ERR_CA_WEAK_KEY',
     },
     {
       name: 'an RSA size not a multiple of 8',
@@ -651,7 +668,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Odd', key: ec, ca: true, spki: fakeRsaSpki(2050) }).pem,
       }),
-      reason: 'a multiple of 8',
+      reason: 'rsa-modulus-not-multiple-of-8: certificate 1: an RSA modulus of 2050 bits',
+      code: 'GW_ERR_CA_WEAK_KEY',
     },
     {
       name: 'DSA',
@@ -659,7 +677,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=DSA', key: ec, ca: true, spki: fakeSpki('300906072a8648ce380401') }).pem,
       }),
-      reason: 'DSA keys are not accepted',
+      reason: 'dsa-key: certificate 1: a DSA key',
+      code: 'GW_ERR_CA_WEAK_KEY',
     },
     {
       name: 'P-192',
@@ -672,7 +691,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           spki: fakeSpki('301306072a8648ce3d020106082a8648ce3d030101'),
         }).pem,
       }),
-      reason: 'EC curve P-192',
+      reason: 'weak-ec-curve: certificate 1: an EC curve P-192',
+      code: 'GW_ERR_CA_WEAK_KEY',
     },
     {
       name: 'a negative serial',
@@ -680,7 +700,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Neg', key: ec, ca: true, serial: Buffer.from('ff01', 'hex') }).pem,
       }),
-      reason: 'negative serial number',
+      reason: 'serial-negative: certificate 1: a negative serial number',
+      code: 'GW_ERR_CA_SERIAL_INVALID',
     },
     {
       name: 'serial zero',
@@ -688,7 +709,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Zero', key: ec, ca: true, serial: Buffer.from([0]) }).pem,
       }),
-      reason: 'serial number 0',
+      reason: 'serial-zero: certificate 1: serial number 0',
+      code: 'GW_ERR_CA_SERIAL_INVALID',
     },
     {
       name: 'a 21-octet serial',
@@ -696,7 +718,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Long', key: ec, ca: true, serial: Buffer.alloc(21, 0x11) }).pem,
       }),
-      reason: 'serial number of 21 octets',
+      reason: 'serial-too-long: certificate 1: a serial number of 21 octets',
+      code: 'GW_ERR_CA_SERIAL_INVALID',
     },
     {
       name: 'mismatched signatureAlgorithm fields',
@@ -714,7 +737,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Crit', key: ec, ca: true, extra: [ext('1.2.3.4', tlv(0x05), true)] }).pem,
       }),
-      reason: 'unknown critical extension 1.2.3.4',
+      reason: 'unknown-critical-extension: certificate 1: critical extension 1.2.3.4',
+      code: 'GW_ERR_CA_UNKNOWN_CRITICAL_EXTENSION',
     },
     {
       name: 'a duplicate extension',
@@ -727,7 +751,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           extra: [ext('2.5.29.19', new BasicConstraints({ cA: true }), true)],
         }).pem,
       }),
-      reason: 'extension 2.5.29.19 appears twice',
+      reason: 'duplicate-extension: certificate 1: extension 2.5.29.19 appears twice',
+      code: 'GW_ERR_CA_DUPLICATE_EXTENSION',
     },
     {
       name: 'non-critical basicConstraints on a root',
@@ -735,7 +760,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=Soft', key: ec, ca: true, basicCritical: false }).pem,
       }),
-      reason: 'basicConstraints of a CA must be critical',
+      reason: 'root-basic-constraints-not-critical: certificate 1:',
+      code: 'GW_ERR_CA_BASIC_CONSTRAINTS_NOT_CRITICAL',
     },
     {
       name: 'malformed name constraints',
@@ -748,7 +774,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           extra: [ext('2.5.29.30', Buffer.from('3003020101', 'hex'), true)],
         }).pem,
       }),
-      reason: 'malformed name constraints',
+      reason: 'name-constraints-malformed: certificate 1: nameConstraints does not parse',
+      code: 'GW_ERR_CA_NAME_CONSTRAINTS_INVALID',
     },
     {
       name: 'name constraints with both subtrees absent',
@@ -756,7 +783,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
         ca: true,
         certificatesPem: forge({ subject: 'CN=NC', key: ec, ca: true, extra: [ext('2.5.29.30', tlv(0x30), true)] }).pem,
       }),
-      reason: 'neither permitted nor excluded subtrees',
+      reason: 'name-constraints-empty: certificate 1:',
+      code: 'GW_ERR_CA_NAME_CONSTRAINTS_INVALID',
     },
     {
       name: 'name constraints with both subtrees empty',
@@ -769,7 +797,8 @@ describe('validateMtlsUpload', needsOpenssl, () => {
           extra: [ext('2.5.29.30', tlv(0x30, tlv(0xa0), tlv(0xa1)), true)],
         }).pem,
       }),
-      reason: /empty list of subtrees|malformed name constraints/,
+      reason: 'name-constraints-empty: certificate 1:',
+      code: 'GW_ERR_CA_NAME_CONSTRAINTS_INVALID',
     },
     {
       name: 'name constraints on a leaf',
@@ -887,9 +916,9 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     },
   ];
 
-  for (const { name, input, reason } of bad) {
+  for (const { name, input, reason, code } of bad) {
     test(`refuses ${name}`, () => {
-      assertRefused(input(), reason, name);
+      assertRefused(input(), reason, name, code);
     });
   }
 
@@ -901,5 +930,68 @@ describe('validateMtlsUpload', needsOpenssl, () => {
     work.write('soft.pem', soft.pem);
     assert.match(opensslOk('x509', '-in', 'soft.pem', '-noout', '-text'), /Basic Constraints: \n\s+CA:TRUE/);
     assert.equal(createPublicKey(leaf.key.privateKey).asymmetricKeyType, 'ec');
+  });
+});
+
+describe('validateMtlsUpload: client-chain rules that apply to CAs, and the compatibility switch', () => {
+  const refusedWith = (input: MtlsUploadInput): GatewayError => {
+    try {
+      validateMtlsUpload(input);
+    } catch (error) {
+      assert.ok(error instanceof GatewayError);
+      return error;
+    }
+    assert.fail('expected a refusal');
+  };
+
+  test('a root without subjectKeyIdentifier: refused strict with the rule and a hint, accepted legacy', () => {
+    const root = forgeRoot('CN=No SKI Root', { subjectKeyIdentifier: false });
+    const error = refusedWith({ ca: true, certificatesPem: root.pem });
+    assert.equal(error.code, 'GW_ERR_CA_KEY_IDENTIFIER_MISSING');
+    assert.equal(error.v4Code, 12147);
+    assert.match(error.message, /missing-subject-key-identifier: certificate 1: .*compatibility "legacy"/);
+    assert.equal(
+      validateMtlsUpload({ ca: true, certificatesPem: root.pem, compatibility: 'legacy' }).certificates.length,
+      1,
+    );
+  });
+
+  test('an intermediate without authorityKeyIdentifier, a root with non-critical basicConstraints: legacy only', () => {
+    const root = forgeRoot('CN=Legacy Root', { basicConstraintsCritical: false });
+    const ica = forgeIntermediate(root, 'CN=Legacy ICA', { authorityKeyIdentifier: false });
+    assert.equal(refusedWith({ ca: true, certificatesPem: root.pem }).code, 'GW_ERR_CA_BASIC_CONSTRAINTS_NOT_CRITICAL');
+    const strictRoot = forgeRoot('CN=Strict Root');
+    const strictIca = forgeIntermediate(strictRoot, 'CN=No AKI ICA', { authorityKeyIdentifier: false });
+    assert.equal(
+      refusedWith({ ca: true, certificatesPem: strictRoot.pem + strictIca.pem }).code,
+      'GW_ERR_CA_KEY_IDENTIFIER_MISSING',
+    );
+    const accepted = validateMtlsUpload({ ca: true, certificatesPem: root.pem + ica.pem, compatibility: 'legacy' });
+    assert.equal(accepted.certificates.length, 2);
+  });
+
+  test('legacy relaxes nothing else: a weak key, a malformed SAN, unusable name constraints', () => {
+    const weak = forgeRoot('CN=Weak Root', { key: newKey('p192') });
+    assert.equal(
+      refusedWith({ ca: true, certificatesPem: weak.pem, compatibility: 'legacy' }).code,
+      'GW_ERR_CA_WEAK_KEY',
+    );
+    const badSan = forgeRoot('CN=Bad SAN Root', {
+      extensions: [extension(OID.subjectAltName, Buffer.from('ca.example'))],
+    });
+    assert.equal(
+      refusedWith({ ca: true, certificatesPem: badSan.pem, compatibility: 'legacy' }).code,
+      'GW_ERR_CA_MALFORMED_EXTENSION',
+    );
+    const wildcard = forgeRoot('CN=Wildcard NC Root', { nameConstraints: { permitted: [{ dns: '*.example.com' }] } });
+    const error = refusedWith({ ca: true, certificatesPem: wildcard.pem, compatibility: 'legacy' });
+    assert.equal(error.code, 'GW_ERR_CA_NAME_CONSTRAINTS_INVALID');
+    assert.match(error.message, /name-constraints-malformed/);
+  });
+
+  test('leaf uploads keep their own checks and code, and take no compatibility', () => {
+    const root = forgeRoot('CN=Leaf Upload Root');
+    const weakLeaf = forgeLeaf(root, 'CN=weak', { key: newKey({ rsa: 1024 }) });
+    assert.equal(refusedWith({ ca: false, certificatesPem: weakLeaf.pem }).code, 'GW_ERR_CERT_UPLOAD_INVALID');
   });
 });

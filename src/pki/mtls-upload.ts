@@ -6,6 +6,8 @@
  * - the PEM text: upload-pem.ts (size, count, private keys and CSRs in `certificates`, malformed PEM);
  * - each certificate: uploaded-certificate.ts (version, serial, algorithms, keys, validity, extensions);
  * - roles and chains: upload-chain.ts (CA bundles need a self-signed root; leaves come first);
+ * - for CAs, first of all: the client-chain rules that apply to CAs (client-chain-policy.ts checkCaCertificate,
+ *   docs/adr/0008) under the upload's `compatibility`, each refused with its own code (chain-rule-errors.ts);
  * - `private_key`: refused with `ca: true`; with `ca: false` it must be one unencrypted PEM private key that
  *   belongs to the leaf. Its content is never repeated in a message, nor attached as an error cause.
  *
@@ -14,6 +16,9 @@
  */
 import { X509Certificate as NodeCertificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { GW_ERR_CERT_UPLOAD_INVALID, GatewayError } from '../errors/index.ts';
+import { checkCaCertificate, LEGACY_RELAXED_RULES, type ChainCompatibility } from './client-chain-policy.ts';
+import { CA_RULE_ERRORS } from './chain-rule-errors.ts';
+import { parseChainCertificate } from './chain-certificate.ts';
 import { readPemBlocks, toPem } from './pem.ts';
 import { readUploadPem } from './upload-pem.ts';
 import { readUploadedCertificate, type UploadedCertificate } from './uploaded-certificate.ts';
@@ -36,6 +41,8 @@ export interface MtlsUploadInput {
    * (clientAuth for mTLS certificates the gateway presents upstream, serverAuth for edge certificates).
    */
   readonly leafUsage?: LeafUsage;
+  /** For `ca: true`: how client chains ending at these CAs are judged; default `strict`. */
+  readonly compatibility?: ChainCompatibility;
   /** Default the current time. */
   readonly now?: Date;
 }
@@ -82,10 +89,12 @@ function validate(input: MtlsUploadInput): ValidatedMtlsUpload {
   if (input.ca && privateKeyPem !== undefined) {
     throw new Error('a private key must not be sent with a CA certificate (ca: true)');
   }
-  const certificates = readUploadPem(input.certificatesPem).map((der, index) =>
-    readUploadedCertificate(der, index, now),
-  );
-  if (input.ca) checkCaBundle(certificates);
+  const compatibility = input.compatibility ?? 'strict';
+  const certificates = readUploadPem(input.certificatesPem).map((der, index) => {
+    if (input.ca) checkCaRules(der, index, compatibility, now);
+    return readUploadedCertificate(der, index, now);
+  });
+  if (input.ca) checkCaBundle(certificates, compatibility);
   else checkLeafChain(certificates, input.leafUsage);
   const [first] = certificates;
   if (first === undefined) throw new Error('no certificate given');
@@ -95,6 +104,24 @@ function validate(input: MtlsUploadInput): ValidatedMtlsUpload {
     certificates: certificates.map((certificate) => certificate.node),
     description: describe(first),
   };
+}
+
+/**
+ * A client-chain rule that applies to CAs, refused with the code of its kind; the rest is left to the checks
+ * after. A CA outside its validity period is left to them too: "expired" says more than any rule.
+ */
+function checkCaRules(der: Buffer, index: number, compatibility: ChainCompatibility, now: Date): void {
+  const validity = parseChainCertificate(der)?.asn.tbsCertificate.validity;
+  if (validity === undefined) return;
+  const nowMs = now.getTime();
+  if (validity.notBefore.getTime().getTime() > nowMs || validity.notAfter.getTime().getTime() <= nowMs) return;
+  const found = checkCaCertificate(der, compatibility);
+  const definition = found === undefined ? undefined : CA_RULE_ERRORS[found.rule];
+  if (found === undefined || definition === undefined) return;
+  const hint = LEGACY_RELAXED_RULES.has(found.rule)
+    ? '; a legacy private CA can be uploaded with compatibility "legacy"'
+    : '';
+  throw definition.create(`${found.rule}: certificate ${index + 1}: ${found.detail}${hint}`);
 }
 
 function describe(first: UploadedCertificate): MtlsUploadDescription {

@@ -16,6 +16,7 @@
 import { KeyUsageFlags, id_ce_extKeyUsage, ExtendedKeyUsage } from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import type { UploadedCertificate } from './uploaded-certificate.ts';
+import type { ChainCompatibility } from './chain-violation.ts';
 
 /** What a leaf upload is for: a client certificate the gateway presents, or a server (edge) certificate. */
 export type LeafUsage = 'clientAuth' | 'serverAuth';
@@ -26,9 +27,18 @@ const USAGE_OIDS: Record<LeafUsage, string> = {
 };
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
-export function checkCaBundle(certificates: readonly UploadedCertificate[]): void {
+/**
+ * `legacy` compatibility (docs/adr/0008) accepts a self-signed root whose basicConstraints is not critical; every
+ * other CA of the bundle must have it critical either way.
+ */
+export function checkCaBundle(
+  certificates: readonly UploadedCertificate[],
+  compatibility: ChainCompatibility = 'strict',
+): void {
   checkDuplicates(certificates);
-  for (const certificate of certificates) checkCa(certificate, 'uploaded as a CA');
+  for (const certificate of certificates) {
+    checkCa(certificate, 'uploaded as a CA', compatibility === 'legacy' && isSelfSigned(certificate));
+  }
   const roots = certificates.filter(isSelfSigned);
   if (roots.length === 0) {
     throw new Error(
@@ -95,7 +105,7 @@ export function checkLeafChain(certificates: readonly UploadedCertificate[], usa
   }
 }
 
-function checkCa(certificate: UploadedCertificate, role: string): void {
+function checkCa(certificate: UploadedCertificate, role: string, nonCriticalAllowed = false): void {
   const basic = certificate.basicConstraints;
   if (basic === undefined) {
     throw new Error(`${certificate.label}: ${role} but has no basicConstraints extension, so it is not a CA`);
@@ -106,7 +116,7 @@ function checkCa(certificate: UploadedCertificate, role: string): void {
       : 'an end-entity (leaf) certificate, basicConstraints CA:FALSE';
     throw new Error(`${certificate.label}: ${role} but is ${kind}; upload the CA that issued your client certificates`);
   }
-  if (!basic.critical) {
+  if (!basic.critical && !nonCriticalAllowed) {
     throw new Error(`${certificate.label}: basicConstraints of a CA must be critical (RFC 5280 §4.2.1.9)`);
   }
   if (certificate.keyUsage === undefined) {

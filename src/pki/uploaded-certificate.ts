@@ -45,6 +45,7 @@ import {
 } from './signature-algorithm.ts';
 import { formatDistinguishedName } from './distinguished-name.ts';
 import { serialFromBytes } from './serial-bytes.ts';
+import { SUPPORTED_CRITICAL_EXTENSIONS } from './supported-critical-extensions.ts';
 
 export const MAX_UPLOADED_CERTIFICATE_BYTES = 16 * 1024;
 export const UPLOAD_MIN_RSA_BITS = 2048;
@@ -53,23 +54,6 @@ export const UPLOAD_MAX_RSA_BITS = 8192;
 const MAX_NAME_ATTRIBUTES = 32;
 const MAX_ALT_NAMES = 100;
 const MAX_POLICIES = 32;
-
-/**
- * Extensions that may be critical: those OpenSSL processes (X509_supported_extension), so a certificate
- * that relies on one is enforced as its issuer meant.
- */
-const SUPPORTED_CRITICAL: ReadonlySet<string> = new Set([
-  '2.5.29.15', // keyUsage
-  '2.5.29.17', // subjectAltName
-  '2.5.29.19', // basicConstraints
-  '2.5.29.30', // nameConstraints
-  '2.5.29.31', // cRLDistributionPoints
-  '2.5.29.32', // certificatePolicies
-  '2.5.29.33', // policyMappings
-  '2.5.29.36', // policyConstraints
-  '2.5.29.37', // extKeyUsage
-  '2.5.29.54', // inhibitAnyPolicy
-]);
 
 export interface UploadedCertificate {
   readonly der: Buffer;
@@ -199,7 +183,7 @@ function indexExtensions(list: readonly Extension[], fail: Fail): Map<string, Ex
   const extensions = new Map<string, Extension>();
   for (const extension of list) {
     if (extensions.has(extension.extnID)) throw fail(`extension ${extension.extnID} appears twice (RFC 5280 §4.2)`);
-    if (extension.critical && !SUPPORTED_CRITICAL.has(extension.extnID)) {
+    if (extension.critical && !SUPPORTED_CRITICAL_EXTENSIONS.has(extension.extnID)) {
       throw fail(`unknown critical extension ${extension.extnID}`);
     }
     extensions.set(extension.extnID, extension);

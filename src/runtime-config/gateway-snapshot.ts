@@ -6,7 +6,8 @@
  *   *.example.com (one label)   ─┼─▶ HostPolicy { edge cert, client CAs, trustId, clientAuth, revocations }
  *   unknown / absent SNI        ─┘   defaultPolicy: trusts no client CA, serves no hostname (421)
  *
- * `trustId` names the TLS trust set (edge certificate + client CA fingerprints + client-auth mode):
+ * `trustId` names the TLS trust set (edge certificate + client CA fingerprints and the compatibility of each,
+ * docs/adr/0008 + client-auth mode):
  * the listener runs one TLS server (own session-id context, own ticket keys) per trustId, so a
  * session made under one trust set never resumes under another (security.md class 4). Revocations
  * are NOT part of the trustId: they are looked up per request in the current snapshot.
@@ -32,7 +33,9 @@ export interface HostPolicy {
   readonly trustedCas: readonly X509Certificate[];
   /** Node-format fingerprints (`AB:CD:…`) of `trustedCas`. */
   readonly trustedCaFingerprints: ReadonlySet<string>;
-  /** 32 hex chars: SHA-256 over the edge certificate, sorted CA fingerprints and `clientAuth`. */
+  /** Those of `trustedCaFingerprints` whose client chains are judged with `legacy` compatibility. */
+  readonly legacyCaFingerprints: ReadonlySet<string>;
+  /** 32 hex chars: SHA-256 over the edge certificate, sorted CA fingerprints (with compatibility), `clientAuth`. */
   readonly trustId: string;
   readonly clientAuth: ClientAuthMode;
   readonly revocations: RevocationIndex;
@@ -44,6 +47,11 @@ export interface HostPolicyInput {
   readonly certPem: string;
   readonly keyPem: string;
   readonly clientCaPems?: readonly string[];
+  /**
+   * PEM of those of `clientCaPems` uploaded with `legacy` compatibility (client chains ending at them skip the
+   * key identifier and root basicConstraints rules); default none: `strict`.
+   */
+  readonly legacyClientCaPems?: readonly string[];
   /** Default: `optional` when CAs are given (the request decides), `none` otherwise. */
   readonly clientAuth?: ClientAuthMode;
   /** Revoked serials (any hex form) per issuing CA, keyed by the CA's PEM or Node-format fingerprint. */
@@ -87,9 +95,16 @@ function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInpu
   const trustedCas = Object.freeze(clientCaPems.map((pem) => new X509Certificate(pem)));
   for (const ca of trustedCas) if (!ca.ca) throw new Error(`${hostname}: ${ca.subject} is not a CA certificate`);
   const fingerprints = trustedCas.map((ca) => ca.fingerprint256);
+  const legacy = new Set(
+    (input.legacyClientCaPems ?? [])
+      .map((pem) => new X509Certificate(pem).fingerprint256)
+      .filter((fingerprint) => fingerprints.includes(fingerprint)),
+  );
   const hash = createHash('sha256');
   hash.update(new X509Certificate(input.certPem).fingerprint256);
-  for (const fingerprint of [...fingerprints].sort()) hash.update(`|${fingerprint}`);
+  for (const fingerprint of [...fingerprints].sort()) {
+    hash.update(`|${fingerprint}${legacy.has(fingerprint) ? ':legacy' : ''}`);
+  }
   hash.update(`|${clientAuth}`);
   return Object.freeze({
     hostname,
@@ -100,6 +115,7 @@ function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInpu
     clientCaPems,
     trustedCas,
     trustedCaFingerprints: new Set(fingerprints),
+    legacyCaFingerprints: legacy,
     trustId: hash.digest('hex').slice(0, 32),
     clientAuth,
     revocations: input.revocations ?? buildRevocations(input.revokedSerials, trustedCas),

@@ -13,6 +13,7 @@ import type {
   AccountRecord,
   ApiDefinitionRecord,
   ApiTokenRecord,
+  CaCompatibility,
   CertificateBinding,
   ClientCertificateRecord,
   ClientCertificateStatus,
@@ -147,6 +148,14 @@ export class KyselyStore implements Store {
   }
   countCaCertificates(accountId: HexId): Promise<number> {
     return mtls.countCaCertificates(this.#db, accountId);
+  }
+  updateMtlsCertificateCompatibility(
+    accountId: HexId,
+    id: Uuid,
+    compatibility: CaCompatibility,
+    updatedAt: string,
+  ): Promise<boolean> {
+    return mtls.updateMtlsCertificateCompatibility(this.#db, accountId, id, compatibility, updatedAt);
   }
   deleteMtlsCertificate(accountId: HexId, id: Uuid): Promise<void> {
     return mtls.deleteMtlsCertificate(this.#db, accountId, id);

@@ -10,6 +10,7 @@
 import type {
   AccountRecord,
   ApiDefinitionRecord,
+  CaCompatibility,
   ApiTokenRecord,
   CertificateBinding,
   ClientCertificateRecord,
@@ -90,6 +91,13 @@ export interface MtlsCertificateStore {
   getMtlsCertificate(accountId: HexId, id: Uuid): Promise<MtlsCertificateRecord | undefined>;
   listMtlsCertificates(accountId: HexId, types?: readonly string[]): Promise<MtlsCertificateRecord[]>;
   countCaCertificates(accountId: HexId): Promise<number>;
+  /** Sets an uploaded certificate's compatibility (and updatedAt); false when the account has none with that id. */
+  updateMtlsCertificateCompatibility(
+    accountId: HexId,
+    id: Uuid,
+    compatibility: CaCompatibility,
+    updatedAt: string,
+  ): Promise<boolean>;
   deleteMtlsCertificate(accountId: HexId, id: Uuid): Promise<void>;
   listAllMtlsCertificates(): Promise<MtlsCertificateRecord[]>;
 }

@@ -57,6 +57,13 @@ export interface ManagedCaRecord {
 
 export type MtlsCertificateType = 'custom' | 'gateway_managed' | 'access_managed';
 
+/**
+ * How strictly client chains ending at an uploaded CA are judged (docs/adr/0008; the same union as
+ * pki/chain-violation.ts ChainCompatibility): `legacy` skips the key identifier and root basicConstraints rules.
+ */
+export type CaCompatibility = 'strict' | 'legacy';
+export const CA_COMPATIBILITIES: readonly CaCompatibility[] = ['strict', 'legacy'];
+
 export interface MtlsCertificateRecord {
   id: Uuid;
   accountId: HexId;
@@ -75,6 +82,8 @@ export interface MtlsCertificateRecord {
   fingerprintSha256: string;
   /** Sealed private key when one was uploaded with a leaf (upstream mTLS); null otherwise. */
   sealedPrivateKey: string | null;
+  /** For a CA: how client chains ending at it are judged; `strict` for leaves. */
+  compatibility: CaCompatibility;
   expiresOn: string;
   uploadedOn: string;
   updatedAt: string;

@@ -5,10 +5,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Logger } from 'pino';
 import { startGateway, type GatewaySeams, type RunningGateway } from '../../src/gateway.ts';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from '../../src/config/serve-options.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 
 export interface V4Response<T = any> {
   status: number;
@@ -45,7 +44,7 @@ export interface AdminServerExtras extends GatewaySeams {
 
 /**
  * `env` as the gateway reads it: pass PORTCULLIS_MASTER_KEY and PORTCULLIS_ADMIN_TOKEN to run several
- * gateways over one PostgreSQL store (a cluster).
+ * gateways over one PostgreSQL store (a cluster). `logger`: default silent; pass one to read the log.
  */
 export async function startAdminServer(
   store?: { kind: 'postgres'; url: string; redisUrl?: string; changePollMs?: number },

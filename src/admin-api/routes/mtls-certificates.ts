@@ -1,4 +1,8 @@
-/** Account mTLS certificates (reference §3): upload, list, get, delete, associations. */
+/**
+ * Account mTLS certificates (reference §3): upload, list, get, delete, associations. Beyond Cloudflare's object:
+ * `compatibility` (`strict` or `legacy`, docs/adr/0008) on upload and in every view, and PATCH to change it on a
+ * CA.
+ */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
@@ -9,6 +13,7 @@ import { arrayParam, singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 
 const Params = Type.Object({ account_id: Type.String({ pattern: HEX_ID_PATTERN }) });
+const Compatibility = Type.Union([Type.Literal('strict'), Type.Literal('legacy')]);
 const ItemParams = Type.Object({
   account_id: Type.String({ pattern: HEX_ID_PATTERN }),
   mtls_certificate_id: Type.String({ pattern: UUID_PATTERN }),
@@ -24,6 +29,7 @@ export function mtlsCertificateView(record: MtlsCertificateRecord, withUpdatedAt
     serial_number: record.serialNumber,
     signature: record.signature,
     type: record.type,
+    compatibility: record.compatibility,
     uploaded_on: record.uploadedOn,
     expires_on: record.expiresOn,
     ...(withUpdatedAt ? { updated_at: record.updatedAt } : {}),
@@ -45,19 +51,44 @@ export const mtlsCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminS
           certificates: Type.String({ minLength: 1, maxLength: 65_536 }),
           name: Type.Optional(Type.String({ maxLength: 200 })),
           private_key: Type.Optional(Type.String({ maxLength: 16_384 })),
+          compatibility: Type.Optional(Compatibility),
         }),
       },
     },
     async (request) => {
-      const { ca, certificates, name, private_key: privateKey } = request.body;
+      const { ca, certificates, name, private_key: privateKey, compatibility } = request.body;
       const record = await mtlsCertificates.upload(principalOf(request), request.params.account_id, {
         ca,
         certificates,
         name,
         privateKey,
+        compatibility,
       });
       return success(mtlsCertificateView(record, true));
     },
+  );
+
+  app.patch(
+    '/accounts/:account_id/mtls_certificates/:mtls_certificate_id',
+    {
+      schema: {
+        tags,
+        params: ItemParams,
+        body: Type.Object({ compatibility: Compatibility }, { additionalProperties: false }),
+      },
+    },
+    async (request) =>
+      success(
+        mtlsCertificateView(
+          await mtlsCertificates.setCompatibility(
+            principalOf(request),
+            request.params.account_id,
+            request.params.mtls_certificate_id,
+            request.body.compatibility,
+          ),
+          true,
+        ),
+      ),
   );
 
   app.get(

@@ -1,5 +1,6 @@
 /**
- * `portcullis ca upload|list|delete` (an account's own client CAs, Cloudflare's mtls_certificates) and
+ * `portcullis ca upload|list|update|delete` (an account's own client CAs, Cloudflare's mtls_certificates, with
+ * their compatibility: docs/adr/0008) and
  * `portcullis ca associate|associations` (which hostnames of a zone trust which CA; no --ca = the
  * account's managed CA).
  */
@@ -22,6 +23,7 @@ interface MtlsCertificateView {
   serial_number: string;
   uploaded_on: string;
   expires_on: string;
+  compatibility: string;
 }
 
 interface Associations {
@@ -42,6 +44,8 @@ interface ZoneOptions extends Options {
 
 const trust = (hostnames: readonly string[]): string => (hostnames.length === 1 ? 'trusts' : 'trust');
 const caName = (id: string | undefined): string => (id === undefined ? 'the managed CA' : `CA ${id}`);
+const COMPATIBILITY_HELP =
+  'strict (default), or legacy: accept CAs and client chains without key identifiers or a critical root basicConstraints';
 
 export function registerCaCommand(program: Command, setResult: (result: Promise<number>) => void): void {
   const ca = program.command('ca').description('manage client CAs and which hostnames trust them');
@@ -53,22 +57,47 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
       .description('upload a CA certificate (PEM) that client certificates may chain to')
       .requiredOption('--account <id>', 'account that owns the CA')
       .requiredOption('--file <ca.pem>', 'the CA certificate, PEM (a bundle is accepted)')
-      .option('--name <name>', 'a name to recognise it by'),
-  ).action((options: AccountOptions & { file: string; name?: string }) => {
+      .option('--name <name>', 'a name to recognise it by')
+      .option('--compatibility <strict|legacy>', COMPATIBILITY_HELP),
+  ).action((options: AccountOptions & { file: string; name?: string; compatibility?: string }) => {
     run(async () => {
       const certificates = await readPemInput(options.file, '--file', 'CERTIFICATE');
       const client = await connect(options);
       const uploaded = await client.send<MtlsCertificateView>(
         'POST',
         `/accounts/${segment(options.account)}/mtls_certificates`,
-        { ca: true, certificates, ...(options.name === undefined ? {} : { name: options.name }) },
+        {
+          ca: true,
+          certificates,
+          ...(options.name === undefined ? {} : { name: options.name }),
+          ...(options.compatibility === undefined ? {} : { compatibility: options.compatibility }),
+        },
       );
       printResult(
         options,
         uploaded,
         () =>
-          `Uploaded CA ${uploaded.id}${uploaded.name === '' ? '' : ` "${uploaded.name}"`}: ${uploaded.issuer}, expires ${uploaded.expires_on}`,
+          `Uploaded CA ${uploaded.id}${uploaded.name === '' ? '' : ` "${uploaded.name}"`}: ${uploaded.issuer}, expires ${uploaded.expires_on}, ${uploaded.compatibility}`,
       );
+    });
+  });
+
+  withAdminCommandOptions(
+    ca
+      .command('update')
+      .description("change an uploaded CA's compatibility (checked again under the new one)")
+      .requiredOption('--account <id>', 'account')
+      .requiredOption('--compatibility <strict|legacy>', COMPATIBILITY_HELP)
+      .argument('<ca-id>', 'id of the CA (from ca list)'),
+  ).action((id: string, options: AccountOptions & { compatibility: string }) => {
+    run(async () => {
+      const client = await connect(options);
+      const updated = await client.send<MtlsCertificateView>(
+        'PATCH',
+        `/accounts/${segment(options.account)}/mtls_certificates/${segment(id)}`,
+        { compatibility: options.compatibility },
+      );
+      printResult(options, updated, () => `CA ${updated.id} is now ${updated.compatibility}`);
     });
   });
 
@@ -86,6 +115,7 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
             { header: 'ID', value: (c) => c.id },
             { header: 'NAME', value: (c) => c.name },
             { header: 'ISSUER', value: (c) => c.issuer },
+            { header: 'COMPATIBILITY', value: (c) => c.compatibility },
             { header: 'EXPIRES', value: (c) => when(c.expires_on) },
           ],
           `${count(cas.length, 'CA')} in account ${options.account}`,

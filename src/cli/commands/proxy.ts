@@ -5,7 +5,7 @@
  * what is in force stays in force.
  */
 import type { Command } from 'commander';
-import { loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
+import { COMPATIBILITY_OPTION, loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
 import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
 import { startProxy } from '../../proxy-app.ts';
 import { createLogger } from '../../observability/logger.ts';
@@ -30,6 +30,11 @@ export function registerProxyCommand(program: Command, setResult: (result: Promi
     .requiredOption('--key <file>', 'server private key (PEM)')
     .requiredOption('--client-ca <file>', 'CA bundle trusted for client certificates (repeatable)', collect)
     .option('--crl <file>', 'CRL of a client CA (PEM; repeatable)', collect)
+    .option(
+      `${COMPATIBILITY_OPTION} <strict|legacy>`,
+      'client-chain rules for the client CAs: legacy accepts CAs and chains without key identifiers or a critical root basicConstraints',
+      'strict',
+    )
     .requiredOption('--upstream <url>', 'upstream: http://, https:// or h2c:// URL')
     .option('--upstream-ca <file>', 'CA bundle trusted for an https:// upstream (default: system store)')
     .option('--forward-identity <formats>', 'identity headers to send upstream: none or xfcc,rfc9440,cf', 'xfcc')
@@ -62,6 +67,7 @@ async function runProxy(options: ProxyOptionsInput & { logLevel: 'info' }): Prom
       address: formatListenAddress({ host: running.address.address, port: running.address.port }),
       upstream: options.upstream,
       clientCas: config.clientCas.certificates.length,
+      clientCaCompatibility: config.clientCas.compatibility,
       revokedSerials: config.revocations.size,
       forwardIdentity: config.forwardIdentity,
       sessionTickets: config.sessionTickets,

@@ -1,6 +1,13 @@
 /** Uploaded mTLS certificates (CA bundles and leaves) of an account. */
 import type { Selectable } from 'kysely';
-import type { HexId, MtlsCertificateRecord, MtlsCertificateType, Uuid } from '../records.ts';
+import {
+  CA_COMPATIBILITIES,
+  type CaCompatibility,
+  type HexId,
+  type MtlsCertificateRecord,
+  type MtlsCertificateType,
+  type Uuid,
+} from '../records.ts';
 import type { Db, MtlsCertificatesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { fromFlag, oneOf, toCount, toFlag } from './columns.ts';
@@ -20,6 +27,7 @@ function toMtlsCertificate(row: Selectable<MtlsCertificatesTable>): MtlsCertific
     type: oneOf(row.type, TYPES, 'mtls_certificates.type'),
     fingerprintSha256: row.fingerprint_sha256,
     sealedPrivateKey: row.sealed_private_key,
+    compatibility: oneOf(row.compatibility, CA_COMPATIBILITIES, 'mtls_certificates.compatibility'),
     expiresOn: row.expires_on,
     uploadedOn: row.uploaded_on,
     updatedAt: row.updated_at,
@@ -39,6 +47,7 @@ export async function createMtlsCertificate(db: Db, record: MtlsCertificateRecor
     type: record.type,
     fingerprint_sha256: record.fingerprintSha256,
     sealed_private_key: record.sealedPrivateKey,
+    compatibility: record.compatibility,
     expires_on: record.expiresOn,
     uploaded_on: record.uploadedOn,
     updated_at: record.updatedAt,
@@ -81,6 +90,23 @@ export async function countCaCertificates(db: Db, accountId: HexId): Promise<num
     .where('ca', '=', 1)
     .executeTakeFirstOrThrow();
   return toCount(row.count);
+}
+
+/** Changes an uploaded CA's compatibility; false when the account has no such certificate. */
+export async function updateMtlsCertificateCompatibility(
+  db: Db,
+  accountId: HexId,
+  id: Uuid,
+  compatibility: CaCompatibility,
+  updatedAt: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('mtls_certificates')
+    .set({ compatibility, updated_at: updatedAt })
+    .where('account_id', '=', accountId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function deleteMtlsCertificate(db: Db, accountId: HexId, id: Uuid): Promise<void> {

@@ -54,6 +54,8 @@ export interface MtlsCertificatesTable {
   type: string;
   fingerprint_sha256: string;
   sealed_private_key: string | null;
+  /** `strict` or `legacy` (migration 0006). */
+  compatibility: string;
   expires_on: string;
   uploaded_on: string;
   updated_at: string;
