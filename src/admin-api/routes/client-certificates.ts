@@ -12,6 +12,7 @@ import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { arrayParam, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
+import type { ClientCertificateWire } from '../wire-types.ts';
 
 const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
 const ItemParams = Type.Object({
@@ -20,7 +21,7 @@ const ItemParams = Type.Object({
 });
 const STATUSES: readonly string[] = CLIENT_CERTIFICATE_STATUSES;
 
-export function clientCertificateView(record: ClientCertificateRecord, caName: string): object {
+export function clientCertificateView(record: ClientCertificateRecord, caName: string): ClientCertificateWire {
   return {
     id: record.id,
     certificate: record.certificatePem,
