@@ -1,5 +1,5 @@
 /** The signed-in frame (navigation, zone picker, sign-out) and the page the route names. */
-import type { JSX } from 'preact';
+import { Fragment, type JSX } from 'preact';
 import { useSignal } from '@preact/signals';
 import { route } from './router.ts';
 import { canEdit, chooseZone, session, signOutNow, zone, zoneId, zones } from './session.ts';
@@ -132,7 +132,12 @@ function Frame(): JSX.Element {
       </nav>
       <main id="main" class="content" tabIndex={-1}>
         {!canEdit.value ? <p class="read-only-note">This token can read only: changes are not offered.</p> : null}
-        {zone.value === undefined && zones.value.length > 0 ? <Loading what="the zone" /> : currentPage()}
+        {zone.value === undefined && zones.value.length > 0 ? (
+          <Loading what="the zone" />
+        ) : (
+          // Keyed by route and zone: another page (or zone) starts from a fresh state.
+          <Fragment key={`${route.value.parts.join('/')}@${zoneId.value}`}>{currentPage()}</Fragment>
+        )}
       </main>
     </div>
   );
