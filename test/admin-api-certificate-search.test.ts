@@ -17,7 +17,7 @@ async function csrPem(commonName: string): Promise<string> {
   const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: `CN=${commonName.replace(/([,+"\\<>;=])/g, '\\$1')}`,
-    keys: keys as unknown as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
+    keys: keys,
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
   });
   return csr.toString('pem');
