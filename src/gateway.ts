@@ -30,6 +30,7 @@ import { DEFAULT_UPSTREAM_TIMEOUTS, UpstreamForwarders } from './data-plane/upst
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
 import { GatewayHealth } from './gateway-health.ts';
+import { deriveSessionKey } from './admin-api/dashboard/session-seal.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -87,7 +88,10 @@ export async function startGateway(
     throw GW_ERR_STORE_UNAVAILABLE.create((error as Error).message, error);
   }
   try {
-    return await startOnStore(store, counters, new SecretBox(masterKey), options, logger, env);
+    // Dashboard sessions are sealed under a key of their own, derived from the master key that every
+    // node of a cluster shares (docs/adr/0013).
+    const sessionKey = deriveSessionKey(masterKey);
+    return await startOnStore(store, counters, new SecretBox(masterKey), sessionKey, options, logger, env);
   } catch (error) {
     await Promise.all([store.close(), counters.close()]);
     throw error;
@@ -98,6 +102,7 @@ async function startOnStore(
   store: Store,
   counters: OpenCounters,
   box: SecretBox,
+  sessionKey: Buffer,
   options: ServeOptions,
   logger: Logger,
   env: NodeJS.ProcessEnv,
@@ -194,6 +199,7 @@ async function startOnStore(
     certificateExpiry: observability.certificateExpiry,
     metrics: observability.metrics,
     health,
+    dashboard: { sessionKey },
   });
   const adminAddress = await listenAdmin(admin, options);
   const forwarders = new UpstreamForwarders({

@@ -20,15 +20,23 @@ export interface Authenticator {
 
 const BEARER = /^Bearer[ ]+([A-Za-z0-9._~+/=-]{1,512})$/;
 
+/**
+ * `publicPrefixes` (e.g. `/dashboard/`): paths under them, and the prefix without its slash, need no
+ * token. A principal already set by an earlier hook (a dashboard session,
+ * admin-api/dashboard/session-authentication.ts) is kept.
+ */
 export function installAuthentication(
   app: AdminApp,
   authenticator: Authenticator,
   publicPaths: ReadonlySet<string>,
+  publicPrefixes: readonly string[] = [],
 ): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (request.principal !== null) return;
     const path = request.url.split('?', 1)[0] ?? '';
     if (publicPaths.has(path)) return;
+    if (publicPrefixes.some((prefix) => path.startsWith(prefix) || path === prefix.slice(0, -1))) return;
     const header = request.headers.authorization;
     if (header === undefined || header === '') throw GW_ERR_AUTH_MISSING.create();
     const match = BEARER.exec(header);

@@ -29,6 +29,7 @@ import { METRICS_PATH, metricsRoute, type MetricsSource } from './routes/metrics
 import { HEALTHZ_PATH, READYZ_PATH, healthRoutes, type HealthSource } from './routes/health.ts';
 import type { AnalyticsService } from '../control/analytics-service.ts';
 import type { CertificateExpiryService } from '../control/certificate-expiry-service.ts';
+import { DASHBOARD_PATH, installDashboard, type DashboardOptions } from './dashboard/dashboard-plugin.ts';
 
 /** The admin API's fastify instance type (TypeBox type provider). */
 export type AdminApp = FastifyInstance<
@@ -62,6 +63,8 @@ export interface AdminApiOptions {
   readonly metrics?: MetricsSource;
   /** `GET /healthz` and `GET /readyz` (outside /client/v4, no token: see routes/health.ts). */
   readonly health?: HealthSource;
+  /** The operator dashboard at /dashboard/ (absent: not served). */
+  readonly dashboard?: DashboardOptions;
   /** Extra route plugins (areas added by later issues register here). */
   readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
@@ -117,7 +120,15 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
   const publicPaths = [OPENAPI_PATH];
   if (metrics !== undefined) publicPaths.push(METRICS_PATH);
   if (health !== undefined) publicPaths.push(HEALTHZ_PATH, READYZ_PATH);
-  installAuthentication(app, options.services.tokens satisfies Authenticator, new Set(publicPaths));
+  // Before the Bearer check: a dashboard session cookie authenticates the dashboard's own API calls.
+  if (options.dashboard !== undefined)
+    await installDashboard(app, options.services.tokens, options.dashboard, API_PREFIX);
+  installAuthentication(
+    app,
+    options.services.tokens satisfies Authenticator,
+    new Set(publicPaths),
+    options.dashboard === undefined ? [] : [DASHBOARD_PATH],
+  );
   if (metrics !== undefined) metricsRoute(app, metrics);
   if (health !== undefined) healthRoutes(app, health);
   await app.register(

@@ -11,7 +11,7 @@ import {
 } from '../errors/index.ts';
 import { readCsr } from '../pki/csr.ts';
 import { issueClientCertificate, MAX_CLIENT_VALIDITY_DAYS } from '../pki/client-certificate-issuer.ts';
-import type { Page, Store } from '../store/ports.ts';
+import type { ClientCertificateFilter, Page, Store } from '../store/ports.ts';
 import type { ClientCertificateRecord, ClientCertificateStatus, HexId, Uuid } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
 import { isoSeconds, newUuid } from './ids.ts';
@@ -101,14 +101,27 @@ export class ClientCertificateService {
     return record;
   }
 
+  /**
+   * One page of the zone's certificates: of some statuses, whose common name, serial or fingerprint
+   * matches `search` (ClientCertificateFilter), expiring within `expiresWithinDays` days.
+   */
   async list(
     principal: Principal,
     zoneId: HexId,
     statuses: readonly ClientCertificateStatus[] | undefined,
     page: Page,
+    narrowing: { search?: string | undefined; expiresWithinDays?: number | undefined } = {},
   ): Promise<{ items: ClientCertificateRecord[]; total: number }> {
     const zone = await this.#options.tenancy.getZone(principal, zoneId, 'read');
-    return this.#options.store.listClientCertificates(zone.id, statuses === undefined ? {} : { statuses }, page);
+    const { search, expiresWithinDays } = narrowing;
+    const filter: ClientCertificateFilter = {
+      ...(statuses === undefined ? {} : { statuses }),
+      ...(search === undefined || search.trim() === '' ? {} : { search }),
+      ...(expiresWithinDays === undefined
+        ? {}
+        : { expiresBefore: isoSeconds(new Date(this.#now().getTime() + expiresWithinDays * 86_400_000)) }),
+    };
+    return this.#options.store.listClientCertificates(zone.id, filter, page);
   }
 
   async get(principal: Principal, zoneId: HexId, id: Uuid): Promise<ClientCertificateRecord> {

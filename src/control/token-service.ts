@@ -10,7 +10,7 @@ import {
   GW_ERR_AUTH_INVALID,
 } from '../errors/index.ts';
 import type { Store } from '../store/ports.ts';
-import type { ApiTokenRecord, TokenPermission, TokenScope } from '../store/records.ts';
+import type { ApiTokenRecord, HexId, TokenPermission, TokenScope } from '../store/records.ts';
 import { isWithin, type Principal } from './access-policy.ts';
 import { isoSeconds, newHexId } from './ids.ts';
 
@@ -48,6 +48,21 @@ export class TokenService {
     if (record === undefined || !timingSafeEqual(Buffer.from(record.secretHash), Buffer.from(hashSecret(secret)))) {
       throw GW_ERR_AUTH_INVALID.create();
     }
+    return this.#usable(record);
+  }
+
+  /**
+   * The token with this id, if it is usable now (active, within its dates), or GW_ERR_AUTH_INVALID.
+   * A dashboard session names its token by id and asks again on every request, so revoking or
+   * expiring the token ends its sessions at once.
+   */
+  async authenticateId(id: HexId): Promise<ApiTokenRecord> {
+    const record = await this.#store.getToken(id);
+    if (record === undefined) throw GW_ERR_AUTH_INVALID.create();
+    return this.#usable(record);
+  }
+
+  #usable(record: ApiTokenRecord): ApiTokenRecord {
     const now = this.#now().getTime();
     if (record.status !== 'active') throw GW_ERR_AUTH_INVALID.create();
     if (record.expiresOn !== null && Date.parse(record.expiresOn) <= now) throw GW_ERR_AUTH_INVALID.create();

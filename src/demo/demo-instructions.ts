@@ -33,6 +33,7 @@ export function formatDemoInstructions({ files, address, adminUrl, created, cwd 
     '',
     `Portcullis demo: the gateway on https://localhost:${address.port} in front of a small demo upstream,`,
     `the admin API on ${adminUrl} (token in ${displayPath(path.join(files.dir, 'admin-token'), cwd)}).`,
+    `The dashboard: ${new URL('/dashboard/', adminUrl).href} (sign in with that token).`,
     'Zone localhost: mTLS with the managed CA, a route to the upstream, and the mTLS rule that blocks',
     'requests without a verified, unrevoked client certificate.',
     `${created ? 'Issued a new' : 'Reusing the'} client certificate in ${dir} (edge CA: ${shown(files.edgeCaCert)})`,

@@ -312,3 +312,24 @@ export const GW_ERR_RULE_UNKNOWN_NAME = defineError('GW_ERR_RULE_UNKNOWN_NAME', 
 export const GW_ERR_RULE_TYPE = defineError('GW_ERR_RULE_TYPE', 'Filter parsing error %s', 400, 12122);
 export const GW_ERR_RULE_REGEX = defineError('GW_ERR_RULE_REGEX', 'Filter parsing error %s', 400, 12123);
 export const GW_ERR_RULE_LIMIT = defineError('GW_ERR_RULE_LIMIT', 'Filter parsing error %s', 400, 12124);
+
+// The operator dashboard's sessions (src/admin-api/dashboard, docs/adr/0013-dashboard-sessions-and-csrf.md).
+export const GW_ERR_DASHBOARD_SIGNIN_THROTTLED = defineError(
+  'GW_ERR_DASHBOARD_SIGNIN_THROTTLED',
+  'Too many failed sign-ins from this address: try again in %s seconds',
+  429,
+  12180,
+);
+export const GW_ERR_DASHBOARD_SESSION = defineError(
+  'GW_ERR_DASHBOARD_SESSION',
+  'Not signed in, or the session has expired: sign in again',
+  401,
+  12181,
+);
+// A state-changing request on a session cookie without the session's CSRF token (X-CSRF-Token).
+export const GW_ERR_DASHBOARD_CSRF = defineError(
+  'GW_ERR_DASHBOARD_CSRF',
+  'Missing or wrong CSRF token: reload the dashboard and try again',
+  403,
+  12182,
+);

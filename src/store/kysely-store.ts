@@ -8,7 +8,7 @@
  * waits for it to finish (and would deadlock if awaited inside work).
  */
 import type { Kysely } from 'kysely';
-import type { Page, Store } from './ports.ts';
+import type { ClientCertificateFilter, Page, Store } from './ports.ts';
 import type {
   AccountRecord,
   ApiDefinitionRecord,
@@ -173,7 +173,7 @@ export class KyselyStore implements Store {
   }
   listClientCertificates(
     zoneId: HexId,
-    filter: { statuses?: readonly ClientCertificateStatus[] },
+    filter: ClientCertificateFilter,
     page: Page,
   ): Promise<{ items: ClientCertificateRecord[]; total: number }> {
     return clientCerts.listClientCertificates(this.#db, zoneId, filter, page);

@@ -102,13 +102,26 @@ export interface MtlsCertificateStore {
   listAllMtlsCertificates(): Promise<MtlsCertificateRecord[]>;
 }
 
+/** What a list of a zone's client certificates may be narrowed to; absent members do not narrow. */
+export interface ClientCertificateFilter {
+  /** [] matches none. */
+  statuses?: readonly ClientCertificateStatus[];
+  /**
+   * Part of the common name (any case), or hex digits (colons ignored) that the serial number
+   * contains or the SHA-256 fingerprint starts with.
+   */
+  search?: string;
+  /** Only certificates whose notAfter is before this ISO-8601 time. */
+  expiresBefore?: string;
+}
+
 export interface ClientCertificateStore {
   createClientCertificate(record: ClientCertificateRecord): Promise<void>;
   getClientCertificate(zoneId: HexId, id: Uuid): Promise<ClientCertificateRecord | undefined>;
   /** Ordered by issuedOn then id (stable paging). `total` counts all matches. */
   listClientCertificates(
     zoneId: HexId,
-    filter: { statuses?: readonly ClientCertificateStatus[] },
+    filter: ClientCertificateFilter,
     page: Page,
   ): Promise<{ items: ClientCertificateRecord[]; total: number }>;
   countActiveClientCertificates(zoneId: HexId): Promise<number>;

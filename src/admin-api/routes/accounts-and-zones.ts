@@ -7,14 +7,15 @@ import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
+import type { AccountWire, ZoneWire } from '../wire-types.ts';
 
 const HexId = Type.String({ pattern: HEX_ID_PATTERN });
 
-export function accountView(account: AccountRecord): object {
+export function accountView(account: AccountRecord): AccountWire {
   return { id: account.id, name: account.name, type: 'standard', created_on: account.createdAt, settings: {} };
 }
 
-export function zoneView(zone: ZoneRecord, account: AccountRecord | undefined): object {
+export function zoneView(zone: ZoneRecord, account: AccountRecord | undefined): ZoneWire {
   return {
     id: zone.id,
     name: zone.name,

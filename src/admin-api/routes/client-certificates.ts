@@ -12,6 +12,7 @@ import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { arrayParam, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
+import type { ClientCertificateWire } from '../wire-types.ts';
 
 const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
 const ItemParams = Type.Object({
@@ -20,7 +21,7 @@ const ItemParams = Type.Object({
 });
 const STATUSES: readonly string[] = CLIENT_CERTIFICATE_STATUSES;
 
-export function clientCertificateView(record: ClientCertificateRecord, caName: string): object {
+export function clientCertificateView(record: ClientCertificateRecord, caName: string): ClientCertificateWire {
   return {
     id: record.id,
     certificate: record.certificatePem,
@@ -85,6 +86,17 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
         params: Params,
         querystring: Type.Object({
           status: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+          // Portcullis' own narrowing (not Cloudflare's): for lists of thousands of certificates.
+          search: Type.Optional(
+            Type.String({ maxLength: 200, description: 'Part of the CN, or hex of the serial or SHA-256 fingerprint' }),
+          ),
+          expires_within_days: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 3650,
+              description: 'Only those whose notAfter is within this many days',
+            }),
+          ),
           page: Type.Optional(Type.Integer({ minimum: 1 })),
           per_page: Type.Optional(Type.Integer()),
           limit: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -102,6 +114,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
           offset: plan.offset,
           limit: plan.limit,
         },
+        { search: request.query.search, expiresWithinDays: request.query.expires_within_days },
       );
       return success(await Promise.all(items.map(view)), resultInfo(plan, items.length, total));
     },

@@ -11,6 +11,7 @@ import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { arrayParam, singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
+import type { MtlsCertificateWire } from '../wire-types.ts';
 
 const Params = Type.Object({ account_id: Type.String({ pattern: HEX_ID_PATTERN }) });
 const Compatibility = Type.Union([Type.Literal('strict'), Type.Literal('legacy')]);
@@ -19,7 +20,7 @@ const ItemParams = Type.Object({
   mtls_certificate_id: Type.String({ pattern: UUID_PATTERN }),
 });
 
-export function mtlsCertificateView(record: MtlsCertificateRecord, withUpdatedAt = false): object {
+export function mtlsCertificateView(record: MtlsCertificateRecord, withUpdatedAt = false): MtlsCertificateWire {
   return {
     id: record.id,
     name: record.name ?? '',

@@ -14,6 +14,7 @@ import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
+import type { TokenScopeWire, TokenWire } from '../wire-types.ts';
 
 const HexId = Type.String({ pattern: HEX_ID_PATTERN });
 const VALID_MESSAGE = { code: 10000, message: 'This API Token is valid and active', type: null };
@@ -27,13 +28,13 @@ function verifyView(token: ApiTokenRecord): object {
   };
 }
 
-function scopeView(scope: TokenScope): object {
+function scopeView(scope: TokenScope): TokenScopeWire {
   if (scope.kind === 'global') return { kind: 'global' };
   if (scope.kind === 'account') return { kind: 'account', account_id: scope.accountId };
   return { kind: 'zone', account_id: scope.accountId, zone_id: scope.zoneId };
 }
 
-export function tokenView(token: ApiTokenRecord): object {
+export function tokenView(token: ApiTokenRecord): TokenWire {
   return {
     id: token.id,
     name: token.name,

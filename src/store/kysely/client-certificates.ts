@@ -1,5 +1,5 @@
 /** Client certificates issued by the managed CAs: lifecycle, paging, and lookups for CRL and OCSP. */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import {
   CLIENT_CERTIFICATE_STATUSES,
   type ClientCertificateRecord,
@@ -7,7 +7,7 @@ import {
   type HexId,
   type Uuid,
 } from '../records.ts';
-import type { Page } from '../ports.ts';
+import type { ClientCertificateFilter, Page } from '../ports.ts';
 import type { ClientCertificatesTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf, toCount } from './columns.ts';
@@ -82,17 +82,34 @@ export async function getClientCertificate(
   return row && toClientCertificate(row);
 }
 
-/** One page of a zone's certificates, optionally of some statuses ([] matches none), and the total. */
+/** LIKE's own characters, escaped with a backslash (named in the ESCAPE clause: SQLite has no default). */
+function likeText(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** One page of a zone's certificates narrowed by the filter, and the total of all that match. */
 export async function listClientCertificates(
   db: Db,
   zoneId: HexId,
-  filter: { statuses?: readonly ClientCertificateStatus[] },
+  filter: ClientCertificateFilter,
   page: Page,
 ): Promise<{ items: ClientCertificateRecord[]; total: number }> {
-  const { statuses } = filter;
+  const { statuses, expiresBefore } = filter;
   if (statuses?.length === 0) return { items: [], total: 0 };
   let matching = db.selectFrom('client_certificates').where('zone_id', '=', zoneId);
   if (statuses !== undefined) matching = matching.where('status', 'in', statuses);
+  if (expiresBefore !== undefined) matching = matching.where('expires_on', '<', expiresBefore);
+  const search = filter.search?.trim().toLowerCase() ?? '';
+  if (search !== '') {
+    // lower() on both sides: LIKE ignores case on SQLite but not on PostgreSQL.
+    const name = sql<SqlBool>`lower(common_name) like ${`%${likeText(search)}%`} escape '\\'`;
+    const hex = search.replaceAll(':', '');
+    matching = matching.where(
+      /^[0-9a-f]+$/.test(hex)
+        ? sql<SqlBool>`(${name} or lower(serial_number) like ${`%${hex}%`} or lower(fingerprint_sha256) like ${`${hex}%`})`
+        : name,
+    );
+  }
   const [rows, count] = await Promise.all([
     matching
       .selectAll()
