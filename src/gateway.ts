@@ -29,6 +29,7 @@ import { ConfigApplier } from './control/config-applier.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
+import { FaultGuard } from './data-plane/fault-guard.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -173,7 +174,9 @@ async function startOnStore(
     metrics: observability.metrics,
   });
   const adminAddress = await listenAdmin(admin, options);
-  const forwarders = new UpstreamForwarders();
+  // One guard for the whole data plane (ADR 0011): a fault ends one request, stream or connection.
+  const guard = new FaultGuard({ logger, onInternalError: (stage) => observability.metrics.internalError(stage) });
+  const forwarders = new UpstreamForwarders(guard);
   const listener = new MtlsListener({
     listen: options.listen,
     snapshots,
@@ -186,8 +189,10 @@ async function startOnStore(
       counters: usageCounters,
       analytics: observability.requestSink,
       logger,
+      guard,
     }),
     logger,
+    guard,
     onHandshakeFailure: (reason) => observability.metrics.handshakeFailed(reason),
   });
   let gatewayAddress: AddressInfo;

@@ -14,11 +14,15 @@
  *
  * Drain (SIGTERM): stop accepting, GOAWAY every HTTP/2 session, close idle HTTP/1.1 connections and
  * close the others after their current response, then destroy what remains at the deadline.
+ *
+ * Every handler here is registered through the FaultGuard (fault-guard.ts, ADR 0011): an exception
+ * in one request, stream or connection ends that one (500 or reset), never the process.
  */
 import tls, { type TLSSocket } from 'node:tls';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GW_ERR_LISTEN_FAILED } from '../errors/index.ts';
@@ -35,6 +39,7 @@ import {
 } from './tls-server-options.ts';
 import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
+import { FaultGuard } from './fault-guard.ts';
 
 /** The hint about session tickets and large certificates is logged at most this often. */
 const TICKET_WARNING_INTERVAL_MS = 60_000;
@@ -58,6 +63,8 @@ interface CommonListenerOptions extends TlsSessionSettings {
   readonly logger: Logger;
   /** Told of every failed handshake by its error code only (e.g. GatewayMetrics.handshakeFailed). */
   readonly onHandshakeFailure?: (reason: string) => void;
+  /** The guard of the whole data plane (shared with the handler and forwarders); default: one logging to `logger`. */
+  readonly guard?: FaultGuard;
 }
 
 /** One TLS policy for every connection (`portcullis proxy`). */
@@ -84,6 +91,7 @@ export class MtlsListener {
   readonly #sockets = new Set<TLSSocket>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #fieldsCache = new CertificateFieldsCache();
+  readonly #guard: FaultGuard;
   /** Failed handshakes by error code, for logs and (later) metrics. */
   readonly handshakeFailures = new Map<string, number>();
   readonly #onClientError: (code: string) => void;
@@ -94,9 +102,16 @@ export class MtlsListener {
   constructor(options: MtlsListenerOptions) {
     this.#options = options;
     const { handler, logger } = options;
+    const guard = (this.#guard = options.guard ?? new FaultGuard({ logger }));
     this.#http1 = http.createServer(
       { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000 }, // 5 s, 10 s, 5 min
-      (req, res) => {
+    );
+    guard.listenEach(
+      this.#http1,
+      'request',
+      'http1_request',
+      (_req: IncomingMessage, res: ServerResponse) => res,
+      (req: IncomingMessage, res: ServerResponse) => {
         const identity = (req.socket as WithIdentity)[kIdentity];
         if (identity !== undefined) handler.handleHttp1(req, res, identity);
         else res.destroy();
@@ -106,22 +121,40 @@ export class MtlsListener {
     // itself (the TLS server hands it connections), so arm them explicitly.
     this.#http1.emit('listening');
     this.#http2 = http2.createServer({ settings: { maxConcurrentStreams: 128 } });
-    this.#http2.on('session', (session: ServerHttp2Session & WithIdentity) => {
-      session[kIdentity] = (session.socket as unknown as WithIdentity)[kIdentity];
-      this.#sessions.add(session);
-      session.on('close', () => this.#sessions.delete(session));
-      session.on('error', (error: Error) => logger.debug({ err: error.message }, 'http2 session error'));
-      session.setTimeout(120_000, () => session.close()); // idle sessions: 2 minutes
-    });
-    this.#http2.on('stream', (stream: ServerHttp2Stream, headers, flags) => {
-      stream.on('error', (error) => logger.debug({ err: error.message }, 'http2 stream error'));
-      const identity = (stream.session as (ServerHttp2Session & WithIdentity) | undefined)?.[kIdentity];
-      if (identity === undefined) {
-        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-        return;
-      }
-      handler.handleHttp2(stream, headers, flags, identity);
-    });
+    const onStreamError = guard.wrap('http2_stream', undefined, (error: Error) =>
+      logger.debug({ err: error.message }, 'http2 stream error'),
+    );
+    guard.listenEach(
+      this.#http2,
+      'session',
+      'http2_session',
+      (session: ServerHttp2Session) => session,
+      (session: ServerHttp2Session & WithIdentity) => {
+        session[kIdentity] = (session.socket as unknown as WithIdentity)[kIdentity];
+        this.#sessions.add(session);
+        guard.listen(session, 'close', 'http2_session', session, () => this.#sessions.delete(session));
+        guard.listen(session, 'error', 'http2_session', session, (error: Error) =>
+          logger.debug({ err: error.message }, 'http2 session error'),
+        );
+        session.setTimeout(120_000); // idle sessions: 2 minutes
+        guard.listen(session, 'timeout', 'http2_session', session, () => session.close());
+      },
+    );
+    guard.listenEach(
+      this.#http2,
+      'stream',
+      'http2_stream',
+      (stream: ServerHttp2Stream) => stream,
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+        guard.attach(stream, 'error', onStreamError);
+        const identity = (stream.session as (ServerHttp2Session & WithIdentity) | undefined)?.[kIdentity];
+        if (identity === undefined) {
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          return;
+        }
+        handler.handleHttp2(stream, headers, flags, identity);
+      },
+    );
     let ticketWarnedAt = Number.NEGATIVE_INFINITY;
     const onClientError = (code: string): void => {
       this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
@@ -143,6 +176,7 @@ export class MtlsListener {
           secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy.trustedCas, accepted),
           clientError: onClientError,
         },
+        guard,
         options,
       );
       this.#tls = router.server;
@@ -150,12 +184,24 @@ export class MtlsListener {
     }
     this.#trustedCas = options.trustedCas;
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
-    server.on('secureConnection', (socket: TLSSocket & WithIdentity) =>
-      // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
-      // can still be running HANDSHAKE_TIMEOUT_MS later.
-      this.#accept(socket, this.#trustedCas, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
+    guard.listenEach(
+      server,
+      'secureConnection',
+      'tls_accept',
+      (socket: TLSSocket) => socket,
+      (socket: TLSSocket & WithIdentity) =>
+        // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
+        // can still be running HANDSHAKE_TIMEOUT_MS later.
+        this.#accept(socket, this.#trustedCas, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
     );
-    server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)));
+    // The failed socket is never a fault target: TLS state of a failed handshake is not touched.
+    guard.listenEach(
+      server,
+      'tlsClientError',
+      'connection',
+      () => undefined,
+      (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)),
+    );
     this.#tls = server;
   }
 
@@ -165,25 +211,20 @@ export class MtlsListener {
     accepted?: AcceptedConnection,
     checkTrustAgain = false,
   ): void {
-    try {
-      const identity = readConnectionIdentity(socket, trustedCas, this.#fieldsCache, accepted);
-      const stillTrusted =
-        !checkTrustAgain || !identity.verified || identity.leaf === undefined
-          ? true
-          : chainEndsAtOneOf(identity.leaf, identity.chain, trustedCas);
-      socket[kIdentity] = stillTrusted
-        ? identity
-        : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
-    } catch (error) {
-      this.#options.logger.warn({ err: (error as Error).message }, 'cannot read client identity');
-      socket.destroy();
-      return;
-    }
+    // Called under the guard (stage tls_accept): an identity that cannot be read ends this socket.
+    const identity = readConnectionIdentity(socket, trustedCas, this.#fieldsCache, accepted);
+    const stillTrusted =
+      !checkTrustAgain || !identity.verified || identity.leaf === undefined
+        ? true
+        : chainEndsAtOneOf(identity.leaf, identity.chain, trustedCas);
+    socket[kIdentity] = stillTrusted
+      ? identity
+      : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
     this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+    this.#guard.listen(socket, 'close', 'connection', socket, () => this.#sockets.delete(socket));
     // TLS 1.3 sends its tickets just after the handshake: a ticket OpenSSL cannot build fails the
     // connection here, not in tlsClientError (other socket errors are the HTTP servers' business).
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    this.#guard.listenOnce(socket, 'error', 'connection', socket, (error: NodeJS.ErrnoException) => {
       if (handshakeFailureReason(error) === SESSION_TICKET_TOO_LARGE) this.#onClientError(SESSION_TICKET_TOO_LARGE);
     });
     if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
@@ -209,10 +250,15 @@ export class MtlsListener {
   start(): Promise<AddressInfo> {
     const { listen } = this.#options;
     return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        reject(GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(listen)} (${error.code ?? error.message})`, error));
-      };
-      this.#tls.once('error', onError);
+      const onError = this.#guard.listenOnce(
+        this.#tls,
+        'error',
+        'connection',
+        undefined,
+        (error: NodeJS.ErrnoException) => {
+          reject(GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(listen)} (${error.code ?? error.message})`, error));
+        },
+      );
       this.#tls.listen(listen.port, listen.host, () => {
         this.#tls.off('error', onError);
         resolve(this.#tls.address() as AddressInfo);
@@ -232,7 +278,7 @@ export class MtlsListener {
     const deadline = Date.now() + timeoutMs;
     while (this.#sockets.size > 0 && Date.now() < deadline) {
       this.#http1.closeIdleConnections();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     for (const socket of this.#sockets) socket.destroy();
     this.#http1.close(() => undefined);

@@ -20,6 +20,7 @@ import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { Http1Sink, Http2Sink } from './proxy/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './proxy/exchange.ts';
 import { requestBodyOf } from './proxy/http2-request-body.ts';
+import type { FaultGuard } from './fault-guard.ts';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;
@@ -30,6 +31,8 @@ export interface ProxyRequestHandlerOptions {
   /** Carries gRPC (and, for h2c, every request); undefined for an http:// upstream. */
   readonly http2: Forwarder | undefined;
   readonly logger: Logger;
+  /** The guard of the data plane, for the listeners the sinks and request bodies register. */
+  readonly guard: FaultGuard;
 }
 
 export class ProxyRequestHandler {
@@ -65,7 +68,7 @@ export class ProxyRequestHandler {
     const headers = req.headers;
     const grpc = isGrpcContentType(headers['content-type']);
     const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
-    const sink = new Http1Sink(res, this.draining);
+    const sink = new Http1Sink(res, this.draining, this.#options.guard);
     this.#forward(
       {
         method: req.method ?? 'GET',
@@ -116,9 +119,9 @@ export class ProxyRequestHandler {
           identityHeaders: this.#identityHeaders(identity),
           keepTeTrailers: grpc,
         }),
-        body: endStream ? null : requestBodyOf(stream),
+        body: endStream ? null : requestBodyOf(stream, this.#options.guard),
       },
-      new Http2Sink(stream, grpc),
+      new Http2Sink(stream, grpc, this.#options.guard),
       grpc,
     );
   }

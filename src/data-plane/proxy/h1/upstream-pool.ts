@@ -2,13 +2,15 @@
  * UpstreamPool: the keep-alive HTTP/1.1 connections to one upstream origin. Idle connections are
  * reused most-recently-used first (the warmest, and the least likely to have been closed by the
  * upstream); above `connections` in use, requests wait in order. One coarse sweep timer per pool
- * enforces every deadline (connect, response, idle) instead of a timer per request.
+ * enforces every deadline (connect, response, idle) instead of a timer per request. Listeners and
+ * timers are guarded (stage `upstream_http1`, fault-guard.ts).
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ResponseSink, UpstreamRequest } from '../exchange.ts';
 import { PendingExchange, UpstreamConnection, type ConnectionOwner } from './upstream-connection.ts';
 import { publicErrorFor } from './upstream-failure.ts';
+import type { FaultGuard } from '../../fault-guard.ts';
 
 export interface UpstreamPoolOptions {
   /** `http://host:port` or `https://host:port`. */
@@ -22,6 +24,7 @@ export interface UpstreamPoolOptions {
   readonly connections?: number;
   /** How long an idle connection is kept (default 4 s, under Node's and nginx's upstream defaults of 5 s). */
   readonly keepAliveTimeoutMs?: number;
+  readonly guard: FaultGuard;
 }
 
 /**
@@ -38,6 +41,7 @@ export class UpstreamPool implements ConnectionOwner {
   readonly #connect: () => net.Socket;
   readonly #connectEvent: 'connect' | 'secureConnect';
   readonly #sweepEveryMs: number;
+  readonly #guard: FaultGuard;
   readonly #connections = new Set<UpstreamConnection>();
   /** Idle connections, most recently used last. */
   readonly #idle: UpstreamConnection[] = [];
@@ -53,6 +57,7 @@ export class UpstreamPool implements ConnectionOwner {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port === '' ? (secure ? 443 : 80) : url.port);
     this.upstreamTimeoutMs = options.upstreamTimeoutMs;
+    this.#guard = options.guard;
     this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 4_000;
     this.#maxConnections = options.connections ?? 128;
@@ -106,11 +111,14 @@ export class UpstreamPool implements ConnectionOwner {
       this,
       this.#connectEvent,
       Date.now() + this.#connectTimeoutMs,
+      this.#guard,
     );
     this.#connections.add(connection);
-    this.#sweepTimer ??= setInterval(() => {
-      this.#sweep();
-    }, this.#sweepEveryMs).unref();
+    this.#sweepTimer ??= this.#guard
+      .interval(this.#sweepEveryMs, 'upstream_http1', undefined, () => {
+        this.#sweep();
+      })
+      .unref();
     return connection;
   }
 
@@ -194,9 +202,9 @@ export class UpstreamPool implements ConnectionOwner {
     const empty = new Promise<void>((resolve) => {
       this.#onEmpty = resolve;
     });
-    const timer = setTimeout(() => {
+    const timer = this.#guard.timeout(graceMs, 'upstream_http1', undefined, () => {
       for (const connection of this.#connections) connection.destroy();
-    }, graceMs);
+    });
     try {
       await empty;
     } finally {
