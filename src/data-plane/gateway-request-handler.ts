@@ -14,7 +14,7 @@ import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import type { PublicPki } from '../runtime-config/public-pki.ts';
 import { authorityHost } from './host-decision.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
-import { isGrpcContentType, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
+import { isGrpcCall, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
 import type { RequestHandler } from './mtls-listener.ts';
 import { answerPublicPki, isPublicPkiPath, type PkiResult } from './public-pki-handler.ts';
 import { readBoundedBody } from './read-bounded-body.ts';
@@ -79,7 +79,8 @@ export class GatewayRequestHandler implements RequestHandler {
         clientAddress: socket.remoteAddress ?? '',
         socket: () => (socket instanceof TLSSocket ? socket : undefined),
         authority,
-        grpc: isGrpcContentType(headers['content-type']),
+        // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
+        grpc: false,
         body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : hasBody ? req : null),
         onDone: (report) => {
           // Requests on one HTTP/1.1 connection are sequential: the socket's write counter tells this one's bytes.
@@ -107,7 +108,7 @@ export class GatewayRequestHandler implements RequestHandler {
   ): void {
     const path = headers[':path'] ?? '';
     const method = headers[':method'] ?? 'GET';
-    const grpc = isGrpcContentType(headers['content-type']);
+    const grpc = isGrpcCall(headers['content-type']);
     if (isPublicPkiPath(path)) {
       this.#answerPki(method, path, stream, stream, (result) => this.#sendPkiHttp2(stream, method, grpc, result));
       return;
