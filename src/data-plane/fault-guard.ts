@@ -73,7 +73,15 @@ export class FaultGuard {
   readonly #onInternalError: ((stage: GuardStage) => void) | undefined;
   readonly #throttle: LogThrottle;
 
+  /**
+   * For 'error' events that are expected and heard elsewhere (see requestBodyOf). Shared, so that
+   * attaching it allocates nothing. An 'error' event without any listener is thrown by Node, from
+   * wherever it was emitted: at the process.
+   */
+  readonly expectedError: Guarded<[unknown]>;
+
   constructor(options: FaultGuardOptions) {
+    this.expectedError = this.wrap('request_body', undefined, () => undefined);
     this.#logger = options.logger;
     this.#onInternalError = options.onInternalError;
     this.#throttle = new LogThrottle(1_000, options.now);
