@@ -29,6 +29,7 @@ export function grpcStatusFor(httpStatus: number): number {
     case 404:
       return 12; // UNIMPLEMENTED
     case 429:
+    case 431: // metadata too large: what gRPC servers answer themselves
       return 8; // RESOURCE_EXHAUSTED
     case 421: // misdirected: the client should retry on a connection for that host
     case 502:

@@ -83,6 +83,15 @@ export const GW_ERR_UPSTREAM_PROTOCOL = defineError(
 // Request.
 export const GW_ERR_REQUEST_INVALID = defineError('GW_ERR_REQUEST_INVALID', 'Invalid request: %s', 400, 11201);
 export const GW_ERR_INTERNAL = defineError('GW_ERR_INTERNAL', 'Internal gateway error', 500, 11299);
+// RFC 6585 §5. The headers the gateway would send upstream (the client's, and the identity headers
+// made from its certificate) are larger than an HTTP/2 header block it can send (64 KiB): the same
+// 431 an HTTP/1.1 upstream answers, and the gateway relays, for the same request.
+export const GW_ERR_REQUEST_HEADERS_TOO_LARGE = defineError(
+  'GW_ERR_REQUEST_HEADERS_TOO_LARGE',
+  'The request headers, with the identity of the client certificate, are too large to forward',
+  431,
+  11210,
+);
 
 // Configuration and command line.
 export const GW_ERR_USAGE = defineError('GW_ERR_USAGE', 'Usage error: %s', 400, 12001, 2);

@@ -6,12 +6,19 @@
  * and timers are guarded (stage `upstream_http2`): a fault fails that one exchange, or that session.
  */
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import { GW_ERR_UPSTREAM_PROTOCOL, GW_ERR_UPSTREAM_TIMEOUT, GW_ERR_UPSTREAM_UNAVAILABLE } from '../../errors/index.ts';
+import {
+  GW_ERR_REQUEST_HEADERS_TOO_LARGE,
+  GW_ERR_UPSTREAM_PROTOCOL,
+  GW_ERR_UPSTREAM_TIMEOUT,
+  GW_ERR_UPSTREAM_UNAVAILABLE,
+} from '../../errors/index.ts';
 import { filterResponseHeaders } from './hop-by-hop.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './exchange.ts';
 import type { FaultGuard } from '../fault-guard.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
+/** The HEADERS frame type (RFC 9113 §6.2), as 'frameError' reports it. */
+const HEADERS_FRAME = 0x1;
 
 export interface Http2ForwarderOptions {
   /** `http://host:port` for h2c, `https://host:port` for TLS. */
@@ -76,6 +83,12 @@ export class Http2Forwarder implements Forwarder {
         guard.listen(upstream, 'data', 'upstream_http2', sink, (chunk: Buffer) => sink.sentBody(chunk.length));
         upstream.pipe(writable);
       }
+    });
+    // A header block over Node's maxSendHeaderBlockLength (64 KiB) is never sent: the stream is
+    // closed here with REFUSED_STREAM, the upstream never sees it. The request is too large (a huge
+    // client certificate makes huge identity headers), not the upstream unavailable.
+    guard.listenOnce(upstream, 'frameError', 'upstream_http2', sink, (type: number) => {
+      if (type === HEADERS_FRAME && !started) sink.fail(GW_ERR_REQUEST_HEADERS_TOO_LARGE);
     });
     guard.listen(upstream, 'trailers', 'upstream_http2', sink, (trailers: http2.IncomingHttpHeaders) => {
       sink.trailers(filterResponseHeaders(trailers));
