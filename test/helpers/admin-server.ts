@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startGateway, type RunningGateway } from '../../src/gateway.ts';
 import { parseServeOptions } from '../../src/config/serve-options.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 
 export interface V4Response<T = any> {
   status: number;
@@ -34,11 +34,12 @@ export interface AdminServer {
 
 /**
  * `env` as the gateway reads it: pass PORTCULLIS_MASTER_KEY and PORTCULLIS_ADMIN_TOKEN to run several
- * gateways over one PostgreSQL store (a cluster).
+ * gateways over one PostgreSQL store (a cluster). `logger`: silent unless a test reads what is logged.
  */
 export async function startAdminServer(
   store?: { kind: 'postgres'; url: string; redisUrl?: string; changePollMs?: number },
   env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
+  logger: Logger = createLogger('silent'),
 ): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
   const options = parseServeOptions({
@@ -50,7 +51,7 @@ export async function startAdminServer(
   });
   const running = await startGateway(
     store?.changePollMs === undefined ? options : { ...options, changePollMs: store.changePollMs },
-    createLogger('silent'),
+    logger,
     env,
   );
   const adminToken = env.PORTCULLIS_ADMIN_TOKEN ?? (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
