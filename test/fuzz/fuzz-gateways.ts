@@ -62,7 +62,13 @@ export async function startFuzzServe(watch: CrashWatch): Promise<FuzzGateway> {
   const log = new CapturedLog();
   const upstreams: FuzzUpstream[] = [await startFuzzHttp1Upstream(), await startFuzzH2cUpstream()];
   const [h1, h2c] = upstreams as [FuzzUpstream, FuzzUpstream];
-  const server: AdminServer = await startAdminServer(undefined, { PORTCULLIS_MASTER_KEY: undefined }, log.logger);
+  const server: AdminServer = await startAdminServer(
+    undefined,
+    { PORTCULLIS_MASTER_KEY: undefined },
+    {
+      logger: log.logger,
+    },
+  );
   const mustSucceed = async (method: string, route: string, body?: unknown) => {
     const response = await server.call(method, route, body);
     assert.equal(response.status, 200, `${method} ${route}: ${JSON.stringify(response.body.errors)}`);

@@ -61,8 +61,17 @@ type Op =
       pad: number | null;
       priority: boolean;
       lie: number;
+      noise: number;
     }
-  | { kind: 'data'; stream: StreamRef; size: number; endStream: boolean; pad: number | null; lie: number }
+  | {
+      kind: 'data';
+      stream: StreamRef;
+      size: number;
+      endStream: boolean;
+      pad: number | null;
+      lie: number;
+      noise: number;
+    }
   | { kind: 'trailers'; stream: StreamRef; fields: HeaderField[] }
   | { kind: 'rst'; stream: StreamRef; code: number }
   | { kind: 'settings'; ack: boolean; settings: [number, number][]; lie: number }
@@ -101,6 +110,11 @@ const frameStream = fc.oneof(
   { weight: 1, arbitrary: anyStream },
 );
 const errorCode = fc.oneof(fc.integer({ min: 0, max: 0xd }), fc.constantFrom(0xff, 0xffffffff));
+/** Flag bits a frame type does not define: a receiver must ignore them (RFC 9113 §4.1). */
+const noise = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.constantFrom(0x2, 0x10, 0x40, 0x80, 0xd2) },
+);
 /** How much a frame's length field lies (mostly not at all). */
 const lie = fc.oneof(
   { weight: 20, arbitrary: fc.constant(0) },
@@ -271,6 +285,7 @@ function caseArbitrary(host: string): fc.Arbitrary<Case> {
         pad,
         priority: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
         lie,
+        noise,
       }),
     },
     {
@@ -285,6 +300,7 @@ function caseArbitrary(host: string): fc.Arbitrary<Case> {
         endStream: fc.boolean(),
         pad,
         lie,
+        noise,
       }),
     },
     {
@@ -435,6 +451,7 @@ function encodeOp(op: Exclude<Op, { kind: 'pause' }>, ids: StreamIds): Buffer {
             : fragment;
           if (op.pad !== null) payload = padded(payload, op.pad);
           const flags =
+            op.noise |
             endHeaders |
             (op.endStream ? Flag.END_STREAM : 0) |
             (op.pad !== null ? Flag.PADDED : 0) |
@@ -449,7 +466,7 @@ function encodeOp(op: Exclude<Op, { kind: 'pause' }>, ids: StreamIds): Buffer {
     case 'data': {
       let payload: Buffer = Buffer.alloc(op.size, 0x64);
       if (op.pad !== null) payload = padded(payload, op.pad);
-      const flags = (op.endStream ? Flag.END_STREAM : 0) | (op.pad !== null ? Flag.PADDED : 0);
+      const flags = op.noise | (op.endStream ? Flag.END_STREAM : 0) | (op.pad !== null ? Flag.PADDED : 0);
       return frame(FrameType.DATA, flags, ids.resolve(op.stream), payload, payload.length + op.lie);
     }
     case 'trailers':

@@ -5,9 +5,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { startGateway, type RunningGateway } from '../../src/gateway.ts';
 import { parseServeOptions } from '../../src/config/serve-options.ts';
-import { createLogger, type Logger } from '../../src/observability/logger.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 
 export interface V4Response<T = any> {
   status: number;
@@ -32,14 +33,20 @@ export interface AdminServer {
   stop(): Promise<void>;
 }
 
+/** What a test may change beyond the command line. */
+export interface AdminServerExtras {
+  /** Default: silent. */
+  readonly logger?: Logger;
+}
+
 /**
  * `env` as the gateway reads it: pass PORTCULLIS_MASTER_KEY and PORTCULLIS_ADMIN_TOKEN to run several
- * gateways over one PostgreSQL store (a cluster). `logger`: silent unless a test reads what is logged.
+ * gateways over one PostgreSQL store (a cluster).
  */
 export async function startAdminServer(
   store?: { kind: 'postgres'; url: string; redisUrl?: string; changePollMs?: number },
   env: NodeJS.ProcessEnv = { PORTCULLIS_MASTER_KEY: undefined },
-  logger: Logger = createLogger('silent'),
+  extras: AdminServerExtras = {},
 ): Promise<AdminServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-'));
   const options = parseServeOptions({
@@ -51,7 +58,7 @@ export async function startAdminServer(
   });
   const running = await startGateway(
     store?.changePollMs === undefined ? options : { ...options, changePollMs: store.changePollMs },
-    logger,
+    extras.logger ?? createLogger('silent'),
     env,
   );
   const adminToken = env.PORTCULLIS_ADMIN_TOKEN ?? (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
