@@ -31,6 +31,7 @@ import { openCounters, type OpenCounters } from './store/counters/open-counters.
 import { GatewayObservability } from './gateway-observability.ts';
 import { GatewayHealth } from './gateway-health.ts';
 import { deriveSessionKey } from './admin-api/dashboard/session-seal.ts';
+import { FaultGuard } from './data-plane/fault-guard.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -202,7 +203,9 @@ async function startOnStore(
     dashboard: { sessionKey },
   });
   const adminAddress = await listenAdmin(admin, options);
-  const forwarders = new UpstreamForwarders({
+  // One guard for the whole data plane (ADR 0011): a fault ends one request, stream or connection.
+  const guard = new FaultGuard({ logger, onInternalError: (stage) => observability.metrics.internalError(stage) });
+  const forwarders = new UpstreamForwarders(guard, {
     ...DEFAULT_UPSTREAM_TIMEOUTS,
     ...(options.upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs: options.upstreamTimeoutMs }),
   });
@@ -219,8 +222,10 @@ async function startOnStore(
       counters: usageCounters,
       analytics: observability.requestSink,
       logger,
+      guard,
     }),
     logger,
+    guard,
     onHandshakeFailure: (reason) => observability.metrics.handshakeFailed(reason),
     onConnectionDropped: (reason) => observability.metrics.connectionDropped(reason),
   });

@@ -10,6 +10,7 @@ import { ProxyRequestHandler } from './data-plane/proxy-request-handler.ts';
 import { Http1Forwarder } from './data-plane/proxy/http1-forwarder.ts';
 import { Http2Forwarder } from './data-plane/proxy/http2-forwarder.ts';
 import type { Forwarder } from './data-plane/proxy/exchange.ts';
+import { FaultGuard } from './data-plane/fault-guard.ts';
 
 export interface RunningProxy {
   readonly address: AddressInfo;
@@ -26,11 +27,14 @@ export interface RunningProxy {
 
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
   const { upstream } = config;
+  // One guard for the whole data plane (ADR 0011); `proxy` has no /metrics, so faults are logged only.
+  const guard = new FaultGuard({ logger });
   const forwarderOptions = {
     origin: upstream.origin,
     connectTimeoutMs: config.connectTimeoutMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     ca: config.upstreamCaPem,
+    guard,
   };
   const http1 = upstream.protocol === 'h2c' ? undefined : new Http1Forwarder(forwarderOptions);
   const http2 = upstream.protocol === 'http' ? undefined : new Http2Forwarder(forwarderOptions);
@@ -51,6 +55,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     http1,
     http2,
     logger,
+    guard,
   });
   const listener = new MtlsListener({
     listen: config.listen,
@@ -61,6 +66,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     connectionLimits: config.connectionLimits,
     handler,
     logger,
+    guard,
   });
   const address = await listener.start();
   const forwarders: Forwarder[] = [http1, http2].filter((forwarder) => forwarder !== undefined);

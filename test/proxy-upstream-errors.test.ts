@@ -1,7 +1,7 @@
 /**
  * Upstream failures answer with the registry's JSON errors: 502 when the upstream refuses the
  * connection, 504 when it does not answer in time (HTTP/1.1 and HTTP/2 upstreams), and gRPC to an
- * HTTP/1.1-only upstream is refused as a protocol error.
+ * HTTP/1.1-only upstream is refused as a protocol error (an HTTP/1.1 request is never gRPC).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,7 +68,8 @@ describe('upstream failures', () => {
     proxies.push(proxy);
     return proxy.port;
   };
-  const call = (port: number, path = '/') => request({ port, ca, cert: client.certPem, key: client.keyPem, path });
+  const call = (port: number, path = '/', headers: Record<string, string> = {}) =>
+    request({ port, ca, cert: client.certPem, key: client.keyPem, path, headers });
 
   test('connection refused → 502 GW_ERR_UPSTREAM_UNAVAILABLE', async () => {
     const res = await call(await proxyTo(`http://127.0.0.1:${await closedPort()}`));
@@ -123,6 +124,13 @@ describe('upstream failures', () => {
     } finally {
       session.destroy();
     }
+  });
+
+  test('an HTTP/1.1 request with a gRPC content type is an ordinary request: proxied to an http:// upstream', async () => {
+    // gRPC exists only over HTTP/2: this used to be taken for a gRPC call and answered 502.
+    const res = await call(await proxyTo(echo.url), '/svc/Method', { 'content-type': 'application/grpc' });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.json<{ url: string }>().url, '/svc/Method');
   });
 
   test('the proxy keeps serving after upstream failures', async () => {

@@ -6,6 +6,9 @@
  *  - an HTTP/1.1 client that goes away before the answer (recorded as 200 before: now 499);
  *  - a client certificate our parser refuses (a duplicate subjectAltName extension): the analytics
  *    record threw while reading the leaf's fields, after the 403 was sent.
+ * And what the fuzzers (test/fuzz/) found:
+ *  - an HTTP/1.1 request with `content-type: application/grpc` was taken for a gRPC call and got
+ *    502 from an http:// upstream; gRPC exists only over HTTP/2, so it is an ordinary request.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -135,6 +138,23 @@ describe('serve: hostile clients cannot end the process', () => {
     await assert.rejects(pending);
     assert.equal((await entryFor('/slow/h1-abort')).status, 499);
     assert.equal((await get('/after-h1-abort', good)).status, 200);
+  });
+
+  test('an HTTP/1.1 request with a gRPC content type is an ordinary request, proxied to the http:// upstream', async () => {
+    // gRPC exists only over HTTP/2: this used to be taken for a gRPC call and answered 502.
+    const response = await request({
+      port: server.gatewayPort,
+      ca: edgeCaPem(server),
+      servername: HOST,
+      path: '/grpc-over-h1',
+      method: 'POST',
+      headers: { host: HOST, 'content-type': 'application/grpc' },
+      body: 'not a gRPC frame',
+      cert: good.certPem,
+      key: good.keyPem,
+    });
+    assert.equal(response.status, 200, response.body);
+    assert.equal(response.json<{ url: string }>().url, '/grpc-over-h1');
   });
 
   test('a certificate with two subjectAltName extensions is refused as unverified; the gateway keeps serving', async () => {

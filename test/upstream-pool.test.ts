@@ -13,6 +13,10 @@ import { UpstreamPool } from '../src/data-plane/proxy/h1/upstream-pool.ts';
 import type { ResponseSink } from '../src/data-plane/proxy/exchange.ts';
 import type { HeaderMap } from '../src/data-plane/proxy/hop-by-hop.ts';
 import type { PublicError } from '../src/data-plane/gateway-response.ts';
+import { FaultGuard } from '../src/data-plane/fault-guard.ts';
+import { createLogger } from '../src/observability/logger.ts';
+
+const guard = new FaultGuard({ logger: createLogger('silent') });
 
 interface Outcome {
   status?: number;
@@ -95,6 +99,7 @@ describe('UpstreamPool', () => {
       upstreamTimeoutMs,
       ca: undefined,
       connections: 1,
+      guard,
     });
     cleanups.push(() => created.close(100));
     return created;
@@ -142,6 +147,7 @@ describe('UpstreamPool', () => {
       connectTimeoutMs: 1_000,
       upstreamTimeoutMs: 5_000,
       ca: undefined,
+      guard,
     });
     const hanging = collectingSink();
     one.dispatch(get('/hang'), hanging.sink);

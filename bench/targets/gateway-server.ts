@@ -21,6 +21,7 @@ import { parseUpstreamTarget } from '../../src/config/upstream-target.ts';
 import { GatewayRequestHandler } from '../../src/data-plane/gateway-request-handler.ts';
 import { MtlsListener } from '../../src/data-plane/mtls-listener.ts';
 import { UpstreamForwarders } from '../../src/data-plane/upstream-forwarders.ts';
+import { FaultGuard } from '../../src/data-plane/fault-guard.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { compileExpression } from '../../src/rules/index.ts';
 import {
@@ -180,7 +181,8 @@ if (revokedList.length > 0 && !measured.revocations.isRevoked(caFingerprint, rev
 }
 if (measured.revocations.isRevoked(caFingerprint, job.clientSerialHex)) throw new Error('the bench client is revoked');
 
-const forwarders = new UpstreamForwarders();
+const guard = new FaultGuard({ logger });
+const forwarders = new UpstreamForwarders(guard);
 // Issue 6: the real analytics recorder (batched writes to a SQLite store) and metrics, as serve wires them.
 const store =
   job.dynamicMtls && !job.dynamicWithout.includes('analytics')
@@ -201,8 +203,10 @@ const listener = new MtlsListener({
     ...(job.dynamicMtls ? { counters: new MemoryUsageCounters() } : {}),
     ...(observability === undefined ? {} : { analytics: observability.requestSink }),
     logger,
+    guard,
   }),
   logger,
+  guard,
 });
 const { port } = await listener.start();
 

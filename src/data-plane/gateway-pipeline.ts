@@ -41,6 +41,7 @@ import { DEFAULT_FORMATS, identityHeadersOf } from './zone-identity-headers.ts';
 import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { ExtraHeadersSink } from './proxy/extra-headers-sink.ts';
 import type { ResponseSink } from './proxy/exchange.ts';
+import type { FaultGuard } from './fault-guard.ts';
 
 export interface GatewayPipelineOptions {
   readonly snapshots: SnapshotHolder;
@@ -51,6 +52,8 @@ export interface GatewayPipelineOptions {
   /** Default: none (DISCARD_ANALYTICS, and no per-request observation at all). */
   readonly analytics?: AnalyticsSink;
   readonly logger: Logger;
+  /** For the continuation of remote (Redis) limits: it runs outside the listener's guarded handler. */
+  readonly guard: FaultGuard;
 }
 
 /** One request, whichever protocol it came in on. */
@@ -213,7 +216,7 @@ export class GatewayPipeline {
       return;
     }
     if (now !== undefined) proceed(now);
-    else applyApiLimits(api, key, counters).then(proceed, failed);
+    else this.#options.guard.settle(applyApiLimits(api, key, counters), 'usage_limits', sink, proceed, failed);
   }
 
   #forward(

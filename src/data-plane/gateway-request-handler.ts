@@ -3,6 +3,7 @@
  * paths (CA certificate, CRL, OCSP) are answered on any host without a client certificate; every
  * other request, HTTP/1.1 or HTTP/2, becomes one GatewayRequest for the GatewayPipeline
  * (gateway-pipeline.ts: host check, rules, route or API, auth, limits, proxy, analytics).
+ * The listener calls these under its FaultGuard; what they register goes through the same guard.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
@@ -13,7 +14,7 @@ import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import type { PublicPki } from '../runtime-config/public-pki.ts';
 import { authorityHost } from './host-decision.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
-import { isGrpcContentType, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
+import { isGrpcCall, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
 import type { RequestHandler } from './mtls-listener.ts';
 import { answerPublicPki, isPublicPkiPath, type PkiResult } from './public-pki-handler.ts';
 import { readBoundedBody } from './read-bounded-body.ts';
@@ -21,6 +22,7 @@ import { GatewayPipeline, type GatewayPipelineOptions } from './gateway-pipeline
 import { Http1Sink, Http2Sink, ResponseCloseHub } from './proxy/downstream-sinks.ts';
 import { requestBodyOf } from './proxy/http2-request-body.ts';
 import { countedHttp1Body } from './proxy/http1-request-body.ts';
+import type { FaultGuard, FaultTarget } from './fault-guard.ts';
 
 /**
  * The status recorded when the client went away before any response header was sent (nginx's 499
@@ -31,24 +33,27 @@ export const CLIENT_CLOSED_REQUEST = 499;
 export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
   readonly pki: PublicPki;
   readonly logger: Logger;
+  readonly guard: FaultGuard;
 }
 
 export class GatewayRequestHandler implements RequestHandler {
   readonly #pki: PublicPki;
   readonly #logger: Logger;
+  readonly #guard: FaultGuard;
   readonly #pipeline: GatewayPipeline;
   draining = false;
 
   constructor(options: GatewayRequestHandlerOptions) {
     this.#pki = options.pki;
     this.#logger = options.logger;
+    this.#guard = options.guard;
     this.#pipeline = new GatewayPipeline(options);
   }
 
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
     const url = req.url ?? '';
     if (isPublicPkiPath(url)) {
-      this.#answerPki(req.method ?? 'GET', url, req, (result) => this.#sendPkiHttp1(req, res, result));
+      this.#answerPki(req.method ?? 'GET', url, req, res, (result) => this.#sendPkiHttp1(req, res, result));
       return;
     }
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
@@ -74,12 +79,13 @@ export class GatewayRequestHandler implements RequestHandler {
         clientAddress: socket.remoteAddress ?? '',
         socket: () => (socket instanceof TLSSocket ? socket : undefined),
         authority,
-        grpc: isGrpcContentType(headers['content-type']),
+        // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
+        grpc: false,
         body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : hasBody ? req : null),
         onDone: (report) => {
           // Requests on one HTTP/1.1 connection are sequential: the socket's write counter tells this one's bytes.
           const writtenBefore = socket.bytesWritten;
-          closeHub = new ResponseCloseHub(res);
+          closeHub = new ResponseCloseHub(res, this.#guard);
           closeHub.onClose(() =>
             report(
               res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST,
@@ -90,7 +96,7 @@ export class GatewayRequestHandler implements RequestHandler {
         },
       },
       identity,
-      (close) => new Http1Sink(res, close || this.draining, closeHub),
+      (close) => new Http1Sink(res, close || this.draining, this.#guard, closeHub),
     );
   }
 
@@ -102,9 +108,9 @@ export class GatewayRequestHandler implements RequestHandler {
   ): void {
     const path = headers[':path'] ?? '';
     const method = headers[':method'] ?? 'GET';
-    const grpc = isGrpcContentType(headers['content-type']);
+    const grpc = isGrpcCall(headers['content-type']);
     if (isPublicPkiPath(path)) {
-      this.#answerPki(method, path, stream, (result) => this.#sendPkiHttp2(stream, method, grpc, result));
+      this.#answerPki(method, path, stream, stream, (result) => this.#sendPkiHttp2(stream, method, grpc, result));
       return;
     }
     if (path.charCodeAt(0) !== 0x2f) {
@@ -129,11 +135,11 @@ export class GatewayRequestHandler implements RequestHandler {
         socket: () => socket,
         authority,
         grpc,
-        body: () => (endStream ? null : requestBodyOf(stream, (bytes) => (bodyBytesIn += bytes))),
+        body: () => (endStream ? null : requestBodyOf(stream, this.#guard, (bytes) => (bodyBytesIn += bytes))),
         onDone: (report) => {
           // Streams share the connection: bytes out are the body bytes forwarded (counted by the sink),
           // or what the gateway's own answer declared; bytes in, the body bytes read (or as declared).
-          stream.once('close', () => {
+          this.#guard.listenOnce(stream, 'close', 'response', stream, () => {
             // Undefined when the stream closed before response headers were sent (client RST_STREAM,
             // disconnect, a timeout, a malformed request): Node's typing says otherwise.
             const sent = stream.sentHeaders as IncomingHttpHeaders | undefined;
@@ -147,12 +153,22 @@ export class GatewayRequestHandler implements RequestHandler {
         },
       },
       identity,
-      () => (sink = new Http2Sink(stream, grpc)),
+      () => (sink = new Http2Sink(stream, grpc, this.#guard)),
     );
   }
 
-  #answerPki(method: string, path: string, body: Readable, send: (result: PkiResult) => void): void {
-    answerPublicPki(this.#pki, method, path, (limit) => readBoundedBody(body, limit)).then(send, (error: unknown) => {
+  /** `response`: what a fault while answering ends (the HTTP/1.1 response or the HTTP/2 stream). */
+  #answerPki(
+    method: string,
+    path: string,
+    body: Readable,
+    response: FaultTarget,
+    send: (result: PkiResult) => void,
+  ): void {
+    const answer = answerPublicPki(this.#pki, method, path, (limit) =>
+      readBoundedBody(body, limit, this.#guard, 'public_pki', response),
+    );
+    this.#guard.settle(answer, 'public_pki', response, send, (error: unknown) => {
       this.#logger.error({ err: (error as Error).message }, 'public PKI request failed');
       send(GW_ERR_INTERNAL);
     });

@@ -29,6 +29,7 @@ export function grpcStatusFor(httpStatus: number): number {
     case 404:
       return 12; // UNIMPLEMENTED
     case 429:
+    case 431: // metadata too large: what gRPC servers answer themselves
       return 8; // RESOURCE_EXHAUSTED
     case 421: // misdirected: the client should retry on a connection for that host
     case 502:
@@ -41,7 +42,14 @@ export function grpcStatusFor(httpStatus: number): number {
   }
 }
 
-export function isGrpcContentType(contentType: string | string[] | undefined): boolean {
+/**
+ * Whether an HTTP/2 request is a gRPC call, from its content type. Only HTTP/2 requests are asked:
+ * gRPC exists only over HTTP/2 ("gRPC over HTTP/2", grpc/doc/PROTOCOL-HTTP2.md), so an HTTP/1.1
+ * request is an ordinary request whatever its content type, proxied over HTTP/1.1 like any other.
+ * (Taken for gRPC, it went to the HTTP/2 forwarder, and to an http:// upstream got a 502 for what
+ * the client sent.)
+ */
+export function isGrpcCall(contentType: string | string[] | undefined): boolean {
   return typeof contentType === 'string' && contentType.startsWith('application/grpc');
 }
 

@@ -15,9 +15,11 @@
  * destroyed (what Node does too). The message names the kind of problem, never the bytes sent.
  */
 import { STATUS_CODES } from 'node:http';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GW_ERR_REQUEST_HEADERS_TOO_LARGE, GW_ERR_REQUEST_INVALID, GW_ERR_REQUEST_TIMEOUT } from '../errors/index.ts';
 import { errorBody, type PublicError } from './gateway-response.ts';
+import type { FaultGuard } from './fault-guard.ts';
 
 /** A client that does not read our answer does not keep its socket longer than this. */
 const ANSWER_FLUSH_MS = 1_000;
@@ -56,8 +58,8 @@ export function clientErrorResponse(error: PublicError): string {
   );
 }
 
-/** The http server's 'clientError' handler. Never throws. */
-export function answerHttp1ClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+/** The http server's 'clientError' handler; its timer and listener go through the data plane's guard. */
+export function answerHttp1ClientError(error: NodeJS.ErrnoException, socket: Duplex, guard: FaultGuard): void {
   const answer = clientErrorAnswer(error.code);
   // node:http's own check (_http_server.js socketOnError): the response in progress on this socket.
   const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
@@ -65,8 +67,9 @@ export function answerHttp1ClientError(error: NodeJS.ErrnoException, socket: Dup
     socket.destroy();
     return;
   }
-  const timer = setTimeout(() => socket.destroy(), ANSWER_FLUSH_MS);
+  const target = socket instanceof Socket ? socket : undefined;
+  const timer = guard.timeout(ANSWER_FLUSH_MS, 'connection', target, () => socket.destroy());
   timer.unref();
-  socket.once('close', () => clearTimeout(timer));
+  guard.listenOnce(socket, 'close', 'connection', target, () => clearTimeout(timer));
   socket.end(clientErrorResponse(answer), () => socket.destroy());
 }

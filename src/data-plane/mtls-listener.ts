@@ -18,11 +18,15 @@
  *
  * Drain (SIGTERM): stop accepting, GOAWAY every HTTP/2 session, close idle HTTP/1.1 connections and
  * close the others after their current response, then destroy what remains at the deadline.
+ *
+ * Every handler here is registered through the FaultGuard (fault-guard.ts, ADR 0011): an exception
+ * in one request, stream or connection ends that one (500 or reset), never the process.
  */
 import tls, { type TLSSocket } from 'node:tls';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { X509Certificate } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -53,7 +57,8 @@ import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../config/conn
 import { ConnectionGate, clientOf } from './connection-gate.ts';
 import { ConnectionDropLog, type ConnectionDropReason } from './connection-drop-log.ts';
 import { http1HostProblem, http2AuthorityProblem } from './request-authority.ts';
-import { isGrpcContentType, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
+import { isGrpcCall, sendHttp1Error, sendHttp2Error } from './gateway-response.ts';
+import { FaultGuard } from './fault-guard.ts';
 
 /** The hint about session tickets and large certificates is logged at most this often. */
 const TICKET_WARNING_INTERVAL_MS = 60_000;
@@ -89,6 +94,8 @@ interface CommonListenerOptions extends TlsSessionSettings {
   readonly connectionLimits?: ConnectionLimits;
   /** Told of every connection the listener closed on its own, by reason (e.g. GatewayMetrics). */
   readonly onConnectionDropped?: (reason: ConnectionDropReason) => void;
+  /** The guard of the whole data plane (shared with the handler and forwarders); default: one logging to `logger`. */
+  readonly guard?: FaultGuard;
 }
 
 /** One TLS policy for every connection (`portcullis proxy`). */
@@ -125,6 +132,7 @@ export class MtlsListener {
   readonly #sockets = new Set<TLSSocket>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #caches: IdentityCaches = { fields: new CertificateFieldsCache(), chains: new ChainVerdictCache() };
+  readonly #guard: FaultGuard;
   /** Failed handshakes by error code, for logs and (later) metrics. */
   readonly handshakeFailures = new Map<string, number>();
   readonly #onClientError: (code: string) => void;
@@ -135,13 +143,20 @@ export class MtlsListener {
   constructor(options: MtlsListenerOptions) {
     this.#options = options;
     const { handler, logger } = options;
+    const guard = (this.#guard = options.guard ?? new FaultGuard({ logger }));
     this.#limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
     this.#gate = new ConnectionGate(this.#limits);
     this.#drops = new ConnectionDropLog(logger, options.onConnectionDropped);
     this.#http1 = http.createServer(
       // 5 s, 10 s, 5 min. A missing Host is refused by http1HostProblem, with our JSON body.
       { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000, requireHostHeader: false },
-      (req, res) => {
+    );
+    guard.listenEach(
+      this.#http1,
+      'request',
+      'http1_request',
+      (_req: IncomingMessage, res: ServerResponse) => res,
+      (req: IncomingMessage, res: ServerResponse) => {
         const socket = req.socket as Socket & WithIdentity;
         const identity = socket[kIdentity];
         if (identity === undefined) {
@@ -157,45 +172,69 @@ export class MtlsListener {
         else handler.handleHttp1(req, res, identity);
       },
     );
-    this.#http1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-      logger.debug({ code: error.code }, 'malformed HTTP/1.1 request refused');
-      answerHttp1ClientError(error, socket);
-    });
+    guard.listenEach(
+      this.#http1,
+      'clientError',
+      'connection',
+      (_error: NodeJS.ErrnoException, socket: Duplex) => (socket instanceof net.Socket ? socket : undefined),
+      (error: NodeJS.ErrnoException, socket: Duplex) => {
+        logger.debug({ code: error.code }, 'malformed HTTP/1.1 request refused');
+        answerHttp1ClientError(error, socket, guard);
+      },
+    );
     // The http server only arms its header/request timeout checks on 'listening'; it never listens
     // itself (the TLS server hands it connections), so arm them explicitly.
     this.#http1.emit('listening');
     this.#http2 = http2.createServer({ settings: { maxConcurrentStreams: 128 } });
-    this.#http2.on('session', (session: ServerHttp2Session & WithIdentity) => {
-      // The session's socket is a Proxy that reads and writes the TLS socket: once, here.
-      const socket = session.socket as unknown as WithIdentity;
-      session[kIdentity] = socket[kIdentity];
-      session[kFirstRequestTimer] = socket[kFirstRequestTimer];
-      socket[kSession] = session;
-      this.#sessions.add(session);
-      session.on('close', () => this.#sessions.delete(session));
-      session.on('error', (error: Error) => logger.debug({ err: error.message }, 'http2 session error'));
-      session.setTimeout(120_000, () => session.close()); // idle sessions: 2 minutes
-    });
-    this.#http2.on('stream', (stream: ServerHttp2Stream, headers, flags) => {
-      stream.on('error', (error) => logger.debug({ err: error.message }, 'http2 stream error'));
-      const session = stream.session as (ServerHttp2Session & WithIdentity) | undefined;
-      const identity = session?.[kIdentity];
-      if (session === undefined || identity === undefined) {
-        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-        return;
-      }
-      if (session[kFirstRequestTimer] !== undefined) {
-        clearTimeout(session[kFirstRequestTimer]);
-        session[kFirstRequestTimer] = undefined;
-      }
-      const authorityProblem = http2AuthorityProblem(headers);
-      if (authorityProblem !== undefined) {
-        const grpc = isGrpcContentType(headers['content-type']);
-        sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(authorityProblem), grpc);
-        return;
-      }
-      handler.handleHttp2(stream, headers, flags, identity);
-    });
+    const onStreamError = guard.wrap('http2_stream', undefined, (error: Error) =>
+      logger.debug({ err: error.message }, 'http2 stream error'),
+    );
+    guard.listenEach(
+      this.#http2,
+      'session',
+      'http2_session',
+      (session: ServerHttp2Session) => session,
+      (session: ServerHttp2Session & WithIdentity) => {
+        // The session's socket is a Proxy that reads and writes the TLS socket: once, here.
+        const socket = session.socket as unknown as WithIdentity;
+        session[kIdentity] = socket[kIdentity];
+        session[kFirstRequestTimer] = socket[kFirstRequestTimer];
+        socket[kSession] = session;
+        this.#sessions.add(session);
+        guard.listen(session, 'close', 'http2_session', session, () => this.#sessions.delete(session));
+        guard.listen(session, 'error', 'http2_session', session, (error: Error) =>
+          logger.debug({ err: error.message }, 'http2 session error'),
+        );
+        session.setTimeout(120_000); // idle sessions: 2 minutes
+        guard.listen(session, 'timeout', 'http2_session', session, () => session.close());
+      },
+    );
+    guard.listenEach(
+      this.#http2,
+      'stream',
+      'http2_stream',
+      (stream: ServerHttp2Stream) => stream,
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+        guard.attach(stream, 'error', onStreamError);
+        const session = stream.session as (ServerHttp2Session & WithIdentity) | undefined;
+        const identity = session?.[kIdentity];
+        if (session === undefined || identity === undefined) {
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          return;
+        }
+        if (session[kFirstRequestTimer] !== undefined) {
+          clearTimeout(session[kFirstRequestTimer]);
+          session[kFirstRequestTimer] = undefined;
+        }
+        const authorityProblem = http2AuthorityProblem(headers);
+        if (authorityProblem !== undefined) {
+          const grpc = isGrpcCall(headers['content-type']);
+          sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(authorityProblem), grpc);
+          return;
+        }
+        handler.handleHttp2(stream, headers, flags, identity);
+      },
+    );
     let ticketWarnedAt = Number.NEGATIVE_INFINITY;
     const onClientError = (code: string): void => {
       this.handshakeFailures.set(code, (this.handshakeFailures.get(code) ?? 0) + 1);
@@ -218,6 +257,7 @@ export class MtlsListener {
           secureConnection: (socket, accepted) => this.#accept(socket, accepted.policy, accepted),
           clientError: onClientError,
         },
+        guard,
         options,
       );
       this.#tls = router.server;
@@ -227,16 +267,35 @@ export class MtlsListener {
     this.#trust = singleHostTrust(options.material, options.trustedCas, options.legacyCaFingerprints);
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
     this.#single = server;
-    server.on('secureConnection', (socket: TLSSocket & WithIdentity) =>
-      // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
-      // can still be running HANDSHAKE_TIMEOUT_MS later.
-      this.#accept(socket, this.#trust, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
+    guard.listenEach(
+      server,
+      'secureConnection',
+      'tls_accept',
+      (socket: TLSSocket) => socket,
+      (socket: TLSSocket & WithIdentity) =>
+        // A handshake that began before replaceTlsMaterial was verified against the CAs before it; none
+        // can still be running HANDSHAKE_TIMEOUT_MS later.
+        this.#accept(socket, this.#trust, undefined, Date.now() - this.#trustReplacedAt < HANDSHAKE_TIMEOUT_MS),
     );
-    server.on('tlsClientError', (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)));
+    // The failed socket is never a fault target: TLS state of a failed handshake is not touched.
+    guard.listenEach(
+      server,
+      'tlsClientError',
+      'connection',
+      () => undefined,
+      (error: NodeJS.ErrnoException) => onClientError(handshakeFailureReason(error)),
+    );
     // The TLS server does not listen itself: connections come from this one, once counted in.
-    this.#tls = net.createServer((socket) => {
-      if (this.#admit(socket)) server.emit('connection', socket);
-    });
+    this.#tls = net.createServer();
+    guard.listenEach(
+      this.#tls,
+      'connection',
+      'connection',
+      (socket: Socket) => socket,
+      (socket: Socket) => {
+        if (this.#admit(socket)) server.emit('connection', socket);
+      },
+    );
   }
 
   /**
@@ -256,7 +315,7 @@ export class MtlsListener {
       this.#drops.dropped(refusal, remoteAddress);
       return false;
     }
-    socket.once('close', () => this.#gate.release(client));
+    this.#guard.listenOnce(socket, 'close', 'connection', socket, () => this.#gate.release(client));
     return true;
   }
 
@@ -266,15 +325,15 @@ export class MtlsListener {
    * everyone else. An HTTP/2 session gets a GOAWAY (the client knows nothing was processed).
    */
   #expectFirstRequest(socket: TLSSocket & WithIdentity): void {
-    const timer = setTimeout(() => {
+    const timer = this.#guard.timeout(this.#limits.firstRequestTimeoutMs, 'connection', socket, () => {
       socket[kFirstRequestTimer] = undefined;
       this.#drops.dropped('first_request_timeout', socket.remoteAddress ?? '');
       const session = socket[kSession];
       if (session === undefined) socket.destroy();
       else session.close();
-    }, this.#limits.firstRequestTimeoutMs);
+    });
     socket[kFirstRequestTimer] = timer;
-    socket.once('close', () => clearTimeout(timer));
+    this.#guard.listenOnce(socket, 'close', 'connection', socket, () => clearTimeout(timer));
   }
 
   #accept(
@@ -283,26 +342,21 @@ export class MtlsListener {
     accepted?: AcceptedConnection,
     checkTrustAgain = false,
   ): void {
-    try {
-      const identity = readConnectionIdentity(socket, trust, this.#caches, accepted);
-      const stillTrusted =
-        !checkTrustAgain || !identity.verified || identity.leaf === undefined
-          ? true
-          : chainEndsAtOneOf(identity.leaf, identity.verifiedChain, trust.trustedCas);
-      socket[kIdentity] = stillTrusted
-        ? identity
-        : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
-    } catch (error) {
-      this.#options.logger.warn({ err: (error as Error).message }, 'cannot read client identity');
-      socket.destroy();
-      return;
-    }
+    // Called under the guard (stage tls_accept): an identity that cannot be read ends this socket.
+    const identity = readConnectionIdentity(socket, trust, this.#caches, accepted);
+    const stillTrusted =
+      !checkTrustAgain || !identity.verified || identity.leaf === undefined
+        ? true
+        : chainEndsAtOneOf(identity.leaf, identity.verifiedChain, trust.trustedCas);
+    socket[kIdentity] = stillTrusted
+      ? identity
+      : { ...identity, verified: false, failure: 'its CA was removed while the handshake ran (client CAs reloaded)' };
     this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+    this.#guard.listen(socket, 'close', 'connection', socket, () => this.#sockets.delete(socket));
     this.#expectFirstRequest(socket);
     // TLS 1.3 sends its tickets just after the handshake: a ticket OpenSSL cannot build fails the
     // connection here, not in tlsClientError (other socket errors are the HTTP servers' business).
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    this.#guard.listenOnce(socket, 'error', 'connection', socket, (error: NodeJS.ErrnoException) => {
       if (handshakeFailureReason(error) === SESSION_TICKET_TOO_LARGE) this.#onClientError(SESSION_TICKET_TOO_LARGE);
     });
     if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
@@ -332,10 +386,15 @@ export class MtlsListener {
   start(): Promise<AddressInfo> {
     const { listen } = this.#options;
     return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        reject(GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(listen)} (${error.code ?? error.message})`, error));
-      };
-      this.#tls.once('error', onError);
+      const onError = this.#guard.listenOnce(
+        this.#tls,
+        'error',
+        'connection',
+        undefined,
+        (error: NodeJS.ErrnoException) => {
+          reject(GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(listen)} (${error.code ?? error.message})`, error));
+        },
+      );
       this.#tls.listen(listen.port, listen.host, () => {
         this.#tls.off('error', onError);
         resolve(this.#tls.address() as AddressInfo);
@@ -360,7 +419,7 @@ export class MtlsListener {
     const deadline = Date.now() + timeoutMs;
     while (this.#sockets.size > 0 && Date.now() < deadline) {
       this.#http1.closeIdleConnections();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     for (const socket of this.#sockets) socket.destroy();
     this.#http1.close(() => undefined);

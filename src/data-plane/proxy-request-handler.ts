@@ -15,11 +15,12 @@ import type { UpstreamTarget } from '../config/upstream-target.ts';
 import { buildIdentityHeaders, type IdentityHeaderFormat } from './identity-headers.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
 import { decideClientAuth, type ClientAuthPolicy } from './client-auth-decision.ts';
-import { isGrpcContentType, sendHttp1Error, sendHttp2Error, type PublicError } from './gateway-response.ts';
+import { isGrpcCall, sendHttp1Error, sendHttp2Error, type PublicError } from './gateway-response.ts';
 import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { Http1Sink, Http2Sink } from './proxy/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './proxy/exchange.ts';
 import { requestBodyOf } from './proxy/http2-request-body.ts';
+import type { FaultGuard } from './fault-guard.ts';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;
@@ -30,6 +31,8 @@ export interface ProxyRequestHandlerOptions {
   /** Carries gRPC (and, for h2c, every request); undefined for an http:// upstream. */
   readonly http2: Forwarder | undefined;
   readonly logger: Logger;
+  /** The guard of the data plane, for the listeners the sinks and request bodies register. */
+  readonly guard: FaultGuard;
 }
 
 export class ProxyRequestHandler {
@@ -63,9 +66,8 @@ export class ProxyRequestHandler {
       return;
     }
     const headers = req.headers;
-    const grpc = isGrpcContentType(headers['content-type']);
     const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
-    const sink = new Http1Sink(res, this.draining);
+    const sink = new Http1Sink(res, this.draining, this.#options.guard);
     this.#forward(
       {
         method: req.method ?? 'GET',
@@ -75,12 +77,13 @@ export class ProxyRequestHandler {
           clientAddress,
           host: headers.host ?? '',
           identityHeaders: this.#identityHeaders(identity),
-          keepTeTrailers: grpc,
+          keepTeTrailers: false,
         }),
         body: hasBody ? req : null,
       },
       sink,
-      grpc,
+      // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
+      false,
     );
   }
 
@@ -90,7 +93,7 @@ export class ProxyRequestHandler {
     flags: number,
     identity: ConnectionIdentity,
   ): void {
-    const grpc = isGrpcContentType(headers['content-type']);
+    const grpc = isGrpcCall(headers['content-type']);
     // Read once: the session's socket is a Proxy, and every property read goes through it.
     const clientAddress = stream.session?.socket.remoteAddress ?? '';
     const denial = this.#deny(identity, clientAddress);
@@ -116,9 +119,9 @@ export class ProxyRequestHandler {
           identityHeaders: this.#identityHeaders(identity),
           keepTeTrailers: grpc,
         }),
-        body: endStream ? null : requestBodyOf(stream),
+        body: endStream ? null : requestBodyOf(stream, this.#options.guard),
       },
-      new Http2Sink(stream, grpc),
+      new Http2Sink(stream, grpc, this.#options.guard),
       grpc,
     );
   }

@@ -29,6 +29,7 @@ import {
   handshakeFailureReason,
   type TlsSessionSettings,
 } from './tls-server-options.ts';
+import type { FaultGuard } from './fault-guard.ts';
 
 export interface AcceptedConnection {
   /** The policy whose TLS server completed the handshake. */
@@ -53,24 +54,34 @@ export class SniRouter {
   #tlsServers = new Map<string, tls.Server>();
   #serversOf: GatewaySnapshot | undefined;
   readonly #session: TlsSessionSettings;
+  readonly #guard: FaultGuard;
 
-  constructor(holder: SnapshotHolder, events: SniRouterEvents, session: TlsSessionSettings = {}) {
+  constructor(holder: SnapshotHolder, events: SniRouterEvents, guard: FaultGuard, session: TlsSessionSettings = {}) {
     this.#holder = holder;
     this.#events = events;
+    this.#guard = guard;
     this.#session = session;
-    this.server = net.createServer((socket) => {
-      if (events.admit(socket)) this.#peek(socket);
-    });
+    this.server = net.createServer();
+    guard.listenEach(
+      this.server,
+      'connection',
+      'client_hello',
+      (socket: net.Socket) => socket,
+      (socket: net.Socket) => {
+        if (events.admit(socket)) this.#peek(socket);
+      },
+    );
   }
 
   #peek(socket: net.Socket): void {
+    const guard = this.#guard;
     let buffered: Buffer = Buffer.alloc(0);
     const fail = (code: string): void => {
       cleanup();
       this.#events.clientError(code);
       socket.destroy();
     };
-    const onData = (chunk: Buffer): void => {
+    const onData = guard.listen(socket, 'data', 'client_hello', socket, (chunk: Buffer): void => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       const peek = peekServerName(buffered);
       if (peek.kind === 'need-more') return;
@@ -82,19 +93,16 @@ export class SniRouter {
       socket.pause();
       socket.unshift(buffered);
       this.#handOver(socket, peek.servername);
-    };
-    const onEnd = (): void => fail('ERR_CLIENT_HELLO_INCOMPLETE');
-    const onError = (): void => fail('ECONNRESET');
-    const timer = setTimeout(() => fail('ERR_CLIENT_HELLO_TIMEOUT'), HANDSHAKE_TIMEOUT_MS);
+    });
+    const onEnd = guard.listenOnce(socket, 'end', 'client_hello', socket, () => fail('ERR_CLIENT_HELLO_INCOMPLETE'));
+    const onError = guard.listenOnce(socket, 'error', 'client_hello', socket, () => fail('ECONNRESET'));
+    const timer = guard.timeout(HANDSHAKE_TIMEOUT_MS, 'client_hello', socket, () => fail('ERR_CLIENT_HELLO_TIMEOUT'));
     const cleanup = (): void => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('error', onError);
     };
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('error', onError);
   }
 
   #handOver(socket: net.Socket, servername: string | undefined): void {
@@ -135,11 +143,20 @@ export class SniRouter {
     }
     options.sessionIdContext = policy.trustId;
     const server = tls.createServer(options);
-    server.on('secureConnection', (socket: TLSSocket) =>
-      this.#events.secureConnection(socket, { policy, snapshot: this.#holder.current() }),
+    this.#guard.listenEach(
+      server,
+      'secureConnection',
+      'tls_accept',
+      (socket: TLSSocket) => socket,
+      (socket: TLSSocket) => this.#events.secureConnection(socket, { policy, snapshot: this.#holder.current() }),
     );
-    server.on('tlsClientError', (error: NodeJS.ErrnoException) =>
-      this.#events.clientError(handshakeFailureReason(error)),
+    // The failed socket is never a fault target: TLS state of a failed handshake is not touched.
+    this.#guard.listenEach(
+      server,
+      'tlsClientError',
+      'connection',
+      () => undefined,
+      (error: NodeJS.ErrnoException) => this.#events.clientError(handshakeFailureReason(error)),
     );
     return server;
   }

@@ -15,6 +15,7 @@ import type { Forwarder } from './proxy/exchange.ts';
 import { Http1Forwarder } from './proxy/http1-forwarder.ts';
 import { Http2Forwarder } from './proxy/http2-forwarder.ts';
 import type { PublicError } from './gateway-response.ts';
+import type { FaultGuard } from './fault-guard.ts';
 
 export interface UpstreamTimeouts {
   readonly connectTimeoutMs: number;
@@ -33,10 +34,13 @@ export const GRPC_NEEDS_HTTP2: PublicError = GW_ERR_UPSTREAM_PROTOCOL.create(
 
 export class UpstreamForwarders {
   readonly #timeouts: UpstreamTimeouts;
+  readonly #guard: FaultGuard;
   readonly #http1 = new Map<string, Forwarder>();
   readonly #http2 = new Map<string, Forwarder>();
 
-  constructor(timeouts: UpstreamTimeouts = DEFAULT_UPSTREAM_TIMEOUTS) {
+  /** `guard`: the data plane's, for the forwarders' listeners and timers. */
+  constructor(guard: FaultGuard, timeouts: UpstreamTimeouts = DEFAULT_UPSTREAM_TIMEOUTS) {
+    this.#guard = guard;
     this.#timeouts = timeouts;
   }
 
@@ -46,7 +50,7 @@ export class UpstreamForwarders {
     if (grpc) return undefined;
     let forwarder = this.#http1.get(upstream.origin);
     if (forwarder === undefined) {
-      forwarder = new Http1Forwarder({ origin: upstream.origin, ca: undefined, ...this.#timeouts });
+      forwarder = new Http1Forwarder({ origin: upstream.origin, ca: undefined, guard: this.#guard, ...this.#timeouts });
       this.#http1.set(upstream.origin, forwarder);
     }
     return forwarder;
@@ -57,7 +61,7 @@ export class UpstreamForwarders {
     const key = `${upstream.protocol}|${upstream.origin}`;
     let forwarder = this.#http2.get(key);
     if (forwarder === undefined) {
-      forwarder = new Http2Forwarder({ origin: upstream.origin, ca: undefined, ...this.#timeouts });
+      forwarder = new Http2Forwarder({ origin: upstream.origin, ca: undefined, guard: this.#guard, ...this.#timeouts });
       this.#http2.set(key, forwarder);
     }
     return forwarder;

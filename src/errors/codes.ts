@@ -83,7 +83,10 @@ export const GW_ERR_UPSTREAM_PROTOCOL = defineError(
 // Request.
 export const GW_ERR_REQUEST_INVALID = defineError('GW_ERR_REQUEST_INVALID', 'Invalid request: %s', 400, 11201);
 export const GW_ERR_INTERNAL = defineError('GW_ERR_INTERNAL', 'Internal gateway error', 500, 11299);
-// Refused by the HTTP/1.1 parser before any handler saw a request (http1-client-error.ts).
+// RFC 6585 §5: refused by the HTTP/1.1 parser before any handler saw a request (http1-client-error.ts),
+// or the headers the gateway would send upstream (the client's, and the identity headers made from its
+// certificate) exceed the HTTP/2 header block it can send (64 KiB): the 431 an HTTP/1.1 upstream would
+// answer, and the gateway relay, for the same request.
 export const GW_ERR_REQUEST_HEADERS_TOO_LARGE = defineError(
   'GW_ERR_REQUEST_HEADERS_TOO_LARGE',
   'Request header fields too large',

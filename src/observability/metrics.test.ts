@@ -1,8 +1,8 @@
 /**
  * GatewayMetrics: what the text exposition says after each kind of observation — requests counted
  * on the fast path and handed over at scrape time (never twice), the duration histogram, handshake
- * reasons kept to codes, the expiry gauge replaced as a whole, drops by reason, and registries
- * that do not share state.
+ * reasons kept to codes, internal errors by guard stage, the expiry gauge replaced as a whole, drops
+ * by reason, and registries that do not share state.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +61,18 @@ describe('GatewayMetrics', () => {
     assert.doesNotMatch(text, /kind="edge"/);
     assert.match(text, /^portcullis_analytics_dropped_total\{reason="buffer_full"\} 3$/m);
     assert.match(text, /^portcullis_analytics_dropped_total\{reason="write_failed"\} 500$/m);
+  });
+
+  test('internal errors by guard stage; anything that is not a stage name is "other"', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    metrics.internalError('http1_request');
+    metrics.internalError('http1_request');
+    metrics.internalError('http2_stream');
+    metrics.internalError('Not A Stage\n');
+    const text = await metrics.render();
+    assert.match(text, /^portcullis_internal_errors_total\{stage="http1_request"\} 2$/m);
+    assert.match(text, /^portcullis_internal_errors_total\{stage="http2_stream"\} 1$/m);
+    assert.match(text, /^portcullis_internal_errors_total\{stage="other"\} 1$/m);
   });
 
   test('each instance has its own registry; process metrics on by default', async () => {

@@ -7,7 +7,8 @@
  *  - `zone` and `api` are ids of configured zones and APIs ("" for a request that matched no API);
  *    a deleted zone or API keeps its series until the process restarts.
  *  - `status` is an HTTP status (100–599); `reason` a TLS error code of Node/OpenSSL (a fixed set;
- *    anything else is counted as "other").
+ *    anything else is counted as "other"); `stage` one of the data plane's guard stages
+ *    (data-plane/fault-guard.ts: a fixed set).
  *  - `kind`/`id` of the expiry gauge name certificates the monitor reports (see
  *    control/certificate-expiry-monitor.ts for which).
  *  Paths, hostnames, fingerprints and key ids are never labels: they belong in analytics records.
@@ -25,6 +26,7 @@ export const REQUEST_DURATION_BUCKETS = [
 ];
 
 const TLS_REASON = /^[A-Z0-9_]{1,80}$/;
+const GUARD_STAGE = /^[a-z0-9_]{1,40}$/;
 
 export interface CertificateExpiryEntry {
   kind: string;
@@ -44,6 +46,7 @@ export class GatewayMetrics {
   readonly #certificateExpiry: Gauge<'kind' | 'id'>;
   readonly #analyticsDropped: Counter<'reason'>;
   readonly #connectionsDropped: Counter<'reason'>;
+  readonly #internalErrors: Counter<'stage'>;
   /** zone → api → status → requests not yet handed to the counter. */
   readonly #pending = new Map<string, Map<string, Map<number, number>>>();
 
@@ -97,6 +100,12 @@ export class GatewayMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.#internalErrors = new Counter({
+      name: 'portcullis_internal_errors_total',
+      help: 'Exceptions caught in the data plane, by stage: each ended one request, stream or connection (500 or reset), never the process',
+      labelNames: ['stage'],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -147,6 +156,11 @@ export class GatewayMetrics {
         this.set(open());
       },
     });
+  }
+
+  /** A fault the data plane's guard caught and contained (FaultGuard's onInternalError). */
+  internalError(stage: string): void {
+    this.#internalErrors.inc({ stage: GUARD_STAGE.test(stage) ? stage : 'other' });
   }
 
   /**

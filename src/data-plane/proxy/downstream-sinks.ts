@@ -1,6 +1,7 @@
 /**
  * ResponseSinks for the two client protocols. Each is idempotent: once the response has failed or the
  * client is gone, later calls do nothing (an upstream error and an upstream close may both report).
+ * Their listeners on the client's response are guarded (stage `response`, fault-guard.ts).
  */
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import type { ServerResponse } from 'node:http';
@@ -8,6 +9,7 @@ import type { Writable } from 'node:stream';
 import { sendHttp1Error, sendHttp2Error, type PublicError } from '../gateway-response.ts';
 import type { HeaderMap } from './hop-by-hop.ts';
 import type { ResponseSink } from './exchange.ts';
+import type { FaultGuard } from '../fault-guard.ts';
 
 /**
  * One 'close' listener for an HTTP/1.1 response, shared by everything that must know when the
@@ -17,12 +19,14 @@ import type { ResponseSink } from './exchange.ts';
  */
 export class ResponseCloseHub {
   readonly #res: ServerResponse;
+  readonly #guard: FaultGuard;
   #listening = false;
   /** Callbacks after the first, which the listener itself holds. */
   #more: (() => void)[] | undefined;
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, guard: FaultGuard) {
     this.#res = res;
+    this.#guard = guard;
   }
 
   onClose(callback: () => void): void {
@@ -31,7 +35,7 @@ export class ResponseCloseHub {
       return;
     }
     this.#listening = true;
-    this.#res.once('close', () => {
+    this.#guard.listenOnce(this.#res, 'close', 'response', this.#res, () => {
       callback();
       if (this.#more !== undefined) for (const more of this.#more) more();
     });
@@ -41,13 +45,15 @@ export class ResponseCloseHub {
 export class Http1Sink implements ResponseSink {
   readonly #res: ServerResponse;
   readonly #closeAfter: boolean;
+  readonly #guard: FaultGuard;
   readonly #closeHub: ResponseCloseHub | undefined;
   #failed = false;
 
   /** `closeHub`: the response's shared 'close' listener, when something else listens too. */
-  constructor(res: ServerResponse, closeAfter: boolean, closeHub?: ResponseCloseHub) {
+  constructor(res: ServerResponse, closeAfter: boolean, guard: FaultGuard, closeHub?: ResponseCloseHub) {
     this.#res = res;
     this.#closeAfter = closeAfter;
+    this.#guard = guard;
     this.#closeHub = closeHub;
   }
 
@@ -81,7 +87,7 @@ export class Http1Sink implements ResponseSink {
     const onClose = (): void => {
       if (!res.writableFinished) callback();
     };
-    if (this.#closeHub === undefined) res.once('close', onClose);
+    if (this.#closeHub === undefined) this.#guard.listenOnce(res, 'close', 'response', res, onClose);
     else this.#closeHub.onClose(onClose);
   }
 }
@@ -89,14 +95,16 @@ export class Http1Sink implements ResponseSink {
 export class Http2Sink implements ResponseSink {
   readonly #stream: ServerHttp2Stream;
   readonly #grpc: boolean;
+  readonly #guard: FaultGuard;
   #trailers: HeaderMap | undefined;
   #failed = false;
   /** Body bytes forwarded to the client (sentBody). */
   bodyBytes = 0;
 
-  constructor(stream: ServerHttp2Stream, grpc: boolean) {
+  constructor(stream: ServerHttp2Stream, grpc: boolean, guard: FaultGuard) {
     this.#stream = stream;
     this.#grpc = grpc;
+    this.#guard = guard;
   }
 
   start(status: number, headers: HeaderMap, endStream: boolean, expectTrailers: boolean): Writable | null {
@@ -104,7 +112,7 @@ export class Http2Sink implements ResponseSink {
     if (this.#failed || stream.destroyed || stream.closed) return null;
     headers[':status'] = String(status);
     if (expectTrailers) {
-      stream.once('wantTrailers', () => {
+      this.#guard.listenOnce(stream, 'wantTrailers', 'response', stream, () => {
         stream.sendTrailers(this.#trailers ?? {});
       });
     }
@@ -128,7 +136,7 @@ export class Http2Sink implements ResponseSink {
 
   onAbort(callback: () => void): void {
     const stream = this.#stream;
-    stream.once('close', () => {
+    this.#guard.listenOnce(stream, 'close', 'response', stream, () => {
       if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) callback();
     });
   }

@@ -2,14 +2,23 @@
  * Http2Forwarder: HTTP/2 to the upstream over one multiplexed node:http2 client session, h2c (prior
  * knowledge, RFC 9113 §3.3) or TLS with ALPN h2. Used for gRPC: request and response stream
  * independently (bidirectional streaming), and trailers (grpc-status, grpc-message) are relayed.
- * The session is opened lazily and replaced when it closes, errors or receives GOAWAY.
+ * The session is opened lazily and replaced when it closes, errors or receives GOAWAY. Its listeners
+ * and timers are guarded (stage `upstream_http2`): a fault fails that one exchange, or that session.
  */
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import { GW_ERR_UPSTREAM_PROTOCOL, GW_ERR_UPSTREAM_TIMEOUT, GW_ERR_UPSTREAM_UNAVAILABLE } from '../../errors/index.ts';
+import {
+  GW_ERR_REQUEST_HEADERS_TOO_LARGE,
+  GW_ERR_UPSTREAM_PROTOCOL,
+  GW_ERR_UPSTREAM_TIMEOUT,
+  GW_ERR_UPSTREAM_UNAVAILABLE,
+} from '../../errors/index.ts';
 import { filterResponseHeaders } from './hop-by-hop.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from './exchange.ts';
+import type { FaultGuard } from '../fault-guard.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
+/** The HEADERS frame type (RFC 9113 §6.2), as 'frameError' reports it. */
+const HEADERS_FRAME = 0x1;
 
 export interface Http2ForwarderOptions {
   /** `http://host:port` for h2c, `https://host:port` for TLS. */
@@ -18,6 +27,7 @@ export interface Http2ForwarderOptions {
   /** Time allowed for the upstream to send response headers. Streams may then run indefinitely. */
   readonly upstreamTimeoutMs: number;
   readonly ca: string | undefined;
+  readonly guard: FaultGuard;
 }
 
 export class Http2Forwarder implements Forwarder {
@@ -31,6 +41,7 @@ export class Http2Forwarder implements Forwarder {
   }
 
   forward(request: UpstreamRequest, sink: ResponseSink): void {
+    const guard = this.#options.guard;
     let upstream: ClientHttp2Stream;
     try {
       upstream = this.#currentSession().request(
@@ -48,16 +59,16 @@ export class Http2Forwarder implements Forwarder {
       return;
     }
     let started = false;
-    const timer = setTimeout(() => {
+    const timer = guard.timeout(request.timeoutMs ?? this.#options.upstreamTimeoutMs, 'upstream_http2', sink, () => {
       if (started) return;
       upstream.close(NGHTTP2_CANCEL);
       sink.fail(GW_ERR_UPSTREAM_TIMEOUT);
-    }, request.timeoutMs ?? this.#options.upstreamTimeoutMs);
+    });
     sink.onAbort(() => {
       clearTimeout(timer);
       if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
     });
-    upstream.on('response', (headers, flags) => {
+    guard.listen(upstream, 'response', 'upstream_http2', sink, (headers: http2.IncomingHttpHeaders, flags: number) => {
       clearTimeout(timer);
       started = true;
       const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
@@ -69,14 +80,20 @@ export class Http2Forwarder implements Forwarder {
         return;
       }
       if (!endStream) {
-        upstream.on('data', (chunk: Buffer) => sink.sentBody(chunk.length));
+        guard.listen(upstream, 'data', 'upstream_http2', sink, (chunk: Buffer) => sink.sentBody(chunk.length));
         upstream.pipe(writable);
       }
     });
-    upstream.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
+    // A header block over Node's maxSendHeaderBlockLength (64 KiB) is never sent: the stream is
+    // closed here with REFUSED_STREAM, the upstream never sees it. The request is too large (a huge
+    // client certificate makes huge identity headers), not the upstream unavailable.
+    guard.listenOnce(upstream, 'frameError', 'upstream_http2', sink, (type: number) => {
+      if (type === HEADERS_FRAME && !started) sink.fail(GW_ERR_REQUEST_HEADERS_TOO_LARGE);
+    });
+    guard.listen(upstream, 'trailers', 'upstream_http2', sink, (trailers: http2.IncomingHttpHeaders) => {
       sink.trailers(filterResponseHeaders(trailers));
     });
-    upstream.on('error', (error: NodeJS.ErrnoException) => {
+    guard.listen(upstream, 'error', 'upstream_http2', sink, (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       sink.fail(
         started
@@ -86,13 +103,13 @@ export class Http2Forwarder implements Forwarder {
             : GW_ERR_UPSTREAM_UNAVAILABLE,
       );
     });
-    upstream.on('close', () => {
+    guard.listen(upstream, 'close', 'upstream_http2', sink, () => {
       clearTimeout(timer);
       if (!started && upstream.rstCode !== NGHTTP2_CANCEL) sink.fail(GW_ERR_UPSTREAM_UNAVAILABLE);
     });
     if (request.body !== null) {
       request.body.pipe(upstream);
-      request.body.on('error', () => {
+      guard.listen(request.body, 'error', 'upstream_http2', sink, () => {
         if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
       });
     }
@@ -101,25 +118,25 @@ export class Http2Forwarder implements Forwarder {
   #currentSession(): ClientHttp2Session {
     const existing = this.#session;
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
+    const guard = this.#options.guard;
     const session = http2.connect(this.#options.origin, {
       ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
       ALPNProtocols: ['h2'],
       peerMaxConcurrentStreams: 1000,
     });
-    const connectTimer = setTimeout(
-      () => session.destroy(new Error('connect timeout')),
-      this.#options.connectTimeoutMs,
+    const connectTimer = guard.timeout(this.#options.connectTimeoutMs, 'upstream_http2', session, () =>
+      session.destroy(new Error('connect timeout')),
     );
-    session.once('connect', () => {
+    guard.listenOnce(session, 'connect', 'upstream_http2', session, () => {
       clearTimeout(connectTimer);
     });
-    const forget = (): void => {
+    const forget = guard.wrap('upstream_http2', session, (): void => {
       clearTimeout(connectTimer);
       if (this.#session === session) this.#session = undefined;
-    };
-    session.on('error', forget);
-    session.on('goaway', forget);
-    session.on('close', forget);
+    });
+    guard.attach(session, 'error', forget);
+    guard.attach(session, 'goaway', forget);
+    guard.attach(session, 'close', forget);
     session.unref();
     this.#session = session;
     return session;
@@ -133,12 +150,13 @@ export class Http2Forwarder implements Forwarder {
     const session = this.#session;
     this.#session = undefined;
     if (session === undefined || session.destroyed) return Promise.resolve();
+    const guard = this.#options.guard;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = guard.timeout(graceMs, 'upstream_http2', session, () => {
         session.destroy();
         resolve();
-      }, graceMs);
-      session.once('close', () => {
+      });
+      guard.listenOnce(session, 'close', 'upstream_http2', session, () => {
         clearTimeout(timer);
         resolve();
       });

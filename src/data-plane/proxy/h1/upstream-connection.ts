@@ -7,7 +7,8 @@
  *
  * The response is written straight into the client's response as it is parsed: no intermediate
  * stream, no full buffering. Backpressure both ways: a full client socket pauses the upstream read,
- * a full upstream socket pauses the request body.
+ * a full upstream socket pauses the request body. Every listener is guarded, made once per
+ * connection (stage `upstream_http1`): a fault destroys this connection, whose close fails its exchange.
  */
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
@@ -17,6 +18,7 @@ import type { ResponseSink, UpstreamRequest } from '../exchange.ts';
 import { declaredLength, serializeRequestHead, type RequestFraming } from './request-head.ts';
 import { Http1ResponseParser, type ResponseHeaders, type ResponseParserHandler } from './response-parser.ts';
 import { publicErrorFor, type UpstreamFailure } from './upstream-failure.ts';
+import type { FaultGuard, Guarded } from '../../fault-guard.ts';
 
 /** A request waiting for a connection, or being carried by one. */
 export class PendingExchange {
@@ -85,38 +87,59 @@ export class UpstreamConnection implements ResponseParserHandler {
    */
   #releasePending = false;
 
+  readonly #guard: FaultGuard;
+  /** The listeners on request bodies and on the client's response, guarded once per connection. */
+  readonly #onBodyData: Guarded<[Buffer]>;
+  readonly #onBodyEnd: Guarded<[]>;
+  readonly #onBodyError: Guarded<[]>;
+  readonly #onClientDrain: Guarded<[]>;
+
   constructor(
     socket: Socket,
     owner: ConnectionOwner,
     connectEvent: 'connect' | 'secureConnect',
     connectDeadline: number,
+    guard: FaultGuard,
   ) {
     this.socket = socket;
     this.#owner = owner;
     this.#deadline = connectDeadline;
+    this.#guard = guard;
     this.#parser = new Http1ResponseParser(this);
+    this.#onBodyData = guard.wrap('upstream_http1', socket, (chunk: Buffer) => {
+      this.#bodyData(chunk);
+    });
+    this.#onBodyEnd = guard.wrap('upstream_http1', socket, () => {
+      this.#bodyEnd();
+    });
+    this.#onBodyError = guard.wrap('upstream_http1', socket, () => {
+      this.#fail('bad-request');
+    });
+    this.#onClientDrain = guard.wrap('upstream_http1', socket, () => {
+      this.#clientDrain();
+    });
     socket.setNoDelay(true);
-    socket.once(connectEvent, () => {
+    guard.listenOnce(socket, connectEvent, 'upstream_http1', socket, () => {
       this.#connected = true;
       socket.setKeepAlive(true, 60_000);
       this.#armDeadline();
     });
-    socket.on('data', (chunk: Buffer) => {
+    guard.listen(socket, 'data', 'upstream_http1', socket, (chunk: Buffer) => {
       this.#onData(chunk);
     });
-    socket.on('end', () => {
+    guard.listen(socket, 'end', 'upstream_http1', socket, () => {
       this.#onEnd();
     });
-    socket.on('drain', () => {
+    guard.listen(socket, 'drain', 'upstream_http1', socket, () => {
       if (!this.#bodyBlocked) return;
       this.#bodyBlocked = false;
       this.#body?.resume();
       this.#armDeadline();
     });
-    socket.on('error', () => {
+    guard.listen(socket, 'error', 'upstream_http1', socket, () => {
       // 'close' follows and decides; the cause is not the client's business (and may name hosts).
     });
-    socket.on('close', () => {
+    guard.listen(socket, 'close', 'upstream_http1', socket, () => {
       this.#onClose();
     });
   }
@@ -151,9 +174,9 @@ export class UpstreamConnection implements ResponseParserHandler {
     }
     this.#armDeadline();
     if (body === null) return;
-    body.on('data', this.#onBodyData);
-    body.on('end', this.#onBodyEnd);
-    body.on('error', this.#onBodyError);
+    this.#guard.attach(body, 'data', this.#onBodyData);
+    this.#guard.attach(body, 'end', this.#onBodyEnd);
+    this.#guard.attach(body, 'error', this.#onBodyError);
   }
 
   /** The client went away: the exchange cannot finish, and its connection cannot be reused mid-way. */
@@ -197,7 +220,7 @@ export class UpstreamConnection implements ResponseParserHandler {
 
   // ---- request body -------------------------------------------------------------------------
 
-  readonly #onBodyData = (chunk: Buffer): void => {
+  #bodyData(chunk: Buffer): void {
     const socket = this.socket;
     let flowing: boolean;
     if (this.#bodyChunked) {
@@ -221,9 +244,9 @@ export class UpstreamConnection implements ResponseParserHandler {
       this.#body?.pause();
       this.#armDeadline();
     }
-  };
+  }
 
-  readonly #onBodyEnd = (): void => {
+  #bodyEnd(): void {
     if (!this.#bodyChunked && this.#bodyLeft !== 0) {
       this.#fail('bad-request');
       return;
@@ -231,11 +254,7 @@ export class UpstreamConnection implements ResponseParserHandler {
     if (this.#bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
     this.#detachBody('keep');
     this.#armDeadline();
-  };
-
-  readonly #onBodyError = (): void => {
-    this.#fail('bad-request');
-  };
+  }
 
   /**
    * Stops forwarding the request body. 'keep': it was all sent. 'drain': the rest is read and dropped,
@@ -302,15 +321,15 @@ export class UpstreamConnection implements ResponseParserHandler {
     this.#responsePaused = true;
     this.#deadline = 0;
     this.socket.pause();
-    writable.once('drain', this.#onClientDrain);
+    this.#guard.attachOnce(writable, 'drain', this.#onClientDrain);
   }
 
-  readonly #onClientDrain = (): void => {
+  #clientDrain(): void {
     if (!this.#responsePaused) return;
     this.#responsePaused = false;
     this.#armDeadline();
     this.socket.resume();
-  };
+  }
 
   onResponseEnd(): void {
     const exchange = this.#exchange;

@@ -2,13 +2,15 @@
  * UpstreamPool: the keep-alive HTTP/1.1 connections to one upstream origin. Idle connections are
  * reused most-recently-used first (the warmest, and the least likely to have been closed by the
  * upstream); above `connections` in use, requests wait in order. One coarse sweep timer per pool
- * enforces every deadline (connect, response, idle) instead of a timer per request.
+ * enforces every deadline (connect, response, idle) instead of a timer per request. Listeners and
+ * timers are guarded (stage `upstream_http1`, fault-guard.ts).
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ResponseSink, UpstreamRequest } from '../exchange.ts';
 import { PendingExchange, UpstreamConnection, type ConnectionOwner } from './upstream-connection.ts';
 import { publicErrorFor } from './upstream-failure.ts';
+import type { FaultGuard } from '../../fault-guard.ts';
 
 export interface UpstreamPoolOptions {
   /** `http://host:port` or `https://host:port`. */
@@ -22,6 +24,7 @@ export interface UpstreamPoolOptions {
   readonly connections?: number;
   /** How long an idle connection is kept (default 4 s, under Node's and nginx's upstream defaults of 5 s). */
   readonly keepAliveTimeoutMs?: number;
+  readonly guard: FaultGuard;
 }
 
 /**
@@ -39,6 +42,7 @@ export class UpstreamPool implements ConnectionOwner {
   readonly #connectEvent: 'connect' | 'secureConnect';
   /** Shortened (and the timer restarted) when a request comes with a shorter timeout of its own. */
   #sweepEveryMs: number;
+  readonly #guard: FaultGuard;
   readonly #connections = new Set<UpstreamConnection>();
   /** Idle connections, most recently used last. */
   readonly #idle: UpstreamConnection[] = [];
@@ -54,6 +58,7 @@ export class UpstreamPool implements ConnectionOwner {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port === '' ? (secure ? 443 : 80) : url.port);
     this.upstreamTimeoutMs = options.upstreamTimeoutMs;
+    this.#guard = options.guard;
     this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 4_000;
     this.#maxConnections = options.connections ?? 128;
@@ -104,11 +109,14 @@ export class UpstreamPool implements ConnectionOwner {
       this,
       this.#connectEvent,
       Date.now() + this.#connectTimeoutMs,
+      this.#guard,
     );
     this.#connections.add(connection);
-    this.#sweepTimer ??= setInterval(() => {
-      this.#sweep();
-    }, this.#sweepEveryMs).unref();
+    this.#sweepTimer ??= this.#guard
+      .interval(this.#sweepEveryMs, 'upstream_http1', undefined, () => {
+        this.#sweep();
+      })
+      .unref();
     return connection;
   }
 
@@ -119,9 +127,11 @@ export class UpstreamPool implements ConnectionOwner {
     this.#sweepEveryMs = every;
     if (this.#sweepTimer === undefined) return;
     clearInterval(this.#sweepTimer);
-    this.#sweepTimer = setInterval(() => {
-      this.#sweep();
-    }, every).unref();
+    this.#sweepTimer = this.#guard
+      .interval(every, 'upstream_http1', undefined, () => {
+        this.#sweep();
+      })
+      .unref();
   }
 
   #abandon(exchange: PendingExchange): void {
@@ -204,9 +214,9 @@ export class UpstreamPool implements ConnectionOwner {
     const empty = new Promise<void>((resolve) => {
       this.#onEmpty = resolve;
     });
-    const timer = setTimeout(() => {
+    const timer = this.#guard.timeout(graceMs, 'upstream_http1', undefined, () => {
       for (const connection of this.#connections) connection.destroy();
-    }, graceMs);
+    });
     try {
       await empty;
     } finally {
