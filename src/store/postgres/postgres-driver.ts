@@ -1,0 +1,243 @@
+/**
+ * The Kysely driver of the PostgreSQL store: Kysely's own PostgresDriver redone for a server that
+ * restarts, fails over or ends sessions (pg_terminate_backend) while the gateway runs.
+ *
+ *  - Every pool client has an 'error' listener for its whole life, idle or checked out. pg emits
+ *    'error' on a checked-out client whose connection ends (a 57P01 "terminating connection due to
+ *    administrator command" between two statements, or the socket closing after a statement failed);
+ *    pg-pool listens only while a client is idle, and an 'error' event nobody listens to ends the
+ *    process. The listener marks the client broken; it is destroyed when released, never reused.
+ *  - Getting a connection is retried with backoff for about two seconds (refused, the server
+ *    starting up or shutting down): nothing has been sent yet, so any statement may wait for it.
+ *    After that the caller gets StoreUnavailableError (the admin API answers 503).
+ *  - A statement whose connection is lost:
+ *      · the first statement on a connection (a standalone statement, or BEGIN) when the connection
+ *        was already known broken: sent on a new connection instead — it never left;
+ *      · a read (SELECT) outside a transaction: run once more on a new connection;
+ *      · inside a transaction, before COMMIT: StoreUnavailableError `lost` — the server rolls back
+ *        the transaction of a session that ends, so running it again is safe (kysely/atomically.ts
+ *        does, once);
+ *      · COMMIT, or a write outside a transaction that was sent: StoreOutcomeUnknownError — it may
+ *        have been applied, and is never repeated blindly.
+ *    A client is only ever swapped before or at the first statement of a connection, so session
+ *    state (the migrator's advisory lock, an open transaction) is never silently lost.
+ */
+import pg from 'pg';
+import {
+  CompiledQuery,
+  SelectQueryNode,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import { StoreOutcomeUnknownError, StoreUnavailableError, describeStoreFailure } from '../store-failure.ts';
+
+/** Pauses between attempts to connect: ~2 s in all, the length of a typical `pg_ctl restart`. */
+const CONNECT_RETRY_DELAYS_MS = [100, 250, 500, 1000];
+
+export interface PostgresDriverOptions {
+  readonly pool: pg.Pool;
+  /** Pauses between connection attempts (tests shorten them). */
+  readonly connectRetryDelaysMs?: readonly number[];
+}
+
+export class ResilientPostgresDriver implements Driver {
+  readonly #pool: pg.Pool;
+  readonly #retryDelays: readonly number[];
+  /** Clients whose connection failed, with the failure: destroyed when released. */
+  readonly #broken = new WeakMap<pg.PoolClient, Error>();
+  #destroyed = false;
+
+  constructor(options: PostgresDriverOptions) {
+    this.#pool = options.pool;
+    this.#retryDelays = options.connectRetryDelaysMs ?? CONNECT_RETRY_DELAYS_MS;
+    // For the client's whole life, idle or checked out (see above).
+    this.#pool.on('connect', (client) => {
+      client.on('error', (error: Error) => {
+        this.#broken.set(client, error);
+      });
+    });
+    // pg-pool re-emits an idle client's error on the pool, which throws without a listener; the
+    // client is already out of the pool and the next statement gets a new one.
+    this.#pool.on('error', () => undefined);
+  }
+
+  init(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PostgresConnection(this, await this.connect());
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const postgres = asPostgres(connection);
+    let statement = 'start transaction';
+    if (settings.isolationLevel !== undefined) statement += ` isolation level ${settings.isolationLevel}`;
+    if (settings.accessMode !== undefined) statement += ` ${settings.accessMode}`;
+    await postgres.execute(CompiledQuery.raw(statement), 'safe');
+    postgres.inTransaction = true;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const postgres = asPostgres(connection);
+    try {
+      await postgres.execute(CompiledQuery.raw('commit'), 'commit');
+    } finally {
+      postgres.inTransaction = false;
+    }
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const postgres = asPostgres(connection);
+    postgres.inTransaction = false;
+    // A lost session's transaction was rolled back by the server: nothing to send, and the
+    // failure that led here is the one the caller must see.
+    if (this.isBroken(postgres.client)) return;
+    try {
+      await postgres.client.query('rollback');
+    } catch (error) {
+      if (!this.isLost(postgres.client, error)) throw error;
+    }
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const postgres = asPostgres(connection);
+    // With an error, the pool destroys the client instead of handing it out again.
+    postgres.client.release(this.#broken.get(postgres.client));
+    return Promise.resolve();
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await this.#pool.end();
+  }
+
+  /** A checked-out client, retrying a failed connection attempt CONNECT_RETRY_DELAYS_MS times. */
+  async connect(): Promise<pg.PoolClient> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.#destroyed) throw new StoreUnavailableError('The store is closed', { lost: false });
+      try {
+        return await this.#pool.connect();
+      } catch (error) {
+        const delay = this.#retryDelays[attempt];
+        if (delay === undefined) {
+          throw new StoreUnavailableError(`Cannot connect to PostgreSQL: ${describeStoreFailure(error)}`, {
+            lost: false,
+            cause: error,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** Hands a broken client back (destroyed) and checks out another. */
+  async replace(client: pg.PoolClient): Promise<pg.PoolClient> {
+    client.release(this.#broken.get(client) ?? new Error('connection lost'));
+    return this.connect();
+  }
+
+  isBroken(client: pg.PoolClient): boolean {
+    return this.#broken.has(client);
+  }
+
+  failureOf(client: pg.PoolClient): Error | undefined {
+    return this.#broken.get(client);
+  }
+
+  /**
+   * Whether a statement failed because its connection is gone rather than because of the SQL: the
+   * client emitted 'error' (socket closed or reset: pg emits it before the statement's rejection is
+   * seen), or the server's answer was FATAL (it ends the session: 57P01 and the like).
+   */
+  isLost(client: pg.PoolClient, error: unknown): boolean {
+    if (this.#broken.has(client)) return true;
+    const severity = (error as { severity?: unknown } | null)?.severity;
+    if (severity === 'FATAL' || severity === 'PANIC') {
+      this.#broken.set(client, error as Error);
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * How a statement may be handled when its connection is lost: `read` and `safe` (BEGIN) changed
+ * nothing, `write` may have been applied once sent, `commit` may have committed.
+ */
+type StatementKind = 'read' | 'write' | 'safe' | 'commit';
+
+class PostgresConnection implements DatabaseConnection {
+  readonly #driver: ResilientPostgresDriver;
+  client: pg.PoolClient;
+  inTransaction = false;
+  /** Whether a statement has been sent on this connection (after that, its client is never swapped). */
+  #used = false;
+
+  constructor(driver: ResilientPostgresDriver, client: pg.PoolClient) {
+    this.#driver = driver;
+    this.client = client;
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.execute<R>(query, SelectQueryNode.is(query.query) ? 'read' : 'write');
+  }
+
+  /** The store never streams; the interface requires the method. */
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('The PostgreSQL store does not stream query results');
+  }
+
+  async execute<R>(query: CompiledQuery, kind: StatementKind): Promise<QueryResult<R>> {
+    const first = !this.#used;
+    this.#used = true;
+    if (this.#driver.isBroken(this.client)) {
+      if (first) this.client = await this.#driver.replace(this.client);
+      else throw unavailable(this.#driver.failureOf(this.client), true);
+    }
+    try {
+      return await this.#send<R>(query);
+    } catch (error) {
+      if (!this.#driver.isLost(this.client, error)) throw error;
+      if (this.inTransaction && kind !== 'commit') throw unavailable(error, true);
+      if (kind === 'commit' || kind === 'write') {
+        throw new StoreOutcomeUnknownError(
+          `The connection to PostgreSQL was lost after a change was sent, which may have been applied: ${describeStoreFailure(error)}`,
+          error,
+        );
+      }
+      if (!first) throw unavailable(error, true);
+      // A read, or BEGIN, as the connection's first statement: nothing changed, try a new connection.
+      this.client = await this.#driver.replace(this.client);
+      try {
+        return await this.#send<R>(query);
+      } catch (again) {
+        if (this.#driver.isLost(this.client, again)) throw unavailable(again, true);
+        throw again;
+      }
+    }
+  }
+
+  async #send<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const { command, rowCount, rows } = await this.client.query<R & pg.QueryResultRow>(query.sql, [
+      ...query.parameters,
+    ]);
+    const counted = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    return { rows, ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+  }
+}
+
+function asPostgres(connection: DatabaseConnection): PostgresConnection {
+  if (!(connection instanceof PostgresConnection)) throw new Error('not a connection of this driver');
+  return connection;
+}
+
+function unavailable(cause: unknown, lost: boolean): StoreUnavailableError {
+  return new StoreUnavailableError(`The connection to PostgreSQL was lost: ${describeStoreFailure(cause)}`, {
+    lost,
+    cause,
+  });
+}
