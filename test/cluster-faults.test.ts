@@ -1,10 +1,13 @@
 /**
  * A cluster of `portcullis serve` processes when its PostgreSQL fails, as an operator would see it:
- * PostgreSQL restarted (`pg_ctl restart -m fast`) and sessions terminated (`pg_terminate_backend`)
- * under admin API and data-plane load. The nodes are child processes: the question is whether they
- * stay up. They must; the data plane keeps serving from its last snapshot, the admin API answers 503
- * GW_ERR_STORE_UNAVAILABLE (Retry-After) rather than 500, and writes work again once PostgreSQL is
- * back.
+ *  - PostgreSQL restarted (`pg_ctl restart -m fast`) and sessions terminated (`pg_terminate_backend`)
+ *    under admin API and data-plane load. The nodes are child processes: the question is whether
+ *    they stay up. They must; the data plane keeps serving from its last snapshot, the admin API
+ *    answers 503 GW_ERR_STORE_UNAVAILABLE (Retry-After) rather than 500, and writes work again once
+ *    PostgreSQL is back.
+ *  - PostgreSQL down for a while under one gateway (in this process): every admin call answers 503
+ *    with Retry-After, reads and writes alike; the requests served meanwhile are in the analytics
+ *    once it is back, none dropped.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,8 @@ import path from 'node:path';
 import { OpensslWorkdir } from './helpers/openssl.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
 import { request } from './helpers/https-client.ts';
+import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { spawnServe, untilListening, type ListeningNode } from './helpers/serve-node.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
 
@@ -191,5 +196,90 @@ describe('cluster faults: PostgreSQL restarts under load', { skip: postgresSkipR
       assert.match(answer.retryAfter ?? '', /^\d+$/);
     }
     assert.ok(adminAnswers.length - refused.length > 20, `only ${adminAnswers.length - refused.length} answers`);
+  });
+});
+
+describe('cluster faults: PostgreSQL down under one gateway', { skip: postgresSkipReason() ?? false }, () => {
+  let postgres: TestPostgres;
+  let upstream: RunningUpstream;
+  let openssl: OpensslWorkdir;
+  let server: AdminServer;
+
+  before(async () => {
+    postgres = await startPostgres();
+    await postgres.createDatabase('down');
+    const url = await postgres.createSchema('down', 'gw');
+    upstream = await startHttp1Echo();
+    openssl = new OpensslWorkdir();
+    server = await startAdminServer(
+      { kind: 'postgres', url },
+      {
+        PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
+        PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+      },
+    );
+  });
+
+  after(async () => {
+    openssl.remove();
+    await server.stop();
+    await Promise.all([upstream.close(), postgres.stop()]);
+  });
+
+  test('the admin API answers 503 GW_ERR_STORE_UNAVAILABLE with Retry-After; the analytics of the outage are written once it is back', async () => {
+    const { zoneId } = await createTenant(server, 'down.test');
+    const host = 'api.down.test';
+    const ok = async (method: string, route: string, body?: unknown) => {
+      const answer = await server.call(method, route, body);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body.errors));
+      return answer.body.result as Record<string, string>;
+    };
+    const { csrPem, keyPem } = openssl.csr('p256', '/CN=down-device');
+    const issued = await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
+    await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [host] });
+    await ok('POST', `/zones/${zoneId}/gateway/routes`, { hostname: host, upstream: upstream.url });
+    const callGateway = async () =>
+      (
+        await request({
+          port: server.gatewayPort,
+          ca: edgeCaPem(server),
+          servername: host,
+          headers: { host },
+          cert: issued.certificate,
+          key: keyPem,
+        })
+      ).status;
+    const requestsCounted = async () =>
+      ((await ok('GET', `/zones/${zoneId}/gateway/analytics`)) as unknown as { totals: { requests: number } }).totals
+        .requests;
+    for (let i = 0; i < 5; i++) assert.equal(await callGateway(), 200);
+    await until(5000, 'the first requests counted', async () => (await requestsCounted()) === 5);
+
+    await postgres.pause();
+    try {
+      for (const [method, route, body] of [
+        ['GET', '/zones', undefined],
+        ['POST', '/accounts', { name: 'while down' }],
+      ] as const) {
+        const refused = await server.call(method, route, body);
+        assert.equal(refused.status, 503, `${method} ${route}: ${JSON.stringify(refused.body)}`);
+        assert.deepEqual(
+          refused.body.errors.map((error) => error.code),
+          [STORE_UNAVAILABLE_V4],
+        );
+        assert.equal(refused.headers.get('retry-after'), '1');
+      }
+      // The data plane serves from its snapshot; the analytics recorder keeps what it cannot write.
+      for (let i = 0; i < 20; i++) assert.equal(await callGateway(), 200);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a flush or two fail meanwhile
+    } finally {
+      await postgres.resume();
+    }
+    await until(10_000, 'a write once PostgreSQL is back', async () => {
+      return (await server.call('POST', '/accounts', { name: 'after' })).status === 200;
+    });
+    await until(10_000, 'every request counted', async () => (await requestsCounted()) === 25);
+    const metrics = await (await fetch(new URL('/metrics', server.baseUrl))).text();
+    assert.doesNotMatch(metrics, /^portcullis_analytics_dropped_total\{[^}]*\} [1-9]/m);
   });
 });

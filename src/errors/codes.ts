@@ -264,6 +264,15 @@ export const GW_ERR_STORE_OUTCOME_UNKNOWN = defineError(
   503,
   12021,
 );
+// `serve` could not write a file of its data dir (master.key, admin-token, edge-ca.pem): a full
+// disk, a read-only or foreign-owned directory. Nothing half-written is left behind.
+export const GW_ERR_DATA_DIR_WRITE_FAILED = defineError(
+  'GW_ERR_DATA_DIR_WRITE_FAILED',
+  'Cannot write to the data dir: %s',
+  500,
+  12023,
+  1,
+);
 export const GW_ERR_REDIS_UNAVAILABLE = defineError(
   'GW_ERR_REDIS_UNAVAILABLE',
   'Cannot use Redis (--redis) at %s',

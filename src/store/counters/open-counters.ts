@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { UsageCounters } from '../../policy/usage-counters.ts';
 import { RuleHitCounters, type RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import { MemoryUsageCounters } from './memory-usage-counters.ts';
-import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
+import { RedisUnavailableError, closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
 import { RedisRuleHits } from './redis-rule-hits.ts';
 import { RedisUsageCounters } from './redis-usage-counters.ts';
 import { RedisChangeChannel } from '../notify/redis-change-channel.ts';
@@ -55,7 +55,7 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
     changeHints = await RedisChangeChannel.open(client);
   } catch (error) {
     await closeRedis(client);
-    throw new Error(`Redis at ${location}: cannot subscribe (${(error as Error).message})`, { cause: error });
+    throw new RedisUnavailableError(redisUrl, `cannot subscribe (${(error as Error).message})`, error);
   }
   const ruleHits = new RedisRuleHits(client, {
     onFlushError: throttled((message) =>
