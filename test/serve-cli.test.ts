@@ -86,6 +86,14 @@ describe('portcullis serve command', () => {
       /Cannot use Redis \(--redis\) at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*GW_ERR_REDIS_UNAVAILABLE/,
     );
     assert.doesNotMatch(noRedis.stderr, /s3cret|gw@|store/);
+    // So does a PostgreSQL that does not answer, after trying for a moment.
+    const noPostgres = await runCli([...serveArgs(dataDir), '--store', 'postgres://gw:s3cret@127.0.0.1:1/portcullis']);
+    assert.equal(noPostgres.code, 1, noPostgres.stderr);
+    assert.match(
+      noPostgres.stderr,
+      /The store is unavailable: cannot open PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/portcullis: .*ECONNREFUSED.*\[GW_ERR_STORE_UNAVAILABLE\]/,
+    );
+    assert.doesNotMatch(noPostgres.stderr, /s3cret|gw@/);
 
     const other = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-key-'));
     try {

@@ -36,12 +36,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return new KyselyStore(db);
 }
 
-/** Where the store is, for messages: `SQLite at <file>`, `PostgreSQL at <url without password>`. */
+/** Where the store is, for messages: `SQLite at <file>`, `PostgreSQL at <url without user or password>`. */
 export function describeStoreLocation(options: StoreOptions): string {
   if (options.kind === 'sqlite') return `SQLite at ${options.file}`;
   try {
     const url = new URL(options.url);
-    if (url.password !== '') url.password = '***';
+    url.username = '';
+    url.password = '';
     return `PostgreSQL at ${url.toString()}`;
   } catch {
     return 'PostgreSQL (unparseable URL)';
