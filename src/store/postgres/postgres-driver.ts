@@ -35,6 +35,10 @@ import { StoreOutcomeUnknownError, StoreUnavailableError, describeStoreFailure }
 
 /** Pauses between attempts to connect: ~2 s in all, the length of a typical `pg_ctl restart`. */
 const CONNECT_RETRY_DELAYS_MS = [100, 250, 500, 1000];
+/** Times a read whose connection was lost is sent again, each time on another connection. */
+const LOST_READ_RETRIES = 3;
+/** pg-pool's error when no client of a full pool became free within connectionTimeoutMillis. */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
 export interface PostgresDriverOptions {
   readonly pool: pg.Pool;
@@ -94,18 +98,20 @@ export class ResilientPostgresDriver implements Driver {
     postgres.inTransaction = false;
     // A lost session's transaction was rolled back by the server: nothing to send, and the
     // failure that led here is the one the caller must see.
-    if (this.isBroken(postgres.client)) return;
+    const client = postgres.client;
+    if (client === undefined || this.isBroken(client)) return;
     try {
-      await postgres.client.query('rollback');
+      await client.query('rollback');
     } catch (error) {
-      if (!this.isLost(postgres.client, error)) throw error;
+      if (!this.isLost(client, error)) throw error;
     }
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
     const postgres = asPostgres(connection);
-    // With an error, the pool destroys the client instead of handing it out again.
-    postgres.client.release(this.#broken.get(postgres.client));
+    // With an error, the pool destroys the client instead of handing it out again. None to release
+    // when a replacement could not be had (the broken one was already handed back).
+    if (postgres.client !== undefined) postgres.client.release(this.#broken.get(postgres.client));
     return Promise.resolve();
   }
 
@@ -115,7 +121,11 @@ export class ResilientPostgresDriver implements Driver {
     await this.#pool.end();
   }
 
-  /** A checked-out client, retrying a failed connection attempt CONNECT_RETRY_DELAYS_MS times. */
+  /**
+   * A checked-out client, retrying a failed connection attempt CONNECT_RETRY_DELAYS_MS times. Not
+   * a wait for a free client of a full pool (pg-pool's "timeout exceeded"): the server answers,
+   * it is busy, and waiting again would only make the caller wait longer.
+   */
   async connect(): Promise<pg.PoolClient> {
     for (let attempt = 0; ; attempt++) {
       if (this.#destroyed) throw new StoreUnavailableError('The store is closed', { lost: false });
@@ -123,7 +133,7 @@ export class ResilientPostgresDriver implements Driver {
         return await this.#pool.connect();
       } catch (error) {
         const delay = this.#retryDelays[attempt];
-        if (delay === undefined) {
+        if (delay === undefined || (error as Error).message === POOL_WAIT_TIMEOUT) {
           throw new StoreUnavailableError(`Cannot connect to PostgreSQL: ${describeStoreFailure(error)}`, {
             lost: false,
             cause: error,
@@ -134,10 +144,9 @@ export class ResilientPostgresDriver implements Driver {
     }
   }
 
-  /** Hands a broken client back (destroyed) and checks out another. */
-  async replace(client: pg.PoolClient): Promise<pg.PoolClient> {
+  /** Hands a broken client back to the pool, which destroys it. */
+  discard(client: pg.PoolClient): void {
     client.release(this.#broken.get(client) ?? new Error('connection lost'));
-    return this.connect();
   }
 
   isBroken(client: pg.PoolClient): boolean {
@@ -172,7 +181,8 @@ type StatementKind = 'read' | 'write' | 'safe' | 'commit';
 
 class PostgresConnection implements DatabaseConnection {
   readonly #driver: ResilientPostgresDriver;
-  client: pg.PoolClient;
+  /** The checked-out client; undefined once a broken one was handed back and no other could be had. */
+  client: pg.PoolClient | undefined;
   inTransaction = false;
   /** Whether a statement has been sent on this connection (after that, its client is never swapped). */
   #used = false;
@@ -194,14 +204,16 @@ class PostgresConnection implements DatabaseConnection {
   async execute<R>(query: CompiledQuery, kind: StatementKind): Promise<QueryResult<R>> {
     const first = !this.#used;
     this.#used = true;
-    if (this.#driver.isBroken(this.client)) {
-      if (first) this.client = await this.#driver.replace(this.client);
-      else throw unavailable(this.#driver.failureOf(this.client), true);
+    let client = this.client;
+    if (client === undefined) throw new StoreUnavailableError('The connection to PostgreSQL was lost', { lost: true });
+    if (this.#driver.isBroken(client)) {
+      if (!first) throw unavailable(this.#driver.failureOf(client), true);
+      client = await this.#replace(client);
     }
     try {
-      return await this.#send<R>(query);
+      return await send<R>(client, query);
     } catch (error) {
-      if (!this.#driver.isLost(this.client, error)) throw error;
+      if (!this.#driver.isLost(client, error)) throw error;
       if (this.inTransaction && kind !== 'commit') throw unavailable(error, true);
       if (kind === 'commit' || kind === 'write') {
         throw new StoreOutcomeUnknownError(
@@ -210,24 +222,43 @@ class PostgresConnection implements DatabaseConnection {
         );
       }
       if (!first) throw unavailable(error, true);
-      // A read, or BEGIN, as the connection's first statement: nothing changed, try a new connection.
-      this.client = await this.#driver.replace(this.client);
-      try {
-        return await this.#send<R>(query);
-      } catch (again) {
-        if (this.#driver.isLost(this.client, again)) throw unavailable(again, true);
-        throw again;
-      }
+      return this.#retry<R>(client, query, error);
     }
   }
 
-  async #send<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const { command, rowCount, rows } = await this.client.query<R & pg.QueryResultRow>(query.sql, [
-      ...query.parameters,
-    ]);
-    const counted = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
-    return { rows, ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+  /**
+   * A read, or BEGIN, as the connection's first statement lost its connection: nothing changed, so
+   * it is sent again on a new one. More than once: when a restart ends every session at once, the
+   * pool may hand out an idle client whose end it has not read yet.
+   */
+  async #retry<R>(broken: pg.PoolClient, query: CompiledQuery, failure: unknown): Promise<QueryResult<R>> {
+    let client = broken;
+    let lastFailure = failure;
+    for (let attempt = 0; attempt < LOST_READ_RETRIES; attempt++) {
+      client = await this.#replace(client);
+      try {
+        return await send<R>(client, query);
+      } catch (error) {
+        if (!this.#driver.isLost(client, error)) throw error;
+        lastFailure = error;
+      }
+    }
+    throw unavailable(lastFailure, true);
   }
+
+  /** Hands the broken client back and checks out another (rejects when none can be had). */
+  async #replace(broken: pg.PoolClient): Promise<pg.PoolClient> {
+    this.client = undefined;
+    this.#driver.discard(broken);
+    this.client = await this.#driver.connect();
+    return this.client;
+  }
+}
+
+async function send<R>(client: pg.PoolClient, query: CompiledQuery): Promise<QueryResult<R>> {
+  const { command, rowCount, rows } = await client.query<R & pg.QueryResultRow>(query.sql, [...query.parameters]);
+  const counted = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+  return { rows, ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
 }
 
 function asPostgres(connection: DatabaseConnection): PostgresConnection {
