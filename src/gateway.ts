@@ -37,6 +37,7 @@ import { GatewayRequestHandler } from './data-plane/gateway-request-handler.ts';
 import { GatewayPublisher } from './control/gateway-publisher.ts';
 import { ConfigChangeFeed } from './control/config-change-feed.ts';
 import { ConfigApplier } from './control/config-applier.ts';
+import { ChangeAnnouncer } from './control/change-announcer.ts';
 import { UpstreamForwarders } from './data-plane/upstream-forwarders.ts';
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { RedisUnavailableError } from './store/counters/redis-connection.ts';
@@ -186,9 +187,12 @@ async function startOnStore(
   await changeFeed.prime();
   const snapshots = await masterKey.check(() => gatewayPublisher.start());
   if (config !== undefined) await changeFeed.announce();
+  // A change is saved before it is announced: a store failing in between must not turn the write's
+  // answer into an error the client would repeat it after (control/change-announcer.ts).
+  const announcer = new ChangeAnnouncer(() => changeFeed.announce(), logger);
   /** After a successful write: tell the other processes, and compile it here before answering. */
   const publishChange = async (): Promise<void> => {
-    await changeFeed.announce();
+    await announcer.announce();
     await gatewayPublisher.republish();
   };
 
@@ -263,6 +267,7 @@ async function startOnStore(
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
       await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop()]);
+      announcer.stop();
       await observability.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
       await Promise.all([forwarders.close(), store.close(), counters.close()]);
