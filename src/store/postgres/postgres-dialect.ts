@@ -24,7 +24,7 @@ export class ResilientPostgresDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new ResilientPostgresDriver({ pool: this.#pool });
+    return new ResilientPostgresDriver(this.#pool);
   }
 
   createQueryCompiler(): QueryCompiler {

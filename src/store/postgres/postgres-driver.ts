@@ -13,7 +13,8 @@
  *  - A statement whose connection is lost:
  *      · the first statement on a connection (a standalone statement, or BEGIN) when the connection
  *        was already known broken: sent on a new connection instead — it never left;
- *      · a read (SELECT) outside a transaction: run once more on a new connection;
+ *      · a read (SELECT) as the first statement, outside a transaction: sent again on a new
+ *        connection (up to three times: a restart ends the pool's idle sessions too);
  *      · inside a transaction, before COMMIT: StoreUnavailableError `lost` — the server rolls back
  *        the transaction of a session that ends, so running it again is safe (kysely/atomically.ts
  *        does, once);
@@ -40,22 +41,14 @@ const LOST_READ_RETRIES = 3;
 /** pg-pool's error when no client of a full pool became free within connectionTimeoutMillis. */
 const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
-export interface PostgresDriverOptions {
-  readonly pool: pg.Pool;
-  /** Pauses between connection attempts (tests shorten them). */
-  readonly connectRetryDelaysMs?: readonly number[];
-}
-
 export class ResilientPostgresDriver implements Driver {
   readonly #pool: pg.Pool;
-  readonly #retryDelays: readonly number[];
   /** Clients whose connection failed, with the failure: destroyed when released. */
   readonly #broken = new WeakMap<pg.PoolClient, Error>();
   #destroyed = false;
 
-  constructor(options: PostgresDriverOptions) {
-    this.#pool = options.pool;
-    this.#retryDelays = options.connectRetryDelaysMs ?? CONNECT_RETRY_DELAYS_MS;
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
     // For the client's whole life, idle or checked out (see above).
     this.#pool.on('connect', (client) => {
       client.on('error', (error: Error) => {
@@ -132,7 +125,7 @@ export class ResilientPostgresDriver implements Driver {
       try {
         return await this.#pool.connect();
       } catch (error) {
-        const delay = this.#retryDelays[attempt];
+        const delay = CONNECT_RETRY_DELAYS_MS[attempt];
         if (delay === undefined || (error as Error).message === POOL_WAIT_TIMEOUT) {
           throw new StoreUnavailableError(`Cannot connect to PostgreSQL: ${describeStoreFailure(error)}`, {
             lost: false,
