@@ -38,6 +38,12 @@ export function mountSmallDisk(sizeBytes: number): SmallDisk {
   const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-disk-'));
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir]);
   if (mounted.status !== 0) throw new Error(`mount failed: ${mounted.stderr.toString()}`);
+  const unmount = (): void => {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // A crashed or interrupted test run must not leave the mount behind.
+  process.once('exit', unmount);
   const filler = path.join(dir, 'filler');
   const free = async (): Promise<number> => {
     const stats = await statfs(dir);
@@ -67,8 +73,8 @@ export function mountSmallDisk(sizeBytes: number): SmallDisk {
       await rm(filler, { force: true });
     },
     unmount() {
-      spawnSync('umount', ['-l', dir]);
-      rmSync(dir, { recursive: true, force: true });
+      process.removeListener('exit', unmount);
+      unmount();
     },
   };
 }
