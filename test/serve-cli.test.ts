@@ -87,8 +87,20 @@ describe('portcullis serve command', () => {
     // A Redis that does not answer stops the start (a cluster must not run on per-process limits).
     const noRedis = await runCli([...serveArgs(dataDir), '--redis', 'redis://gw:s3cret@127.0.0.1:1']);
     assert.equal(noRedis.code, 1, noRedis.stderr);
-    assert.match(noRedis.stderr, /Cannot open the store: Redis at redis:\/\/gw:\*\*\*@127\.0\.0\.1:1: .*ECONNREFUSED/);
-    assert.doesNotMatch(noRedis.stderr, /s3cret/);
+    // It names Redis and where it is, without the credentials.
+    assert.match(
+      noRedis.stderr,
+      /Cannot use Redis \(--redis\) at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*GW_ERR_REDIS_UNAVAILABLE/,
+    );
+    assert.doesNotMatch(noRedis.stderr, /s3cret|gw@|store/);
+    // So does a PostgreSQL that does not answer, after trying for a moment.
+    const noPostgres = await runCli([...serveArgs(dataDir), '--store', 'postgres://gw:s3cret@127.0.0.1:1/portcullis']);
+    assert.equal(noPostgres.code, 1, noPostgres.stderr);
+    assert.match(
+      noPostgres.stderr,
+      /The store is unavailable: cannot open PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/portcullis: .*ECONNREFUSED.*\[GW_ERR_STORE_UNAVAILABLE\]/,
+    );
+    assert.doesNotMatch(noPostgres.stderr, /s3cret|gw@/);
 
     const other = await mkdtemp(path.join(tmpdir(), 'portcullis-serve-key-'));
     try {

@@ -1,8 +1,9 @@
 /**
  * AnalyticsRecorder over a real SQLite store: every record recorded is one row after a flush,
  * written in batches of at most batchSize by one writer at a time; a full buffer drops and counts
- * (one warning, not one per record); a refused batch is counted, never thrown; close() writes what
- * is left; retention deletes only records older than the period.
+ * (one warning, not one per record); a refused batch is counted, never thrown; the store being down
+ * (the failures a PostgreSQL restart or a full disk raise) keeps the records, within the bound, until
+ * it is back; close() writes what is left; retention deletes only records older than the period.
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { pino, type Logger } from 'pino';
 import { openStore } from '../store/open-store.ts';
 import type { AnalyticsStore, Store } from '../store/ports.ts';
 import type { AnalyticsRecord } from '../store/records.ts';
+import { StoreOutcomeUnknownError, StoreUnavailableError } from '../store/store-failure.ts';
 import { AnalyticsRecorder, type AnalyticsDropReason } from './analytics-recorder.ts';
 
 const DAY = 86_400_000;
@@ -163,7 +165,7 @@ describe('AnalyticsRecorder (SQLite)', () => {
     assert.ok(drops.every(([reason, count]) => reason === 'buffer_full' && count === 1));
     const warnings = lines.filter((line) => line.msg === 'analytics records dropped');
     assert.equal(warnings.length, 1, 'at most one warning per minute');
-    assert.deepEqual(warnings[0]?.dropped, { buffer_full: 1, write_failed: 0 });
+    assert.deepEqual(warnings[0]?.dropped, { buffer_full: 1, store_unavailable: 0, write_failed: 0 });
 
     release();
     await recorder.close();
@@ -186,6 +188,106 @@ describe('AnalyticsRecorder (SQLite)', () => {
     recorder.record(analyticsRecord());
     await recorder.close();
     assert.equal(await rows(), 1);
+  });
+
+  test('the store down: the records are kept, in order, and written once it is back; nothing is dropped', async () => {
+    const { logger, lines } = capturingLogger();
+    const drops: [AnalyticsDropReason, number][] = [];
+    const recorder = new AnalyticsRecorder({ store: watched, logger, onDrop: (r, c) => drops.push([r, c]) });
+    watched.failure = new StoreUnavailableError('Cannot connect to PostgreSQL: connect ECONNREFUSED', { lost: false });
+    for (let i = 0; i < 7; i++) recorder.record(analyticsRecord({ path: `/before/${i}` }));
+    await recorder.flush();
+    for (let i = 0; i < 3; i++) recorder.record(analyticsRecord({ path: `/during/${i}` }));
+    await recorder.flush();
+    assert.equal(recorder.buffered, 10);
+    assert.deepEqual(drops, []);
+    const down = lines.filter((line) => String(line.msg).startsWith('analytics: the store is unavailable'));
+    assert.equal(down.length, 1, 'one line per minute while it lasts');
+    assert.equal(down[0]?.err, 'Cannot connect to PostgreSQL: connect ECONNREFUSED');
+
+    watched.failure = undefined;
+    await recorder.flush();
+    assert.equal(recorder.buffered, 0);
+    assert.equal(await rows(), 10);
+    const paths = (await store.listAnalyticsRequests({ zoneId: ZONE, ...EVERYTHING, limit: 20 })).map((r) => r.path);
+    assert.deepEqual([...paths].sort(), [
+      ...Array.from({ length: 7 }, (_, i) => `/before/${i}`),
+      ...Array.from({ length: 3 }, (_, i) => `/during/${i}`),
+    ]);
+    assert.ok(lines.some((line) => String(line.msg).startsWith('analytics: the store is back')));
+    await recorder.close();
+  });
+
+  test('a full disk keeps the records too (SQLITE_FULL)', async () => {
+    const recorder = new AnalyticsRecorder({ store: watched, logger: pino({ level: 'silent' }) });
+    watched.failure = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    for (let i = 0; i < 4; i++) recorder.record(analyticsRecord());
+    await recorder.flush();
+    assert.equal(recorder.buffered, 4);
+    watched.failure = undefined;
+    await recorder.close();
+    assert.equal(await rows(), 4);
+    assert.equal(recorder.dropped, 0);
+  });
+
+  test('the store down too long: the bound holds (the batch being retried included), the overflow is counted as store_unavailable', async () => {
+    const { logger, lines } = capturingLogger();
+    const drops: [AnalyticsDropReason, number][] = [];
+    const recorder = new AnalyticsRecorder({
+      store: watched,
+      logger,
+      bufferLimit: 10,
+      batchSize: 5,
+      onDrop: (r, c) => drops.push([r, c]),
+    });
+    watched.failure = new StoreUnavailableError('The connection to PostgreSQL was lost', { lost: true });
+    let release = (): void => undefined;
+    watched.gate = new Promise((resolve) => (release = resolve));
+    for (let i = 0; i < 5; i++) recorder.record(analyticsRecord());
+    await waitFor(() => watched.concurrent === 1); // a full batch is being written (and will fail)
+    for (let i = 0; i < 8; i++) recorder.record(analyticsRecord());
+    assert.deepEqual(
+      drops,
+      [
+        ['buffer_full', 1],
+        ['buffer_full', 1],
+        ['buffer_full', 1],
+      ],
+      'not known to be down yet',
+    );
+    release();
+    await recorder.flush();
+    assert.equal(recorder.buffered, 10);
+    recorder.record(analyticsRecord());
+    assert.deepEqual(drops.at(-1), ['store_unavailable', 1]);
+
+    await recorder.close();
+    assert.deepEqual(drops.at(-1), ['store_unavailable', 10], 'what close() could not write');
+    assert.equal(recorder.dropped, 14);
+    const last = lines.filter((line) => line.msg === 'analytics records dropped').at(-1);
+    assert.deepEqual(
+      last?.dropped,
+      { buffer_full: 2, store_unavailable: 11, write_failed: 0 },
+      'since the first warning',
+    );
+    assert.equal(await rows(), 0);
+  });
+
+  test('a batch whose write may have been applied (outcome unknown) is not written again', async () => {
+    const drops: [AnalyticsDropReason, number][] = [];
+    const recorder = new AnalyticsRecorder({
+      store: watched,
+      logger: pino({ level: 'silent' }),
+      onDrop: (r, c) => drops.push([r, c]),
+    });
+    watched.failure = new StoreOutcomeUnknownError('lost after the write was sent', new Error('reset'));
+    for (let i = 0; i < 3; i++) recorder.record(analyticsRecord());
+    await recorder.flush();
+    assert.deepEqual(drops, [['write_failed', 3]]);
+    assert.equal(recorder.buffered, 0);
+    watched.failure = undefined;
+    await recorder.close();
+    assert.equal(await rows(), 0);
   });
 
   test('close() writes what is left; records after close are ignored', async () => {

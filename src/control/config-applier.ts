@@ -11,7 +11,10 @@
  * unless the whole file passed its checks, and a write that fails part way (the store failing, an
  * admin API change racing the apply) rolls back the writes before it, so the running configuration
  * is either the old one or the file's, never a mix. Applies are serialised: one that comes while
- * another runs waits for it. With SQLite other store work waits while an apply runs (one connection).
+ * another runs waits for it, and the transaction first takes the store's config-apply lock, so
+ * gateways of a cluster starting together with the same file apply it one after the other (the
+ * later ones find it applied and write nothing). With SQLite other store work waits while an apply
+ * runs (one connection).
  * The caller republishes the gateway snapshot after an apply (at start, the first compile follows it).
  */
 import type { Logger } from 'pino';
@@ -22,6 +25,8 @@ import { planConfig, type ChangeKind, type ConfigServices } from './config-plan.
 
 /** Who the file's writes are made as: the operator, like the bootstrap token. */
 export const CONFIG_FILE_PRINCIPAL: Principal = { id: 'config-file', scope: { kind: 'global' }, permission: 'edit' };
+/** The settings row whose lock every apply holds (Store.lockSetting). */
+const CONFIG_APPLY_LOCK = 'config_apply_lock';
 
 export interface ApplyResult {
   /** Writes made; 0 when the store already said what the file says. */
@@ -47,10 +52,19 @@ export class ConfigApplier {
 
   /** Reads `file` and applies it; logs `config applied` with what changed. */
   applyFile(file: string): Promise<ApplyResult> {
+    return this.#enqueue(() => loadGatewayConfig(file));
+  }
+
+  /** Applies a file already read and checked by loadGatewayConfig (at start, before the store opened). */
+  applyLoaded(config: GatewayConfig): Promise<ApplyResult> {
+    return this.#enqueue(() => Promise.resolve(config));
+  }
+
+  #enqueue(load: () => Promise<GatewayConfig>): Promise<ApplyResult> {
     const run = this.#queue.then(async () => {
-      const config = await loadGatewayConfig(file);
+      const config = await load();
       const result = await this.apply(config);
-      this.#logger.info({ file, ...countsOf(config), ...result }, 'config applied');
+      this.#logger.info({ file: config.file, ...countsOf(config), ...result }, 'config applied');
       return result;
     });
     this.#queue = run.catch(() => undefined);
@@ -60,6 +74,7 @@ export class ConfigApplier {
   /** Plans (every check) then writes, in one transaction. Exported for tests that build the model themselves. */
   apply(config: GatewayConfig): Promise<ApplyResult> {
     return this.#store.transaction(async (transaction) => {
+      await transaction.lockSetting(CONFIG_APPLY_LOCK);
       const { ids, writes } = await planConfig(config, this.#servicesOf(transaction), CONFIG_FILE_PRINCIPAL);
       const changes: Partial<Record<ChangeKind, number>> = {};
       for (const [index, write] of writes.entries()) {

@@ -206,6 +206,8 @@ test('a local change whose rebuild fails is retried by the feed; so is a token w
   // The real store, but its first token write fails (the database went away for a moment).
   const flaky: SettingsStore = {
     getSetting: (key) => store.getSetting(key),
+    putSettingIfAbsent: (key, value) => store.putSettingIfAbsent(key, value),
+    lockSetting: (key) => store.lockSetting(key),
     putSetting: (key, value) => {
       tokenWrites += 1;
       return tokenWrites === 1 ? Promise.reject(new Error('connection terminated')) : store.putSetting(key, value);

@@ -1,16 +1,23 @@
 /**
  * EdgeCaService: the gateway's own CA for server certificates, so a hostname without an uploaded
  * edge certificate still gets one and everything works out of the box (DESIGN.md §3). Created on
- * first start and kept in the settings store, its key sealed with the master key.
+ * first start and kept in the settings store, its key sealed with the master key. It is the first
+ * secret a store holds, so it is also what tells a gateway whether its master key is the cluster's
+ * (control/cluster-master-key.ts).
  */
 import { createRootCa, issueCertificate, type CertificateAuthority } from '../pki/certificate-issuer.ts';
 import type { SecretBox } from '../store/secret-box.ts';
-import { StoreConflictError, type Store } from '../store/ports.ts';
+import type { SettingsStore, Store } from '../store/ports.ts';
 
 const CERT_KEY = 'edge_ca.certificate';
 const SEALED_KEY = 'edge_ca.sealed_private_key';
 const EDGE_CA_VALIDITY_DAYS = 3650; // 10 years
 const EDGE_CERT_VALIDITY_DAYS = 90;
+
+/** Whether the store holds an edge CA, without opening it (no master key needed). */
+export async function edgeCaExists(store: SettingsStore): Promise<boolean> {
+  return (await store.getSetting(SEALED_KEY)) !== undefined;
+}
 
 export class EdgeCaService {
   readonly #store: Store;
@@ -25,7 +32,11 @@ export class EdgeCaService {
     this.#box = box;
   }
 
-  /** The edge CA, created on first need. */
+  /**
+   * The edge CA, created on first need. Gateways starting together on an empty store each make
+   * one; the first certificate inserted wins (insert if absent: the others wait for its
+   * transaction, write nothing, and read the winner's pair), so the cluster has one edge CA.
+   */
   async authority(): Promise<CertificateAuthority> {
     const existing = await this.#read();
     if (existing !== undefined) return existing;
@@ -33,16 +44,10 @@ export class EdgeCaService {
       name: 'CN=Portcullis Edge CA,O=Portcullis',
       validityDays: EDGE_CA_VALIDITY_DAYS,
     });
-    try {
-      await this.#store.transaction(async (store) => {
-        if ((await store.getSetting(CERT_KEY)) !== undefined) throw new StoreConflictError('edge CA exists');
-        await store.putSetting(CERT_KEY, created.certPem);
-        await store.putSetting(SEALED_KEY, this.#box.seal(created.keyPem));
-      });
-    } catch (error) {
-      if (!(error instanceof StoreConflictError)) throw error;
-      // Another instance created it first: use theirs.
-    }
+    await this.#store.transaction(async (store) => {
+      if (!(await store.putSettingIfAbsent(CERT_KEY, created.certPem))) return;
+      await store.putSetting(SEALED_KEY, this.#box.seal(created.keyPem));
+    });
     const stored = await this.#read();
     if (stored === undefined) throw new Error('edge CA could not be stored');
     return stored;

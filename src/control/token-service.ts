@@ -8,14 +8,31 @@ import {
   GW_ERR_API_VALIDATION,
   GW_ERR_AUTH_FORBIDDEN,
   GW_ERR_AUTH_INVALID,
+  GW_ERR_CONFIG_INVALID,
 } from '../errors/index.ts';
-import type { Store } from '../store/ports.ts';
+import { StoreConflictError, type Store } from '../store/ports.ts';
 import type { ApiTokenRecord, HexId, TokenPermission, TokenScope } from '../store/records.ts';
 import { isWithin, type Principal } from './access-policy.ts';
 import { isoSeconds, newHexId } from './ids.ts';
 
 /** Prefix that makes a leaked Portcullis token recognisable to secret scanners. */
 export const TOKEN_PREFIX = 'pcl_';
+/** PORTCULLIS_ADMIN_TOKEN must be at least this long. */
+const MIN_PRESET_SECRET_LENGTH = 20;
+/**
+ * Claimed (insert if absent) by the one gateway of a cluster that makes the bootstrap token, so
+ * that gateways starting together on an empty store make one token, not one each.
+ */
+const BOOTSTRAP_CLAIM_SETTING = 'bootstrap_token_created_at';
+
+/** Refuses a PORTCULLIS_ADMIN_TOKEN too short to be a secret (checked before anything is created). */
+export function checkPresetSecret(presetSecret: string | undefined): void {
+  if (presetSecret !== undefined && presetSecret.length < MIN_PRESET_SECRET_LENGTH) {
+    throw GW_ERR_CONFIG_INVALID.create(
+      `PORTCULLIS_ADMIN_TOKEN must be at least ${MIN_PRESET_SECRET_LENGTH} characters`,
+    );
+  }
+}
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
@@ -118,21 +135,40 @@ export class TokenService {
 
   /**
    * Makes sure an operator token exists. With `presetSecret` (PORTCULLIS_ADMIN_TOKEN) that secret is
-   * registered; otherwise, when the store has no token yet, a new one is made and returned so the
-   * caller can write it to `<data-dir>/admin-token`. Returns undefined when nothing was created.
+   * registered; otherwise, when the store has no token yet, a new one is made, handed to `save`
+   * (which writes `<data-dir>/admin-token`) BEFORE it is committed — a secret that cannot be saved
+   * (a full disk) leaves no token nobody knows — and returned. Returns undefined when nothing was
+   * created. Safe for gateways starting together on one store: the preset secret is inserted if
+   * absent (its hash is unique) and read back; the new token is made by the one gateway that claims
+   * it, and only that one saves it.
    */
-  async ensureBootstrapToken(presetSecret: string | undefined): Promise<string | undefined> {
+  async ensureBootstrapToken(
+    presetSecret: string | undefined,
+    save: (secret: string) => Promise<void> = () => Promise.resolve(),
+  ): Promise<string | undefined> {
     if (presetSecret !== undefined) {
-      if (presetSecret.length < 20)
-        throw GW_ERR_API_VALIDATION.create('PORTCULLIS_ADMIN_TOKEN must be at least 20 characters');
-      if ((await this.#store.getTokenBySecretHash(hashSecret(presetSecret))) !== undefined) return undefined;
-      await this.#store.createToken(this.#bootstrapRecord(presetSecret));
+      checkPresetSecret(presetSecret);
+      const secretHash = hashSecret(presetSecret);
+      if ((await this.#store.getTokenBySecretHash(secretHash)) !== undefined) return undefined;
+      try {
+        await this.#store.createToken(this.#bootstrapRecord(presetSecret));
+      } catch (error) {
+        // Registered by another gateway since the read above: theirs is the same secret.
+        if (!(error instanceof StoreConflictError)) throw error;
+      }
+      if ((await this.#store.getTokenBySecretHash(secretHash)) === undefined) {
+        throw new Error('The PORTCULLIS_ADMIN_TOKEN token could not be stored');
+      }
       return undefined;
     }
-    if ((await this.#store.listTokens()).length > 0) return undefined;
-    const secret = newTokenSecret();
-    await this.#store.createToken(this.#bootstrapRecord(secret));
-    return secret;
+    return this.#store.transaction(async (store) => {
+      if ((await store.listTokens()).length > 0) return undefined;
+      if (!(await store.putSettingIfAbsent(BOOTSTRAP_CLAIM_SETTING, isoSeconds(this.#now())))) return undefined;
+      const secret = newTokenSecret();
+      await store.createToken(this.#bootstrapRecord(secret));
+      await save(secret);
+      return secret;
+    });
   }
 
   #bootstrapRecord(secret: string): ApiTokenRecord {

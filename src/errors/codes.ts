@@ -301,11 +301,44 @@ export const GW_ERR_CONFIG_MASTER_KEY = defineError(
 );
 // `serve --config`: the declarative file is refused as a whole (nothing of it is applied).
 export const GW_ERR_CONFIG_INVALID = defineError('GW_ERR_CONFIG_INVALID', 'Configuration refused: %s', 400, 12011, 3);
+// The store (SQLite or PostgreSQL) failing, at start (exit 1) or under the admin API (503 with
+// Retry-After). store/store-failure.ts decides which failure is which; anything else stays a 500.
 export const GW_ERR_STORE_UNAVAILABLE = defineError(
   'GW_ERR_STORE_UNAVAILABLE',
-  'Cannot open the store: %s',
-  500,
+  'The store is unavailable: %s',
+  503,
   12010,
+  1,
+);
+export const GW_ERR_STORE_NO_SPACE = defineError(
+  'GW_ERR_STORE_NO_SPACE',
+  'The store is out of disk space (or its disk failed): %s',
+  503,
+  12020,
+  1,
+);
+// The connection was lost after a change was sent: it may have been applied, so the client is told
+// to look before trying again (never a blind retry of a write).
+export const GW_ERR_STORE_OUTCOME_UNKNOWN = defineError(
+  'GW_ERR_STORE_OUTCOME_UNKNOWN',
+  'The connection to the store was lost while this change was being saved; it may have been applied: check before retrying',
+  503,
+  12021,
+);
+// `serve` could not write a file of its data dir (master.key, admin-token, edge-ca.pem): a full
+// disk, a read-only or foreign-owned directory. Nothing half-written is left behind.
+export const GW_ERR_DATA_DIR_WRITE_FAILED = defineError(
+  'GW_ERR_DATA_DIR_WRITE_FAILED',
+  'Cannot write to the data dir: %s',
+  500,
+  12023,
+  1,
+);
+export const GW_ERR_REDIS_UNAVAILABLE = defineError(
+  'GW_ERR_REDIS_UNAVAILABLE',
+  'Cannot use Redis (--redis) at %s',
+  503,
+  12022,
   1,
 );
 

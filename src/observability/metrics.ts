@@ -90,7 +90,7 @@ export class GatewayMetrics {
     });
     this.#analyticsDropped = new Counter({
       name: 'portcullis_analytics_dropped_total',
-      help: 'Analytics records lost: buffer_full (the recorder was behind) or write_failed (the store refused a batch)',
+      help: 'Analytics records lost: buffer_full (the recorder was behind), store_unavailable (the buffer filled while the store was down) or write_failed (the store refused a batch)',
       labelNames: ['reason'],
       registers,
     });
@@ -138,7 +138,7 @@ export class GatewayMetrics {
     }
   }
 
-  analyticsDropped(reason: 'buffer_full' | 'write_failed', count: number): void {
+  analyticsDropped(reason: 'buffer_full' | 'store_unavailable' | 'write_failed', count: number): void {
     this.#analyticsDropped.inc({ reason }, count);
   }
 

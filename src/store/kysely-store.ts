@@ -382,4 +382,10 @@ export class KyselyStore implements Store {
   putSetting(key: string, value: string): Promise<void> {
     return settings.putSetting(this.#db, key, value);
   }
+  putSettingIfAbsent(key: string, value: string): Promise<boolean> {
+    return settings.putSettingIfAbsent(this.#db, key, value);
+  }
+  lockSetting(key: string): Promise<void> {
+    return settings.lockSetting(this.#db, key);
+  }
 }

@@ -7,17 +7,23 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Dialect } from 'kysely';
 import type { Store } from './ports.ts';
 import type { Database as Schema } from './kysely/schema.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { migrateToLatest } from './migrations/index.ts';
+import { ResilientPostgresDialect } from './postgres/postgres-dialect.ts';
 
 export type StoreOptions = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 /** How long a SQLite writer waits for another process's lock before failing (SQLITE_BUSY). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const POSTGRES_POOL_SIZE = 10;
+/**
+ * A connection attempt that gets no answer (a host that drops packets) fails after this, instead
+ * of pg's default of waiting for the operating system's TCP timeout (minutes).
+ */
+const POSTGRES_CONNECT_TIMEOUT_MS = 5000;
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const db = connectDatabase(options);
@@ -28,6 +34,19 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw error;
   }
   return new KyselyStore(db);
+}
+
+/** Where the store is, for messages: `SQLite at <file>`, `PostgreSQL at <url without user or password>`. */
+export function describeStoreLocation(options: StoreOptions): string {
+  if (options.kind === 'sqlite') return `SQLite at ${options.file}`;
+  try {
+    const url = new URL(options.url);
+    url.username = '';
+    url.password = '';
+    return `PostgreSQL at ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL (unparseable URL)';
+  }
 }
 
 /** A Kysely instance on the database, configured but not migrated (openStore migrates). */
@@ -68,9 +87,12 @@ function createPrivateFile(file: string): void {
 }
 
 function postgresDialect(url: string): Dialect {
-  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE });
-  // An idle client losing its connection (server restart) must not crash the process: the pool
-  // drops that client and the next query opens a new connection or reports the failure itself.
-  pool.on('error', () => undefined);
-  return new PostgresDialect({ pool });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POSTGRES_POOL_SIZE,
+    connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
+    // TCP keepalive: a server that vanished without closing the connection is noticed.
+    keepAlive: true,
+  });
+  return new ResilientPostgresDialect(pool);
 }

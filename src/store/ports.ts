@@ -253,6 +253,17 @@ export interface CertificateExpiryStore {
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
   putSetting(key: string, value: string): Promise<void>;
+  /**
+   * Writes the setting unless it exists; whether it did. Gateways starting together each try, one
+   * wins (on PostgreSQL the others wait for the winner's transaction, then see its row).
+   */
+  putSettingIfAbsent(key: string, value: string): Promise<boolean>;
+  /**
+   * Inside a transaction: holds every other gateway's lockSetting(key) until it ends, so that a
+   * read-check-write sequence (applying the --config file) runs on one gateway at a time and sees
+   * what the previous one wrote. SQLite: nothing to do (one process, one writer at a time).
+   */
+  lockSetting(key: string): Promise<void>;
 }
 
 export interface Store

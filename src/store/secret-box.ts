@@ -8,6 +8,14 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export { loadMasterKey, type MasterKeyOptions } from './master-key.ts';
 
+/** A sealed secret that does not open: the wrong master key, or altered data. */
+export class SealedSecretError extends Error {
+  constructor(reason: string) {
+    super(`Cannot open a sealed secret: ${reason}`);
+    this.name = 'SealedSecretError';
+  }
+}
+
 const VERSION_PREFIX = 'v1:';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -29,10 +37,9 @@ export class SecretBox {
   }
 
   open(sealed: string): string {
-    if (!sealed.startsWith(VERSION_PREFIX))
-      throw new Error('Cannot open a sealed secret: unknown format (expected v1:)');
+    if (!sealed.startsWith(VERSION_PREFIX)) throw new SealedSecretError('unknown format (expected v1:)');
     const bytes = Buffer.from(sealed.slice(VERSION_PREFIX.length), 'base64');
-    if (bytes.length < IV_BYTES + TAG_BYTES) throw new Error('Cannot open a sealed secret: it is truncated');
+    if (bytes.length < IV_BYTES + TAG_BYTES) throw new SealedSecretError('it is truncated');
     const iv = bytes.subarray(0, IV_BYTES);
     const tag = bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
     try {
@@ -40,7 +47,7 @@ export class SecretBox {
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch {
-      throw new Error('Cannot open a sealed secret: wrong master key, or the sealed data was altered');
+      throw new SealedSecretError('wrong master key, or the sealed data was altered');
     }
   }
 }

@@ -56,6 +56,17 @@ export interface TestPostgres {
    * fresh, empty namespace in a few milliseconds, where a new database takes hundreds.
    */
   createSchema(database: string, name: string): Promise<string>;
+  /**
+   * `pg_ctl restart -m fast`, as an operator restarts it: every session is ended (57P01), the
+   * server is down for a moment and comes back on the same port with the same data.
+   */
+  restart(): Promise<void>;
+  /** Stops the server (`-m fast`), keeping its data, until `resume`: a PostgreSQL that is down. */
+  pause(): Promise<void>;
+  /** Starts it again after `pause`, on the same port. */
+  resume(): Promise<void>;
+  /** Ends every other session on the server (`pg_terminate_backend`); returns how many. */
+  terminateSessions(): Promise<number>;
   /** Stops the server and deletes its files. */
   stop(): Promise<void>;
 }
@@ -90,6 +101,9 @@ export async function startPostgres(binaries = findPostgresBinaries()): Promise<
       binaries.major >= 15 ? ['--locale=C', '--locale-provider=icu', '--icu-locale=en-US'] : ['--locale=C'];
     await run(...command('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-N', '-E', 'UTF8', ...locale]));
     const port = await startOnFreePort(pgCtl, dir, logFile);
+    // pg_ctl restart and start reuse the options the server was started with (postmaster.opts).
+    const startAgain = (): Promise<unknown> =>
+      pgCtl(['-l', logFile, '-w', '-t', '30', '-s', '-o', serverSettings(port, dir).join(' '), 'start']);
     const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
     const execute = async (database: string, statement: string): Promise<void> => {
       const client = new pg.Client({ connectionString: url(database) });
@@ -112,6 +126,28 @@ export async function startPostgres(binaries = findPostgresBinaries()): Promise<
         await execute(database, `CREATE SCHEMA ${identifier(name)}`);
         return `${url(database)}?options=${encodeURIComponent(`-c search_path=${name}`)}`;
       },
+      async restart(): Promise<void> {
+        await pgCtl(['-l', logFile, '-m', 'fast', '-w', '-t', '30', '-s', 'restart']);
+      },
+      async pause(): Promise<void> {
+        await pgCtl(['-m', 'fast', '-w', '-t', '30', '-s', 'stop']);
+      },
+      async resume(): Promise<void> {
+        await startAgain();
+      },
+      async terminateSessions(): Promise<number> {
+        const client = new pg.Client({ connectionString: url('postgres') });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ ended: boolean }>(
+            'select pg_terminate_backend(pid) as ended from pg_stat_activity ' +
+              "where pid <> pg_backend_pid() and backend_type = 'client backend'",
+          );
+          return rows.filter((row) => row.ended).length;
+        } finally {
+          await client.end();
+        }
+      },
       async stop(): Promise<void> {
         process.removeListener('exit', stopNow);
         await pgCtl(['-m', 'immediate', '-s', 'stop']).catch(() => undefined);
@@ -133,16 +169,8 @@ async function startOnFreePort(
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const settings = [
-      `-c listen_addresses=127.0.0.1`,
-      `-c port=${port}`,
-      `-c unix_socket_directories=${socketDir}`,
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-    ];
     try {
-      await pgCtl(['-l', logFile, '-w', '-t', '30', '-s', '-o', settings.join(' '), 'start']);
+      await pgCtl(['-l', logFile, '-w', '-t', '30', '-s', '-o', serverSettings(port, socketDir).join(' '), 'start']);
       return port;
     } catch (error) {
       if (attempt >= 3) {
@@ -151,6 +179,17 @@ async function startOnFreePort(
       }
     }
   }
+}
+
+function serverSettings(port: number, socketDir: string): string[] {
+  return [
+    `-c listen_addresses=127.0.0.1`,
+    `-c port=${port}`,
+    `-c unix_socket_directories=${socketDir}`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+  ];
 }
 
 function freePort(): Promise<number> {

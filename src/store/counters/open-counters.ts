@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { UsageCounters } from '../../policy/usage-counters.ts';
 import { RuleHitCounters, type RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import { MemoryUsageCounters } from './memory-usage-counters.ts';
-import { closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
+import { RedisUnavailableError, closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
 import { RedisRuleHits } from './redis-rule-hits.ts';
 import { RedisUsageCounters } from './redis-usage-counters.ts';
 import { RedisHealth } from './redis-health.ts';
@@ -73,7 +73,7 @@ export async function openCounters(redisUrl: string | undefined, logger: Logger)
   } catch (error) {
     watched.stop();
     await closeRedis(client);
-    throw new Error(`Redis at ${location}: cannot subscribe (${(error as Error).message})`, { cause: error });
+    throw new RedisUnavailableError(redisUrl, `cannot subscribe (${(error as Error).message})`, error);
   }
   const ruleHits = new RedisRuleHits(client, {
     onFlushError: throttled((message) =>

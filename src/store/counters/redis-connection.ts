@@ -22,6 +22,20 @@ export interface RedisConnectOptions {
   readonly onError: (message: string) => void;
 }
 
+/** Redis did not answer at start (or refused what the gateway needs of it). */
+export class RedisUnavailableError extends Error {
+  /** The server's URL without user or password, for the operator. */
+  readonly server: string;
+  readonly reason: string;
+
+  constructor(url: string, reason: string, cause: unknown) {
+    super(`Redis at ${redactRedisUrl(url)}: ${reason}`, { cause });
+    this.name = 'RedisUnavailableError';
+    this.server = redisUrlWithoutCredentials(url);
+    this.reason = reason;
+  }
+}
+
 /** Connects and checks the server answers (PING); rejects with the reason when it does not. */
 export async function connectRedis(options: RedisConnectOptions): Promise<Redis> {
   const client = new Redis(options.url, {
@@ -44,7 +58,7 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Redis>
     client.disconnect();
     // ioredis' own rejection says little ("Connection is closed."): the socket's error says why.
     const reason = lastError ?? (error as Error).message;
-    throw new Error(`Redis at ${redactRedisUrl(options.url)}: ${reason}`, { cause: error });
+    throw new RedisUnavailableError(options.url, reason, error);
   }
   return client;
 }
@@ -59,6 +73,18 @@ export function redactRedisUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** The URL with neither user nor password (`redis://host:port/db`), for start-up errors. */
+export function redisUrlWithoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
     return parsed.toString();
   } catch {
     return '(unparseable URL)';

@@ -26,6 +26,7 @@ import type {
 } from '../read-models.ts';
 import { rollUpAnalytics, type AnalyticsRequestDetail, type AnalyticsRollup } from '../analytics-rollups.ts';
 import type { AnalyticsRollupsTable, Database, Db } from './schema.ts';
+import { atomically } from './atomically.ts';
 
 /** Rows per INSERT: 17 columns × 500 stays under SQLite's 32 766 and PostgreSQL's 65 535 parameters. */
 const ROWS_PER_INSERT = 500;
@@ -54,12 +55,19 @@ function toRow(rollup: AnalyticsRollup): AnalyticsRollupsTable {
   };
 }
 
-/** Writes rollups as they are (the migration from per-request rows writes its own). */
+/**
+ * Writes rollups as they are (the migration from per-request rows writes its own), all or nothing:
+ * a batch the recorder writes again after a store outage must not have been half written before
+ * (its requests would be counted twice), and a transaction cut before COMMIT is known not to have
+ * been written, where a lone INSERT cut in flight may or may not have been.
+ */
 export async function appendAnalyticsRollups(db: Db, rollups: readonly AnalyticsRollup[]): Promise<void> {
-  for (let start = 0; start < rollups.length; start += ROWS_PER_INSERT) {
-    const rows = rollups.slice(start, start + ROWS_PER_INSERT).map(toRow);
-    await db.insertInto('analytics_rollups').values(rows).execute();
-  }
+  await atomically(db, async (trx) => {
+    for (let start = 0; start < rollups.length; start += ROWS_PER_INSERT) {
+      const rows = rollups.slice(start, start + ROWS_PER_INSERT).map(toRow);
+      await trx.insertInto('analytics_rollups').values(rows).execute();
+    }
+  });
 }
 
 export function appendAnalytics(db: Db, records: readonly AnalyticsRecord[]): Promise<void> {

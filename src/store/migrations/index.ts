@@ -12,6 +12,7 @@ import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 import { analyticsRollups } from './0005-analytics-rollups.ts';
 import { upstreamTimeouts } from './0006-upstream-timeouts.ts';
 import { caCompatibility } from './0007-ca-compatibility.ts';
+import { describeStoreFailure } from '../store-failure.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
@@ -37,9 +38,13 @@ export async function migrateToLatest<Schema>(db: Kysely<Schema>, schema?: strin
   const migrator = new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
-    const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
-    const reason = error instanceof Error ? error.message : 'unknown error';
-    throw new Error(`Store migration ${failed} failed: ${reason}`, { cause: error });
+    // No failed migration: the migrator failed before running any (its own tables, or its lock).
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+    const what =
+      failed === undefined
+        ? 'Store migrations could not start (creating or locking the kysely_migration tables)'
+        : `Store migration ${failed} failed`;
+    throw new Error(`${what}: ${describeStoreFailure(error)}`, { cause: error });
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }
