@@ -5,7 +5,7 @@ import type { AccountRecord, ZoneRecord } from '../../store/records.ts';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
-import { planPage, resultInfo } from '../pagination.ts';
+import { PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 
 const HexId = Type.String({ pattern: HEX_ID_PATTERN });
@@ -29,7 +29,7 @@ export function zoneView(zone: ZoneRecord, account: AccountRecord | undefined): 
 
 export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { tenancy } = services;
-  const pageQuery = { page: Type.Optional(Type.Integer()), per_page: Type.Optional(Type.Integer()) };
+  const pageQuery = PAGE_QUERY;
 
   app.get('/accounts', { schema: { tags: ['accounts'], querystring: Type.Object(pageQuery) } }, async (request) => {
     const accounts = await tenancy.listAccounts(principalOf(request));

@@ -10,7 +10,7 @@ import {
 } from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
-import { arrayParam, planPage, resultInfo } from '../pagination.ts';
+import { arrayParam, PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 
 const Params = Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }) });
@@ -85,10 +85,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
         params: Params,
         querystring: Type.Object({
           status: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-          page: Type.Optional(Type.Integer({ minimum: 1 })),
-          per_page: Type.Optional(Type.Integer()),
-          limit: Type.Optional(Type.Integer({ minimum: 1 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          ...PAGE_QUERY,
         }),
       },
     },
