@@ -16,6 +16,7 @@ import { initial } from '../src/store/migrations/0001-initial.ts';
 import { routesRulesetsZoneSettings } from '../src/store/migrations/0002-routes-rulesets-zone-settings.ts';
 import { apisKeysPoliciesAnalytics } from '../src/store/migrations/0003-apis-keys-policies-analytics.ts';
 import { analyticsTimeIndex } from '../src/store/migrations/0004-analytics-time-index.ts';
+import { analyticsRollups } from '../src/store/migrations/0005-analytics-rollups.ts';
 import { StoreConflictError, type Store } from '../src/store/ports.ts';
 import type {
   AccountRecord,
@@ -263,6 +264,27 @@ async function tenant(store: Store): Promise<{ account: AccountRecord; zone: Zon
 }
 
 const isConflict = (error: unknown): boolean => error instanceof StoreConflictError;
+
+/** A migrator that knows the migrations up to and including `last` (an older release's set). */
+async function migratorUpTo<Schema>(db: Kysely<Schema>, options: StoreOptions, last: string): Promise<Migrator> {
+  const schema =
+    options.kind === 'sqlite'
+      ? undefined
+      : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
+  const released: Record<string, Migration> = {
+    '0001-initial': initial,
+    '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
+    '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
+    '0004-analytics-time-index': analyticsTimeIndex,
+    '0005-analytics-rollups': analyticsRollups,
+  };
+  const upTo = Object.fromEntries(Object.entries(released).filter(([name]) => name <= last));
+  return new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(upTo) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // The contract.
@@ -948,8 +970,13 @@ function defineContract(getTarget: () => Target): void {
       assert.equal((await store.listAllKeys()).length, 4);
       assert.deepEqual(await store.getKeyBySecretHash('ef'.repeat(32)), full);
       assert.equal(await store.getKeyBySecretHash('00'.repeat(32)), undefined);
-      assert.deepEqual(await store.getKeyByBinding({ kind: 'spki_sha256', value: 'cd'.repeat(32) }), full);
-      assert.equal(await store.getKeyByBinding({ kind: 'leaf_sha256', value: 'cd'.repeat(32) }), undefined);
+      assert.deepEqual(await store.getKeyByBinding(a.id, { kind: 'spki_sha256', value: 'cd'.repeat(32) }), full);
+      assert.equal(await store.getKeyByBinding(a.id, { kind: 'leaf_sha256', value: 'cd'.repeat(32) }), undefined);
+      assert.equal(
+        await store.getKeyByBinding(b.id, { kind: 'spki_sha256', value: 'cd'.repeat(32) }),
+        undefined,
+        'lookup by binding is account-scoped',
+      );
 
       const changed = { ...full, alias: 'renamed', policyIds: [], metadata: {}, quota: null, modifiedOn: at(4) };
       await store.updateKey({ ...changed, createdOn: at(9) });
@@ -963,39 +990,55 @@ function defineContract(getTarget: () => Target): void {
     },
   );
 
-  storeTest('gateway keys: one key per binding and per secret, across accounts; NULLs never collide', async (store) => {
-    const { account: a } = await tenant(store);
-    const b = account();
-    await store.createAccount(b);
-    const value = 'aa'.repeat(32);
-    await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } }));
-    await assert.rejects(
-      store.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
-      isConflict,
-    );
-    // The same hex as the other kind is another binding.
-    await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'spki_sha256', value } }));
-    const secret = 'bb'.repeat(32);
-    await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: secret }));
-    await assert.rejects(
-      store.createKey(gatewayKey(b.id, { certificateBinding: null, secretHash: secret })),
-      isConflict,
-    );
-    // Many keys without a binding, and many without a secret.
-    await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cc'.repeat(32) }));
-    await store.createKey(gatewayKey(a.id, { secretHash: null }));
-    await store.createKey(gatewayKey(a.id, { secretHash: null }));
-    assert.equal((await store.listKeys(a.id)).length, 6);
-    assert.deepEqual(await store.listKeys(b.id), []);
-    await store.transaction(async (tx) => {
+  storeTest(
+    'gateway keys: one key per binding in an account, per secret across accounts; NULLs never collide',
+    async (store) => {
+      const { account: a } = await tenant(store);
+      const b = account();
+      await store.createAccount(b);
+      const value = 'aa'.repeat(32);
+      const ofA = gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } });
+      await store.createKey(ofA);
       await assert.rejects(
-        tx.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+        store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
         isConflict,
+        'the same account binds a certificate once',
       );
-      await tx.createKey(gatewayKey(b.id));
-    });
-    assert.equal((await store.listKeys(b.id)).length, 1);
-  });
+      // Another account binding the same certificate is another key: no tenant can squat it.
+      const ofB = gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } });
+      await store.createKey(ofB);
+      assert.deepEqual(await store.getKeyByBinding(a.id, { kind: 'leaf_sha256', value }), ofA);
+      assert.deepEqual(await store.getKeyByBinding(b.id, { kind: 'leaf_sha256', value }), ofB);
+      // The same hex as the other kind is another binding.
+      await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'spki_sha256', value } }));
+      const secret = 'bb'.repeat(32);
+      await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: secret }));
+      await assert.rejects(
+        store.createKey(gatewayKey(b.id, { certificateBinding: null, secretHash: secret })),
+        isConflict,
+        'a secret finds one key across the installation',
+      );
+      // Many keys without a binding, and many without a secret.
+      await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cc'.repeat(32) }));
+      await store.createKey(gatewayKey(a.id, { secretHash: null }));
+      await store.createKey(gatewayKey(a.id, { secretHash: null }));
+      assert.equal((await store.listKeys(a.id)).length, 6);
+      assert.deepEqual(await store.listKeys(b.id), [ofB]);
+      await store.transaction(async (tx) => {
+        await assert.rejects(
+          tx.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+          isConflict,
+        );
+        await tx.createKey(gatewayKey(b.id));
+      });
+      assert.equal((await store.listKeys(b.id)).length, 2);
+      await assert.rejects(
+        store.updateKey({ ...gatewayKey(a.id), id: ofA.id, certificateBinding: { kind: 'spki_sha256', value } }),
+        isConflict,
+        'an update cannot take a binding of the same account either',
+      );
+    },
+  );
 
   storeTest('gateway policies: round trip, account-scoped, oldest first, update keeps createdOn', async (store) => {
     const { account: a } = await tenant(store);
@@ -1058,6 +1101,7 @@ function defineContract(getTarget: () => Target): void {
         '0003-apis-keys-policies-analytics',
         '0004-analytics-time-index',
         '0005-analytics-rollups',
+        '0006-key-bindings-per-account',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1075,6 +1119,86 @@ function defineContract(getTarget: () => Target): void {
       await reopened.close();
     }
   });
+  test('migration 0006 keeps every key and makes certificate bindings unique per account', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const a = account();
+    const b = account();
+    const value = 'ab'.repeat(32);
+    const row = (accountId: string, overrides: Record<string, unknown>) => ({
+      id: hexId(),
+      account_id: accountId,
+      alias: 'device',
+      binding_kind: 'leaf_sha256',
+      binding_value: randomBytes(32).toString('hex'),
+      secret_hash: null,
+      policy_ids: '[]',
+      access_rights: '[{"apiId":"0123456789abcdef0123456789abcdef","methods":["GET"],"paths":[]}]',
+      rate_limit: '{"rate":10,"per":60}',
+      quota: null,
+      expires_on: at(30),
+      metadata: '{"owner":"team"}',
+      active: 1,
+      created_on: at(1),
+      modified_on: at(2),
+      ...overrides,
+    });
+    const rows = [
+      row(a.id, { binding_value: value }),
+      row(a.id, { binding_kind: 'spki_sha256', binding_value: value, created_on: at(2) }),
+      row(b.id, { binding_kind: null, binding_value: null, secret_hash: 'cd'.repeat(32), created_on: at(3) }),
+    ];
+    try {
+      const migrator = await migratorUpTo(db, options, '0005-analytics-rollups');
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const untyped = db as unknown as Kysely<{ accounts: object; gateway_keys: ReturnType<typeof row> }>;
+      for (const record of [a, b]) {
+        await untyped
+          .insertInto('accounts')
+          .values({ id: record.id, name: record.name, created_at: record.createdAt })
+          .execute();
+      }
+      await untyped.insertInto('gateway_keys').values(rows).execute();
+      assert.equal((await migrateDatabase(db, options))[0], '0006-key-bindings-per-account');
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      const keys = await store.listAllKeys();
+      assert.deepEqual(
+        keys.map((key) => [key.id, key.accountId, key.certificateBinding, key.secretHash]),
+        [
+          [rows[0]!.id, a.id, { kind: 'leaf_sha256', value }, null],
+          [rows[1]!.id, a.id, { kind: 'spki_sha256', value }, null],
+          [rows[2]!.id, b.id, null, 'cd'.repeat(32)],
+        ],
+      );
+      const [first] = keys;
+      assert.ok(first);
+      assert.deepEqual(first.accessRights, [
+        { apiId: '0123456789abcdef0123456789abcdef', methods: ['GET'], paths: [] },
+      ]);
+      assert.deepEqual(
+        [first.rateLimit, first.expiresOn, first.metadata],
+        [{ rate: 10, per: 60 }, at(30), { owner: 'team' }],
+      );
+      await store.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } }));
+      await assert.rejects(
+        store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+        isConflict,
+      );
+      await assert.rejects(
+        store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cd'.repeat(32) })),
+        isConflict,
+        'secrets stay unique across accounts',
+      );
+      assert.equal((await store.listKeys(a.id)).length, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('migration 0005 moves every per-request analytics row into rollups, losing none', async () => {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
@@ -1107,21 +1231,7 @@ function defineContract(getTarget: () => Target): void {
       row(base + 2999, { rule_hits: 'not json', bytes_out: 7 }),
     ];
     try {
-      const schema =
-        options.kind === 'sqlite'
-          ? undefined
-          : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
-      const upTo0004: Record<string, Migration> = {
-        '0001-initial': initial,
-        '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
-        '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
-        '0004-analytics-time-index': analyticsTimeIndex,
-      };
-      const migrator = new Migrator({
-        db,
-        provider: { getMigrations: () => Promise.resolve(upTo0004) },
-        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-      });
+      const migrator = await migratorUpTo(db, options, '0004-analytics-time-index');
       assert.equal((await migrator.migrateToLatest()).error, undefined);
       const untyped = db as unknown as Kysely<{ analytics_records: ReturnType<typeof row> }>;
       for (let start = 0; start < rows.length; start += 1000) {
@@ -1130,7 +1240,7 @@ function defineContract(getTarget: () => Target): void {
           .values(rows.slice(start, start + 1000))
           .execute();
       }
-      assert.deepEqual(await migrateDatabase(db, options), ['0005-analytics-rollups']);
+      assert.equal((await migrateDatabase(db, options))[0], '0005-analytics-rollups');
     } finally {
       await db.destroy();
     }

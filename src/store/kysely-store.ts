@@ -311,8 +311,8 @@ export class KyselyStore implements Store {
   getKeyBySecretHash(secretHash: string): Promise<GatewayKeyRecord | undefined> {
     return gatewayKeys.getKeyBySecretHash(this.#db, secretHash);
   }
-  getKeyByBinding(binding: CertificateBinding): Promise<GatewayKeyRecord | undefined> {
-    return gatewayKeys.getKeyByBinding(this.#db, binding);
+  getKeyByBinding(accountId: HexId, binding: CertificateBinding): Promise<GatewayKeyRecord | undefined> {
+    return gatewayKeys.getKeyByBinding(this.#db, accountId, binding);
   }
   listKeys(accountId: HexId): Promise<GatewayKeyRecord[]> {
     return gatewayKeys.listKeys(this.#db, accountId);

@@ -181,14 +181,17 @@ export interface ApiDefinitionStore {
 }
 
 export interface GatewayKeyStore {
-  /** Throws StoreConflictError when the certificate binding or the secret hash belongs to a key. */
+  /**
+   * Throws StoreConflictError when a key of the same account holds the certificate binding, or any
+   * key the secret hash.
+   */
   createKey(record: GatewayKeyRecord): Promise<void>;
   updateKey(record: GatewayKeyRecord): Promise<void>;
   getKey(accountId: HexId, id: HexId): Promise<GatewayKeyRecord | undefined>;
   /** Any account: the hash is unique across the installation. */
   getKeyBySecretHash(secretHash: string): Promise<GatewayKeyRecord | undefined>;
-  /** Any account: a binding is unique across the installation. */
-  getKeyByBinding(binding: CertificateBinding): Promise<GatewayKeyRecord | undefined>;
+  /** The key of this account bound to the certificate (a binding is unique per account). */
+  getKeyByBinding(accountId: HexId, binding: CertificateBinding): Promise<GatewayKeyRecord | undefined>;
   /** Oldest first. */
   listKeys(accountId: HexId): Promise<GatewayKeyRecord[]>;
   deleteKey(accountId: HexId, id: HexId): Promise<void>;

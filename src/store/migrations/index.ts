@@ -10,6 +10,7 @@ import { routesRulesetsZoneSettings } from './0002-routes-rulesets-zone-settings
 import { apisKeysPoliciesAnalytics } from './0003-apis-keys-policies-analytics.ts';
 import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 import { analyticsRollups } from './0005-analytics-rollups.ts';
+import { keyBindingsPerAccount } from './0006-key-bindings-per-account.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
   '0004-analytics-time-index': analyticsTimeIndex,
   '0005-analytics-rollups': analyticsRollups,
+  '0006-key-bindings-per-account': keyBindingsPerAccount,
 };
 
 const provider: MigrationProvider = {

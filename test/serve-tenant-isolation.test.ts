@@ -1,0 +1,118 @@
+/**
+ * Tenant isolation on the data plane of `portcullis serve`, over real TLS with certificates made at
+ * test time: what one account configures never serves, authenticates or steers the requests of
+ * another account's hostnames.
+ *  - key bindings: two accounts bind the SAME device certificate (a CA both trust), each to its own
+ *    key; each API finds the key of its own account, and never the other's.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { edgeCaPem } from './helpers/gateway-pki.ts';
+import { request, type ClientResponse } from './helpers/https-client.ts';
+import { createCa, type CaHandle, type Issued } from './helpers/pki.ts';
+import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
+import { ok } from './helpers/v4-assertions.ts';
+
+interface Tenant {
+  accountId: string;
+  zoneId: string;
+  hostname: string;
+  upstream: RunningUpstream;
+  apiId: string;
+}
+
+describe('serve: two accounts bind the same device certificate', () => {
+  let server: AdminServer;
+  let sharedCa: CaHandle;
+  let device: Issued;
+  let squatter: Tenant;
+  let owner: Tenant;
+
+  /** An account with a zone, the shared CA trusted on `api.<zone>`, and an mtls_dynamic API there. */
+  const tenant = async (zone: string): Promise<Tenant> => {
+    const { accountId, zoneId } = await createTenant(server, zone);
+    const hostname = `api.${zone}`;
+    const upstream = await startHttp1Echo();
+    const ca = ok(
+      await server.call<{ id: string }>('POST', `/accounts/${accountId}/mtls_certificates`, {
+        ca: true,
+        certificates: sharedCa.certPem,
+      }),
+    );
+    ok(
+      await server.call('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, {
+        hostnames: [hostname],
+        mtls_certificate_id: ca.id,
+      }),
+    );
+    const api = ok(
+      await server.call<{ id: string }>('POST', `/zones/${zoneId}/gateway/apis`, {
+        name: 'devices',
+        hostname,
+        listen_path: '/',
+        upstream_url: upstream.url,
+        auth: { mode: 'mtls_dynamic' },
+      }),
+    );
+    return { accountId, zoneId, hostname, upstream, apiId: api.id };
+  };
+
+  const bindDevice = (to: Tenant, bindTo: 'leaf' | 'spki') =>
+    server.call<{ id: string }>('POST', `/accounts/${to.accountId}/gateway/keys`, {
+      alias: `device of ${to.hostname}`,
+      certificate: { pem: device.certPem },
+      bind_to: bindTo,
+      access_rights: [{ api_id: to.apiId, methods: [], paths: [] }],
+    });
+
+  const callAs = (target: Tenant): Promise<ClientResponse> =>
+    request({
+      port: server.gatewayPort,
+      ca: edgeCaPem(server),
+      servername: target.hostname,
+      path: '/device/status',
+      headers: { host: target.hostname },
+      cert: device.certPem,
+      key: device.keyPem,
+    });
+
+  before(async () => {
+    server = await startAdminServer();
+    sharedCa = await createCa('CN=Device maker CA');
+    device = await sharedCa.issue({ subject: 'CN=device-7' });
+    squatter = await tenant('squatter.test');
+    owner = await tenant('owner.test');
+  });
+
+  after(async () => {
+    await server.stop();
+    await squatter.upstream.close();
+    await owner.upstream.close();
+  });
+
+  test('the owner binds the device after another account did: both keys exist, each serves its own API', async () => {
+    const squatterKey = ok(await bindDevice(squatter, 'leaf'));
+    const ownerKey = ok(await bindDevice(owner, 'spki'));
+    assert.notEqual(ownerKey.id, squatterKey.id);
+
+    const atOwner = await callAs(owner);
+    assert.equal(atOwner.status, 200, atOwner.body);
+    assert.equal(owner.upstream.received.at(-1)?.url, '/device/status');
+    const atSquatter = await callAs(squatter);
+    assert.equal(atSquatter.status, 200, atSquatter.body);
+    assert.equal(squatter.upstream.received.length, 1);
+    assert.equal(owner.upstream.received.length, 1, "the owner's upstream saw only the owner's request");
+  });
+
+  test("an API never finds another account's key for the certificate: 401 GW_ERR_KEY_CERT_MISMATCH", async () => {
+    const keys = ok(await server.call<{ id: string }[]>('GET', `/accounts/${squatter.accountId}/gateway/keys`));
+    for (const key of keys) ok(await server.call('DELETE', `/accounts/${squatter.accountId}/gateway/keys/${key.id}`));
+
+    const atSquatter = await callAs(squatter);
+    assert.equal(atSquatter.status, 401);
+    assert.equal(atSquatter.json<{ error: { code: string } }>().error.code, 'GW_ERR_KEY_CERT_MISMATCH');
+    assert.equal(squatter.upstream.received.length, 1, 'nothing more reached the squatter');
+    assert.equal((await callAs(owner)).status, 200, "the owner's key still serves");
+  });
+});
