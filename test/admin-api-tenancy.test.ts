@@ -85,12 +85,15 @@ for (const { name, skip } of stores) {
       assert.equal(account.body.result.id, a.accountId);
     });
 
-    test('zone names are validated and unique (400, nothing stored)', async () => {
+    test('zone names are validated and unique (400, or 409 across accounts; nothing stored)', async () => {
       const before = (await server.call('GET', '/zones')).body.result_info?.total_count;
-      const duplicate = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: b.accountId } });
+      const duplicate = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: a.accountId } });
       assert.equal(duplicate.status, 400);
       assert.equal(duplicate.body.errors[0]?.code, 12115);
-      for (const bad of ['not a domain', 'x', '-bad-.com', 'a'.repeat(64) + '.com']) {
+      const ofAnother = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: b.accountId } });
+      assert.equal(ofAnother.status, 409);
+      assert.equal(ofAnother.body.errors[0]?.code, 12130);
+      for (const bad of ['not a domain', 'x', '-bad-.com', 'a'.repeat(64) + '.com', '127.0.0.1', 'host.123']) {
         const res = await server.call('POST', '/zones', { name: bad, account: { id: a.accountId } });
         assert.equal(res.status, 400, bad);
         assert.equal(res.body.errors[0]?.code, 12101);
@@ -131,6 +134,124 @@ for (const { name, skip } of stores) {
         0,
         'nothing was created',
       );
+    });
+
+    test('zone names are claimed across accounts: equal, parent or subdomain of another account is 409 / 12130', async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      const other = await createTenant(server, 'deep.c.example.net');
+      const before = (await server.call('GET', '/zones')).body.result_info?.total_count;
+      for (const name of [
+        'b.example.org',
+        'api.b.example.org',
+        'x.api.b.example.org',
+        'c.example.net',
+        'example.net',
+      ]) {
+        const res = await server.call('POST', '/zones', { name, account: { id: a.accountId } }, token);
+        assert.equal(res.status, 409, `${name}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.errors[0]?.code, 12130);
+        assert.equal(res.headers.get('x-should-retry'), 'false');
+        const text = JSON.stringify(res.body.errors);
+        assert.ok(!text.includes(b.zoneId) && !text.includes(other.zoneId), `a tenant is not told which zone: ${text}`);
+      }
+      assert.equal((await server.call('GET', '/zones')).body.result_info?.total_count, before, 'nothing was created');
+      // The operator is told which zone holds the name, and how to allow it.
+      const operator = await server.call('POST', '/zones', { name: 'api.b.example.org', account: { id: a.accountId } });
+      assert.equal(operator.status, 409);
+      assert.match(
+        operator.body.errors[0]?.message ?? '',
+        new RegExp(`b\\.example\\.org, ${b.zoneId}.*"delegated": true`),
+      );
+    });
+
+    test('one account may nest its own zones (and siblings of other accounts never overlap)', async () => {
+      const token = await createToken(server, 'edit', { account_id: b.accountId });
+      const nested = await server.call<{ name: string; delegated: boolean }>(
+        'POST',
+        '/zones',
+        { name: 'eu.b.example.org', account: { id: b.accountId } },
+        token,
+      );
+      assert.equal(nested.status, 200, JSON.stringify(nested.body));
+      assert.equal(nested.body.result.delegated, false);
+      const sibling = await createToken(server, 'edit', { account_id: a.accountId });
+      const res = await server.call('POST', '/zones', { name: 'b-example.org', account: { id: a.accountId } }, sibling);
+      assert.equal(res.status, 200, 'a name that only shares a suffix is not under the zone');
+    });
+
+    test("localhost and *.localhost are the operator's: 403 / 12131 for a tenant, allowed for the operator", async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      for (const name of ['localhost', 'app.localhost', 'LOCALHOST.']) {
+        const res = await server.call('POST', '/zones', { name, account: { id: a.accountId } }, token);
+        assert.equal(res.status, 403, `${name}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.errors[0]?.code, 12131);
+        assert.match(JSON.stringify(res.body.errors), /RFC 6761/);
+      }
+      const operator = await server.call<{ name: string }>('POST', '/zones', {
+        name: 'localhost',
+        account: { id: a.accountId },
+      });
+      assert.equal(operator.status, 200, 'the operator may (the npm start demo does)');
+      assert.equal(operator.body.result.name, 'localhost');
+    });
+
+    test('delegation: only the operator, only with "delegated": true; recorded on the zone and changeable by PATCH', async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      const asTenant = await server.call(
+        'POST',
+        '/zones',
+        { name: 'shop.b.example.org', account: { id: a.accountId }, delegated: true },
+        token,
+      );
+      assert.equal(asTenant.status, 403);
+      assert.equal(asTenant.body.errors[0]?.code, 10000);
+      const delegated = await server.call<{ id: string; name: string; delegated: boolean }>('POST', '/zones', {
+        name: 'shop.b.example.org',
+        account: { id: a.accountId },
+        delegated: true,
+      });
+      assert.equal(delegated.status, 200, JSON.stringify(delegated.body));
+      assert.equal(delegated.body.result.delegated, true);
+      const read = await server.call<{ delegated: boolean }>(
+        'GET',
+        `/zones/${delegated.body.result.id}`,
+        undefined,
+        token,
+      );
+      assert.equal(read.body.result.delegated, true, 'the account sees that its zone is a delegation');
+
+      const path = `/zones/${delegated.body.result.id}`;
+      const patchAsTenant = await server.call('PATCH', path, { delegated: false }, token);
+      assert.equal(patchAsTenant.status, 403);
+      const patched = await server.call<{ delegated: boolean }>('PATCH', path, { delegated: false });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.result.delegated, false);
+      assert.equal((await server.call('PATCH', path, {})).status, 400, 'the field is required');
+      assert.equal((await server.call('PATCH', path, { delegated: 'yes' })).status, 400);
+    });
+
+    test('concurrent creates of overlapping names by two accounts: exactly one wins', async () => {
+      const tokenA = await createToken(server, 'edit', { account_id: a.accountId });
+      const tokenB = await createToken(server, 'edit', { account_id: b.accountId });
+      const names = ['race.example', 'api.race.example', 'race.example', 'www.api.race.example'];
+      const results = await Promise.all(
+        names.map((name, index) =>
+          server.call(
+            'POST',
+            '/zones',
+            { name, account: { id: index % 2 === 0 ? a.accountId : b.accountId } },
+            index % 2 === 0 ? tokenA : tokenB,
+          ),
+        ),
+      );
+      const created = results.filter((res) => res.status === 200);
+      const owners = new Set(created.map((res) => (res.body.result as { account: { id: string } }).account.id));
+      assert.equal(owners.size, 1, `one account holds race.example: ${JSON.stringify(results.map((r) => r.status))}`);
+      for (const res of results) assert.ok([200, 400, 409].includes(res.status), JSON.stringify(res.body));
+      const stored = (
+        await server.call<{ name: string; account: { id: string } }[]>('GET', '/zones?per_page=50')
+      ).body.result.filter((zone) => zone.name.endsWith('race.example'));
+      assert.equal(new Set(stored.map((zone) => zone.account.id)).size, 1);
     });
 
     test('a read token cannot change anything; a zone token cannot reach its account', async () => {

@@ -2,17 +2,20 @@
  * Tenant isolation on the data plane of `portcullis serve`, over real TLS with certificates made at
  * test time: what one account configures never serves, authenticates or steers the requests of
  * another account's hostnames.
+ *  - hostname takeover: an account cannot create a zone under another account's zone (409), so the
+ *    victim's hostname keeps its route, its CA and its mTLS rule, and no request (Authorization
+ *    header and body included) reaches the other account's upstream;
  *  - key bindings: two accounts bind the SAME device certificate (a CA both trust), each to its own
  *    key; each API finds the key of its own account, and never the other's.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { request, type ClientResponse } from './helpers/https-client.ts';
 import { createCa, type CaHandle, type Issued } from './helpers/pki.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
-import { ok } from './helpers/v4-assertions.ts';
+import { fails, ok } from './helpers/v4-assertions.ts';
 
 interface Tenant {
   accountId: string;
@@ -21,6 +24,95 @@ interface Tenant {
   upstream: RunningUpstream;
   apiId: string;
 }
+
+describe("serve: an account cannot take over another account's hostname", () => {
+  let server: AdminServer;
+  let victimCa: CaHandle;
+  let device: Issued;
+  let victim: { accountId: string; zoneId: string; upstream: RunningUpstream };
+  let attacker: { accountId: string; token: string; upstream: RunningUpstream };
+  const HOST = 'api.victim.test';
+
+  const post = (client?: Issued): Promise<ClientResponse> =>
+    request({
+      port: server.gatewayPort,
+      ca: edgeCaPem(server),
+      servername: HOST,
+      method: 'POST',
+      path: '/orders',
+      headers: { host: HOST, authorization: 'Bearer victim-session', 'content-type': 'text/plain' },
+      body: 'card=4111111111111111',
+      ...(client === undefined ? {} : { cert: client.certPem, key: client.keyPem }),
+    });
+
+  before(async () => {
+    server = await startAdminServer();
+    victimCa = await createCa('CN=Victim CA');
+    device = await victimCa.issue({ subject: 'CN=victim-device' });
+    const { accountId, zoneId } = await createTenant(server, 'victim.test');
+    victim = { accountId, zoneId, upstream: await startHttp1Echo() };
+    const ca = ok(
+      await server.call<{ id: string }>('POST', `/accounts/${accountId}/mtls_certificates`, {
+        ca: true,
+        certificates: victimCa.certPem,
+      }),
+    );
+    const zone = `/zones/${zoneId}`;
+    ok(
+      await server.call('PUT', `${zone}/certificate_authorities/hostname_associations`, {
+        hostnames: [HOST],
+        mtls_certificate_id: ca.id,
+      }),
+    );
+    ok(await server.call('POST', `${zone}/gateway/routes`, { hostname: HOST, upstream: victim.upstream.url }));
+    ok(await server.call('POST', `${zone}/gateway/mtls_rule`, { hostnames: [HOST] }));
+
+    const other = ok(await server.call<{ id: string }>('POST', '/accounts', { name: 'attacker' }));
+    attacker = {
+      accountId: other.id,
+      token: await createToken(server, 'edit', { account_id: other.id }),
+      upstream: await startHttp1Echo(),
+    };
+  });
+
+  after(async () => {
+    await server.stop();
+    await victim.upstream.close();
+    await attacker.upstream.close();
+  });
+
+  test("creating a zone at, under or above the victim's zone is refused with 409 / 12130, nothing is created", async () => {
+    for (const name of [HOST, 'victim.test', 'deep.api.victim.test']) {
+      const created = await server.call(
+        'POST',
+        '/zones',
+        { name, account: { id: attacker.accountId } },
+        attacker.token,
+      );
+      const message = fails(created, 409, 12130);
+      assert.doesNotMatch(message, new RegExp(victim.zoneId), 'a tenant is not told which zone holds the name');
+    }
+    const mine = await server.call<{ name: string }[]>('GET', '/zones', undefined, attacker.token);
+    assert.deepEqual(ok(mine), []);
+  });
+
+  test("the victim's hostname keeps its route and mTLS rule: nothing reaches the attacker's upstream", async () => {
+    // What an attacker does with any zone it got: route the victim's hostname (a more specific
+    // prefix than the victim's route, which holds `/`) to itself.
+    const zones = ok(await server.call<{ id: string }[]>('GET', '/zones', undefined, attacker.token));
+    for (const zone of zones) {
+      const route = { hostname: HOST, path_prefix: '/orders', upstream: attacker.upstream.url };
+      await server.call('POST', `/zones/${zone.id}/gateway/routes`, route, attacker.token);
+    }
+    const withCertificate = await post(device);
+    assert.equal(withCertificate.status, 200, withCertificate.body);
+    assert.equal(victim.upstream.received.at(-1)?.body, 'card=4111111111111111');
+    const withoutCertificate = await post();
+    assert.equal(withoutCertificate.status, 403, "the victim's mTLS rule still applies");
+    assert.equal(withoutCertificate.json<{ error: { code: string } }>().error.code, 'GW_ERR_RULE_BLOCKED');
+    assert.deepEqual(attacker.upstream.received, []);
+  });
+});
 
 describe('serve: two accounts bind the same device certificate', () => {
   let server: AdminServer;

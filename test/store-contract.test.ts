@@ -51,7 +51,14 @@ function account(overrides: Partial<AccountRecord> = {}): AccountRecord {
 }
 
 function zone(accountId: string, overrides: Partial<ZoneRecord> = {}): ZoneRecord {
-  return { id: hexId(), accountId, name: `${hexId().slice(0, 8)}.example`, createdAt: at(1), ...overrides };
+  return {
+    id: hexId(),
+    accountId,
+    name: `${hexId().slice(0, 8)}.example`,
+    createdAt: at(1),
+    delegated: false,
+    ...overrides,
+  };
 }
 
 function token(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
@@ -342,6 +349,58 @@ function defineContract(getTarget: () => Target): void {
 
       await assert.rejects(store.createZone(zone(b.id, { name: 'ab.example' })), isConflict);
       assert.deepEqual(await store.listZones({ accountIds: [b.id] }), [other]);
+    },
+  );
+
+  storeTest(
+    'zones: delegated round-trips and can be changed; overlapping zones are the name, its parents and below',
+    async (store) => {
+      const a = account();
+      const b = account();
+      await store.createAccount(a);
+      await store.createAccount(b);
+      const parent = zone(a.id, { name: 'b.test' });
+      const child = zone(b.id, { name: 'api.b.test', delegated: true });
+      const grandchild = zone(a.id, { name: 'x.api.b.test' });
+      const sibling = zone(a.id, { name: 'www.b.test' });
+      const lookalike = zone(b.id, { name: 'xb.test' });
+      const unrelated = zone(b.id, { name: 'b.testing' });
+      for (const z of [parent, child, grandchild, sibling, lookalike, unrelated]) await store.createZone(z);
+
+      assert.deepEqual(await store.getZone(child.id), child);
+      assert.deepEqual(await store.listOverlappingZones('api.b.test'), [child, parent, grandchild]);
+      assert.deepEqual(await store.listOverlappingZones('b.test'), [child, parent, sibling, grandchild]);
+      assert.deepEqual(await store.listOverlappingZones('new.x.api.b.test'), [child, parent, grandchild]);
+      assert.deepEqual(await store.listOverlappingZones('c.test'), []);
+
+      await store.setZoneDelegated(child.id, false);
+      await store.setZoneDelegated(parent.id, true);
+      assert.equal((await store.getZone(child.id))?.delegated, false);
+      assert.equal((await store.getZone(parent.id))?.delegated, true);
+    },
+  );
+
+  storeTest(
+    'lockZoneNames: concurrent check-then-insert transactions for overlapping names: exactly one wins',
+    async (store) => {
+      const names = ['b.test', 'api.b.test', 'x.api.b.test', 'b.test', 'api.b.test', 'login.b.test'];
+      const tenants = names.map(() => account());
+      for (const a of tenants) await store.createAccount(a);
+      // What TenancyService.createZone does, with time between the check and the insert: without
+      // the lock, every transaction would see no overlap and insert (they are different names).
+      const attempts = names.map((name, index) =>
+        store.transaction(async (tx) => {
+          await tx.lockZoneNames();
+          const overlapping = await tx.listOverlappingZones(name);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          if (overlapping.length > 0) return false;
+          await tx.createZone(zone(tenants[index]!.id, { name }));
+          return true;
+        }),
+      );
+      const won = (await Promise.all(attempts)).filter(Boolean);
+      assert.equal(won.length, 1);
+      assert.equal((await store.listZones({})).length, 1);
     },
   );
 
@@ -1102,6 +1161,7 @@ function defineContract(getTarget: () => Target): void {
         '0004-analytics-time-index',
         '0005-analytics-rollups',
         '0006-key-bindings-per-account',
+        '0007-zone-delegation',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {

@@ -51,7 +51,7 @@ export async function planZone(input: ZoneToPlan, context: PlanContext): Promise
     ids.set(zoneKey, zoneRecord.id);
   }
   // Hostname checks only read the zone's name, so a zone still to be created is checked the same way.
-  const shape: ZoneRecord = zoneRecord ?? { id: '', accountId: '', name, createdAt: '' };
+  const shape: ZoneRecord = zoneRecord ?? { id: '', accountId: '', name, createdAt: '', delegated: false };
   const zoneId = (): string => ids.get(zoneKey);
   const stored = zoneRecord !== undefined;
   // One after the other, so the same file is always refused for the same first problem.

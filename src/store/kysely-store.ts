@@ -100,6 +100,15 @@ export class KyselyStore implements Store {
   listZones(filter: { accountIds?: readonly HexId[]; name?: string }): Promise<ZoneRecord[]> {
     return tenancy.listZones(this.#db, filter);
   }
+  listOverlappingZones(name: string): Promise<ZoneRecord[]> {
+    return tenancy.listOverlappingZones(this.#db, name);
+  }
+  setZoneDelegated(id: HexId, delegated: boolean): Promise<void> {
+    return tenancy.setZoneDelegated(this.#db, id, delegated);
+  }
+  lockZoneNames(): Promise<void> {
+    return tenancy.lockZoneNames(this.#db);
+  }
 
   // API tokens.
   createToken(record: ApiTokenRecord): Promise<void> {

@@ -61,10 +61,16 @@ export interface AccountStore {
 }
 
 export interface ZoneStore {
+  /** Throws StoreConflictError when the name (or the id) is taken. */
   createZone(record: ZoneRecord): Promise<void>;
   getZone(id: HexId): Promise<ZoneRecord | undefined>;
   /** Zones, optionally of one account and/or with one exact name. Ordered by name. */
   listZones(filter: { accountIds?: readonly HexId[]; name?: string }): Promise<ZoneRecord[]>;
+  /** Zones named `name`, a parent domain of it, or a domain under it, of any account. Ordered by name. */
+  listOverlappingZones(name: string): Promise<ZoneRecord[]>;
+  setZoneDelegated(id: HexId, delegated: boolean): Promise<void>;
+  /** Inside a transaction: holds other zone-name writers until it ends (the overlap check). */
+  lockZoneNames(): Promise<void>;
 }
 
 export interface TokenStore {

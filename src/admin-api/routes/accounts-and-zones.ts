@@ -1,4 +1,8 @@
-/** Accounts and zones: `GET/POST /accounts`, `GET /accounts/{id}`, `GET/POST /zones`, `GET /zones/{id}`. */
+/**
+ * Accounts and zones: `GET/POST /accounts`, `GET /accounts/{id}`, `GET/POST /zones`,
+ * `GET/PATCH /zones/{id}`. `delegated` (POST and PATCH, operator only) lets a zone overlap zones of
+ * other accounts (docs/adr/0007-zone-ownership.md).
+ */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountRecord, ZoneRecord } from '../../store/records.ts';
@@ -9,6 +13,10 @@ import { PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 
 const HexId = Type.String({ pattern: HEX_ID_PATTERN });
+const DELEGATED = Type.Boolean({
+  description:
+    'Operator (global token) only: the zone may overlap zones of other accounts (be a parent or a subdomain of theirs); the more specific zone serves the hostnames under it',
+});
 
 export function accountView(account: AccountRecord): object {
   return { id: account.id, name: account.name, type: 'standard', created_on: account.createdAt, settings: {} };
@@ -24,6 +32,7 @@ export function zoneView(zone: ZoneRecord, account: AccountRecord | undefined): 
     account: { id: zone.accountId, name: account?.name ?? '' },
     created_on: zone.createdAt,
     modified_on: zone.createdAt,
+    delegated: zone.delegated,
   };
 }
 
@@ -89,12 +98,34 @@ export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: Admin
           name: Type.String({ minLength: 1, maxLength: 253 }),
           account: Type.Object({ id: HexId }),
           type: Type.Optional(Type.String()),
+          delegated: Type.Optional(DELEGATED),
         }),
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const zone = await tenancy.createZone(principal, { name: request.body.name, accountId: request.body.account.id });
+      const { name, account, delegated } = request.body;
+      const zone = await tenancy.createZone(principal, {
+        name,
+        accountId: account.id,
+        ...(delegated === undefined ? {} : { delegated }),
+      });
+      return success(zoneView(zone, await tenancy.getAccount(principal, zone.accountId)));
+    },
+  );
+
+  app.patch(
+    '/zones/:zone_id',
+    {
+      schema: {
+        tags: ['zones'],
+        params: Type.Object({ zone_id: HexId }),
+        body: Type.Object({ delegated: DELEGATED }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const zone = await tenancy.setDelegated(principal, request.params.zone_id, request.body.delegated);
       return success(zoneView(zone, await tenancy.getAccount(principal, zone.accountId)));
     },
   );

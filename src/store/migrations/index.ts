@@ -11,6 +11,7 @@ import { apisKeysPoliciesAnalytics } from './0003-apis-keys-policies-analytics.t
 import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 import { analyticsRollups } from './0005-analytics-rollups.ts';
 import { keyBindingsPerAccount } from './0006-key-bindings-per-account.ts';
+import { zoneDelegation } from './0007-zone-delegation.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0004-analytics-time-index': analyticsTimeIndex,
   '0005-analytics-rollups': analyticsRollups,
   '0006-key-bindings-per-account': keyBindingsPerAccount,
+  '0007-zone-delegation': zoneDelegation,
 };
 
 const provider: MigrationProvider = {
