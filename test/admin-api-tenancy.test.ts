@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { createCa, Eku } from './helpers/pki.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
 
 const pgSkip = postgresSkipReason();
@@ -228,6 +229,90 @@ for (const { name, skip } of stores) {
       assert.equal(patched.body.result.delegated, false);
       assert.equal((await server.call('PATCH', path, {})).status, 400, 'the field is required');
       assert.equal((await server.call('PATCH', path, { delegated: 'yes' })).status, 400);
+    });
+
+    test("the parent account cannot configure hostnames of another account's delegated zone (400 / 12114)", async () => {
+      const parent = await createTenant(server, 'shop.example');
+      const parentToken = await createToken(server, 'edit', { account_id: parent.accountId });
+      const delegated = await server.call<{ id: string }>('POST', '/zones', {
+        name: 'api.shop.example',
+        account: { id: a.accountId },
+        delegated: true,
+      });
+      assert.equal(delegated.status, 200, JSON.stringify(delegated.body));
+      const zone = `/zones/${parent.zoneId}`;
+      const refusals = [
+        await server.call(
+          'PUT',
+          `${zone}/certificate_authorities/hostname_associations`,
+          { hostnames: ['www.shop.example', 'x.api.shop.example'] },
+          parentToken,
+        ),
+        await server.call(
+          'POST',
+          `${zone}/gateway/routes`,
+          { hostname: 'api.shop.example', upstream: 'http://127.0.0.1:9' },
+          parentToken,
+        ),
+        await server.call(
+          'POST',
+          `${zone}/gateway/apis`,
+          {
+            name: 'x',
+            hostname: 'v1.api.shop.example',
+            listen_path: '/',
+            upstream_url: 'http://127.0.0.1:9',
+            auth: { mode: 'keyless' },
+          },
+          parentToken,
+        ),
+      ];
+      for (const res of refusals) {
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.errors[0]?.code, 12114);
+        assert.match(JSON.stringify(res.body.errors), /belongs to the zone api\.shop\.example of another account/);
+      }
+      // Its own names stay its own; a certificate's names in the delegated zone are left out of its hosts.
+      const own = await server.call(
+        'PUT',
+        `${zone}/certificate_authorities/hostname_associations`,
+        { hostnames: ['www.shop.example', '*.shop.example'] },
+        parentToken,
+      );
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      const issuer = await createCa('CN=Edge issuer');
+      const both = await issuer.issue({
+        subject: 'CN=www.shop.example',
+        dns: ['www.shop.example', 'login.api.shop.example'],
+        eku: [Eku.serverAuth],
+      });
+      const uploaded = await server.call<{ hosts: string[] }>(
+        'POST',
+        `${zone}/custom_certificates`,
+        { certificate: both.certPem, private_key: both.keyPem },
+        parentToken,
+      );
+      assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+      assert.deepEqual(uploaded.body.result.hosts, ['www.shop.example']);
+      const onlyForeign = await issuer.issue({
+        subject: 'CN=login.api.shop.example',
+        dns: ['login.api.shop.example'],
+        eku: [Eku.serverAuth],
+      });
+      const refused = await server.call(
+        'POST',
+        `${zone}/custom_certificates`,
+        { certificate: onlyForeign.certPem, private_key: onlyForeign.keyPem },
+        parentToken,
+      );
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.errors[0]?.code, 12114);
+      // The delegated zone's own account configures them.
+      const inDelegated = await server.call('POST', `/zones/${delegated.body.result.id}/gateway/routes`, {
+        hostname: 'api.shop.example',
+        upstream: 'http://127.0.0.1:9',
+      });
+      assert.equal(inDelegated.status, 200, JSON.stringify(inDelegated.body));
     });
 
     test('concurrent creates of overlapping names by two accounts: exactly one wins', async () => {
