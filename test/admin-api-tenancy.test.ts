@@ -339,6 +339,88 @@ for (const { name, skip } of stores) {
       assert.equal(new Set(stored.map((zone) => zone.account.id)).size, 1);
     });
 
+    test('DELETE /zones/:id: refused while in use (409 / 12132, saying what), then { id }; tokens of the zone disabled', async () => {
+      const t = await createTenant(server, 'delete-me.example');
+      const zone = `/zones/${t.zoneId}`;
+      const route = await server.call<{ id: string }>('POST', `${zone}/gateway/routes`, {
+        hostname: 'api.delete-me.example',
+        upstream: 'http://127.0.0.1:9',
+      });
+      assert.equal(route.status, 200);
+      const hostnames = `${zone}/certificate_authorities/hostname_associations`;
+      assert.equal((await server.call('PUT', hostnames, { hostnames: ['api.delete-me.example'] })).status, 200);
+      const entrypoint = `${zone}/rulesets/phases/http_request_firewall_custom/entrypoint`;
+      const rules = [{ expression: 'http.request.uri.path eq "/admin"', action: 'block' }];
+      assert.equal((await server.call('PUT', entrypoint, { rules })).status, 200);
+      const zoneToken = await createToken(server, 'edit', { zone_id: t.zoneId });
+      const otherAccount = await createToken(server, 'edit', { account_id: a.accountId });
+
+      assert.equal((await server.call('DELETE', zone, undefined, zoneToken)).status, 403, 'a zone token cannot');
+      assert.equal((await server.call('DELETE', zone, undefined, otherAccount)).status, 403);
+      const unknown = await server.call('DELETE', '/zones/0123456789abcdef0123456789abcdef');
+      assert.equal(unknown.status, 404);
+      const inUse = await server.call('DELETE', zone);
+      assert.equal(inUse.status, 409);
+      assert.deepEqual(inUse.body.errors, [
+        {
+          code: 12132,
+          message: 'The zone is in use: 1 route, 1 hostname association, 1 custom rule; remove them first',
+        },
+      ]);
+      assert.equal((await server.call('GET', zone)).status, 200, 'nothing was deleted');
+
+      assert.equal((await server.call('DELETE', `${zone}/gateway/routes/${route.body.result.id}`)).status, 200);
+      assert.equal((await server.call('PUT', hostnames, { hostnames: [] })).status, 200);
+      assert.equal((await server.call('PUT', entrypoint, { rules: [] })).status, 200);
+      const deleted = await server.call('DELETE', zone);
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      assert.deepEqual(deleted.body.result, { id: t.zoneId });
+      assert.equal((await server.call('GET', zone)).status, 404);
+      assert.equal((await server.call('DELETE', zone)).status, 404);
+      assert.equal((await server.call('GET', '/user/tokens/verify', undefined, zoneToken)).status, 401);
+      assert.ok(
+        !(await server.call<{ name: string }[]>('GET', '/zones?name=delete-me.example')).body.result.length,
+        'gone from the list',
+      );
+      const again = await server.call<{ id: string }>('POST', '/zones', {
+        name: 'delete-me.example',
+        account: { id: t.accountId },
+      });
+      assert.equal(again.status, 200, 'the name is free again');
+      assert.notEqual(again.body.result.id, t.zoneId);
+    });
+
+    test('a zone deleted while its records are being written: each write either counts (409) or gets 404, never a 500', async () => {
+      for (let round = 0; round < 6; round++) {
+        const t = await createTenant(server, `race-${round}.delete.example`);
+        const zone = `/zones/${t.zoneId}`;
+        const writes = [
+          server.call('POST', `${zone}/gateway/routes`, {
+            hostname: `a.race-${round}.delete.example`,
+            upstream: 'http://x',
+          }),
+          server.call('PUT', `${zone}/certificate_authorities/hostname_associations`, {
+            hostnames: [`b.race-${round}.delete.example`],
+          }),
+          server.call('PATCH', `${zone}/managed_headers`, {
+            managed_request_headers: [{ id: 'add_client_certificate_headers', enabled: true }],
+          }),
+        ];
+        const [deleted, ...written] = await Promise.all([server.call('DELETE', zone), ...writes]);
+        const statuses = [deleted, ...written].map((res) => res.status);
+        assert.ok(
+          [deleted, ...written].every((res) => res.status < 500),
+          `round ${round}: ${JSON.stringify(statuses)}`,
+        );
+        const landed = written.slice(0, 2).filter((res) => res.status === 200).length;
+        if (deleted.status === 200) {
+          assert.equal(landed, 0, `round ${round}: nothing may land in a deleted zone: ${JSON.stringify(statuses)}`);
+        } else {
+          assert.equal(deleted.status, 409, `round ${round}: ${JSON.stringify(statuses)}`);
+        }
+      }
+    });
+
     test('a read token cannot change anything; a zone token cannot reach its account', async () => {
       const read = await createToken(server, 'read', { account_id: a.accountId });
       const res = await server.call(

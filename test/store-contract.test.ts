@@ -12,11 +12,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import { connectDatabase, migrateDatabase, openStore, type StoreOptions } from '../src/store/open-store.ts';
+import { KyselyStore } from '../src/store/kysely-store.ts';
 import { initial } from '../src/store/migrations/0001-initial.ts';
 import { routesRulesetsZoneSettings } from '../src/store/migrations/0002-routes-rulesets-zone-settings.ts';
 import { apisKeysPoliciesAnalytics } from '../src/store/migrations/0003-apis-keys-policies-analytics.ts';
 import { analyticsTimeIndex } from '../src/store/migrations/0004-analytics-time-index.ts';
 import { analyticsRollups } from '../src/store/migrations/0005-analytics-rollups.ts';
+import { keyBindingsPerAccount } from '../src/store/migrations/0006-key-bindings-per-account.ts';
+import { zoneDelegation } from '../src/store/migrations/0007-zone-delegation.ts';
 import { StoreConflictError, type Store } from '../src/store/ports.ts';
 import type {
   AccountRecord,
@@ -284,6 +287,8 @@ async function migratorUpTo<Schema>(db: Kysely<Schema>, options: StoreOptions, l
     '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
     '0004-analytics-time-index': analyticsTimeIndex,
     '0005-analytics-rollups': analyticsRollups,
+    '0006-key-bindings-per-account': keyBindingsPerAccount,
+    '0007-zone-delegation': zoneDelegation,
   };
   const upTo = Object.fromEntries(Object.entries(released).filter(([name]) => name <= last));
   return new Migrator({
@@ -635,6 +640,59 @@ function defineContract(getTarget: () => Target): void {
           { zoneId: other.id, hostname: 'z.example', mtlsCertificateId: uploaded.id },
         ].sort((x, y) => (x.zoneId < y.zoneId ? -1 : 1)),
       );
+    },
+  );
+
+  storeTest(
+    'zones: usage counts what a zone holds; deleteZone removes it with its configuration and keeps its client certificates',
+    async (store) => {
+      const { account: a, zone: z, ca } = await tenant(store);
+      const other = zone(a.id);
+      await store.createZone(other);
+      const live = clientCertificate(z, ca.id);
+      const revoked = clientCertificate(z, ca.id, { status: 'revoked', revokedAt: at(3) });
+      const reactivating = clientCertificate(z, ca.id, { status: 'pending_reactivation' });
+      for (const certificate of [live, revoked, reactivating]) await store.createClientCertificate(certificate);
+      await store.replaceHostnames(z.id, null, ['a.example', 'b.example']);
+      await store.createEdgeCertificate(edgeCertificate(z.id));
+      await store.createRoute(route(z.id));
+      await store.createApi(gatewayApi(z.id));
+      await store.saveRuleset(ruleset(z.id), null);
+      await store.putZoneSetting(z.id, 'managed_headers', { xfcc: true });
+      await store.createRoute(route(other.id, { hostname: 'other.example' }));
+
+      assert.deepEqual(await store.zoneUsage(z.id), {
+        routes: 1,
+        apis: 1,
+        hostnameAssociations: 2,
+        edgeCertificates: 1,
+        liveClientCertificates: 2,
+      });
+      assert.deepEqual(await store.zoneUsage(hexId()), {
+        routes: 0,
+        apis: 0,
+        hostnameAssociations: 0,
+        edgeCertificates: 0,
+        liveClientCertificates: 0,
+      });
+
+      await store.deleteZone(z.id);
+      assert.equal(await store.getZone(z.id), undefined);
+      assert.deepEqual(await store.listRoutes(z.id), []);
+      assert.deepEqual(await store.listApis(z.id), []);
+      assert.deepEqual(await store.listEdgeCertificates(z.id), []);
+      assert.deepEqual(await store.listHostnames(z.id, null), []);
+      assert.deepEqual(await store.listRulesets(z.id), []);
+      assert.equal(await store.getZoneSetting(z.id, 'managed_headers'), undefined);
+      // Issued certificates outlive the zone: the CRL and OCSP still find them.
+      assert.deepEqual(
+        (await store.listRevokedByCa(ca.id)).map((c) => c.id).sort(),
+        [revoked.id, reactivating.id].sort(),
+      );
+      assert.deepEqual(await store.getClientCertificateBySerial(ca.id, live.serialNumber), live);
+      assert.equal((await store.listRoutes(other.id)).length, 1, 'another zone keeps its configuration');
+      // The name is free again, for a new zone with a new id.
+      await store.createZone(zone(a.id, { name: z.name }));
     },
   );
 
@@ -1162,6 +1220,7 @@ function defineContract(getTarget: () => Target): void {
         '0005-analytics-rollups',
         '0006-key-bindings-per-account',
         '0007-zone-delegation',
+        '0008-client-certificates-outlive-zones',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1254,6 +1313,47 @@ function defineContract(getTarget: () => Target): void {
         'secrets stay unique across accounts',
       );
       assert.equal((await store.listKeys(a.id)).length, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('migration 0008 keeps every client certificate and lets their zone be deleted', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const a = account();
+    const z = zone(a.id, { name: 'gone.example' });
+    const ca = managedCa(a.id);
+    const certificates = [
+      clientCertificate(z, ca.id, { status: 'revoked', revokedAt: at(3) }),
+      clientCertificate(z, ca.id, { issuedOn: at(3) }),
+    ];
+    try {
+      const migrator = await migratorUpTo(db, options, '0007-zone-delegation');
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      // Written through a store of that schema: the records are the same, the zone reference is not.
+      const old = new KyselyStore(db);
+      await old.createAccount(a);
+      await old.createZone(z);
+      await old.createManagedCa(ca);
+      for (const certificate of certificates) await old.createClientCertificate(certificate);
+      await assert.rejects(old.deleteZone(z.id), 'before 0008 the certificates hold their zone');
+      assert.equal((await migrateDatabase(db, options))[0], '0008-client-certificates-outlive-zones');
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      assert.deepEqual(await store.listAllClientCertificates(), certificates);
+      await store.deleteZone(z.id);
+      assert.equal(await store.getZone(z.id), undefined);
+      assert.deepEqual(await store.listAllClientCertificates(), certificates);
+      assert.deepEqual(await store.listRevokedByCa(ca.id), [certificates[0]]);
+      await assert.rejects(
+        store.createClientCertificate({ ...certificates[1]!, id: randomUUID() }),
+        isConflict,
+        '(CA, serial) stays unique',
+      );
     } finally {
       await store.close();
     }

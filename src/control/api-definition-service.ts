@@ -17,7 +17,7 @@ import { apiInputOf, validateApiInput, type ApiInput, type ValidApi } from './ap
 import { defined } from './gateway-policy-input.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
 import { refuseForeignHostnames } from './foreign-hostnames.ts';
 
 /** At most this many APIs per zone (each one is compiled into every snapshot). */
@@ -102,9 +102,7 @@ export class ApiDefinitionService {
   }
 
   #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
-      return work(store);
-    });
+    return inZoneTransaction(this.#store, zone, work);
   }
 }
 

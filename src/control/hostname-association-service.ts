@@ -9,7 +9,7 @@ import type { HexId, Uuid, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
 import type { MtlsCertificateService } from './mtls-certificate-service.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
 import { refuseForeignHostnames } from './foreign-hostnames.ts';
 
 const HOSTNAME =
@@ -48,7 +48,7 @@ export class HostnameAssociationService {
     const normalised = [...new Set(hostnames.map((hostname) => normaliseHostname(hostname, zone)))].sort();
     // Under the account lock, a concurrent delete of the CA either sees this association (and is
     // refused) or happens first (and this replace fails the existence check): never both succeed.
-    await inAccountTransaction(this.#store, zone.accountId, async (store) => {
+    await inZoneTransaction(this.#store, zone, async (store) => {
       if (
         mtlsCertificateId !== undefined &&
         (await store.getMtlsCertificate(zone.accountId, mtlsCertificateId)) === undefined

@@ -16,7 +16,7 @@ import type { Principal } from './access-policy.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import { validateRouteInput, type RouteInput, type ValidRoute } from './route-input.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
 import { refuseForeignHostnames } from './foreign-hostnames.ts';
 
 /** At most this many routes per zone (each one is compiled into every snapshot). */
@@ -116,9 +116,7 @@ export class RouteService {
   }
 
   #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
-      return work(store);
-    });
+    return inZoneTransaction(this.#store, zone, work);
   }
 }
 

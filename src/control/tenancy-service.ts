@@ -13,11 +13,14 @@ import {
   GW_ERR_API_VALIDATION,
   GW_ERR_ZONE_CLAIMED,
   GW_ERR_ZONE_EXISTS,
+  GW_ERR_ZONE_IN_USE,
   GW_ERR_ZONE_RESERVED,
 } from '../errors/index.ts';
 import { StoreConflictError, type Store } from '../store/ports.ts';
 import type { AccountRecord, HexId, TokenPermission, ZoneRecord } from '../store/records.ts';
 import { assertAccount, assertGlobal, assertZone, canSeeAccount, type Principal } from './access-policy.ts';
+import type { ZoneUsage } from '../store/read-models.ts';
+import { inAccountTransaction } from './account-transaction.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import { overlapOf, reservedReason } from './zone-names.ts';
 
@@ -110,6 +113,35 @@ export class TenancyService {
     return record;
   }
 
+  /**
+   * DELETE /zones/{id}: refused (409) while the zone serves anything — routes, APIs, hostname
+   * associations, edge certificates, custom rules — or has client certificates that still
+   * authenticate; the message says what, so the operator removes or revokes them deliberately
+   * (docs/adr/0007-zone-ownership.md). Then the zone goes with its rulesets and settings, its
+   * zone-scoped tokens are disabled, and its client certificates stay as revocation records.
+   * Needs an account-level (or global) edit token: a zone token cannot remove its own zone.
+   */
+  async deleteZone(principal: Principal, zoneId: HexId): Promise<ZoneRecord> {
+    const found = await this.getZone(principal, zoneId, 'edit');
+    assertAccount(principal, found.accountId, 'edit', `delete zone ${zoneId}`);
+    return inAccountTransaction(this.#store, found.accountId, async (store) => {
+      const zone = await store.getZone(zoneId);
+      if (zone === undefined) throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/zones/${zoneId}`);
+      const inUse = describeUsage(
+        await store.zoneUsage(zone.id),
+        (await store.listRulesets(zone.id)).reduce((sum, ruleset) => sum + ruleset.rules.length, 0),
+      );
+      if (inUse !== undefined) throw GW_ERR_ZONE_IN_USE.create(inUse);
+      await store.deleteZone(zone.id);
+      for (const token of await store.listTokens()) {
+        if (token.scope.kind === 'zone' && token.scope.zoneId === zone.id && token.status === 'active') {
+          await store.setTokenStatus(token.id, 'disabled');
+        }
+      }
+      return zone;
+    });
+  }
+
   /** Sets or clears the operator's delegation of a zone (global tokens only). */
   async setDelegated(principal: Principal, zoneId: HexId, delegated: boolean): Promise<ZoneRecord> {
     const zone = await this.getZone(principal, zoneId, 'edit');
@@ -164,4 +196,23 @@ function refuseOverlaps(record: ZoneRecord, overlapping: readonly ZoneRecord[], 
     const remedy = principal.scope.kind === 'global' ? '; create it with "delegated": true to allow it' : '';
     throw GW_ERR_ZONE_CLAIMED.create(`another account holds ${how}${which}${remedy}`);
   }
+}
+
+/** `2 routes, 1 API, …; remove them first` — what keeps a zone from being deleted, or undefined. */
+function describeUsage(usage: ZoneUsage, customRules: number): string | undefined {
+  const parts = [
+    counted(usage.routes, 'route'),
+    counted(usage.apis, 'API'),
+    counted(usage.hostnameAssociations, 'hostname association'),
+    counted(usage.edgeCertificates, 'edge certificate'),
+    counted(customRules, 'custom rule'),
+    counted(usage.liveClientCertificates, 'active client certificate'),
+  ].filter((part) => part !== undefined);
+  if (parts.length === 0) return undefined;
+  const revoke = usage.liveClientCertificates > 0 ? ' (revoke the client certificates)' : '';
+  return `${parts.join(', ')}; remove them first${revoke}`;
+}
+
+function counted(count: number, what: string): string | undefined {
+  return count === 0 ? undefined : `${count} ${what}${count === 1 ? '' : 's'}`;
 }

@@ -215,6 +215,8 @@ export const GW_ERR_ZONE_RESERVED = defineError(
   403,
   12131,
 );
+// DELETE /zones/{id} refuses while the zone serves anything or has live client certificates.
+export const GW_ERR_ZONE_IN_USE = defineError('GW_ERR_ZONE_IN_USE', 'The zone is in use: %s', 409, 12132);
 // A write that collides with existing state (duplicate route, ruleset changed meanwhile).
 export const GW_ERR_API_CONFLICT = defineError('GW_ERR_API_CONFLICT', 'Conflict: %s', 409, 12117);
 

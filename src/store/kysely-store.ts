@@ -32,6 +32,7 @@ import type {
 import type { Database, Db } from './kysely/schema.ts';
 import { atomically } from './kysely/atomically.ts';
 import * as tenancy from './kysely/tenancy.ts';
+import * as zoneRemoval from './kysely/zone-removal.ts';
 import * as tokens from './kysely/tokens.ts';
 import * as managedCas from './kysely/managed-cas.ts';
 import * as mtls from './kysely/mtls-certificates.ts';
@@ -54,6 +55,7 @@ import type {
   CertificateExpiry,
   CertificateExpiryFilter,
   CertificateUsage,
+  ZoneUsage,
 } from './read-models.ts';
 import * as gatewayApis from './kysely/gateway-apis.ts';
 import * as gatewayKeys from './kysely/gateway-keys.ts';
@@ -108,6 +110,12 @@ export class KyselyStore implements Store {
   }
   lockZoneNames(): Promise<void> {
     return tenancy.lockZoneNames(this.#db);
+  }
+  zoneUsage(id: HexId): Promise<ZoneUsage> {
+    return zoneRemoval.zoneUsage(this.#db, id);
+  }
+  deleteZone(id: HexId): Promise<void> {
+    return zoneRemoval.deleteZone(this.#db, id);
   }
 
   // API tokens.

@@ -37,6 +37,7 @@ import type {
   CertificateExpiry,
   CertificateExpiryFilter,
   CertificateUsage,
+  ZoneUsage,
 } from './read-models.ts';
 
 export class StoreConflictError extends Error {
@@ -71,6 +72,13 @@ export interface ZoneStore {
   setZoneDelegated(id: HexId, delegated: boolean): Promise<void>;
   /** Inside a transaction: holds other zone-name writers until it ends (the overlap check). */
   lockZoneNames(): Promise<void>;
+  /** Counts of what the zone holds (custom rules are counted from listRulesets). */
+  zoneUsage(id: HexId): Promise<ZoneUsage>;
+  /**
+   * Deletes the zone with its associations, edge certificates, routes, APIs, rulesets and settings,
+   * atomically. Its client certificates stay (revocation records outlive the zone).
+   */
+  deleteZone(id: HexId): Promise<void>;
 }
 
 export interface TokenStore {

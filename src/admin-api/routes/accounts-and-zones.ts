@@ -1,7 +1,8 @@
 /**
  * Accounts and zones: `GET/POST /accounts`, `GET /accounts/{id}`, `GET/POST /zones`,
- * `GET/PATCH /zones/{id}`. `delegated` (POST and PATCH, operator only) lets a zone overlap zones of
- * other accounts (docs/adr/0007-zone-ownership.md).
+ * `GET/PATCH/DELETE /zones/{id}`. `delegated` (POST and PATCH, operator only) lets a zone overlap
+ * zones of other accounts; DELETE answers `{"id"}` as Cloudflare's does, and is refused while the
+ * zone is in use (docs/adr/0007-zone-ownership.md).
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -111,6 +112,22 @@ export const accountsAndZonesRoutes: FastifyPluginAsyncTypebox<{ services: Admin
         ...(delegated === undefined ? {} : { delegated }),
       });
       return success(zoneView(zone, await tenancy.getAccount(principal, zone.accountId)));
+    },
+  );
+
+  app.delete(
+    '/zones/:zone_id',
+    {
+      schema: {
+        tags: ['zones'],
+        description:
+          'Deletes the zone. Refused (409, 12132) while it has routes, APIs, hostname associations, edge certificates, custom rules or active client certificates; its revoked client certificates stay in the CRL.',
+        params: Type.Object({ zone_id: HexId }),
+      },
+    },
+    async (request) => {
+      const zone = await tenancy.deleteZone(principalOf(request), request.params.zone_id);
+      return success({ id: zone.id });
     },
   );
 

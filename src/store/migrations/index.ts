@@ -12,6 +12,7 @@ import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 import { analyticsRollups } from './0005-analytics-rollups.ts';
 import { keyBindingsPerAccount } from './0006-key-bindings-per-account.ts';
 import { zoneDelegation } from './0007-zone-delegation.ts';
+import { clientCertificatesOutliveZones } from './0008-client-certificates-outlive-zones.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0005-analytics-rollups': analyticsRollups,
   '0006-key-bindings-per-account': keyBindingsPerAccount,
   '0007-zone-delegation': zoneDelegation,
+  '0008-client-certificates-outlive-zones': clientCertificatesOutliveZones,
 };
 
 const provider: MigrationProvider = {
