@@ -4,12 +4,17 @@
  * another account's hostnames.
  *  - hostname takeover: an account cannot create a zone under another account's zone (409), so the
  *    victim's hostname keeps its route, its CA and its mTLS rule, and no request (Authorization
- *    header and body included) reaches the other account's upstream;
+ *    header and body included) reaches the other account's upstream; and when such a zone is
+ *    already in the store (written straight through it, as before the check), the older zone's
+ *    account keeps the hostname (docs/adr/0007-zone-ownership.md);
  *  - key bindings: two accounts bind the SAME device certificate (a CA both trust), each to its own
  *    key; each API finds the key of its own account, and never the other's.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { openStore } from '../src/store/open-store.ts';
 import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { edgeCaPem } from './helpers/gateway-pki.ts';
 import { request, type ClientResponse } from './helpers/https-client.ts';
@@ -111,6 +116,96 @@ describe("serve: an account cannot take over another account's hostname", () => 
     assert.equal(withoutCertificate.status, 403, "the victim's mTLS rule still applies");
     assert.equal(withoutCertificate.json<{ error: { code: string } }>().error.code, 'GW_ERR_RULE_BLOCKED');
     assert.deepEqual(attacker.upstream.received, []);
+  });
+});
+
+describe('serve: a takeover already in the store (written before the zone-name check) fails closed', () => {
+  let server: AdminServer;
+  let victimCa: CaHandle;
+  let device: Issued;
+  let victimUpstream: RunningUpstream;
+  let squatterUpstream: RunningUpstream;
+  const HOST = 'api.legacy.test';
+
+  const call = (client?: Issued): Promise<ClientResponse> =>
+    request({
+      port: server.gatewayPort,
+      ca: edgeCaPem(server),
+      servername: HOST,
+      path: '/orders',
+      headers: { host: HOST, authorization: 'Bearer victim-session' },
+      ...(client === undefined ? {} : { cert: client.certPem, key: client.keyPem }),
+    });
+
+  before(async () => {
+    server = await startAdminServer();
+    victimCa = await createCa('CN=Legacy victim CA');
+    device = await victimCa.issue({ subject: 'CN=legacy-device' });
+    victimUpstream = await startHttp1Echo();
+    squatterUpstream = await startHttp1Echo();
+    const victim = await createTenant(server, 'legacy.test');
+    const ca = ok(
+      await server.call<{ id: string }>('POST', `/accounts/${victim.accountId}/mtls_certificates`, {
+        ca: true,
+        certificates: victimCa.certPem,
+      }),
+    );
+    const zone = `/zones/${victim.zoneId}`;
+    ok(
+      await server.call('PUT', `${zone}/certificate_authorities/hostname_associations`, {
+        hostnames: [HOST],
+        mtls_certificate_id: ca.id,
+      }),
+    );
+    ok(await server.call('POST', `${zone}/gateway/routes`, { hostname: HOST, upstream: victimUpstream.url }));
+    ok(await server.call('POST', `${zone}/gateway/mtls_rule`, { hostnames: [HOST] }));
+
+    // The squatter's zone api.legacy.test, created later by another account, and its route to
+    // itself, written straight into the gateway's store as the API allowed before.
+    const squatter = ok(await server.call<{ id: string }>('POST', '/accounts', { name: 'squatter' }));
+    const store = await openStore({ kind: 'sqlite', file: path.join(server.dataDir, 'portcullis.db') });
+    try {
+      const squat = {
+        id: randomBytes(16).toString('hex'),
+        accountId: squatter.id,
+        name: HOST,
+        createdAt: new Date(Date.now() + 1000).toISOString().replace('Z', '000Z'),
+        delegated: false,
+      };
+      await store.createZone(squat);
+      const now = squat.createdAt;
+      await store.createRoute({
+        id: randomBytes(16).toString('hex'),
+        zoneId: squat.id,
+        hostname: HOST,
+        pathPrefix: '/orders',
+        upstreamUrl: squatterUpstream.url,
+        stripPrefix: false,
+        description: '',
+        createdOn: now,
+        modifiedOn: now,
+      });
+    } finally {
+      await store.close();
+    }
+    // Any change through the API recompiles the snapshot from the store.
+    ok(await server.call('POST', '/accounts', { name: 'nudge' }));
+  });
+
+  after(async () => {
+    await server.stop();
+    await victimUpstream.close();
+    await squatterUpstream.close();
+  });
+
+  test("the older zone's account keeps the hostname: its route, CA and mTLS rule; the squatter gets nothing", async () => {
+    const withCertificate = await call(device);
+    assert.equal(withCertificate.status, 200, withCertificate.body);
+    assert.equal(victimUpstream.received.at(-1)?.url, '/orders');
+    const withoutCertificate = await call();
+    assert.equal(withoutCertificate.status, 403);
+    assert.equal(withoutCertificate.json<{ error: { code: string } }>().error.code, 'GW_ERR_RULE_BLOCKED');
+    assert.deepEqual(squatterUpstream.received, []);
   });
 });
 
