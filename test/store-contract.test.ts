@@ -18,8 +18,6 @@ import { routesRulesetsZoneSettings } from '../src/store/migrations/0002-routes-
 import { apisKeysPoliciesAnalytics } from '../src/store/migrations/0003-apis-keys-policies-analytics.ts';
 import { analyticsTimeIndex } from '../src/store/migrations/0004-analytics-time-index.ts';
 import { analyticsRollups } from '../src/store/migrations/0005-analytics-rollups.ts';
-import { keyBindingsPerAccount } from '../src/store/migrations/0006-key-bindings-per-account.ts';
-import { zoneDelegation } from '../src/store/migrations/0007-zone-delegation.ts';
 import { StoreConflictError, type Store } from '../src/store/ports.ts';
 import type {
   AccountRecord,
@@ -287,8 +285,6 @@ async function migratorUpTo<Schema>(db: Kysely<Schema>, options: StoreOptions, l
     '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
     '0004-analytics-time-index': analyticsTimeIndex,
     '0005-analytics-rollups': analyticsRollups,
-    '0006-key-bindings-per-account': keyBindingsPerAccount,
-    '0007-zone-delegation': zoneDelegation,
   };
   const upTo = Object.fromEntries(Object.entries(released).filter(([name]) => name <= last));
   return new Migrator({
@@ -1218,9 +1214,7 @@ function defineContract(getTarget: () => Target): void {
         '0003-apis-keys-policies-analytics',
         '0004-analytics-time-index',
         '0005-analytics-rollups',
-        '0006-key-bindings-per-account',
-        '0007-zone-delegation',
-        '0008-client-certificates-outlive-zones',
+        '0008-tenant-isolation',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1238,7 +1232,7 @@ function defineContract(getTarget: () => Target): void {
       await reopened.close();
     }
   });
-  test('migration 0006 keeps every key and makes certificate bindings unique per account', async () => {
+  test('migration 0008 keeps every key and makes certificate bindings unique per account', async () => {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
     const a = account();
@@ -1278,7 +1272,28 @@ function defineContract(getTarget: () => Target): void {
           .execute();
       }
       await untyped.insertInto('gateway_keys').values(rows).execute();
-      assert.equal((await migrateDatabase(db, options))[0], '0006-key-bindings-per-account');
+      // What another migration may have added before this one is carried through a rebuild.
+      await sql`alter table gateway_keys add column note text`.execute(db);
+      await sql`update gateway_keys set note = 'kept'`.execute(db);
+      await sql`create index gateway_keys_note_idx on gateway_keys (note)`.execute(db);
+      assert.equal((await migrateDatabase(db, options))[0], '0008-tenant-isolation');
+      const notes = await sql<{ note: string }>`select note from gateway_keys`.execute(db);
+      assert.deepEqual(
+        notes.rows.map((row) => row.note),
+        ['kept', 'kept', 'kept'],
+      );
+      const indexes =
+        options.kind === 'sqlite'
+          ? await sql<{
+              name: string;
+            }>`select name from sqlite_master where type = 'index' and tbl_name = 'gateway_keys'`.execute(db)
+          : await sql<{
+              name: string;
+            }>`select indexname as name from pg_indexes where tablename = 'gateway_keys' and schemaname = current_schema()`.execute(
+              db,
+            );
+      const names = indexes.rows.map((row) => row.name);
+      assert.ok(names.includes('gateway_keys_note_idx') && names.includes('gateway_keys_account_idx'), names.join());
     } finally {
       await db.destroy();
     }
@@ -1318,7 +1333,7 @@ function defineContract(getTarget: () => Target): void {
     }
   });
 
-  test('migration 0008 keeps every client certificate and lets their zone be deleted', async () => {
+  test('migration 0008 keeps every client certificate and zone, and lets a zone with certificates be deleted', async () => {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
     const a = account();
@@ -1329,21 +1344,28 @@ function defineContract(getTarget: () => Target): void {
       clientCertificate(z, ca.id, { issuedOn: at(3) }),
     ];
     try {
-      const migrator = await migratorUpTo(db, options, '0007-zone-delegation');
+      const migrator = await migratorUpTo(db, options, '0005-analytics-rollups');
       assert.equal((await migrator.migrateToLatest()).error, undefined);
-      // Written through a store of that schema: the records are the same, the zone reference is not.
+      // Written through the store where the tables are the same; zones had no `delegated` yet.
       const old = new KyselyStore(db);
       await old.createAccount(a);
-      await old.createZone(z);
+      const untyped = db as unknown as Kysely<{
+        zones: { id: string; account_id: string; name: string; created_at: string };
+      }>;
+      await untyped
+        .insertInto('zones')
+        .values({ id: z.id, account_id: a.id, name: z.name, created_at: z.createdAt })
+        .execute();
       await old.createManagedCa(ca);
       for (const certificate of certificates) await old.createClientCertificate(certificate);
       await assert.rejects(old.deleteZone(z.id), 'before 0008 the certificates hold their zone');
-      assert.equal((await migrateDatabase(db, options))[0], '0008-client-certificates-outlive-zones');
+      assert.equal((await migrateDatabase(db, options))[0], '0008-tenant-isolation');
     } finally {
       await db.destroy();
     }
     const store = await openStore(options);
     try {
+      assert.deepEqual(await store.getZone(z.id), z, 'a stored zone is not delegated');
       assert.deepEqual(await store.listAllClientCertificates(), certificates);
       await store.deleteZone(z.id);
       assert.equal(await store.getZone(z.id), undefined);

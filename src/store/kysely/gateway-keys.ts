@@ -1,6 +1,6 @@
 /**
  * Gateway keys, per account. A key's certificate binding is unique within its account and its
- * secret hash across the installation (table constraints, migrations 0003 and 0006), so a presented
+ * secret hash across the installation (table constraints, migrations 0003 and 0008), so a presented
  * certificate finds one key of an account and a token one key.
  */
 import { CERTIFICATE_BINDING_KINDS, type CertificateBinding, type GatewayKeyRecord, type HexId } from '../records.ts';
