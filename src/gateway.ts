@@ -156,6 +156,7 @@ async function startOnStore(
     box,
     publicPki,
     publicUrl: () => publicUrl,
+    operatorHostnames: [new URL(options.publicUrl).hostname],
     quotaRemaining: (keyId, quota) => usageCounters.quotaRemaining(keyId, quota),
   };
   const services = buildServices({ store, ...serviceOptions });

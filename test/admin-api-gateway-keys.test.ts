@@ -6,8 +6,9 @@
  *    only; the store holds its SHA-256 only);
  *  - key ids are random, never derived from the certificate; the binding is the SHA-256 of the leaf
  *    DER or of its SPKI (a renewal with the same key pair finds the same key);
- *  - one key per binding (409, across accounts too), and a certificate is never bound by leaf to one
- *    key and by public key to another;
+ *  - one key per binding in an account (409), while another account may bind the same certificate
+ *    to its own key (no tenant can squat another's device), and a certificate is never bound by leaf
+ *    to one key and by public key to another in one account;
  *  - a policy in use cannot be deleted (409 with the number of keys);
  *  - every validation error with its v4 code, and token scopes (zone tokens and other accounts: 403).
  * Field rules: src/control/gateway-key-input.ts, gateway-policy-input.ts.
@@ -223,7 +224,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       assert.notEqual(first.id.slice(0, 8), second.id.slice(0, 8));
     });
 
-    test(`the same certificate again → 409 / ${CODE.conflict} "a key is already bound to this certificate"`, async () => {
+    test(`the same certificate again in one account → 409 / ${CODE.conflict}; another account binds it too`, async () => {
       const device = await leaf('device-dup');
       const key = await createKey(t, { certificate: { pem: device.certPem } });
       const again = await server.call('POST', keysOf(t), { certificate: { sha256: device.sha256.toUpperCase() } });
@@ -231,11 +232,14 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         fails(again, 409, CODE.conflict),
         `Conflict: a key is already bound to this certificate (key ${key.id})`,
       );
-      // Another account learns that the certificate is taken, not by which key.
-      const other = await tenant('other-bindings.example.com');
-      const elsewhere = await server.call('POST', keysOf(other), { certificate: { pem: device.certPem } });
-      assert.equal(fails(elsewhere, 409, CODE.conflict), 'Conflict: a key is already bound to this certificate');
       assert.equal(again.headers.get('x-should-retry'), 'false');
+      // Another account binds the same certificate to a key of its own: bindings are per account,
+      // so a tenant that binds a device first does not lock its owner out.
+      const other = await tenant('other-bindings.example.com');
+      const elsewhere = await createKey(other, { certificate: { pem: device.certPem }, bind_to: 'spki' });
+      assert.notEqual(elsewhere.id, key.id);
+      const both = await server.call('POST', keysOf(other), { certificate: { pem: device.certPem } });
+      assert.match(fails(both, 409, CODE.conflict), /bound to the public key of this certificate \(bind_to spki\)/);
     });
 
     test('spki binding: a renewal with the same key pair is the same binding; leaf and spki never both', async () => {

@@ -259,8 +259,16 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
     });
 
     test('the pair is unique across zones: a nested zone cannot take a route of its parent', async () => {
-      const nested = await tenant(`eu.${t.zone}`);
       await createRoute(t, { hostname: `api.eu.${t.zone}`, upstream: 'http://parent' });
+      // A zone of another account inside this one exists only by the operator's delegation (ADR 0007).
+      const account = ok(await server.call<{ id: string }>('POST', '/accounts', { name: 'nested' }));
+      const zone = `eu.${t.zone}`;
+      const created = await server.call<{ id: string }>('POST', '/zones', {
+        name: zone,
+        account: { id: account.id },
+        delegated: true,
+      });
+      const nested: Tenant = { accountId: account.id, zoneId: ok(created).id, zone };
       fails(
         await server.call('POST', routesOf(nested), { hostname: `api.eu.${t.zone}`, upstream: 'http://child' }),
         409,

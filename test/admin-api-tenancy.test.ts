@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { createCa, Eku } from './helpers/pki.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from './helpers/postgres.ts';
 
 const pgSkip = postgresSkipReason();
@@ -85,12 +86,15 @@ for (const { name, skip } of stores) {
       assert.equal(account.body.result.id, a.accountId);
     });
 
-    test('zone names are validated and unique (400, nothing stored)', async () => {
+    test('zone names are validated and unique (400, or 409 across accounts; nothing stored)', async () => {
       const before = (await server.call('GET', '/zones')).body.result_info?.total_count;
-      const duplicate = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: b.accountId } });
+      const duplicate = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: a.accountId } });
       assert.equal(duplicate.status, 400);
       assert.equal(duplicate.body.errors[0]?.code, 12115);
-      for (const bad of ['not a domain', 'x', '-bad-.com', 'a'.repeat(64) + '.com']) {
+      const ofAnother = await server.call('POST', '/zones', { name: 'A.Example.com.', account: { id: b.accountId } });
+      assert.equal(ofAnother.status, 409);
+      assert.equal(ofAnother.body.errors[0]?.code, 12130);
+      for (const bad of ['not a domain', 'x', '-bad-.com', 'a'.repeat(64) + '.com', '127.0.0.1', 'host.123']) {
         const res = await server.call('POST', '/zones', { name: bad, account: { id: a.accountId } });
         assert.equal(res.status, 400, bad);
         assert.equal(res.body.errors[0]?.code, 12101);
@@ -131,6 +135,290 @@ for (const { name, skip } of stores) {
         0,
         'nothing was created',
       );
+    });
+
+    test('zone names are claimed across accounts: equal, parent or subdomain of another account is 409 / 12130', async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      const other = await createTenant(server, 'deep.c.example.net');
+      const before = (await server.call('GET', '/zones')).body.result_info?.total_count;
+      for (const name of [
+        'b.example.org',
+        'api.b.example.org',
+        'x.api.b.example.org',
+        'c.example.net',
+        'example.net',
+      ]) {
+        const res = await server.call('POST', '/zones', { name, account: { id: a.accountId } }, token);
+        assert.equal(res.status, 409, `${name}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.errors[0]?.code, 12130);
+        assert.equal(res.headers.get('x-should-retry'), 'false');
+        const text = JSON.stringify(res.body.errors);
+        assert.ok(!text.includes(b.zoneId) && !text.includes(other.zoneId), `a tenant is not told which zone: ${text}`);
+      }
+      assert.equal((await server.call('GET', '/zones')).body.result_info?.total_count, before, 'nothing was created');
+      // The operator is told which zone holds the name, and how to allow it.
+      const operator = await server.call('POST', '/zones', { name: 'api.b.example.org', account: { id: a.accountId } });
+      assert.equal(operator.status, 409);
+      assert.match(
+        operator.body.errors[0]?.message ?? '',
+        new RegExp(`b\\.example\\.org, ${b.zoneId}.*"delegated": true`),
+      );
+    });
+
+    test('one account may nest its own zones (and siblings of other accounts never overlap)', async () => {
+      const token = await createToken(server, 'edit', { account_id: b.accountId });
+      const nested = await server.call<{ name: string; delegated: boolean }>(
+        'POST',
+        '/zones',
+        { name: 'eu.b.example.org', account: { id: b.accountId } },
+        token,
+      );
+      assert.equal(nested.status, 200, JSON.stringify(nested.body));
+      assert.equal(nested.body.result.delegated, false);
+      const sibling = await createToken(server, 'edit', { account_id: a.accountId });
+      const res = await server.call('POST', '/zones', { name: 'b-example.org', account: { id: a.accountId } }, sibling);
+      assert.equal(res.status, 200, 'a name that only shares a suffix is not under the zone');
+    });
+
+    test("localhost and *.localhost are the operator's: 403 / 12131 for a tenant, allowed for the operator", async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      for (const name of ['localhost', 'app.localhost', 'LOCALHOST.']) {
+        const res = await server.call('POST', '/zones', { name, account: { id: a.accountId } }, token);
+        assert.equal(res.status, 403, `${name}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.errors[0]?.code, 12131);
+        assert.match(JSON.stringify(res.body.errors), /RFC 6761/);
+      }
+      const operator = await server.call<{ name: string }>('POST', '/zones', {
+        name: 'localhost',
+        account: { id: a.accountId },
+      });
+      assert.equal(operator.status, 200, 'the operator may (the npm start demo does)');
+      assert.equal(operator.body.result.name, 'localhost');
+    });
+
+    test('delegation: only the operator, only with "delegated": true; recorded on the zone and changeable by PATCH', async () => {
+      const token = await createToken(server, 'edit', { account_id: a.accountId });
+      const asTenant = await server.call(
+        'POST',
+        '/zones',
+        { name: 'shop.b.example.org', account: { id: a.accountId }, delegated: true },
+        token,
+      );
+      assert.equal(asTenant.status, 403);
+      assert.equal(asTenant.body.errors[0]?.code, 10000);
+      const delegated = await server.call<{ id: string; name: string; delegated: boolean }>('POST', '/zones', {
+        name: 'shop.b.example.org',
+        account: { id: a.accountId },
+        delegated: true,
+      });
+      assert.equal(delegated.status, 200, JSON.stringify(delegated.body));
+      assert.equal(delegated.body.result.delegated, true);
+      const read = await server.call<{ delegated: boolean }>(
+        'GET',
+        `/zones/${delegated.body.result.id}`,
+        undefined,
+        token,
+      );
+      assert.equal(read.body.result.delegated, true, 'the account sees that its zone is a delegation');
+
+      const path = `/zones/${delegated.body.result.id}`;
+      const patchAsTenant = await server.call('PATCH', path, { delegated: false }, token);
+      assert.equal(patchAsTenant.status, 403);
+      const patched = await server.call<{ delegated: boolean }>('PATCH', path, { delegated: false });
+      assert.equal(patched.status, 200);
+      assert.equal(patched.body.result.delegated, false);
+      assert.equal((await server.call('PATCH', path, {})).status, 400, 'the field is required');
+      assert.equal((await server.call('PATCH', path, { delegated: 'yes' })).status, 400);
+    });
+
+    test("the parent account cannot configure hostnames of another account's delegated zone (400 / 12114)", async () => {
+      const parent = await createTenant(server, 'shop.example');
+      const parentToken = await createToken(server, 'edit', { account_id: parent.accountId });
+      const delegated = await server.call<{ id: string }>('POST', '/zones', {
+        name: 'api.shop.example',
+        account: { id: a.accountId },
+        delegated: true,
+      });
+      assert.equal(delegated.status, 200, JSON.stringify(delegated.body));
+      const zone = `/zones/${parent.zoneId}`;
+      const refusals = [
+        await server.call(
+          'PUT',
+          `${zone}/certificate_authorities/hostname_associations`,
+          { hostnames: ['www.shop.example', 'x.api.shop.example'] },
+          parentToken,
+        ),
+        await server.call(
+          'POST',
+          `${zone}/gateway/routes`,
+          { hostname: 'api.shop.example', upstream: 'http://127.0.0.1:9' },
+          parentToken,
+        ),
+        await server.call(
+          'POST',
+          `${zone}/gateway/apis`,
+          {
+            name: 'x',
+            hostname: 'v1.api.shop.example',
+            listen_path: '/',
+            upstream_url: 'http://127.0.0.1:9',
+            auth: { mode: 'keyless' },
+          },
+          parentToken,
+        ),
+      ];
+      for (const res of refusals) {
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.errors[0]?.code, 12114);
+        assert.match(JSON.stringify(res.body.errors), /belongs to the zone api\.shop\.example of another account/);
+      }
+      // Its own names stay its own; a certificate's names in the delegated zone are left out of its hosts.
+      const own = await server.call(
+        'PUT',
+        `${zone}/certificate_authorities/hostname_associations`,
+        { hostnames: ['www.shop.example', '*.shop.example'] },
+        parentToken,
+      );
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      const issuer = await createCa('CN=Edge issuer');
+      const both = await issuer.issue({
+        subject: 'CN=www.shop.example',
+        dns: ['www.shop.example', 'login.api.shop.example'],
+        eku: [Eku.serverAuth],
+      });
+      const uploaded = await server.call<{ hosts: string[] }>(
+        'POST',
+        `${zone}/custom_certificates`,
+        { certificate: both.certPem, private_key: both.keyPem },
+        parentToken,
+      );
+      assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
+      assert.deepEqual(uploaded.body.result.hosts, ['www.shop.example']);
+      const onlyForeign = await issuer.issue({
+        subject: 'CN=login.api.shop.example',
+        dns: ['login.api.shop.example'],
+        eku: [Eku.serverAuth],
+      });
+      const refused = await server.call(
+        'POST',
+        `${zone}/custom_certificates`,
+        { certificate: onlyForeign.certPem, private_key: onlyForeign.keyPem },
+        parentToken,
+      );
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.errors[0]?.code, 12114);
+      // The delegated zone's own account configures them.
+      const inDelegated = await server.call('POST', `/zones/${delegated.body.result.id}/gateway/routes`, {
+        hostname: 'api.shop.example',
+        upstream: 'http://127.0.0.1:9',
+      });
+      assert.equal(inDelegated.status, 200, JSON.stringify(inDelegated.body));
+    });
+
+    test('concurrent creates of overlapping names by two accounts: exactly one wins', async () => {
+      const tokenA = await createToken(server, 'edit', { account_id: a.accountId });
+      const tokenB = await createToken(server, 'edit', { account_id: b.accountId });
+      const names = ['race.example', 'api.race.example', 'race.example', 'www.api.race.example'];
+      const results = await Promise.all(
+        names.map((name, index) =>
+          server.call(
+            'POST',
+            '/zones',
+            { name, account: { id: index % 2 === 0 ? a.accountId : b.accountId } },
+            index % 2 === 0 ? tokenA : tokenB,
+          ),
+        ),
+      );
+      const created = results.filter((res) => res.status === 200);
+      const owners = new Set(created.map((res) => (res.body.result as { account: { id: string } }).account.id));
+      assert.equal(owners.size, 1, `one account holds race.example: ${JSON.stringify(results.map((r) => r.status))}`);
+      for (const res of results) assert.ok([200, 400, 409].includes(res.status), JSON.stringify(res.body));
+      const stored = (
+        await server.call<{ name: string; account: { id: string } }[]>('GET', '/zones?per_page=50')
+      ).body.result.filter((zone) => zone.name.endsWith('race.example'));
+      assert.equal(new Set(stored.map((zone) => zone.account.id)).size, 1);
+    });
+
+    test('DELETE /zones/:id: refused while in use (409 / 12132, saying what), then { id }; tokens of the zone disabled', async () => {
+      const t = await createTenant(server, 'delete-me.example');
+      const zone = `/zones/${t.zoneId}`;
+      const route = await server.call<{ id: string }>('POST', `${zone}/gateway/routes`, {
+        hostname: 'api.delete-me.example',
+        upstream: 'http://127.0.0.1:9',
+      });
+      assert.equal(route.status, 200);
+      const hostnames = `${zone}/certificate_authorities/hostname_associations`;
+      assert.equal((await server.call('PUT', hostnames, { hostnames: ['api.delete-me.example'] })).status, 200);
+      const entrypoint = `${zone}/rulesets/phases/http_request_firewall_custom/entrypoint`;
+      const rules = [{ expression: 'http.request.uri.path eq "/admin"', action: 'block' }];
+      assert.equal((await server.call('PUT', entrypoint, { rules })).status, 200);
+      const zoneToken = await createToken(server, 'edit', { zone_id: t.zoneId });
+      const otherAccount = await createToken(server, 'edit', { account_id: a.accountId });
+
+      assert.equal((await server.call('DELETE', zone, undefined, zoneToken)).status, 403, 'a zone token cannot');
+      assert.equal((await server.call('DELETE', zone, undefined, otherAccount)).status, 403);
+      const unknown = await server.call('DELETE', '/zones/0123456789abcdef0123456789abcdef');
+      assert.equal(unknown.status, 404);
+      const inUse = await server.call('DELETE', zone);
+      assert.equal(inUse.status, 409);
+      assert.deepEqual(inUse.body.errors, [
+        {
+          code: 12132,
+          message: 'The zone is in use: 1 route, 1 hostname association, 1 custom rule; remove them first',
+        },
+      ]);
+      assert.equal((await server.call('GET', zone)).status, 200, 'nothing was deleted');
+
+      assert.equal((await server.call('DELETE', `${zone}/gateway/routes/${route.body.result.id}`)).status, 200);
+      assert.equal((await server.call('PUT', hostnames, { hostnames: [] })).status, 200);
+      assert.equal((await server.call('PUT', entrypoint, { rules: [] })).status, 200);
+      const deleted = await server.call('DELETE', zone);
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      assert.deepEqual(deleted.body.result, { id: t.zoneId });
+      assert.equal((await server.call('GET', zone)).status, 404);
+      assert.equal((await server.call('DELETE', zone)).status, 404);
+      assert.equal((await server.call('GET', '/user/tokens/verify', undefined, zoneToken)).status, 401);
+      assert.ok(
+        !(await server.call<{ name: string }[]>('GET', '/zones?name=delete-me.example')).body.result.length,
+        'gone from the list',
+      );
+      const again = await server.call<{ id: string }>('POST', '/zones', {
+        name: 'delete-me.example',
+        account: { id: t.accountId },
+      });
+      assert.equal(again.status, 200, 'the name is free again');
+      assert.notEqual(again.body.result.id, t.zoneId);
+    });
+
+    test('a zone deleted while its records are being written: each write either counts (409) or gets 404, never a 500', async () => {
+      for (let round = 0; round < 6; round++) {
+        const t = await createTenant(server, `race-${round}.delete.example`);
+        const zone = `/zones/${t.zoneId}`;
+        const writes = [
+          server.call('POST', `${zone}/gateway/routes`, {
+            hostname: `a.race-${round}.delete.example`,
+            upstream: 'http://x',
+          }),
+          server.call('PUT', `${zone}/certificate_authorities/hostname_associations`, {
+            hostnames: [`b.race-${round}.delete.example`],
+          }),
+          server.call('PATCH', `${zone}/managed_headers`, {
+            managed_request_headers: [{ id: 'add_client_certificate_headers', enabled: true }],
+          }),
+        ];
+        const [deleted, ...written] = await Promise.all([server.call('DELETE', zone), ...writes]);
+        const statuses = [deleted, ...written].map((res) => res.status);
+        assert.ok(
+          [deleted, ...written].every((res) => res.status < 500),
+          `round ${round}: ${JSON.stringify(statuses)}`,
+        );
+        const landed = written.slice(0, 2).filter((res) => res.status === 200).length;
+        if (deleted.status === 200) {
+          assert.equal(landed, 0, `round ${round}: nothing may land in a deleted zone: ${JSON.stringify(statuses)}`);
+        } else {
+          assert.equal(deleted.status, 409, `round ${round}: ${JSON.stringify(statuses)}`);
+        }
+      }
     });
 
     test('a read token cannot change anything; a zone token cannot reach its account', async () => {

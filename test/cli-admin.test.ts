@@ -407,6 +407,31 @@ describe('portcullis admin commands', () => {
     assert.match(again.stderr, /\[v4 7003\]\n$/);
   });
 
+  test('zone delete: refused while in use with what uses it (exit 1), then deleted; --delegated on create', async () => {
+    const { accountId, zoneId } = await createTenant(server, 'zone-delete.test');
+    ok(await cli(['route', 'create', '--zone', zoneId, '--hostname', 'zone-delete.test', '--upstream', 'http://a']));
+    const inUse = await cli(['zone', 'delete', zoneId]);
+    assert.equal(inUse.code, 1);
+    assert.equal(inUse.stderr, 'portcullis: The zone is in use: 1 route; remove them first [v4 12132]\n');
+    const routes = json<{ id: string }[]>(await cli(['route', 'list', '--zone', zoneId, '--json']));
+    ok(await cli(['route', 'delete', '--zone', zoneId, '--id', routes[0]!.id]));
+    assert.equal(ok(await cli(['zone', 'delete', zoneId])).stdout, `Deleted zone ${zoneId}\n`);
+    const again = await cli(['zone', 'delete', zoneId]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /\[v4 7003\]\n$/);
+
+    const other = json<{ id: string }>(await cli(['account', 'create', 'other tenant', '--json']));
+    ok(await cli(['zone', 'create', 'zone-delete.test', '--account', accountId]));
+    const refused = await cli(['zone', 'create', 'api.zone-delete.test', '--account', other.id]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /overlaps a zone of another account: .*"delegated": true.* \[v4 12130\]\n$/);
+    const delegated = ok(await cli(['zone', 'create', 'api.zone-delete.test', '--account', other.id, '--delegated']));
+    assert.match(
+      delegated.stdout,
+      /^Created zone api\.zone-delete\.test \([0-9a-f]{32}\) in account [0-9a-f]{32} \(delegated\)\n$/,
+    );
+  });
+
   test('failures: a wrong token and a server that is down exit 1 with a clear message; bad usage exits 2', async () => {
     // A private key where a certificate or CSR belongs is refused before anything is sent; a CSR
     // given as its key is reported even when the certificate file it would write already exists.

@@ -94,7 +94,7 @@ describe('portcullis rule', () => {
   });
 
   test('add: a bad expression is refused with the parser message and exit 1; a good one is added; delete', async () => {
-    const { zoneId: fresh } = await createTenant(server, 'add.cli-rules.test');
+    const { zoneId: fresh } = await createTenant(server, 'add-cli-rules.test');
     // The first rule of a zone creates the entry point (PUT), so the pointer is /rules/0.
     const [badFirst, usage, notBlock, unknownAction] = await Promise.all([
       cli(['rule', 'add', '--zone', fresh, '--expression', 'http.host eq', '--action', 'block']),
@@ -173,7 +173,7 @@ describe('portcullis rule', () => {
         'rule',
         'delete',
         '--zone',
-        (await createTenant(server, 'none.cli-rules.test')).zoneId,
+        (await createTenant(server, 'none-cli-rules.test')).zoneId,
         '--id',
         'a'.repeat(32),
       ]),

@@ -1,13 +1,13 @@
 /**
  * The official `cloudflare` npm SDK (7.x) as a client of `portcullis serve` (SQLite), changing only
  * `baseURL` and the token (reference/cloudflare-api.md §10): mTLS certificates, client certificates
- * with the SDK's own auto-pager, hostname associations, custom rules (Rulesets API), token verify, and how our errors surface
+ * with the SDK's own auto-pager, hostname associations, custom rules (Rulesets API), zones (create, delete), token verify, and how our errors surface
  * as the SDK's error classes. Every request the SDK makes is recorded, so paging is checked too.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import Cloudflare, { BadRequestError, NotFoundError, PermissionDeniedError } from 'cloudflare';
+import Cloudflare, { BadRequestError, ConflictError, NotFoundError, PermissionDeniedError } from 'cloudflare';
 import { createCa, type CaHandle } from './helpers/pki.ts';
 import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { OpensslWorkdir, pemBody } from './helpers/openssl.ts';
@@ -309,6 +309,24 @@ describe('the cloudflare SDK against portcullis serve', () => {
 
     await client.rulesets.delete(created.id, { zone_id });
     await assert.rejects(client.rulesets.get(created.id, { zone_id }), NotFoundError);
+  });
+
+  test('zones.create / zones.delete: { id }; a zone in use → ConflictError with our code, sent once', async () => {
+    const zone = await client.zones.create({ name: 'sdk-delete.example.com', account: { id: accountId } });
+    await client.rulesets.phases.update('http_request_firewall_custom', {
+      zone_id: zone.id,
+      rules: [{ expression: 'true', action: 'log' }],
+    });
+    const before = requests.length;
+    await assert.rejects(client.zones.delete({ zone_id: zone.id }), (error: unknown) => {
+      assert.ok(error instanceof ConflictError);
+      assert.equal(error.errors[0]?.code, 12132);
+      return true;
+    });
+    assert.deepEqual(requests.slice(before), [`DELETE /zones/${zone.id}`], 'not retried');
+    await client.rulesets.phases.update('http_request_firewall_custom', { zone_id: zone.id, rules: [] });
+    assert.deepEqual(await client.zones.delete({ zone_id: zone.id }), { id: zone.id });
+    await assert.rejects(client.zones.get({ zone_id: zone.id }), NotFoundError);
   });
 
   test('unknown ids → NotFoundError; another account → PermissionDeniedError', async () => {

@@ -10,13 +10,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { connectDatabase, migrateDatabase, openStore, type StoreOptions } from '../src/store/open-store.ts';
-import { initial } from '../src/store/migrations/0001-initial.ts';
-import { routesRulesetsZoneSettings } from '../src/store/migrations/0002-routes-rulesets-zone-settings.ts';
-import { apisKeysPoliciesAnalytics } from '../src/store/migrations/0003-apis-keys-policies-analytics.ts';
-import { analyticsTimeIndex } from '../src/store/migrations/0004-analytics-time-index.ts';
-import { analyticsRollups } from '../src/store/migrations/0005-analytics-rollups.ts';
+import { KyselyStore } from '../src/store/kysely-store.ts';
+import { MIGRATIONS } from '../src/store/migrations/index.ts';
 import { StoreConflictError, type Store } from '../src/store/ports.ts';
 import type {
   AccountRecord,
@@ -51,7 +48,14 @@ function account(overrides: Partial<AccountRecord> = {}): AccountRecord {
 }
 
 function zone(accountId: string, overrides: Partial<ZoneRecord> = {}): ZoneRecord {
-  return { id: hexId(), accountId, name: `${hexId().slice(0, 8)}.example`, createdAt: at(1), ...overrides };
+  return {
+    id: hexId(),
+    accountId,
+    name: `${hexId().slice(0, 8)}.example`,
+    createdAt: at(1),
+    delegated: false,
+    ...overrides,
+  };
 }
 
 function token(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
@@ -268,6 +272,20 @@ async function tenant(store: Store): Promise<{ account: AccountRecord; zone: Zon
 
 const isConflict = (error: unknown): boolean => error instanceof StoreConflictError;
 
+/** A migrator that knows the migrations up to and including `last` (an older release's set). */
+async function migratorUpTo<Schema>(db: Kysely<Schema>, options: StoreOptions, last: string): Promise<Migrator> {
+  const schema =
+    options.kind === 'sqlite'
+      ? undefined
+      : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
+  const upTo = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name <= last));
+  return new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(upTo) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The contract.
 
@@ -324,6 +342,58 @@ function defineContract(getTarget: () => Target): void {
 
       await assert.rejects(store.createZone(zone(b.id, { name: 'ab.example' })), isConflict);
       assert.deepEqual(await store.listZones({ accountIds: [b.id] }), [other]);
+    },
+  );
+
+  storeTest(
+    'zones: delegated round-trips and can be changed; overlapping zones are the name, its parents and below',
+    async (store) => {
+      const a = account();
+      const b = account();
+      await store.createAccount(a);
+      await store.createAccount(b);
+      const parent = zone(a.id, { name: 'b.test' });
+      const child = zone(b.id, { name: 'api.b.test', delegated: true });
+      const grandchild = zone(a.id, { name: 'x.api.b.test' });
+      const sibling = zone(a.id, { name: 'www.b.test' });
+      const lookalike = zone(b.id, { name: 'xb.test' });
+      const unrelated = zone(b.id, { name: 'b.testing' });
+      for (const z of [parent, child, grandchild, sibling, lookalike, unrelated]) await store.createZone(z);
+
+      assert.deepEqual(await store.getZone(child.id), child);
+      assert.deepEqual(await store.listOverlappingZones('api.b.test'), [child, parent, grandchild]);
+      assert.deepEqual(await store.listOverlappingZones('b.test'), [child, parent, sibling, grandchild]);
+      assert.deepEqual(await store.listOverlappingZones('new.x.api.b.test'), [child, parent, grandchild]);
+      assert.deepEqual(await store.listOverlappingZones('c.test'), []);
+
+      await store.setZoneDelegated(child.id, false);
+      await store.setZoneDelegated(parent.id, true);
+      assert.equal((await store.getZone(child.id))?.delegated, false);
+      assert.equal((await store.getZone(parent.id))?.delegated, true);
+    },
+  );
+
+  storeTest(
+    'lockZoneNames: concurrent check-then-insert transactions for overlapping names: exactly one wins',
+    async (store) => {
+      const names = ['b.test', 'api.b.test', 'x.api.b.test', 'b.test', 'api.b.test', 'login.b.test'];
+      const tenants = names.map(() => account());
+      for (const a of tenants) await store.createAccount(a);
+      // What TenancyService.createZone does, with time between the check and the insert: without
+      // the lock, every transaction would see no overlap and insert (they are different names).
+      const attempts = names.map((name, index) =>
+        store.transaction(async (tx) => {
+          await tx.lockZoneNames();
+          const overlapping = await tx.listOverlappingZones(name);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          if (overlapping.length > 0) return false;
+          await tx.createZone(zone(tenants[index]!.id, { name }));
+          return true;
+        }),
+      );
+      const won = (await Promise.all(attempts)).filter(Boolean);
+      assert.equal(won.length, 1);
+      assert.equal((await store.listZones({})).length, 1);
     },
   );
 
@@ -566,6 +636,59 @@ function defineContract(getTarget: () => Target): void {
           { zoneId: other.id, hostname: 'z.example', mtlsCertificateId: uploaded.id },
         ].sort((x, y) => (x.zoneId < y.zoneId ? -1 : 1)),
       );
+    },
+  );
+
+  storeTest(
+    'zones: usage counts what a zone holds; deleteZone removes it with its configuration and keeps its client certificates',
+    async (store) => {
+      const { account: a, zone: z, ca } = await tenant(store);
+      const other = zone(a.id);
+      await store.createZone(other);
+      const live = clientCertificate(z, ca.id);
+      const revoked = clientCertificate(z, ca.id, { status: 'revoked', revokedAt: at(3) });
+      const reactivating = clientCertificate(z, ca.id, { status: 'pending_reactivation' });
+      for (const certificate of [live, revoked, reactivating]) await store.createClientCertificate(certificate);
+      await store.replaceHostnames(z.id, null, ['a.example', 'b.example']);
+      await store.createEdgeCertificate(edgeCertificate(z.id));
+      await store.createRoute(route(z.id));
+      await store.createApi(gatewayApi(z.id));
+      await store.saveRuleset(ruleset(z.id), null);
+      await store.putZoneSetting(z.id, 'managed_headers', { xfcc: true });
+      await store.createRoute(route(other.id, { hostname: 'other.example' }));
+
+      assert.deepEqual(await store.zoneUsage(z.id), {
+        routes: 1,
+        apis: 1,
+        hostnameAssociations: 2,
+        edgeCertificates: 1,
+        liveClientCertificates: 2,
+      });
+      assert.deepEqual(await store.zoneUsage(hexId()), {
+        routes: 0,
+        apis: 0,
+        hostnameAssociations: 0,
+        edgeCertificates: 0,
+        liveClientCertificates: 0,
+      });
+
+      await store.deleteZone(z.id);
+      assert.equal(await store.getZone(z.id), undefined);
+      assert.deepEqual(await store.listRoutes(z.id), []);
+      assert.deepEqual(await store.listApis(z.id), []);
+      assert.deepEqual(await store.listEdgeCertificates(z.id), []);
+      assert.deepEqual(await store.listHostnames(z.id, null), []);
+      assert.deepEqual(await store.listRulesets(z.id), []);
+      assert.equal(await store.getZoneSetting(z.id, 'managed_headers'), undefined);
+      // Issued certificates outlive the zone: the CRL and OCSP still find them.
+      assert.deepEqual(
+        (await store.listRevokedByCa(ca.id)).map((c) => c.id).sort(),
+        [revoked.id, reactivating.id].sort(),
+      );
+      assert.deepEqual(await store.getClientCertificateBySerial(ca.id, live.serialNumber), live);
+      assert.equal((await store.listRoutes(other.id)).length, 1, 'another zone keeps its configuration');
+      // The name is free again, for a new zone with a new id.
+      await store.createZone(zone(a.id, { name: z.name }));
     },
   );
 
@@ -968,8 +1091,13 @@ function defineContract(getTarget: () => Target): void {
       assert.equal((await store.listAllKeys()).length, 4);
       assert.deepEqual(await store.getKeyBySecretHash('ef'.repeat(32)), full);
       assert.equal(await store.getKeyBySecretHash('00'.repeat(32)), undefined);
-      assert.deepEqual(await store.getKeyByBinding({ kind: 'spki_sha256', value: 'cd'.repeat(32) }), full);
-      assert.equal(await store.getKeyByBinding({ kind: 'leaf_sha256', value: 'cd'.repeat(32) }), undefined);
+      assert.deepEqual(await store.getKeyByBinding(a.id, { kind: 'spki_sha256', value: 'cd'.repeat(32) }), full);
+      assert.equal(await store.getKeyByBinding(a.id, { kind: 'leaf_sha256', value: 'cd'.repeat(32) }), undefined);
+      assert.equal(
+        await store.getKeyByBinding(b.id, { kind: 'spki_sha256', value: 'cd'.repeat(32) }),
+        undefined,
+        'lookup by binding is account-scoped',
+      );
 
       const changed = { ...full, alias: 'renamed', policyIds: [], metadata: {}, quota: null, modifiedOn: at(4) };
       await store.updateKey({ ...changed, createdOn: at(9) });
@@ -983,39 +1111,55 @@ function defineContract(getTarget: () => Target): void {
     },
   );
 
-  storeTest('gateway keys: one key per binding and per secret, across accounts; NULLs never collide', async (store) => {
-    const { account: a } = await tenant(store);
-    const b = account();
-    await store.createAccount(b);
-    const value = 'aa'.repeat(32);
-    await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } }));
-    await assert.rejects(
-      store.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
-      isConflict,
-    );
-    // The same hex as the other kind is another binding.
-    await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'spki_sha256', value } }));
-    const secret = 'bb'.repeat(32);
-    await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: secret }));
-    await assert.rejects(
-      store.createKey(gatewayKey(b.id, { certificateBinding: null, secretHash: secret })),
-      isConflict,
-    );
-    // Many keys without a binding, and many without a secret.
-    await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cc'.repeat(32) }));
-    await store.createKey(gatewayKey(a.id, { secretHash: null }));
-    await store.createKey(gatewayKey(a.id, { secretHash: null }));
-    assert.equal((await store.listKeys(a.id)).length, 6);
-    assert.deepEqual(await store.listKeys(b.id), []);
-    await store.transaction(async (tx) => {
+  storeTest(
+    'gateway keys: one key per binding in an account, per secret across accounts; NULLs never collide',
+    async (store) => {
+      const { account: a } = await tenant(store);
+      const b = account();
+      await store.createAccount(b);
+      const value = 'aa'.repeat(32);
+      const ofA = gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } });
+      await store.createKey(ofA);
       await assert.rejects(
-        tx.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+        store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
         isConflict,
+        'the same account binds a certificate once',
       );
-      await tx.createKey(gatewayKey(b.id));
-    });
-    assert.equal((await store.listKeys(b.id)).length, 1);
-  });
+      // Another account binding the same certificate is another key: no tenant can squat it.
+      const ofB = gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } });
+      await store.createKey(ofB);
+      assert.deepEqual(await store.getKeyByBinding(a.id, { kind: 'leaf_sha256', value }), ofA);
+      assert.deepEqual(await store.getKeyByBinding(b.id, { kind: 'leaf_sha256', value }), ofB);
+      // The same hex as the other kind is another binding.
+      await store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'spki_sha256', value } }));
+      const secret = 'bb'.repeat(32);
+      await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: secret }));
+      await assert.rejects(
+        store.createKey(gatewayKey(b.id, { certificateBinding: null, secretHash: secret })),
+        isConflict,
+        'a secret finds one key across the installation',
+      );
+      // Many keys without a binding, and many without a secret.
+      await store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cc'.repeat(32) }));
+      await store.createKey(gatewayKey(a.id, { secretHash: null }));
+      await store.createKey(gatewayKey(a.id, { secretHash: null }));
+      assert.equal((await store.listKeys(a.id)).length, 6);
+      assert.deepEqual(await store.listKeys(b.id), [ofB]);
+      await store.transaction(async (tx) => {
+        await assert.rejects(
+          tx.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+          isConflict,
+        );
+        await tx.createKey(gatewayKey(b.id));
+      });
+      assert.equal((await store.listKeys(b.id)).length, 2);
+      await assert.rejects(
+        store.updateKey({ ...gatewayKey(a.id), id: ofA.id, certificateBinding: { kind: 'spki_sha256', value } }),
+        isConflict,
+        'an update cannot take a binding of the same account either',
+      );
+    },
+  );
 
   storeTest('gateway policies: round trip, account-scoped, oldest first, update keeps createdOn', async (store) => {
     const { account: a } = await tenant(store);
@@ -1080,6 +1224,7 @@ function defineContract(getTarget: () => Target): void {
         '0005-analytics-rollups',
         '0006-upstream-timeouts',
         '0007-ca-compatibility',
+        '0008-tenant-isolation',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1097,6 +1242,155 @@ function defineContract(getTarget: () => Target): void {
       await reopened.close();
     }
   });
+  test('migration 0008 keeps every key and makes certificate bindings unique per account', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const a = account();
+    const b = account();
+    const value = 'ab'.repeat(32);
+    const row = (accountId: string, overrides: Record<string, unknown>) => ({
+      id: hexId(),
+      account_id: accountId,
+      alias: 'device',
+      binding_kind: 'leaf_sha256',
+      binding_value: randomBytes(32).toString('hex'),
+      secret_hash: null,
+      policy_ids: '[]',
+      access_rights: '[{"apiId":"0123456789abcdef0123456789abcdef","methods":["GET"],"paths":[]}]',
+      rate_limit: '{"rate":10,"per":60}',
+      quota: null,
+      expires_on: at(30),
+      metadata: '{"owner":"team"}',
+      active: 1,
+      created_on: at(1),
+      modified_on: at(2),
+      ...overrides,
+    });
+    const rows = [
+      row(a.id, { binding_value: value }),
+      row(a.id, { binding_kind: 'spki_sha256', binding_value: value, created_on: at(2) }),
+      row(b.id, { binding_kind: null, binding_value: null, secret_hash: 'cd'.repeat(32), created_on: at(3) }),
+    ];
+    try {
+      const migrator = await migratorUpTo(db, options, '0007-ca-compatibility');
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const untyped = db as unknown as Kysely<{ accounts: object; gateway_keys: ReturnType<typeof row> }>;
+      for (const record of [a, b]) {
+        await untyped
+          .insertInto('accounts')
+          .values({ id: record.id, name: record.name, created_at: record.createdAt })
+          .execute();
+      }
+      await untyped.insertInto('gateway_keys').values(rows).execute();
+      // What another migration may have added before this one is carried through a rebuild.
+      await sql`alter table gateway_keys add column note text`.execute(db);
+      await sql`update gateway_keys set note = 'kept'`.execute(db);
+      await sql`create index gateway_keys_note_idx on gateway_keys (note)`.execute(db);
+      assert.equal((await migrateDatabase(db, options))[0], '0008-tenant-isolation');
+      const notes = await sql<{ note: string }>`select note from gateway_keys`.execute(db);
+      assert.deepEqual(
+        notes.rows.map((row) => row.note),
+        ['kept', 'kept', 'kept'],
+      );
+      const indexes =
+        options.kind === 'sqlite'
+          ? await sql<{
+              name: string;
+            }>`select name from sqlite_master where type = 'index' and tbl_name = 'gateway_keys'`.execute(db)
+          : await sql<{
+              name: string;
+            }>`select indexname as name from pg_indexes where tablename = 'gateway_keys' and schemaname = current_schema()`.execute(
+              db,
+            );
+      const names = indexes.rows.map((row) => row.name);
+      assert.ok(names.includes('gateway_keys_note_idx') && names.includes('gateway_keys_account_idx'), names.join());
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      const keys = await store.listAllKeys();
+      assert.deepEqual(
+        keys.map((key) => [key.id, key.accountId, key.certificateBinding, key.secretHash]),
+        [
+          [rows[0]!.id, a.id, { kind: 'leaf_sha256', value }, null],
+          [rows[1]!.id, a.id, { kind: 'spki_sha256', value }, null],
+          [rows[2]!.id, b.id, null, 'cd'.repeat(32)],
+        ],
+      );
+      const [first] = keys;
+      assert.ok(first);
+      assert.deepEqual(first.accessRights, [
+        { apiId: '0123456789abcdef0123456789abcdef', methods: ['GET'], paths: [] },
+      ]);
+      assert.deepEqual(
+        [first.rateLimit, first.expiresOn, first.metadata],
+        [{ rate: 10, per: 60 }, at(30), { owner: 'team' }],
+      );
+      await store.createKey(gatewayKey(b.id, { certificateBinding: { kind: 'leaf_sha256', value } }));
+      await assert.rejects(
+        store.createKey(gatewayKey(a.id, { certificateBinding: { kind: 'leaf_sha256', value } })),
+        isConflict,
+      );
+      await assert.rejects(
+        store.createKey(gatewayKey(a.id, { certificateBinding: null, secretHash: 'cd'.repeat(32) })),
+        isConflict,
+        'secrets stay unique across accounts',
+      );
+      assert.equal((await store.listKeys(a.id)).length, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('migration 0008 keeps every client certificate and zone, and lets a zone with certificates be deleted', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const a = account();
+    const z = zone(a.id, { name: 'gone.example' });
+    const ca = managedCa(a.id);
+    const certificates = [
+      clientCertificate(z, ca.id, { status: 'revoked', revokedAt: at(3) }),
+      clientCertificate(z, ca.id, { issuedOn: at(3) }),
+    ];
+    try {
+      const migrator = await migratorUpTo(db, options, '0007-ca-compatibility');
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      // Written through the store where the tables are the same; zones had no `delegated` yet.
+      const old = new KyselyStore(db);
+      await old.createAccount(a);
+      const untyped = db as unknown as Kysely<{
+        zones: { id: string; account_id: string; name: string; created_at: string };
+      }>;
+      await untyped
+        .insertInto('zones')
+        .values({ id: z.id, account_id: a.id, name: z.name, created_at: z.createdAt })
+        .execute();
+      await old.createManagedCa(ca);
+      for (const certificate of certificates) await old.createClientCertificate(certificate);
+      await assert.rejects(old.deleteZone(z.id), 'before 0008 the certificates hold their zone');
+      assert.equal((await migrateDatabase(db, options))[0], '0008-tenant-isolation');
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      assert.deepEqual(await store.getZone(z.id), z, 'a stored zone is not delegated');
+      assert.deepEqual(await store.listAllClientCertificates(), certificates);
+      await store.deleteZone(z.id);
+      assert.equal(await store.getZone(z.id), undefined);
+      assert.deepEqual(await store.listAllClientCertificates(), certificates);
+      assert.deepEqual(await store.listRevokedByCa(ca.id), [certificates[0]]);
+      await assert.rejects(
+        store.createClientCertificate({ ...certificates[1]!, id: randomUUID() }),
+        isConflict,
+        '(CA, serial) stays unique',
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   test('migration 0005 moves every per-request analytics row into rollups, losing none', async () => {
     const options = await getTarget().fresh();
     const db = connectDatabase(options);
@@ -1129,21 +1423,7 @@ function defineContract(getTarget: () => Target): void {
       row(base + 2999, { rule_hits: 'not json', bytes_out: 7 }),
     ];
     try {
-      const schema =
-        options.kind === 'sqlite'
-          ? undefined
-          : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
-      const upTo0004: Record<string, Migration> = {
-        '0001-initial': initial,
-        '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
-        '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
-        '0004-analytics-time-index': analyticsTimeIndex,
-      };
-      const migrator = new Migrator({
-        db,
-        provider: { getMigrations: () => Promise.resolve(upTo0004) },
-        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-      });
+      const migrator = await migratorUpTo(db, options, '0004-analytics-time-index');
       assert.equal((await migrator.migrateToLatest()).error, undefined);
       const untyped = db as unknown as Kysely<{ analytics_records: ReturnType<typeof row> }>;
       for (let start = 0; start < rows.length; start += 1000) {
@@ -1156,6 +1436,7 @@ function defineContract(getTarget: () => Target): void {
         '0005-analytics-rollups',
         '0006-upstream-timeouts',
         '0007-ca-compatibility',
+        '0008-tenant-isolation',
       ]);
     } finally {
       await db.destroy();
@@ -1215,22 +1496,7 @@ function defineContract(getTarget: () => Target): void {
     const a = account();
     const uploaded = mtlsCertificate(a.id);
     try {
-      const schema =
-        options.kind === 'sqlite'
-          ? undefined
-          : (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema;
-      const upTo0005: Record<string, Migration> = {
-        '0001-initial': initial,
-        '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
-        '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
-        '0004-analytics-time-index': analyticsTimeIndex,
-        '0005-analytics-rollups': analyticsRollups,
-      };
-      const migrator = new Migrator({
-        db,
-        provider: { getMigrations: () => Promise.resolve(upTo0005) },
-        ...(schema === undefined ? {} : { migrationTableSchema: schema }),
-      });
+      const migrator = await migratorUpTo(db, options, '0006-upstream-timeouts');
       assert.equal((await migrator.migrateToLatest()).error, undefined);
       const untyped = db as unknown as Kysely<{ accounts: object; mtls_certificates: object }>;
       await untyped.insertInto('accounts').values({ id: a.id, name: a.name, created_at: a.createdAt }).execute();
@@ -1253,7 +1519,7 @@ function defineContract(getTarget: () => Target): void {
           updated_at: uploaded.updatedAt,
         })
         .execute();
-      assert.deepEqual(await migrateDatabase(db, options), ['0006-upstream-timeouts', '0007-ca-compatibility']);
+      assert.deepEqual(await migrateDatabase(db, options), ['0007-ca-compatibility', '0008-tenant-isolation']);
     } finally {
       await db.destroy();
     }

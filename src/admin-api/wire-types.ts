@@ -43,6 +43,8 @@ export interface ZoneWire {
   account: { id: string; name: string };
   created_on: string;
   modified_on: string;
+  /** Whether the operator delegated this zone under another account's zone (docs/adr/0007). */
+  delegated: boolean;
 }
 
 export interface TokenScopeWire {

@@ -163,6 +163,11 @@ export interface DeclaredPolicy {
 export interface DeclaredZone {
   readonly where: string;
   readonly name: string;
+  /**
+   * The operator lets the zone overlap zones of other accounts (docs/adr/0007-zone-ownership.md).
+   * Undefined when left out: a new zone is then not delegated and a stored one keeps its setting.
+   */
+  readonly delegated: Located<boolean> | undefined;
   readonly edgeCertificates: readonly DeclaredEdgeCertificate[];
   readonly mtls: readonly DeclaredAssociation[];
   /** Undefined when the key is left out (the gateway's default applies). */

@@ -101,6 +101,7 @@ function readCa(cursor: YamlCursor): DeclaredCa {
 function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZone {
   const fields = cursor.fields([
     'name',
+    'delegated',
     'edge_certificates',
     'mtls',
     'identity_headers',
@@ -114,9 +115,11 @@ function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZon
   const mtlsRule = fields.optional('mtls_rule');
   const apis = listOf(fields.optional('apis'), readApi);
   unique(apis, (api) => api.input.name.trim(), 'API name');
+  const delegated = fields.optional('delegated');
   return {
     where: cursor.where,
     name: fields.required('name').string(),
+    delegated: delegated === undefined ? undefined : { value: delegated.boolean(), where: delegated.where },
     edgeCertificates: listOf(fields.optional('edge_certificates'), readEdgeCertificate),
     mtls,
     identityHeaders: readIdentityHeaders(fields.optional('identity_headers')),

@@ -13,6 +13,7 @@ const ZONE: ZoneRecord = {
   accountId: 'b'.repeat(32),
   name: 'example.com',
   createdAt: '2025-01-01T00:00:00Z',
+  delegated: false,
 };
 const UUID = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 const SHA = 'ab'.repeat(32);

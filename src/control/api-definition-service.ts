@@ -17,7 +17,8 @@ import { apiInputOf, validateApiInput, type ApiInput, type ValidApi } from './ap
 import { defined } from './gateway-policy-input.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
+import { refuseForeignHostnames } from './foreign-hostnames.ts';
 
 /** At most this many APIs per zone (each one is compiled into every snapshot). */
 export const MAX_APIS_PER_ZONE = 1000;
@@ -45,6 +46,7 @@ export class ApiDefinitionService {
       if ((await store.listApis(zone.id)).length >= MAX_APIS_PER_ZONE) {
         throw GW_ERR_API_VALIDATION.create(`a zone has at most ${MAX_APIS_PER_ZONE} APIs`);
       }
+      await refuseForeignHostnames(store, zone, [record.hostname]);
       await checkReferences(store, zone, record);
       await writeApi(() => store.createApi(record), record);
     });
@@ -92,6 +94,7 @@ export class ApiDefinitionService {
     return this.#inAccount(zone, async (store) => {
       const current = await requireApi(store, zone, id);
       const record: ApiDefinitionRecord = { ...current, ...next(current), modifiedOn: isoMicros(this.#now()) };
+      await refuseForeignHostnames(store, zone, [record.hostname]);
       await checkReferences(store, zone, record);
       await writeApi(() => store.updateApi(record), record);
       return record;
@@ -99,9 +102,7 @@ export class ApiDefinitionService {
   }
 
   #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
-      return work(store);
-    });
+    return inZoneTransaction(this.#store, zone, work);
   }
 }
 

@@ -25,6 +25,8 @@ export interface ServiceOptions {
   /** Base URL of the gateway (read when a certificate is issued: the port may be known only after listening). */
   publicUrl: () => string;
   maxCasPerAccount?: number;
+  /** The gateway's own hostnames (the --public-url host): zone names only the operator may create. */
+  operatorHostnames?: readonly string[];
   /** Requests left in a key's quota (the usage counters); absent: a key's whole quota is reported. */
   quotaRemaining?: QuotaRemaining;
 }
@@ -34,7 +36,7 @@ export type ControlServices = ReturnType<typeof buildServices>;
 export function buildServices(options: ServiceOptions) {
   const { store, box, publicPki, publicUrl } = options;
   const tokens = new TokenService(store);
-  const tenancy = new TenancyService(store);
+  const tenancy = new TenancyService(store, { operatorHostnames: options.operatorHostnames ?? [] });
   const managedCas = new ManagedCaService(store, box);
   const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki);
   const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);

@@ -12,13 +12,13 @@ import {
 import { readCsr } from '../pki/csr.ts';
 import { issueClientCertificate, MAX_CLIENT_VALIDITY_DAYS } from '../pki/client-certificate-issuer.ts';
 import type { ClientCertificateFilter, Page, Store } from '../store/ports.ts';
-import type { ClientCertificateRecord, ClientCertificateStatus, HexId, Uuid } from '../store/records.ts';
+import type { ClientCertificateRecord, ClientCertificateStatus, HexId, Uuid, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
 import { isoSeconds, newUuid } from './ids.ts';
 import type { ManagedCaService } from './managed-ca-service.ts';
 import type { PublicPkiPublisher } from './public-pki-publisher.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
 
 /** Active client certificates per zone (Cloudflare: "up to 100"; revoking releases the slot). */
 export const DEFAULT_CLIENT_CERTIFICATES_PER_ZONE = 1000;
@@ -91,7 +91,7 @@ export class ClientCertificateService {
       revokedAt: null,
     };
     // Count and insert under the account lock, so concurrent requests cannot overshoot the quota.
-    await inAccountTransaction(store, zone.accountId, async (trx) => {
+    await inZoneTransaction(store, zone, async (trx) => {
       if ((await trx.countActiveClientCertificates(zone.id)) >= limit)
         throw GW_ERR_CLIENT_CERT_QUOTA.create(String(limit));
       await trx.createClientCertificate(record);
@@ -134,7 +134,7 @@ export class ClientCertificateService {
     const zone = await this.#options.tenancy.getZone(principal, zoneId, 'edit');
     const current = await this.#find(zone.id, id);
     if (current.status === 'pending_revocation' || current.status === 'revoked') return current;
-    return this.#transition(current, 'pending_revocation', isoSeconds(this.#now()));
+    return this.#transition(zone, current, 'pending_revocation', isoSeconds(this.#now()));
   }
 
   /** PATCH {reactivate: true}: from pending_revocation or revoked back towards active. */
@@ -144,22 +144,27 @@ export class ClientCertificateService {
     if (current.status === 'active' || current.status === 'pending_reactivation') {
       throw GW_ERR_CLIENT_CERT_STATE.create(`a certificate in status ${current.status} cannot be reactivated`);
     }
-    return this.#transition(current, 'pending_reactivation', null);
+    return this.#transition(zone, current, 'pending_reactivation', null);
   }
 
   /**
    * Applies a status change and republishes revocation data. The pending_* states of Cloudflare's
    * API are asynchronous there; here the change takes effect at once, so the record settles in its
-   * final state (revoked / active) right after the response that shows the pending one.
+   * final state (revoked / active) right after the response that shows the pending one. The zone
+   * must still exist: a reactivation racing the zone's deletion must not leave a valid certificate
+   * that no zone can revoke any more.
    */
   async #transition(
+    zone: ZoneRecord,
     current: ClientCertificateRecord,
     pending: ClientCertificateStatus,
     revokedAt: string | null,
   ): Promise<ClientCertificateRecord> {
     const { store, managedCas, publisher } = this.#options;
     const settled: ClientCertificateStatus = pending === 'pending_revocation' ? 'revoked' : 'active';
-    await store.updateClientCertificateStatus(current.zoneId, current.id, settled, revokedAt);
+    await inZoneTransaction(store, zone, (trx) =>
+      trx.updateClientCertificateStatus(current.zoneId, current.id, settled, revokedAt),
+    );
     const ca = await managedCas.get(current.caId);
     if (ca !== undefined) await publisher.publish(ca);
     return { ...current, status: pending, revokedAt };

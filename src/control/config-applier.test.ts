@@ -328,6 +328,31 @@ function defineSuite(openTestStore: (dir: string) => Promise<Store>): void {
     );
   });
 
+  test('zones overlapping another account need "delegated: true"; the key sets and changes the delegation', async () => {
+    const twoAccounts = (delegated: string) =>
+      `accounts:\n  - name: parent\n    zones:\n      - name: b.example\n` +
+      `  - name: child\n    zones:\n      - name: api.b.example\n${delegated}`;
+    assert.match(
+      await refusal(twoAccounts('')),
+      /accounts\[1\]\.zones\[0\] \(line 7\): zone api\.b\.example lies under the zone b\.example of another account: add "delegated: true"/,
+    );
+    assert.deepEqual(await services.tenancy.listAccounts(OPERATOR), [], 'nothing of the file was written');
+
+    const delegated = twoAccounts('        delegated: true\n');
+    assert.equal((await apply(delegated)).changes.zone, 2);
+    assert.equal((await zoneOf('api.b.example'))?.delegated, true);
+    assert.equal((await zoneOf('b.example'))?.delegated, false);
+    assert.deepEqual(await apply(delegated), { writes: 0, changes: {} });
+    // Left out, a stored zone keeps its delegation; `false` clears it.
+    assert.deepEqual(await apply(twoAccounts('')), { writes: 0, changes: {} });
+    assert.deepEqual((await apply(twoAccounts('        delegated: false\n'))).changes, { zone: 1 });
+    assert.equal((await zoneOf('api.b.example'))?.delegated, false);
+
+    // A stored zone of another account counts too, parent or subdomain alike.
+    const above = `accounts:\n  - name: third\n    zones:\n      - name: x.api.b.example\n`;
+    assert.match(await refusal(above), /zone x\.api\.b\.example lies under the zone (api\.)?b\.example of another/);
+  });
+
   test('a file the configuration names must be a readable regular file', async () => {
     assert.match(
       await refusal(FILE.replace('./partner.pem', './missing.pem')),

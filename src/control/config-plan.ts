@@ -88,6 +88,14 @@ export interface PlanContext {
   readonly ids: ResolvedIds;
   /** Stored APIs the plan deletes (an `api_id` naming one of them is refused). */
   readonly deletedApis: Set<string>;
+  /** Every zone name once the writes so far are made, and whose it is (zone overlaps, ADR 0007). */
+  readonly zoneClaims: ZoneClaim[];
+}
+
+/** A zone name and its account: the stored account id, or `new account <name>` for one the file creates. */
+export interface ZoneClaim {
+  readonly name: string;
+  readonly owner: string;
 }
 
 export async function planConfig(
@@ -96,7 +104,11 @@ export async function planConfig(
   principal: Principal,
   now = new Date(),
 ): Promise<ConfigPlan> {
-  const context: PlanContext = { services, principal, now, ids: new ResolvedIds(), deletedApis: new Set() };
+  const zoneClaims = (await services.tenancy.listZones(principal, {})).map((zone) => ({
+    name: zone.name,
+    owner: zone.accountId,
+  }));
+  const context: PlanContext = { services, principal, now, ids: new ResolvedIds(), deletedApis: new Set(), zoneClaims };
   const accounts = await services.tenancy.listAccounts(principal);
   const writes: PlannedWrite[] = [];
   for (const account of config.accounts) writes.push(...(await planAccount(account, accounts, context)));
@@ -134,7 +146,8 @@ async function planAccount(
   writes.push(...planCas(account, storedCas, context));
   for (const zone of account.zones) {
     const zoneRecord = await findZone(zone.name, zone.where, record?.id, context);
-    writes.push(...(await planZone({ account, zone, zoneRecord, storedCas, certificates }, context)));
+    const owner = record?.id ?? `new account ${account.name.trim()}`;
+    writes.push(...(await planZone({ account, owner, zone, zoneRecord, storedCas, certificates }, context)));
   }
   writes.push(...(await planPolicies(account, record, context)));
   return writes;

@@ -20,9 +20,12 @@ import { MANAGED_REQUEST_HEADERS, type ManagedHeaderState } from './managed-head
 import { planRules } from './config-rules-plan.ts';
 import { validateRouteInput, type ValidRoute } from './route-input.ts';
 import { normaliseZoneName } from './tenancy-service.ts';
+import { overlapOf } from './zone-names.ts';
 
 export interface ZoneToPlan {
   readonly account: LoadedAccount;
+  /** The account as a ZoneClaim owner (config-plan.ts). */
+  readonly owner: string;
   readonly zone: LoadedZone;
   /** The stored zone; undefined when the apply creates it. */
   readonly zoneRecord: ZoneRecord | undefined;
@@ -38,20 +41,36 @@ export async function planZone(input: ZoneToPlan, context: PlanContext): Promise
   const name = normaliseZoneName(zone.name);
   const zoneKey = ResolvedIds.zoneKey(name);
   const writes: PlannedWrite[] = [];
+  const delegated = zone.delegated?.value;
   if (zoneRecord === undefined) {
+    refuseOverlaps(name, input.owner, zone, context);
     writes.push({
       kind: 'zone',
       target: `zone ${name}`,
       run: async () => {
         const accountId = ids.get(ResolvedIds.accountKey(account.name));
-        ids.set(zoneKey, (await services.tenancy.createZone(principal, { name, accountId })).id);
+        const created = await services.tenancy.createZone(principal, {
+          name,
+          accountId,
+          delegated: delegated ?? false,
+        });
+        ids.set(zoneKey, created.id);
       },
     });
   } else {
     ids.set(zoneKey, zoneRecord.id);
+    if (delegated !== undefined && delegated !== zoneRecord.delegated) {
+      writes.push({
+        kind: 'zone',
+        target: `zone ${name}: delegated ${String(delegated)}`,
+        run: async () => {
+          await services.tenancy.setDelegated(principal, zoneRecord.id, delegated);
+        },
+      });
+    }
   }
   // Hostname checks only read the zone's name, so a zone still to be created is checked the same way.
-  const shape: ZoneRecord = zoneRecord ?? { id: '', accountId: '', name, createdAt: '' };
+  const shape: ZoneRecord = zoneRecord ?? { id: '', accountId: '', name, createdAt: '', delegated: false };
   const zoneId = (): string => ids.get(zoneKey);
   const stored = zoneRecord !== undefined;
   // One after the other, so the same file is always refused for the same first problem.
@@ -62,6 +81,22 @@ export async function planZone(input: ZoneToPlan, context: PlanContext): Promise
   writes.push(...(await planIdentityHeaders(zone, shape, stored, zoneId, context)));
   writes.push(...(await planRules(zone, shape, stored, zoneId, context)));
   return writes;
+}
+
+/**
+ * A zone the file creates may not overlap a zone of another account (stored, or created earlier by
+ * the file) unless it says `delegated: true`: the same rule createZone applies when the write runs,
+ * checked here so that nothing is written before the refusal (docs/adr/0007-zone-ownership.md).
+ */
+function refuseOverlaps(name: string, owner: string, zone: LoadedZone, context: PlanContext): void {
+  const other = context.zoneClaims.find((claim) => claim.owner !== owner && overlapOf(name, claim.name) !== undefined);
+  context.zoneClaims.push({ name, owner });
+  if (other === undefined || zone.delegated?.value === true) return;
+  const how = overlapOf(name, other.name) === 'parent' ? 'contains' : 'lies under';
+  throw configInvalid(
+    zone.where,
+    `zone ${name} ${how} the zone ${other.name} of another account: add "delegated: true" to allow it`,
+  );
 }
 
 async function planEdgeCertificates(

@@ -1,7 +1,8 @@
 /**
  * EdgeCertificateService: server certificates a zone's hostnames present (Cloudflare's
  * custom_certificates). The key must match the certificate, and the certificate must name at least
- * one hostname of the zone; the key is sealed at rest and never returned.
+ * one hostname of the zone (not of another account's subdomain zone: foreign-hostnames.ts); only
+ * those are stored as its hosts. The key is sealed at rest and never returned.
  */
 import { X509Certificate } from 'node:crypto';
 import { GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_HOSTNAME_NOT_IN_ZONE } from '../errors/index.ts';
@@ -10,6 +11,8 @@ import type { SecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/ports.ts';
 import type { EdgeCertificateRecord, HexId, Uuid } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
+import { inZoneTransaction } from './account-transaction.ts';
+import { foreignHostnames } from './foreign-hostnames.ts';
 import { isoSeconds, newUuid } from './ids.ts';
 import type { TenancyService } from './tenancy-service.ts';
 
@@ -37,26 +40,31 @@ export class EdgeCertificateService {
       leafUsage: 'serverAuth',
     });
     const leaf = validated.certificates[0] ?? new X509Certificate(validated.normalisedPem);
-    const hosts = dnsNamesOf(leaf).filter(
+    const inZone = dnsNamesOf(leaf).filter(
       (name) => name === zone.name || name.endsWith(`.${zone.name}`) || name === `*.${zone.name}`,
     );
-    if (hosts.length === 0)
-      throw GW_ERR_HOSTNAME_NOT_IN_ZONE.create(`the certificate names no hostname of ${zone.name}`);
-    const now = isoSeconds(new Date());
-    const record: EdgeCertificateRecord = {
-      id: newUuid(),
-      zoneId: zone.id,
-      hosts,
-      certificatePem: validated.normalisedPem,
-      sealedPrivateKey: this.#box.seal(input.privateKey),
-      issuer: validated.description.issuer,
-      signature: validated.description.signature,
-      expiresOn: isoSeconds(validated.description.expiresOn),
-      uploadedOn: now,
-      modifiedOn: now,
-    };
-    await this.#store.createEdgeCertificate(record);
-    return record;
+    return inZoneTransaction(this.#store, zone, async (store) => {
+      // Names another account's (delegated) subdomain zone holds are not this zone's to serve.
+      const foreign = await foreignHostnames(store, zone, inZone);
+      const hosts = inZone.filter((name) => !foreign.has(name));
+      if (hosts.length === 0)
+        throw GW_ERR_HOSTNAME_NOT_IN_ZONE.create(`the certificate names no hostname of ${zone.name}`);
+      const now = isoSeconds(new Date());
+      const record: EdgeCertificateRecord = {
+        id: newUuid(),
+        zoneId: zone.id,
+        hosts,
+        certificatePem: validated.normalisedPem,
+        sealedPrivateKey: this.#box.seal(input.privateKey),
+        issuer: validated.description.issuer,
+        signature: validated.description.signature,
+        expiresOn: isoSeconds(validated.description.expiresOn),
+        uploadedOn: now,
+        modifiedOn: now,
+      };
+      await store.createEdgeCertificate(record);
+      return record;
+    });
   }
 
   async list(principal: Principal, zoneId: HexId): Promise<EdgeCertificateRecord[]> {

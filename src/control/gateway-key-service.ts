@@ -5,9 +5,12 @@
  *  - the id is random (newHexId), never derived from the certificate;
  *  - the binding is computed from the certificate's DER, whichever way it was named; a CA is
  *    refused, and so is an uploaded certificate or client certificate that does not exist;
- *  - one key per binding and per secret, across the installation (table constraints → 409). A
- *    certificate can also not be bound by leaf to one key and by public key (spki) to another,
- *    when both are computed from the certificate itself: one certificate must find one key;
+ *  - one key per binding in an account, and per secret across the installation (table
+ *    constraints → 409). Bindings are per account so that no tenant can squat another's device
+ *    certificate by binding it first: the data plane looks a presented certificate up among the
+ *    keys of the API's own account only. Within an account a certificate can also not be bound by
+ *    leaf to one key and by public key (spki) to another, when both are computed from the
+ *    certificate itself: one certificate must find one key;
  *  - the token secret is made here, returned once by create, and only its hash is stored;
  *  - policies and the APIs of access rights belong to the same account.
  * Writes hold the account lock (as policy writes do), so a key never lists a policy being deleted.
@@ -241,20 +244,16 @@ async function checkSettings(store: Store, account: AccountRecord, settings: Key
   await checkAccessRights(store, account.id, settings.accessRights);
 }
 
-/**
- * 409 when a key holds `binding`. The key is named only when it is in the same account: another
- * account learns that the certificate is taken (it must be, for a presented certificate to find
- * one key), never by which key.
- */
+/** 409 naming the key of this account that holds `binding`; other accounts' keys never count. */
 async function refuseBound(
   store: Store,
   account: AccountRecord,
   binding: CertificateBinding,
   message: string,
 ): Promise<void> {
-  const holder = await store.getKeyByBinding(binding);
+  const holder = await store.getKeyByBinding(account.id, binding);
   if (holder === undefined) return;
-  throw GW_ERR_API_CONFLICT.create(holder.accountId === account.id ? `${message} (key ${holder.id})` : message);
+  throw GW_ERR_API_CONFLICT.create(`${message} (key ${holder.id})`);
 }
 
 /** The DER of the certificate a key is to be bound to. */

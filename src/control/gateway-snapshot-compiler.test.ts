@@ -104,10 +104,22 @@ describe('compileGatewaySnapshot', () => {
     const edgeCa = new EdgeCaService(store, box);
     edgeCaPem = (await edgeCa.authority()).certPem;
 
-    const accountA = { id: newHexId(), name: 'A', createdAt: NOW };
-    const accountB = { id: newHexId(), name: 'B', createdAt: NOW };
-    const zoneA: ZoneRecord = { id: newHexId(), accountId: accountA.id, name: 'a.test', createdAt: NOW };
-    const zoneB: ZoneRecord = { id: newHexId(), accountId: accountB.id, name: 'b.test', createdAt: NOW };
+    const accountA = { id: newHexId(), name: 'A', createdAt: NOW, delegated: false };
+    const accountB = { id: newHexId(), name: 'B', createdAt: NOW, delegated: false };
+    const zoneA: ZoneRecord = {
+      id: newHexId(),
+      accountId: accountA.id,
+      name: 'a.test',
+      createdAt: NOW,
+      delegated: false,
+    };
+    const zoneB: ZoneRecord = {
+      id: newHexId(),
+      accountId: accountB.id,
+      name: 'b.test',
+      createdAt: NOW,
+      delegated: false,
+    };
     for (const account of [accountA, accountB]) await store.createAccount(account);
     for (const zone of [zoneA, zoneB]) await store.createZone(zone);
 
@@ -270,5 +282,145 @@ describe('compileGatewaySnapshot', () => {
       next.resolve('legacy.b.test').trustId,
       'a compatibility change is a new trust set: sessions made under the old one do not resume',
     );
+  });
+});
+
+/**
+ * Hostnames across accounts, with rows written straight through the store (as data from before the
+ * zone-name check would be): an account's zone inside an older zone of another account, a zone
+ * naming a hostname outside its name, a delegation, and a wildcard one label above another
+ * account's zone. Nothing of one account may serve the other's hostnames.
+ */
+describe('compileGatewaySnapshot: hostnames across accounts', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-snapshot-owners-'));
+  const box = new SecretBox(randomBytes(32));
+  let store: Store;
+  let edgeCa: EdgeCaService;
+  let victim: ZoneRecord;
+  let squat: ZoneRecord;
+  let stray: ZoneRecord;
+  let victimCaPem: string;
+  let squatCaPem: string;
+  let squatCaId: string;
+  let squatRouteId: string;
+  const problems: { zoneId: string; what: string; reason: string }[] = [];
+
+  const compile = () => compileGatewaySnapshot({ store, box, edgeCa, onProblem: (problem) => problems.push(problem) });
+  const route = (zone: ZoneRecord, hostname: string) => ({
+    id: newHexId(),
+    zoneId: zone.id,
+    hostname,
+    pathPrefix: '/',
+    upstreamUrl: `http://127.0.0.1:9/${zone.accountId}`,
+    stripPrefix: false,
+    upstreamTimeoutMs: null,
+    description: '',
+    createdOn: NOW,
+    modifiedOn: NOW,
+  });
+
+  before(async () => {
+    store = await openStore({ kind: 'sqlite', file: path.join(dir, 'store.db') });
+    edgeCa = new EdgeCaService(store, box);
+    const accountB = { id: newHexId(), name: 'B (victim)', createdAt: NOW };
+    const accountA = { id: newHexId(), name: 'A (squatter)', createdAt: NOW };
+    for (const account of [accountA, accountB]) await store.createAccount(account);
+    victim = {
+      id: newHexId(),
+      accountId: accountB.id,
+      name: 'b.test',
+      createdAt: '2025-01-01T00:00:00.000000Z',
+      delegated: false,
+    };
+    squat = {
+      id: newHexId(),
+      accountId: accountA.id,
+      name: 'api.b.test',
+      createdAt: '2025-02-01T00:00:00.000000Z',
+      delegated: false,
+    };
+    stray = {
+      id: newHexId(),
+      accountId: accountA.id,
+      name: 'a.test',
+      createdAt: '2025-01-15T00:00:00.000000Z',
+      delegated: false,
+    };
+    for (const zone of [victim, squat, stray]) await store.createZone(zone);
+
+    const victimCa = uploadedCa(accountB.id, await createRootCa({ name: 'CN=Victim CA', validityDays: 365 }));
+    const squatCa = uploadedCa(accountA.id, await createRootCa({ name: 'CN=Squatter CA', validityDays: 365 }));
+    victimCaPem = victimCa.certificatesPem;
+    squatCaPem = squatCa.certificatesPem;
+    squatCaId = squatCa.id;
+    for (const ca of [victimCa, squatCa]) await store.createMtlsCertificate(ca);
+    // Both name api.b.test; the squatter also claims its parent's www, and a name of no zone of its own.
+    await store.replaceHostnames(victim.id, victimCa.id, ['api.b.test', 'login.api.b.test']);
+    await store.replaceHostnames(squat.id, squatCa.id, ['api.b.test', 'login.api.b.test']);
+    const squatRoute = route(squat, 'api.b.test');
+    squatRouteId = squatRoute.id;
+    await store.createRoute(squatRoute);
+    await store.replaceHostnames(stray.id, squatCa.id, ['www.b.test', 'elsewhere.example']);
+  });
+
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("an undelegated zone inside an older zone of another account serves nothing there: the victim's trust applies", async () => {
+    problems.length = 0;
+    const snapshot = await compile();
+    for (const host of ['api.b.test', 'login.api.b.test']) {
+      const policy = snapshot.resolve(host);
+      assert.equal(policy.zoneId, victim.id, host);
+      assert.deepEqual([...policy.trustedCaFingerprints], [fingerprintOf(victimCaPem)], host);
+    }
+    assert.equal(snapshot.routes.match('api.b.test', '/'), undefined, "the squatter's route is not compiled");
+    const reported = problems.map((problem) => `${problem.zoneId === squat.id ? 'squat' : 'other'}: ${problem.what}`);
+    assert.ok(reported.includes('squat: zone api.b.test'), reported.join('\n'));
+    assert.ok(reported.includes('squat: hostname api.b.test'));
+    assert.match(problems.find((p) => p.what === 'zone api.b.test')?.reason ?? '', /older zone b\.test .*delegated/);
+  });
+
+  test('a zone naming hostnames outside its own name serves none of them (no "first zone" fallback)', async () => {
+    problems.length = 0;
+    const snapshot = await compile();
+    assert.equal(snapshot.resolve('www.b.test'), snapshot.defaultPolicy);
+    assert.equal(snapshot.resolve('elsewhere.example'), snapshot.defaultPolicy);
+    const strayProblems = problems.filter((problem) => problem.zoneId === stray.id).map((problem) => problem.what);
+    assert.deepEqual(strayProblems.sort(), ['hostname elsewhere.example', 'hostname www.b.test']);
+    assert.match(problems.find((p) => p.zoneId === stray.id)?.reason ?? '', /lies outside the zone a\.test/);
+  });
+
+  test("once the operator delegates the subdomain zone, it serves its names and the parent's account none of them", async () => {
+    await store.setZoneDelegated(squat.id, true);
+    problems.length = 0;
+    const snapshot = await compile();
+    for (const host of ['api.b.test', 'login.api.b.test']) {
+      const policy = snapshot.resolve(host);
+      assert.equal(policy.zoneId, squat.id, host);
+      assert.deepEqual([...policy.trustedCaFingerprints], [fingerprintOf(squatCaPem)], host);
+    }
+    assert.equal(snapshot.routes.match('api.b.test', '/')?.zoneId, squat.id);
+    assert.ok(!problems.some((problem) => problem.what.startsWith('zone ')), 'the overlap is allowed now');
+    assert.ok(problems.some((p) => p.zoneId === victim.id && p.what === 'hostname login.api.b.test'));
+    await store.setZoneDelegated(squat.id, false);
+  });
+
+  test("a wildcard never covers the apex of another account's zone one label down", async () => {
+    await store.setZoneDelegated(squat.id, true);
+    // The delegated zone names nothing at its apex now: only a wildcard one label up could cover it.
+    await store.replaceHostnames(squat.id, squatCaId, []);
+    await store.deleteRoute(squat.id, squatRouteId);
+    await store.replaceHostnames(victim.id, null, ['*.b.test']);
+    const snapshot = await compile();
+    assert.equal(snapshot.resolve('www.b.test').zoneId, victim.id, 'the wildcard covers the parent account names');
+    assert.equal(snapshot.resolve('www.b.test').hostname, '*.b.test');
+    assert.equal(snapshot.lookup('api.b.test'), undefined, "another account's apex: no policy (421)");
+    assert.equal(snapshot.resolve('api.b.test'), snapshot.defaultPolicy);
+    await store.setZoneDelegated(squat.id, false);
+    const undelegated = await compile();
+    assert.equal(undelegated.resolve('api.b.test').zoneId, victim.id, 'undelegated, the apex is the parent account');
   });
 });

@@ -11,8 +11,12 @@
  *   default policy: an edge-CA certificate for `localhost`, no client CA
  *   per zone: custom rules compiled to closures, identity headers; routes of owned hostnames
  *
- * A hostname belongs to one zone (the most specific zone that names it); only that zone's
- * associations and edge certificates apply to it, so one tenant cannot change another's host.
+ * A hostname belongs to one zone, decided by HostnameOwnership (docs/adr/0007-zone-ownership.md):
+ * the most specific zone that contains it by name and names it, among the zones of the account that
+ * owns it. Only that zone's associations, edge certificates, routes and APIs apply to it, so one
+ * tenant can neither change nor serve another's host: a zone naming a hostname outside its own
+ * name, or inside another account's zone without the operator's delegation, is reported and left
+ * out (fail closed). A wildcard never covers the apex of another account's zone one label down.
  */
 import { X509Certificate } from 'node:crypto';
 import type { Store } from '../store/ports.ts';
@@ -37,6 +41,7 @@ import type { EdgeCaService } from './edge-ca-service.ts';
 import { compileRoutes, compileZoneRuntimes, type CompileProblem } from './zone-runtime-compiler.ts';
 import { compileApis, compileKeys } from './api-runtime-compiler.ts';
 import { RouteTable } from '../runtime-config/route-table.ts';
+import { HostnameOwnership } from './hostname-ownership.ts';
 
 export interface SnapshotCompilerDeps {
   store: Store;
@@ -78,7 +83,10 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   const edgeCertificates = await store.listAllEdgeCertificates();
   const routes = await store.listAllRoutes();
   const apis = await store.listAllApis();
-  const sources = hostSources(zones, associations, edgeCertificates, [...routes, ...apis]);
+  const onProblem = deps.onProblem ?? (() => undefined);
+  const ownership = new HostnameOwnership(zones.values());
+  reportUnapprovedOverlaps(ownership, onProblem);
+  const sources = hostSources(zones, ownership, associations, edgeCertificates, [...routes, ...apis], onProblem);
   const serverMaterial = edgeCaMaterial(deps.edgeCa);
   const trust = clientTrustReader(store);
 
@@ -109,7 +117,6 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   const defaultPolicy = createDefaultPolicy(
     await deps.edgeCa.serverCredentials(deps.defaultNames ?? [DEFAULT_HOSTNAME]),
   );
-  const onProblem = deps.onProblem ?? (() => undefined);
   const ownerOf = (hostname: string): string | undefined => sources.get(normalizeHostname(hostname))?.zone.id;
   const apiRoutes = compileApis(
     {
@@ -122,6 +129,7 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
     onProblem,
   );
   const runtime = {
+    wildcardExclusions: wildcardExclusions(zones, ownership, sources),
     routes: new RouteTable([...compileRoutes(routes, ownerOf, onProblem), ...apiRoutes]),
     keys: compileKeys(await store.listAllKeys(), await store.listAllPolicies()),
     zones: compileZoneRuntimes(
@@ -139,9 +147,11 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
 
 function hostSources(
   zones: ReadonlyMap<HexId, ZoneRecord>,
+  ownership: HostnameOwnership,
   associations: readonly HostnameAssociationRecord[],
   edgeCertificates: readonly EdgeCertificateRecord[],
   routed: readonly Pick<RouteRecord, 'hostname' | 'zoneId'>[],
+  onProblem: (problem: CompileProblem) => void,
 ): Map<string, HostSource> {
   const candidates = new Map<string, Set<ZoneRecord>>();
   const mention = (hostname: string, zoneId: HexId): void => {
@@ -156,7 +166,12 @@ function hostSources(
 
   const sources = new Map<string, HostSource>();
   for (const [hostname, mentioning] of [...candidates].sort(([a], [b]) => a.localeCompare(b))) {
-    const zone = owningZone(hostname, [...mentioning]);
+    const serving = ownership.servingZones(hostname);
+    const zone = serving.find((candidate) => mentioning.has(candidate));
+    for (const other of mentioning) {
+      if (other === zone || serving.includes(other)) continue;
+      onProblem({ zoneId: other.id, what: `hostname ${hostname}`, reason: notServedBecause(hostname, other, serving) });
+    }
     if (zone === undefined) continue;
     const own = associations.filter((a) => a.zoneId === zone.id && normalizeHostname(a.hostname) === hostname);
     sources.set(hostname, { zone, associations: own });
@@ -164,12 +179,48 @@ function hostSources(
   return sources;
 }
 
-/** The most specific zone whose name contains the hostname; else the first zone that named it. */
-function owningZone(hostname: string, zones: readonly ZoneRecord[]): ZoneRecord | undefined {
+/** Why a zone that names a hostname does not serve it (for the log; the hostname fails closed). */
+function notServedBecause(hostname: string, zone: ZoneRecord, serving: readonly ZoneRecord[]): string {
   const bare = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
-  const containing = zones.filter((zone) => bare === zone.name || bare.endsWith(`.${zone.name}`));
-  containing.sort((a, b) => b.name.length - a.name.length);
-  return containing[0] ?? zones[0];
+  if (bare !== zone.name && !bare.endsWith(`.${zone.name}`)) {
+    return `not served: it lies outside the zone ${zone.name}`;
+  }
+  const owner = serving[0];
+  return owner === undefined
+    ? 'not served: no zone may serve it'
+    : `not served: it belongs to the zone ${owner.name} of another account (docs/adr/0007-zone-ownership.md)`;
+}
+
+/** One line per stored overlap the operator did not allow (rows from before the check, or written around it). */
+function reportUnapprovedOverlaps(ownership: HostnameOwnership, onProblem: (problem: CompileProblem) => void): void {
+  for (const { zone, older } of ownership.unapprovedOverlaps()) {
+    onProblem({
+      zoneId: zone.id,
+      what: `zone ${zone.name}`,
+      reason: `overlaps the older zone ${older.name} (${older.id}) of another account without a delegation: the hostnames they share are served by the older zone's account only (PATCH /zones/${zone.id} {"delegated": true} allows it)`,
+    });
+  }
+}
+
+/**
+ * Zone apexes a wildcard one label up must not cover: `*.b.test` of one account never answers for
+ * `api.b.test` when another account owns that zone (it then has its own policy, or none: 421).
+ */
+function wildcardExclusions(
+  zones: ReadonlyMap<HexId, ZoneRecord>,
+  ownership: HostnameOwnership,
+  sources: ReadonlyMap<string, HostSource>,
+): Set<string> {
+  const excluded = new Set<string>();
+  for (const zone of zones.values()) {
+    const dot = zone.name.indexOf('.');
+    if (dot < 0) continue;
+    const wildcard = sources.get(`*.${zone.name.slice(dot + 1)}`);
+    if (wildcard === undefined) continue;
+    const owner = ownership.servingZones(zone.name)[0];
+    if (owner?.accountId !== wildcard.zone.accountId) excluded.add(zone.name);
+  }
+  return excluded;
 }
 
 // ---------------------------------------------------------------------------------------------

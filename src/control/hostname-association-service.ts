@@ -1,6 +1,7 @@
 /**
  * HostnameAssociationService: which CAs a hostname trusts for client certificates (reference §5).
- * One list per (zone, CA); no CA id means the account's managed CA. Hostnames must be in the zone.
+ * One list per (zone, CA); no CA id means the account's managed CA. Hostnames must be in the zone,
+ * and not in a subdomain zone of another account (foreign-hostnames.ts).
  */
 import { GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION, GW_ERR_HOSTNAME_NOT_IN_ZONE } from '../errors/index.ts';
 import type { Store } from '../store/ports.ts';
@@ -8,7 +9,8 @@ import type { HexId, Uuid, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
 import type { MtlsCertificateService } from './mtls-certificate-service.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
+import { refuseForeignHostnames } from './foreign-hostnames.ts';
 
 const HOSTNAME =
   /^(?=.{1,253}$)(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -46,13 +48,14 @@ export class HostnameAssociationService {
     const normalised = [...new Set(hostnames.map((hostname) => normaliseHostname(hostname, zone)))].sort();
     // Under the account lock, a concurrent delete of the CA either sees this association (and is
     // refused) or happens first (and this replace fails the existence check): never both succeed.
-    await inAccountTransaction(this.#store, zone.accountId, async (store) => {
+    await inZoneTransaction(this.#store, zone, async (store) => {
       if (
         mtlsCertificateId !== undefined &&
         (await store.getMtlsCertificate(zone.accountId, mtlsCertificateId)) === undefined
       ) {
         throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${zone.accountId}/mtls_certificates/${mtlsCertificateId}`);
       }
+      await refuseForeignHostnames(store, zone, normalised);
       await store.replaceHostnames(zone.id, mtlsCertificateId ?? null, normalised);
     });
     return normalised;

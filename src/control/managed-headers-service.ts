@@ -23,7 +23,7 @@ import type { Store } from '../store/ports.ts';
 import type { HexId, ZoneRecord } from '../store/records.ts';
 import type { Principal } from './access-policy.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
 
 export const MANAGED_REQUEST_HEADERS_SETTING = 'managed_request_headers';
 
@@ -119,7 +119,7 @@ export class ManagedHeadersService {
 
   /** Read, change, store the complete map, under the account lock (two edits never lose one). */
   #write(zone: ZoneRecord, change: (states: Map<ManagedRequestHeaderId, boolean>) => void): Promise<ManagedHeaders> {
-    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
+    return inZoneTransaction(this.#store, zone, async (store) => {
       const states = statesOf(await store.getZoneSetting(zone.id, MANAGED_REQUEST_HEADERS_SETTING));
       change(states);
       await store.putZoneSetting(zone.id, MANAGED_REQUEST_HEADERS_SETTING, Object.fromEntries(states));

@@ -15,6 +15,7 @@ const ZONE: ZoneRecord = {
   accountId: 'b'.repeat(32),
   name: 'example.com',
   createdAt: '2025-01-01T00:00:00Z',
+  delegated: false,
 };
 
 const base: RouteInput = { hostname: 'api.example.com', upstream: 'http://127.0.0.1:8080' };

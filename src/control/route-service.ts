@@ -16,7 +16,8 @@ import type { Principal } from './access-policy.ts';
 import { isoMicros, newHexId } from './ids.ts';
 import { validateRouteInput, type RouteInput, type ValidRoute } from './route-input.ts';
 import type { TenancyService } from './tenancy-service.ts';
-import { inAccountTransaction } from './account-transaction.ts';
+import { inZoneTransaction } from './account-transaction.ts';
+import { refuseForeignHostnames } from './foreign-hostnames.ts';
 
 /** At most this many routes per zone (each one is compiled into every snapshot). */
 export const MAX_ROUTES_PER_ZONE = 1000;
@@ -41,6 +42,7 @@ export class RouteService {
       if ((await store.listRoutes(zone.id)).length >= MAX_ROUTES_PER_ZONE) {
         throw GW_ERR_API_VALIDATION.create(`a zone has at most ${MAX_ROUTES_PER_ZONE} routes`);
       }
+      await refuseForeignHostnames(store, zone, [record.hostname]);
       await refuseApiPairs(store, [record]);
       await writeRoute(() => store.createRoute(record), record);
     });
@@ -64,6 +66,7 @@ export class RouteService {
     return this.#inAccount(zone, async (store) => {
       const current = await requireRoute(store, zone, id);
       const record: RouteRecord = { ...current, ...route, modifiedOn: isoMicros(this.#now()) };
+      await refuseForeignHostnames(store, zone, [record.hostname]);
       await refuseApiPairs(store, [record]);
       await writeRoute(() => store.updateRoute(record), record);
       return record;
@@ -100,6 +103,11 @@ export class RouteService {
         if (kept === undefined) return { id: newHexId(), zoneId: zone.id, ...route, createdOn: now, modifiedOn: now };
         return sameRoute(kept, route) ? kept : { ...kept, ...route, modifiedOn: now };
       });
+      await refuseForeignHostnames(
+        store,
+        zone,
+        records.map((record) => record.hostname),
+      );
       for (const record of previous.values()) await store.deleteRoute(zone.id, record.id);
       await refuseApiPairs(store, records);
       for (const record of records) await writeRoute(() => store.createRoute(record), record);
@@ -108,9 +116,7 @@ export class RouteService {
   }
 
   #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return inAccountTransaction(this.#store, zone.accountId, async (store) => {
-      return work(store);
-    });
+    return inZoneTransaction(this.#store, zone, work);
   }
 }
 

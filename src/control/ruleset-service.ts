@@ -15,6 +15,7 @@ import type { HexId, RuleAction, RulesetRecord, TokenPermission, ZoneRecord } fr
 import type { Principal } from './access-policy.ts';
 import { normaliseHostname } from './hostname-association-service.ts';
 import { isoMicros, newHexId } from './ids.ts';
+import { inZoneTransaction } from './account-transaction.ts';
 import { MTLS_RULE_DESCRIPTION, MTLS_RULE_REF, mtlsRuleExpression } from './mtls-rule.ts';
 import {
   assembleRules,
@@ -142,7 +143,9 @@ export class RulesetService {
   /** Deletes the ruleset and its versions (the zone then has no custom rules). */
   async delete(principal: Principal, zoneId: HexId, rulesetId: HexId, options: WriteOptions = {}): Promise<void> {
     const { zone, ruleset } = await this.#ruleset(principal, zoneId, rulesetId, 'edit');
-    if (options.dryRun !== true) await this.#store.deleteRuleset(zone.id, ruleset.id);
+    if (options.dryRun !== true) {
+      await inZoneTransaction(this.#store, zone, (store) => store.deleteRuleset(zone.id, ruleset.id));
+    }
   }
 
   /** Adds one rule at `position` (default: bottom); the body is the rule plus `position` (§6.2). */
@@ -325,7 +328,7 @@ export class RulesetService {
     };
     if (options.dryRun === true) return record;
     try {
-      await this.#store.saveRuleset(record, previous?.version ?? null);
+      await inZoneTransaction(this.#store, zone, (store) => store.saveRuleset(record, previous?.version ?? null));
     } catch (error) {
       if (error instanceof StoreConflictError) throw GW_ERR_API_CONFLICT.create(error.message);
       throw error;

@@ -5,7 +5,8 @@
  *   keyless        anyone the zone's rules let through
  *   mtls_static    a verified, unrevoked certificate whose LEAF is on the allowlist (never another
  *                  certificate of the chain the client sent), plus a token key if `tokenRequired`
- *   mtls_dynamic   a verified, unrevoked certificate → the key bound to it (leaf, else public key)
+ *   mtls_dynamic   a verified, unrevoked certificate → the key of the API's account bound to it
+ *                  (leaf, else public key); another tenant's key for the same certificate never counts
  *   token          `Authorization: Bearer <secret>` → the key with that secret hash
  *
  * A key bound to a certificate is never usable without presenting that certificate, whichever way
@@ -74,7 +75,7 @@ export function decideApiAccess(
     case 'mtls_dynamic': {
       const refused = certificateRefusal(decision);
       if (refused !== undefined) return denied(refused);
-      key = keys.byCertificate(identity.fingerprint256, () => identity.spkiSha256());
+      key = keys.byCertificate(api.accountId, identity.fingerprint256, () => identity.spkiSha256());
       if (key === undefined) return denied(GW_ERR_KEY_CERT_MISMATCH);
       break;
     }

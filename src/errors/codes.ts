@@ -262,6 +262,22 @@ export const GW_ERR_CA_KEY_IDENTIFIER_MISSING = defineError(
   400,
   12147,
 );
+// Zone names are claims across accounts (docs/adr/0007-zone-ownership.md): an overlap with another
+// account's zone needs the operator's delegation, and reserved names are the operator's alone.
+export const GW_ERR_ZONE_CLAIMED = defineError(
+  'GW_ERR_ZONE_CLAIMED',
+  'The zone name overlaps a zone of another account: %s',
+  409,
+  12130,
+);
+export const GW_ERR_ZONE_RESERVED = defineError(
+  'GW_ERR_ZONE_RESERVED',
+  'The zone name is reserved for the operator: %s',
+  403,
+  12131,
+);
+// DELETE /zones/{id} refuses while the zone serves anything or has live client certificates.
+export const GW_ERR_ZONE_IN_USE = defineError('GW_ERR_ZONE_IN_USE', 'The zone is in use: %s', 409, 12132);
 // A write that collides with existing state (duplicate route, ruleset changed meanwhile).
 export const GW_ERR_API_CONFLICT = defineError('GW_ERR_API_CONFLICT', 'Conflict: %s', 409, 12117);
 

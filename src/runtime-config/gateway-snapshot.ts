@@ -153,6 +153,11 @@ export interface SnapshotRuntime {
   readonly routes?: RouteTable;
   readonly zones?: readonly ZoneRuntime[];
   readonly keys?: KeyIndex;
+  /**
+   * Hostnames no wildcard covers: zone apexes of another account than the wildcard's
+   * (docs/adr/0007-zone-ownership.md). Without an exact policy they get none (421).
+   */
+  readonly wildcardExclusions?: ReadonlySet<string>;
 }
 
 export class GatewaySnapshot {
@@ -164,6 +169,7 @@ export class GatewaySnapshot {
   readonly #exact: ReadonlyMap<string, HostPolicy>;
   /** `*.example.com` keyed by `example.com`. */
   readonly #wildcards: ReadonlyMap<string, HostPolicy>;
+  readonly #wildcardExclusions: ReadonlySet<string>;
 
   constructor(version: number, hosts: readonly HostPolicy[], defaultPolicy: HostPolicy, runtime: SnapshotRuntime = {}) {
     if (!defaultPolicy.isDefault || defaultPolicy.trustedCas.length > 0) throw new Error('invalid default policy');
@@ -180,6 +186,7 @@ export class GatewaySnapshot {
     this.defaultPolicy = defaultPolicy;
     this.#exact = exact;
     this.#wildcards = wildcards;
+    this.#wildcardExclusions = runtime.wildcardExclusions ?? new Set();
     this.routes = runtime.routes ?? new RouteTable([]);
     this.keys = runtime.keys ?? new KeyIndex();
     this.#zones = new Map((runtime.zones ?? []).map((zone) => [zone.zoneId, zone]));
@@ -191,14 +198,18 @@ export class GatewaySnapshot {
     return zoneId === undefined ? undefined : this.#zones.get(zoneId);
   }
 
-  /** The configured policy for a hostname (exact first, then a one-label wildcard), else undefined. */
+  /**
+   * The configured policy for a hostname (exact first, then a one-label wildcard unless the
+   * hostname is excluded from wildcards), else undefined.
+   */
   lookup(name: string | undefined | false | null): HostPolicy | undefined {
     const host = normalizeHostname(name);
     if (host === '') return undefined;
     const exact = this.#exact.get(host);
     if (exact !== undefined) return exact;
     const dot = host.indexOf('.');
-    return dot > 0 ? this.#wildcards.get(host.slice(dot + 1)) : undefined;
+    const wildcard = dot > 0 ? this.#wildcards.get(host.slice(dot + 1)) : undefined;
+    return wildcard === undefined || this.#wildcardExclusions.has(host) ? undefined : wildcard;
   }
 
   /** What a TLS connection with this SNI is accepted under. */

@@ -33,6 +33,7 @@ import type {
 import type { Database, Db } from './kysely/schema.ts';
 import { atomically } from './kysely/atomically.ts';
 import * as tenancy from './kysely/tenancy.ts';
+import * as zoneRemoval from './kysely/zone-removal.ts';
 import * as tokens from './kysely/tokens.ts';
 import * as managedCas from './kysely/managed-cas.ts';
 import * as mtls from './kysely/mtls-certificates.ts';
@@ -55,6 +56,7 @@ import type {
   CertificateExpiry,
   CertificateExpiryFilter,
   CertificateUsage,
+  ZoneUsage,
 } from './read-models.ts';
 import * as gatewayApis from './kysely/gateway-apis.ts';
 import * as gatewayKeys from './kysely/gateway-keys.ts';
@@ -100,6 +102,21 @@ export class KyselyStore implements Store {
   }
   listZones(filter: { accountIds?: readonly HexId[]; name?: string }): Promise<ZoneRecord[]> {
     return tenancy.listZones(this.#db, filter);
+  }
+  listOverlappingZones(name: string): Promise<ZoneRecord[]> {
+    return tenancy.listOverlappingZones(this.#db, name);
+  }
+  setZoneDelegated(id: HexId, delegated: boolean): Promise<void> {
+    return tenancy.setZoneDelegated(this.#db, id, delegated);
+  }
+  lockZoneNames(): Promise<void> {
+    return tenancy.lockZoneNames(this.#db);
+  }
+  zoneUsage(id: HexId): Promise<ZoneUsage> {
+    return zoneRemoval.zoneUsage(this.#db, id);
+  }
+  deleteZone(id: HexId): Promise<void> {
+    return zoneRemoval.deleteZone(this.#db, id);
   }
 
   // API tokens.
@@ -320,8 +337,8 @@ export class KyselyStore implements Store {
   getKeyBySecretHash(secretHash: string): Promise<GatewayKeyRecord | undefined> {
     return gatewayKeys.getKeyBySecretHash(this.#db, secretHash);
   }
-  getKeyByBinding(binding: CertificateBinding): Promise<GatewayKeyRecord | undefined> {
-    return gatewayKeys.getKeyByBinding(this.#db, binding);
+  getKeyByBinding(accountId: HexId, binding: CertificateBinding): Promise<GatewayKeyRecord | undefined> {
+    return gatewayKeys.getKeyByBinding(this.#db, accountId, binding);
   }
   listKeys(accountId: HexId): Promise<GatewayKeyRecord[]> {
     return gatewayKeys.listKeys(this.#db, accountId);

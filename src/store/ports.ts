@@ -38,6 +38,7 @@ import type {
   CertificateExpiry,
   CertificateExpiryFilter,
   CertificateUsage,
+  ZoneUsage,
 } from './read-models.ts';
 
 export class StoreConflictError extends Error {
@@ -62,10 +63,23 @@ export interface AccountStore {
 }
 
 export interface ZoneStore {
+  /** Throws StoreConflictError when the name (or the id) is taken. */
   createZone(record: ZoneRecord): Promise<void>;
   getZone(id: HexId): Promise<ZoneRecord | undefined>;
   /** Zones, optionally of one account and/or with one exact name. Ordered by name. */
   listZones(filter: { accountIds?: readonly HexId[]; name?: string }): Promise<ZoneRecord[]>;
+  /** Zones named `name`, a parent domain of it, or a domain under it, of any account. Ordered by name. */
+  listOverlappingZones(name: string): Promise<ZoneRecord[]>;
+  setZoneDelegated(id: HexId, delegated: boolean): Promise<void>;
+  /** Inside a transaction: holds other zone-name writers until it ends (the overlap check). */
+  lockZoneNames(): Promise<void>;
+  /** Counts of what the zone holds (custom rules are counted from listRulesets). */
+  zoneUsage(id: HexId): Promise<ZoneUsage>;
+  /**
+   * Deletes the zone with its associations, edge certificates, routes, APIs, rulesets and settings,
+   * atomically. Its client certificates stay (revocation records outlive the zone).
+   */
+  deleteZone(id: HexId): Promise<void>;
 }
 
 export interface TokenStore {
@@ -202,14 +216,17 @@ export interface ApiDefinitionStore {
 }
 
 export interface GatewayKeyStore {
-  /** Throws StoreConflictError when the certificate binding or the secret hash belongs to a key. */
+  /**
+   * Throws StoreConflictError when a key of the same account holds the certificate binding, or any
+   * key the secret hash.
+   */
   createKey(record: GatewayKeyRecord): Promise<void>;
   updateKey(record: GatewayKeyRecord): Promise<void>;
   getKey(accountId: HexId, id: HexId): Promise<GatewayKeyRecord | undefined>;
   /** Any account: the hash is unique across the installation. */
   getKeyBySecretHash(secretHash: string): Promise<GatewayKeyRecord | undefined>;
-  /** Any account: a binding is unique across the installation. */
-  getKeyByBinding(binding: CertificateBinding): Promise<GatewayKeyRecord | undefined>;
+  /** The key of this account bound to the certificate (a binding is unique per account). */
+  getKeyByBinding(accountId: HexId, binding: CertificateBinding): Promise<GatewayKeyRecord | undefined>;
   /** Oldest first. */
   listKeys(accountId: HexId): Promise<GatewayKeyRecord[]>;
   deleteKey(accountId: HexId, id: HexId): Promise<void>;

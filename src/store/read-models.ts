@@ -101,3 +101,14 @@ export interface CertificateExpiryFilter {
   /** Absent: every stored kind. Client certificates are listed only while active (revoked ones no longer matter). */
   kinds?: readonly CertificateKind[];
 }
+
+/** What a zone holds that a deletion would remove or strand (DELETE /zones/{id} refuses while any). */
+export interface ZoneUsage {
+  readonly routes: number;
+  readonly apis: number;
+  /** (hostname, CA) rows. */
+  readonly hostnameAssociations: number;
+  readonly edgeCertificates: number;
+  /** Client certificates still active (or pending reactivation): they would outlive the zone unrevocable. */
+  readonly liveClientCertificates: number;
+}

@@ -21,6 +21,11 @@ export interface ZoneRecord {
   /** Lowercase domain without trailing dot, e.g. `example.com`. Unique across the installation. */
   name: string;
   createdAt: string;
+  /**
+   * Set by the operator (a global token) to let this zone overlap zones of other accounts: its name
+   * is a parent or a subdomain of theirs (docs/adr/0007-zone-ownership.md).
+   */
+  delegated: boolean;
 }
 
 /** What a token may touch: everything (the operator's bootstrap token), one account, or one zone. */

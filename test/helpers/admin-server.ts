@@ -111,6 +111,8 @@ export async function createTenant(
     name: zoneName,
     account: { id: account.body.result.id },
   });
+  // Each tenant is a new account: a zone name inside another tenant's is refused (docs/adr/0007).
+  if (zone.status !== 200) throw new Error(`zone ${zoneName} not created: ${JSON.stringify(zone.body.errors)}`);
   return { accountId: account.body.result.id, zoneId: zone.body.result.id };
 }
 

@@ -10,7 +10,7 @@ import {
 } from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
-import { arrayParam, planPage, resultInfo } from '../pagination.ts';
+import { arrayParam, PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 import type { ClientCertificateWire } from '../wire-types.ts';
 
@@ -97,10 +97,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
               description: 'Only those whose notAfter is within this many days',
             }),
           ),
-          page: Type.Optional(Type.Integer({ minimum: 1 })),
-          per_page: Type.Optional(Type.Integer()),
-          limit: Type.Optional(Type.Integer({ minimum: 1 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          ...PAGE_QUERY,
         }),
       },
     },

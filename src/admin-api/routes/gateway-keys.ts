@@ -19,7 +19,7 @@ import { principalOf } from '../authentication.ts';
 import type { FastifyRequest } from 'fastify';
 import { GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';
 import { success, type EnvelopeMessage } from '../envelope.ts';
-import { planPage, resultInfo } from '../pagination.ts';
+import { PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 import {
   AccessRightsSchema,
@@ -86,12 +86,7 @@ const CreateBody = Type.Object({
 const SettingsBody = Type.Object({ ...SettingsFields, ...FixedFields });
 const SettingsPatchBody = Type.Partial(SettingsBody);
 
-const ListQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1 })),
-  per_page: Type.Optional(Type.Integer()),
-  limit: Type.Optional(Type.Integer({ minimum: 1 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-});
+const ListQuery = Type.Object(PAGE_QUERY);
 
 /** `quotaRemaining`: requests left in the key's effective quota (GatewayKeyService.quotaRemaining). */
 export function keyView(record: GatewayKeyRecord, quotaRemaining: number | null): object {

@@ -13,7 +13,7 @@ import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import type { RuleRecord, RulesetRecord } from '../../store/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success, type EnvelopeMessage } from '../envelope.ts';
-import { singlePageInfo } from '../pagination.ts';
+import { checkedPageQuery, PER_PAGE_QUERY, singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 
 const HexId = Type.String({ pattern: HEX_ID_PATTERN });
@@ -170,12 +170,12 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
         params: ZoneParams,
         querystring: Type.Object({
           cursor: Type.Optional(Type.String({ maxLength: 64 })),
-          per_page: Type.Optional(Type.Integer({ minimum: 1 })),
+          ...PER_PAGE_QUERY,
         }),
       },
     },
     async (request) => {
-      const perPage = Math.min(MAX_PER_PAGE, request.query.per_page ?? DEFAULT_PER_PAGE);
+      const perPage = Math.min(MAX_PER_PAGE, checkedPageQuery(request.query).per_page ?? DEFAULT_PER_PAGE);
       const all = await rulesets.list(principalOf(request), request.params.zone_id);
       const { page, next } = cursorPage(all, request.query.cursor, perPage);
       // The cursor list's result_info (§1.5) is not the page-numbered one of envelope.ts.

@@ -1,6 +1,15 @@
-/** `portcullis zone create NAME --account ID` and `portcullis zone list [--account ID]`. */
+/**
+ * `portcullis zone create NAME --account ID [--delegated]`, `portcullis zone list [--account ID]`
+ * and `portcullis zone delete ID`, through the admin API.
+ */
 import type { Command } from 'commander';
-import { connect, runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-client.ts';
+import {
+  connect,
+  runAdminCommand,
+  segment,
+  withAdminCommandOptions,
+  type AdminCommandOptions,
+} from '../admin-client.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 interface ZoneView {
@@ -9,10 +18,16 @@ interface ZoneView {
   status: string;
   account: { id: string; name: string };
   created_on: string;
+  delegated: boolean;
 }
 
 interface Options extends AdminCommandOptions {
   account?: string;
+}
+
+interface CreateOptions extends Options {
+  account: string;
+  delegated?: boolean;
 }
 
 export function registerZoneCommand(program: Command, setResult: (result: Promise<number>) => void): void {
@@ -23,16 +38,25 @@ export function registerZoneCommand(program: Command, setResult: (result: Promis
       .command('create')
       .description('create a zone in an account')
       .argument('<name>', 'domain, e.g. example.com')
-      .requiredOption('--account <id>', 'account the zone belongs to'),
-  ).action((name: string, options: Options & { account: string }) => {
+      .requiredOption('--account <id>', 'account the zone belongs to')
+      .option(
+        '--delegated',
+        "operator only: allow the zone to be a parent or a subdomain of another account's zone (docs/adr/0007)",
+      ),
+  ).action((name: string, options: CreateOptions) => {
     setResult(
       runAdminCommand(async () => {
         const client = await connect(options);
-        const created = await client.send<ZoneView>('POST', '/zones', { name, account: { id: options.account } });
+        const created = await client.send<ZoneView>('POST', '/zones', {
+          name,
+          account: { id: options.account },
+          ...(options.delegated === true ? { delegated: true } : {}),
+        });
+        const delegated = created.delegated ? ' (delegated)' : '';
         printResult(
           options,
           created,
-          () => `Created zone ${created.name} (${created.id}) in account ${created.account.id}`,
+          () => `Created zone ${created.name} (${created.id}) in account ${created.account.id}${delegated}`,
         );
       }),
     );
@@ -58,6 +82,23 @@ export function registerZoneCommand(program: Command, setResult: (result: Promis
             count(zones.length, 'zone'),
           ),
         );
+      }),
+    );
+  });
+
+  withAdminCommandOptions(
+    zone
+      .command('delete')
+      .description(
+        'delete a zone; refused while it has routes, APIs, hostname associations, edge certificates, custom rules or active client certificates',
+      )
+      .argument('<zone-id>', 'id of the zone (from zone list)'),
+  ).action((zoneId: string, options: Options) => {
+    setResult(
+      runAdminCommand(async () => {
+        const client = await connect(options);
+        const deleted = await client.send<{ id: string }>('DELETE', `/zones/${segment(zoneId)}`);
+        printResult(options, deleted, () => `Deleted zone ${deleted.id}`);
       }),
     );
   });

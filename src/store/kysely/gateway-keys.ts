@@ -1,6 +1,7 @@
 /**
- * Gateway keys, per account. A key's certificate binding and its secret hash are each unique
- * across the installation (table constraints), so a presented certificate or token finds one key.
+ * Gateway keys, per account. A key's certificate binding is unique within its account and its
+ * secret hash across the installation (table constraints, migrations 0003 and 0008), so a presented
+ * certificate finds one key of an account and a token one key.
  */
 import { CERTIFICATE_BINDING_KINDS, type CertificateBinding, type GatewayKeyRecord, type HexId } from '../records.ts';
 import type { Db, GatewayKeysTable } from './schema.ts';
@@ -114,10 +115,15 @@ export async function getKeyBySecretHash(db: Db, secretHash: string): Promise<Ga
   return row === undefined ? undefined : toKey(row);
 }
 
-export async function getKeyByBinding(db: Db, binding: CertificateBinding): Promise<GatewayKeyRecord | undefined> {
+export async function getKeyByBinding(
+  db: Db,
+  accountId: HexId,
+  binding: CertificateBinding,
+): Promise<GatewayKeyRecord | undefined> {
   const row = await db
     .selectFrom('gateway_keys')
     .selectAll()
+    .where('account_id', '=', accountId)
     .where('binding_kind', '=', binding.kind)
     .where('binding_value', '=', binding.value)
     .executeTakeFirst();

@@ -16,6 +16,8 @@ export interface ZonesTable {
   account_id: string;
   name: string;
   created_at: string;
+  /** 0 or 1 (migration 0008). */
+  delegated: number;
 }
 
 export interface ApiTokensTable {

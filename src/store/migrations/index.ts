@@ -12,10 +12,11 @@ import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 import { analyticsRollups } from './0005-analytics-rollups.ts';
 import { upstreamTimeouts } from './0006-upstream-timeouts.ts';
 import { caCompatibility } from './0007-ca-compatibility.ts';
+import { tenantIsolation } from './0008-tenant-isolation.ts';
 import { describeStoreFailure } from '../store-failure.ts';
 
-/** Names sort in the order they run. Append only. */
-const migrations: Record<string, Migration> = {
+/** Names sort in the order they run. Append only. Exported for the migration tests. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-routes-rulesets-zone-settings': routesRulesetsZoneSettings,
   '0003-apis-keys-policies-analytics': apisKeysPoliciesAnalytics,
@@ -23,10 +24,11 @@ const migrations: Record<string, Migration> = {
   '0005-analytics-rollups': analyticsRollups,
   '0006-upstream-timeouts': upstreamTimeouts,
   '0007-ca-compatibility': caCompatibility,
+  '0008-tenant-isolation': tenantIsolation,
 };
 
 const provider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(migrations),
+  getMigrations: () => Promise.resolve({ ...MIGRATIONS }),
 };
 
 /**
