@@ -44,7 +44,7 @@ describe('identity headers too large for an HTTP/2 upstream', () => {
     assert.deepEqual(overH1.json(), {
       error: {
         code: 'GW_ERR_REQUEST_HEADERS_TOO_LARGE',
-        message: 'The request headers, with the identity of the client certificate, are too large to forward',
+        message: 'Request header fields too large',
       },
     });
     const session = await connectH2(proxy.port, ca, huge.certPem, huge.keyPem);

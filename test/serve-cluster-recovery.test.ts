@@ -122,7 +122,7 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
   });
 
   test('rebuilds that keep failing: readyz 503 and the stale gauge past the bound, one log line per state change', async () => {
-    const { zoneId } = await createTenant(first, 'stale.recovery.test');
+    const { zoneId } = await createTenant(first, 'stale-recovery.test');
     const readyz = async () => {
       const response = await fetch(new URL('/readyz', second.baseUrl));
       return { status: response.status, body: (await response.json()) as { checks: Record<string, string> } };
@@ -137,7 +137,7 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
     fault.fail(Infinity);
     try {
       const route = await first.call('POST', `/zones/${zoneId}/gateway/routes`, {
-        hostname: 'late.stale.recovery.test',
+        hostname: 'late.stale-recovery.test',
         upstream: upstream.url,
       });
       assert.equal(route.status, 200, JSON.stringify(route.body.errors));
