@@ -11,6 +11,7 @@ import { apisKeysPoliciesAnalytics } from './0003-apis-keys-policies-analytics.t
 import { analyticsTimeIndex } from './0004-analytics-time-index.ts';
 import { analyticsRollups } from './0005-analytics-rollups.ts';
 import { upstreamTimeouts } from './0006-upstream-timeouts.ts';
+import { caRevocation } from './0009-ca-revocation.ts';
 
 /** Names sort in the order they run. Append only. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0004-analytics-time-index': analyticsTimeIndex,
   '0005-analytics-rollups': analyticsRollups,
   '0006-upstream-timeouts': upstreamTimeouts,
+  '0009-ca-revocation': caRevocation,
 };
 
 const provider: MigrationProvider = {
