@@ -30,6 +30,7 @@ import { DEFAULT_UPSTREAM_TIMEOUTS, UpstreamForwarders } from './data-plane/upst
 import { openCounters, type OpenCounters } from './store/counters/open-counters.ts';
 import { GatewayObservability } from './gateway-observability.ts';
 import { GatewayHealth } from './gateway-health.ts';
+import { GatewayRevocation } from './gateway-revocation.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const EDGE_CA_FILE = 'edge-ca.pem';
@@ -185,11 +186,22 @@ async function startOnStore(
     redisUp: counters.redisReady,
   });
   health.watchIn(observability.metrics);
+  // Revocation of uploaded CAs: OCSP answers for the data plane, CRL fetching (ADR 0014).
+  const revocation = new GatewayRevocation({
+    store,
+    service: services.caRevocation,
+    metrics: observability.metrics,
+    logger,
+    announce: publishChange,
+  });
   const admin = await buildAdminApi({
     services,
     logger,
     ruleHits,
-    onChange: publishChange,
+    onChange: async () => {
+      await publishChange();
+      revocation.nudge(); // a CA's fetching may have just been turned on
+    },
     analytics: observability.analytics,
     certificateExpiry: observability.certificateExpiry,
     metrics: observability.metrics,
@@ -212,6 +224,7 @@ async function startOnStore(
       ruleHits,
       counters: usageCounters,
       analytics: observability.requestSink,
+      revocation: { ocsp: revocation.ocsp, observer: revocation.observer },
       logger,
     }),
     logger,
@@ -234,6 +247,7 @@ async function startOnStore(
     publicUrl = url.origin;
   }
   observability.start();
+  revocation.start();
   health.serving();
   return {
     adminAddress,
@@ -249,7 +263,7 @@ async function startOnStore(
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
-      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop()]);
+      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
       await observability.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
       await Promise.all([forwarders.close(), store.close(), counters.close()]);
