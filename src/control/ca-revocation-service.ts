@@ -124,9 +124,10 @@ export class CaRevocationService {
     await inAccountTransaction(this.#store, accountId, async (store) => {
       const current = withDefaults((await store.getCaRevocation(id))?.settings);
       const settings = applySettingsPatch(current, patch);
-      const now = isoSeconds(this.#now());
-      const nextFetchAt = settings.crlFetch.enabled ? now : null;
-      await store.putCaRevocationSettings({ mtlsCertificateId: id, accountId, settings, nextFetchAt }, now);
+      const now = this.#now();
+      // Full ISO with milliseconds, like every fetch time: the lease compares them as text.
+      const nextFetchAt = settings.crlFetch.enabled ? now.toISOString() : null;
+      await store.putCaRevocationSettings({ mtlsCertificateId: id, accountId, settings, nextFetchAt }, isoSeconds(now));
     });
     return this.#state(id);
   }

@@ -61,6 +61,8 @@ export class CrlRefresher {
   readonly #holder: string;
   readonly #discoveredAt = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
+  /** Wakes the refresher when the earliest due fetch comes before the next tick. */
+  #wake: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -103,18 +105,24 @@ export class CrlRefresher {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#wake);
     await this.#running;
   }
 
   /** One round: every due CA whose lease this gateway gets is fetched. */
   async runOnce(): Promise<void> {
     const { store } = this.#options;
+    let earliest = Number.POSITIVE_INFINITY;
     for (const record of await store.listAllCaRevocations()) {
       if (this.#stopped) return;
       const settings = withDefaults(record.settings);
       if (!settings.crlFetch.enabled || record.nextFetchAt === null) continue;
       const now = Date.now();
-      if (Date.parse(record.nextFetchAt) > now) continue;
+      const due = Date.parse(record.nextFetchAt);
+      if (due > now) {
+        earliest = Math.min(earliest, due);
+        continue;
+      }
       const urls = settings.crlFetch.urls.length > 0 ? settings.crlFetch.urls : record.discoveredCrlUrls;
       if (urls.length === 0) continue; // nothing learnt yet: its clients are unknown, as their CA says
       const leaseMs = urls.length * settings.crlFetch.timeoutMs + LEASE_MARGIN_MS;
@@ -124,8 +132,18 @@ export class CrlRefresher {
         new Date(now).toISOString(),
         new Date(now + leaseMs).toISOString(),
       );
-      if (leased) await this.#refresh(record, urls);
+      if (leased) earliest = Math.min(earliest, await this.#refresh(record, urls));
     }
+    this.#wakeAt(earliest);
+  }
+
+  /** A short refresh interval is honoured between ticks. */
+  #wakeAt(time: number): void {
+    clearTimeout(this.#wake);
+    const delay = time - Date.now();
+    if (this.#stopped || !Number.isFinite(delay) || delay >= (this.#options.tickMs ?? DEFAULT_CRL_TICK_MS)) return;
+    this.#wake = setTimeout(() => this.nudge(), Math.max(0, delay) + 10);
+    this.#wake.unref();
   }
 
   /**
@@ -159,7 +177,8 @@ export class CrlRefresher {
     this.nudge();
   }
 
-  async #refresh(record: CaRevocationRecord, urls: readonly string[]): Promise<void> {
+  /** Fetches the CA's CRLs; when its next fetch is due (epoch ms). */
+  async #refresh(record: CaRevocationRecord, urls: readonly string[]): Promise<number> {
     const { store, service, logger } = this.#options;
     const settings = withDefaults(record.settings);
     const ca = await store.getMtlsCertificate(record.accountId, record.mtlsCertificateId);
@@ -171,7 +190,7 @@ export class CrlRefresher {
         nextFetchAt: null,
         failures: 0,
       });
-      return;
+      return Number.POSITIVE_INFINITY;
     }
     const errors: string[] = [];
     let changed = false;
@@ -218,6 +237,7 @@ export class CrlRefresher {
       );
     }
     if (changed) await this.#options.announce();
+    return Date.parse(nextFetchAt);
   }
 
   /** After the interval, or the backoff after a failure; never after the earliest nextUpdate in force. */

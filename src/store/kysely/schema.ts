@@ -249,6 +249,7 @@ export interface CaRevocationTable {
   settings: string;
   /** JSON array of URLs. */
   discovered_crl_urls: string;
+  /** Fetch times are ISO-8601 with milliseconds (`toISOString()`): the lease compares them as text. */
   next_fetch_at: string | null;
   /** Which gateway fetches now, and until when (ISO): one at a time across a cluster. */
   fetch_lease_holder: string | null;
