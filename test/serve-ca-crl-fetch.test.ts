@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
-import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
+import { createTenant, createToken, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { createCa, type CaHandle } from './helpers/pki.ts';
 import { startHttp1Echo, type RunningUpstream } from './helpers/upstreams.ts';
 import { callAs, eventually, keptAlive, mustSucceed, protectHosts, uploadCa } from './helpers/uploaded-ca.ts';
@@ -164,7 +164,31 @@ describe('serve: CRLs fetched from distribution points', () => {
     assert.match((await status('private')).crl_fetch_status.last_error, /localhost resolves to .*: a loopback address/);
     assert.ok(!requests.slice(before).includes('/private.crl'), 'nothing reached the server');
     assert.equal((await callAs(server, host, device)).status, 403);
+    // Letting the gateway reach its own networks is the operator's call, not the tenant's.
+    const tenantToken = await createToken(server, 'edit', { account_id: accountId });
+    const byTenant = await server.call(
+      'PATCH',
+      settingsRoute('private'),
+      { allow_private_addresses: true },
+      tenantToken,
+    );
+    assert.equal(byTenant.status, 403);
+    assert.equal(byTenant.body.errors[0]?.code, 10000);
     await mustSucceed(server, 'PATCH', settingsRoute('private'), { allow_private_addresses: true });
+    const urlByTenant = await server.call(
+      'PATCH',
+      settingsRoute('private'),
+      { crl_fetch: { urls: ['http://10.0.0.1/internal.crl'] } },
+      tenantToken,
+    );
+    assert.equal(urlByTenant.status, 403, 'nor may it point fetching elsewhere while private addresses are allowed');
+    const otherByTenant = await server.call(
+      'PATCH',
+      settingsRoute('private'),
+      { on_unavailable: 'fail_closed' },
+      tenantToken,
+    );
+    assert.equal(otherByTenant.status, 200, "other settings stay the tenant's");
     await eventually('fetched once allowed', async () => (await status('private')).crls.length === 1);
     assert.equal((await callAs(server, host, device)).status, 200);
   });

@@ -15,6 +15,7 @@ import {
   GW_ERR_API_CONFLICT,
   GW_ERR_API_OBJECT_NOT_FOUND,
   GW_ERR_API_VALIDATION,
+  GW_ERR_AUTH_FORBIDDEN,
   GW_ERR_CRL_OUTDATED,
 } from '../errors/index.ts';
 import { acceptCrl, type AcceptedCrl } from '../pki/crl-acceptance.ts';
@@ -124,6 +125,7 @@ export class CaRevocationService {
     await inAccountTransaction(this.#store, accountId, async (store) => {
       const current = withDefaults((await store.getCaRevocation(id))?.settings);
       const settings = applySettingsPatch(current, patch);
+      assertMayReachPrivateNetworks(principal, current, settings);
       const now = this.#now();
       // Full ISO with milliseconds, like every fetch time: the lease compares them as text.
       const nextFetchAt = settings.crlFetch.enabled ? now.toISOString() : null;
@@ -234,6 +236,26 @@ export class CaRevocationService {
       throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${accountId}/mtls_certificates/${id}`);
     if (!record.ca) throw GW_ERR_API_VALIDATION.create(`mtls_certificate_id ${id} is not a CA certificate`);
     return record;
+  }
+}
+
+/**
+ * Reaching loopback and private networks from the gateway is the installation operator's decision
+ * (a global token), not a tenant's (docs/adr/0014): an account token may neither allow it nor, while
+ * it is allowed, change where CRLs are fetched from.
+ */
+function assertMayReachPrivateNetworks(
+  principal: Principal,
+  current: CaRevocationSettings,
+  next: CaRevocationSettings,
+): void {
+  if (principal.scope.kind === 'global' || !next.allowPrivateAddresses) return;
+  const allowedNow = !current.allowPrivateAddresses;
+  const urlsChanged = JSON.stringify(current.crlFetch.urls) !== JSON.stringify(next.crlFetch.urls);
+  if (allowedNow || urlsChanged) {
+    throw GW_ERR_AUTH_FORBIDDEN.create(
+      'let CRL and OCSP requests reach private addresses, nor change CRL URLs while they may (an operator token is needed)',
+    );
   }
 }
 
