@@ -18,7 +18,8 @@ import {
   GW_ERR_AUTH_FORBIDDEN,
   GW_ERR_CRL_OUTDATED,
 } from '../errors/index.ts';
-import { acceptCrl, type AcceptedCrl } from '../pki/crl-acceptance.ts';
+import type { AcceptedCrl } from '../pki/crl-acceptance.ts';
+import { acceptCrlOffThread } from './crl-acceptance-off-thread.ts';
 import { readCrlText } from '../pki/crl-input.ts';
 import { readPemBlocksOf } from '../pki/pem.ts';
 import {
@@ -192,11 +193,12 @@ export class CaRevocationService {
     source: CrlSource,
     url: string | null,
   ): Promise<{ record: CaCrlRecord; changed: boolean }> {
-    const inForce = numbersOf(await this.#store.listCaCrls(ca.id));
-    const accepted = await acceptCrl({
+    const inForce = new Map([...numbersOf(await this.#store.listCaCrls(ca.id))].map(([k, v]) => [k, v.number]));
+    // A large CRL is parsed in a worker thread: the data plane shares this event loop.
+    const accepted = await acceptCrlOffThread({
       der,
       cas: bundleCaCertificates(ca),
-      inForce: (issuer) => inForce.get(issuer)?.number,
+      inForce,
       now: this.#now(),
     });
     return inAccountTransaction(this.#store, ca.accountId, async (store) => {

@@ -15,7 +15,7 @@ import { GatewayError } from '../errors/index.ts';
 import type { LoadedAccount, LoadedCa } from '../config/load-gateway-config.ts';
 import type { LoadedBlock } from '../config/load-revocation-files.ts';
 import { configInvalid, excerpt } from '../config/yaml-cursor.ts';
-import { acceptCrl } from '../pki/crl-acceptance.ts';
+import { acceptCrlOffThread } from './crl-acceptance-off-thread.ts';
 import type { CertificateBlockRecord } from '../store/ca-revocation-records.ts';
 import type { MtlsCertificateRecord } from '../store/records.ts';
 import {
@@ -95,10 +95,10 @@ async function planCa(
   if (crl !== undefined) {
     let accepted;
     try {
-      accepted = await acceptCrl({
+      accepted = await acceptCrlOffThread({
         der: crl.der,
         cas: bundleCaCertificates({ certificatesPem: ca.certificatesPem } as MtlsCertificateRecord),
-        inForce: () => undefined,
+        inForce: new Map(),
         now: context.now,
       });
     } catch (error) {
