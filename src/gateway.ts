@@ -45,6 +45,7 @@ import { ADMIN_TOKEN_FILE, EDGE_CA_FILE, makeDataDir, writeDataDirFile } from '.
 import { GatewayHealth } from './gateway-health.ts';
 import { deriveSessionKey } from './admin-api/dashboard/session-seal.ts';
 import { FaultGuard } from './data-plane/fault-guard.ts';
+import { GatewayRevocation } from './gateway-revocation.ts';
 
 export { ADMIN_TOKEN_FILE, EDGE_CA_FILE } from './gateway-data-dir.ts';
 const CRL_REFRESH_MS = 86_400_000; // 24 hours
@@ -225,11 +226,22 @@ async function startOnStore(
     redisUp: counters.redisReady,
   });
   health.watchIn(observability.metrics);
+  // Revocation of uploaded CAs: OCSP answers for the data plane, CRL fetching (ADR 0014).
+  const revocation = new GatewayRevocation({
+    store,
+    service: services.caRevocation,
+    metrics: observability.metrics,
+    logger,
+    announce: publishChange,
+  });
   const admin = await buildAdminApi({
     services,
     logger,
     ruleHits,
-    onChange: publishChange,
+    onChange: async () => {
+      await publishChange();
+      revocation.nudge(); // a CA's fetching may have just been turned on
+    },
     analytics: observability.analytics,
     certificateExpiry: observability.certificateExpiry,
     metrics: observability.metrics,
@@ -254,6 +266,7 @@ async function startOnStore(
       ruleHits,
       counters: usageCounters,
       analytics: observability.requestSink,
+      revocation: { ocsp: revocation.ocsp, observer: revocation.observer },
       logger,
       guard,
     }),
@@ -289,6 +302,7 @@ async function startOnStore(
   }, CRL_REFRESH_MS);
   crlRefresh.unref();
   observability.start();
+  revocation.start();
   health.serving();
   return {
     adminAddress,
@@ -304,7 +318,7 @@ async function startOnStore(
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
-      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop()]);
+      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
       await observability.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
       await Promise.all([forwarders.close(), store.close(), counters.close()]);

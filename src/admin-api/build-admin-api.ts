@@ -12,6 +12,7 @@ import { installErrorHandling } from './error-handler.ts';
 import { accountsAndZonesRoutes } from './routes/accounts-and-zones.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { mtlsCertificateRoutes } from './routes/mtls-certificates.ts';
+import { caRevocationRoutes } from './routes/ca-revocation.ts';
 import { clientCertificateRoutes } from './routes/client-certificates.ts';
 import { hostnameAssociationRoutes } from './routes/hostname-associations.ts';
 import { customCertificateRoutes } from './routes/custom-certificates.ts';
@@ -137,6 +138,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       await api.register(accountsAndZonesRoutes, { services: options.services });
       await api.register(tokenRoutes, { services: options.services });
       await api.register(mtlsCertificateRoutes, { services: options.services });
+      await api.register(caRevocationRoutes, { services: options.services });
       await api.register(clientCertificateRoutes, { services: options.services });
       await api.register(hostnameAssociationRoutes, { services: options.services });
       await api.register(customCertificateRoutes, { services: options.services });

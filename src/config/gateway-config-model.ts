@@ -33,6 +33,8 @@ export interface DeclaredAccount {
   readonly zones: readonly DeclaredZone[];
   /** Undefined when the key is left out: the account's policies are then not the file's business. */
   readonly policies: Located<readonly DeclaredPolicy[]> | undefined;
+  /** The account's block list (every CA); undefined when left out: not the file's business. */
+  readonly blockedCertificates?: Located<readonly DeclaredBlock[]> | undefined;
 }
 
 export interface DeclaredCa {
@@ -41,7 +43,31 @@ export interface DeclaredCa {
   readonly file: FileReference;
   /** How client chains ending at the CA are judged (docs/adr/0008); default `strict`. */
   readonly compatibility: Located<CaCompatibility>;
+  /** Undefined when left out: the CA's revocation is then not the file's business. */
+  readonly revocation?: DeclaredCaRevocation | undefined;
 }
+
+/** `cas[].revocation` (docs/adr/0014): settings in the admin API's wire form, a CRL file, a block list. */
+export interface DeclaredCaRevocation {
+  readonly where: string;
+  /** The admin API's `PATCH …/revocation` body, over the defaults (a key left out: its default). */
+  readonly settings: {
+    on_unavailable?: string;
+    crl_fetch?: { enabled: true; urls?: string[]; refresh_interval_seconds?: number; timeout_ms?: number };
+    ocsp?: { enabled: true; timeout_ms?: number; nonce?: boolean; max_cache_seconds?: number };
+    allow_private_addresses?: boolean;
+  };
+  /** A CRL file (PEM or DER) to put in force when it is newer than the one in force. */
+  readonly crl: FileReference | undefined;
+  /** The CA's whole block list. */
+  readonly blocked: readonly DeclaredBlock[];
+}
+
+/** A block-list entry: exactly one of SHA-256, serial, or a certificate file (its SHA-256). */
+export type DeclaredBlock =
+  | { readonly where: string; readonly sha256: string; readonly description?: string | undefined }
+  | { readonly where: string; readonly serial: string; readonly description?: string | undefined }
+  | { readonly where: string; readonly file: FileReference; readonly description?: string | undefined };
 
 export interface DeclaredEdgeCertificate {
   readonly where: string;

@@ -24,6 +24,7 @@ import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
 import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
 import { listOf, located, unique } from './yaml-items.ts';
 import { checkApiNames, readApi, readPolicy } from './gateway-config-apis.ts';
+import { readBlock, readCaRevocation } from './gateway-config-revocation.ts';
 import {
   MANAGED_CA,
   MTLS_RULE_ACTIONS,
@@ -66,7 +67,7 @@ export function readGatewayConfig(text: string, file: string): DeclaredConfig {
 }
 
 function readAccount(cursor: YamlCursor): DeclaredAccount {
-  const fields = cursor.fields(['name', 'cas', 'zones', 'policies']);
+  const fields = cursor.fields(['name', 'cas', 'zones', 'policies', 'blocked_certificates']);
   const cas = listOf(fields.optional('cas'), readCa);
   unique(cas, (ca) => ca.name, 'CA name');
   const caNames = new Set(cas.map((ca) => ca.name));
@@ -78,15 +79,25 @@ function readAccount(cursor: YamlCursor): DeclaredAccount {
     unique(policies.value, (policy) => policy.input.name.trim(), 'policy name');
     checkApiNames(policies.value, zones);
   }
-  return { where: cursor.where, name: fields.required('name').string(), cas, zones, policies };
+  const blocked = fields.optional('blocked_certificates');
+  return {
+    where: cursor.where,
+    name: fields.required('name').string(),
+    cas,
+    zones,
+    policies,
+    blockedCertificates:
+      blocked === undefined ? undefined : { value: blocked.items().map(readBlock), where: blocked.where },
+  };
 }
 
 function readCa(cursor: YamlCursor): DeclaredCa {
-  const fields = cursor.fields(['name', 'file', 'compatibility']);
+  const fields = cursor.fields(['name', 'file', 'compatibility', 'revocation']);
   const name = fields.required('name');
   if (name.string() === MANAGED_CA)
     throw name.fail(`"${MANAGED_CA}" means the account's managed CA: pick another name`);
   const compatibility = fields.optional('compatibility');
+  const revocation = fields.optional('revocation');
   return {
     where: cursor.where,
     name: name.string(),
@@ -95,6 +106,7 @@ function readCa(cursor: YamlCursor): DeclaredCa {
       value: compatibility?.choice(CA_COMPATIBILITIES) ?? 'strict',
       where: compatibility?.where ?? cursor.where,
     },
+    revocation: revocation === undefined ? undefined : readCaRevocation(revocation),
   };
 }
 

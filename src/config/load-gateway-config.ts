@@ -23,15 +23,17 @@ import {
   type FileReference,
 } from './gateway-config-schema.ts';
 import { configInvalid, excerpt } from './yaml-cursor.ts';
+import { loadBlocks, loadCaRevocation, type LoadedBlock, type LoadedCaRevocation } from './load-revocation-files.ts';
 
 /** Larger than any sensible configuration or PEM file; stops `/dev/zero` or a log file given by mistake. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-export interface LoadedCa extends DeclaredCa {
+export interface LoadedCa extends Omit<DeclaredCa, 'revocation'> {
   /** The bundle, normalised (pki/mtls-upload.ts). */
   readonly certificatesPem: string;
   /** Lowercase hex SHA-256 of the first certificate: how an uploaded CA is recognised. */
   readonly fingerprintSha256: string;
+  readonly revocation: LoadedCaRevocation | undefined;
 }
 
 export interface LoadedEdgeCertificate extends DeclaredEdgeCertificate {
@@ -58,9 +60,10 @@ export type LoadedZone = Omit<DeclaredZone, 'edgeCertificates' | 'apis'> & {
   readonly apis: readonly LoadedApi[];
 };
 
-export type LoadedAccount = Omit<DeclaredAccount, 'cas' | 'zones'> & {
+export type LoadedAccount = Omit<DeclaredAccount, 'cas' | 'zones' | 'blockedCertificates'> & {
   readonly cas: readonly LoadedCa[];
   readonly zones: readonly LoadedZone[];
+  readonly blockedCertificates: { readonly value: readonly LoadedBlock[]; readonly where: string } | undefined;
 };
 
 export interface GatewayConfig {
@@ -93,7 +96,14 @@ export async function loadGatewayConfig(file: string, now = new Date()): Promise
       for (const api of zone.apis) apis.push(await loadApi(api, directory, now));
       zones.push({ ...zone, edgeCertificates, apis });
     }
-    accounts.push({ ...account, cas, zones });
+    const blocked = account.blockedCertificates;
+    accounts.push({
+      ...account,
+      cas,
+      zones,
+      blockedCertificates:
+        blocked === undefined ? undefined : { value: await loadBlocks(blocked.value, directory), where: blocked.where },
+    });
   }
   return { file, accounts };
 }
@@ -108,6 +118,7 @@ async function loadCa(ca: DeclaredCa, directory: string, now: Date): Promise<Loa
     ...ca,
     certificatesPem: validated.normalisedPem,
     fingerprintSha256: validated.description.fingerprintSha256,
+    revocation: ca.revocation === undefined ? undefined : await loadCaRevocation(ca.revocation, directory),
   };
 }
 

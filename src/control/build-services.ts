@@ -17,6 +17,7 @@ import { ManagedHeadersService } from './managed-headers-service.ts';
 import { ApiDefinitionService } from './api-definition-service.ts';
 import { GatewayKeyService, type QuotaRemaining } from './gateway-key-service.ts';
 import { GatewayPolicyService } from './gateway-policy-service.ts';
+import { CaRevocationService } from './ca-revocation-service.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -54,6 +55,7 @@ export function buildServices(options: ServiceOptions) {
       publicUrl,
     }),
     mtlsCertificates,
+    caRevocation: new CaRevocationService(store, tenancy),
     hostnameAssociations: new HostnameAssociationService(store, tenancy, mtlsCertificates),
     edgeCertificates: new EdgeCertificateService(store, box, tenancy),
     rulesets: new RulesetService(store, tenancy),

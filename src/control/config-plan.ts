@@ -9,8 +9,9 @@
  * zones by name, in their account (created when missing; a zone of another account is refused).
  * What a zone holds is planned in config-zone-plan.ts (its APIs in config-apis-plan.ts), an
  * account's policies in config-policies-plan.ts. Writes come in an order where every reference
- * resolves: account, CAs, then per zone (APIs among them), then the account's policies, which name
- * those APIs, and last the policies the file drops.
+ * resolves: account, CAs and their revocation (config-revocation-plan.ts), then per zone (APIs
+ * among them), then the account's policies, which name those APIs, the policies the file drops,
+ * and the account's block list.
  */
 import { GatewayError, GW_ERR_API_VALIDATION } from '../errors/index.ts';
 import { configInvalid, excerpt } from '../config/yaml-cursor.ts';
@@ -22,6 +23,7 @@ import { DEFAULT_MAX_CAS_PER_ACCOUNT } from './mtls-certificate-service.ts';
 import { normaliseZoneName } from './tenancy-service.ts';
 import { planPolicies } from './config-policies-plan.ts';
 import { planZone } from './config-zone-plan.ts';
+import { planAccountBlocks, planCaRevocations } from './config-revocation-plan.ts';
 
 export type ConfigServices = Pick<
   ControlServices,
@@ -36,11 +38,24 @@ export type ConfigServices = Pick<
   | 'apis'
   | 'policies'
   | 'keys'
+  | 'caRevocation'
 >;
 
 /** What a planned write changes, for the `config applied` log line. */
 export type ChangeKind =
-  'account' | 'zone' | 'ca' | 'edge_certificate' | 'mtls' | 'routes' | 'rules' | 'identity_headers' | 'api' | 'policy';
+  | 'account'
+  | 'zone'
+  | 'ca'
+  | 'ca_revocation'
+  | 'crl'
+  | 'blocked_certificates'
+  | 'edge_certificate'
+  | 'mtls'
+  | 'routes'
+  | 'rules'
+  | 'identity_headers'
+  | 'api'
+  | 'policy';
 
 export interface PlannedWrite {
   readonly kind: ChangeKind;
@@ -144,12 +159,14 @@ async function planAccount(
   }
   const storedCas = certificates.filter((certificate) => certificate.ca);
   writes.push(...planCas(account, storedCas, context));
+  writes.push(...(await planCaRevocations(account, storedCas, context)));
   for (const zone of account.zones) {
     const zoneRecord = await findZone(zone.name, zone.where, record?.id, context);
     const owner = record?.id ?? `new account ${account.name.trim()}`;
     writes.push(...(await planZone({ account, owner, zone, zoneRecord, storedCas, certificates }, context)));
   }
   writes.push(...(await planPolicies(account, record, context)));
+  writes.push(...(await planAccountBlocks(account, record?.id, context)));
   return writes;
 }
 

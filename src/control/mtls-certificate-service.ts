@@ -143,6 +143,8 @@ export class MtlsCertificateService {
         // Name what blocks the delete (reference §11.4: users need to know what to detach).
         throw GW_ERR_CERT_IN_USE.create(`associated with ${uses.map((use) => use.hostname).join(', ')}`);
       }
+      // Its CRLs, revocation settings and block list go with it (docs/adr/0014).
+      await store.deleteCaRevocation(accountId, id);
       await store.deleteMtlsCertificate(accountId, id);
       return record;
     });

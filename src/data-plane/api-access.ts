@@ -21,6 +21,7 @@ import {
   GW_ERR_CERT_INVALID,
   GW_ERR_CERT_MISSING,
   GW_ERR_CERT_NOT_ALLOWED,
+  GW_ERR_CERT_REVOCATION_UNKNOWN,
   GW_ERR_CERT_REVOKED,
   GW_ERR_KEY_CERT_MISMATCH,
   GW_ERR_KEY_EXPIRED,
@@ -106,9 +107,11 @@ function denied(error: PublicError): ApiAccess {
   return { allowed: false, error };
 }
 
-/** The certificate must be presented, verified against the hostname's CAs now, and not revoked. */
+/** The certificate must be presented, verified against the hostname's CAs now, and not revoked (or unknown). */
 function certificateRefusal(decision: HostDecision): PublicError | undefined {
   if (!decision.certPresented) return GW_ERR_CERT_MISSING;
+  // Its CA fails closed and its revocation status is unknown: say so, the client may retry later.
+  if (decision.revocationUnknown === true) return GW_ERR_CERT_REVOCATION_UNKNOWN;
   if (!decision.certVerified) return GW_ERR_CERT_INVALID;
   if (decision.certRevoked) return GW_ERR_CERT_REVOKED;
   return undefined;

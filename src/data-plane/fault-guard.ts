@@ -47,6 +47,8 @@ export type GuardStage =
   | 'upstream_http2'
   /** Rate limits and quotas answered by a remote store (Redis). */
   | 'usage_limits'
+  /** The OCSP check a request of an uploaded CA's certificate waits for (uploaded-ca-revocation-check.ts). */
+  | 'ocsp_check'
   /** The public PKI endpoints (CA, CRL, OCSP). */
   | 'public_pki';
 

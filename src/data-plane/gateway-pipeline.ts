@@ -3,6 +3,8 @@
  * for both client protocols, reading only the current snapshot (no store read):
  *
  *   host check: Host / :authority belongs to the connection's SNI policy     ─✗ 421
+ *     (and the certificate's revocation status; a certificate of an uploaded CA whose OCSP status
+ *     is not cached yet waits here for its own check, bounded by the CA's OCSP timeout)
  *     └ request path: no dot segments or encoded separators                  ─✗ 400
  *       └ custom rules of the zone (compiled closures)                       ─✗ 403 or custom response
  *         └ route or API: hostname + longest path prefix                     ─✗ 404
@@ -42,6 +44,8 @@ import { buildUpstreamHeaders } from './proxy/upstream-headers.ts';
 import { ExtraHeadersSink } from './proxy/extra-headers-sink.ts';
 import type { ResponseSink } from './proxy/exchange.ts';
 import type { FaultGuard } from './fault-guard.ts';
+import type { OcspStatusSource, OcspVerdict, RevocationObserver } from '../runtime-config/uploaded-ca-revocation.ts';
+import type { RevocationContext } from './uploaded-ca-revocation-check.ts';
 
 export interface GatewayPipelineOptions {
   readonly snapshots: SnapshotHolder;
@@ -51,10 +55,18 @@ export interface GatewayPipelineOptions {
   readonly counters?: UsageCounters;
   /** Default: none (DISCARD_ANALYTICS, and no per-request observation at all). */
   readonly analytics?: AnalyticsSink;
+  /**
+   * Revocation of uploaded CAs: OCSP answers (without it, a CA that checks OCSP gets "unknown") and
+   * who hears of statuses that cannot be established (metrics, logs, learnt CRL distribution points).
+   */
+  readonly revocation?: { readonly ocsp?: OcspStatusSource; readonly observer?: RevocationObserver };
   readonly logger: Logger;
   /** For the continuation of remote (Redis) limits: it runs outside the listener's guarded handler. */
   readonly guard: FaultGuard;
 }
+
+/** Should the OCSP port ever reject (it must not): the status is unknown, and the CA's fail mode decides. */
+const OCSP_FAILED: OcspVerdict = Object.freeze({ status: 'unavailable', reason: 'ocsp_failed' });
 
 /** One request, whichever protocol it came in on. */
 export interface GatewayRequest extends RuleRequestInput {
@@ -79,10 +91,12 @@ interface RequestTrace {
 export class GatewayPipeline {
   readonly #options: GatewayPipelineOptions;
   readonly #analytics: AnalyticsSink;
+  readonly #revocation: RevocationContext;
 
   constructor(options: GatewayPipelineOptions) {
     this.#options = options;
     this.#analytics = options.analytics ?? DISCARD_ANALYTICS;
+    this.#revocation = options.revocation ?? {};
   }
 
   serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (close: boolean) => ResponseSink): void {
@@ -93,9 +107,31 @@ export class GatewayPipeline {
         this.#record(request, identity, trace, status, startedAt, bytesIn, bytesOut),
       );
     }
+    this.#decide(request, identity, sinkFor, trace, undefined);
+  }
 
+  #decide(
+    request: GatewayRequest,
+    identity: ConnectionIdentity,
+    sinkFor: (close: boolean) => ResponseSink,
+    trace: RequestTrace,
+    answered: OcspVerdict | undefined,
+  ): void {
     const snapshot = this.#options.snapshots.current();
-    const decision = decideHostRequest(identity, request.authority, snapshot, Date.now());
+    const revocation = answered === undefined ? this.#revocation : { ...this.#revocation, answered };
+    const decision = decideHostRequest(identity, request.authority, snapshot, Date.now(), revocation);
+    if (decision.pending !== undefined) {
+      // After the certificate's own OCSP check: decided again, with its answer, on the snapshot
+      // current then; outside the listener's call stack, so through the guard (ADR 0011).
+      this.#options.guard.settle(
+        decision.pending,
+        'ocsp_check',
+        sinkFor(true),
+        (verdict) => this.#decide(request, identity, sinkFor, trace, verdict),
+        () => this.#decide(request, identity, sinkFor, trace, OCSP_FAILED),
+      );
+      return;
+    }
     const policy = decision.policy;
     if (decision.error !== undefined || policy === undefined) {
       // A refused certificate or a misdirected request gets one clear answer, then the connection ends.

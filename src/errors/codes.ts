@@ -385,3 +385,30 @@ export const GW_ERR_DASHBOARD_CSRF = defineError(
   403,
   12182,
 );
+// Revocation for the operators' own (uploaded) CAs: CRLs, OCSP and block lists (docs/adr/0014).
+export const GW_ERR_CERT_REVOCATION_UNKNOWN = defineError(
+  'GW_ERR_CERT_REVOCATION_UNKNOWN',
+  'The revocation status of the client certificate cannot be established',
+  403,
+  11040,
+);
+export const GW_ERR_CRL_INVALID = defineError('GW_ERR_CRL_INVALID', 'Invalid CRL: %s', 400, 12060);
+export const GW_ERR_CRL_WRONG_SIGNER = defineError(
+  'GW_ERR_CRL_WRONG_SIGNER',
+  'The CRL is not signed by this CA: %s',
+  400,
+  12061,
+);
+export const GW_ERR_CRL_STALE = defineError('GW_ERR_CRL_STALE', 'The CRL is stale: %s', 400, 12062);
+export const GW_ERR_CRL_OUTDATED = defineError(
+  'GW_ERR_CRL_OUTDATED',
+  'The CRL is older than the one in force: %s',
+  400,
+  12063,
+);
+export const GW_ERR_REVOCATION_URL_REFUSED = defineError(
+  'GW_ERR_REVOCATION_URL_REFUSED',
+  'Revocation URL refused: %s',
+  400,
+  12064,
+);

@@ -11,6 +11,8 @@
  *    (data-plane/fault-guard.ts: a fixed set).
  *  - `kind`/`id` of the expiry gauge name certificates the monitor reports (see
  *    control/certificate-expiry-monitor.ts for which).
+ *  - `mtls_certificate_id` of the revocation counters is an uploaded CA (at most a few per account);
+ *    `reason`, `outcome` and `result` are fixed sets.
  *  Paths, hostnames, fingerprints and key ids are never labels: they belong in analytics records.
  *
  * Hot path: `observeRequest` counts in nested maps (tens of nanoseconds; prom-client's own
@@ -47,6 +49,9 @@ export class GatewayMetrics {
   readonly #analyticsDropped: Counter<'reason'>;
   readonly #connectionsDropped: Counter<'reason'>;
   readonly #internalErrors: Counter<'stage'>;
+  readonly #revocationUnknown: Counter<'mtls_certificate_id' | 'reason' | 'outcome'>;
+  readonly #crlFetches: Counter<'result'>;
+  readonly #ocspChecks: Counter<'result'>;
   /** zone → api → status → requests not yet handed to the counter. */
   readonly #pending = new Map<string, Map<string, Map<number, number>>>();
 
@@ -106,6 +111,24 @@ export class GatewayMetrics {
       labelNames: ['stage'],
       registers,
     });
+    this.#revocationUnknown = new Counter({
+      name: 'portcullis_revocation_unknown_total',
+      help: 'Requests whose client certificate (of an uploaded CA) had no known revocation status, by CA, reason (crl_missing, crl_stale, ocsp_unknown, ocsp_failed) and outcome (refused: the CA fails closed; allowed: it fails open)',
+      labelNames: ['mtls_certificate_id', 'reason', 'outcome'],
+      registers,
+    });
+    this.#crlFetches = new Counter({
+      name: 'portcullis_crl_fetches_total',
+      help: 'CRL downloads of uploaded CAs by this gateway: updated (a newer CRL is in force), unchanged, failed',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#ocspChecks = new Counter({
+      name: 'portcullis_ocsp_checks_total',
+      help: 'OCSP questions asked by this gateway: good, revoked, unknown (the responder said so), failed (no usable answer)',
+      labelNames: ['result'],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -144,6 +167,23 @@ export class GatewayMetrics {
 
   connectionDropped(reason: 'max_connections' | 'max_connections_per_client' | 'first_request_timeout'): void {
     this.#connectionsDropped.inc({ reason });
+  }
+
+  /** A request whose certificate's revocation status could not be established (not every request: only those). */
+  revocationUnknown(mtlsCertificateId: string, reason: string, allowed: boolean): void {
+    this.#revocationUnknown.inc({
+      mtls_certificate_id: mtlsCertificateId,
+      reason,
+      outcome: allowed ? 'allowed' : 'refused',
+    });
+  }
+
+  crlFetched(result: 'updated' | 'unchanged' | 'failed'): void {
+    this.#crlFetches.inc({ result });
+  }
+
+  ocspChecked(result: 'good' | 'revoked' | 'unknown' | 'failed'): void {
+    this.#ocspChecks.inc({ result });
   }
 
   /** `portcullis_open_connections`, read at each scrape: what --max-connections is compared with. */

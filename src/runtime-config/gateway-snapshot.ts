@@ -18,6 +18,7 @@ import { normalizeSerial } from '../pki/serial.ts';
 import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
 import { KeyIndex } from './api-runtime.ts';
+import type { AccountRevocation } from './uploaded-ca-revocation.ts';
 
 export type ClientAuthMode = 'none' | 'optional' | 'require';
 
@@ -39,6 +40,8 @@ export interface HostPolicy {
   readonly trustId: string;
   readonly clientAuth: ClientAuthMode;
   readonly revocations: RevocationIndex;
+  /** Revocation of the account's uploaded CAs (CRLs, OCSP, block lists); undefined when it has none. */
+  readonly caRevocation: AccountRevocation | undefined;
 }
 
 export interface HostPolicyInput {
@@ -61,6 +64,8 @@ export interface HostPolicyInput {
    * policies. It may hold other CAs' serials: lookups are by (issuing CA, serial).
    */
   readonly revocations?: RevocationIndex;
+  /** Shared by the host policies of one account (uploaded-ca-revocation.ts). */
+  readonly caRevocation?: AccountRevocation | undefined;
 }
 
 const HOSTNAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
@@ -119,6 +124,7 @@ function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInpu
     trustId: hash.digest('hex').slice(0, 32),
     clientAuth,
     revocations: input.revocations ?? buildRevocations(input.revokedSerials, trustedCas),
+    caRevocation: input.caRevocation,
   });
 }
 

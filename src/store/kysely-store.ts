@@ -61,6 +61,13 @@ import type {
 import * as gatewayApis from './kysely/gateway-apis.ts';
 import * as gatewayKeys from './kysely/gateway-keys.ts';
 import * as gatewayPolicies from './kysely/gateway-policies.ts';
+import * as caRevocation from './kysely/ca-revocation.ts';
+import type {
+  CaCrlRecord,
+  CaRevocationRecord,
+  CaRevocationSettings,
+  CertificateBlockRecord,
+} from './ca-revocation-records.ts';
 
 export class KyselyStore implements Store {
   readonly #db: Db;
@@ -228,6 +235,60 @@ export class KyselyStore implements Store {
   }
   listAllAssociations(): Promise<HostnameAssociationRecord[]> {
     return associations.listAllAssociations(this.#db);
+  }
+
+  // Revocation of uploaded CAs.
+  getCaRevocation(mtlsCertificateId: Uuid): Promise<CaRevocationRecord | undefined> {
+    return caRevocation.getCaRevocation(this.#db, mtlsCertificateId);
+  }
+  listAllCaRevocations(): Promise<CaRevocationRecord[]> {
+    return caRevocation.listAllCaRevocations(this.#db);
+  }
+  putCaRevocationSettings(
+    record: { mtlsCertificateId: Uuid; accountId: HexId; settings: CaRevocationSettings; nextFetchAt: string | null },
+    updatedAt: string,
+  ): Promise<void> {
+    return caRevocation.putCaRevocationSettings(this.#db, record, updatedAt);
+  }
+  setDiscoveredCrlUrls(mtlsCertificateId: Uuid, urls: string[], now: string): Promise<void> {
+    return caRevocation.setDiscoveredCrlUrls(this.#db, mtlsCertificateId, urls, now);
+  }
+  takeCrlFetchLease(mtlsCertificateId: Uuid, holder: string, now: string, until: string): Promise<boolean> {
+    return caRevocation.takeCrlFetchLease(this.#db, mtlsCertificateId, holder, now, until);
+  }
+  finishCrlFetch(
+    mtlsCertificateId: Uuid,
+    holder: string,
+    outcome: { at: string; error: string | null; nextFetchAt: string | null; failures: number },
+  ): Promise<void> {
+    return caRevocation.finishCrlFetch(this.#db, mtlsCertificateId, holder, outcome);
+  }
+  putCaCrl(record: CaCrlRecord): Promise<void> {
+    return caRevocation.putCaCrl(this.#db, record);
+  }
+  listCaCrls(mtlsCertificateId: Uuid): Promise<CaCrlRecord[]> {
+    return caRevocation.listCaCrls(this.#db, mtlsCertificateId);
+  }
+  listAllCaCrls(): Promise<CaCrlRecord[]> {
+    return caRevocation.listAllCaCrls(this.#db);
+  }
+  deleteCaCrls(mtlsCertificateId: Uuid): Promise<void> {
+    return caRevocation.deleteCaCrls(this.#db, mtlsCertificateId);
+  }
+  deleteCaRevocation(accountId: HexId, mtlsCertificateId: Uuid): Promise<void> {
+    return caRevocation.deleteCaRevocation(this.#db, accountId, mtlsCertificateId);
+  }
+  createCertificateBlock(record: CertificateBlockRecord): Promise<void> {
+    return caRevocation.createCertificateBlock(this.#db, record);
+  }
+  listCertificateBlocks(accountId: HexId, scope: string): Promise<CertificateBlockRecord[]> {
+    return caRevocation.listCertificateBlocks(this.#db, accountId, scope);
+  }
+  deleteCertificateBlock(accountId: HexId, scope: string, id: HexId): Promise<boolean> {
+    return caRevocation.deleteCertificateBlock(this.#db, accountId, scope, id);
+  }
+  listAllCertificateBlocks(): Promise<CertificateBlockRecord[]> {
+    return caRevocation.listAllCertificateBlocks(this.#db);
   }
 
   // Edge certificates.

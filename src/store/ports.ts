@@ -30,6 +30,12 @@ import type {
 } from './records.ts';
 import type { AnalyticsRecord } from './records.ts';
 import type {
+  CaCrlRecord,
+  CaRevocationRecord,
+  CaRevocationSettings,
+  CertificateBlockRecord,
+} from './ca-revocation-records.ts';
+import type {
   AnalyticsFilter,
   AnalyticsRange,
   AnalyticsRequestEntry,
@@ -266,6 +272,36 @@ export interface CertificateExpiryStore {
   listCertificateExpiries(filter: CertificateExpiryFilter): Promise<CertificateExpiry[]>;
 }
 
+/** Revocation of uploaded CAs (docs/adr/0014): settings, fetch state, CRLs in force, block lists. */
+export interface CaRevocationStore {
+  getCaRevocation(mtlsCertificateId: Uuid): Promise<CaRevocationRecord | undefined>;
+  listAllCaRevocations(): Promise<CaRevocationRecord[]>;
+  /** Creates or replaces the settings; keeps the fetch history. */
+  putCaRevocationSettings(
+    record: { mtlsCertificateId: Uuid; accountId: HexId; settings: CaRevocationSettings; nextFetchAt: string | null },
+    updatedAt: string,
+  ): Promise<void>;
+  setDiscoveredCrlUrls(mtlsCertificateId: Uuid, urls: string[], now: string): Promise<void>;
+  /** True when this holder may fetch now (a fetch is due and no other holder's lease is running). */
+  takeCrlFetchLease(mtlsCertificateId: Uuid, holder: string, now: string, until: string): Promise<boolean>;
+  finishCrlFetch(
+    mtlsCertificateId: Uuid,
+    holder: string,
+    outcome: { at: string; error: string | null; nextFetchAt: string | null; failures: number },
+  ): Promise<void>;
+  putCaCrl(record: CaCrlRecord): Promise<void>;
+  listCaCrls(mtlsCertificateId: Uuid): Promise<CaCrlRecord[]>;
+  listAllCaCrls(): Promise<CaCrlRecord[]>;
+  deleteCaCrls(mtlsCertificateId: Uuid): Promise<void>;
+  /** Settings, state, CRLs and the CA's own block list. */
+  deleteCaRevocation(accountId: HexId, mtlsCertificateId: Uuid): Promise<void>;
+  /** Throws StoreConflictError when the same value is already blocked in that scope. */
+  createCertificateBlock(record: CertificateBlockRecord): Promise<void>;
+  listCertificateBlocks(accountId: HexId, scope: string): Promise<CertificateBlockRecord[]>;
+  deleteCertificateBlock(accountId: HexId, scope: string, id: HexId): Promise<boolean>;
+  listAllCertificateBlocks(): Promise<CertificateBlockRecord[]>;
+}
+
 /** Key/value settings of the installation (e.g. the edge CA), small values only. */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -301,6 +337,7 @@ export interface Store
     GatewayPolicyStore,
     AnalyticsStore,
     CertificateExpiryStore,
+    CaRevocationStore,
     SettingsStore {
   /** Runs `work` in one transaction, with a Store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;

@@ -7,6 +7,8 @@ import { webcrypto, randomBytes } from 'node:crypto';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import * as x509 from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLNumber } from '@peculiar/asn1-x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -34,10 +36,29 @@ export interface CaHandle extends Issued {
   /** Issues an intermediate CA signed by this CA (pathLenConstraint `pathLength`, default 0). */
   intermediate(name: string, pathLength?: number): Promise<CaHandle>;
   /** A CRL signed by this CA listing the given serials (uppercase hex). */
-  crl(revokedSerials: string[], options?: { nextUpdate?: Date }): Promise<string>;
+  crl(revokedSerials: string[], options?: CrlOptions): Promise<string>;
 }
 
 export type NameInput = string | x509.JsonName;
+
+export interface CrlOptions {
+  nextUpdate?: Date;
+  thisUpdate?: Date;
+  /** The cRLNumber (RFC 5280 §5.2.3); default: one more than the last CRL this process made; null: none. */
+  crlNumber?: number | null;
+  /** Appended after the usual extensions as given (a hostile CRL can mark one critical or repeat it). */
+  extraExtensions?: x509.Extension[];
+  /** Signs with this key instead of the CA's (a CRL that names the CA but is not signed by it). */
+  signingKey?: webcrypto.CryptoKey;
+}
+
+/** Increases across the CRLs this process makes, so a later CRL always has a higher number. */
+let nextCrlNumber = Math.floor(Date.now() / 1000);
+
+/** The cRLNumber extension (non-critical unless asked). */
+export function crlNumberExtension(value: number, critical = false): x509.Extension {
+  return new x509.Extension('2.5.29.20', critical, AsnConvert.serialize(new CRLNumber(value)));
+}
 
 export interface LeafOptions {
   subject: NameInput;
@@ -139,17 +160,22 @@ function makeCaHandle(issued: Issued, name: NameInput): CaHandle {
       return makeCaHandle(await toIssued(cert, keys), childName);
     },
     crl: async (revokedSerials, options = {}) => {
+      const crlNumber = options.crlNumber === undefined ? nextCrlNumber++ : options.crlNumber;
       const crl = await x509.X509CrlGenerator.create({
         issuer: name,
-        thisUpdate: new Date(Date.now() - 60_000),
+        thisUpdate: options.thisUpdate ?? new Date(Date.now() - 60_000),
         nextUpdate: options.nextUpdate ?? new Date(Date.now() + DAY_MS),
         entries: revokedSerials.map((serialNumber) => ({
           serialNumber,
           revocationDate: new Date(Date.now() - 60_000),
         })),
         signingAlgorithm: EC_ALG,
-        signingKey: issued.keys.privateKey,
-        extensions: [await x509.AuthorityKeyIdentifierExtension.create(issued.cert)],
+        signingKey: options.signingKey ?? issued.keys.privateKey,
+        extensions: [
+          await x509.AuthorityKeyIdentifierExtension.create(issued.cert),
+          ...(crlNumber === null ? [] : [crlNumberExtension(crlNumber)]),
+          ...(options.extraExtensions ?? []),
+        ],
       });
       return x509.PemConverter.encode(crl.rawData, 'X509 CRL') + '\n';
     },

@@ -2,7 +2,8 @@
  * `portcullis ca upload|list|update|delete` (an account's own client CAs, Cloudflare's mtls_certificates, with
  * their compatibility: docs/adr/0008) and
  * `portcullis ca associate|associations` (which hostnames of a zone trust which CA; no --ca = the
- * account's managed CA).
+ * account's managed CA). Revoking certificates of an uploaded CA (`ca crl`, `ca revocation`,
+ * `ca block`): ca-revocation.ts.
  */
 import type { Command } from 'commander';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../admin-client.ts';
 import { readPemInput } from '../pem-input.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
+import { registerCaRevocationCommands } from './ca-revocation.ts';
 
 interface MtlsCertificateView {
   id: string;
@@ -187,6 +189,8 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
       );
     });
   });
+
+  registerCaRevocationCommands(ca, run);
 }
 
 function associationsRoute(zoneId: string): string {

@@ -245,6 +245,51 @@ export interface AnalyticsRollupsTable {
   requests_detail: string;
 }
 
+/** Revocation for uploaded CAs (migration 0009, store/ca-revocation-records.ts). */
+export interface CaRevocationTable {
+  mtls_certificate_id: string;
+  account_id: string;
+  /** JSON of CaRevocationSettings. */
+  settings: string;
+  /** JSON array of URLs. */
+  discovered_crl_urls: string;
+  /** Fetch times are ISO-8601 with milliseconds (`toISOString()`): the lease compares them as text. */
+  next_fetch_at: string | null;
+  /** Which gateway fetches now, and until when (ISO): one at a time across a cluster. */
+  fetch_lease_holder: string | null;
+  fetch_lease_until: string | null;
+  last_fetch_at: string | null;
+  last_fetch_success_at: string | null;
+  last_fetch_error: string | null;
+  fetch_failures: number;
+  updated_at: string;
+}
+
+export interface CaCrlsTable {
+  mtls_certificate_id: string;
+  issuer_fingerprint: string;
+  account_id: string;
+  issuer_subject: string;
+  crl_number: string;
+  this_update: string;
+  next_update: string;
+  /** Serials separated by `,`. */
+  revoked_serials: string;
+  source: string;
+  source_url: string | null;
+  updated_at: string;
+}
+
+export interface CertificateBlocksTable {
+  id: string;
+  account_id: string;
+  scope: string;
+  kind: string;
+  value: string;
+  description: string;
+  created_on: string;
+}
+
 export interface Database {
   analytics_rollups: AnalyticsRollupsTable;
   accounts: AccountsTable;
@@ -263,6 +308,9 @@ export interface Database {
   gateway_apis: GatewayApisTable;
   gateway_policies: GatewayPoliciesTable;
   gateway_keys: GatewayKeysTable;
+  ca_revocation: CaRevocationTable;
+  ca_crls: CaCrlsTable;
+  certificate_blocks: CertificateBlocksTable;
 }
 
 /** A connection or a transaction: every query function takes either. */

@@ -14,6 +14,7 @@ import { upstreamTimeouts } from './0006-upstream-timeouts.ts';
 import { caCompatibility } from './0007-ca-compatibility.ts';
 import { tenantIsolation } from './0008-tenant-isolation.ts';
 import { describeStoreFailure } from '../store-failure.ts';
+import { caRevocation } from './0009-ca-revocation.ts';
 
 /** Names sort in the order they run. Append only. Exported for the migration tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-upstream-timeouts': upstreamTimeouts,
   '0007-ca-compatibility': caCompatibility,
   '0008-tenant-isolation': tenantIsolation,
+  '0009-ca-revocation': caRevocation,
 };
 
 const provider: MigrationProvider = {
