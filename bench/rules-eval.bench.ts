@@ -12,7 +12,7 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
 import { compileExpression, type CompiledRule, type RuleContext } from '../src/rules/index.ts';
-import { fakeContext, VERIFIED_CLIENT } from '../src/rules/fake-rule-context.ts';
+import { fakeContext, VERIFIED_CLIENT } from '../test/helpers/fake-rule-context.ts';
 
 const ITERATIONS = Math.min(Math.max(Number(process.env.RULES_BENCH_ITERATIONS ?? 200_000), 1_000), 5_000_000);
 const WARMUP = Math.min(ITERATIONS, 50_000);

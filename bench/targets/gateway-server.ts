@@ -1,6 +1,6 @@
 /**
  * The multi-host data plane of `portcullis serve`, built in-process without a store (issues 4
- * and 5): a GatewaySnapshot compiled the way src/control/gateway-snapshot-compiler.ts compiles one,
+ * and 5): a GatewaySnapshot compiled the way src/control/publish/gateway-snapshot-compiler.ts compiles one,
  * served by MtlsListener in `{ snapshots }` mode (SNI router → one TLS server per trust set) with
  * GatewayRequestHandler (host check, the zone's custom rules, route, proxy to the bench upstream).
  *
@@ -18,10 +18,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { IdentityFormat } from '../../src/config/identity-formats.ts';
 import { parseUpstreamTarget } from '../../src/config/upstream-target.ts';
-import { GatewayRequestHandler } from '../../src/data-plane/gateway-request-handler.ts';
-import { MtlsListener } from '../../src/data-plane/mtls-listener.ts';
-import { UpstreamForwarders } from '../../src/data-plane/upstream-forwarders.ts';
-import { FaultGuard } from '../../src/data-plane/fault-guard.ts';
+import { GatewayRequestHandler } from '../../src/data-plane/listeners/gateway-request-handler.ts';
+import { MtlsListener } from '../../src/data-plane/listeners/mtls-listener.ts';
+import { UpstreamForwarders } from '../../src/data-plane/upstream/upstream-forwarders.ts';
+import { FaultGuard } from '../../src/data-plane/guard/fault-guard.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { compileExpression } from '../../src/rules/index.ts';
 import {
@@ -34,13 +34,13 @@ import {
 } from '../../src/runtime-config/gateway-snapshot.ts';
 import { PublicPki } from '../../src/runtime-config/public-pki.ts';
 import { RouteTable, type RouteRuntime } from '../../src/runtime-config/route-table.ts';
-import { RuleHitCounters } from '../../src/runtime-config/rule-hits.ts';
+import { RuleHitCounters } from '../../src/store/counters/memory-rule-hits.ts';
 import { KeyIndex, type ApiRuntime } from '../../src/runtime-config/api-runtime.ts';
 import { compileAccessRights } from '../../src/policy/access-rights.ts';
 import { MemoryUsageCounters } from '../../src/store/counters/memory-usage-counters.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { TenancyService } from '../../src/control/tenancy-service.ts';
-import { GatewayObservability } from '../../src/gateway-observability.ts';
+import { TenancyService } from '../../src/control/tenancy/tenancy-service.ts';
+import { ServeTelemetry } from '../../src/app/serve-telemetry.ts';
 import type { CustomRuleRuntime, ZoneRuntime } from '../../src/runtime-config/zone-runtime.ts';
 import { randomSerial } from '../../test/helpers/pki.ts';
 import type { HostCertificates } from '../bench-pki.ts';
@@ -189,7 +189,7 @@ const store =
     ? await openStore({ kind: 'sqlite', file: join(job.workDir, `analytics-${process.pid}.db`) })
     : undefined;
 const observability =
-  store === undefined ? undefined : new GatewayObservability(store, new TenancyService(store), {}, logger);
+  store === undefined ? undefined : new ServeTelemetry(store, new TenancyService(store), {}, logger);
 observability?.start();
 const listener = new MtlsListener({
   listen: { host: '127.0.0.1', port: 0 },

@@ -1,6 +1,6 @@
 /**
  * What the gateway targets hand to their child process (gateway-server.ts): the job, the ready line
- * it prints, and the 20-rule ruleset of issue 5's benchmark. Shared by the parent (gateway.ts) and
+ * it prints, and the 20-rule ruleset of issue 5's benchmark. Shared by the parent (app/serve.ts) and
  * the child, so neither side guesses the other's format.
  */
 import type { DynamicPart } from '../config.ts';
@@ -43,7 +43,7 @@ export interface GatewayReady {
   figures: Record<string, number>;
 }
 
-/** The issue 5 mTLS rule (src/control/mtls-rule.ts writes the same text): refuses unverified or revoked clients. */
+/** The issue 5 mTLS rule (src/control/rulesets/mtls-rule.ts writes the same text): refuses unverified or revoked clients. */
 export function mtlsRule(hostname: string): string {
   return `(http.host in {"${hostname}"} and (not cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked))`;
 }

@@ -4,9 +4,9 @@
  * may do is decided by the use cases (control/access-policy.ts).
  */
 import type { FastifyRequest } from 'fastify';
-import type { AdminApp } from './build-admin-api.ts';
+import type { AdminApp } from './admin-app.ts';
 import { GW_ERR_AUTH_INVALID, GW_ERR_AUTH_MISSING } from '../errors/index.ts';
-import type { ApiTokenRecord } from '../store/records.ts';
+import type { ApiTokenRecord } from '../model/records.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

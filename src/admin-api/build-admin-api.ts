@@ -2,8 +2,7 @@
  * The management API: Cloudflare-v4-compatible REST under /client/v4 (fastify + TypeBox schemas,
  * OpenAPI generated from the same schemas at /client/v4/openapi.json).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -17,7 +16,8 @@ import { clientCertificateRoutes } from './routes/client-certificates.ts';
 import { hostnameAssociationRoutes } from './routes/hostname-associations.ts';
 import { customCertificateRoutes } from './routes/custom-certificates.ts';
 import { rulesetRoutes } from './routes/rulesets.ts';
-import { RuleHitCounters, type RuleHitStore } from '../runtime-config/rule-hits.ts';
+import type { RuleHitStore } from '../runtime-config/rule-hits.ts';
+import { RuleHitCounters } from '../store/counters/memory-rule-hits.ts';
 import { gatewayRouteRoutes } from './routes/gateway-routes.ts';
 import { managedHeaderRoutes } from './routes/managed-headers.ts';
 import { gatewayApiRoutes } from './routes/gateway-apis.ts';
@@ -28,18 +28,13 @@ import { gatewayAnalyticsRoutes } from './routes/gateway-analytics.ts';
 import { expiringCertificateRoutes } from './routes/expiring-certificates.ts';
 import { METRICS_PATH, metricsRoute, type MetricsSource } from './routes/metrics.ts';
 import { HEALTHZ_PATH, READYZ_PATH, healthRoutes, type HealthSource } from './routes/health.ts';
-import type { AnalyticsService } from '../control/analytics-service.ts';
-import type { CertificateExpiryService } from '../control/certificate-expiry-service.ts';
+import type { AnalyticsService } from '../control/telemetry/analytics-service.ts';
+import type { CertificateExpiryService } from '../control/telemetry/certificate-expiry-service.ts';
 import { DASHBOARD_PATH, installDashboard, type DashboardOptions } from './dashboard/dashboard-plugin.ts';
 
-/** The admin API's fastify instance type (TypeBox type provider). */
-export type AdminApp = FastifyInstance<
-  RawServerDefault,
-  IncomingMessage,
-  ServerResponse,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
+import type { AdminApp } from './admin-app.ts';
+
+export type { AdminApp } from './admin-app.ts';
 
 export const API_PREFIX = '/client/v4';
 export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
@@ -56,7 +51,7 @@ export interface AdminApiOptions {
   readonly onChange?: () => Promise<void>;
   /** The data plane's rule hit counters, read by `GET /zones/:zone_id/gateway/rule_hits` (absent: a fresh set). */
   readonly ruleHits?: RuleHitStore;
-  /** Observability (issue 6), each absent → its routes are not registered: analytics queries, */
+  /** Observability, each absent → its routes are not registered: analytics queries, */
   readonly analytics?: AnalyticsService;
   /** the expiring certificates report, */
   readonly certificateExpiry?: CertificateExpiryService;

@@ -5,7 +5,7 @@
  * id and answered as GW_ERR_INTERNAL, without a stack trace or detail.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { AdminApp } from './build-admin-api.ts';
+import type { AdminApp } from './admin-app.ts';
 import {
   GatewayError,
   GW_ERR_API_BODY_TOO_LARGE,

@@ -1,4 +1,4 @@
-/** Process exit codes (DESIGN.md §5). */
+/** Process exit codes (docs/architecture.md, "How it runs"). */
 export const EXIT_OK = 0;
 /** A runtime failure: cannot listen, a crash. */
 export const EXIT_RUNTIME = 1;

@@ -4,7 +4,7 @@
  * sent: the key must never leave this machine, and the API cannot tell the user which file was wrong.
  */
 import { GW_ERR_USAGE } from '../errors/index.ts';
-import { readInputFile } from './admin-client.ts';
+import { readInputFile } from './admin-command.ts';
 
 export type ExpectedPem = 'CERTIFICATE' | 'CERTIFICATE REQUEST';
 

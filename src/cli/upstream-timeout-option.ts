@@ -4,7 +4,7 @@
  * (`serve --upstream-timeout`). The admin API checks the range again (1 ms to 24 h).
  */
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../config/proxy-config.ts';
+import { parseDuration } from '../config/duration.ts';
 
 export const UPSTREAM_TIMEOUT_HELP =
   "time for the upstream to answer, e.g. 5s (default: the gateway's --upstream-timeout)";

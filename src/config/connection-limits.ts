@@ -1,10 +1,10 @@
 /**
  * Connection limits of the TLS listener of `portcullis proxy` and `portcullis serve`
  * (`--max-connections`, `--max-connections-per-client`, `--first-request-timeout`); how they are
- * enforced: data-plane/connection-gate.ts; why these defaults: docs/adr/0012.
+ * enforced: data-plane/listeners/connection-gate.ts; why these defaults: docs/adr/0012.
  */
 import { GW_ERR_USAGE } from '../errors/index.ts';
-import { parseDuration } from './proxy-config.ts';
+import { parseDuration } from './duration.ts';
 
 export interface ConnectionLimits {
   /** Connections open at once, every client together; 0: no cap. Excess ones are closed at accept. */

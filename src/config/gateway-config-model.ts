@@ -3,7 +3,7 @@
  * gateway-config-schema.ts reads it: every declared thing keeps `where` it was written (file, key
  * path, line) for the messages of later checks.
  */
-import type { CaCompatibility, RuleAction } from '../store/records.ts';
+import type { CaCompatibility, RuleAction } from '../model/records.ts';
 import type { IdentityFormat } from './identity-formats.ts';
 
 /** `ca:` value that names the account's managed CA instead of an uploaded one. */

@@ -2,7 +2,7 @@
  * The revocation parts of the config file (docs/adr/0014): `cas[].revocation` (the CA's settings
  * in the admin API's wire form, a CRL file, its block list) and the account's
  * `blocked_certificates`. Values are checked by the control plane's validators
- * (control/ca-revocation-input.ts) when the file is planned.
+ * (control/revocation/ca-revocation-input.ts) when the file is planned.
  *
  *   revocation:
  *     crl: ./fleet.crl                 # PEM or DER

@@ -19,7 +19,7 @@
  * telling the plan on which line each key was written.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { CA_COMPATIBILITIES, RULE_ACTIONS } from '../store/records.ts';
+import { CA_COMPATIBILITIES, RULE_ACTIONS } from '../model/records.ts';
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
 import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
 import { listOf, located, unique } from './yaml-items.ts';

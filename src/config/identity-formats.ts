@@ -1,5 +1,5 @@
 /**
- * The identity header formats the gateway can forward upstream (DESIGN.md §4): Envoy's
+ * The identity header formats the gateway can forward upstream (docs/architecture.md, "A request's path"): Envoy's
  * x-forwarded-client-cert, RFC 9440 Client-Cert / Client-Cert-Chain, Cloudflare's cf-cert-*.
  * One list: configuration validates against it, the data plane builds from it.
  */

@@ -24,6 +24,7 @@ import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.ts';
 
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
+import { parseDuration } from './duration.ts';
 import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
 
 export type { IdentityFormat };
@@ -195,15 +196,4 @@ export function parseFingerprint(text: string): string {
   if (!/^[0-9a-f]{64}$/.test(hex))
     throw GW_ERR_USAGE.create(`--allow-cert takes a SHA-256 fingerprint (64 hex digits), got "${text}"`);
   return hex;
-}
-
-/** Durations: `500ms`, `30s`, `2m`, or a bare number of milliseconds. */
-export function parseDuration(text: string, option: string): number {
-  const match = /^(\d+)(ms|s|m)?$/.exec(text.trim());
-  if (match === null) throw GW_ERR_USAGE.create(`${option} takes a duration like 500ms, 30s or 2m; got "${text}"`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 'ms';
-  const ms = unit === 'm' ? value * 60_000 : unit === 's' ? value * 1000 : value;
-  if (ms <= 0 || ms > 86_400_000) throw GW_ERR_USAGE.create(`${option} must be between 1ms and 24h`);
-  return ms;
 }

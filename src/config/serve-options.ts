@@ -7,7 +7,7 @@ import { GW_ERR_USAGE } from '../errors/index.ts';
 import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseSessionTickets } from './session-tickets.ts';
 import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
-import { parseDuration } from './proxy-config.ts';
+import { parseDuration } from './duration.ts';
 
 /** `serve --upstream-timeout` when not given (the same as `proxy --upstream-timeout`). */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
@@ -67,7 +67,7 @@ export interface ServeOptions {
   /**
    * How long this gateway's configuration may go without being confirmed current (a failed rebuild
    * being retried, a store that does not answer) before it reports itself stale: `/readyz` 503, an
-   * error in the log (default 10 s; control/config-change-feed.ts).
+   * error in the log (default 10 s; control/publish/config-change-feed.ts).
    */
   readonly configStaleAfterMs?: number | undefined;
 }

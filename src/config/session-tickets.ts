@@ -1,7 +1,7 @@
 /**
  * `--session-tickets on|off` of `portcullis proxy` and `portcullis serve`: whether the TLS listener
  * issues stateless session tickets (resumption). The trade-off is described in
- * data-plane/tls-server-options.ts and the README.
+ * data-plane/listeners/tls-server-options.ts and the README.
  */
 import { GW_ERR_USAGE } from '../errors/index.ts';
 

@@ -4,7 +4,7 @@
  * can never read or change anything of account B.
  */
 import { GW_ERR_AUTH_FORBIDDEN } from '../errors/index.ts';
-import type { ApiTokenRecord, HexId, TokenPermission, TokenScope, ZoneRecord } from '../store/records.ts';
+import type { ApiTokenRecord, HexId, TokenPermission, TokenScope, ZoneRecord } from '../model/records.ts';
 
 export type Principal = Pick<ApiTokenRecord, 'id' | 'scope' | 'permission'>;
 

@@ -9,7 +9,7 @@
  */
 import { GW_ERR_API_OBJECT_NOT_FOUND } from '../errors/index.ts';
 import type { Store } from '../store/ports.ts';
-import type { HexId, ZoneRecord } from '../store/records.ts';
+import type { HexId, ZoneRecord } from '../model/records.ts';
 
 export function inAccountTransaction<T>(root: Store, accountId: HexId, work: (store: Store) => Promise<T>): Promise<T> {
   return root.transaction(async (store) => {

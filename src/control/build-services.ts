@@ -2,22 +2,22 @@
 import type { Store } from '../store/ports.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { PublicPki } from '../runtime-config/public-pki.ts';
-import { TokenService } from './token-service.ts';
-import { TenancyService } from './tenancy-service.ts';
-import { EdgeCaService } from './edge-ca-service.ts';
-import { ManagedCaService } from './managed-ca-service.ts';
-import { PublicPkiPublisher } from './public-pki-publisher.ts';
-import { ClientCertificateService } from './client-certificate-service.ts';
-import { MtlsCertificateService } from './mtls-certificate-service.ts';
-import { HostnameAssociationService } from './hostname-association-service.ts';
-import { EdgeCertificateService } from './edge-certificate-service.ts';
-import { RulesetService } from './ruleset-service.ts';
-import { RouteService } from './route-service.ts';
-import { ManagedHeadersService } from './managed-headers-service.ts';
-import { ApiDefinitionService } from './api-definition-service.ts';
-import { GatewayKeyService, type QuotaRemaining } from './gateway-key-service.ts';
-import { GatewayPolicyService } from './gateway-policy-service.ts';
-import { CaRevocationService } from './ca-revocation-service.ts';
+import { TokenService } from './tenancy/token-service.ts';
+import { TenancyService } from './tenancy/tenancy-service.ts';
+import { EdgeCaService } from './certificates/edge-ca-service.ts';
+import { ManagedCaService } from './certificates/managed-ca-service.ts';
+import { PublicPkiPublisher } from './publish/public-pki-publisher.ts';
+import { ClientCertificateService } from './certificates/client-certificate-service.ts';
+import { MtlsCertificateService } from './certificates/mtls-certificate-service.ts';
+import { HostnameAssociationService } from './certificates/hostname-association-service.ts';
+import { EdgeCertificateService } from './certificates/edge-certificate-service.ts';
+import { RulesetService } from './rulesets/ruleset-service.ts';
+import { RouteService } from './routes/route-service.ts';
+import { ManagedHeadersService } from './rulesets/managed-headers-service.ts';
+import { ApiDefinitionService } from './apis/api-definition-service.ts';
+import { GatewayKeyService, type QuotaRemaining } from './apis/gateway-key-service.ts';
+import { GatewayPolicyService } from './apis/gateway-policy-service.ts';
+import { CaRevocationService } from './revocation/ca-revocation-service.ts';
 
 export interface ServiceOptions {
   store: Store;

@@ -18,7 +18,7 @@ import { GW_ERR_CONFIG_MASTER_KEY, GW_ERR_DATA_DIR_WRITE_FAILED, type GatewayErr
 import { MASTER_KEY_ENV, MASTER_KEY_FILE, createMasterKeyFile, findMasterKey } from '../store/master-key.ts';
 import type { SettingsStore } from '../store/ports.ts';
 import { SealedSecretError } from '../store/secret-box.ts';
-import { edgeCaExists } from './edge-ca-service.ts';
+import { edgeCaExists } from './certificates/edge-ca-service.ts';
 
 export interface ClusterMasterKeyOptions {
   readonly store: SettingsStore;

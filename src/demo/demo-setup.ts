@@ -11,7 +11,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AdminClient } from '../cli/admin-client.ts';
+import type { AdminClient } from '../admin-client/admin-client.ts';
 import { generateKeyAndCsr } from '../pki/key-and-csr.ts';
 
 export const DEMO_ACCOUNT = 'demo';

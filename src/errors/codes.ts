@@ -23,7 +23,7 @@ export const GW_ERR_CERT_NOT_ALLOWED = defineError(
   11004,
 );
 
-// API authentication and limits (issue 6, the Tyk model). Messages follow Tyk's where it has one.
+// API authentication and limits (the Tyk model). Messages follow Tyk's where it has one.
 export const GW_ERR_KEY_MISSING = defineError(
   'GW_ERR_KEY_MISSING',
   'An API key is required (Authorization: Bearer <key>)',

@@ -8,9 +8,9 @@
  *    a deleted zone or API keeps its series until the process restarts.
  *  - `status` is an HTTP status (100–599); `reason` a TLS error code of Node/OpenSSL (a fixed set;
  *    anything else is counted as "other"); `stage` one of the data plane's guard stages
- *    (data-plane/fault-guard.ts: a fixed set).
+ *    (data-plane/guard/fault-guard.ts: a fixed set).
  *  - `kind`/`id` of the expiry gauge name certificates the monitor reports (see
- *    control/certificate-expiry-monitor.ts for which).
+ *    control/telemetry/certificate-expiry-monitor.ts for which).
  *  - `mtls_certificate_id` of the revocation counters is an uploaded CA (at most a few per account);
  *    `reason`, `outcome` and `result` are fixed sets.
  *  Paths, hostnames, fingerprints and key ids are never labels: they belong in analytics records.
@@ -235,7 +235,7 @@ export class GatewayMetrics {
   }
 
   /**
-   * How current the configuration in force is (control/config-freshness.ts):
+   * How current the configuration in force is (control/publish/config-freshness.ts):
    * `portcullis_config_stale_seconds`, 0 while the snapshot is known to match the store, else how
    * long it has not been (alert well before changes made elsewhere matter, e.g. above 30);
    * `portcullis_config_applied_timestamp_seconds`, when the snapshot in force was built.

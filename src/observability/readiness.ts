@@ -2,7 +2,7 @@
  * Readiness: whether this gateway should be sent traffic, as `GET /readyz` reports it to a load
  * balancer. Ready when each check passes:
  *  - `config`: the first snapshot is loaded, the listener is up, and the configuration is not
- *    stale (control/config-freshness.ts);
+ *    stale (control/publish/config-freshness.ts);
  *  - `store`: the store answers a trivial read within the probe's time limit;
  *  - `redis` (with `--redis` only): the shared counters' Redis answers.
  * The report names the checks and their outcomes in fixed words, nothing else: no error text, no

@@ -45,7 +45,7 @@ export function assertCurrentlyValid(cert: NodeCertificate, label: string, now =
 /**
  * Throws unless `cert` may anchor client-certificate trust: basicConstraints cA=TRUE (RFC 5280
  * §4.2.1.9) and, when keyUsage is present, keyCertSign (§4.2.1.3). A self-signed end-entity
- * certificate is refused: plain Node would trust it as a pinned identity (security.md class 11).
+ * certificate is refused: plain Node would trust it as a pinned identity (hostile-input.md class 11).
  */
 export function assertCaCertificate(cert: NodeCertificate, label: string): void {
   const parsed = new x509.X509Certificate(cert.raw);

@@ -4,7 +4,7 @@
  * Formats follow Cloudflare's `cf.tls_client_auth.*` fields (reference/cloudflare-api.md §7.1) so rules and
  * forwarded `cf-cert-*` headers look the same as Cloudflare's; `rfc9440` is the RFC 9440 `Client-Cert` value.
  * Everything comes from `AsnConvert.parse(der, Certificate)`; no hand-written ASN.1 decoding, and never
- * OpenSSL's or Node's printed subject strings (security.md class 3).
+ * OpenSSL's or Node's printed subject strings (hostile-input.md class 3).
  *
  * Any input that does not parse as exactly one X.509 certificate (including trailing bytes after it, or an
  * extension that appears twice, as Go's crypto/x509 refuses) throws `GW_ERR_CERT_INVALID` with the cause.

@@ -2,7 +2,7 @@
  * ClientCaSet: the CAs a listener trusts for client certificates, validated once at configuration time.
  *
  * OpenSSL (and so Node) only anchors trust at a self-signed root: an intermediate alone fails with
- * UNABLE_TO_GET_ISSUER_CERT (security.md class 11). So the set must contain a root, and every
+ * UNABLE_TO_GET_ISSUER_CERT (hostile-input.md class 11). So the set must contain a root, and every
  * intermediate in it must chain to a certificate of the set; anything else is refused rather than
  * silently trusting nothing or something else.
  *

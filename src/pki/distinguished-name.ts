@@ -2,7 +2,7 @@
  * Distinguished-name strings for identity fields and forwarded headers.
  *
  * Two styles, both built from the DER-parsed `Name` (never from OpenSSL's or Node's subject strings, see
- * security.md class 3 and Node.js CVE-2021-44533):
+ * hostile-input.md class 3 and Node.js CVE-2021-44533):
  *
  * - `rfc2253`: RFC 4514 (which obsoletes RFC 2253) string form, most specific RDN first, `,` between RDNs and
  *   `+` inside a multi-valued RDN, no spaces: `CN=James Royal,OU=Access Admins,O=Access,C=US`. The order of the

@@ -1,5 +1,5 @@
 /**
- * validateMtlsUpload over the bad-input list of security.md §3 "Management API": every bad certificate is made at
+ * validateMtlsUpload over the bad-input list of hostile-input.md "Management API": every bad certificate is made at
  * test time (by openssl, or assembled here from asn1-x509 structures and signed with node:crypto when openssl
  * will not make it) and must be refused with GW_ERR_CERT_UPLOAD_INVALID and its reason. Good uploads (a root
  * made by openssl; root + intermediate; a leaf with its key) must be accepted and described as openssl reads them.

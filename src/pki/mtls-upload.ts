@@ -1,6 +1,6 @@
 /**
  * validateMtlsUpload: the checks behind POST /accounts/{account_id}/mtls_certificates (reference/cloudflare-api.md
- * §3.1), and the fields its result reports. Everything security.md §3 "Management API" lists for uploads is
+ * §3.1), and the fields its result reports. Everything hostile-input.md "Management API" lists for uploads is
  * refused here with GW_ERR_CERT_UPLOAD_INVALID and a reason a person can act on:
  *
  * - the PEM text: upload-pem.ts (size, count, private keys and CSRs in `certificates`, malformed PEM);

@@ -1,7 +1,7 @@
 /**
  * The OCSP client side (RFC 6960): the question about one certificate, and the checks an answer
  * must pass before the gateway believes it. Pure: DER in, DER or a verdict out; the HTTP exchange
- * is the caller's (control/ocsp-status-checker.ts).
+ * is the caller's (control/revocation/ocsp-status-checker.ts).
  *
  * Question: one CertID with SHA-1 hashes of the issuer's name and key (§4.1.1; RFC 5019 §2.1.1: the
  * hash every responder matches), optionally a nonce (RFC 8954: 1–32 octets).

@@ -6,7 +6,7 @@
  * whose extensions cannot be read points nowhere).
  *
  * The pointers are what the CA wrote and signed; callers trust them only in a certificate whose
- * signature verified, and fetch them only through the outbound guard (control/outbound-http.ts).
+ * signature verified, and fetch them only through the outbound guard (control/revocation/outbound-http.ts).
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {

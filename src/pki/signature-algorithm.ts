@@ -34,7 +34,7 @@ export const WEAK_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
 
 /**
  * What uploaded certificates may be signed with: Cloudflare's list (reference/cloudflare-api.md §3.1) minus
- * SHA-1 (security.md §3 "Validity and algorithms").
+ * SHA-1 (hostile-input.md "Validity and algorithms").
  */
 export const ACCEPTED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   'SHA256WithRSA',

@@ -1,6 +1,6 @@
 /**
  * The role and chain checks of an mTLS upload, over certificates that already passed uploaded-certificate.ts
- * (security.md §3 "Wrong kind of certificate uploaded as a CA", "Bundles").
+ * (hostile-input.md "Wrong kind of certificate uploaded as a CA", "Bundles").
  *
  * A CA upload (`ca: true`) is a set of trust anchors for client certificates. Every certificate must be a CA:
  * basicConstraints cA=TRUE and critical (RFC 5280 §4.2.1.9), keyUsage with keyCertSign (§4.2.1.3). OpenSSL, and

@@ -1,6 +1,6 @@
 /**
  * The PEM text of an mTLS certificate upload (`certificates` of POST /accounts/{id}/mtls_certificates), read
- * strictly before any certificate is parsed (security.md §3 "Malformed PEM", "Oversized or abusive input").
+ * strictly before any certificate is parsed (hostile-input.md "Malformed PEM", "Oversized or abusive input").
  *
  * Accepted: CERTIFICATE blocks (RFC 7468 §5), `\n` or `\r\n`, a leading UTF-8 BOM, explanatory text between
  * blocks (RFC 7468 §5.2). Refused, with a reason that never repeats the input: more than 64 KiB or 10 blocks,

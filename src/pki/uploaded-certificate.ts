@@ -1,6 +1,6 @@
 /**
  * readUploadedCertificate: one certificate of an mTLS upload, parsed once and held to the profile every
- * uploaded certificate must meet, whatever its role (security.md §3 "Validity and algorithms", "Extensions",
+ * uploaded certificate must meet, whatever its role (hostile-input.md "Validity and algorithms", "Extensions",
  * "Oversized or abusive input"). Role checks (CA or leaf) and chain checks are in upload-roles.ts.
  *
  * - exactly one DER certificate of at most 16 KiB, parseable by both asn1js and OpenSSL (node:crypto);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileAccessRights } from './access-rights.ts';
 import { compilePathPattern } from './path-pattern.ts';
-import type { AccessRight } from '../store/records.ts';
+import type { AccessRight } from '../model/records.ts';
 
 function right(apiId: string, methods: string[] = [], paths: string[] = []): AccessRight {
   return { apiId, methods, paths };

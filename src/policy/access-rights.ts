@@ -13,7 +13,7 @@
  * never means "every API"). Methods compare exactly (HTTP methods are case-sensitive, RFC 9110 §9.1);
  * `HEAD` is not implied by `GET`. Paths match with {@link compilePathPattern}, without the query.
  */
-import type { AccessRight } from '../store/records.ts';
+import type { AccessRight } from '../model/records.ts';
 import { compilePathPattern, type PathMatcher } from './path-pattern.ts';
 
 export type AccessDecision = 'allowed' | 'api_not_allowed' | 'resource_not_allowed';

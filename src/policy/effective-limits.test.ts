@@ -14,7 +14,7 @@ import {
   type KeyLimitFields,
 } from './effective-limits.ts';
 import { compileAccessRights } from './access-rights.ts';
-import type { AccessRight, GatewayPolicyRecord } from '../store/records.ts';
+import type { AccessRight, GatewayPolicyRecord } from '../model/records.ts';
 
 const ACCOUNT = 'a'.repeat(32);
 

@@ -15,7 +15,7 @@
  *   is not active is `policy_inactive`. Either way the key gets no access at all: the gateway does not guess
  *   what the missing policy allowed or limited, and serving the others alone could widen or narrow the key.
  */
-import type { AccessRight, GatewayKeyRecord, GatewayPolicyRecord, HexId, Quota, RateLimit } from '../store/records.ts';
+import type { AccessRight, GatewayKeyRecord, GatewayPolicyRecord, HexId, Quota, RateLimit } from '../model/records.ts';
 
 export interface EffectiveLimits {
   readonly accessRights: readonly AccessRight[];

@@ -1,6 +1,6 @@
 /**
  * UsageCounters: the port through which the data plane counts requests against rate limits and quotas. Adapters
- * live in store/counters/ (in process: memory-usage-counters.ts; cluster: Redis) and only gateway.ts picks one.
+ * live in store/counters/ (in process: memory-usage-counters.ts; cluster: Redis) and only app/serve.ts picks one.
  *
  * Contract, for every adapter:
  * - Fixed windows: a counter's window opens at its first request and lasts `per` / `renewalRate` seconds (Tyk's
@@ -16,7 +16,7 @@
  *   An adapter whose backend does not answer (or is known not to) rejects with CountersUnavailableError: it logs
  *   the outage itself, once, so the caller need not log each refused request.
  */
-import type { Quota, RateLimit } from '../store/records.ts';
+import type { Quota, RateLimit } from '../model/records.ts';
 
 export interface RateDecision {
   readonly allowed: boolean;

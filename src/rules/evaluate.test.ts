@@ -1,12 +1,12 @@
 /**
- * Evaluation: compiled rules against fake RuleContexts. The mTLS rule of issue 5 on every certificate state, the
+ * Evaluation: compiled rules against fake RuleContexts. The API Shield mTLS rule on every certificate state, the
  * reference's §8.7 examples, each operator and function, missing values, and byte-string semantics.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileExpression, type RuleContext } from './index.ts';
-import { fakeContext, VERIFIED_CLIENT, type FakeContextOptions } from './fake-rule-context.ts';
+import { fakeContext, VERIFIED_CLIENT, type FakeContextOptions } from '../../test/helpers/fake-rule-context.ts';
 import { printString } from './printer.ts';
 
 function isContext(options: FakeContextOptions | RuleContext): options is RuleContext {

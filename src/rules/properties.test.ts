@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Expression, SetItem, StringLiteral, ValueExpression } from './ast.ts';
 import { compileExpression, FIELDS, parseExpression, printExpression, RuleError } from './index.ts';
-import { fakeContext } from './fake-rule-context.ts';
+import { fakeContext } from '../../test/helpers/fake-rule-context.ts';
 import { toByteString } from './byte-string.ts';
 import { formatIpv4, formatIpv6 } from './ip-address.ts';
 import { MAX_EXPRESSION_LENGTH } from './limits.ts';

@@ -3,7 +3,7 @@
  * once and never throw (they buffer and write in batches off the hot path, dropping and counting
  * when the buffer is full rather than slowing requests down).
  */
-import type { AnalyticsRecord } from '../store/records.ts';
+import type { AnalyticsRecord } from '../model/records.ts';
 
 export interface AnalyticsSink {
   record(entry: AnalyticsRecord): void;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyIndex, type KeyRuntime } from './api-runtime.ts';
-import type { CertificateBinding } from '../store/records.ts';
+import type { CertificateBinding } from '../model/records.ts';
 
 const LEAF = 'aa'.repeat(32);
 const SPKI = 'bb'.repeat(32);

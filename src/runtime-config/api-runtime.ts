@@ -1,5 +1,5 @@
 /**
- * The compiled Tyk model the data plane reads per request (issue 6), built once per snapshot:
+ * The compiled Tyk model the data plane reads per request, built once per snapshot:
  *
  *   ApiRuntime   an API's authentication: mode, static allowlist (leaf SHA-256 set), API-wide limit
  *   KeyRuntime   a key's binding, state and effective limits (policies already applied)
@@ -11,7 +11,7 @@
  * device certificate), so a certificate is looked up among the keys of one account: the API's.
  */
 import type { CompiledAccessRights } from '../policy/access-rights.ts';
-import type { ApiAuthMode, CertificateBinding, Quota, RateLimit } from '../store/records.ts';
+import type { ApiAuthMode, CertificateBinding, Quota, RateLimit } from '../model/records.ts';
 
 export interface ApiRuntime {
   readonly id: string;

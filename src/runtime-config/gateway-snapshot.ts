@@ -1,6 +1,6 @@
 /**
  * GatewaySnapshot: the immutable, compiled view of "which hostnames exist and what TLS policy each
- * has", built by the control plane and read by the data plane by reference (DESIGN.md §2).
+ * has", built by the control plane and read by the data plane by reference (docs/architecture.md, "Layers").
  *
  *   hostname (exact, lowercase) ─┐
  *   *.example.com (one label)   ─┼─▶ HostPolicy { edge cert, client CAs, trustId, clientAuth, revocations }
@@ -9,7 +9,7 @@
  * `trustId` names the TLS trust set (edge certificate + client CA fingerprints and the compatibility of each,
  * docs/adr/0008 + client-auth mode):
  * the listener runs one TLS server (own session-id context, own ticket keys) per trustId, so a
- * session made under one trust set never resumes under another (security.md class 4). Revocations
+ * session made under one trust set never resumes under another (hostile-input.md class 4). Revocations
  * are NOT part of the trustId: they are looked up per request in the current snapshot.
  */
 import { createHash, X509Certificate } from 'node:crypto';
@@ -92,7 +92,7 @@ function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInpu
   const clientCaPems = Object.freeze([...(input.clientCaPems ?? [])]);
   const clientAuth = input.clientAuth ?? (clientCaPems.length > 0 ? 'optional' : 'none');
   if (clientAuth !== 'none' && clientCaPems.length === 0) {
-    // Fail closed (security.md class 6): client auth without CAs must not become "no client auth".
+    // Fail closed (hostile-input.md class 6): client auth without CAs must not become "no client auth".
     throw new Error(`${hostname}: client auth '${clientAuth}' needs at least one client CA`);
   }
   if (clientAuth === 'none' && clientCaPems.length > 0)

@@ -20,7 +20,7 @@ export interface RouteRuntime {
   readonly stripPrefix: boolean;
   /** The route's or API's own upstream timeout (ms); undefined: the forwarders' default (`serve --upstream-timeout`). */
   readonly upstreamTimeoutMs?: number | undefined;
-  /** Set when this is an API (issue 6): its authentication and limits apply. */
+  /** Set when this is an API: its authentication and limits apply. */
   readonly api?: ApiRuntime;
 }
 

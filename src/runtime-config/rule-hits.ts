@@ -1,9 +1,9 @@
 /**
  * Custom-rule hit counts: how often each rule matched, counted by the data plane (one `record` per
  * match) and read by the admin API (`/zones/{id}/gateway/rule_hits`). Shared by reference between
- * the two planes through runtime-config (DESIGN.md §2).
+ * the two planes through runtime-config.
  *
- * The port has two adapters: RuleHitCounters here (this process only: the default), and
+ * The port has two adapters: store/counters/memory-rule-hits.ts (this process only: the default), and
  * store/counters/redis-rule-hits.ts (`serve --redis`: the cluster's gateways add up their counts).
  * `record` is synchronous and allocates nothing after a rule's first hit in either, since it runs per
  * request; reading may wait for Redis, so it is async.
@@ -34,45 +34,4 @@ export interface RuleHitReport {
 
 export interface RuleHitStore extends RuleHitRecorder {
   forRuleset(rulesetId: string): Promise<RuleHitReport>;
-}
-
-interface MutableCount {
-  rulesetId: string;
-  ruleId: string;
-  hits: number;
-  lastHitMs: number;
-}
-
-/** The in-process adapter: counts start at zero at each start and are this process's only. */
-export class RuleHitCounters implements RuleHitStore {
-  /** Ruleset id → rule id → count: rule ids are chosen by users, so only the pair is unique. */
-  readonly #byRuleset = new Map<string, Map<string, MutableCount>>();
-
-  record(rulesetId: string, ruleId: string, nowMs: number = Date.now()): void {
-    let rules = this.#byRuleset.get(rulesetId);
-    if (rules === undefined) {
-      rules = new Map();
-      this.#byRuleset.set(rulesetId, rules);
-    }
-    const count = rules.get(ruleId);
-    if (count === undefined) {
-      rules.set(ruleId, { rulesetId, ruleId, hits: 1, lastHitMs: nowMs });
-      return;
-    }
-    count.hits += 1;
-    count.lastHitMs = nowMs;
-  }
-
-  forRuleset(rulesetId: string): Promise<RuleHitReport> {
-    const counts: RuleHitCount[] = [];
-    for (const count of this.#byRuleset.get(rulesetId)?.values() ?? []) {
-      counts.push({
-        rulesetId,
-        ruleId: count.ruleId,
-        hits: count.hits,
-        lastHitAt: new Date(count.lastHitMs).toISOString(),
-      });
-    }
-    return Promise.resolve({ counts, sharedUnavailable: undefined });
-  }
 }

@@ -9,7 +9,7 @@
  *     per issuing CA certificate (Node-format fingerprint) → UploadedCaRevocation
  *       fail mode · CRL required? · CRLs in force (serials + nextUpdate) · OCSP settings · blocks
  *
- * And the two ports the data plane uses and the control plane implements (wired in gateway.ts):
+ * And the two ports the data plane uses and the control plane implements (wired in app/serve.ts):
  * OcspStatusSource (cached answers at once, a check otherwise) and RevocationObserver (metrics,
  * logs, distribution points learnt from client certificates). Neither ever throws.
  */

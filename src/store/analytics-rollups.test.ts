@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AnalyticsRecord } from './records.ts';
+import type { AnalyticsRecord } from '../model/records.ts';
 import { rollUpAnalytics, storableText } from './analytics-rollups.ts';
 
 const ZONE = 'a'.repeat(32);

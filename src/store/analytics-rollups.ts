@@ -12,7 +12,7 @@
  *
  * Pure: no I/O. The store turns rollups into rows; the migration from per-request rows uses it too.
  */
-import type { AnalyticsRecord, HexId } from './records.ts';
+import type { AnalyticsRecord, HexId } from '../model/records.ts';
 
 const MAX_PATH_LENGTH = 2048;
 const MAX_SHORT_TEXT = 1024;

@@ -4,7 +4,7 @@
  * per issuing CA certificate of the bundle, uploaded or fetched) and the state of CRL fetching; and
  * block lists by SHA-256 or serial, per uploaded CA or per account.
  */
-import type { HexId, Uuid } from './records.ts';
+import type { HexId, Uuid } from '../model/records.ts';
 
 export const REVOCATION_FAIL_MODES = ['fail_closed', 'fail_open'] as const;
 /** What a CA's clients get when their revocation status cannot be established. */

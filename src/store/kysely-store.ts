@@ -29,7 +29,7 @@ import type {
   Uuid,
   ZoneRecord,
   ZoneSettingRecord,
-} from './records.ts';
+} from '../model/records.ts';
 import type { Database, Db } from './kysely/schema.ts';
 import { atomically } from './kysely/atomically.ts';
 import * as tenancy from './kysely/tenancy.ts';
@@ -46,7 +46,7 @@ import * as rulesets from './kysely/rulesets.ts';
 import * as zoneSettings from './kysely/zone-settings.ts';
 import * as analytics from './kysely/analytics.ts';
 import * as certificateExpiries from './kysely/certificate-expiries.ts';
-import type { AnalyticsRecord } from './records.ts';
+import type { AnalyticsRecord } from '../model/records.ts';
 import type {
   AnalyticsFilter,
   AnalyticsRange,
@@ -57,7 +57,7 @@ import type {
   CertificateExpiryFilter,
   CertificateUsage,
   ZoneUsage,
-} from './read-models.ts';
+} from '../model/read-models.ts';
 import * as gatewayApis from './kysely/gateway-apis.ts';
 import * as gatewayKeys from './kysely/gateway-keys.ts';
 import * as gatewayPolicies from './kysely/gateway-policies.ts';

@@ -1,7 +1,7 @@
 /**
  * openStore: the one way to get a Store. Picks the Kysely dialect (an embedded SQLite file or a
  * PostgreSQL pool), brings the schema up to date, and hands back a KyselyStore. Called only by the
- * composition root (DESIGN.md §2).
+ * composition root (docs/architecture.md, "Layers").
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';

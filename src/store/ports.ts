@@ -1,6 +1,6 @@
 /**
  * Store ports: what the control plane needs from storage. One implementation over Kysely serves
- * SQLite (embedded default) and PostgreSQL; only the composition root picks one (DESIGN.md §2).
+ * SQLite (embedded default) and PostgreSQL; only the composition root picks one (docs/architecture.md, "Layers").
  *
  * Rules every adapter keeps:
  *  - `get*` returns undefined when absent; `list*` returns [] when nothing matches.
@@ -27,8 +27,8 @@ import type {
   Uuid,
   ZoneRecord,
   ZoneSettingRecord,
-} from './records.ts';
-import type { AnalyticsRecord } from './records.ts';
+} from '../model/records.ts';
+import type { AnalyticsRecord } from '../model/records.ts';
 import type {
   CaCrlRecord,
   CaRevocationRecord,
@@ -45,7 +45,7 @@ import type {
   CertificateExpiryFilter,
   CertificateUsage,
   ZoneUsage,
-} from './read-models.ts';
+} from '../model/read-models.ts';
 
 export class StoreConflictError extends Error {
   constructor(message: string) {
@@ -250,7 +250,7 @@ export interface GatewayPolicyStore {
 }
 
 /**
- * Per-request analytics records (issue 6): appended in batches off the hot path, stored as
+ * Per-request analytics records: appended in batches off the hot path, stored as
  * one-second rollups that keep every request's detail (docs/adr/0004), aggregated in SQL.
  */
 export interface AnalyticsStore {

@@ -16,7 +16,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { Browser, Page } from 'playwright-core';
 import type { Store } from '../../src/store/ports.ts';
-import type { ClientCertificateRecord } from '../../src/store/records.ts';
+import type { ClientCertificateRecord } from '../../src/model/records.ts';
 import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
 import {
   browserSkipReason,

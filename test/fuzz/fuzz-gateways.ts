@@ -22,7 +22,7 @@ import { request } from '../helpers/https-client.ts';
 import { createCa, type CaHandle, type Issued } from '../helpers/pki.ts';
 import { createTestPki, serverCaPem, type TestPki } from '../helpers/proxy-fixture.ts';
 import { loadProxyConfig } from '../../src/config/proxy-config.ts';
-import { startProxy, type RunningProxy } from '../../src/proxy-app.ts';
+import { startProxy, type RunningProxy } from '../../src/app/proxy.ts';
 import { CapturedLog, CrashWatch } from './crash-watch.ts';
 import { startFuzzH2cUpstream, startFuzzHttp1Upstream, type FuzzUpstream } from './fuzz-upstreams.ts';
 

@@ -5,7 +5,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startGateway, type GatewaySeams, type RunningGateway } from '../../src/gateway.ts';
+import { startGateway, type GatewaySeams, type RunningGateway } from '../../src/app/serve.ts';
 import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from '../../src/config/serve-options.ts';
 import { createLogger, type Logger } from '../../src/observability/logger.ts';
 

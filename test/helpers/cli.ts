@@ -36,7 +36,7 @@ export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
 }
 
 /** Resolves with the first stdout JSON log line whose msg is `msg`. */
-export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => reject(new Error(`no "${msg}" log line within ${timeoutMs} ms`)), timeoutMs);

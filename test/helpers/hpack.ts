@@ -3,7 +3,7 @@
  * "literal header field without indexing — new name" (§6.2.2), with both strings as raw octets
  * (no Huffman coding, §5.2), so the decoder's dynamic table never changes and any bytes (including
  * ones a real client would never send) can be put in a name or a value.
- * test/hpack-encoder.test.ts checks that Node's own HTTP/2 server decodes what this encodes.
+ * test/helpers/hpack-encoder.test.ts checks that Node's own HTTP/2 server decodes what this encodes.
  */
 
 /** A header field as octets: strings are taken as latin1, so every byte 0x00–0xff can be written. */

@@ -7,7 +7,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProxyConfig, type ProxyOptionsInput } from '../../src/config/proxy-config.ts';
-import { startProxy, type RunningProxy } from '../../src/proxy-app.ts';
+import { startProxy, type RunningProxy } from '../../src/app/proxy.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createCa, Eku, type CaHandle, type Issued } from './pki.ts';
 

@@ -7,7 +7,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply } from 'fastify';
-import type { AdminApp } from '../build-admin-api.ts';
+import type { AdminApp } from '../admin-app.ts';
 import { DASHBOARD_SECURITY_HEADERS } from './security-headers.ts';
 import { SessionSealer } from './session-seal.ts';
 import { sessionAuthenticationHook } from './session-authentication.ts';

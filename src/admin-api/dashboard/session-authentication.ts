@@ -9,7 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError, GW_ERR_DASHBOARD_CSRF, GW_ERR_DASHBOARD_SESSION } from '../../errors/index.ts';
-import type { ApiTokenRecord } from '../../store/records.ts';
+import type { ApiTokenRecord } from '../../model/records.ts';
 import type { DashboardSession, SessionSealer } from './session-seal.ts';
 import { CSRF_HEADER, SESSION_COOKIE } from './session-cookie.ts';
 

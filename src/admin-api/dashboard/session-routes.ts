@@ -9,7 +9,7 @@ import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { GatewayError, GW_ERR_DASHBOARD_SESSION, GW_ERR_DASHBOARD_SIGNIN_THROTTLED } from '../../errors/index.ts';
-import type { ApiTokenRecord } from '../../store/records.ts';
+import type { ApiTokenRecord } from '../../model/records.ts';
 import { success } from '../envelope.ts';
 import { tokenView } from '../routes/tokens.ts';
 import type { DashboardSession, SessionSealer } from './session-seal.ts';

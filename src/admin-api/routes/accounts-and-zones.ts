@@ -6,7 +6,7 @@
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AccountRecord, ZoneRecord } from '../../store/records.ts';
+import type { AccountRecord, ZoneRecord } from '../../model/records.ts';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';

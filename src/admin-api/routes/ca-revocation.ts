@@ -17,8 +17,8 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
-import { settingsWire } from '../../control/ca-revocation-input.ts';
-import type { CaRevocationState } from '../../control/ca-revocation-service.ts';
+import { settingsWire } from '../../control/revocation/ca-revocation-input.ts';
+import type { CaRevocationState } from '../../control/revocation/ca-revocation-service.ts';
 import { MAX_CRL_BYTES } from '../../pki/crl-input.ts';
 import type { CaCrlRecord, CertificateBlockRecord } from '../../store/ca-revocation-records.ts';
 import { principalOf } from '../authentication.ts';

@@ -7,7 +7,7 @@ import {
   CLIENT_CERTIFICATE_STATUSES,
   type ClientCertificateRecord,
   type ClientCertificateStatus,
-} from '../../store/records.ts';
+} from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { arrayParam, PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';

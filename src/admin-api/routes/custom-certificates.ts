@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
-import type { EdgeCertificateRecord } from '../../store/records.ts';
+import type { EdgeCertificateRecord } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';

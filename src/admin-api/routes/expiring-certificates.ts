@@ -1,8 +1,8 @@
 /**
- * Certificates of an account that expire soon (issue 6; our own resource, in the v4 envelope):
+ * Certificates of an account that expire soon (our own resource, in the v4 envelope):
  *   GET /accounts/:account_id/gateway/expiring_certificates?within_days=30
  *     → [{ kind, id, account_id, zone_id, name, issuer, serial_number, expires_on, days_remaining, expired }]
- * Soonest first; expired certificates are listed for as long again (control/certificate-expiry-service.ts).
+ * Soonest first; expired certificates are listed for as long again (control/telemetry/certificate-expiry-service.ts).
  * Account read access.
  */
 import { Type } from 'typebox';
@@ -13,7 +13,7 @@ import {
   MAX_EXPIRY_WINDOW_DAYS,
   type CertificateExpiryService,
   type ExpiringCertificate,
-} from '../../control/certificate-expiry-service.ts';
+} from '../../control/telemetry/certificate-expiry-service.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';

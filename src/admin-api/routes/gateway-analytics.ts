@@ -1,5 +1,5 @@
 /**
- * Gateway analytics of a zone (issue 6; our own resource, in the v4 envelope):
+ * Gateway analytics of a zone (our own resource, in the v4 envelope):
  *   GET /zones/:zone_id/gateway/analytics?since=ISO&until=ISO&group_by=api|key|certificate|status&limit=N
  *     → { since, until, group_by, totals: {…}, groups: [{ key, …same fields }] }
  *   GET /zones/:zone_id/gateway/analytics/certificates?since=ISO&until=ISO&limit=N
@@ -7,13 +7,13 @@
  *   GET /zones/:zone_id/gateway/analytics/requests?since&until&api_id&key_id&fingerprint&status&limit
  *     → [{ time, api_id, key_id, hostname, method, path, status, fingerprint, serial, issuer,
  *          latency_ms, bytes_in, bytes_out, rule_hits }], newest first (the request log)
- * Zone read access; ranges and limits: control/analytics-service.ts.
+ * Zone read access; ranges and limits: control/telemetry/analytics-service.ts.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import { MAX_GROUP_LIMIT, type AnalyticsService } from '../../control/analytics-service.ts';
-import type { AnalyticsAggregate, AnalyticsRequestEntry, CertificateUsage } from '../../store/read-models.ts';
+import { MAX_GROUP_LIMIT, type AnalyticsService } from '../../control/telemetry/analytics-service.ts';
+import type { AnalyticsAggregate, AnalyticsRequestEntry, CertificateUsage } from '../../model/read-models.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';

@@ -1,15 +1,15 @@
 /**
  * Gateway APIs of a zone (`/zones/:zone_id/gateway/apis`, Tyk's API definitions): hostname +
  * listen path → upstream, with an auth mode. Our own resource, shaped like the v4 API's others
- * (envelope, snake_case, `{ id }` from DELETE). Field rules: control/api-definition-input.ts.
+ * (envelope, snake_case, `{ id }` from DELETE). Field rules: control/apis/api-definition-input.ts.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import { allowedInputOf, MAX_ALLOWED_CERTIFICATES } from '../../control/api-definition-input.ts';
-import { MAX_NAME_LENGTH } from '../../control/gateway-policy-input.ts';
-import { MAX_PATH_PREFIX_LENGTH, MAX_UPSTREAM_LENGTH } from '../../control/route-input.ts';
-import type { ApiDefinitionRecord } from '../../store/records.ts';
+import { allowedInputOf, MAX_ALLOWED_CERTIFICATES } from '../../control/apis/api-definition-input.ts';
+import { MAX_NAME_LENGTH } from '../../control/apis/gateway-policy-input.ts';
+import { MAX_PATH_PREFIX_LENGTH, MAX_UPSTREAM_LENGTH } from '../../control/routes/route-input.ts';
+import type { ApiDefinitionRecord } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';

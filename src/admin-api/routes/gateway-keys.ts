@@ -2,7 +2,7 @@
  * Gateway keys of an account (`/accounts/:account_id/gateway/keys`, Tyk's keys): bound to a client
  * certificate, a token secret, or both, with policies, access rights, limits and an expiry. Our own
  * resource, shaped like the v4 API's others (envelope, snake_case, paged list, `{ id }` from
- * DELETE). Field rules: control/gateway-key-input.ts.
+ * DELETE). Field rules: control/apis/gateway-key-input.ts.
  *
  * The token secret is in the create response only (`secret`); nothing else ever shows it, and the
  * store keeps only its SHA-256. PUT and PATCH change everything but the binding and the secret.
@@ -12,9 +12,9 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import { MAX_NAME_LENGTH } from '../../control/gateway-policy-input.ts';
-import { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY } from '../../control/gateway-key-input.ts';
-import type { GatewayKeyRecord } from '../../store/records.ts';
+import { MAX_NAME_LENGTH } from '../../control/apis/gateway-policy-input.ts';
+import { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY } from '../../control/apis/gateway-key-input.ts';
+import type { GatewayKeyRecord } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import type { FastifyRequest } from 'fastify';
 import { GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';

@@ -1,7 +1,7 @@
 /**
  * Gateway policies of an account (`/accounts/:account_id/gateway/policies`): templates of access
  * rights, rate limits and quotas applied to keys. Our own resource, shaped like the v4 API's others
- * (envelope, snake_case, `{ id }` from DELETE). Field rules: control/gateway-policy-input.ts. Also
+ * (envelope, snake_case, `{ id }` from DELETE). Field rules: control/apis/gateway-policy-input.ts. Also
  * the schemas of the pieces keys share (access rights, rate limit, quota).
  */
 import { Type } from 'typebox';
@@ -17,8 +17,8 @@ import {
   MAX_QUOTA_RENEWAL_SECONDS,
   MAX_RATE,
   MAX_RATE_PER_SECONDS,
-} from '../../control/gateway-policy-input.ts';
-import type { AccessRight, GatewayPolicyRecord, Quota, RateLimit } from '../../store/records.ts';
+} from '../../control/apis/gateway-policy-input.ts';
+import type { AccessRight, GatewayPolicyRecord, Quota, RateLimit } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';

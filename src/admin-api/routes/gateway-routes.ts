@@ -1,13 +1,17 @@
 /**
  * Gateway routes of a zone (hostname + path prefix → upstream): our own resource, shaped like the
- * v4 API's others (envelope, snake_case, `{ id }` from DELETE). Field rules: control/route-input.ts.
+ * v4 API's others (envelope, snake_case, `{ id }` from DELETE). Field rules: control/routes/route-input.ts.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import { MAX_DESCRIPTION_LENGTH, MAX_PATH_PREFIX_LENGTH, MAX_UPSTREAM_LENGTH } from '../../control/route-input.ts';
-import { MAX_UPSTREAM_TIMEOUT_MS } from '../../control/upstream-timeout-input.ts';
-import type { RouteRecord } from '../../store/records.ts';
+import {
+  MAX_DESCRIPTION_LENGTH,
+  MAX_PATH_PREFIX_LENGTH,
+  MAX_UPSTREAM_LENGTH,
+} from '../../control/routes/route-input.ts';
+import { MAX_UPSTREAM_TIMEOUT_MS } from '../../control/routes/upstream-timeout-input.ts';
+import type { RouteRecord } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
@@ -21,7 +25,7 @@ const ItemParams = Type.Object({
 });
 
 /**
- * `upstream_timeout_ms` of routes and APIs (control/upstream-timeout-input.ts checks it again). One
+ * `upstream_timeout_ms` of routes and APIs (control/routes/upstream-timeout-input.ts checks it again). One
  * schema with two types rather than a union: with the API's type coercion, a union's `null` branch
  * would turn a refused `0` into null (the default) instead of a 400.
  */

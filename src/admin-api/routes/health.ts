@@ -6,7 +6,7 @@
  * (observability/readiness.ts), which name no tenant and carry no error text. Both are on the
  * admin listener, so the advice of routes/metrics.ts applies: expose them, not the listener.
  */
-import type { AdminApp } from '../build-admin-api.ts';
+import type { AdminApp } from '../admin-app.ts';
 import type { ReadinessReport } from '../../observability/readiness.ts';
 
 export const HEALTHZ_PATH = '/healthz';

@@ -2,12 +2,12 @@
  * Managed Transforms (reference/cloudflare-api.md §9.1), wire-compatible with the SDK's
  * `client.managedTransforms.list/edit/delete`: GET and PATCH answer both lists, DELETE turns every
  * transform off and answers 204 with no body, as Cloudflare does. What each id does:
- * control/managed-headers-service.ts.
+ * control/rulesets/managed-headers-service.ts.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import type { ManagedHeaders, ManagedHeaderState } from '../../control/managed-headers-service.ts';
+import type { ManagedHeaders, ManagedHeaderState } from '../../control/rulesets/managed-headers-service.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import type { AdminServices } from '../services.ts';

@@ -6,7 +6,7 @@
  * its own TLS and authentication), or restrict the port by firewall to the Prometheus hosts. The
  * metrics carry zone and API ids and certificate ids, never secrets, paths or fingerprints.
  */
-import type { AdminApp } from '../build-admin-api.ts';
+import type { AdminApp } from '../admin-app.ts';
 
 export const METRICS_PATH = '/metrics';
 

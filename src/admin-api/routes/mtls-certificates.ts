@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
-import type { MtlsCertificateRecord } from '../../store/records.ts';
+import type { MtlsCertificateRecord } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { arrayParam, singlePageInfo } from '../pagination.ts';

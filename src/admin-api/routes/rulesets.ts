@@ -1,16 +1,16 @@
 /**
  * Custom rules through the Rulesets API (reference/cloudflare-api.md §6, zone level): the phase entry point and
  * its versions, rulesets by id (cursor-paged list, §10.3), one-rule changes, plus the gateway's own mTLS rule
- * helper and rule hit counts. Bodies are checked by control/ruleset-input.ts (one checker for the API and the
+ * helper and rule hit counts. Bodies are checked by control/rulesets/ruleset-input.ts (one checker for the API and the
  * configuration file), whose errors name the JSON pointer of the offending value.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GW_ERR_API_VALIDATION, GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import type { RuleHits, WriteOptions } from '../../control/ruleset-service.ts';
+import type { RuleHits, WriteOptions } from '../../control/rulesets/ruleset-service.ts';
 import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
-import type { RuleRecord, RulesetRecord } from '../../store/records.ts';
+import type { RuleRecord, RulesetRecord } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success, type EnvelopeMessage } from '../envelope.ts';
 import { checkedPageQuery, PER_PAGE_QUERY, singlePageInfo } from '../pagination.ts';

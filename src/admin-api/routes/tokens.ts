@@ -9,7 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import { assertAccount } from '../../control/access-policy.ts';
-import type { ApiTokenRecord, TokenScope } from '../../store/records.ts';
+import type { ApiTokenRecord, TokenScope } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';

@@ -1,6 +1,7 @@
 /** `portcullis account create NAME` and `portcullis account list`: accounts through the admin API. */
 import type { Command } from 'commander';
-import { connect, runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-client.ts';
+import { connect } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 interface AccountView {

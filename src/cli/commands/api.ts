@@ -1,17 +1,12 @@
 /**
  * `portcullis api create|list|get|update|delete`: a zone's gateway APIs (hostname + listen path →
  * upstream, with an auth mode: keyless, mtls_static, mtls_dynamic or token), through the admin API.
- * The API checks the fields (control/api-definition-input.ts); the CLI only shapes them.
+ * The API checks the fields (control/apis/api-definition-input.ts); the CLI only shapes them.
  */
 import { Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatDetails, formatListing, printResult } from '../output.ts';
 import { collect, parseRateLimit, type RateLimitView } from './policy.ts';
 import { parseUpstreamTimeoutOption, UPSTREAM_TIMEOUT_HELP } from '../upstream-timeout-option.ts';

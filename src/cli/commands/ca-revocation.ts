@@ -11,7 +11,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
-import { connect, segment, withAdminCommandOptions, type AdminCommandOptions } from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatDetails, formatListing, printResult, when } from '../output.ts';
 
 interface CaOptions extends AdminCommandOptions {

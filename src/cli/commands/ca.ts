@@ -6,13 +6,8 @@
  * `ca block`): ca-revocation.ts.
  */
 import type { Command } from 'commander';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { readPemInput } from '../pem-input.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 import { registerCaRevocationCommands } from './ca-revocation.ts';

@@ -9,14 +9,13 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
 import { generateKeyAndCsr } from '../../pki/key-and-csr.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
 import {
   AdminCommandError,
-  connect,
   runAdminCommand,
-  segment,
   withAdminCommandOptions,
   type AdminCommandOptions,
-} from '../admin-client.ts';
+} from '../admin-command.ts';
 import { readPemInput } from '../pem-input.ts';
 import { count, formatDetails, formatListing, printResult, tally } from '../output.ts';
 

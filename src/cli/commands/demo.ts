@@ -13,7 +13,7 @@ import { createLogger } from '../../observability/logger.ts';
 import { configureDemo, demoFiles } from '../../demo/demo-setup.ts';
 import { startDemoUpstream } from '../../demo/demo-upstream.ts';
 import { formatDemoInstructions } from '../../demo/demo-instructions.ts';
-import { connect } from '../admin-client.ts';
+import { connect } from '../../admin-client/admin-client.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
@@ -45,7 +45,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
   // Usage errors before anything is started or written.
   const serveOptions = parseServeOptions({ dataDir: dir, listen: options.listen, adminListen: options.adminListen });
   const logger = createLogger(options.logLevel);
-  const { startGateway } = await import('../../gateway.ts');
+  const { startGateway } = await import('../../app/serve.ts');
   const upstream = await startDemoUpstream();
   let gateway;
   try {

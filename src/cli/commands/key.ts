@@ -6,13 +6,8 @@
  */
 import { Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { readPemInput } from '../pem-input.ts';
 import { count, formatDetails, formatListing, printResult, when } from '../output.ts';
 import {

@@ -1,18 +1,13 @@
 /**
  * `portcullis policy create|list|get|update|delete`: an account's gateway policies (templates of
  * access rights, rate limits and quotas applied to keys), through the admin API. The API checks the
- * fields (control/gateway-policy-input.ts); the CLI only shapes them. Also the option parsers the
+ * fields (control/apis/gateway-policy-input.ts); the CLI only shapes them. Also the option parsers the
  * key command shares (`--rate-limit 100/60`, `--quota 10000/86400`, `--access`, `--access-rights`).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatDetails, formatListing, printResult } from '../output.ts';
 
 export interface RateLimitView {

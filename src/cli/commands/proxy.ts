@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { COMPATIBILITY_OPTION, loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
 import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
-import { startProxy } from '../../proxy-app.ts';
+import { startProxy } from '../../app/proxy.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import type { GatewayError } from '../../errors/index.ts';

@@ -1,16 +1,11 @@
 /**
  * `portcullis route create|list|delete`: a zone's gateway routes (hostname + path prefix →
- * upstream), through the admin API. The API checks the fields (control/route-input.ts); the CLI
+ * upstream), through the admin API. The API checks the fields (control/routes/route-input.ts); the CLI
  * only passes them on, so both refuse the same things with the same messages.
  */
 import type { Command } from 'commander';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatListing, printResult } from '../output.ts';
 import { parseUpstreamTimeoutOption, UPSTREAM_TIMEOUT_HELP } from '../upstream-timeout-option.ts';
 

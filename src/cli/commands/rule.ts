@@ -5,15 +5,13 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
+import { connect, segment, type AdminClient } from '../../admin-client/admin-client.ts';
 import {
   AdminCommandError,
-  connect,
   runAdminCommand,
-  segment,
   withAdminCommandOptions,
-  type AdminClient,
   type AdminCommandOptions,
-} from '../admin-client.ts';
+} from '../admin-command.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 const PHASE = 'http_request_firewall_custom';

@@ -9,7 +9,7 @@ import { Option, type Command } from 'commander';
 import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-options.ts';
 import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
-import { parseDuration } from '../../config/proxy-config.ts';
+import { parseDuration } from '../../config/duration.ts';
 import type { GatewayError } from '../../errors/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
@@ -68,7 +68,7 @@ async function runServe(options: ServeCommandOptions): Promise<number> {
   const shutdownTimeoutMs = parseDuration(options.shutdownTimeout, '--shutdown-timeout');
   const logger = createLogger(options.logLevel);
   // Loaded here, not at the top: every other command starts faster without the server's modules.
-  const { startGateway } = await import('../../gateway.ts');
+  const { startGateway } = await import('../../app/serve.ts');
   const running = await startGateway(serve, logger, process.env);
   logger.info(
     {

@@ -3,13 +3,8 @@
  * secret is printed once, at creation; the API never shows it again.
  */
 import { Option, type Command } from 'commander';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatListing, printResult, tally, when } from '../output.ts';
 
 interface TokenView {

@@ -3,13 +3,8 @@
  * and `portcullis zone delete ID`, through the admin API.
  */
 import type { Command } from 'commander';
-import {
-  connect,
-  runAdminCommand,
-  segment,
-  withAdminCommandOptions,
-  type AdminCommandOptions,
-} from '../admin-client.ts';
+import { connect, segment } from '../../admin-client/admin-client.ts';
+import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 
 interface ZoneView {

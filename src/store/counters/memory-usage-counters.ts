@@ -39,7 +39,7 @@
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { QuotaDecision, RateDecision, UsageCounters } from '../../policy/usage-counters.ts';
-import type { Quota, RateLimit } from '../records.ts';
+import type { Quota, RateLimit } from '../../model/records.ts';
 import { checkLimitShape } from './limit-shape.ts';
 
 /** The longest setTimeout delay (2^31 - 1 ms, about 24.8 days); RateLimiterMemory expires entries with it. */

@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { UsageCounters } from '../../policy/usage-counters.ts';
-import { RuleHitCounters, type RuleHitStore } from '../../runtime-config/rule-hits.ts';
+import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
+import { RuleHitCounters } from './memory-rule-hits.ts';
 import { MemoryUsageCounters } from './memory-usage-counters.ts';
 import { RedisUnavailableError, closeRedis, connectRedis, redactRedisUrl } from './redis-connection.ts';
 import { RedisRuleHits } from './redis-rule-hits.ts';

@@ -1,6 +1,6 @@
 /**
  * RedisUsageCounters: the cluster UsageCounters (policy/usage-counters.ts), on rate-limiter-flexible's
- * RateLimiterRedis over ioredis (DESIGN.md §1: `--redis redis://…`). Every gateway process sharing the
+ * RateLimiterRedis over ioredis (docs/architecture.md, "Stack": `--redis redis://…`). Every gateway process sharing the
  * Redis counts against the same counters, so a key's limit holds for the cluster, not per process.
  *
  * Layout: as the memory adapter (memory-usage-counters.ts, whose header lists the differences): one
@@ -21,7 +21,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { QuotaDecision, RateDecision, UsageCounters } from '../../policy/usage-counters.ts';
-import type { Quota, RateLimit } from '../records.ts';
+import type { Quota, RateLimit } from '../../model/records.ts';
 import { checkLimitShape } from './limit-shape.ts';
 import type { RedisHealth } from './redis-health.ts';
 

@@ -12,7 +12,7 @@
  *    it to whole seconds).
  */
 import { sql, type Expression, type RawBuilder, type ExpressionBuilder, type SqlBool } from 'kysely';
-import type { AnalyticsRecord, HexId } from '../records.ts';
+import type { AnalyticsRecord, HexId } from '../../model/records.ts';
 import type {
   AnalyticsAggregate,
   AnalyticsFilter,
@@ -23,7 +23,7 @@ import type {
   AnalyticsRequestFilter,
   AnalyticsSummary,
   CertificateUsage,
-} from '../read-models.ts';
+} from '../../model/read-models.ts';
 import { rollUpAnalytics, type AnalyticsRequestDetail, type AnalyticsRollup } from '../analytics-rollups.ts';
 import type { AnalyticsRollupsTable, Database, Db } from './schema.ts';
 import { atomically } from './atomically.ts';

@@ -12,7 +12,7 @@ import type {
   CertificateBlockRecord,
   CrlSource,
 } from '../ca-revocation-records.ts';
-import type { HexId, Uuid } from '../records.ts';
+import type { HexId, Uuid } from '../../model/records.ts';
 import type { CaCrlsTable, CaRevocationTable, CertificateBlocksTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf, parseStringArray } from './columns.ts';

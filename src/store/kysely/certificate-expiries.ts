@@ -4,7 +4,7 @@
  * needs are read (never the PEM), so an hourly check of a large fleet stays cheap. `expires_on` is
  * ISO text with whole seconds in every table (control/ids.ts isoSeconds).
  */
-import type { CertificateExpiry, CertificateExpiryFilter, CertificateKind } from '../read-models.ts';
+import type { CertificateExpiry, CertificateExpiryFilter, CertificateKind } from '../../model/read-models.ts';
 import type { Db } from './schema.ts';
 import { byCodeUnits, parseStringArray } from './columns.ts';
 

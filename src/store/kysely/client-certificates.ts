@@ -6,7 +6,7 @@ import {
   type ClientCertificateStatus,
   type HexId,
   type Uuid,
-} from '../records.ts';
+} from '../../model/records.ts';
 import type { ClientCertificateFilter, Page } from '../ports.ts';
 import type { ClientCertificatesTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';

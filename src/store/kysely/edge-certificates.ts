@@ -1,6 +1,6 @@
 /** Edge (server) certificates per zone; `hosts` is kept as a JSON array in a text column. */
 import type { Selectable } from 'kysely';
-import type { EdgeCertificateRecord, HexId, Uuid } from '../records.ts';
+import type { EdgeCertificateRecord, HexId, Uuid } from '../../model/records.ts';
 import type { Db, EdgeCertificatesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { parseStringArray } from './columns.ts';

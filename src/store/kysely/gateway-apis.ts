@@ -2,7 +2,7 @@
  * Gateway APIs (Tyk's API definitions): hostname + listen path → upstream with an auth mode, per
  * zone. The (hostname, listen path) pair is unique across the installation (a table constraint).
  */
-import { API_AUTH_MODES, type AllowedCertificate, type ApiDefinitionRecord, type HexId } from '../records.ts';
+import { API_AUTH_MODES, type AllowedCertificate, type ApiDefinitionRecord, type HexId } from '../../model/records.ts';
 import type { Db, GatewayApisTable } from './schema.ts';
 import { guardUnique, insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, oneOf, toFlag } from './columns.ts';

@@ -3,7 +3,12 @@
  * secret hash across the installation (table constraints, migrations 0003 and 0008), so a presented
  * certificate finds one key of an account and a token one key.
  */
-import { CERTIFICATE_BINDING_KINDS, type CertificateBinding, type GatewayKeyRecord, type HexId } from '../records.ts';
+import {
+  CERTIFICATE_BINDING_KINDS,
+  type CertificateBinding,
+  type GatewayKeyRecord,
+  type HexId,
+} from '../../model/records.ts';
 import type { Db, GatewayKeysTable } from './schema.ts';
 import { guardUnique, insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, oneOf, parseStringArray, toFlag } from './columns.ts';

@@ -3,7 +3,7 @@
  * checked readers of the JSON columns policies share with keys and APIs (rate limit, quota, access
  * rights): a row edited by hand or by a newer version fails loudly here instead of flowing on.
  */
-import type { AccessRight, GatewayPolicyRecord, HexId, Quota, RateLimit } from '../records.ts';
+import type { AccessRight, GatewayPolicyRecord, HexId, Quota, RateLimit } from '../../model/records.ts';
 import type { Db, GatewayPoliciesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, toFlag } from './columns.ts';

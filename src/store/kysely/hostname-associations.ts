@@ -2,7 +2,7 @@
  * Hostname associations: which CAs a zone's hostnames trust for client certificates. A null
  * mtlsCertificateId (the managed CA) is stored as MANAGED_CA_KEY so the primary key has no NULL.
  */
-import type { HostnameAssociationRecord, HexId, Uuid } from '../records.ts';
+import type { HostnameAssociationRecord, HexId, Uuid } from '../../model/records.ts';
 import { MANAGED_CA_KEY, type Db } from './schema.ts';
 import { atomically } from './atomically.ts';
 import { guardUnique } from './conflicts.ts';

@@ -1,6 +1,6 @@
 /** Managed CAs (one per account) and their CRL counter. */
 import type { Selectable } from 'kysely';
-import type { HexId, ManagedCaRecord, Uuid } from '../records.ts';
+import type { HexId, ManagedCaRecord, Uuid } from '../../model/records.ts';
 import type { Db, ManagedCasTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 

@@ -7,7 +7,7 @@ import {
   type MtlsCertificateRecord,
   type MtlsCertificateType,
   type Uuid,
-} from '../records.ts';
+} from '../../model/records.ts';
 import type { Db, MtlsCertificatesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { fromFlag, oneOf, toCount, toFlag } from './columns.ts';

@@ -1,5 +1,5 @@
 /** Routes: hostname + path prefix → upstream, per zone. */
-import type { HexId, RouteRecord } from '../records.ts';
+import type { HexId, RouteRecord } from '../../model/records.ts';
 import type { Db, RoutesTable } from './schema.ts';
 import { guardUnique, insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, toFlag } from './columns.ts';

@@ -2,7 +2,7 @@
  * Phase rulesets: one row per (zone, phase) holding the whole ruleset as JSON (the Rulesets API
  * always reads and replaces rules together), and every version ever saved for the versions endpoints.
  */
-import type { HexId, RulesetRecord } from '../records.ts';
+import type { HexId, RulesetRecord } from '../../model/records.ts';
 import type { Db } from './schema.ts';
 import { atomically } from './atomically.ts';
 import { insertUnique } from './conflicts.ts';

@@ -216,7 +216,7 @@ export interface GatewayKeysTable {
 }
 
 /**
- * Analytics (issue 6): requests of one second with the same dimensions, with their sums and every
+ * Analytics: requests of one second with the same dimensions, with their sums and every
  * request's detail (src/store/analytics-rollups.ts, docs/adr/0004). No primary key: rows are only
  * appended, aggregated and aged out; one second and group may span several rows (one per batch).
  */

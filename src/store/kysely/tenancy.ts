@@ -1,6 +1,6 @@
 /** Accounts and zones: the tenancy tables. */
 import { SqliteAdapter, sql, type Selectable } from 'kysely';
-import type { AccountRecord, HexId, ZoneRecord } from '../records.ts';
+import type { AccountRecord, HexId, ZoneRecord } from '../../model/records.ts';
 import type { AccountsTable, Db, ZonesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, toFlag } from './columns.ts';

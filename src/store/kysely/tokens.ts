@@ -1,6 +1,6 @@
 /** API tokens. The scope is kept as JSON text (one portable column for three shapes). */
 import type { Selectable } from 'kysely';
-import type { ApiTokenRecord, HexId, TokenScope } from '../records.ts';
+import type { ApiTokenRecord, HexId, TokenScope } from '../../model/records.ts';
 import type { ApiTokensTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf } from './columns.ts';

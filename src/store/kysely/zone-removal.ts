@@ -4,8 +4,8 @@
  * versions, settings — and leaves its client certificates: their revocations must outlive the zone
  * (migration 0008, docs/adr/0007-zone-ownership.md).
  */
-import type { ZoneUsage } from '../read-models.ts';
-import type { HexId } from '../records.ts';
+import type { ZoneUsage } from '../../model/read-models.ts';
+import type { HexId } from '../../model/records.ts';
 import type { Db } from './schema.ts';
 import { atomically } from './atomically.ts';
 import { toCount } from './columns.ts';

@@ -1,5 +1,5 @@
 /** Per-zone settings (JSON values), written with a portable upsert like the installation settings. */
-import type { HexId, ZoneSettingRecord } from '../records.ts';
+import type { HexId, ZoneSettingRecord } from '../../model/records.ts';
 import type { Db } from './schema.ts';
 
 export async function getZoneSetting(db: Db, zoneId: HexId, name: string): Promise<unknown> {

@@ -9,7 +9,7 @@
  */
 import type { Kysely, Migration } from 'kysely';
 import { rollUpAnalytics } from '../analytics-rollups.ts';
-import type { AnalyticsRecord } from '../records.ts';
+import type { AnalyticsRecord } from '../../model/records.ts';
 import { appendAnalyticsRollups } from '../kysely/analytics.ts';
 
 const CHUNK_ROWS = 5000;

@@ -1,7 +1,7 @@
 /**
  * RedisChangeChannel: the hint that tells the other gateways of a cluster (`serve --redis`) that the
  * configuration changed, so they check the store at once instead of at their next poll
- * (control/config-change-feed.ts; ADR 0003). Redis pub/sub on one channel, a message per change.
+ * (control/publish/config-change-feed.ts; ADR 0003). Redis pub/sub on one channel, a message per change.
  *
  * Only a hint, by design: pub/sub delivers at most once and not to a subscriber that is
  * reconnecting, so the store's generation token stays what decides, and the poll catches anything a
@@ -17,7 +17,7 @@ import { closeRedis } from '../counters/redis-connection.ts';
 
 export const CONFIG_CHANGED_CHANNEL = 'portcullis:config-changed';
 
-/** Structurally a control/config-change-feed.ts ChangeHint (the store does not import control). */
+/** Structurally a control/publish/config-change-feed.ts ChangeHint (the store does not import control). */
 /** Runs a command on the command connection (e.g. RedisHealth.run: refused at once while Redis is down). */
 export type CommandGuard = (command: () => Promise<unknown>) => Promise<unknown>;
 

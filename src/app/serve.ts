@@ -1,0 +1,238 @@
+/**
+ * Composition root of `portcullis serve`: the only place that picks concrete adapters (docs/architecture.md).
+ * Opens the store (SQLite in the data dir, or PostgreSQL) and the counters, then runs the steps of a
+ * start in order: the control plane (serve-control-plane.ts), publishing (serve-publishing.ts),
+ * telemetry, health and revocation, the admin API, the data plane (serve-data-plane.ts), and the
+ * listeners, last.
+ *
+ * A start that fails stops cleanly: everything that can be refused without the store (the master
+ * key given, PORTCULLIS_ADMIN_TOKEN, the --config file) is checked before anything is created on
+ * disk; the listeners start last, and nothing runs in the background (polls, timers) until both
+ * listen, so a failure leaves nothing behind to log after the fatal error.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  GW_ERR_CONFIG_MASTER_KEY,
+  GW_ERR_LISTEN_FAILED,
+  GW_ERR_REDIS_UNAVAILABLE,
+  GW_ERR_STORE_NO_SPACE,
+  GW_ERR_STORE_UNAVAILABLE,
+  GatewayError,
+} from '../errors/index.ts';
+import { formatListenAddress } from '../config/listen-address.ts';
+import type { ServeOptions } from '../config/serve-options.ts';
+import { loadGatewayConfig, type GatewayConfig } from '../config/load-gateway-config.ts';
+import { describeStoreLocation, openStore } from '../store/open-store.ts';
+import { findMasterKey } from '../store/master-key.ts';
+import { classifyStoreFailure, describeStoreFailure, StoreUnavailableError } from '../store/store-failure.ts';
+import type { Store } from '../store/ports.ts';
+import { buildAdminApi, type AdminApp } from '../admin-api/build-admin-api.ts';
+import { checkPresetSecret } from '../control/tenancy/token-service.ts';
+import { openCounters, type OpenCounters } from '../store/counters/open-counters.ts';
+import { RedisUnavailableError } from '../store/counters/redis-connection.ts';
+import { ServeTelemetry } from './serve-telemetry.ts';
+import { makeDataDir } from './data-dir.ts';
+import { GatewayHealth } from './serve-health.ts';
+import { deriveSessionKey } from '../admin-api/dashboard/session-seal.ts';
+import { GatewayRevocation } from './serve-revocation.ts';
+import { openControlPlane } from './serve-control-plane.ts';
+import { startPublishing } from './serve-publishing.ts';
+import { buildDataPlane } from './serve-data-plane.ts';
+
+export { ADMIN_TOKEN_FILE, EDGE_CA_FILE } from './data-dir.ts';
+const CRL_REFRESH_MS = 86_400_000; // 24 hours
+
+export interface RunningGateway {
+  readonly adminAddress: AddressInfo;
+  readonly gatewayAddress: AddressInfo;
+  stop(timeoutMs: number): Promise<void>;
+  /**
+   * Applies the --config file again (on SIGHUP) and republishes the snapshot. A refused file rejects
+   * and changes nothing; without --config, does nothing.
+   */
+  reload(): Promise<void>;
+}
+
+/**
+ * Test seam: lets a test put a fault in front of the real store (e.g. one query that fails once) to
+ * show how the gateway recovers. Production passes nothing.
+ */
+export interface GatewaySeams {
+  readonly wrapStore?: (store: Store) => Store;
+}
+
+export async function startGateway(
+  options: ServeOptions,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  seams: GatewaySeams = {},
+): Promise<RunningGateway> {
+  const config = await checkBeforeCreating(options, env);
+  await makeDataDir(options.dataDir);
+  let store: Store;
+  try {
+    store = await openStore(options.store);
+    if (seams.wrapStore !== undefined) store = seams.wrapStore(store);
+  } catch (error) {
+    throw storeFailed(`cannot open ${describeStoreLocation(options.store)}`, error);
+  }
+  let counters: OpenCounters;
+  try {
+    counters = await openCounters(options.redisUrl, logger);
+  } catch (error) {
+    await store.close();
+    if (error instanceof RedisUnavailableError) {
+      throw GW_ERR_REDIS_UNAVAILABLE.create(`${error.server}: ${error.reason}`, error);
+    }
+    throw error;
+  }
+  try {
+    return await startOnStore(store, counters, config, options, logger, env);
+  } catch (error) {
+    await Promise.all([store.close(), counters.close()]);
+    if (error instanceof GatewayError) throw error;
+    if (classifyStoreFailure(error) !== undefined) throw storeFailed(describeStoreLocation(options.store), error);
+    throw error;
+  }
+}
+
+/**
+ * What can be refused without the store, refused before anything is created on disk: a malformed
+ * PORTCULLIS_MASTER_KEY or master.key, a PORTCULLIS_ADMIN_TOKEN too short, a --config file that
+ * cannot be read or is wrong in itself. Returns the loaded --config file.
+ */
+async function checkBeforeCreating(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<GatewayConfig | undefined> {
+  try {
+    await findMasterKey({ dataDir: options.dataDir, env });
+  } catch (error) {
+    throw GW_ERR_CONFIG_MASTER_KEY.create((error as Error).message, error);
+  }
+  checkPresetSecret(env.PORTCULLIS_ADMIN_TOKEN);
+  return options.configFile === undefined ? undefined : loadGatewayConfig(options.configFile);
+}
+
+/** The store failing at start: out of space, or unavailable (exit 1 either way). */
+function storeFailed(where: string, error: unknown): GatewayError {
+  // The driver's own words ("connect ECONNREFUSED …") rather than our wrapper's.
+  const reason = error instanceof StoreUnavailableError && error.cause !== undefined ? error.cause : error;
+  const detail = `${where}: ${describeStoreFailure(reason)}`;
+  if (classifyStoreFailure(error) === 'no_space') return GW_ERR_STORE_NO_SPACE.create(detail, error);
+  return GW_ERR_STORE_UNAVAILABLE.create(detail, error);
+}
+
+/** The steps of a start, in order, once the store and the counters are open. */
+async function startOnStore(
+  store: Store,
+  counters: OpenCounters,
+  config: GatewayConfig | undefined,
+  options: ServeOptions,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningGateway> {
+  const plane = await openControlPlane(store, counters, config, options, logger, env);
+  const { services, configApplier } = plane;
+  const publishing = await startPublishing(store, counters, plane, config, options, logger);
+  const { changeFeed, gatewayPublisher, snapshots } = publishing;
+  const publishChange = (): Promise<void> => publishing.publishChange();
+  // Metrics, analytics recorder and queries, certificate expiry monitor.
+  const telemetry = new ServeTelemetry(store, services.tenancy, options, logger);
+  if (counters.redisReady !== undefined) telemetry.metrics.watchRedis(counters.redisReady);
+  // /healthz, /readyz and the store and configuration gauges, for load balancers and alerts.
+  const health = new GatewayHealth({
+    store,
+    config: changeFeed,
+    snapshot: gatewayPublisher,
+    redisUp: counters.redisReady,
+  });
+  health.watchIn(telemetry.metrics);
+  // Revocation of uploaded CAs: OCSP answers for the data plane, CRL fetching (ADR 0014).
+  const revocation = new GatewayRevocation({
+    store,
+    service: services.caRevocation,
+    metrics: telemetry.metrics,
+    logger,
+    announce: publishChange,
+  });
+  // Every successful change through the API is compiled into the snapshot before it is answered.
+  const admin = await buildAdminApi({
+    services,
+    logger,
+    ruleHits: counters.ruleHits,
+    onChange: async () => {
+      await publishChange();
+      revocation.nudge(); // a CA's fetching may have just been turned on
+    },
+    analytics: telemetry.analytics,
+    certificateExpiry: telemetry.certificateExpiry,
+    metrics: telemetry.metrics,
+    health,
+    // Dashboard sessions are sealed under a key of their own, derived from the master key that every
+    // node of a cluster shares (docs/adr/0013).
+    dashboard: { sessionKey: deriveSessionKey(plane.masterKey.key) },
+  });
+  const { listener, forwarders } = buildDataPlane(
+    { publicPki: plane.publicPki, snapshots, counters, telemetry, revocation },
+    options,
+    logger,
+  );
+  // The gateway listener first: it logs nothing, so a failure of either leaves no "Server
+  // listening" line behind; the admin API (which logs it) last.
+  let gatewayAddress: AddressInfo;
+  let adminAddress: AddressInfo;
+  try {
+    gatewayAddress = await listener.start();
+    adminAddress = await listenAdmin(admin, options);
+  } catch (error) {
+    await Promise.all([listener.drain(0), admin.close(), forwarders.close()]);
+    throw error;
+  }
+  if (options.listen.port === 0 && new URL(plane.publicUrl).port === '0') {
+    const url = new URL(plane.publicUrl);
+    url.port = String(gatewayAddress.port);
+    plane.publicUrl = url.origin;
+  }
+  // Nothing runs in the background before this point.
+  changeFeed.start();
+  // CRLs are valid for a week (CRL_VALIDITY_MS); reissue daily so relying parties never hold a stale one.
+  const crlRefresh = setInterval(() => {
+    services.publicPkiPublisher.publishAll().catch((error: unknown) => {
+      logger.error({ err: (error as Error).message }, 'CRL refresh failed');
+    });
+  }, CRL_REFRESH_MS);
+  crlRefresh.unref();
+  telemetry.start();
+  revocation.start();
+  health.serving();
+  return {
+    adminAddress,
+    gatewayAddress,
+    async reload() {
+      if (options.configFile === undefined) return;
+      try {
+        await configApplier.applyFile(options.configFile);
+      } finally {
+        // Also after a failure part way through a write (a refused file wrote nothing).
+        await publishChange();
+      }
+    },
+    async stop(timeoutMs: number) {
+      clearInterval(crlRefresh);
+      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
+      await telemetry.close(); // writes the last analytics batch: before the store closes
+      // After the drain: the last rule hits are written before the Redis connection closes.
+      await Promise.all([forwarders.close(), store.close(), counters.close()]);
+    },
+  };
+}
+
+async function listenAdmin(admin: AdminApp, options: ServeOptions): Promise<AddressInfo> {
+  try {
+    await admin.listen({ host: options.adminListen.host, port: options.adminListen.port });
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw GW_ERR_LISTEN_FAILED.create(`${formatListenAddress(options.adminListen)} (${code})`, error);
+  }
+  return admin.server.address() as AddressInfo;
+}

@@ -1,0 +1,280 @@
+/**
+ * ConfigChangeFeed: how gateway processes sharing one store (a PostgreSQL cluster) learn that the
+ * configuration changed through another process, within a second and with no store read on the
+ * request path — and keep trying until the change is in force here.
+ *
+ *   a successful write (API or --config) ─▶ announce: a new random token in the settings table
+ *   every process, every 500 ms          ─▶ read the token; not the one whose snapshot is live here
+ *                                           → rebuild the snapshot (apply)
+ *
+ * Random tokens rather than a counter: two processes announcing at once cannot both write "n + 1"
+ * and each miss the other's change. A process primes its token BEFORE its first compile, so a
+ * change landing between the two is seen at the next poll rather than lost. With SQLite (one
+ * process) the poll is a cheap local read that never finds a change.
+ *
+ * A token counts as applied only once a rebuild that began after it was read has succeeded: a
+ * rebuild that fails (a store error mid-compile) leaves the old token in place, so the change is
+ * retried — after a backoff (retry-backoff.ts) rather than at every poll, so a struggling store is
+ * not hit with a full compile twice a second by every gateway. A token write that fails after a
+ * committed change is retried the same way, or the other gateways would never hear of the change.
+ * Whether the snapshot is known to be current is tracked by ConfigFreshness (`/readyz`, metrics).
+ *
+ * A nudge (a Redis message from the process that announced, with `--redis`) checks at once instead
+ * of at the next tick. It is only a hint: the token decides, so a lost or foreign message changes
+ * nothing, and the poll still catches what no message announced.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SettingsStore } from '../../store/ports.ts';
+import { ConfigFreshness } from './config-freshness.ts';
+import { retryDelayMs } from './retry-backoff.ts';
+
+export const CONFIG_GENERATION_SETTING = 'config_generation';
+export const DEFAULT_CHANGE_POLL_MS = 500;
+/** Past this, a gateway that cannot bring its snapshot up to date says so (`serve --config-stale-after`). */
+export const DEFAULT_CONFIG_STALE_AFTER_MS = 10_000;
+/** First retry after about this long (250–500 ms with jitter), doubling up to RETRY_MAX_MS. */
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 5_000;
+/** How often a hung check or a long failure is looked at for the stale bound. */
+const FRESHNESS_WATCH_MS = 1_000;
+
+/** Where announcements are also sent as a hint to the other processes (a Redis channel), if anywhere. */
+export interface ChangeHint {
+  publish(): Promise<void>;
+}
+
+export interface ChangeFeedOptions {
+  /** Between polls of the token (default 500 ms). */
+  readonly pollMs?: number | undefined;
+  /** How long the snapshot may stay unconfirmed before the gateway reports itself stale (default 10 s). */
+  readonly staleAfterMs?: number | undefined;
+  /** For retry jitter; tests may fix it. */
+  readonly random?: () => number;
+}
+
+export class ConfigChangeFeed {
+  readonly #store: SettingsStore;
+  readonly #apply: () => Promise<void>;
+  readonly #logger: Logger;
+  readonly #pollMs: number;
+  readonly #random: () => number;
+  readonly #freshness: ConfigFreshness;
+  /** The token whose snapshot is live here (and the sequence number of the check that applied it). */
+  #applied: string | undefined;
+  #appliedSeq = 0;
+  /** Every check and local write takes the next number: outcomes of older ones never undo newer ones. */
+  #seq = 0;
+  #lastFailedSeq = 0;
+  #failures = 0;
+  #retryAt = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** A change was committed here but its token could not be written: write one at the next retry. */
+  #announcePending = false;
+  #timer: NodeJS.Timeout | undefined;
+  #watch: NodeJS.Timeout | undefined;
+  /** The poll in progress (its rebuild included), awaited by stop(). */
+  #polling: Promise<void> | undefined;
+  #pollStartedAt: number | undefined;
+  /** A nudge came during a poll: poll once more after it (its read may predate the change). */
+  #pollAgain = false;
+  #stopped = false;
+  #hint: ChangeHint | undefined;
+
+  /** `apply` rebuilds this process's snapshot from the store; it rejects when it could not. */
+  constructor(store: SettingsStore, apply: () => Promise<void>, logger: Logger, options: ChangeFeedOptions = {}) {
+    this.#store = store;
+    this.#apply = apply;
+    this.#logger = logger;
+    this.#pollMs = options.pollMs ?? DEFAULT_CHANGE_POLL_MS;
+    this.#random = options.random ?? Math.random;
+    this.#freshness = new ConfigFreshness(options.staleAfterMs ?? DEFAULT_CONFIG_STALE_AFTER_MS, {
+      retrying: (reason) => logger.warn({ err: reason }, 'configuration not brought up to date: retrying with backoff'),
+      stale: (staleMs, reason) =>
+        logger.error(
+          { err: reason, staleSeconds: Math.round(staleMs / 1000) },
+          'configuration stale: changes made through other gateways may not be enforced here (readyz fails)',
+        ),
+      current: (afterMs) =>
+        logger.info({ afterSeconds: Math.round(afterMs / 100) / 10 }, 'configuration up to date again'),
+    });
+  }
+
+  /** From now on, every announcement is also published to `hint` (after the token is written). */
+  hintTo(hint: ChangeHint): void {
+    this.#hint = hint;
+  }
+
+  /** Remembers the current token; call before compiling the first snapshot. */
+  async prime(): Promise<void> {
+    this.#applied = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
+    this.#appliedSeq = ++this.#seq;
+  }
+
+  /** Tells the other processes that this one changed the configuration (after the write committed). */
+  async announce(): Promise<void> {
+    await this.#writeToken();
+  }
+
+  /**
+   * After a write committed here: announces it, then brings this process's snapshot up to date with
+   * `applyHere`. Never rejects: the write is committed whatever happens next, and what failed (the
+   * token write, the rebuild) is retried in the background and shows in the freshness state.
+   */
+  async announceAndApply(applyHere: () => Promise<void>): Promise<void> {
+    const seq = ++this.#seq;
+    const startedAt = Date.now();
+    let token: string | undefined;
+    try {
+      token = await this.#writeToken();
+    } catch (error) {
+      this.#announcePending = true;
+      this.#failed(seq, startedAt, `cannot announce a change to the other gateways: ${messageOf(error)}`);
+    }
+    try {
+      await applyHere();
+    } catch (error) {
+      this.#failed(seq, startedAt, `snapshot rebuild failed: ${messageOf(error)}`);
+      return;
+    }
+    if (token !== undefined) this.#markApplied(token, seq);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.#startPoll(), this.#pollMs);
+    this.#timer.unref();
+    this.#watch = setInterval(() => this.#freshness.evaluate(this.#pollStartedAt), FRESHNESS_WATCH_MS);
+    this.#watch.unref();
+  }
+
+  /** Another process says it changed the configuration: check now rather than at the next tick. */
+  nudge(): void {
+    if (this.#stopped || this.#timer === undefined) return;
+    if (this.#polling === undefined) this.#startPoll();
+    else this.#pollAgain = true;
+  }
+
+  /** Stops polling and retrying, and waits for a poll in progress, so nothing touches the store after this. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    clearInterval(this.#watch);
+    clearTimeout(this.#retryTimer);
+    this.#timer = undefined;
+    // #stopped keeps a queued nudge or retry from starting another poll once this one ends.
+    await this.#polling;
+  }
+
+  /** Whether the snapshot in force is known to match the store (not stale past the bound). */
+  isFresh(): boolean {
+    this.#freshness.evaluate(this.#pollStartedAt);
+    return this.#freshness.state !== 'stale';
+  }
+
+  /** Seconds the snapshot has not been known to match the store: 0 while it is current. */
+  staleSeconds(): number {
+    return this.#freshness.staleMs(this.#pollStartedAt) / 1000;
+  }
+
+  #startPoll(): void {
+    if (this.#stopped) return;
+    // A slow store: never pile up reads.
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+      this.#pollStartedAt = undefined;
+      if (this.#pollAgain && !this.#stopped) {
+        this.#pollAgain = false;
+        this.#startPoll();
+      }
+    });
+  }
+
+  async #poll(): Promise<void> {
+    const startedAt = Date.now();
+    this.#pollStartedAt = startedAt;
+    const backingOff = startedAt < this.#retryAt;
+    if (this.#announcePending) {
+      if (backingOff) return;
+      try {
+        await this.#writeToken();
+        this.#announcePending = false;
+      } catch (error) {
+        this.#failed(++this.#seq, startedAt, `cannot announce a change to the other gateways: ${messageOf(error)}`);
+        return;
+      }
+    }
+    const seq = ++this.#seq;
+    let token: string | undefined;
+    try {
+      token = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
+    } catch (error) {
+      this.#failed(seq, startedAt, `cannot read the configuration generation: ${messageOf(error)}`);
+      return;
+    }
+    if (token === this.#applied) {
+      this.#succeeded(seq);
+      return;
+    }
+    // A change, but the last rebuild failed moments ago: the retry timer comes back to it.
+    if (backingOff) return;
+    try {
+      await this.#apply();
+    } catch (error) {
+      this.#failed(seq, startedAt, `snapshot rebuild failed: ${messageOf(error)}`);
+      return;
+    }
+    this.#markApplied(token, seq);
+  }
+
+  /** Writes a new token and publishes the hint; the token written. */
+  async #writeToken(): Promise<string> {
+    const token = randomBytes(16).toString('hex');
+    await this.#store.putSetting(CONFIG_GENERATION_SETTING, token);
+    // Only a hint: when it is lost, the others' poll finds the change anyway, so a failed publish is
+    // logged and never fails the write that is being announced.
+    await this.#hint?.publish().catch((error: unknown) => {
+      this.#logger.warn({ err: (error as Error).message }, 'could not publish the change hint; the poll will carry it');
+    });
+    return token;
+  }
+
+  /** A rebuild that began after `token` was read or written (check `seq`) is live. */
+  #markApplied(token: string | undefined, seq: number): void {
+    if (seq > this.#appliedSeq) {
+      this.#applied = token;
+      this.#appliedSeq = seq;
+    }
+    this.#succeeded(seq);
+  }
+
+  #succeeded(seq: number): void {
+    // A failure of a later check still stands (its change may be newer than what this one saw).
+    if (seq <= this.#lastFailedSeq || this.#announcePending) return;
+    this.#failures = 0;
+    this.#retryAt = 0;
+    clearTimeout(this.#retryTimer);
+    this.#freshness.confirmed();
+  }
+
+  #failed(seq: number, startedAt: number, reason: string): void {
+    // A later check already succeeded: what this one failed to do is done.
+    if (seq < this.#appliedSeq && !this.#announcePending) return;
+    this.#lastFailedSeq = Math.max(this.#lastFailedSeq, seq);
+    this.#failures += 1;
+    this.#freshness.failed(startedAt, reason);
+    const delay = retryDelayMs(this.#failures, RETRY_BASE_MS, RETRY_MAX_MS, this.#random);
+    this.#retryAt = Date.now() + delay;
+    clearTimeout(this.#retryTimer);
+    if (this.#stopped) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryAt = 0;
+      if (this.#polling === undefined) this.#startPoll();
+      else this.#pollAgain = true;
+    }, delay);
+    this.#retryTimer.unref();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

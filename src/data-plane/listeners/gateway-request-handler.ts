@@ -1,0 +1,210 @@
+/**
+ * GatewayRequestHandler: `portcullis serve`'s listener handler — the protocol adapters. Public PKI
+ * paths (CA certificate, CRL, OCSP) are answered on any host without a client certificate; every
+ * other request, HTTP/1.1 or HTTP/2, becomes one GatewayRequest for the GatewayPipeline
+ * (gateway-pipeline.ts: host check, rules, route or API, auth, limits, proxy, analytics).
+ * The listener calls these under its FaultGuard; what they register goes through the same guard.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Readable } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID } from '../../errors/index.ts';
+import type { PublicPki } from '../../runtime-config/public-pki.ts';
+import { authorityHost } from '../pipeline/host-decision.ts';
+import type { ConnectionIdentity } from './connection-identity.ts';
+import { isGrpcCall, sendHttp1Error, sendHttp2Error } from '../pipeline/gateway-response.ts';
+import type { RequestHandler } from './mtls-listener.ts';
+import { answerPublicPki, isPublicPkiPath, type PkiResult } from './public-pki-handler.ts';
+import { readBoundedBody } from './read-bounded-body.ts';
+import { GatewayPipeline, type GatewayPipelineOptions } from '../pipeline/gateway-pipeline.ts';
+import { Http1Sink, Http2Sink, ResponseCloseHub } from '../upstream/downstream-sinks.ts';
+import { requestBodyOf } from '../upstream/http2-request-body.ts';
+import { countedHttp1Body } from '../upstream/http1-request-body.ts';
+import type { FaultGuard, FaultTarget } from '../guard/fault-guard.ts';
+
+/**
+ * The status recorded when the client went away before any response header was sent (nginx's 499
+ * "client closed request"): no status was ever sent, and analytics must not say 200.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
+  readonly pki: PublicPki;
+  readonly logger: Logger;
+  readonly guard: FaultGuard;
+}
+
+export class GatewayRequestHandler implements RequestHandler {
+  readonly #pki: PublicPki;
+  readonly #logger: Logger;
+  readonly #guard: FaultGuard;
+  readonly #pipeline: GatewayPipeline;
+  draining = false;
+
+  constructor(options: GatewayRequestHandlerOptions) {
+    this.#pki = options.pki;
+    this.#logger = options.logger;
+    this.#guard = options.guard;
+    this.#pipeline = new GatewayPipeline(options);
+  }
+
+  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
+    const url = req.url ?? '';
+    if (isPublicPkiPath(url)) {
+      this.#answerPki(req.method ?? 'GET', url, req, res, (result) => this.#sendPkiHttp1(req, res, result));
+      return;
+    }
+    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
+      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
+      return;
+    }
+    const headers = req.headers;
+    // Node's parser refuses a request with both headers (RFC 9112 §6.3), so chunked means no declared length.
+    const chunked = headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || (headers['content-length'] ?? '0') !== '0';
+    let chunkedBytesIn = 0;
+    const authority = headers.host ?? '';
+    const socket = req.socket;
+    let closeHub: ResponseCloseHub | undefined;
+    this.#pipeline.serve(
+      {
+        host: authorityHost(authority),
+        method: req.method ?? 'GET',
+        target: url,
+        version: 'HTTP/1.1',
+        headers,
+        rawHeaders: req.rawHeaders,
+        clientAddress: socket.remoteAddress ?? '',
+        socket: () => (socket instanceof TLSSocket ? socket : undefined),
+        authority,
+        // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
+        grpc: false,
+        body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : hasBody ? req : null),
+        onDone: (report) => {
+          // Requests on one HTTP/1.1 connection are sequential: the socket's write counter tells this one's bytes.
+          const writtenBefore = socket.bytesWritten;
+          closeHub = new ResponseCloseHub(res, this.#guard);
+          closeHub.onClose(() =>
+            report(
+              res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST,
+              chunked ? chunkedBytesIn : contentLength(headers['content-length']),
+              socket.bytesWritten - writtenBefore,
+            ),
+          );
+        },
+      },
+      identity,
+      (close) => new Http1Sink(res, close || this.draining, this.#guard, closeHub),
+    );
+  }
+
+  handleHttp2(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    flags: number,
+    identity: ConnectionIdentity,
+  ): void {
+    const path = headers[':path'] ?? '';
+    const method = headers[':method'] ?? 'GET';
+    const grpc = isGrpcCall(headers['content-type']);
+    if (isPublicPkiPath(path)) {
+      this.#answerPki(method, path, stream, stream, (result) => this.#sendPkiHttp2(stream, method, grpc, result));
+      return;
+    }
+    if (path.charCodeAt(0) !== 0x2f) {
+      sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(':path must be origin-form'), grpc);
+      return;
+    }
+    const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    const authority = headers[':authority'] ?? headers.host ?? '';
+    // Read once: the session's socket is a Proxy, and every property read goes through it.
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    let sink: Http2Sink | undefined;
+    let bodyBytesIn = 0;
+    this.#pipeline.serve(
+      {
+        host: authorityHost(authority),
+        method,
+        target: path,
+        version: 'HTTP/2',
+        headers,
+        rawHeaders: undefined,
+        clientAddress: socket?.remoteAddress ?? '',
+        socket: () => socket,
+        authority,
+        grpc,
+        body: () => (endStream ? null : requestBodyOf(stream, this.#guard, (bytes) => (bodyBytesIn += bytes))),
+        onDone: (report) => {
+          // Streams share the connection: bytes out are the body bytes forwarded (counted by the sink),
+          // or what the gateway's own answer declared; bytes in, the body bytes read (or as declared).
+          this.#guard.listenOnce(stream, 'close', 'response', stream, () => {
+            // Undefined when the stream closed before response headers were sent (client RST_STREAM,
+            // disconnect, a timeout, a malformed request): Node's typing says otherwise.
+            const sent = stream.sentHeaders as IncomingHttpHeaders | undefined;
+            const forwarded = sink?.bodyBytes ?? 0;
+            report(
+              sent?.[':status'] === undefined ? CLIENT_CLOSED_REQUEST : Number(sent[':status']),
+              bodyBytesIn > 0 ? bodyBytesIn : contentLength(headers['content-length']),
+              forwarded > 0 ? forwarded : contentLength(sent?.['content-length']),
+            );
+          });
+        },
+      },
+      identity,
+      () => (sink = new Http2Sink(stream, grpc, this.#guard)),
+    );
+  }
+
+  /** `response`: what a fault while answering ends (the HTTP/1.1 response or the HTTP/2 stream). */
+  #answerPki(
+    method: string,
+    path: string,
+    body: Readable,
+    response: FaultTarget,
+    send: (result: PkiResult) => void,
+  ): void {
+    const answer = answerPublicPki(this.#pki, method, path, (limit) =>
+      readBoundedBody(body, limit, this.#guard, 'public_pki', response),
+    );
+    this.#guard.settle(answer, 'public_pki', response, send, (error: unknown) => {
+      this.#logger.error({ err: (error as Error).message }, 'public PKI request failed');
+      send(GW_ERR_INTERNAL);
+    });
+  }
+
+  #sendPkiHttp1(req: IncomingMessage, res: ServerResponse, result: PkiResult): void {
+    if ('code' in result) {
+      sendHttp1Error(res, result, this.draining);
+      return;
+    }
+    res.writeHead(result.status, {
+      'content-type': result.contentType,
+      'content-length': Buffer.byteLength(result.body),
+      'cache-control': 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : result.body);
+  }
+
+  #sendPkiHttp2(stream: ServerHttp2Stream, method: string, grpc: boolean, result: PkiResult): void {
+    if ('code' in result) {
+      sendHttp2Error(stream, result, grpc);
+      return;
+    }
+    if (stream.destroyed) return;
+    stream.respond({
+      ':status': result.status,
+      'content-type': result.contentType,
+      'content-length': Buffer.byteLength(result.body),
+      'cache-control': 'no-cache',
+    });
+    stream.end(method === 'HEAD' ? undefined : result.body);
+  }
+}
+
+/** A content-length header as received (text) or as we sent it (node:http2 keeps the number we gave). */
+function contentLength(value: string | number | string[] | undefined): number {
+  const length = typeof value === 'number' ? value : Number(typeof value === 'string' ? value : undefined);
+  return Number.isSafeInteger(length) && length >= 0 ? length : 0;
+}

@@ -1,0 +1,258 @@
+/**
+ * The RuleContext of one gateway request (src/rules/rule-context.ts), built only when the zone has
+ * custom rules. Every field is computed on first read and kept for the rest of the request, so a
+ * ruleset that looks only at `http.host` and `cf.tls_client_auth.cert_verified` costs two property
+ * reads. Certificate fields come from the connection's leaf, parsed once per connection; only
+ * `cert_verified` / `cert_revoked` are per request (they follow the current snapshot).
+ *
+ * `http.host` is the Host / :authority hostname without port, lowercased (DNS names compare
+ * case-insensitively, RFC 4343): `http.host in {"api.example.com"}` must not be dodged by sending
+ * `API.example.com`.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { CertificateFields } from '../../pki/certificate-fields.ts';
+import {
+  parseIpAddress,
+  type ClientAuthFields,
+  type ConnectionFields,
+  type HeaderMap,
+  type IpAddress,
+  type RequestFields,
+  type RuleContext,
+} from '../../rules/index.ts';
+import type { ConnectionIdentity } from '../listeners/connection-identity.ts';
+import { RFC9440_MAX_CHAIN_BYTES } from './identity-headers.ts';
+
+/** What the handler knows about the request, for both client protocols. */
+export interface RuleRequestInput {
+  readonly host: string;
+  readonly method: string;
+  /** Origin-form request target: path and query. */
+  readonly target: string;
+  readonly version: 'HTTP/1.1' | 'HTTP/2';
+  /** Node's parsed headers (HTTP/2: pseudo-headers included, skipped here). */
+  readonly headers: IncomingHttpHeaders;
+  /** HTTP/1.1 raw header list (name, value, …) as sent; undefined for HTTP/2. */
+  readonly rawHeaders: readonly string[] | undefined;
+  readonly clientAddress: string;
+  /** The TLS socket, read only if a rule asks for TLS or port fields. */
+  readonly socket: () => TLSSocket | undefined;
+}
+
+export class RequestRuleContext implements RuleContext {
+  readonly request: RequestFields;
+  readonly connection: ConnectionFields;
+  readonly clientAuth: ClientAuthFields;
+
+  constructor(input: RuleRequestInput, identity: ConnectionIdentity, verified: boolean, revoked: boolean) {
+    this.request = new LazyRequestFields(input);
+    this.connection = new LazyConnectionFields(input);
+    this.clientAuth = new ClientAuthView(identity, verified, revoked);
+  }
+}
+
+class LazyRequestFields implements RequestFields {
+  readonly #input: RuleRequestInput;
+  #headers: HeaderMap | undefined;
+  #names: string[] | undefined;
+  #values: string[] | undefined;
+
+  constructor(input: RuleRequestInput) {
+    this.#input = input;
+  }
+
+  get host(): string {
+    return this.#input.host;
+  }
+  get method(): string {
+    return this.#input.method;
+  }
+  get uri(): string {
+    return this.#input.target;
+  }
+  get path(): string {
+    const target = this.#input.target;
+    const question = target.indexOf('?');
+    return question < 0 ? target : target.slice(0, question);
+  }
+  get query(): string {
+    const target = this.#input.target;
+    const question = target.indexOf('?');
+    return question < 0 ? '' : target.slice(question + 1);
+  }
+  get fullUri(): string {
+    return `https://${this.#input.host}${this.#input.target}`;
+  }
+  get version(): string {
+    return this.#input.version;
+  }
+  get headers(): HeaderMap {
+    this.#headers ??= headerMapOf(this.#input.headers);
+    return this.#headers;
+  }
+  get headerNames(): readonly string[] {
+    this.#splitRaw();
+    return this.#names ?? [];
+  }
+  get headerValues(): readonly string[] {
+    this.#splitRaw();
+    return this.#values ?? [];
+  }
+  get headersTruncated(): boolean {
+    return false;
+  }
+  get userAgent(): string {
+    return firstValue(this.#input.headers['user-agent']);
+  }
+  get cookie(): string {
+    return firstValue(this.#input.headers.cookie);
+  }
+  get referer(): string {
+    return firstValue(this.#input.headers.referer);
+  }
+  get xForwardedFor(): string {
+    return firstValue(this.#input.headers['x-forwarded-for']);
+  }
+
+  #splitRaw(): void {
+    if (this.#names !== undefined) return;
+    const names: string[] = [];
+    const values: string[] = [];
+    const raw = this.#input.rawHeaders;
+    if (raw !== undefined) {
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        names.push(raw[i] ?? '');
+        values.push(raw[i + 1] ?? '');
+      }
+    } else {
+      for (const [name, value] of Object.entries(this.#input.headers)) {
+        if (name.startsWith(':') || value === undefined) continue;
+        for (const one of Array.isArray(value) ? value : [value]) {
+          names.push(name);
+          values.push(one);
+        }
+      }
+    }
+    this.#names = names;
+    this.#values = values;
+  }
+}
+
+function firstValue(value: string | string[] | undefined): string {
+  if (value === undefined) return '';
+  return Array.isArray(value) ? (value[0] ?? '') : value;
+}
+
+function headerMapOf(headers: IncomingHttpHeaders): HeaderMap {
+  const map: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    // Node joins repeated headers with ", " (except set-cookie); rules see what Node parsed.
+    map[name] = Array.isArray(value) ? value : [value];
+  }
+  return map;
+}
+
+class LazyConnectionFields implements ConnectionFields {
+  readonly #input: RuleRequestInput;
+  #sourceIp: IpAddress | undefined | null = null;
+
+  constructor(input: RuleRequestInput) {
+    this.#input = input;
+  }
+
+  get sourceIp(): IpAddress | undefined {
+    if (this.#sourceIp === null) this.#sourceIp = parseIpAddress(this.#input.clientAddress);
+    return this.#sourceIp;
+  }
+  get ssl(): boolean {
+    return true;
+  }
+  get tlsVersion(): string {
+    return this.#input.socket()?.getProtocol() ?? '';
+  }
+  get tlsCipher(): string {
+    return this.#input.socket()?.getCipher().standardName ?? '';
+  }
+  get serverPort(): number {
+    return this.#input.socket()?.localPort ?? 0;
+  }
+}
+
+/** `cf.tls_client_auth.*` over the connection's identity; formats as reference/cloudflare-api.md §7.1. */
+class ClientAuthView implements ClientAuthFields {
+  readonly #identity: ConnectionIdentity;
+  readonly certVerified: boolean;
+  readonly certRevoked: boolean;
+
+  constructor(identity: ConnectionIdentity, verified: boolean, revoked: boolean) {
+    this.#identity = identity;
+    this.certVerified = verified;
+    this.certRevoked = revoked;
+  }
+
+  get #fields(): CertificateFields | undefined {
+    return this.#identity.fields();
+  }
+  get certPresented(): boolean {
+    return this.#identity.presented;
+  }
+  get certIssuerDn(): string {
+    return this.#fields?.issuerDn ?? '';
+  }
+  get certSubjectDn(): string {
+    return this.#fields?.subjectDn ?? '';
+  }
+  get certIssuerDnRfc2253(): string {
+    return this.#fields?.issuerDn ?? '';
+  }
+  get certSubjectDnRfc2253(): string {
+    return this.#fields?.subjectDn ?? '';
+  }
+  get certIssuerDnLegacy(): string {
+    return this.#fields?.issuerDnLegacy ?? '';
+  }
+  get certSubjectDnLegacy(): string {
+    return this.#fields?.subjectDnLegacy ?? '';
+  }
+  get certSerial(): string {
+    return this.#fields?.serial ?? '';
+  }
+  get certIssuerSerial(): string {
+    return this.#fields?.issuerSerial ?? '';
+  }
+  get certFingerprintSha256(): string {
+    return this.#fields?.fingerprintSha256 ?? '';
+  }
+  get certFingerprintSha1(): string {
+    return this.#fields?.fingerprintSha1 ?? '';
+  }
+  get certNotBefore(): string {
+    return this.#fields?.notBefore ?? '';
+  }
+  get certNotAfter(): string {
+    return this.#fields?.notAfter ?? '';
+  }
+  get certSki(): string {
+    return this.#fields?.ski ?? '';
+  }
+  get certIssuerSki(): string {
+    return this.#fields?.issuerSki ?? '';
+  }
+  get certRfc9440(): string {
+    return this.#fields?.rfc9440 ?? '';
+  }
+  get certRfc9440TooLarge(): boolean {
+    return this.#fields?.rfc9440TooLarge ?? false;
+  }
+  get certChainRfc9440(): string {
+    if (this.certChainRfc9440TooLarge) return '';
+    return this.#identity.chain.map((cert) => `:${cert.raw.toString('base64')}:`).join(', ');
+  }
+  get certChainRfc9440TooLarge(): boolean {
+    let total = 0;
+    for (const cert of this.#identity.chain) total += cert.raw.byteLength;
+    return total > RFC9440_MAX_CHAIN_BYTES;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Read models: what the store's aggregate and report queries return. Unlike records.ts,
+ * nothing here is stored as such; these are computed by SQL that runs unchanged on SQLite and
+ * PostgreSQL. Times are ISO-8601 UTC text, compared as text (every writer uses one fixed format).
+ */
+import type { AnalyticsRecord, HexId } from './records.ts';
+
+export const ANALYTICS_GROUPINGS = ['api', 'key', 'certificate', 'status'] as const;
+export type AnalyticsGrouping = (typeof ANALYTICS_GROUPINGS)[number];
+
+/** A time range over the records' `time`: `since` included, `until` excluded (ISO, milliseconds). */
+export interface AnalyticsRange {
+  since: string;
+  until: string;
+}
+
+export interface AnalyticsFilter extends AnalyticsRange {
+  zoneId: HexId;
+  /** Absent: totals only. */
+  groupBy?: AnalyticsGrouping;
+  /** Most groups returned, the busiest first. */
+  groupLimit: number;
+}
+
+export interface AnalyticsAggregate {
+  requests: number;
+  /** Answers with a status of 400 or more: the gateway's own refusals (401, 403, 429…) included. */
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+  latencyAvgMs: number;
+  latencyMaxMs: number;
+}
+
+export interface AnalyticsGroup extends AnalyticsAggregate {
+  /**
+   * The API id, key id, leaf fingerprint (string) or status (number); null for the records without
+   * one (no API matched, no key, no client certificate).
+   */
+  key: string | number | null;
+}
+
+export interface AnalyticsSummary {
+  totals: AnalyticsAggregate;
+  groups: AnalyticsGroup[];
+}
+
+/** Which requests to list: those of one zone in [since, until) matching every filter given. */
+export interface AnalyticsRequestFilter extends AnalyticsRange {
+  zoneId: HexId;
+  apiId?: HexId;
+  keyId?: HexId;
+  /** Lowercase hex SHA-256 of the client leaf. */
+  fingerprint?: string;
+  status?: number;
+  /** Most requests returned, the newest first. */
+  limit: number;
+}
+
+/** One request as recorded (its rollup's dimensions and its own detail), its time as ISO-8601 with ms. */
+export type AnalyticsRequestEntry = Omit<AnalyticsRecord, 'timeMs' | 'zoneId'> & { time: string };
+
+/** One client certificate seen in a zone's records. */
+export interface CertificateUsage {
+  fingerprint: string;
+  serial: string;
+  issuer: string;
+  requests: number;
+  lastSeen: string;
+}
+
+/**
+ * What a certificate is, for expiry reports: `client` (issued by a managed CA), `ca` and `leaf`
+ * (uploaded mTLS certificates), `edge` (server certificates), `managed_ca` (an account's managed
+ * CA; read from its PEM by the control plane, never listed by the store).
+ */
+export const CERTIFICATE_KINDS = ['client', 'ca', 'leaf', 'edge', 'managed_ca'] as const;
+export type CertificateKind = (typeof CERTIFICATE_KINDS)[number];
+
+export interface CertificateExpiry {
+  kind: CertificateKind;
+  id: string;
+  accountId: HexId;
+  /** Zone-level certificates (client, edge); null for account-level ones. */
+  zoneId: HexId | null;
+  /** Common name (client), name given at upload (ca, leaf), hostnames (edge); may be "". */
+  name: string;
+  /** Issuer DN where the store keeps one ("" otherwise). */
+  issuer: string;
+  serialNumber: string;
+  /** ISO-8601 UTC, whole seconds (the certificate's notAfter). */
+  expiresOn: string;
+}
+
+export interface CertificateExpiryFilter {
+  /** Only certificates whose notAfter is before this (ISO, excluded). */
+  before: string;
+  /** And at or after this (ISO); absent: no lower bound. */
+  after?: string;
+  accountId?: HexId;
+  /** Absent: every stored kind. Client certificates are listed only while active (revoked ones no longer matter). */
+  kinds?: readonly CertificateKind[];
+}
+
+/** What a zone holds that a deletion would remove or strand (DELETE /zones/{id} refuses while any). */
+export interface ZoneUsage {
+  readonly routes: number;
+  readonly apis: number;
+  /** (hostname, CA) rows. */
+  readonly hostnameAssociations: number;
+  readonly edgeCertificates: number;
+  /** Client certificates still active (or pending reactivation): they would outlive the zone unrevocable. */
+  readonly liveClientCertificates: number;
+}
