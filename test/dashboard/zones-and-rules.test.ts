@@ -132,4 +132,52 @@ describe('dashboard: zones, hostnames and rules', { skip }, () => {
     assert.equal((await call(stranger)).status, 403);
     assert.deepEqual(watched.takeProblems(), []);
   });
+
+  test('create a rule, send real requests, its hit count grows; a bad expression shows the server message at the field', async () => {
+    const { page } = watched;
+    await visit(page, '/rules');
+    // The mTLS rule written by the previous test is first.
+    await page.getByRole('listitem', { name: 'Rule 1: mTLS rule' }).waitFor();
+    const form = page.locator('form', { has: page.getByRole('heading', { name: 'Add a rule' }) });
+    await form.getByLabel('Description').fill('Orders <b>traffic</b>');
+    await form.getByLabel('Expression').fill('http.request.uri.path contians "/orders"');
+    await form.getByLabel('Action').selectOption('log');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const expressionField = form.locator('.field.invalid', { has: page.getByLabel('Expression') });
+    await expressionField.getByText(/expression: Filter parsing error \(1:\d+\): expected an operator/).waitFor();
+    await screenshots(page, 'rules-error');
+
+    await form.getByLabel('Expression').fill('http.request.uri.path contains "/orders"');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await page.getByText('Saved the rule Orders <b>traffic</b>.').waitFor();
+    const rule = page.getByRole('listitem', { name: 'Rule 2: Orders <b>traffic</b>' });
+    await rule.getByText('0 hits').waitFor();
+    assert.equal(await page.locator('b').count(), 0, 'a description is text, never markup');
+
+    for (let sent = 0; sent < 3; sent++) assert.equal((await call(client)).status, 200);
+    await page.getByRole('button', { name: 'Refresh hit counts' }).click();
+    await rule.getByText('3 hits').waitFor();
+
+    // Disable, then edit in place: the editor shows the server's error at the field too.
+    await page.getByRole('button', { name: 'Disable Orders <b>traffic</b>' }).click();
+    await rule.getByText('disabled', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Edit Orders <b>traffic</b>' }).click();
+    await rule.getByLabel('Expression').fill('http.host eq');
+    await rule.getByRole('button', { name: 'Save rule' }).click();
+    await rule
+      .locator('.field.invalid')
+      .getByText(/Filter parsing error/)
+      .waitFor();
+    await rule
+      .getByLabel('Expression')
+      .fill('http.request.uri.path contains "/orders" and http.request.method eq "GET"');
+    await rule.getByLabel('Enabled').check();
+    await rule.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByText('Saved the rule Orders <b>traffic</b>.').waitFor();
+    await call(client);
+    await page.getByRole('button', { name: 'Refresh hit counts' }).click();
+    await rule.getByText('4 hits').waitFor();
+    await screenshots(page, 'rules');
+    assert.deepEqual(watched.takeProblems(), []);
+  });
 });
