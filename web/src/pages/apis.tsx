@@ -100,7 +100,7 @@ export function ApisPage(): JSX.Element {
       ) : apis.length === 0 ? (
         <Empty>No API in {current.name} yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="APIs">
           <table>
             <caption>APIs of {current.name}</caption>
             <thead>

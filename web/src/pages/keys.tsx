@@ -166,7 +166,7 @@ export function KeysPage(): JSX.Element {
         <Empty>No key in {current.account.name} yet.</Empty>
       ) : (
         <>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Keys">
             <table aria-busy={loaded.state === 'loading'}>
               <caption>Keys of {current.account.name}</caption>
               <thead>

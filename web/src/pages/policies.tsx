@@ -94,7 +94,7 @@ export function PoliciesPage(): JSX.Element {
       ) : data.policies.length === 0 ? (
         <Empty>No policy in {current.account.name} yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Policies">
           <table>
             <caption>Policies of {current.account.name}</caption>
             <thead>

@@ -45,7 +45,7 @@ export function ZonesPage(): JSX.Element {
           <Empty>No zone yet: create the first one below.</Empty>
         ) : (
           <>
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0} role="region" aria-label="Zones">
               <table aria-busy={loaded.state === 'loading'}>
                 <thead>
                   <tr>

@@ -63,7 +63,7 @@ export function HostnamesCard({ zone }: { zone: ZoneWire }): JSX.Element {
         <Empty>No hostname in {zone.name} yet: add one below (a hostname and the upstream it routes to).</Empty>
       ) : (
         <>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Hostnames">
             <table aria-busy={loaded.state === 'loading'}>
               <caption>Hostnames, the certificate the gateway presents, the CAs clients may chain to</caption>
               <thead>
