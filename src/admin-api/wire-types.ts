@@ -287,6 +287,30 @@ export interface AnalyticsRequestWire {
   bytes_in: number;
   bytes_out: number;
   rule_hits: string[];
+  mtls_status: MtlsStatusWire | null;
+}
+
+/** Cloudflare's `mtls_auth.status` vocabulary (src/data-plane/pipeline/mtls-status.ts). */
+export type MtlsStatusWire = 'ok' | 'absent' | 'untrusted' | 'notyetvalid' | 'expired' | 'revoked';
+
+export interface MtlsStatusCountWire {
+  hostname: string;
+  /** null: records from before the status was recorded. */
+  status: MtlsStatusWire | null;
+  requests: number;
+}
+
+export interface AnalyticsPointWire {
+  time: string;
+  requests: number;
+  errors: number;
+}
+
+export interface AnalyticsTimeseriesWire {
+  since: string;
+  until: string;
+  interval: 'minute' | 'hour';
+  points: AnalyticsPointWire[];
 }
 
 export interface ExpiringCertificateWire {

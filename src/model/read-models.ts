@@ -5,7 +5,7 @@
  */
 import type { AnalyticsRecord, HexId } from './records.ts';
 
-export const ANALYTICS_GROUPINGS = ['api', 'key', 'certificate', 'status'] as const;
+export const ANALYTICS_GROUPINGS = ['api', 'key', 'certificate', 'status', 'hostname', 'mtls_status'] as const;
 export type AnalyticsGrouping = (typeof ANALYTICS_GROUPINGS)[number];
 
 /** A time range over the records' `time`: `since` included, `until` excluded (ISO, milliseconds). */
@@ -112,3 +112,20 @@ export interface ZoneUsage {
   /** Client certificates still active (or pending reactivation): they would outlive the zone unrevocable. */
   readonly liveClientCertificates: number;
 }
+
+/** Requests of one hostname with one mTLS status (status "" for records from before it was recorded). */
+export interface MtlsStatusCount {
+  hostname: string;
+  status: string;
+  requests: number;
+}
+
+/** Requests in one interval of a time series: `time` is the interval's start (ISO). */
+export interface AnalyticsPoint {
+  time: string;
+  requests: number;
+  errors: number;
+}
+
+/** The width of a time series' intervals. */
+export type AnalyticsInterval = 'minute' | 'hour';

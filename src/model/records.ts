@@ -307,6 +307,10 @@ export interface GatewayPolicyRecord {
 }
 
 /** One proxied (or refused) request, written off the hot path in batches. */
+/** A request's client-certificate status, in Cloudflare's analytics vocabulary (data-plane/pipeline/mtls-status.ts). */
+export const MTLS_STATUSES = ['ok', 'absent', 'untrusted', 'notyetvalid', 'expired', 'revoked'] as const;
+export type MtlsStatus = (typeof MTLS_STATUSES)[number];
+
 export interface AnalyticsRecord {
   /** When the answer was done, in milliseconds since the epoch (a number: the hot path formats no dates). */
   timeMs: number;
@@ -326,4 +330,6 @@ export interface AnalyticsRecord {
   bytesOut: number;
   /** Ids of custom rules that matched. */
   ruleHits: string[];
+  /** Absent in records written before it was recorded (stored as ""). */
+  mtlsStatus?: MtlsStatus;
 }

@@ -55,6 +55,7 @@ describe('rollUpAnalytics', () => {
         fingerprint: FINGERPRINT,
         serial: '0a',
         issuer: 'CN=CA',
+        mtlsStatus: '',
         requests: 3,
         bytesIn: 5,
         bytesOut: 117,

@@ -49,6 +49,9 @@ import * as certificateExpiries from './kysely/certificate-expiries.ts';
 import type { AnalyticsRecord } from '../model/records.ts';
 import type {
   AnalyticsFilter,
+  AnalyticsInterval,
+  AnalyticsPoint,
+  MtlsStatusCount,
   AnalyticsRange,
   AnalyticsRequestEntry,
   AnalyticsRequestFilter,
@@ -443,6 +446,12 @@ export class KyselyStore implements Store {
   }
   listAnalyticsRequests(filter: AnalyticsRequestFilter): Promise<AnalyticsRequestEntry[]> {
     return analytics.listAnalyticsRequests(this.#db, filter);
+  }
+  mtlsStatusByHostname(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<MtlsStatusCount[]> {
+    return analytics.mtlsStatusByHostname(this.#db, zoneId, range);
+  }
+  analyticsOverTime(zoneId: HexId, range: AnalyticsRange & { interval: AnalyticsInterval }): Promise<AnalyticsPoint[]> {
+    return analytics.analyticsOverTime(this.#db, zoneId, range);
   }
   deleteAnalyticsBefore(time: string): Promise<number> {
     return analytics.deleteAnalyticsBefore(this.#db, time);

@@ -37,6 +37,9 @@ import type {
 } from './ca-revocation-records.ts';
 import type {
   AnalyticsFilter,
+  AnalyticsInterval,
+  AnalyticsPoint,
+  MtlsStatusCount,
   AnalyticsRange,
   AnalyticsRequestEntry,
   AnalyticsRequestFilter,
@@ -262,6 +265,10 @@ export interface AnalyticsStore {
   lastSeenByCertificate(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<CertificateUsage[]>;
   /** The requests of one zone matching the filter, newest first (at most `limit`). */
   listAnalyticsRequests(filter: AnalyticsRequestFilter): Promise<AnalyticsRequestEntry[]>;
+  /** Requests per hostname and mTLS status in the range, the busiest first. */
+  mtlsStatusByHostname(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<MtlsStatusCount[]>;
+  /** Requests and errors per minute or hour of the range, oldest first; empty intervals left out. */
+  analyticsOverTime(zoneId: HexId, range: AnalyticsRange & { interval: AnalyticsInterval }): Promise<AnalyticsPoint[]>;
   /** Deletes the records older than `time` (ISO; whole one-second buckets); returns how many rows (rollups). */
   deleteAnalyticsBefore(time: string): Promise<number>;
 }

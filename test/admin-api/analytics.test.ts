@@ -304,6 +304,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         bytes_in: 100,
         bytes_out: 1000,
         rule_hits: [],
+        mtls_status: null,
       });
       assert.equal(entries.at(-1)?.fingerprint, null, 'no certificate: null, not ""');
     });

@@ -6,7 +6,11 @@
  *     → [{ fingerprint, serial, issuer, requests, last_seen }]
  *   GET /zones/:zone_id/gateway/analytics/requests?since&until&api_id&key_id&fingerprint&status&limit
  *     → [{ time, api_id, key_id, hostname, method, path, status, fingerprint, serial, issuer,
- *          latency_ms, bytes_in, bytes_out, rule_hits }], newest first (the request log)
+ *          latency_ms, bytes_in, bytes_out, rule_hits, mtls_status }], newest first (the request log)
+ *   GET /zones/:zone_id/gateway/analytics/mtls_status?since&until&limit
+ *     → [{ hostname, status: ok|absent|untrusted|notyetvalid|expired|revoked|null, requests }]
+ *   GET /zones/:zone_id/gateway/analytics/timeseries?since&until&interval=minute|hour
+ *     → { since, until, interval, points: [{ time, requests, errors }] } (every interval, 0 when quiet)
  * Zone read access; ranges and limits: control/telemetry/analytics-service.ts.
  */
 import { Type } from 'typebox';
@@ -24,7 +28,14 @@ const Since = Type.String({ maxLength: 64, description: 'ISO-8601 with a zone, i
 const Until = Type.String({ maxLength: 64, description: 'ISO-8601 with a zone, excluded (default: now)' });
 const Limit = Type.Integer({ minimum: 1, maximum: MAX_GROUP_LIMIT, description: 'Most groups returned (100)' });
 const GroupBy = Type.Union(
-  [Type.Literal('api'), Type.Literal('key'), Type.Literal('certificate'), Type.Literal('status')],
+  [
+    Type.Literal('api'),
+    Type.Literal('key'),
+    Type.Literal('certificate'),
+    Type.Literal('status'),
+    Type.Literal('hostname'),
+    Type.Literal('mtls_status'),
+  ],
   {
     description: 'Absent: totals only',
   },
@@ -67,6 +78,8 @@ function requestEntryView(entry: AnalyticsRequestEntry): object {
     bytes_in: entry.bytesIn,
     bytes_out: entry.bytesOut,
     rule_hits: entry.ruleHits,
+    // Cloudflare's mtls_auth.status vocabulary; null in records from before it was recorded.
+    mtls_status: entry.mtlsStatus ?? null,
   };
 }
 
@@ -163,6 +176,57 @@ export const gatewayAnalyticsRoutes: FastifyPluginAsyncTypebox<{ analytics: Anal
         limit,
       });
       return success(report.requests.map(requestEntryView), singlePageInfo(report.requests.length));
+    },
+  );
+  app.get(
+    `${PATH}/mtls_status`,
+    {
+      schema: {
+        tags,
+        params: Params,
+        querystring: Type.Object({
+          since: Type.Optional(Since),
+          until: Type.Optional(Until),
+          limit: Type.Optional(Limit),
+        }),
+      },
+    },
+    async (request) => {
+      const { since, until, limit } = request.query;
+      const report = await analytics.mtlsStatus(principalOf(request), request.params.zone_id, { since, until, limit });
+      const counts = report.counts.map((count) => ({
+        hostname: count.hostname,
+        status: count.status === '' ? null : count.status,
+        requests: count.requests,
+      }));
+      return success(counts, singlePageInfo(counts.length));
+    },
+  );
+
+  app.get(
+    `${PATH}/timeseries`,
+    {
+      schema: {
+        tags,
+        params: Params,
+        querystring: Type.Object({
+          since: Type.Optional(Since),
+          until: Type.Optional(Until),
+          interval: Type.Optional(
+            Type.Union([Type.Literal('minute'), Type.Literal('hour')], { description: 'Default minute' }),
+          ),
+        }),
+      },
+    },
+    async (request) => {
+      const { since, until, interval } = request.query;
+      return success(
+        await analytics.overTime(principalOf(request), request.params.zone_id, {
+          since,
+          until,
+          interval: interval ?? 'minute',
+        }),
+      );
     },
   );
   return Promise.resolve();

@@ -85,6 +85,9 @@ class WatchedStore implements AnalyticsStore {
   lastSeenByCertificate: Store['lastSeenByCertificate'] = (zoneId, range) =>
     this.#store.lastSeenByCertificate(zoneId, range);
   listAnalyticsRequests: Store['listAnalyticsRequests'] = (filter) => this.#store.listAnalyticsRequests(filter);
+  mtlsStatusByHostname: Store['mtlsStatusByHostname'] = (zoneId, range) =>
+    this.#store.mtlsStatusByHostname(zoneId, range);
+  analyticsOverTime: Store['analyticsOverTime'] = (zoneId, range) => this.#store.analyticsOverTime(zoneId, range);
   deleteAnalyticsBefore: Store['deleteAnalyticsBefore'] = (time) => this.#store.deleteAnalyticsBefore(time);
 }
 

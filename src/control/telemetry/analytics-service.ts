@@ -13,6 +13,9 @@ import type {
   AnalyticsRequestEntry,
   AnalyticsSummary,
   CertificateUsage,
+  AnalyticsInterval,
+  AnalyticsPoint,
+  MtlsStatusCount,
 } from '../../model/read-models.ts';
 import type { Principal } from '../access-policy.ts';
 import type { TenancyService } from '../tenancy/tenancy-service.ts';
@@ -24,6 +27,8 @@ export const MAX_GROUP_LIMIT = 1000;
 const BEGINNING = new Date(0);
 /** The analytics bucket. */
 const SECOND_MS = 1000;
+/** Points of one time series: a day of minutes and a half, or two months of hours. */
+const MAX_POINTS = 1500;
 
 export interface AnalyticsRangeInput {
   /** ISO-8601 (any form Date.parse reads with a zone); absent: `until` − 24 h. */
@@ -134,6 +139,47 @@ export class AnalyticsService {
       limit: this.#limit(input.limit),
     });
     return { since, until, requests };
+  }
+
+  /** Requests per hostname and mTLS status over the range (default: the last 24 hours). */
+  async mtlsStatus(
+    principal: Principal,
+    zoneId: HexId,
+    input: AnalyticsRangeInput & { limit?: number | undefined },
+  ): Promise<{ since: string; until: string; counts: MtlsStatusCount[] }> {
+    await this.#tenancy.getZone(principal, zoneId, 'read');
+    const { since, until } = this.#range(input, (end) => new Date(end.getTime() - DEFAULT_ANALYTICS_RANGE_MS));
+    const counts = await this.#store.mtlsStatusByHostname(zoneId, { since, until, limit: this.#limit(input.limit) });
+    return { since, until, counts };
+  }
+
+  /**
+   * Requests and errors per minute or hour over the range (default: the last 24 hours), every
+   * interval present (0 when quiet), so that a chart needs no gap logic. At most MAX_POINTS.
+   */
+  async overTime(
+    principal: Principal,
+    zoneId: HexId,
+    input: AnalyticsRangeInput & { interval: AnalyticsInterval },
+  ): Promise<{ since: string; until: string; interval: AnalyticsInterval; points: AnalyticsPoint[] }> {
+    await this.#tenancy.getZone(principal, zoneId, 'read');
+    const { since, until } = this.#range(input, (end) => new Date(end.getTime() - DEFAULT_ANALYTICS_RANGE_MS));
+    const step = input.interval === 'minute' ? 60_000 : 3_600_000;
+    const first = Math.floor(Date.parse(since) / step) * step;
+    const count = Math.ceil((Date.parse(until) - first) / step);
+    if (count > MAX_POINTS) {
+      throw GW_ERR_API_VALIDATION.create(
+        `the range holds ${count} ${input.interval}s; at most ${MAX_POINTS} (use a shorter range or interval=hour)`,
+      );
+    }
+    const found = await this.#store.analyticsOverTime(zoneId, { since, until, interval: input.interval });
+    const byTime = new Map(found.map((point) => [Date.parse(point.time), point]));
+    const points = Array.from({ length: count }, (_, index) => {
+      const time = first + index * step;
+      const point = byTime.get(time);
+      return { time: new Date(time).toISOString(), requests: point?.requests ?? 0, errors: point?.errors ?? 0 };
+    });
+    return { since, until, interval: input.interval, points };
   }
 
   #range(input: AnalyticsRangeInput, defaultSince: (until: Date) => Date): { since: string; until: string } {

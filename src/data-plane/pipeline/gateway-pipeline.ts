@@ -25,6 +25,8 @@ import {
 } from '../../errors/index.ts';
 import { CountersUnavailableError, type UsageCounters } from '../../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../../runtime-config/analytics-sink.ts';
+import type { MtlsStatus } from '../../model/records.ts';
+import { mtlsStatusOf } from './mtls-status.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import type { RuleHitRecorder } from '../../runtime-config/rule-hits.ts';
 import { upstreamPath, type RouteRuntime } from '../../runtime-config/route-table.ts';
@@ -86,6 +88,8 @@ interface RequestTrace {
   apiId: string | null;
   keyId: string | null;
   ruleHits: string[] | undefined;
+  /** Decided with the host decision; absent when no decision was made (a misdirected request). */
+  mtlsStatus: MtlsStatus | undefined;
 }
 
 export class GatewayPipeline {
@@ -100,7 +104,7 @@ export class GatewayPipeline {
   }
 
   serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (close: boolean) => ResponseSink): void {
-    const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined };
+    const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined, mtlsStatus: undefined };
     if (this.#analytics !== DISCARD_ANALYTICS) {
       const startedAt = performance.now();
       request.onDone((status, bytesIn, bytesOut) =>
@@ -133,6 +137,8 @@ export class GatewayPipeline {
       return;
     }
     const policy = decision.policy;
+    // A misdirected request (no policy) says nothing of its certificate: no status.
+    if (policy !== undefined) trace.mtlsStatus = mtlsStatusOf(identity, decision, Date.now());
     if (decision.error !== undefined || policy === undefined) {
       // A refused certificate or a misdirected request gets one clear answer, then the connection ends.
       this.#options.logger.info(
@@ -350,6 +356,7 @@ export class GatewayPipeline {
       bytesIn,
       bytesOut,
       ruleHits: trace.ruleHits ?? [],
+      ...(trace.mtlsStatus === undefined ? {} : { mtlsStatus: trace.mtlsStatus }),
     });
   }
 }

@@ -12,7 +12,7 @@
  *    it to whole seconds).
  */
 import { sql, type Expression, type RawBuilder, type ExpressionBuilder, type SqlBool } from 'kysely';
-import type { AnalyticsRecord, HexId } from '../../model/records.ts';
+import type { AnalyticsRecord, HexId, MtlsStatus } from '../../model/records.ts';
 import type {
   AnalyticsAggregate,
   AnalyticsFilter,
@@ -23,6 +23,9 @@ import type {
   AnalyticsRequestFilter,
   AnalyticsSummary,
   CertificateUsage,
+  AnalyticsInterval,
+  AnalyticsPoint,
+  MtlsStatusCount,
 } from '../../model/read-models.ts';
 import { rollUpAnalytics, type AnalyticsRequestDetail, type AnalyticsRollup } from '../analytics-rollups.ts';
 import type { AnalyticsRollupsTable, Database, Db } from './schema.ts';
@@ -33,8 +36,12 @@ const ROWS_PER_INSERT = 500;
 
 type Eb = ExpressionBuilder<Database, 'analytics_rollups'>;
 
-function toRow(rollup: AnalyticsRollup): AnalyticsRollupsTable {
-  return {
+/**
+ * `withMtlsStatus` false: for the migration that writes rollups (0005) before 0010 adds the column;
+ * its old records have no status anyway (the column's default, '').
+ */
+function toRow(rollup: AnalyticsRollup, withMtlsStatus: boolean): AnalyticsRollupsTable {
+  const row: AnalyticsRollupsTable = {
     bucket: rollup.bucket,
     zone_id: rollup.zoneId,
     api_id: rollup.apiId,
@@ -52,7 +59,10 @@ function toRow(rollup: AnalyticsRollup): AnalyticsRollupsTable {
     latency_max_ms: rollup.latencyMaxMs,
     last_time: rollup.lastTime,
     requests_detail: JSON.stringify(rollup.details),
+    mtls_status: rollup.mtlsStatus,
   };
+  if (!withMtlsStatus) delete (row as Partial<AnalyticsRollupsTable>).mtls_status;
+  return row;
 }
 
 /**
@@ -61,10 +71,14 @@ function toRow(rollup: AnalyticsRollup): AnalyticsRollupsTable {
  * (its requests would be counted twice), and a transaction cut before COMMIT is known not to have
  * been written, where a lone INSERT cut in flight may or may not have been.
  */
-export async function appendAnalyticsRollups(db: Db, rollups: readonly AnalyticsRollup[]): Promise<void> {
+export async function appendAnalyticsRollups(
+  db: Db,
+  rollups: readonly AnalyticsRollup[],
+  withMtlsStatus = true,
+): Promise<void> {
   await atomically(db, async (trx) => {
     for (let start = 0; start < rollups.length; start += ROWS_PER_INSERT) {
-      const rows = rollups.slice(start, start + ROWS_PER_INSERT).map(toRow);
+      const rows = rollups.slice(start, start + ROWS_PER_INSERT).map((rollup) => toRow(rollup, withMtlsStatus));
       await trx.insertInto('analytics_rollups').values(rows).execute();
     }
   });
@@ -120,6 +134,8 @@ const GROUP_COLUMNS = {
   key: 'key_id',
   certificate: 'fingerprint',
   status: 'status',
+  hostname: 'hostname',
+  mtls_status: 'mtls_status',
 } as const satisfies Record<AnalyticsGrouping, keyof AnalyticsRollupsTable>;
 
 export async function queryAnalytics(db: Db, filter: AnalyticsFilter): Promise<AnalyticsSummary> {
@@ -222,6 +238,7 @@ export async function listAnalyticsRequests(db: Db, filter: AnalyticsRequestFilt
       'fingerprint',
       'serial',
       'issuer',
+      'mtls_status',
       'requests_detail',
     ])
     .execute();
@@ -248,6 +265,7 @@ export async function listAnalyticsRequests(db: Db, filter: AnalyticsRequestFilt
         bytesIn,
         bytesOut,
         ruleHits: ruleHits ?? [],
+        ...(row.mtls_status === '' ? {} : { mtlsStatus: row.mtls_status as MtlsStatus }),
       });
     }
   }
@@ -262,4 +280,56 @@ export async function deleteAnalyticsBefore(db: Db, time: string): Promise<numbe
     .where('bucket', '<=', new Date(Date.parse(time) - 1000).toISOString())
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Requests per hostname and mTLS status in the range, the busiest first. */
+export async function mtlsStatusByHostname(
+  db: Db,
+  zoneId: HexId,
+  range: AnalyticsRange & { limit: number },
+): Promise<MtlsStatusCount[]> {
+  const rows = await db
+    .selectFrom('analytics_rollups')
+    .where((eb) => inRange(eb, zoneId, range))
+    .groupBy(['hostname', 'mtls_status'])
+    .select((eb) => ['hostname', 'mtls_status', eb.fn.sum<number | string>('requests').as('requests')])
+    .orderBy(sql`sum(requests)`, 'desc')
+    .orderBy('hostname')
+    .orderBy('mtls_status')
+    .limit(range.limit)
+    .execute();
+  return rows.map((row) => ({ hostname: row.hostname, status: row.mtls_status, requests: Number(row.requests) }));
+}
+
+/**
+ * Requests and errors per minute or hour: the bucket's ISO text cut to the minute (16 characters,
+ * `YYYY-MM-DDTHH:MM`) or the hour (13); substr runs the same on SQLite and PostgreSQL. Intervals
+ * without requests are absent (the caller fills them).
+ */
+export async function analyticsOverTime(
+  db: Db,
+  zoneId: HexId,
+  range: AnalyticsRange & { interval: AnalyticsInterval },
+): Promise<AnalyticsPoint[]> {
+  const length = sql.lit(range.interval === 'minute' ? 16 : 13);
+  const slot = sql<string>`substr(bucket, 1, ${length})`;
+  const rows = await db
+    .selectFrom('analytics_rollups')
+    .where((eb) => inRange(eb, zoneId, range))
+    .groupBy(slot)
+    .select((eb) => [
+      slot.as('slot'),
+      eb.fn.sum<number | string>('requests').as('requests'),
+      eb.fn
+        .sum<number | string | null>(sql`case when status >= ${sql.lit(400)} then requests else ${sql.lit(0)} end`)
+        .as('errors'),
+    ])
+    .orderBy(slot)
+    .execute();
+  const suffix = range.interval === 'minute' ? ':00.000Z' : ':00:00.000Z';
+  return rows.map((row) => ({
+    time: `${row.slot}${suffix}`,
+    requests: Number(row.requests),
+    errors: row.errors == null ? 0 : Number(row.errors),
+  }));
 }

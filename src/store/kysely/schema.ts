@@ -233,6 +233,8 @@ export interface AnalyticsRollupsTable {
   fingerprint: string;
   serial: string;
   issuer: string;
+  /** Added by 0010-analytics-mtls-status: '' in rows written before. */
+  mtls_status: string;
   /** bigint on PostgreSQL: read back as text there, hence the union. */
   requests: number | string;
   bytes_in: number | string;

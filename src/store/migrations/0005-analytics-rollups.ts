@@ -72,7 +72,8 @@ async function moveRecords(db: Kysely<unknown>): Promise<void> {
     if (last === undefined) return;
     const chunk = rows.filter((row) => row.time < last);
     chunk.push(...(await untyped.selectFrom('analytics_records').selectAll().where('time', '=', last).execute()));
-    await appendAnalyticsRollups(db, rollUpAnalytics(chunk.map(toRecord)));
+    // Without mtls_status: this runs before 0010 adds that column.
+    await appendAnalyticsRollups(db, rollUpAnalytics(chunk.map(toRecord)), false);
     after = last;
   }
 }
