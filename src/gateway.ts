@@ -46,6 +46,8 @@ import { GatewayHealth } from './gateway-health.ts';
 import { deriveSessionKey } from './admin-api/dashboard/session-seal.ts';
 import { FaultGuard } from './data-plane/fault-guard.ts';
 import { GatewayRevocation } from './gateway-revocation.ts';
+import { EstEndpoint } from './runtime-config/est-endpoint.ts';
+import { startEst } from './gateway-est.ts';
 
 export { ADMIN_TOKEN_FILE, EDGE_CA_FILE } from './gateway-data-dir.ts';
 const CRL_REFRESH_MS = 86_400_000; // 24 hours
@@ -234,6 +236,16 @@ async function startOnStore(
     logger,
     announce: publishChange,
   });
+  // EST enrollment on the gateway listener (docs/adr/0016): requests reach the control plane here.
+  const estEndpoint = new EstEndpoint();
+  const est = startEst({
+    services,
+    store,
+    endpoint: estEndpoint,
+    publicUrl: () => publicUrl,
+    announce: publishChange,
+    logger,
+  });
   const admin = await buildAdminApi({
     services,
     logger,
@@ -269,6 +281,7 @@ async function startOnStore(
       revocation: { ocsp: revocation.ocsp, observer: revocation.observer },
       logger,
       guard,
+      est: estEndpoint,
     }),
     logger,
     guard,
@@ -303,6 +316,7 @@ async function startOnStore(
   crlRefresh.unref();
   observability.start();
   revocation.start();
+  est.start();
   health.serving();
   return {
     adminAddress,
@@ -318,6 +332,7 @@ async function startOnStore(
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
+      await est.stop();
       await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
       await observability.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
