@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import {
   GW_ERR_EST_BODY_TOO_LARGE,
@@ -66,7 +66,7 @@ export class EstRequestHandler {
   }
 
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
-    const socket = req.socket as TLSSocket;
+    const socket = req.socket instanceof TLSSocket ? req.socket : undefined;
     const framed: Framed = {
       method: req.method ?? 'GET',
       path: req.url ?? '',
@@ -74,7 +74,7 @@ export class EstRequestHandler {
       headers: req.headers,
       body: req,
       socket,
-      clientAddress: socket.remoteAddress ?? '',
+      clientAddress: req.socket.remoteAddress ?? '',
     };
     this.#serve(framed, identity, res, (reply) => {
       if (res.headersSent) return;

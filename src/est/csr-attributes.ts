@@ -30,7 +30,8 @@ export function readCsrAttributes(der: Uint8Array): CsrAttributes {
   const request = AsnConvert.parse(der, CertificationRequest);
   let challengePassword: string | undefined;
   let subjectAltNames: string[] | undefined;
-  for (const attribute of request.info.attributes ?? []) {
+  const attributes: readonly Attribute[] = request.info.attributes ?? new Attributes();
+  for (const attribute of attributes) {
     if (attribute.type === CHALLENGE_PASSWORD) {
       const [value] = attribute.values;
       if (attribute.values.length !== 1 || value === undefined)

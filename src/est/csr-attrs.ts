@@ -23,7 +23,7 @@ export function csrAttrsFor(keyTypes: readonly EstKeyType[]): Buffer | undefined
   if (keyTypes.includes('RSA') || keyTypes.length === 0) return undefined;
   const curves = keyTypes
     .map((type) => Buffer.from(type === 'P-384' ? OID['P-384'] : OID['P-256'], 'hex'))
-    .sort(Buffer.compare);
+    .sort((a, b) => Buffer.compare(a, b));
   const attribute = tlv(0x30, Buffer.concat([Buffer.from(OID.ecPublicKey, 'hex'), tlv(0x31, Buffer.concat(curves))]));
   return tlv(0x30, Buffer.concat([attribute, Buffer.from(OID.ecdsaWithSha256, 'hex')]));
 }

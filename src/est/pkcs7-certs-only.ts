@@ -26,7 +26,7 @@ function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
 /** DER of a certs-only SignedData holding `certificates` (DER each), in the order given. */
 export function certsOnlyPkcs7(certificates: readonly Uint8Array[]): Buffer {
   // DER orders the elements of a SET OF by their encodings (X.690 §11.6).
-  const sorted = [...certificates].map((der) => Buffer.from(der)).sort(Buffer.compare);
+  const sorted = [...certificates].map((der) => Buffer.from(der)).sort((a, b) => Buffer.compare(a, b));
   const signedData = tlv(
     0x30,
     tlv(0x02, Buffer.from([1])),

@@ -34,7 +34,8 @@ export interface EstAnswer {
 }
 
 /** An answer, or a registry error and the headers that go with it (WWW-Authenticate, Retry-After). */
-export type EstResult = EstAnswer | { readonly error: GatewayError; readonly headers?: Readonly<Record<string, string>> };
+export type EstResult =
+  EstAnswer | { readonly error: GatewayError; readonly headers?: Readonly<Record<string, string>> };
 
 export type EstHandler = (request: EstRequest) => Promise<EstResult>;
 

@@ -16,7 +16,6 @@ import { profileWire, type EstProfileInput } from '../../control/est/est-profile
 import type { EstAdminService } from '../../control/est/est-admin-service.ts';
 import type { ClientCertificateService } from '../../control/client-certificate-service.ts';
 import type { EstApprovalRecord, EstBootstrapSecretRecord } from '../../store/est-records.ts';
-import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 
@@ -285,8 +284,6 @@ export const estRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      if (request.body === null || typeof request.body !== 'object')
-        throw GW_ERR_API_VALIDATION.create('a JSON object is required');
       const result = await est.bulkRevoke(principalOf(request), request.params.zone_id, request.body);
       return success({ revoked: result.revoked, ids: result.ids });
     },

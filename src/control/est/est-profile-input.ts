@@ -158,9 +158,11 @@ function booleanOf(value: unknown, name: string, fallback: boolean): boolean {
   return value;
 }
 
-function subjectOf(input: EstProfileInput['subject']): EstSubjectFields {
-  if (input === undefined) return {};
-  if (typeof input !== 'object' || input === null) invalid('subject must be an object');
+/** `raw`: the body as sent (the wire type is not checked before this). */
+function subjectOf(raw: unknown): EstSubjectFields {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) invalid('subject must be an object');
+  const input = raw as Record<string, unknown>;
   const fields: EstSubjectFields = {};
   const names = [
     ['organization', 'organization', 64],

@@ -98,8 +98,8 @@ function toSecret(row: Selectable<EstBootstrapSecretsTable>): EstBootstrapSecret
     profileId: row.profile_id,
     name: row.name,
     secretHash: row.secret_hash,
-    maxUses: Number(row.max_uses),
-    uses: Number(row.uses),
+    maxUses: row.max_uses,
+    uses: row.uses,
     expiresOn: row.expires_on,
     createdOn: row.created_on,
   };
