@@ -42,7 +42,7 @@ export function readCsrAttributes(der: Uint8Array): CsrAttributes {
         for (const extension of AsnConvert.parse(value, Extensions)) {
           if (extension.extnID !== SUBJECT_ALT_NAME) continue;
           const names = AsnConvert.parse(extension.extnValue.buffer, SubjectAlternativeName);
-          subjectAltNames = names.map((name) => {
+          subjectAltNames = [...names].map((name) => {
             if (name.dNSName !== undefined) return `dns:${name.dNSName.toLowerCase()}`;
             if (name.uniformResourceIdentifier !== undefined) return `uri:${name.uniformResourceIdentifier}`;
             if (name.rfc822Name !== undefined) return `email:${name.rfc822Name}`;
