@@ -70,6 +70,10 @@ export class EstAdminService {
   async createProfile(principal: Principal, zoneId: HexId, input: EstProfileInput): Promise<EstProfileRecord> {
     const zone = await this.#options.tenancy.getZone(principal, zoneId, 'edit');
     const { label, settings } = validateProfileInput(input);
+    // The CA that issues must exist before the first device connects: a hostname trusts the managed
+    // CA (and so asks for client certificates at all, which re-enrollment and bootstrap certificates
+    // need) only once it exists.
+    await this.#options.managedCas.getOrCreate(zone.accountId);
     const now = isoSeconds(this.#now());
     const record: EstProfileRecord = {
       id: newUuid(),
