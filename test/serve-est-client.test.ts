@@ -183,7 +183,7 @@ describe('serve: EST with a client written from RFC 7030', needsOpenssl, () => {
     );
     assert.equal(pending.length, 1);
     assert.equal(pending[0]?.profile_id, profileId);
-    await ok('POST', `/zones/${zoneId}/est/approvals/${pending[0]?.id}/approve`);
+    await ok('POST', `/zones/${zoneId}/est/approvals/${pending[0].id}/approve`);
     const issued = await ask();
     assert.equal(issued.status, 200, issued.body.toString());
     const [certificate] = certificatesOf(issued);
