@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
@@ -103,7 +103,8 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
 
   /** The certificates of a base64 certs-only answer, as `openssl pkcs7 -print_certs` prints them. */
   const printCerts = (answer: Buffer, name: string): string => {
-    openssl.write(`${name}.p7`, Buffer.from(answer.toString('latin1'), 'base64'));
+    // As a device does it: `base64 -d | openssl pkcs7 -inform DER -print_certs`.
+    openssl.write(`${name}.p7`, execFileSync('base64', ['-d'], { input: answer }));
     return openssl.run(['pkcs7', '-inform', 'DER', '-in', `${name}.p7`, '-print_certs']);
   };
 

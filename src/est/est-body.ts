@@ -35,8 +35,11 @@ export function decodeBase64Body(body: Uint8Array): Buffer {
   return Buffer.from(text, 'base64');
 }
 
-/** Bytes as base64 in lines of 64 characters, CRLF-terminated, as RFC 7030 §4.1.3's examples show. */
+/**
+ * Bytes as base64 in lines of 64 characters ending in LF: what `base64 -d` (GNU coreutils) reads;
+ * it refuses the CR of CRLF lines, and device integrators pipe answers through it.
+ */
 export function encodeBase64Body(der: Uint8Array): string {
   const text = Buffer.from(der).toString('base64');
-  return `${text.replace(/.{64}/g, '$&\r\n').replace(/\r\n$/, '')}\r\n`;
+  return `${text.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n`;
 }
