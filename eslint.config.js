@@ -111,6 +111,25 @@ export default tseslint.config(
     'model/ is the domain model: it imports only errors/',
   ),
   ...layer(
+    'src/est',
+    [
+      'admin-api',
+      'admin-client',
+      'app',
+      'cli',
+      'config',
+      'control',
+      'data-plane',
+      'demo',
+      'observability',
+      'policy',
+      'rules',
+      'runtime-config',
+      'store',
+    ],
+    'est/ holds the pure parts of EST (RFC 7030): it imports only errors/, model/ and pki/',
+  ),
+  ...layer(
     'src/policy',
     [
       'admin-api',

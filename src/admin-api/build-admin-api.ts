@@ -13,6 +13,7 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { mtlsCertificateRoutes } from './routes/mtls-certificates.ts';
 import { caRevocationRoutes } from './routes/ca-revocation.ts';
 import { clientCertificateRoutes } from './routes/client-certificates.ts';
+import { estRoutes } from './routes/est.ts';
 import { hostnameAssociationRoutes } from './routes/hostname-associations.ts';
 import { customCertificateRoutes } from './routes/custom-certificates.ts';
 import { rulesetRoutes } from './routes/rulesets.ts';
@@ -135,6 +136,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       await api.register(mtlsCertificateRoutes, { services: options.services });
       await api.register(caRevocationRoutes, { services: options.services });
       await api.register(clientCertificateRoutes, { services: options.services });
+      await api.register(estRoutes, { services: options.services });
       await api.register(hostnameAssociationRoutes, { services: options.services });
       await api.register(customCertificateRoutes, { services: options.services });
       await api.register(rulesetRoutes, {

@@ -8,6 +8,7 @@ import type { ServeOptions } from '../config/serve-options.ts';
 import type { OpenCounters } from '../store/counters/open-counters.ts';
 import type { PublicPki } from '../runtime-config/public-pki.ts';
 import type { SnapshotHolder } from '../runtime-config/gateway-snapshot.ts';
+import type { EstEndpoint } from '../runtime-config/est-endpoint.ts';
 import { FaultGuard } from '../data-plane/guard/fault-guard.ts';
 import { MtlsListener } from '../data-plane/listeners/mtls-listener.ts';
 import { GatewayRequestHandler } from '../data-plane/listeners/gateway-request-handler.ts';
@@ -26,6 +27,8 @@ export interface DataPlaneParts {
   readonly counters: OpenCounters;
   readonly telemetry: ServeTelemetry;
   readonly revocation: GatewayRevocation;
+  /** EST requests of the gateway listener go to the control plane through this port. */
+  readonly est: EstEndpoint;
 }
 
 export function buildDataPlane(parts: DataPlaneParts, options: ServeOptions, logger: Logger): DataPlane {
@@ -51,6 +54,7 @@ export function buildDataPlane(parts: DataPlaneParts, options: ServeOptions, log
       revocation: { ocsp: revocation.ocsp, observer: revocation.observer },
       logger,
       guard,
+      est: parts.est,
     }),
     logger,
     guard,

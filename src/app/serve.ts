@@ -39,6 +39,8 @@ import { GatewayRevocation } from './serve-revocation.ts';
 import { openControlPlane } from './serve-control-plane.ts';
 import { startPublishing } from './serve-publishing.ts';
 import { buildDataPlane } from './serve-data-plane.ts';
+import { EstEndpoint } from '../runtime-config/est-endpoint.ts';
+import { startEst } from './serve-est.ts';
 
 export { ADMIN_TOKEN_FILE, EDGE_CA_FILE } from './data-dir.ts';
 const CRL_REFRESH_MS = 86_400_000; // 24 hours
@@ -154,6 +156,16 @@ async function startOnStore(
     logger,
     announce: publishChange,
   });
+  // EST enrollment on the gateway listener (docs/adr/0016): requests reach the control plane here.
+  const estEndpoint = new EstEndpoint();
+  const est = startEst({
+    services,
+    store,
+    endpoint: estEndpoint,
+    publicUrl: () => plane.publicUrl,
+    announce: publishChange,
+    logger,
+  });
   // Every successful change through the API is compiled into the snapshot before it is answered.
   const admin = await buildAdminApi({
     services,
@@ -172,7 +184,7 @@ async function startOnStore(
     dashboard: { sessionKey: deriveSessionKey(plane.masterKey.key) },
   });
   const { listener, forwarders } = buildDataPlane(
-    { publicPki: plane.publicPki, snapshots, counters, telemetry, revocation },
+    { publicPki: plane.publicPki, snapshots, counters, telemetry, revocation, est: estEndpoint },
     options,
     logger,
   );
@@ -203,6 +215,7 @@ async function startOnStore(
   crlRefresh.unref();
   telemetry.start();
   revocation.start();
+  est.start();
   health.serving();
   return {
     adminAddress,
@@ -218,6 +231,7 @@ async function startOnStore(
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
+      await est.stop();
       await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
       await telemetry.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.

@@ -18,6 +18,7 @@ import { ApiDefinitionService } from './apis/api-definition-service.ts';
 import { GatewayKeyService, type QuotaRemaining } from './apis/gateway-key-service.ts';
 import { GatewayPolicyService } from './apis/gateway-policy-service.ts';
 import { CaRevocationService } from './revocation/ca-revocation-service.ts';
+import { EstAdminService } from './est/est-admin-service.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -42,6 +43,7 @@ export function buildServices(options: ServiceOptions) {
   const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki);
   const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);
   return {
+    est: new EstAdminService({ store, tenancy, managedCas, publisher: publicPkiPublisher }),
     tokens,
     tenancy,
     edgeCa: new EdgeCaService(store, box),

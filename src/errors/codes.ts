@@ -412,3 +412,73 @@ export const GW_ERR_REVOCATION_URL_REFUSED = defineError(
   400,
   12064,
 );
+
+// EST enrollment on the gateway listener (RFC 7030, docs/adr/0016). Messages never carry a secret.
+export const GW_ERR_EST_NOT_FOUND = defineError('GW_ERR_EST_NOT_FOUND', 'No EST service here: %s', 404, 11050);
+export const GW_ERR_EST_AUTH_REQUIRED = defineError(
+  'GW_ERR_EST_AUTH_REQUIRED',
+  'Enrollment needs a bootstrap secret (HTTP Basic) or a bootstrap certificate: %s',
+  401,
+  11051,
+);
+export const GW_ERR_EST_AUTH_FAILED = defineError(
+  'GW_ERR_EST_AUTH_FAILED',
+  'The enrollment credentials were refused: %s',
+  401,
+  11052,
+);
+export const GW_ERR_EST_REENROLL_REFUSED = defineError(
+  'GW_ERR_EST_REENROLL_REFUSED',
+  'Re-enrollment needs the current, valid, unrevoked certificate of this profile over TLS: %s',
+  403,
+  11053,
+);
+export const GW_ERR_EST_CONTENT_TYPE = defineError(
+  'GW_ERR_EST_CONTENT_TYPE',
+  'Unsupported content type: %s',
+  415,
+  11054,
+);
+export const GW_ERR_EST_BODY_TOO_LARGE = defineError(
+  'GW_ERR_EST_BODY_TOO_LARGE',
+  'The request body is larger than %s',
+  413,
+  11055,
+);
+export const GW_ERR_EST_REQUEST_INVALID = defineError(
+  'GW_ERR_EST_REQUEST_INVALID',
+  'Invalid EST request: %s',
+  400,
+  11056,
+);
+export const GW_ERR_EST_CSR_REFUSED = defineError(
+  'GW_ERR_EST_CSR_REFUSED',
+  'The CSR does not meet the enrollment profile: %s',
+  400,
+  11057,
+);
+export const GW_ERR_EST_CHANNEL_BINDING = defineError(
+  'GW_ERR_EST_CHANNEL_BINDING',
+  'The challengePassword does not match this TLS connection (RFC 7030 §3.5)',
+  400,
+  11058,
+);
+export const GW_ERR_EST_REJECTED = defineError(
+  'GW_ERR_EST_REJECTED',
+  'The enrollment request was rejected by the operator',
+  403,
+  11059,
+);
+// EST management (admin API).
+export const GW_ERR_EST_APPROVAL_STATE = defineError(
+  'GW_ERR_EST_APPROVAL_STATE',
+  'The enrollment request cannot be decided: %s',
+  409,
+  12200,
+);
+export const GW_ERR_BULK_REVOCATION_FILTER = defineError(
+  'GW_ERR_BULK_REVOCATION_FILTER',
+  'A bulk revocation needs at least one criterion (tag, profile_id, ca_id, issued_before): %s',
+  400,
+  12201,
+);

@@ -53,6 +53,10 @@ export interface IssueClientCertificateOptions {
   readonly crlUrl?: string;
   /** http(s) URL of the OCSP responder, written as an authorityInfoAccess extension. */
   readonly ocspUrl?: string;
+  /** DNS names written as a subjectAltName extension (EST profiles), checked by the caller. */
+  readonly dnsNames?: readonly string[];
+  /** The subject to write instead of the CSR's (EST profiles fix some fields). */
+  readonly subject?: ParsedCsr['subject'];
 }
 
 export interface IssuedClientCertificate {
@@ -95,9 +99,9 @@ export function issueClientCertificate(options: IssueClientCertificateOptions): 
     signature: signer.signatureAlgorithm,
     issuer: signer.subject,
     validity: new Validity({ notBefore, notAfter }),
-    subject: subjectName(csr.subject),
+    subject: subjectName(options.subject ?? csr.subject),
     subjectPublicKeyInfo: AsnConvert.parse(csr.publicKey, SubjectPublicKeyInfo),
-    extensions: new Extensions(extensions(csr, ski, signer, crlUrl, ocspUrl)),
+    extensions: new Extensions(extensions(csr, ski, signer, crlUrl, ocspUrl, options.dnsNames ?? [])),
   });
   const der = sign(tbs, signer);
   return {
@@ -119,6 +123,7 @@ function extensions(
   signer: CaSigner,
   crlUrl: string | undefined,
   ocspUrl: string | undefined,
+  dnsNames: readonly string[],
 ): Extension[] {
   const usages = KeyUsageFlags.digitalSignature | (csr.keyAlgorithm.kind === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
   const keyUsage = new Extension({
@@ -134,6 +139,9 @@ function extensions(
   ];
   if (crlUrl !== undefined) list.push(new x509.CRLDistributionPointsExtension([crlUrl]));
   if (ocspUrl !== undefined) list.push(new x509.AuthorityInfoAccessExtension({ ocsp: [ocspUrl] }));
+  if (dnsNames.length > 0) {
+    list.push(new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns' as const, value }))));
+  }
   return [keyUsage, ...list.map((extension) => AsnConvert.parse(extension.rawData, Extension))];
 }
 

@@ -65,6 +65,15 @@ import * as gatewayApis from './kysely/gateway-apis.ts';
 import * as gatewayKeys from './kysely/gateway-keys.ts';
 import * as gatewayPolicies from './kysely/gateway-policies.ts';
 import * as caRevocation from './kysely/ca-revocation.ts';
+import * as est from './kysely/est.ts';
+import type {
+  BulkRevocationFilter,
+  EstApprovalRecord,
+  EstApprovalStatus,
+  EstBootstrapSecretRecord,
+  EstEnrollmentRecord,
+  EstProfileRecord,
+} from '../model/est-records.ts';
 import type {
   CaCrlRecord,
   CaRevocationRecord,
@@ -474,5 +483,86 @@ export class KyselyStore implements Store {
   }
   lockSetting(key: string): Promise<void> {
     return settings.lockSetting(this.#db, key);
+  }
+
+  // EST enrollment and client-certificate tags (migration 0011).
+  createEstProfile(record: EstProfileRecord): Promise<void> {
+    return est.createEstProfile(this.#db, record);
+  }
+  updateEstProfile(record: EstProfileRecord): Promise<void> {
+    return est.updateEstProfile(this.#db, record);
+  }
+  getEstProfile(zoneId: HexId, id: Uuid): Promise<EstProfileRecord | undefined> {
+    return est.getEstProfile(this.#db, zoneId, id);
+  }
+  listEstProfiles(zoneId: HexId): Promise<EstProfileRecord[]> {
+    return est.listEstProfiles(this.#db, zoneId);
+  }
+  deleteEstProfile(zoneId: HexId, id: Uuid): Promise<void> {
+    return est.deleteEstProfile(this.#db, zoneId, id);
+  }
+  createBootstrapSecret(record: EstBootstrapSecretRecord): Promise<void> {
+    return est.createBootstrapSecret(this.#db, record);
+  }
+  getBootstrapSecret(id: HexId): Promise<EstBootstrapSecretRecord | undefined> {
+    return est.getBootstrapSecret(this.#db, id);
+  }
+  listBootstrapSecrets(zoneId: HexId, profileId: Uuid): Promise<EstBootstrapSecretRecord[]> {
+    return est.listBootstrapSecrets(this.#db, zoneId, profileId);
+  }
+  deleteBootstrapSecret(zoneId: HexId, id: HexId): Promise<void> {
+    return est.deleteBootstrapSecret(this.#db, zoneId, id);
+  }
+  consumeBootstrapSecret(id: HexId, secretHash: string, nowIso: string): Promise<boolean> {
+    return est.consumeBootstrapSecret(this.#db, id, secretHash, nowIso);
+  }
+  createEstEnrollment(record: EstEnrollmentRecord): Promise<void> {
+    return est.createEstEnrollment(this.#db, record);
+  }
+  getEstEnrollment(clientCertificateId: Uuid): Promise<EstEnrollmentRecord | undefined> {
+    return est.getEstEnrollment(this.#db, clientCertificateId);
+  }
+  replaceEstEnrollment(id: Uuid, replacedBy: Uuid, revokeAfter: string): Promise<boolean> {
+    return est.replaceEstEnrollment(this.#db, id, replacedBy, revokeAfter);
+  }
+  listEstEnrollmentsDue(nowIso: string): Promise<EstEnrollmentRecord[]> {
+    return est.listEstEnrollmentsDue(this.#db, nowIso);
+  }
+  clearEstRevokeAfter(id: Uuid): Promise<void> {
+    return est.clearEstRevokeAfter(this.#db, id);
+  }
+  listEstEnrollments(zoneId: HexId): Promise<EstEnrollmentRecord[]> {
+    return est.listEstEnrollments(this.#db, zoneId);
+  }
+  createEstApproval(record: EstApprovalRecord): Promise<void> {
+    return est.createEstApproval(this.#db, record);
+  }
+  findEstApproval(profileId: Uuid, spkiSha256: string): Promise<EstApprovalRecord | undefined> {
+    return est.findEstApproval(this.#db, profileId, spkiSha256);
+  }
+  getEstApproval(zoneId: HexId, id: Uuid): Promise<EstApprovalRecord | undefined> {
+    return est.getEstApproval(this.#db, zoneId, id);
+  }
+  listEstApprovals(zoneId: HexId, status?: EstApprovalStatus): Promise<EstApprovalRecord[]> {
+    return est.listEstApprovals(this.#db, zoneId, status);
+  }
+  updateEstApproval(record: EstApprovalRecord): Promise<void> {
+    return est.updateEstApproval(this.#db, record);
+  }
+  setClientCertificateTags(clientCertificateId: Uuid, zoneId: HexId, tags: readonly string[]): Promise<void> {
+    return est.setClientCertificateTags(this.#db, clientCertificateId, zoneId, tags);
+  }
+  listClientCertificateTags(clientCertificateIds: readonly Uuid[]): Promise<Map<Uuid, string[]>> {
+    return est.listClientCertificateTags(this.#db, clientCertificateIds);
+  }
+  listClientCertificateIdsByTag(zoneId: HexId, tag: string): Promise<Uuid[]> {
+    return est.listClientCertificateIdsByTag(this.#db, zoneId, tag);
+  }
+  bulkRevokeClientCertificates(
+    zoneId: HexId,
+    filter: BulkRevocationFilter,
+    revokedAt: string,
+  ): Promise<{ id: Uuid; caId: Uuid }[]> {
+    return est.bulkRevokeClientCertificates(this.#db, zoneId, filter, revokedAt);
   }
 }

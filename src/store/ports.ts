@@ -28,6 +28,7 @@ import type {
   ZoneRecord,
   ZoneSettingRecord,
 } from '../model/records.ts';
+import type { EstStore } from './est-ports.ts';
 import type { AnalyticsRecord } from '../model/records.ts';
 import type {
   CaCrlRecord,
@@ -345,6 +346,7 @@ export interface Store
     AnalyticsStore,
     CertificateExpiryStore,
     CaRevocationStore,
+    EstStore,
     SettingsStore {
   /** Runs `work` in one transaction, with a Store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;

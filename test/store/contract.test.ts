@@ -1232,6 +1232,7 @@ function defineContract(getTarget: () => Target): void {
         '0008-tenant-isolation',
         '0009-ca-revocation',
         '0010-analytics-mtls-status',
+        '0011-est-enrollment',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {

@@ -50,7 +50,9 @@ export type GuardStage =
   /** The OCSP check a request of an uploaded CA's certificate waits for (uploaded-ca-revocation-check.ts). */
   | 'ocsp_check'
   /** The public PKI endpoints (CA, CRL, OCSP). */
-  | 'public_pki';
+  | 'public_pki'
+  /** EST enrollment (RFC 7030, est-request-handler.ts): the body read and the answer of the control plane. */
+  | 'est';
 
 export interface FaultGuardOptions {
   readonly logger: Logger;

@@ -23,6 +23,8 @@ import { Http1Sink, Http2Sink, ResponseCloseHub } from '../upstream/downstream-s
 import { requestBodyOf } from '../upstream/http2-request-body.ts';
 import { countedHttp1Body } from '../upstream/http1-request-body.ts';
 import type { FaultGuard, FaultTarget } from '../guard/fault-guard.ts';
+import type { EstEndpoint } from '../../runtime-config/est-endpoint.ts';
+import { EstRequestHandler, isEstPath } from './est-request-handler.ts';
 
 /**
  * The status recorded when the client went away before any response header was sent (nginx's 499
@@ -34,6 +36,8 @@ export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
   readonly pki: PublicPki;
   readonly logger: Logger;
   readonly guard: FaultGuard;
+  /** EST enrollment (docs/adr/0016); absent: EST paths are proxied like any other. */
+  readonly est?: EstEndpoint;
 }
 
 export class GatewayRequestHandler implements RequestHandler {
@@ -41,6 +45,7 @@ export class GatewayRequestHandler implements RequestHandler {
   readonly #logger: Logger;
   readonly #guard: FaultGuard;
   readonly #pipeline: GatewayPipeline;
+  readonly #est: EstRequestHandler | undefined;
   draining = false;
 
   constructor(options: GatewayRequestHandlerOptions) {
@@ -48,12 +53,20 @@ export class GatewayRequestHandler implements RequestHandler {
     this.#logger = options.logger;
     this.#guard = options.guard;
     this.#pipeline = new GatewayPipeline(options);
+    this.#est =
+      options.est === undefined
+        ? undefined
+        : new EstRequestHandler(options.est, options.snapshots, options.guard, options.logger);
   }
 
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
     const url = req.url ?? '';
     if (isPublicPkiPath(url)) {
       this.#answerPki(req.method ?? 'GET', url, req, res, (result) => this.#sendPkiHttp1(req, res, result));
+      return;
+    }
+    if (this.#est !== undefined && isEstPath(url)) {
+      this.#est.handleHttp1(req, res, identity);
       return;
     }
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
@@ -111,6 +124,10 @@ export class GatewayRequestHandler implements RequestHandler {
     const grpc = isGrpcCall(headers['content-type']);
     if (isPublicPkiPath(path)) {
       this.#answerPki(method, path, stream, stream, (result) => this.#sendPkiHttp2(stream, method, grpc, result));
+      return;
+    }
+    if (this.#est !== undefined && isEstPath(path)) {
+      this.#est.handleHttp2(stream, headers, identity);
       return;
     }
     if (path.charCodeAt(0) !== 0x2f) {

@@ -4,6 +4,7 @@
  * timestamps as ISO-8601 text, so SQLite and PostgreSQL hold the same values.
  */
 import type { Kysely } from 'kysely';
+import type { EstTables } from './est-schema.ts';
 
 export interface AccountsTable {
   id: string;
@@ -292,7 +293,7 @@ export interface CertificateBlocksTable {
   created_on: string;
 }
 
-export interface Database {
+export interface Database extends EstTables {
   analytics_rollups: AnalyticsRollupsTable;
   accounts: AccountsTable;
   zones: ZonesTable;

@@ -50,6 +50,10 @@ export async function deleteZone(db: Db, zoneId: HexId): Promise<void> {
       'edge_certificates',
       'routes',
       'gateway_apis',
+      // EST (migration 0011): enrollments and tags stay, with the certificates they describe.
+      'est_profiles',
+      'est_bootstrap_secrets',
+      'est_approvals',
     ] as const) {
       await trx.deleteFrom(table).where('zone_id', '=', zoneId).execute();
     }

@@ -16,6 +16,7 @@ import { tenantIsolation } from './0008-tenant-isolation.ts';
 import { describeStoreFailure } from '../store-failure.ts';
 import { caRevocation } from './0009-ca-revocation.ts';
 import { analyticsMtlsStatus } from './0010-analytics-mtls-status.ts';
+import { estEnrollment } from './0011-est-enrollment.ts';
 
 /** Names sort in the order they run. Append only. Exported for the migration tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -29,6 +30,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008-tenant-isolation': tenantIsolation,
   '0009-ca-revocation': caRevocation,
   '0010-analytics-mtls-status': analyticsMtlsStatus,
+  '0011-est-enrollment': estEnrollment,
 };
 
 const provider: MigrationProvider = {

@@ -1,0 +1,414 @@
+/** EST enrollment (migration 0011): profiles, bootstrap secrets, enrollments, approvals, tags, bulk revocation. */
+import type { Selectable } from 'kysely';
+import {
+  EST_APPROVAL_STATUSES,
+  EST_ENROLLMENT_METHODS,
+  type BulkRevocationFilter,
+  type EstApprovalRecord,
+  type EstApprovalStatus,
+  type EstBootstrapSecretRecord,
+  type EstEnrollmentRecord,
+  type EstProfileRecord,
+  type EstProfileSettings,
+} from '../../model/est-records.ts';
+import type { HexId, Uuid } from '../../model/records.ts';
+import type { Db } from './schema.ts';
+import type {
+  EstApprovalsTable,
+  EstBootstrapSecretsTable,
+  EstEnrollmentsTable,
+  EstProfilesTable,
+} from './est-schema.ts';
+import { insertUnique } from './conflicts.ts';
+import { oneOf } from './columns.ts';
+
+// Profiles ----------------------------------------------------------------------------------------
+
+function toProfile(row: Selectable<EstProfilesTable>): EstProfileRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    zoneId: row.zone_id,
+    label: row.label,
+    settings: JSON.parse(row.settings) as EstProfileSettings,
+    createdOn: row.created_on,
+    modifiedOn: row.modified_on,
+  };
+}
+
+function profileRow(record: EstProfileRecord): Selectable<EstProfilesTable> {
+  return {
+    id: record.id,
+    account_id: record.accountId,
+    zone_id: record.zoneId,
+    label: record.label,
+    settings: JSON.stringify(record.settings),
+    created_on: record.createdOn,
+    modified_on: record.modifiedOn,
+  };
+}
+
+export async function createEstProfile(db: Db, record: EstProfileRecord): Promise<void> {
+  await insertUnique(
+    db,
+    'est_profiles',
+    profileRow(record),
+    `an enrollment profile with label "${record.label}" exists`,
+  );
+}
+
+export async function updateEstProfile(db: Db, record: EstProfileRecord): Promise<void> {
+  const row = profileRow(record);
+  await db
+    .updateTable('est_profiles')
+    .set({ settings: row.settings, modified_on: row.modified_on })
+    .where('zone_id', '=', record.zoneId)
+    .where('id', '=', record.id)
+    .execute();
+}
+
+export async function getEstProfile(db: Db, zoneId: HexId, id: Uuid): Promise<EstProfileRecord | undefined> {
+  const row = await db
+    .selectFrom('est_profiles')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toProfile(row);
+}
+
+export async function listEstProfiles(db: Db, zoneId: HexId): Promise<EstProfileRecord[]> {
+  const rows = await db.selectFrom('est_profiles').selectAll().where('zone_id', '=', zoneId).orderBy('id').execute();
+  return rows.map(toProfile);
+}
+
+export async function deleteEstProfile(db: Db, zoneId: HexId, id: Uuid): Promise<void> {
+  await db.deleteFrom('est_bootstrap_secrets').where('zone_id', '=', zoneId).where('profile_id', '=', id).execute();
+  await db.deleteFrom('est_approvals').where('zone_id', '=', zoneId).where('profile_id', '=', id).execute();
+  await db.deleteFrom('est_profiles').where('zone_id', '=', zoneId).where('id', '=', id).execute();
+}
+
+// Bootstrap secrets -------------------------------------------------------------------------------
+
+function toSecret(row: Selectable<EstBootstrapSecretsTable>): EstBootstrapSecretRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    zoneId: row.zone_id,
+    profileId: row.profile_id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    maxUses: row.max_uses,
+    uses: row.uses,
+    expiresOn: row.expires_on,
+    createdOn: row.created_on,
+  };
+}
+
+export async function createBootstrapSecret(db: Db, record: EstBootstrapSecretRecord): Promise<void> {
+  await insertUnique(
+    db,
+    'est_bootstrap_secrets',
+    {
+      id: record.id,
+      account_id: record.accountId,
+      zone_id: record.zoneId,
+      profile_id: record.profileId,
+      name: record.name,
+      secret_hash: record.secretHash,
+      max_uses: record.maxUses,
+      uses: record.uses,
+      expires_on: record.expiresOn,
+      created_on: record.createdOn,
+    },
+    'a bootstrap secret with this id exists; retry',
+  );
+}
+
+export async function getBootstrapSecret(db: Db, id: HexId): Promise<EstBootstrapSecretRecord | undefined> {
+  const row = await db.selectFrom('est_bootstrap_secrets').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : toSecret(row);
+}
+
+export async function listBootstrapSecrets(
+  db: Db,
+  zoneId: HexId,
+  profileId: Uuid,
+): Promise<EstBootstrapSecretRecord[]> {
+  const rows = await db
+    .selectFrom('est_bootstrap_secrets')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('profile_id', '=', profileId)
+    .orderBy('created_on')
+    .orderBy('id')
+    .execute();
+  return rows.map(toSecret);
+}
+
+export async function deleteBootstrapSecret(db: Db, zoneId: HexId, id: HexId): Promise<void> {
+  await db.deleteFrom('est_bootstrap_secrets').where('zone_id', '=', zoneId).where('id', '=', id).execute();
+}
+
+export async function consumeBootstrapSecret(db: Db, id: HexId, secretHash: string, nowIso: string): Promise<boolean> {
+  // One statement: two devices racing for the last use of a secret cannot both win it.
+  const result = await db
+    .updateTable('est_bootstrap_secrets')
+    .set((eb) => ({ uses: eb('uses', '+', 1) }))
+    .where('id', '=', id)
+    .where('secret_hash', '=', secretHash)
+    .whereRef('uses', '<', 'max_uses')
+    .where('expires_on', '>', nowIso)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+// Enrollments -------------------------------------------------------------------------------------
+
+function toEnrollment(row: Selectable<EstEnrollmentsTable>): EstEnrollmentRecord {
+  return {
+    clientCertificateId: row.client_certificate_id,
+    accountId: row.account_id,
+    zoneId: row.zone_id,
+    profileId: row.profile_id,
+    method: oneOf(row.method, EST_ENROLLMENT_METHODS, 'est_enrollments.method'),
+    enrolledBy: row.enrolled_by,
+    replacedBy: row.replaced_by,
+    revokeAfter: row.revoke_after,
+    createdOn: row.created_on,
+  };
+}
+
+export async function createEstEnrollment(db: Db, record: EstEnrollmentRecord): Promise<void> {
+  await insertUnique(
+    db,
+    'est_enrollments',
+    {
+      client_certificate_id: record.clientCertificateId,
+      account_id: record.accountId,
+      zone_id: record.zoneId,
+      profile_id: record.profileId,
+      method: record.method,
+      enrolled_by: record.enrolledBy,
+      replaced_by: record.replacedBy,
+      revoke_after: record.revokeAfter,
+      created_on: record.createdOn,
+    },
+    `the certificate ${record.clientCertificateId} is enrolled already`,
+  );
+}
+
+export async function getEstEnrollment(db: Db, clientCertificateId: Uuid): Promise<EstEnrollmentRecord | undefined> {
+  const row = await db
+    .selectFrom('est_enrollments')
+    .selectAll()
+    .where('client_certificate_id', '=', clientCertificateId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toEnrollment(row);
+}
+
+export async function replaceEstEnrollment(db: Db, id: Uuid, replacedBy: Uuid, revokeAfter: string): Promise<boolean> {
+  // Only once: two re-enrollments racing with the same certificate cannot both take it over.
+  const result = await db
+    .updateTable('est_enrollments')
+    .set({ replaced_by: replacedBy, revoke_after: revokeAfter })
+    .where('client_certificate_id', '=', id)
+    .where('replaced_by', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function listEstEnrollmentsDue(db: Db, nowIso: string): Promise<EstEnrollmentRecord[]> {
+  const rows = await db
+    .selectFrom('est_enrollments')
+    .selectAll()
+    .where('revoke_after', 'is not', null)
+    .where('revoke_after', '<=', nowIso)
+    .limit(1000)
+    .execute();
+  return rows.map(toEnrollment);
+}
+
+export async function clearEstRevokeAfter(db: Db, id: Uuid): Promise<void> {
+  await db.updateTable('est_enrollments').set({ revoke_after: null }).where('client_certificate_id', '=', id).execute();
+}
+
+export async function listEstEnrollments(db: Db, zoneId: HexId): Promise<EstEnrollmentRecord[]> {
+  const rows = await db
+    .selectFrom('est_enrollments')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .orderBy('created_on')
+    .execute();
+  return rows.map(toEnrollment);
+}
+
+// Approvals ---------------------------------------------------------------------------------------
+
+function toApproval(row: Selectable<EstApprovalsTable>): EstApprovalRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    zoneId: row.zone_id,
+    profileId: row.profile_id,
+    spkiSha256: row.spki_sha256,
+    requester: row.requester,
+    csrPem: row.csr_pem,
+    status: oneOf(row.status, EST_APPROVAL_STATUSES, 'est_approvals.status'),
+    clientCertificateId: row.client_certificate_id,
+    createdOn: row.created_on,
+    decidedOn: row.decided_on,
+  };
+}
+
+export async function createEstApproval(db: Db, record: EstApprovalRecord): Promise<void> {
+  await insertUnique(
+    db,
+    'est_approvals',
+    {
+      id: record.id,
+      account_id: record.accountId,
+      zone_id: record.zoneId,
+      profile_id: record.profileId,
+      spki_sha256: record.spkiSha256,
+      requester: record.requester,
+      csr_pem: record.csrPem,
+      status: record.status,
+      client_certificate_id: record.clientCertificateId,
+      created_on: record.createdOn,
+      decided_on: record.decidedOn,
+    },
+    'an enrollment request for this key is waiting already',
+  );
+}
+
+export async function findEstApproval(
+  db: Db,
+  profileId: Uuid,
+  spkiSha256: string,
+): Promise<EstApprovalRecord | undefined> {
+  const row = await db
+    .selectFrom('est_approvals')
+    .selectAll()
+    .where('profile_id', '=', profileId)
+    .where('spki_sha256', '=', spkiSha256)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toApproval(row);
+}
+
+export async function getEstApproval(db: Db, zoneId: HexId, id: Uuid): Promise<EstApprovalRecord | undefined> {
+  const row = await db
+    .selectFrom('est_approvals')
+    .selectAll()
+    .where('zone_id', '=', zoneId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toApproval(row);
+}
+
+export async function listEstApprovals(
+  db: Db,
+  zoneId: HexId,
+  status?: EstApprovalStatus,
+): Promise<EstApprovalRecord[]> {
+  let query = db.selectFrom('est_approvals').selectAll().where('zone_id', '=', zoneId);
+  if (status !== undefined) query = query.where('status', '=', status);
+  const rows = await query.orderBy('created_on').orderBy('id').execute();
+  return rows.map(toApproval);
+}
+
+export async function updateEstApproval(db: Db, record: EstApprovalRecord): Promise<void> {
+  await db
+    .updateTable('est_approvals')
+    .set({ status: record.status, client_certificate_id: record.clientCertificateId, decided_on: record.decidedOn })
+    .where('id', '=', record.id)
+    .execute();
+}
+
+// Tags and bulk revocation ------------------------------------------------------------------------
+
+export async function setClientCertificateTags(
+  db: Db,
+  clientCertificateId: Uuid,
+  zoneId: HexId,
+  tags: readonly string[],
+): Promise<void> {
+  await db.deleteFrom('client_certificate_tags').where('client_certificate_id', '=', clientCertificateId).execute();
+  const unique = [...new Set(tags)];
+  if (unique.length === 0) return;
+  await db
+    .insertInto('client_certificate_tags')
+    .values(unique.map((tag) => ({ client_certificate_id: clientCertificateId, zone_id: zoneId, tag })))
+    .execute();
+}
+
+export async function listClientCertificateTags(db: Db, ids: readonly Uuid[]): Promise<Map<Uuid, string[]>> {
+  const tags = new Map<Uuid, string[]>();
+  // Bounded IN lists: PostgreSQL takes at most 65,535 parameters per statement.
+  for (let start = 0; start < ids.length; start += 1000) {
+    const rows = await db
+      .selectFrom('client_certificate_tags')
+      .selectAll()
+      .where('client_certificate_id', 'in', ids.slice(start, start + 1000))
+      .execute();
+    for (const row of rows)
+      tags.set(row.client_certificate_id, [...(tags.get(row.client_certificate_id) ?? []), row.tag]);
+  }
+  for (const list of tags.values()) list.sort();
+  return tags;
+}
+
+export async function listClientCertificateIdsByTag(db: Db, zoneId: HexId, tag: string): Promise<Uuid[]> {
+  const rows = await db
+    .selectFrom('client_certificate_tags')
+    .select('client_certificate_id')
+    .where('zone_id', '=', zoneId)
+    .where('tag', '=', tag)
+    .execute();
+  return rows.map((row) => row.client_certificate_id);
+}
+
+export async function bulkRevokeClientCertificates(
+  db: Db,
+  zoneId: HexId,
+  filter: BulkRevocationFilter,
+  revokedAt: string,
+): Promise<{ id: Uuid; caId: Uuid }[]> {
+  let query = db
+    .selectFrom('client_certificates')
+    .select(['id', 'ca_id'])
+    .where('zone_id', '=', zoneId)
+    .where('status', 'in', ['active', 'pending_reactivation']);
+  if (filter.tag !== undefined) {
+    const tagged = db
+      .selectFrom('client_certificate_tags')
+      .select('client_certificate_id')
+      .where('zone_id', '=', zoneId)
+      .where('tag', '=', filter.tag);
+    query = query.where('id', 'in', tagged);
+  }
+  if (filter.profileId !== undefined) {
+    const enrolled = db
+      .selectFrom('est_enrollments')
+      .select('client_certificate_id')
+      .where('zone_id', '=', zoneId)
+      .where('profile_id', '=', filter.profileId);
+    query = query.where('id', 'in', enrolled);
+  }
+  if (filter.caId !== undefined) query = query.where('ca_id', '=', filter.caId);
+  if (filter.issuedBefore !== undefined) query = query.where('issued_on', '<', filter.issuedBefore);
+  const matched = await query.execute();
+  // One UPDATE per 1,000 ids (parameter limits), all in the caller's transaction.
+  for (let start = 0; start < matched.length; start += 1000) {
+    await db
+      .updateTable('client_certificates')
+      .set({ status: 'revoked', revoked_at: revokedAt })
+      .where(
+        'id',
+        'in',
+        matched.slice(start, start + 1000).map((row) => row.id),
+      )
+      .execute();
+  }
+  return matched.map((row) => ({ id: row.id, caId: row.ca_id }));
+}
