@@ -18,6 +18,7 @@ import { ApiDefinitionService } from './api-definition-service.ts';
 import { GatewayKeyService, type QuotaRemaining } from './gateway-key-service.ts';
 import { GatewayPolicyService } from './gateway-policy-service.ts';
 import { CaRevocationService } from './ca-revocation-service.ts';
+import { SanPolicyService } from './san-policy-service.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -61,6 +62,7 @@ export function buildServices(options: ServiceOptions) {
     rulesets: new RulesetService(store, tenancy),
     routes: new RouteService(store, tenancy),
     managedHeaders: new ManagedHeadersService(store, tenancy),
+    sanPolicies: new SanPolicyService(store, tenancy),
     apis: new ApiDefinitionService(store, tenancy),
     keys: new GatewayKeyService(
       store,

@@ -8,6 +8,7 @@ import {
   GW_ERR_API_VALIDATION,
   GW_ERR_CLIENT_CERT_QUOTA,
   GW_ERR_CLIENT_CERT_STATE,
+  GW_ERR_CSR_SAN_NOT_ALLOWED,
 } from '../errors/index.ts';
 import { readCsr } from '../pki/csr.ts';
 import { issueClientCertificate, MAX_CLIENT_VALIDITY_DAYS } from '../pki/client-certificate-issuer.ts';
@@ -19,6 +20,8 @@ import type { ManagedCaService } from './managed-ca-service.ts';
 import type { PublicPkiPublisher } from './public-pki-publisher.ts';
 import type { TenancyService } from './tenancy-service.ts';
 import { inZoneTransaction } from './account-transaction.ts';
+import { applySanPolicy, describeRefusals } from '../pki/san-policy.ts';
+import { SAN_POLICY_SETTING, sanPolicyOf } from './san-policy-service.ts';
 
 /** Active client certificates per zone (Cloudflare: "up to 100"; revoking releases the slot). */
 export const DEFAULT_CLIENT_CERTIFICATES_PER_ZONE = 1000;
@@ -57,6 +60,10 @@ export class ClientCertificateService {
       throw GW_ERR_API_VALIDATION.create(`validity_days must be a whole number from 1 to ${MAX_CLIENT_VALIDITY_DAYS}`);
     }
     const csr = readCsr(input.csr);
+    // Every requested SAN is certified or the request is refused naming it: never dropped (docs/adr/0019).
+    const { policy } = sanPolicyOf(zone, await store.getZoneSetting(zone.id, SAN_POLICY_SETTING));
+    const { allowed, refused } = applySanPolicy(csr.requestedSans, policy);
+    if (refused.length > 0) throw GW_ERR_CSR_SAN_NOT_ALLOWED.create(describeRefusals(refused));
     const limit = this.#options.perZoneLimit ?? DEFAULT_CLIENT_CERTIFICATES_PER_ZONE;
     const ca = await managedCas.getOrCreate(zone.accountId);
     const issued = issueClientCertificate({
@@ -66,6 +73,7 @@ export class ClientCertificateService {
       now: this.#now(),
       crlUrl: `${publicUrl}/.well-known/portcullis/crl/${ca.id}.crl`,
       ocspUrl: `${publicUrl}/.well-known/portcullis/ocsp/${ca.id}`,
+      subjectAltNames: allowed,
     });
     const record: ClientCertificateRecord = {
       id: newUuid(),

@@ -412,3 +412,10 @@ export const GW_ERR_REVOCATION_URL_REFUSED = defineError(
   400,
   12064,
 );
+// What operators hit first (issue 17): SAN policy of issued certificates (docs/adr/0019).
+export const GW_ERR_CSR_SAN_NOT_ALLOWED = defineError(
+  'GW_ERR_CSR_SAN_NOT_ALLOWED',
+  "The CSR requests subject alternative names the zone's SAN policy does not allow: %s",
+  400,
+  12270,
+);
