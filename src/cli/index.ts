@@ -18,6 +18,7 @@ import { registerRouteCommand } from './commands/route.ts';
 import { registerApiCommand } from './commands/api.ts';
 import { registerKeyCommand } from './commands/key.ts';
 import { registerPolicyCommand } from './commands/policy.ts';
+import { registerZoneSanPolicyCommand } from './commands/zone-san-policy.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -34,6 +35,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerServeCommand(program, setResult);
   registerAccountCommand(program, setResult);
   registerZoneCommand(program, setResult);
+  registerZoneSanPolicyCommand(program, setResult);
   registerTokenCommand(program, setResult);
   registerCaCommand(program, setResult);
   registerCertCommand(program, setResult);

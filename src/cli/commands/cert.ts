@@ -8,6 +8,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
+import type * as x509 from '@peculiar/x509';
 import { generateKeyAndCsr } from '../../pki/key-and-csr.ts';
 import {
   AdminCommandError,
@@ -18,6 +19,7 @@ import {
   type AdminCommandOptions,
 } from '../admin-client.ts';
 import { readPemInput } from '../pem-input.ts';
+import { parseSanArgument } from '../san-argument.ts';
 import { count, formatDetails, formatListing, printResult, tally } from '../output.ts';
 
 interface ClientCertificateView {
@@ -47,10 +49,13 @@ interface IssueOptions extends Options {
   generate?: boolean;
   cn?: string;
   o?: string;
+  san?: string[];
   outDir?: string;
   out?: string;
   days: number;
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 const STATUSES = ['all', 'active', 'pending_reactivation', 'pending_revocation', 'revoked'];
 
@@ -82,6 +87,11 @@ export function registerCertCommand(program: Command, setResult: (result: Promis
       .option('--generate', 'make an ECDSA P-256 key and a CSR locally; the key never leaves this machine')
       .option('--cn <name>', 'with --generate: the common name')
       .option('--o <organization>', 'with --generate: the organization')
+      .option(
+        '--san <name>',
+        "with --generate: a subject alternative name to request (DNS:…, URI:…, email:…, IP:…; repeatable); the zone's SAN policy decides",
+        collect,
+      )
       .option('--out-dir <dir>', 'with --generate: where <cn>.key and <cn>.pem go (default: the current directory)')
       .addOption(new Option('--days <n>', 'validity in days').argParser(parseDays).default(365)),
   ).action((options: IssueOptions) => {
@@ -171,7 +181,7 @@ async function issue(options: IssueOptions): Promise<void> {
   if (givenCsr !== undefined) {
     csr = givenCsr;
   } else {
-    ({ csrPem: csr, keyPem } = await generateKeyAndCsr(plan.commonName ?? '', options.o));
+    ({ csrPem: csr, keyPem } = await generateKeyAndCsr(plan.commonName ?? '', options.o, plan.subjectAltNames));
     await mkdir(path.dirname(plan.certificateFile), { recursive: true });
   }
   const issued = await client.send<ClientCertificateView>(
@@ -200,6 +210,7 @@ async function issue(options: IssueOptions): Promise<void> {
 interface IssuePlan {
   csrFile?: string;
   commonName?: string;
+  subjectAltNames?: x509.JsonGeneralName[];
   certificateFile: string;
   keyFile?: string;
 }
@@ -213,6 +224,7 @@ function planIssue(options: IssueOptions): IssuePlan {
     for (const [flag, value] of [
       ['--cn', options.cn],
       ['--o', options.o],
+      ['--san', options.san?.join(' ')],
       ['--out-dir', options.outDir],
     ] as const) {
       if (value !== undefined) throw GW_ERR_USAGE.create(`${flag} goes with --generate, not --csr`);
@@ -229,7 +241,12 @@ function planIssue(options: IssueOptions): IssuePlan {
   if (commonName === '') throw GW_ERR_USAGE.create('--generate needs --cn NAME (the common name)');
   const base = commonName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'client';
   const dir = options.outDir ?? '.';
-  return { commonName, certificateFile: path.join(dir, `${base}.pem`), keyFile: path.join(dir, `${base}.key`) };
+  return {
+    commonName,
+    subjectAltNames: (options.san ?? []).map(parseSanArgument),
+    certificateFile: path.join(dir, `${base}.pem`),
+    keyFile: path.join(dir, `${base}.key`),
+  };
 }
 
 async function exists(file: string): Promise<boolean> {
