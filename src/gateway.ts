@@ -20,6 +20,7 @@ import {
   GatewayError,
 } from './errors/index.ts';
 import { formatListenAddress } from './config/listen-address.ts';
+import { warnIfPublicUrlUnreachable } from './gateway-public-url-warning.ts';
 import type { ServeOptions } from './config/serve-options.ts';
 import { loadGatewayConfig, type GatewayConfig } from './config/load-gateway-config.ts';
 import { describeStoreLocation, openStore } from './store/open-store.ts';
@@ -157,6 +158,7 @@ async function startOnStore(
     box,
     publicPki,
     publicUrl: () => publicUrl,
+    listenHost: options.listen.host,
     operatorHostnames: [new URL(options.publicUrl).hostname],
     quotaRemaining: (keyId, quota) => usageCounters.quotaRemaining(keyId, quota),
   };
@@ -292,6 +294,7 @@ async function startOnStore(
     url.port = String(gatewayAddress.port);
     publicUrl = url.origin;
   }
+  warnIfPublicUrlUnreachable(publicUrl, options, logger);
   // Nothing runs in the background before this point.
   changeFeed.start();
   // CRLs are valid for a week (CRL_VALIDITY_MS); reissue daily so relying parties never hold a stale one.

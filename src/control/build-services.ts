@@ -26,6 +26,8 @@ export interface ServiceOptions {
   publicPki: PublicPki;
   /** Base URL of the gateway (read when a certificate is issued: the port may be known only after listening). */
   publicUrl: () => string;
+  /** The gateway listener's host (--listen): a loopback publicUrl is reported when this is not loopback. */
+  listenHost?: string;
   maxCasPerAccount?: number;
   /** The gateway's own hostnames (the --public-url host): zone names only the operator may create. */
   operatorHostnames?: readonly string[];
@@ -54,6 +56,7 @@ export function buildServices(options: ServiceOptions) {
       managedCas,
       publisher: publicPkiPublisher,
       publicUrl,
+      ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }),
     }),
     mtlsCertificates,
     caRevocation: new CaRevocationService(store, tenancy),

@@ -9,7 +9,9 @@ import {
   GW_ERR_CLIENT_CERT_QUOTA,
   GW_ERR_CLIENT_CERT_STATE,
   GW_ERR_CSR_SAN_NOT_ALLOWED,
+  GW_ERR_PUBLIC_URL_LOOPBACK,
 } from '../errors/index.ts';
+import { unreachablePublicUrl } from '../config/public-url-reach.ts';
 import { readCsr } from '../pki/csr.ts';
 import { issueClientCertificate, MAX_CLIENT_VALIDITY_DAYS } from '../pki/client-certificate-issuer.ts';
 import type { ClientCertificateFilter, Page, Store } from '../store/ports.ts';
@@ -33,6 +35,8 @@ export interface ClientCertificateServiceOptions {
   publisher: PublicPkiPublisher;
   /** Base URL of the gateway for the CRL distribution point and OCSP URL written into certificates. */
   publicUrl: () => string;
+  /** The gateway listener's host: with a non-loopback one, a loopback publicUrl is warned about (issueWarnings). */
+  listenHost?: string;
   perZoneLimit?: number;
   now?: () => Date;
 }
@@ -107,6 +111,19 @@ export class ClientCertificateService {
     // The first certificate of an account may have just created its CA: publish its CRL/OCSP.
     await publisher.ensurePublished(ca);
     return record;
+  }
+
+  /**
+   * Caveats about what create() issues, for the answer's `messages`: the CRL and OCSP URLs name a loopback host
+   * that relying parties elsewhere cannot reach (README "Public URL").
+   */
+  issueWarnings(): { code: number; message: string }[] {
+    const { listenHost } = this.#options;
+    const origin =
+      listenHost === undefined ? undefined : unreachablePublicUrl(this.#options.publicUrl(), { host: listenHost });
+    if (origin === undefined) return [];
+    const warning = GW_ERR_PUBLIC_URL_LOOPBACK.create(origin);
+    return [{ code: warning.v4Code, message: warning.message }];
   }
 
   /**

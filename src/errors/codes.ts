@@ -419,3 +419,10 @@ export const GW_ERR_CSR_SAN_NOT_ALLOWED = defineError(
   400,
   12270,
 );
+// A warning, never an error answer: in the `messages` of a successful certificate issue, and logged at start.
+export const GW_ERR_PUBLIC_URL_LOOPBACK = defineError(
+  'GW_ERR_PUBLIC_URL_LOOPBACK',
+  'Certificates name %s for their CRL and OCSP URLs, which only this machine can reach: start serve with --public-url set to the address clients use',
+  200,
+  12271,
+);
