@@ -33,6 +33,8 @@ import type { CustomRuleRuntime, ZoneRuntime } from '../runtime-config/zone-runt
 import { decideHostRequest, type HostDecision } from './host-decision.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
 import { answerBlocked, refuseWithHeaders } from './gateway-answers.ts';
+import { certificateStatusFor, withMtlsStatus } from './mtls-status-answer.ts';
+import type { MtlsStatus } from './mtls-status.ts';
 import { RequestRuleContext, type RuleRequestInput } from './request-rule-context.ts';
 import { requestTargetProblem } from './request-target.ts';
 import { runCustomRules } from './custom-rules-phase.ts';
@@ -86,6 +88,8 @@ interface RequestTrace {
   apiId: string | null;
   keyId: string | null;
   ruleHits: string[] | undefined;
+  /** What came of the client certificate (mtls-status.ts): for analytics' mtls_status. */
+  mtlsStatus: MtlsStatus | undefined;
 }
 
 export class GatewayPipeline {
@@ -100,7 +104,7 @@ export class GatewayPipeline {
   }
 
   serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (close: boolean) => ResponseSink): void {
-    const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined };
+    const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined, mtlsStatus: undefined };
     if (this.#analytics !== DISCARD_ANALYTICS) {
       const startedAt = performance.now();
       request.onDone((status, bytesIn, bytesOut) =>
@@ -133,18 +137,20 @@ export class GatewayPipeline {
       return;
     }
     const policy = decision.policy;
+    trace.mtlsStatus = decision.mtlsStatus;
     if (decision.error !== undefined || policy === undefined) {
       // A refused certificate or a misdirected request gets one clear answer, then the connection ends.
       this.#options.logger.info(
         {
           code: decision.error?.code,
+          mtlsStatus: decision.mtlsStatus,
           host: request.host,
           fingerprint: identity.fingerprint256,
           ...(identity.failure === undefined || !identity.presented ? {} : { reason: identity.failure }),
         },
         'request refused',
       );
-      sinkFor(true).fail(decision.error ?? GW_ERR_INTERNAL);
+      sinkFor(true).fail(withMtlsStatus(decision.error ?? GW_ERR_INTERNAL, decision));
       return;
     }
     trace.zoneId = policy.zoneId ?? null;
@@ -157,7 +163,7 @@ export class GatewayPipeline {
     if (zone !== undefined && zone.customRules.length > 0) {
       const blocked = this.#runRules(zone, request, identity, decision, trace);
       if (blocked !== undefined) {
-        answerBlocked(blocked, request.grpc, sinkFor(false));
+        answerBlocked(blocked, request.grpc, sinkFor(false), certificateStatusFor(policy, decision));
         return;
       }
     }

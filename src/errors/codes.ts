@@ -426,3 +426,11 @@ export const GW_ERR_PUBLIC_URL_LOOPBACK = defineError(
   200,
   12271,
 );
+// Which way a client certificate failed (README 'What a refused client is told'): the answers of a hostname that requires one.
+export const GW_ERR_CERT_EXPIRED = defineError('GW_ERR_CERT_EXPIRED', 'The client certificate has expired', 403, 11060);
+export const GW_ERR_CERT_NOT_YET_VALID = defineError(
+  'GW_ERR_CERT_NOT_YET_VALID',
+  'The client certificate is not valid yet',
+  403,
+  11061,
+);
