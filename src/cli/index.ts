@@ -19,6 +19,9 @@ import { registerApiCommand } from './commands/api.ts';
 import { registerKeyCommand } from './commands/key.ts';
 import { registerPolicyCommand } from './commands/policy.ts';
 import { registerZoneSanPolicyCommand } from './commands/zone-san-policy.ts';
+import { registerAnalyticsCommand } from './commands/analytics.ts';
+import { registerHeadersCommand } from './commands/headers.ts';
+import { registerCertInspectCommand } from './commands/cert-inspect.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -39,11 +42,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerTokenCommand(program, setResult);
   registerCaCommand(program, setResult);
   registerCertCommand(program, setResult);
+  registerCertInspectCommand(program, setResult);
   registerRuleCommand(program, setResult);
   registerRouteCommand(program, setResult);
   registerApiCommand(program, setResult);
   registerKeyCommand(program, setResult);
   registerPolicyCommand(program, setResult);
+  registerAnalyticsCommand(program, setResult);
+  registerHeadersCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;
