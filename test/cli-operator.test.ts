@@ -11,6 +11,8 @@ import path from 'node:path';
 import { createTenant, startAdminServer, type AdminServer } from './helpers/admin-server.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { createCa } from './helpers/pki.ts';
+import { execFileSync } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 
 describe('portcullis operator commands', () => {
   let server: AdminServer;
@@ -151,5 +153,74 @@ describe('portcullis operator commands', () => {
     const noZone = await cli(['cert', 'inspect', 'abcdef0123']);
     assert.equal(noZone.code, 2);
     assert.match(noZone.stderr, /needs --zone/);
+  });
+
+  test('cert issue --p12: a PKCS #12 file (mode 0600) that openssl pkcs12 opens with the passphrase', async () => {
+    const out = path.join(dir, 'p12');
+    const passFile = path.join(dir, 'p12-pass');
+    await writeFile(passFile, 'correct horse battery\n');
+    const result = json<{ files: { pkcs12: string }; fingerprint_sha256: string }>(
+      await cli([
+        'cert',
+        'issue',
+        '--zone',
+        zoneId,
+        '--generate',
+        '--cn',
+        'phone-1',
+        '--out-dir',
+        out,
+        '--p12',
+        '--p12-passphrase-file',
+        passFile,
+        '--json',
+      ]),
+    );
+    assert.equal(result.files.pkcs12, path.join(out, 'phone-1.p12'));
+    assert.equal((await stat(result.files.pkcs12)).mode & 0o777, 0o600);
+    const opened = execFileSync(
+      'openssl',
+      ['pkcs12', '-in', result.files.pkcs12, '-passin', 'pass:correct horse battery', '-nodes'],
+      { encoding: 'utf8' },
+    );
+    assert.match(opened, /friendlyName: phone-1/);
+    assert.match(opened, /-----BEGIN PRIVATE KEY-----/);
+    assert.match(opened, /subject=CN ?= ?phone-1/);
+
+    // No passphrase, or a short one: refused before anything is sent or written.
+    const none = await cli([
+      'cert',
+      'issue',
+      '--zone',
+      zoneId,
+      '--generate',
+      '--cn',
+      'phone-2',
+      '--out-dir',
+      out,
+      '--p12',
+    ]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /--p12 needs a passphrase: --p12-passphrase-file FILE or PORTCULLIS_P12_PASSPHRASE/);
+    await writeFile(passFile, 'short\n');
+    const short = await cli([
+      'cert',
+      'issue',
+      '--zone',
+      zoneId,
+      '--generate',
+      '--cn',
+      'phone-2',
+      '--out-dir',
+      out,
+      '--p12',
+      '--p12-passphrase-file',
+      passFile,
+    ]);
+    assert.equal(short.code, 2);
+    await assert.rejects(stat(path.join(out, 'phone-2.key')));
+    const withCsr = await cli(['cert', 'issue', '--zone', zoneId, '--csr', passFile, '--p12']);
+    assert.equal(withCsr.code, 2);
+    assert.match(withCsr.stderr, /--p12 goes with --generate/);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from '../admin-client.ts';
 import { readPemInput } from '../pem-input.ts';
 import { parseSanArgument } from '../san-argument.ts';
+import { P12_PASSPHRASE_VARIABLE, readP12Passphrase, writeP12 } from '../p12-output.ts';
 import { count, formatDetails, formatListing, printResult, tally } from '../output.ts';
 
 interface ClientCertificateView {
@@ -50,6 +51,8 @@ interface IssueOptions extends Options {
   cn?: string;
   o?: string;
   san?: string[];
+  p12?: boolean;
+  p12PassphraseFile?: string;
   outDir?: string;
   out?: string;
   days: number;
@@ -91,6 +94,11 @@ export function registerCertCommand(program: Command, setResult: (result: Promis
         '--san <name>',
         "with --generate: a subject alternative name to request (DNS:…, URI:…, email:…, IP:…; repeatable); the zone's SAN policy decides",
         collect,
+      )
+      .option('--p12', 'with --generate: also write <cn>.p12 (PKCS #12 with the key and certificate, mode 0600)')
+      .option(
+        '--p12-passphrase-file <file>',
+        `the .p12 passphrase (first line); or ${P12_PASSPHRASE_VARIABLE}, never on the command line`,
       )
       .option('--out-dir <dir>', 'with --generate: where <cn>.key and <cn>.pem go (default: the current directory)')
       .addOption(new Option('--days <n>', 'validity in days').argParser(parseDays).default(365)),
@@ -170,7 +178,8 @@ async function issue(options: IssueOptions): Promise<void> {
   // Inputs before outputs: a wrong input file is the mistake to report, not an existing output.
   const givenCsr =
     plan.csrFile === undefined ? undefined : await readPemInput(plan.csrFile, '--csr', 'CERTIFICATE REQUEST');
-  for (const file of [plan.certificateFile, plan.keyFile]) {
+  const passphrase = plan.p12File === undefined ? undefined : await readP12Passphrase(options.p12PassphraseFile);
+  for (const file of [plan.certificateFile, plan.keyFile, plan.p12File]) {
     if (file !== undefined && (await exists(file))) {
       throw GW_ERR_USAGE.create(`${file} already exists; move it away or write elsewhere (--out / --out-dir)`);
     }
@@ -194,15 +203,25 @@ async function issue(options: IssueOptions): Promise<void> {
   );
   if (keyPem !== undefined && plan.keyFile !== undefined) await writeOutput(plan.keyFile, keyPem, 0o600, issued);
   await writeOutput(plan.certificateFile, issued.certificate, 0o644, issued);
+  if (plan.p12File !== undefined && keyPem !== undefined && passphrase !== undefined) {
+    const friendlyName = plan.commonName ?? issued.id;
+    await writeP12(
+      plan.p12File,
+      { certificatePem: issued.certificate, privateKeyPem: keyPem, passphrase, friendlyName },
+      issued.id,
+    );
+  }
   const files = {
     certificate: plan.certificateFile,
     ...(plan.keyFile === undefined ? {} : { private_key: plan.keyFile }),
+    ...(plan.p12File === undefined ? {} : { pkcs12: plan.p12File }),
   };
   printResult(options, { ...issued, files }, () =>
     [
       `Issued certificate ${issued.id} for ${label(issued)}, expires ${issued.expires_on}`,
       `  certificate:  ${plan.certificateFile}`,
       ...(plan.keyFile === undefined ? [] : [`  private key:  ${plan.keyFile} (mode 0600; it was not sent anywhere)`]),
+      ...(plan.p12File === undefined ? [] : [`  PKCS #12:     ${plan.p12File} (mode 0600; key and certificate)`]),
     ].join('\n'),
   );
 }
@@ -213,6 +232,7 @@ interface IssuePlan {
   subjectAltNames?: x509.JsonGeneralName[];
   certificateFile: string;
   keyFile?: string;
+  p12File?: string;
 }
 
 /** Checks the combination of options and works out the files, before anything is read or sent. */
@@ -225,6 +245,7 @@ function planIssue(options: IssueOptions): IssuePlan {
       ['--cn', options.cn],
       ['--o', options.o],
       ['--san', options.san?.join(' ')],
+      ['--p12', options.p12 === true ? 'set' : undefined],
       ['--out-dir', options.outDir],
     ] as const) {
       if (value !== undefined) throw GW_ERR_USAGE.create(`${flag} goes with --generate, not --csr`);
@@ -246,6 +267,7 @@ function planIssue(options: IssueOptions): IssuePlan {
     subjectAltNames: (options.san ?? []).map(parseSanArgument),
     certificateFile: path.join(dir, `${base}.pem`),
     keyFile: path.join(dir, `${base}.key`),
+    ...(options.p12 === true ? { p12File: path.join(dir, `${base}.p12`) } : {}),
   };
 }
 
