@@ -22,6 +22,7 @@ import { registerZoneSanPolicyCommand } from './commands/zone-san-policy.ts';
 import { registerAnalyticsCommand } from './commands/analytics.ts';
 import { registerHeadersCommand } from './commands/headers.ts';
 import { registerCertInspectCommand } from './commands/cert-inspect.ts';
+import { registerCompletionCommand } from './commands/completion.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -50,6 +51,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerPolicyCommand(program, setResult);
   registerAnalyticsCommand(program, setResult);
   registerHeadersCommand(program, setResult);
+  registerCompletionCommand(program);
   try {
     await program.parseAsync([...argv]);
     return await result;
