@@ -21,6 +21,7 @@ import type { RuleHitStore } from '../runtime-config/rule-hits.ts';
 import { RuleHitCounters } from '../store/counters/memory-rule-hits.ts';
 import { gatewayRouteRoutes } from './routes/gateway-routes.ts';
 import { managedHeaderRoutes } from './routes/managed-headers.ts';
+import { sanPolicyRoutes } from './routes/san-policy.ts';
 import { gatewayApiRoutes } from './routes/gateway-apis.ts';
 import { gatewayKeyRoutes } from './routes/gateway-keys.ts';
 import { gatewayPolicyRoutes } from './routes/gateway-policies.ts';
@@ -145,6 +146,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       });
       await api.register(gatewayRouteRoutes, { services: options.services });
       await api.register(managedHeaderRoutes, { services: options.services });
+      await api.register(sanPolicyRoutes, { services: options.services });
       await api.register(gatewayApiRoutes, { services: options.services });
       await api.register(gatewayKeyRoutes, { services: options.services });
       await api.register(gatewayPolicyRoutes, { services: options.services });

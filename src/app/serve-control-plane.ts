@@ -53,6 +53,7 @@ export async function openControlPlane(
     publicPki,
     // With --listen on port 0 and no --public-url, the real port is known only after listening.
     publicUrl: () => plane.publicUrl,
+    listenHost: options.listen.host,
     operatorHostnames: [new URL(options.publicUrl).hostname],
     quotaRemaining: (keyId, quota) => counters.usage.quotaRemaining(keyId, quota),
   };

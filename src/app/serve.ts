@@ -21,6 +21,7 @@ import {
   GatewayError,
 } from '../errors/index.ts';
 import { formatListenAddress } from '../config/listen-address.ts';
+import { warnIfPublicUrlUnreachable } from './serve-public-url-warning.ts';
 import type { ServeOptions } from '../config/serve-options.ts';
 import { loadGatewayConfig, type GatewayConfig } from '../config/load-gateway-config.ts';
 import { describeStoreLocation, openStore } from '../store/open-store.ts';
@@ -204,6 +205,7 @@ async function startOnStore(
     url.port = String(gatewayAddress.port);
     plane.publicUrl = url.origin;
   }
+  warnIfPublicUrlUnreachable(plane.publicUrl, options, logger);
   // Nothing runs in the background before this point.
   changeFeed.start();
   // CRLs are valid for a week (CRL_VALIDITY_MS); reissue daily so relying parties never hold a stale one.

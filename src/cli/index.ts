@@ -18,6 +18,11 @@ import { registerRouteCommand } from './commands/route.ts';
 import { registerApiCommand } from './commands/api.ts';
 import { registerKeyCommand } from './commands/key.ts';
 import { registerPolicyCommand } from './commands/policy.ts';
+import { registerZoneSanPolicyCommand } from './commands/zone-san-policy.ts';
+import { registerAnalyticsCommand } from './commands/analytics.ts';
+import { registerHeadersCommand } from './commands/headers.ts';
+import { registerCertInspectCommand } from './commands/cert-inspect.ts';
+import { registerCompletionCommand } from './commands/completion.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -34,14 +39,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerServeCommand(program, setResult);
   registerAccountCommand(program, setResult);
   registerZoneCommand(program, setResult);
+  registerZoneSanPolicyCommand(program, setResult);
   registerTokenCommand(program, setResult);
   registerCaCommand(program, setResult);
   registerCertCommand(program, setResult);
+  registerCertInspectCommand(program, setResult);
   registerRuleCommand(program, setResult);
   registerRouteCommand(program, setResult);
   registerApiCommand(program, setResult);
   registerKeyCommand(program, setResult);
   registerPolicyCommand(program, setResult);
+  registerAnalyticsCommand(program, setResult);
+  registerHeadersCommand(program, setResult);
+  registerCompletionCommand(program);
   try {
     await program.parseAsync([...argv]);
     return await result;

@@ -19,6 +19,7 @@ import { GatewayKeyService, type QuotaRemaining } from './apis/gateway-key-servi
 import { GatewayPolicyService } from './apis/gateway-policy-service.ts';
 import { CaRevocationService } from './revocation/ca-revocation-service.ts';
 import { EstAdminService } from './est/est-admin-service.ts';
+import { SanPolicyService } from './certificates/san-policy-service.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   publicPki: PublicPki;
   /** Base URL of the gateway (read when a certificate is issued: the port may be known only after listening). */
   publicUrl: () => string;
+  /** The gateway listener's host (--listen): a loopback publicUrl is reported when this is not loopback. */
+  listenHost?: string;
   maxCasPerAccount?: number;
   /** The gateway's own hostnames (the --public-url host): zone names only the operator may create. */
   operatorHostnames?: readonly string[];
@@ -55,6 +58,7 @@ export function buildServices(options: ServiceOptions) {
       managedCas,
       publisher: publicPkiPublisher,
       publicUrl,
+      ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }),
     }),
     mtlsCertificates,
     caRevocation: new CaRevocationService(store, tenancy),
@@ -63,6 +67,7 @@ export function buildServices(options: ServiceOptions) {
     rulesets: new RulesetService(store, tenancy),
     routes: new RouteService(store, tenancy),
     managedHeaders: new ManagedHeadersService(store, tenancy),
+    sanPolicies: new SanPolicyService(store, tenancy),
     apis: new ApiDefinitionService(store, tenancy),
     keys: new GatewayKeyService(
       store,

@@ -482,3 +482,25 @@ export const GW_ERR_BULK_REVOCATION_FILTER = defineError(
   400,
   12201,
 );
+// SAN policy of issued certificates (docs/adr/0019).
+export const GW_ERR_CSR_SAN_NOT_ALLOWED = defineError(
+  'GW_ERR_CSR_SAN_NOT_ALLOWED',
+  "The CSR requests subject alternative names the zone's SAN policy does not allow: %s",
+  400,
+  12270,
+);
+// A warning, never an error answer: in the `messages` of a successful certificate issue, and logged at start.
+export const GW_ERR_PUBLIC_URL_LOOPBACK = defineError(
+  'GW_ERR_PUBLIC_URL_LOOPBACK',
+  'Certificates name %s for their CRL and OCSP URLs, which only this machine can reach: start serve with --public-url set to the address clients use',
+  200,
+  12271,
+);
+// Which way a client certificate failed (README 'What a refused client is told'): the answers of a hostname that requires one.
+export const GW_ERR_CERT_EXPIRED = defineError('GW_ERR_CERT_EXPIRED', 'The client certificate has expired', 403, 11060);
+export const GW_ERR_CERT_NOT_YET_VALID = defineError(
+  'GW_ERR_CERT_NOT_YET_VALID',
+  'The client certificate is not valid yet',
+  403,
+  11061,
+);

@@ -4,6 +4,8 @@
  *
  * Profile (RFC 5280):
  * - subject: the CSR's CN, C, ST, L, O, OU only (csr-subject.ts); the key: the CSR's, unchanged;
+ * - subjectAltName (§4.2.1.6): the requested names the zone's SAN policy allowed (san-policy.ts), in the CSR's
+ *   order; critical when the subject is empty, as §4.2.1.6 requires;
  * - serial: 16 random bytes, positive (§4.1.2.2; CA/B Forum BR §7.1 asks for 64 random bits at least);
  * - basicConstraints cA=FALSE, critical (§4.2.1.9); keyUsage digitalSignature, plus keyEncipherment for RSA keys
  *   (TLS 1.2 RSA key exchange by clients that still do it), critical (§4.2.1.3); extKeyUsage clientAuth only
@@ -37,6 +39,7 @@ import { keyIdentifier } from './key-identifier.ts';
 import { subjectName } from './csr-subject.ts';
 import { toPem } from './pem.ts';
 import type { ParsedCsr } from './csr.ts';
+import type { RequestedSan } from './csr-san.ts';
 
 /** Cloudflare's longest client certificate: 15 years (reference/cloudflare-api.md §4.1). */
 export const MAX_CLIENT_VALIDITY_DAYS = 5475;
@@ -53,10 +56,13 @@ export interface IssueClientCertificateOptions {
   readonly crlUrl?: string;
   /** http(s) URL of the OCSP responder, written as an authorityInfoAccess extension. */
   readonly ocspUrl?: string;
-  /** DNS names written as a subjectAltName extension (EST profiles), checked by the caller. */
-  readonly dnsNames?: readonly string[];
   /** The subject to write instead of the CSR's (EST profiles fix some fields). */
   readonly subject?: ParsedCsr['subject'];
+  /**
+   * The subject alternative names to certify, checked by the caller: the CSR's as the zone's SAN
+   * policy allowed them, or what an EST profile's template makes.
+   */
+  readonly subjectAltNames?: readonly RequestedSan[];
 }
 
 export interface IssuedClientCertificate {
@@ -101,7 +107,14 @@ export function issueClientCertificate(options: IssueClientCertificateOptions): 
     validity: new Validity({ notBefore, notAfter }),
     subject: subjectName(options.subject ?? csr.subject),
     subjectPublicKeyInfo: AsnConvert.parse(csr.publicKey, SubjectPublicKeyInfo),
-    extensions: new Extensions(extensions(csr, ski, signer, crlUrl, ocspUrl, options.dnsNames ?? [])),
+    extensions: new Extensions(
+      extensions(csr, ski, signer, {
+        crlUrl,
+        ocspUrl,
+        sans: options.subjectAltNames ?? [],
+        subjectIsEmpty: subjectName(options.subject ?? csr.subject).length === 0,
+      }),
+    ),
   });
   const der = sign(tbs, signer);
   return {
@@ -121,10 +134,14 @@ function extensions(
   csr: ParsedCsr,
   ski: Uint8Array,
   signer: CaSigner,
-  crlUrl: string | undefined,
-  ocspUrl: string | undefined,
-  dnsNames: readonly string[],
+  extras: {
+    crlUrl: string | undefined;
+    ocspUrl: string | undefined;
+    sans: readonly RequestedSan[];
+    subjectIsEmpty: boolean;
+  },
 ): Extension[] {
+  const { crlUrl, ocspUrl, sans, subjectIsEmpty } = extras;
   const usages = KeyUsageFlags.digitalSignature | (csr.keyAlgorithm.kind === 'rsa' ? KeyUsageFlags.keyEncipherment : 0);
   const keyUsage = new Extension({
     extnID: id_ce_keyUsage,
@@ -137,12 +154,27 @@ function extensions(
     new x509.SubjectKeyIdentifierExtension(Buffer.from(ski).toString('hex')),
     new x509.AuthorityKeyIdentifierExtension(Buffer.from(signer.keyId).toString('hex')),
   ];
+  if (sans.length > 0) {
+    list.push(new x509.SubjectAlternativeNameExtension(sans.map(generalNameOf), subjectIsEmpty));
+  }
   if (crlUrl !== undefined) list.push(new x509.CRLDistributionPointsExtension([crlUrl]));
   if (ocspUrl !== undefined) list.push(new x509.AuthorityInfoAccessExtension({ ocsp: [ocspUrl] }));
-  if (dnsNames.length > 0) {
-    list.push(new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns' as const, value }))));
-  }
   return [keyUsage, ...list.map((extension) => AsnConvert.parse(extension.rawData, Extension))];
+}
+
+function generalNameOf(san: RequestedSan): x509.JsonGeneralName {
+  switch (san.kind) {
+    case 'dns':
+      return { type: 'dns', value: san.value };
+    case 'email':
+      return { type: 'email', value: san.value };
+    case 'uri':
+      return { type: 'url', value: san.value };
+    case 'ip':
+      return { type: 'ip', value: san.value };
+    case 'other':
+      throw new Error(`${san.value} cannot be certified`);
+  }
 }
 
 /** Signs the TBSCertificate and checks the result with OpenSSL before anyone sees it. */

@@ -40,8 +40,11 @@ const FIELDS: readonly FieldSpec[] = [
 ];
 const BY_OID: ReadonlyMap<string, FieldSpec> = new Map(FIELDS.map((spec) => [spec.oid, spec]));
 
-/** Reads the six fields from a requested subject. Throws an Error with the reason. */
-export function readCsrSubject(subject: Name): CsrSubject {
+/**
+ * Reads the six fields from a requested subject. Throws an Error with the reason. An empty subject is accepted
+ * only when the CSR names its client by subject alternative names instead (RFC 5280 §4.1.2.6).
+ */
+export function readCsrSubject(subject: Name, emptyAllowed = false): CsrSubject {
   const values = new Map<Field, string>();
   for (const rdn of subject) {
     for (const attribute of rdn) {
@@ -51,8 +54,10 @@ export function readCsrSubject(subject: Name): CsrSubject {
       values.set(spec.field, readValue(attribute.value, spec));
     }
   }
-  if (values.size === 0) {
-    throw new Error('the subject has none of CN, C, ST, L, O, OU (at least one is needed to name the certificate)');
+  if (values.size === 0 && !emptyAllowed) {
+    throw new Error(
+      'the subject has none of CN, C, ST, L, O, OU and no subject alternative name is requested (one is needed to name the certificate)',
+    );
   }
   return {
     commonName: values.get('commonName') ?? '',

@@ -8,8 +8,9 @@
  *   ASN.1 before OpenSSL parses it (see public-key-description.ts): no explicit curves, DSA, Ed25519, P-521.
  * - The self-signature (RFC 2986 §3, proof of possession of the private key) must verify; it must be
  *   ECDSA or RSA PKCS #1 v1.5 with SHA-256/384/512.
- * - The subject: see csr-subject.ts. Requested extensions (SANs, key usages…) are ignored: the CA decides
- *   the certificate's extensions, as Cloudflare's managed CA does.
+ * - The subject: see csr-subject.ts. The requested subject alternative names: see csr-san.ts (every one is
+ *   returned, for the zone's SAN policy to allow or refuse). Other requested extensions (key usages…) are
+ *   ignored: the CA decides them, as Cloudflare's managed CA does.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
@@ -20,6 +21,7 @@ import { isSingleDerSequence } from './der-length.ts';
 import { describePublicKey, publicKeyLabel, rsaKeyProblem } from './public-key-description.ts';
 import { signatureAlgorithmName } from './signature-algorithm.ts';
 import { readCsrSubject, type CsrSubject } from './csr-subject.ts';
+import { readRequestedSans, type RequestedSan } from './csr-san.ts';
 
 export type { CsrSubject } from './csr-subject.ts';
 
@@ -37,6 +39,8 @@ export interface ParsedCsr {
   readonly publicKey: Uint8Array;
   /** The six subject fields, `''` when absent. */
   readonly subject: CsrSubject;
+  /** Every subject alternative name the CSR requests, in its order: for the SAN policy to decide. */
+  readonly requestedSans: readonly RequestedSan[];
   readonly keyAlgorithm: CsrKeyAlgorithm;
   /** The CSR re-encoded as one PEM block, label CERTIFICATE REQUEST, 64-character lines, `\n`. */
   readonly pem: string;
@@ -89,9 +93,11 @@ function parse(pem: string): ParsedCsr {
   const publicKey = new Uint8Array(info.subjectPKInfo);
   const keyAlgorithm = checkKey(publicKey);
   verifySignature(request, publicKey, keyAlgorithm);
+  const requestedSans = readRequestedSans(info.attributes);
   return {
     publicKey,
-    subject: readCsrSubject(info.subject),
+    subject: readCsrSubject(info.subject, requestedSans.length > 0),
+    requestedSans,
     keyAlgorithm,
     pem: toPem(der, 'CERTIFICATE REQUEST'),
     der: new Uint8Array(der),
@@ -135,7 +141,7 @@ function verifies(hash: string, request: RawCertificationRequest, publicKey: Key
 
 // ---------------------------------------------------------------------------------------------------------------
 // The CertificationRequest schema (RFC 2986 §4), with the signed CertificationRequestInfo kept as its DER so the
-// signature is checked over the exact bytes received. Attributes (extension requests) are parsed, not used.
+// signature is checked over the exact bytes received. Of the attributes, the extension request's SANs are read.
 
 class RawCertificationRequest {
   info = new ArrayBuffer(0);

@@ -278,14 +278,14 @@ describe('multi-host TLS on one listener', () => {
 
         const onOpen = await h1(open, 'a.test');
         assert.equal(onOpen.status, 403, `${tlsVersion}: the open connection`);
-        assert.equal((onOpen.body.error as { code: string }).code, 'GW_ERR_CERT_INVALID');
+        assert.equal((onOpen.body.error as { code: string }).code, 'GW_ERR_CERT_EXPIRED');
         open.destroy();
 
         const resumed = await connect({ servername: 'a.test', session, ...limits });
         assert.equal(resumed.isSessionReused(), true, `${tlsVersion}: the session resumed (no new verification)`);
         const onResumed = await h1(resumed, 'a.test');
         assert.equal(onResumed.status, 403, `${tlsVersion}: the resumed session`);
-        assert.equal((onResumed.body.error as { code: string }).code, 'GW_ERR_CERT_INVALID');
+        assert.equal((onResumed.body.error as { code: string }).code, 'GW_ERR_CERT_EXPIRED');
         resumed.destroy();
       }),
     );

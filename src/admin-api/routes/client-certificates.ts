@@ -74,7 +74,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
         csr: request.body.csr,
         validityDays: request.body.validity_days,
       });
-      return success(await view(record));
+      return success(await view(record), undefined, clientCertificates.issueWarnings());
     },
   );
 

@@ -8,6 +8,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { GW_ERR_USAGE } from '../../errors/index.ts';
+import type * as x509 from '@peculiar/x509';
 import { generateKeyAndCsr } from '../../pki/key-and-csr.ts';
 import { connect, segment } from '../../admin-client/admin-client.ts';
 import {
@@ -17,6 +18,8 @@ import {
   type AdminCommandOptions,
 } from '../admin-command.ts';
 import { readPemInput } from '../pem-input.ts';
+import { parseSanArgument } from '../san-argument.ts';
+import { P12_PASSPHRASE_VARIABLE, readP12Passphrase, writeP12 } from '../p12-output.ts';
 import { count, formatDetails, formatListing, printResult, tally } from '../output.ts';
 
 interface ClientCertificateView {
@@ -46,10 +49,15 @@ interface IssueOptions extends Options {
   generate?: boolean;
   cn?: string;
   o?: string;
+  san?: string[];
+  p12?: boolean;
+  p12PassphraseFile?: string;
   outDir?: string;
   out?: string;
   days: number;
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 const STATUSES = ['all', 'active', 'pending_reactivation', 'pending_revocation', 'revoked'];
 
@@ -81,6 +89,16 @@ export function registerCertCommand(program: Command, setResult: (result: Promis
       .option('--generate', 'make an ECDSA P-256 key and a CSR locally; the key never leaves this machine')
       .option('--cn <name>', 'with --generate: the common name')
       .option('--o <organization>', 'with --generate: the organization')
+      .option(
+        '--san <name>',
+        "with --generate: a subject alternative name to request (DNS:…, URI:…, email:…, IP:…; repeatable); the zone's SAN policy decides",
+        collect,
+      )
+      .option('--p12', 'with --generate: also write <cn>.p12 (PKCS #12 with the key and certificate, mode 0600)')
+      .option(
+        '--p12-passphrase-file <file>',
+        `the .p12 passphrase (first line); or ${P12_PASSPHRASE_VARIABLE}, never on the command line`,
+      )
       .option('--out-dir <dir>', 'with --generate: where <cn>.key and <cn>.pem go (default: the current directory)')
       .addOption(new Option('--days <n>', 'validity in days').argParser(parseDays).default(365)),
   ).action((options: IssueOptions) => {
@@ -159,7 +177,8 @@ async function issue(options: IssueOptions): Promise<void> {
   // Inputs before outputs: a wrong input file is the mistake to report, not an existing output.
   const givenCsr =
     plan.csrFile === undefined ? undefined : await readPemInput(plan.csrFile, '--csr', 'CERTIFICATE REQUEST');
-  for (const file of [plan.certificateFile, plan.keyFile]) {
+  const passphrase = plan.p12File === undefined ? undefined : await readP12Passphrase(options.p12PassphraseFile);
+  for (const file of [plan.certificateFile, plan.keyFile, plan.p12File]) {
     if (file !== undefined && (await exists(file))) {
       throw GW_ERR_USAGE.create(`${file} already exists; move it away or write elsewhere (--out / --out-dir)`);
     }
@@ -170,7 +189,7 @@ async function issue(options: IssueOptions): Promise<void> {
   if (givenCsr !== undefined) {
     csr = givenCsr;
   } else {
-    ({ csrPem: csr, keyPem } = await generateKeyAndCsr(plan.commonName ?? '', options.o));
+    ({ csrPem: csr, keyPem } = await generateKeyAndCsr(plan.commonName ?? '', options.o, plan.subjectAltNames));
     await mkdir(path.dirname(plan.certificateFile), { recursive: true });
   }
   const issued = await client.send<ClientCertificateView>(
@@ -183,15 +202,25 @@ async function issue(options: IssueOptions): Promise<void> {
   );
   if (keyPem !== undefined && plan.keyFile !== undefined) await writeOutput(plan.keyFile, keyPem, 0o600, issued);
   await writeOutput(plan.certificateFile, issued.certificate, 0o644, issued);
+  if (plan.p12File !== undefined && keyPem !== undefined && passphrase !== undefined) {
+    const friendlyName = plan.commonName ?? issued.id;
+    await writeP12(
+      plan.p12File,
+      { certificatePem: issued.certificate, privateKeyPem: keyPem, passphrase, friendlyName },
+      issued.id,
+    );
+  }
   const files = {
     certificate: plan.certificateFile,
     ...(plan.keyFile === undefined ? {} : { private_key: plan.keyFile }),
+    ...(plan.p12File === undefined ? {} : { pkcs12: plan.p12File }),
   };
   printResult(options, { ...issued, files }, () =>
     [
       `Issued certificate ${issued.id} for ${label(issued)}, expires ${issued.expires_on}`,
       `  certificate:  ${plan.certificateFile}`,
       ...(plan.keyFile === undefined ? [] : [`  private key:  ${plan.keyFile} (mode 0600; it was not sent anywhere)`]),
+      ...(plan.p12File === undefined ? [] : [`  PKCS #12:     ${plan.p12File} (mode 0600; key and certificate)`]),
     ].join('\n'),
   );
 }
@@ -199,8 +228,10 @@ async function issue(options: IssueOptions): Promise<void> {
 interface IssuePlan {
   csrFile?: string;
   commonName?: string;
+  subjectAltNames?: x509.JsonGeneralName[];
   certificateFile: string;
   keyFile?: string;
+  p12File?: string;
 }
 
 /** Checks the combination of options and works out the files, before anything is read or sent. */
@@ -212,6 +243,8 @@ function planIssue(options: IssueOptions): IssuePlan {
     for (const [flag, value] of [
       ['--cn', options.cn],
       ['--o', options.o],
+      ['--san', options.san?.join(' ')],
+      ['--p12', options.p12 === true ? 'set' : undefined],
       ['--out-dir', options.outDir],
     ] as const) {
       if (value !== undefined) throw GW_ERR_USAGE.create(`${flag} goes with --generate, not --csr`);
@@ -228,7 +261,13 @@ function planIssue(options: IssueOptions): IssuePlan {
   if (commonName === '') throw GW_ERR_USAGE.create('--generate needs --cn NAME (the common name)');
   const base = commonName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'client';
   const dir = options.outDir ?? '.';
-  return { commonName, certificateFile: path.join(dir, `${base}.pem`), keyFile: path.join(dir, `${base}.key`) };
+  return {
+    commonName,
+    subjectAltNames: (options.san ?? []).map(parseSanArgument),
+    certificateFile: path.join(dir, `${base}.pem`),
+    keyFile: path.join(dir, `${base}.key`),
+    ...(options.p12 === true ? { p12File: path.join(dir, `${base}.p12`) } : {}),
+  };
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -8,7 +8,10 @@ import {
   GW_ERR_API_VALIDATION,
   GW_ERR_CLIENT_CERT_QUOTA,
   GW_ERR_CLIENT_CERT_STATE,
+  GW_ERR_CSR_SAN_NOT_ALLOWED,
+  GW_ERR_PUBLIC_URL_LOOPBACK,
 } from '../../errors/index.ts';
+import { unreachablePublicUrl } from '../../config/public-url-reach.ts';
 import { readCsr } from '../../pki/csr.ts';
 import { issueClientCertificate, MAX_CLIENT_VALIDITY_DAYS } from '../../pki/client-certificate-issuer.ts';
 import type { ClientCertificateFilter, Page, Store } from '../../store/ports.ts';
@@ -19,6 +22,8 @@ import type { ManagedCaService } from './managed-ca-service.ts';
 import type { PublicPkiPublisher } from '../publish/public-pki-publisher.ts';
 import type { TenancyService } from '../tenancy/tenancy-service.ts';
 import { inZoneTransaction } from '../account-transaction.ts';
+import { applySanPolicy, describeRefusals } from '../../pki/san-policy.ts';
+import { SAN_POLICY_SETTING, sanPolicyOf } from './san-policy-service.ts';
 
 /** Active client certificates per zone (Cloudflare: "up to 100"; revoking releases the slot). */
 export const DEFAULT_CLIENT_CERTIFICATES_PER_ZONE = 1000;
@@ -30,6 +35,8 @@ export interface ClientCertificateServiceOptions {
   publisher: PublicPkiPublisher;
   /** Base URL of the gateway for the CRL distribution point and OCSP URL written into certificates. */
   publicUrl: () => string;
+  /** The gateway listener's host: with a non-loopback one, a loopback publicUrl is warned about (issueWarnings). */
+  listenHost?: string;
   perZoneLimit?: number;
   now?: () => Date;
 }
@@ -57,6 +64,10 @@ export class ClientCertificateService {
       throw GW_ERR_API_VALIDATION.create(`validity_days must be a whole number from 1 to ${MAX_CLIENT_VALIDITY_DAYS}`);
     }
     const csr = readCsr(input.csr);
+    // Every requested SAN is certified or the request is refused naming it: never dropped (docs/adr/0019).
+    const { policy } = sanPolicyOf(zone, await store.getZoneSetting(zone.id, SAN_POLICY_SETTING));
+    const { allowed, refused } = applySanPolicy(csr.requestedSans, policy);
+    if (refused.length > 0) throw GW_ERR_CSR_SAN_NOT_ALLOWED.create(describeRefusals(refused));
     const limit = this.#options.perZoneLimit ?? DEFAULT_CLIENT_CERTIFICATES_PER_ZONE;
     const ca = await managedCas.getOrCreate(zone.accountId);
     const issued = issueClientCertificate({
@@ -66,6 +77,7 @@ export class ClientCertificateService {
       now: this.#now(),
       crlUrl: `${publicUrl}/.well-known/portcullis/crl/${ca.id}.crl`,
       ocspUrl: `${publicUrl}/.well-known/portcullis/ocsp/${ca.id}`,
+      subjectAltNames: allowed,
     });
     const record: ClientCertificateRecord = {
       id: newUuid(),
@@ -99,6 +111,19 @@ export class ClientCertificateService {
     // The first certificate of an account may have just created its CA: publish its CRL/OCSP.
     await publisher.ensurePublished(ca);
     return record;
+  }
+
+  /**
+   * Caveats about what create() issues, for the answer's `messages`: the CRL and OCSP URLs name a loopback host
+   * that relying parties elsewhere cannot reach (README "Public URL").
+   */
+  issueWarnings(): { code: number; message: string }[] {
+    const { listenHost } = this.#options;
+    const origin =
+      listenHost === undefined ? undefined : unreachablePublicUrl(this.#options.publicUrl(), { host: listenHost });
+    if (origin === undefined) return [];
+    const warning = GW_ERR_PUBLIC_URL_LOOPBACK.create(origin);
+    return [{ code: warning.v4Code, message: warning.message }];
   }
 
   /**

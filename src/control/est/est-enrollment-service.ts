@@ -296,7 +296,7 @@ export class EstEnrollmentService {
       ca: managedCas.authorityOf(ca),
       csr,
       subject: names.subject,
-      dnsNames: names.dnsNames,
+      subjectAltNames: names.dnsNames.map((value) => ({ kind: 'dns' as const, value })),
       validityDays: profile.settings.validityDays,
       now,
       crlUrl: `${publicUrl}/.well-known/portcullis/crl/${ca.id}.crl`,

@@ -3,7 +3,9 @@
  * property reads and a few map lookups, no parsing, no allocation on success.
  *
  *   no certificate               → 401 GW_ERR_CERT_MISSING
- *   chain/EKU/validity failure   → 403 GW_ERR_CERT_INVALID (validity again at `nowMs`: see validAt)
+ *   expired / not yet valid      → 403 GW_ERR_CERT_EXPIRED / GW_ERR_CERT_NOT_YET_VALID (at the handshake, or again
+ *                                  at `nowMs`: see validAt), what the client can fix itself (README 'What a refused client is told')
+ *   chain/EKU failure            → 403 GW_ERR_CERT_INVALID
  *   its CA removed since         → 403 GW_ERR_CERT_INVALID (the client CAs were reloaded)
  *   leaf serial in the CRL       → 403 GW_ERR_CERT_REVOKED
  *   the issuer's CRL went stale  → 403 GW_ERR_CERT_INVALID (revocation status unknown: fail closed)
@@ -12,6 +14,8 @@
  * A refusal carries the reason for the log (never sent to the client).
  */
 import {
+  GW_ERR_CERT_EXPIRED,
+  GW_ERR_CERT_NOT_YET_VALID,
   GW_ERR_CERT_INVALID,
   GW_ERR_CERT_MISSING,
   GW_ERR_CERT_NOT_ALLOWED,
@@ -21,6 +25,7 @@ import type { RevocationIndex } from '../../pki/revocation-index.ts';
 import type { X509Certificate } from 'node:crypto';
 import { chainEndsAtOneOf, validAt, type ConnectionIdentity } from '../listeners/connection-identity.ts';
 import type { PublicError } from './gateway-response.ts';
+import { validityStatus } from './mtls-status.ts';
 
 export interface ClientAuthPolicy {
   /** The client CAs in force: a connection verified under others must still chain to one of them. */
@@ -43,12 +48,16 @@ export function decideClientAuth(
   if (!identity.presented || identity.leaf === undefined) {
     return { error: GW_ERR_CERT_MISSING, reason: 'no client certificate presented' };
   }
+  const outOfDate = validityStatus(identity, nowMs);
+  if (outOfDate !== undefined) {
+    return {
+      error: outOfDate === 'expired' ? GW_ERR_CERT_EXPIRED : GW_ERR_CERT_NOT_YET_VALID,
+      reason: identity.failure ?? 'certificate no longer within its validity period (verified at the handshake)',
+    };
+  }
   if (!identity.verified) return { error: GW_ERR_CERT_INVALID, reason: identity.failure ?? 'not verified' };
   if (!validAt(identity, nowMs)) {
-    return {
-      error: GW_ERR_CERT_INVALID,
-      reason: 'certificate no longer within its validity period (verified at the handshake)',
-    };
+    return { error: GW_ERR_CERT_INVALID, reason: 'the validity period of its path cannot be read' };
   }
   if (
     identity.verifiedUnder !== policy.trustedCas &&

@@ -6,13 +6,23 @@
 import { GW_ERR_RULE_BLOCKED } from '../../errors/index.ts';
 import type { CustomRuleRuntime } from '../../runtime-config/zone-runtime.ts';
 import { errorBody, type PublicError } from './gateway-response.ts';
+import type { MtlsStatus } from './mtls-status.ts';
+import { withStatus } from './mtls-status-answer.ts';
 import type { ResponseSink } from '../upstream/exchange.ts';
 
-/** Cloudflare's custom response when the rule has one; our JSON 403 otherwise (gRPC: status 7). */
-export function answerBlocked(rule: CustomRuleRuntime, grpc: boolean, sink: ResponseSink): void {
+/**
+ * Cloudflare's custom response when the rule has one; our JSON 403 otherwise (gRPC: status 7), which says the
+ * request's mTLS status when the hostname asks for a certificate (README 'What a refused client is told').
+ */
+export function answerBlocked(
+  rule: CustomRuleRuntime,
+  grpc: boolean,
+  sink: ResponseSink,
+  mtlsStatus?: MtlsStatus,
+): void {
   const response = rule.response;
   if (response === undefined || grpc) {
-    sink.fail(GW_ERR_RULE_BLOCKED);
+    sink.fail(mtlsStatus === undefined ? GW_ERR_RULE_BLOCKED : withStatus(GW_ERR_RULE_BLOCKED, mtlsStatus));
     return;
   }
   const body = sink.start(

@@ -26,7 +26,6 @@ import {
 import { CountersUnavailableError, type UsageCounters } from '../../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../../runtime-config/analytics-sink.ts';
 import type { MtlsStatus } from '../../model/records.ts';
-import { mtlsStatusOf } from './mtls-status.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import type { RuleHitRecorder } from '../../runtime-config/rule-hits.ts';
 import { upstreamPath, type RouteRuntime } from '../../runtime-config/route-table.ts';
@@ -35,6 +34,7 @@ import type { CustomRuleRuntime, ZoneRuntime } from '../../runtime-config/zone-r
 import { decideHostRequest, type HostDecision } from './host-decision.ts';
 import type { ConnectionIdentity } from '../listeners/connection-identity.ts';
 import { answerBlocked, refuseWithHeaders } from './gateway-answers.ts';
+import { certificateStatusFor, withMtlsStatus } from './mtls-status-answer.ts';
 import { RequestRuleContext, type RuleRequestInput } from './request-rule-context.ts';
 import { requestTargetProblem } from './request-target.ts';
 import { runCustomRules } from './custom-rules-phase.ts';
@@ -88,7 +88,7 @@ interface RequestTrace {
   apiId: string | null;
   keyId: string | null;
   ruleHits: string[] | undefined;
-  /** Decided with the host decision; absent when no decision was made (a misdirected request). */
+  /** What came of the client certificate (mtls-status.ts): for analytics' mtls_status. */
   mtlsStatus: MtlsStatus | undefined;
 }
 
@@ -137,20 +137,20 @@ export class GatewayPipeline {
       return;
     }
     const policy = decision.policy;
-    // A misdirected request (no policy) says nothing of its certificate: no status.
-    if (policy !== undefined) trace.mtlsStatus = mtlsStatusOf(identity, decision, Date.now());
+    trace.mtlsStatus = decision.mtlsStatus;
     if (decision.error !== undefined || policy === undefined) {
       // A refused certificate or a misdirected request gets one clear answer, then the connection ends.
       this.#options.logger.info(
         {
           code: decision.error?.code,
+          mtlsStatus: decision.mtlsStatus,
           host: request.host,
           fingerprint: identity.fingerprint256,
           ...(identity.failure === undefined || !identity.presented ? {} : { reason: identity.failure }),
         },
         'request refused',
       );
-      sinkFor(true).fail(decision.error ?? GW_ERR_INTERNAL);
+      sinkFor(true).fail(withMtlsStatus(decision.error ?? GW_ERR_INTERNAL, decision));
       return;
     }
     trace.zoneId = policy.zoneId ?? null;
@@ -163,7 +163,7 @@ export class GatewayPipeline {
     if (zone !== undefined && zone.customRules.length > 0) {
       const blocked = this.#runRules(zone, request, identity, decision, trace);
       if (blocked !== undefined) {
-        answerBlocked(blocked, request.grpc, sinkFor(false));
+        answerBlocked(blocked, request.grpc, sinkFor(false), certificateStatusFor(policy, decision));
         return;
       }
     }

@@ -3,6 +3,7 @@
  * never a stack trace or verification detail. gRPC callers get a trailers-only response with the
  * matching grpc-status instead (gRPC over HTTP/2 spec: errors are carried in trailers, HTTP 200).
  */
+import type { MtlsStatus } from './mtls-status.ts';
 import type { ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 
@@ -10,11 +11,14 @@ export interface PublicError {
   readonly code: string;
   readonly httpStatus: number;
   readonly message: string;
+  /** The request's mTLS status (mtls-status.ts), on refusals where the client certificate matters. */
+  readonly mtlsStatus?: MtlsStatus;
 }
 
 export function errorBody(error: PublicError): string {
   // A trailing newline keeps a terminal prompt off the end of the message (curl prints the body as is).
-  return JSON.stringify({ error: { code: error.code, message: error.message } }) + '\n';
+  const mtls = error.mtlsStatus === undefined ? {} : { mtls_status: error.mtlsStatus };
+  return JSON.stringify({ error: { code: error.code, message: error.message, ...mtls } }) + '\n';
 }
 
 /** gRPC status for a gateway HTTP status (grpc/doc/http-grpc-status-mapping.md, reversed). */

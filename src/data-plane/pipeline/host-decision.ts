@@ -14,7 +14,9 @@
  *     uploaded CAs — blocked, listed in the CA's CRL, or revoked by its OCSP responder
  *     (uploaded-ca-revocation-check.ts); a status that cannot be established makes the certificate
  *     unverified when its CA fails closed (`revocationUnknown`), and changes nothing when it fails open
- *   clientAuth 'require': missing → 401, unverified → 403, revoked → 403
+ *   clientAuth 'require': missing → 401, unverified → 403 (expired and not yet valid with their own codes),
+ *     revoked → 403
+ *   mtlsStatus: the one word for all of it (mtls-status.ts), for the answer, the log and analytics
  *
  * A certificate whose OCSP status is not cached yet gets a decision with `pending`: the caller waits
  * for that one check and decides again with the answer (RevocationContext.answered).
@@ -22,6 +24,8 @@
 import type { X509Certificate } from 'node:crypto';
 import { GW_ERR_MISDIRECTED_REQUEST } from '../../errors/index.ts';
 import {
+  GW_ERR_CERT_EXPIRED,
+  GW_ERR_CERT_NOT_YET_VALID,
   GW_ERR_CERT_INVALID,
   GW_ERR_CERT_MISSING,
   GW_ERR_CERT_REVOCATION_UNKNOWN,
@@ -32,6 +36,7 @@ import { chainEndsAtOneOf, validAt, type ConnectionIdentity } from '../listeners
 import type { PublicError } from './gateway-response.ts';
 import type { OcspVerdict } from '../../runtime-config/uploaded-ca-revocation.ts';
 import { checkUploadedCaRevocation, type RevocationContext } from './uploaded-ca-revocation-check.ts';
+import { mtlsStatusOf, type MtlsStatus } from './mtls-status.ts';
 
 export interface HostDecision {
   /** The current policy of the connection's hostname; undefined when refused with 421. */
@@ -39,6 +44,8 @@ export interface HostDecision {
   readonly certPresented: boolean;
   readonly certVerified: boolean;
   readonly certRevoked: boolean;
+  /** What came of the client certificate, in Cloudflare's words; undefined when refused with 421. */
+  readonly mtlsStatus?: MtlsStatus;
   /** Verified, but its uploaded CA fails closed and its revocation status is unknown (so not verified). */
   readonly revocationUnknown?: boolean;
   /** The certificate's OCSP check, to wait for before deciding again (then nothing else is decided). */
@@ -104,16 +111,19 @@ export function decideHostRequest(
       revocationUnknown = true;
     }
   }
+  const mtlsStatus = mtlsStatusOf(identity, { certVerified, certRevoked }, nowMs);
   let error: PublicError | undefined;
   if (current.clientAuth === 'require') {
     if (!certPresented) error = GW_ERR_CERT_MISSING;
     else if (revocationUnknown) error = GW_ERR_CERT_REVOCATION_UNKNOWN;
+    else if (mtlsStatus === 'expired') error = GW_ERR_CERT_EXPIRED;
+    else if (mtlsStatus === 'notyetvalid') error = GW_ERR_CERT_NOT_YET_VALID;
     else if (!certVerified) error = GW_ERR_CERT_INVALID;
     else if (certRevoked) error = GW_ERR_CERT_REVOKED;
   }
   return revocationUnknown
-    ? { policy: current, certPresented, certVerified, certRevoked, revocationUnknown, error }
-    : { policy: current, certPresented, certVerified, certRevoked, error };
+    ? { policy: current, certPresented, certVerified, certRevoked, mtlsStatus, revocationUnknown, error }
+    : { policy: current, certPresented, certVerified, certRevoked, mtlsStatus, error };
 }
 
 /** Trust unchanged since the handshake, or the chain ends at a CA the host trusts now, as leniently. */
