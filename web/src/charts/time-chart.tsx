@@ -31,7 +31,8 @@ export function TimeChart({ points, label }: { points: readonly AnalyticsPointWi
         ],
         axes: [{ stroke: '#4f5b6b' }, { stroke: '#4f5b6b' }],
         scales: { x: { time: true } },
-        legend: { show: true },
+        // Series names only: the figure caption gives the numbers, and live values read "--" until hovered.
+        legend: { show: true, live: false },
       },
       data,
       element,
