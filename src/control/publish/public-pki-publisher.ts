@@ -4,7 +4,7 @@
  * change of a client certificate, and published to the runtime PublicPki the data plane reads.
  * OCSP answers are signed per request from an in-memory view of the CA's revocations.
  */
-import { generateCrl } from '../../pki/crl-generator.ts';
+import { generateCrlOffThread } from './crl-generation-off-thread.ts';
 import { buildOcspResponse, type OcspCertificateStatus } from '../../pki/ocsp-responder.ts';
 import type { PublicPki } from '../../runtime-config/public-pki.ts';
 import type { Store } from '../../store/ports.ts';
@@ -52,7 +52,8 @@ export class PublicPkiPublisher {
         .map((cert) => [cert.serialNumber.toLowerCase(), new Date(cert.revokedAt ?? cert.issuedOn)]),
     );
     const thisUpdate = this.#now();
-    const crl = generateCrl({
+    // Long lists are signed in a worker thread: the data plane shares this event loop.
+    const crl = await generateCrlOffThread({
       ca: authority,
       crlNumber: await this.#store.takeCrlNumber(ca.id),
       entries: [...revokedAt].map(([serialHex, at]) => ({ serialHex, revokedAt: at })),

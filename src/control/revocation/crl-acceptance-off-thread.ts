@@ -9,7 +9,6 @@
  * decimal text) and answers with the accepted CRL or the refusal's code and message, which is
  * turned back into the same GatewayError here.
  */
-import { Worker } from 'node:worker_threads';
 import {
   GW_ERR_CRL_INVALID,
   GW_ERR_CRL_OUTDATED,
@@ -18,6 +17,7 @@ import {
   GatewayError,
   type ErrorDefinition,
 } from '../../errors/index.ts';
+import { runInWorker, workerModule } from '../worker-thread.ts';
 import { acceptCrl, type AcceptCrlInput, type AcceptedCrl } from '../../pki/crl-acceptance.ts';
 
 export const OFF_THREAD_BYTES = 64 * 1024;
@@ -45,23 +45,14 @@ const REFUSALS: ReadonlyMap<string, ErrorDefinition> = new Map(
   [GW_ERR_CRL_INVALID, GW_ERR_CRL_OUTDATED, GW_ERR_CRL_STALE, GW_ERR_CRL_WRONG_SIGNER].map((d) => [d.code, d]),
 );
 
-/** The worker module beside this one: .js once built; .ts when run from source (tests, tsx). */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(`./crl-acceptance-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
-
-function startWorker(job: CrlJob): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData: job });
-  // A thread does not inherit the parent's module hooks on Node 20: register tsx's in it first.
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: job });
-}
+const WORKER = workerModule('crl-acceptance-worker', import.meta.url);
 
 /** As AcceptCrlInput, with the CRL numbers in force as a map (a function cannot cross to a thread). */
 export type OffThreadCrlInput = Omit<AcceptCrlInput, 'inForce'> & {
   readonly inForce: ReadonlyMap<string, bigint>;
 };
 
-export function acceptCrlOffThread(input: OffThreadCrlInput): Promise<AcceptedCrl> {
+export async function acceptCrlOffThread(input: OffThreadCrlInput): Promise<AcceptedCrl> {
   if (input.der.byteLength < OFF_THREAD_BYTES) {
     return acceptCrl({ ...input, inForce: (issuer) => input.inForce.get(issuer) });
   }
@@ -71,31 +62,15 @@ export function acceptCrlOffThread(input: OffThreadCrlInput): Promise<AcceptedCr
     inForce: [...input.inForce].map(([issuer, number]) => [issuer, number.toString()] as const),
     nowMs: input.now.getTime(),
   };
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const worker = startWorker(job);
-    const settle = (action: () => void): void => {
-      if (settled) return;
-      settled = true;
-      action();
-      void worker.terminate();
+  const result = await runInWorker<CrlJobResult>(WORKER, job, 'CRL check');
+  if (result.ok) {
+    return {
+      ...result.accepted,
+      crlNumber: BigInt(result.accepted.crlNumber),
+      thisUpdate: new Date(result.accepted.thisUpdate),
+      nextUpdate: new Date(result.accepted.nextUpdate),
     };
-    worker.once('message', (result: CrlJobResult) =>
-      settle(() => {
-        if (result.ok) {
-          resolve({
-            ...result.accepted,
-            crlNumber: BigInt(result.accepted.crlNumber),
-            thisUpdate: new Date(result.accepted.thisUpdate),
-            nextUpdate: new Date(result.accepted.nextUpdate),
-          });
-          return;
-        }
-        const definition = result.code === undefined ? undefined : REFUSALS.get(result.code);
-        reject(definition === undefined ? new Error(result.message) : new GatewayError(definition, result.message));
-      }),
-    );
-    worker.once('error', (error) => settle(() => reject(error)));
-    worker.once('exit', (code) => settle(() => reject(new Error(`the CRL check thread exited (${code})`))));
-  });
+  }
+  const definition = result.code === undefined ? undefined : REFUSALS.get(result.code);
+  throw definition === undefined ? new Error(result.message) : new GatewayError(definition, result.message);
 }
