@@ -1231,6 +1231,7 @@ function defineContract(getTarget: () => Target): void {
         '0007-ca-compatibility',
         '0008-tenant-isolation',
         '0009-ca-revocation',
+        '0012-developer-portal',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {

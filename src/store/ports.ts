@@ -46,6 +46,7 @@ import type {
   CertificateUsage,
   ZoneUsage,
 } from './read-models.ts';
+import type { PortalStore } from './portal/portal-ports.ts';
 
 export class StoreConflictError extends Error {
   constructor(message: string) {
@@ -338,6 +339,7 @@ export interface Store
     AnalyticsStore,
     CertificateExpiryStore,
     CaRevocationStore,
+    PortalStore,
     SettingsStore {
   /** Runs `work` in one transaction, with a Store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;

@@ -15,6 +15,7 @@ import { caCompatibility } from './0007-ca-compatibility.ts';
 import { tenantIsolation } from './0008-tenant-isolation.ts';
 import { describeStoreFailure } from '../store-failure.ts';
 import { caRevocation } from './0009-ca-revocation.ts';
+import { developerPortal } from './0012-developer-portal.ts';
 
 /** Names sort in the order they run. Append only. Exported for the migration tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-ca-compatibility': caCompatibility,
   '0008-tenant-isolation': tenantIsolation,
   '0009-ca-revocation': caRevocation,
+  '0012-developer-portal': developerPortal,
 };
 
 const provider: MigrationProvider = {
