@@ -17,6 +17,8 @@ export interface PortalProductRecord {
   apiIds: HexId[];
   policyId: HexId;
   approvalMode: ApprovalMode;
+  /** Validity of the certificates the managed CA issues for this product's requests. */
+  validityDays: number;
   /** Unpublished products are hidden from developers; their approved keys keep working. */
   published: boolean;
   createdOn: string;
@@ -33,6 +35,8 @@ export interface PortalDeveloperRecord {
   name: string;
   /** `scrypt$N$r$p$salt$hash` (password-hash.ts); never leaves the server. */
   passwordHash: string;
+  /** Sessions signed in before this are over (a password change or reset ends the others). */
+  passwordChangedOn: string;
   status: DeveloperStatus;
   createdOn: string;
   modifiedOn: string;
