@@ -46,6 +46,8 @@ import { GatewayHealth } from './gateway-health.ts';
 import { deriveSessionKey } from './admin-api/dashboard/session-seal.ts';
 import { FaultGuard } from './data-plane/fault-guard.ts';
 import { GatewayRevocation } from './gateway-revocation.ts';
+import { portalAdminRoutes } from './admin-api/portal/portal-admin-routes.ts';
+import { startPortal, type RunningPortal } from './portal/start-portal.ts';
 
 export { ADMIN_TOKEN_FILE, EDGE_CA_FILE } from './gateway-data-dir.ts';
 const CRL_REFRESH_MS = 86_400_000; // 24 hours
@@ -53,6 +55,8 @@ const CRL_REFRESH_MS = 86_400_000; // 24 hours
 export interface RunningGateway {
   readonly adminAddress: AddressInfo;
   readonly gatewayAddress: AddressInfo;
+  /** The developer portal, when --portal-listen is given. */
+  readonly portal?: { readonly address: AddressInfo; readonly url: string } | undefined;
   stop(timeoutMs: number): Promise<void>;
   /**
    * Applies the --config file again (on SIGHUP) and republishes the snapshot. A refused file rejects
@@ -234,6 +238,8 @@ async function startOnStore(
     logger,
     announce: publishChange,
   });
+  // The developer portal's URL, for the links the operator makes (known once it listens).
+  let portalUrl: string | undefined = options.portalUrl;
   const admin = await buildAdminApi({
     services,
     logger,
@@ -247,6 +253,11 @@ async function startOnStore(
     metrics: observability.metrics,
     health,
     dashboard: { sessionKey },
+    plugins: [
+      async (api, adminServices) => {
+        await api.register(portalAdminRoutes, { services: adminServices, portalUrl: () => portalUrl });
+      },
+    ],
   });
   // One guard for the whole data plane (ADR 0011): a fault ends one request, stream or connection.
   const guard = new FaultGuard({ logger, onInternalError: (stage) => observability.metrics.internalError(stage) });
@@ -280,11 +291,27 @@ async function startOnStore(
   // listening" line behind; the admin API (which logs it) last.
   let gatewayAddress: AddressInfo;
   let adminAddress: AddressInfo;
+  let portal: RunningPortal | undefined;
   try {
     gatewayAddress = await listener.start();
     adminAddress = await listenAdmin(admin, options);
+    // The developer portal: its own TLS listener, never the admin one (docs/adr/0017).
+    if (options.portalListen !== undefined) {
+      portal = await startPortal({
+        listen: options.portalListen,
+        url: options.portalUrl,
+        services: services.portal,
+        store,
+        masterKey: masterKey.key,
+        edgeCa: services.edgeCa,
+        logger,
+        gatewayUrl: () => publicUrl,
+        onChange: publishChange,
+      });
+      portalUrl = portal.url;
+    }
   } catch (error) {
-    await Promise.all([listener.drain(0), admin.close(), forwarders.close()]);
+    await Promise.all([listener.drain(0), admin.close(), forwarders.close(), portal?.stop()]);
     throw error;
   }
   if (options.listen.port === 0 && new URL(publicUrl).port === '0') {
@@ -307,6 +334,7 @@ async function startOnStore(
   return {
     adminAddress,
     gatewayAddress,
+    portal: portal === undefined ? undefined : { address: portal.address, url: portal.url },
     async reload() {
       if (options.configFile === undefined) return;
       try {
@@ -318,7 +346,13 @@ async function startOnStore(
     },
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
-      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
+      await Promise.all([
+        listener.drain(timeoutMs),
+        admin.close(),
+        changeFeed.stop(),
+        revocation.stop(),
+        portal?.stop(),
+      ]);
       await observability.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
       await Promise.all([forwarders.close(), store.close(), counters.close()]);

@@ -18,6 +18,7 @@ import { ApiDefinitionService } from './api-definition-service.ts';
 import { GatewayKeyService, type QuotaRemaining } from './gateway-key-service.ts';
 import { GatewayPolicyService } from './gateway-policy-service.ts';
 import { CaRevocationService } from './ca-revocation-service.ts';
+import { buildPortalServices } from './portal/build-portal-services.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -41,19 +42,25 @@ export function buildServices(options: ServiceOptions) {
   const managedCas = new ManagedCaService(store, box);
   const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki);
   const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);
+  const clientCertificates = new ClientCertificateService({
+    store,
+    tenancy,
+    managedCas,
+    publisher: publicPkiPublisher,
+    publicUrl,
+  });
+  const keys = new GatewayKeyService(
+    store,
+    tenancy,
+    options.quotaRemaining === undefined ? {} : { quotaRemaining: options.quotaRemaining },
+  );
   return {
     tokens,
     tenancy,
     edgeCa: new EdgeCaService(store, box),
     managedCas,
     publicPkiPublisher,
-    clientCertificates: new ClientCertificateService({
-      store,
-      tenancy,
-      managedCas,
-      publisher: publicPkiPublisher,
-      publicUrl,
-    }),
+    clientCertificates,
     mtlsCertificates,
     caRevocation: new CaRevocationService(store, tenancy),
     hostnameAssociations: new HostnameAssociationService(store, tenancy, mtlsCertificates),
@@ -62,11 +69,8 @@ export function buildServices(options: ServiceOptions) {
     routes: new RouteService(store, tenancy),
     managedHeaders: new ManagedHeadersService(store, tenancy),
     apis: new ApiDefinitionService(store, tenancy),
-    keys: new GatewayKeyService(
-      store,
-      tenancy,
-      options.quotaRemaining === undefined ? {} : { quotaRemaining: options.quotaRemaining },
-    ),
+    keys,
     policies: new GatewayPolicyService(store, tenancy),
+    portal: buildPortalServices({ store, tenancy, clientCertificates, keys }),
   };
 }
