@@ -13,7 +13,7 @@
  * Revoking deletes the key (every gateway refuses the certificate at the next request, on open
  * connections too) and revokes a managed-CA certificate (CRL and OCSP).
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import {
   GW_ERR_API_OBJECT_NOT_FOUND,
   GW_ERR_API_VALIDATION,
@@ -239,7 +239,10 @@ export class PortalAccessService {
     if (open.length >= MAX_OPEN_REQUESTS_PER_APP) {
       throw GW_ERR_API_VALIDATION.create(`an app has at most ${MAX_OPEN_REQUESTS_PER_APP} pending requests`);
     }
-    if (credential.certificate !== null) await this.#checkTrusted(product, credential.certificate);
+    if (credential.certificate !== null) {
+      await this.#checkTrusted(product, credential.certificate);
+      await this.#checkUnbound(product.accountId, credential.certificate);
+    }
     const request: PortalAccessRequestRecord = {
       id: newHexId(),
       developerId: app.developerId,
@@ -263,8 +266,9 @@ export class PortalAccessService {
       graceDays,
       revokeAfter: null,
     };
-    await this.#store.putPortalAccessRequest(request);
+    // Approved at once: stored only once approved, so a refusal (a certificate bound already) stores nothing.
     if (product.approvalMode === 'automatic') return this.#approve(request, 'approved automatically');
+    await this.#store.putPortalAccessRequest(request);
     return request;
   }
 
@@ -398,6 +402,22 @@ export class PortalAccessService {
       typeof id === 'string' && /^[0-9a-f]{32}$/.test(id) ? await this.#store.getPortalProduct(id) : undefined;
     if (product === undefined || !product.published) throw GW_ERR_PORTAL_NOT_FOUND.create('product');
     return product;
+  }
+
+  /** Refused early: a certificate (or its public key) another key of the account is bound to. */
+  async #checkUnbound(accountId: HexId, certificate: X509Certificate): Promise<void> {
+    const leaf = fingerprintOf(certificate);
+    const spki = createHash('sha256')
+      .update(certificate.publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+    for (const binding of [
+      { kind: 'leaf_sha256' as const, value: leaf },
+      { kind: 'spki_sha256' as const, value: spki },
+    ]) {
+      if ((await this.#store.getKeyByBinding(accountId, binding)) !== undefined) {
+        throw GW_ERR_PORTAL_CREDENTIAL_REFUSED.create('this certificate (or its public key) is already bound to a key');
+      }
+    }
   }
 
   /**
