@@ -26,6 +26,7 @@ export function UsageChart({ usage }: { usage: readonly DayUsageWire[] }): JSX.E
         role="img"
         aria-label={`Requests per day over ${usage.length} days: ${total.requests} requests, ${total.errors} errors`}
       >
+        <line class="baseline" x1={0} x2={WIDTH} y1={HEIGHT - BOTTOM} y2={HEIGHT - BOTTOM} />
         {usage.map((day, index) => {
           const x = index * slot + 4;
           const height = scale(day.requests);

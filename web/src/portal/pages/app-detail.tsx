@@ -115,7 +115,7 @@ function RequestCard(props: { request: AccessRequestWire; appName: string; onCha
         .{request.status === 'pending' ? ' Waiting for the operator.' : ''}
       </p>
       {request.status === 'approved' ? (
-        <dl class="grid">
+        <dl class="facts">
           <dt>Key</dt>
           <dd>
             <Mono value={request.key_id ?? ''} />
