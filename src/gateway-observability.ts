@@ -19,6 +19,7 @@ import { AnalyticsRecorder, DEFAULT_ANALYTICS_RETENTION_MS } from './control/ana
 import { AnalyticsService } from './control/analytics-service.ts';
 import { CertificateExpiryService, DAY_MS, DEFAULT_EXPIRY_WINDOW_DAYS } from './control/certificate-expiry-service.ts';
 import { CertificateExpiryMonitor } from './control/certificate-expiry-monitor.ts';
+import { portalOwnerOf } from './control/portal/portal-certificate-owner.ts';
 import type { AnalyticsSink } from './runtime-config/analytics-sink.ts';
 
 export interface ObservabilitySettings {
@@ -63,6 +64,7 @@ export class GatewayObservability {
       gauge: metrics,
       windowMs: (settings.expiryWindowDays ?? DEFAULT_EXPIRY_WINDOW_DAYS) * DAY_MS,
       webhookUrl: settings.expiryWebhookUrl,
+      describeOwner: portalOwnerOf(store),
     });
   }
 
