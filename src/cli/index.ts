@@ -18,6 +18,7 @@ import { registerRouteCommand } from './commands/route.ts';
 import { registerApiCommand } from './commands/api.ts';
 import { registerKeyCommand } from './commands/key.ts';
 import { registerPolicyCommand } from './commands/policy.ts';
+import { registerPortalCommand } from './commands/portal.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -42,6 +43,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerApiCommand(program, setResult);
   registerKeyCommand(program, setResult);
   registerPolicyCommand(program, setResult);
+  registerPortalCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;
