@@ -24,6 +24,7 @@ import { normaliseZoneName } from './tenancy-service.ts';
 import { planPolicies } from './config-policies-plan.ts';
 import { planZone } from './config-zone-plan.ts';
 import { planAccountBlocks, planCaRevocations } from './config-revocation-plan.ts';
+import { planPortalProducts } from './config-portal-plan.ts';
 
 export type ConfigServices = Pick<
   ControlServices,
@@ -39,6 +40,7 @@ export type ConfigServices = Pick<
   | 'policies'
   | 'keys'
   | 'caRevocation'
+  | 'portal'
 >;
 
 /** What a planned write changes, for the `config applied` log line. */
@@ -55,7 +57,8 @@ export type ChangeKind =
   | 'rules'
   | 'identity_headers'
   | 'api'
-  | 'policy';
+  | 'policy'
+  | 'portal_product';
 
 export interface PlannedWrite {
   readonly kind: ChangeKind;
@@ -167,6 +170,7 @@ async function planAccount(
   }
   writes.push(...(await planPolicies(account, record, context)));
   writes.push(...(await planAccountBlocks(account, record?.id, context)));
+  writes.push(...planPortalProducts(account, context));
   return writes;
 }
 
