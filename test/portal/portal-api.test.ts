@@ -374,6 +374,31 @@ describe('portal API: real serve, real TLS, real mTLS', () => {
     assert.equal(again.status, 409);
   });
 
+  test('certificates ending within 30 days are listed as expiring, and flagged on the app page', async () => {
+    const shortLived = await world.ok<{ id: string }>('POST', '/portal/products', {
+      account_id: world.accountId,
+      name: 'Short-lived',
+      api_ids: [world.billingApiId],
+      policy_id: world.policyId,
+      approval_mode: 'automatic',
+      validity_days: 7,
+    });
+    const developer = await invitedDeveloper(world, 'expiring@example.com');
+    const appId = await newApp(developer);
+    assert.deepEqual(await developer.ok('GET', '/api/expiring'), []);
+    const approved = await developer.ok<RequestView>('POST', `/api/apps/${appId}/requests`, {
+      product_id: shortLived.id,
+      credential: { kind: 'csr', csr: openssl.csr('p256', '/CN=short').csrPem },
+    });
+    const expiring = await developer.ok<{ id: string }[]>('GET', '/api/expiring');
+    assert.deepEqual(
+      expiring.map((r) => r.id),
+      [approved.id],
+    );
+    const detail = await developer.ok<{ requests: { expiring_soon: boolean }[] }>('GET', `/api/apps/${appId}`);
+    assert.equal(detail.requests[0]?.expiring_soon, true);
+  });
+
   test('a password change ends the other sessions; a reset link from the operator works once', async () => {
     const laptop = await invitedDeveloper(world, 'password@example.com');
     const phone = new DeveloperClient(world);
