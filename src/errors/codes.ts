@@ -483,3 +483,9 @@ export const GW_ERR_PORTAL_EMAIL_TAKEN = defineError(
   409,
   12241,
 );
+export const GW_ERR_PORTAL_SIGNUP_THROTTLED = defineError(
+  'GW_ERR_PORTAL_SIGNUP_THROTTLED',
+  'Too many sign-ups from this address: try again in %s seconds',
+  429,
+  12242,
+);

@@ -29,6 +29,8 @@ export const ACCOUNT_SIGN_IN_FAILURES = 10;
 /** Wrong passwords per client address (any accounts) before that address is locked for the window. */
 export const ADDRESS_SIGN_IN_FAILURES = 30;
 export const SIGN_IN_WINDOW_MS = 15 * 60_000;
+/** Sign-up attempts per client address and window: each costs a password hash (memory, CPU). */
+export const ADDRESS_SIGN_UPS = 100;
 
 export interface PortalAppOptions {
   readonly services: PortalServices;
@@ -83,6 +85,7 @@ export async function buildPortalApp(options: PortalAppOptions): Promise<AdminAp
     lifetimeMs: PORTAL_SESSION_LIFETIME_MS,
     accountThrottle: new SignInThrottle({ maxFailures: ACCOUNT_SIGN_IN_FAILURES, windowMs: SIGN_IN_WINDOW_MS }),
     addressThrottle: new SignInThrottle({ maxFailures: ADDRESS_SIGN_IN_FAILURES, windowMs: SIGN_IN_WINDOW_MS }),
+    signupThrottle: new SignInThrottle({ maxFailures: ADDRESS_SIGN_UPS, windowMs: SIGN_IN_WINDOW_MS }),
   });
   await app.register(portalAppRoutes, { access, store: options.store, gatewayUrl: options.gatewayUrl });
 

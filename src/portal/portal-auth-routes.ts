@@ -12,7 +12,12 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, GW_ERR_PORTAL_SIGNIN_FAILED, GW_ERR_PORTAL_SIGNIN_LOCKED } from '../errors/index.ts';
+import {
+  GatewayError,
+  GW_ERR_PORTAL_SIGNIN_FAILED,
+  GW_ERR_PORTAL_SIGNIN_LOCKED,
+  GW_ERR_PORTAL_SIGNUP_THROTTLED,
+} from '../errors/index.ts';
 import type { PortalDeveloperService } from '../control/portal/portal-developer-service.ts';
 import type { PortalDeveloperRecord } from '../store/portal/portal-records.ts';
 import type { SessionSealer, DashboardSession } from '../admin-api/dashboard/session-seal.ts';
@@ -28,6 +33,8 @@ export interface PortalAuthOptions {
   /** Failed sign-ins per account (email) and per client address. */
   readonly accountThrottle: SignInThrottle;
   readonly addressThrottle: SignInThrottle;
+  /** Sign-up attempts per client address (each one costs a password hash). */
+  readonly signupThrottle: SignInThrottle;
 }
 
 const Credentials = Type.Object(
@@ -44,7 +51,7 @@ function sessionView(developer: PortalDeveloperRecord, session: DashboardSession
 }
 
 export const portalAuthRoutes: FastifyPluginAsyncTypebox<PortalAuthOptions> = (app, options) => {
-  const { developers, sealer, lifetimeMs, accountThrottle, addressThrottle } = options;
+  const { developers, sealer, lifetimeMs, accountThrottle, addressThrottle, signupThrottle } = options;
 
   const signIn = (reply: FastifyReply, developer: PortalDeveloperRecord): object => {
     const { sealed, session } = sealer.create(developer.id);
@@ -108,6 +115,13 @@ export const portalAuthRoutes: FastifyPluginAsyncTypebox<PortalAuthOptions> = (a
       },
     },
     async (request, reply) => {
+      const waitMs = signupThrottle.retryAfterMs(request.ip);
+      if (waitMs > 0) {
+        const seconds = String(Math.ceil(waitMs / 1000));
+        reply.header('retry-after', seconds);
+        throw GW_ERR_PORTAL_SIGNUP_THROTTLED.create(seconds);
+      }
+      signupThrottle.failed(request.ip); // every attempt counts: each one costs a password hash
       const developer = await developers.signUp(request.body);
       request.log.info({ developer: developer.id, status: developer.status }, 'portal sign-up');
       if (developer.status !== 'active') return success({ developer: developerView(developer) });

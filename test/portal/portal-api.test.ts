@@ -425,4 +425,22 @@ describe('portal API: real serve, real TLS, real mTLS', () => {
     assert.equal(reused.status, 400);
     await anyone.ok('POST', '/api/session', { email: 'password@example.com', password: 'a third long passphrase' });
   });
+  // Last: it locks sign-up from this address for the rest of the window.
+  test('sign-up attempts are limited per address (each one may cost a password hash)', async () => {
+    const stranger = new DeveloperClient(world);
+    // The other tests' sign-ups from this address count too: at most 100 in all, then 429.
+    let attempts = 0;
+    let last = await stranger.call('POST', '/api/signup', { email: 's@example.com', password: PASSWORD });
+    while (last.status === 403 && attempts < 100) {
+      attempts += 1;
+      last = await stranger.call('POST', '/api/signup', { email: `s${attempts}@example.com`, password: PASSWORD });
+    }
+    const throttled = last;
+    assert.equal(throttled.status, 429, throttled.text);
+    assert.ok(attempts > 50, `refused (403) up to the limit first: ${attempts}`);
+    assert.match(
+      throttled.body.errors[0]?.message ?? '',
+      /Too many sign-ups from this address: try again in \d+ seconds/,
+    );
+  });
 });
