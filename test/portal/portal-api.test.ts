@@ -132,6 +132,10 @@ describe('portal API: real serve, real TLS, real mTLS', () => {
     const anonymous = await new DeveloperClient(world).call('GET', '/api/apps');
     assert.equal(anonymous.status, 401);
     assert.equal(errorCodeOf(anonymous), 12230);
+    const page = await developer.call('GET', '/');
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    assert.match(String(page.headers['strict-transport-security']), /max-age=/);
+    assert.equal(page.headers['x-frame-options'], 'DENY');
     await developer.ok('DELETE', '/api/session');
     assert.equal(developer.cookie, '');
   });
