@@ -86,7 +86,7 @@ function defineCases(fresh: () => Promise<StoreOptions>): void {
       apiIds: [hexId()],
       policyId: hexId(),
       approvalMode: 'manual',
-    validityDays: 365,
+      validityDays: 365,
       published: true,
       createdOn: at(2),
       modifiedOn: at(2),

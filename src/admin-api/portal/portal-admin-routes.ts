@@ -51,7 +51,7 @@ interface OptionalBody {
 }
 
 function bodyOf(body: unknown): OptionalBody {
-  return (body ?? {});
+  return body ?? {};
 }
 
 function linkView(created: CreatedLink, portalUrl: string | undefined): object {
