@@ -14,7 +14,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { browserSkipReason, launchBrowser, SCREENSHOT_DIR, screenshots } from '../helpers/browser.ts';
+import {
+  browserSkipReason,
+  ensureDashboardBuilt,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  screenshots,
+} from '../helpers/browser.ts';
 import { OpensslWorkdir } from '../helpers/openssl.ts';
 import { createCa } from '../helpers/pki.ts';
 import { HOST, PASSWORD, invitedDeveloper, startPortalWorld, type PortalWorld } from './portal-fixture.ts';
@@ -52,6 +58,7 @@ describe('portal in the browser: the whole journey', { skip }, () => {
 
   before(async () => {
     ensurePortalBuilt();
+    ensureDashboardBuilt();
     mkdirSync(path.join(SCREENSHOT_DIR, 'portal'), { recursive: true });
     world = await startPortalWorld();
     browser = await launchBrowser();
@@ -193,6 +200,35 @@ describe('portal in the browser: the whole journey', { skip }, () => {
       .waitFor();
     await shoot(page, 'sign-in-locked');
     assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    assert.deepEqual(problems, []);
+  });
+  test('the operator approves a request in the dashboard, with a message the developer sees', async () => {
+    const developer = await invitedDeveloper(world, 'dashboard@example.com');
+    const app = await developer.ok<{ id: string }>('POST', '/api/apps', { name: 'needs approval' });
+    const pending = await developer.ok<{ id: string }>('POST', `/api/apps/${app.id}/requests`, {
+      product_id: world.ordersProductId,
+      credential: { kind: 'csr', csr: openssl.csr('p256', '/CN=dashboard').csrPem },
+    });
+    const page = await newPage();
+    const admin = new URL(world.server.baseUrl);
+    await page.goto(`http://127.0.0.1:${admin.port}/dashboard/#/portal`);
+    await page.getByLabel('API token').fill(world.server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Developer portal' }).waitFor();
+    const card = page.locator(`[data-request="${pending.id}"]`);
+    await card.getByText('dashboard@example.com').waitFor();
+    await card.getByLabel('Message to the developer (optional)').fill('Approved from the dashboard');
+    await shoot(page, 'dashboard-portal');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('No access request is waiting.').waitFor();
+    const detail = await developer.ok<{ requests: { status: string; message: string }[] }>(
+      'GET',
+      `/api/apps/${app.id}`,
+    );
+    assert.deepEqual(
+      detail.requests.map((r) => [r.status, r.message]),
+      [['approved', 'Approved from the dashboard']],
+    );
     assert.deepEqual(problems, []);
   });
 });
