@@ -24,6 +24,7 @@ import {
 } from '../control/telemetry/certificate-expiry-service.ts';
 import { CertificateExpiryMonitor } from '../control/telemetry/certificate-expiry-monitor.ts';
 import type { AnalyticsSink } from '../runtime-config/analytics-sink.ts';
+import { portalOwnerOf } from '../control/portal/portal-certificate-owner.ts';
 
 export interface TelemetrySettings {
   /** Days of analytics kept (0: forever); default 30. */
@@ -67,6 +68,7 @@ export class ServeTelemetry {
       gauge: metrics,
       windowMs: (settings.expiryWindowDays ?? DEFAULT_EXPIRY_WINDOW_DAYS) * DAY_MS,
       webhookUrl: settings.expiryWebhookUrl,
+      describeOwner: portalOwnerOf(store),
     });
   }
 

@@ -42,6 +42,8 @@ import { startPublishing } from './serve-publishing.ts';
 import { buildDataPlane } from './serve-data-plane.ts';
 import { EstEndpoint } from '../runtime-config/est-endpoint.ts';
 import { startEst } from './serve-est.ts';
+import { portalAdminRoutes } from '../admin-api/portal/portal-admin-routes.ts';
+import { startPortal, type RunningPortal } from '../portal/start-portal.ts';
 
 export { ADMIN_TOKEN_FILE, EDGE_CA_FILE } from './data-dir.ts';
 const CRL_REFRESH_MS = 86_400_000; // 24 hours
@@ -50,6 +52,8 @@ export interface RunningGateway {
   readonly adminAddress: AddressInfo;
   readonly gatewayAddress: AddressInfo;
   stop(timeoutMs: number): Promise<void>;
+  /** The developer portal, when --portal-listen is given. */
+  readonly portal?: { readonly address: AddressInfo; readonly url: string } | undefined;
   /**
    * Applies the --config file again (on SIGHUP) and republishes the snapshot. A refused file rejects
    * and changes nothing; without --config, does nothing.
@@ -167,6 +171,8 @@ async function startOnStore(
     announce: publishChange,
     logger,
   });
+  // The developer portal's URL, for the links the operator makes (known once it listens).
+  let portalUrl: string | undefined = options.portalUrl;
   // Every successful change through the API is compiled into the snapshot before it is answered.
   const admin = await buildAdminApi({
     services,
@@ -183,6 +189,11 @@ async function startOnStore(
     // Dashboard sessions are sealed under a key of their own, derived from the master key that every
     // node of a cluster shares (docs/adr/0013).
     dashboard: { sessionKey: deriveSessionKey(plane.masterKey.key) },
+    plugins: [
+      async (api, adminServices) => {
+        await api.register(portalAdminRoutes, { services: adminServices, portalUrl: () => portalUrl });
+      },
+    ],
   });
   const { listener, forwarders } = buildDataPlane(
     { publicPki: plane.publicPki, snapshots, counters, telemetry, revocation, est: estEndpoint },
@@ -193,11 +204,27 @@ async function startOnStore(
   // listening" line behind; the admin API (which logs it) last.
   let gatewayAddress: AddressInfo;
   let adminAddress: AddressInfo;
+  let portal: RunningPortal | undefined;
   try {
     gatewayAddress = await listener.start();
     adminAddress = await listenAdmin(admin, options);
+    // The developer portal: its own TLS listener, never the admin one (docs/adr/0017).
+    if (options.portalListen !== undefined) {
+      portal = await startPortal({
+        listen: options.portalListen,
+        url: options.portalUrl,
+        services: services.portal,
+        store,
+        masterKey: plane.masterKey.key,
+        edgeCa: services.edgeCa,
+        logger,
+        gatewayUrl: () => plane.publicUrl,
+        onChange: publishChange,
+      });
+      portalUrl = portal.url;
+    }
   } catch (error) {
-    await Promise.all([listener.drain(0), admin.close(), forwarders.close()]);
+    await Promise.all([listener.drain(0), admin.close(), forwarders.close(), portal?.stop()]);
     throw error;
   }
   if (options.listen.port === 0 && new URL(plane.publicUrl).port === '0') {
@@ -222,6 +249,7 @@ async function startOnStore(
   return {
     adminAddress,
     gatewayAddress,
+    portal: portal === undefined ? undefined : { address: portal.address, url: portal.url },
     async reload() {
       if (options.configFile === undefined) return;
       try {
@@ -234,7 +262,13 @@ async function startOnStore(
     async stop(timeoutMs: number) {
       clearInterval(crlRefresh);
       await est.stop();
-      await Promise.all([listener.drain(timeoutMs), admin.close(), changeFeed.stop(), revocation.stop()]);
+      await Promise.all([
+        listener.drain(timeoutMs),
+        admin.close(),
+        changeFeed.stop(),
+        revocation.stop(),
+        portal?.stop(),
+      ]);
       await telemetry.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
       await Promise.all([forwarders.close(), store.close(), counters.close()]);

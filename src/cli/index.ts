@@ -23,6 +23,7 @@ import { registerAnalyticsCommand } from './commands/analytics.ts';
 import { registerHeadersCommand } from './commands/headers.ts';
 import { registerCertInspectCommand } from './commands/cert-inspect.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
+import { registerPortalCommand } from './commands/portal.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -52,6 +53,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerAnalyticsCommand(program, setResult);
   registerHeadersCommand(program, setResult);
   registerCompletionCommand(program);
+  registerPortalCommand(program, setResult);
   try {
     await program.parseAsync([...argv]);
     return await result;

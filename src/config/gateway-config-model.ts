@@ -5,6 +5,7 @@
  */
 import type { CaCompatibility, RuleAction } from '../model/records.ts';
 import type { IdentityFormat } from './identity-formats.ts';
+import type { DeclaredPortalProduct } from './gateway-config-portal.ts';
 
 /** `ca:` value that names the account's managed CA instead of an uploaded one. */
 export const MANAGED_CA = 'managed';
@@ -35,6 +36,8 @@ export interface DeclaredAccount {
   readonly policies: Located<readonly DeclaredPolicy[]> | undefined;
   /** The account's block list (every CA); undefined when left out: not the file's business. */
   readonly blockedCertificates?: Located<readonly DeclaredBlock[]> | undefined;
+  /** Products of the developer portal, created or updated by name; undefined: not the file's business. */
+  readonly portalProducts?: readonly DeclaredPortalProduct[] | undefined;
 }
 
 export interface DeclaredCa {

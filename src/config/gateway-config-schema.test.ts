@@ -223,7 +223,7 @@ describe('readGatewayConfig', () => {
     // Keys are not in the file: their secrets are shown once, at creation.
     assert.match(
       refusal(variant('    policies:', '    keys: []\n    policies:')),
-      /accounts\[0\]\.keys \(line 41\): unknown key "keys" \(allowed here: name, cas, zones, policies, blocked_certificates\)/,
+      /accounts\[0\]\.keys \(line 41\): unknown key "keys" \(allowed here: name, cas, zones, policies, blocked_certificates, portal_products\)/,
     );
     assert.match(
       refusal(variant('          - api: orders', '          - api: orders\n            api_id: 0123')),

@@ -25,6 +25,7 @@ import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
 import { listOf, located, unique } from './yaml-items.ts';
 import { checkApiNames, readApi, readPolicy } from './gateway-config-apis.ts';
 import { readBlock, readCaRevocation } from './gateway-config-revocation.ts';
+import { readPortalProducts } from './gateway-config-portal.ts';
 import {
   MANAGED_CA,
   MTLS_RULE_ACTIONS,
@@ -67,7 +68,7 @@ export function readGatewayConfig(text: string, file: string): DeclaredConfig {
 }
 
 function readAccount(cursor: YamlCursor): DeclaredAccount {
-  const fields = cursor.fields(['name', 'cas', 'zones', 'policies', 'blocked_certificates']);
+  const fields = cursor.fields(['name', 'cas', 'zones', 'policies', 'blocked_certificates', 'portal_products']);
   const cas = listOf(fields.optional('cas'), readCa);
   unique(cas, (ca) => ca.name, 'CA name');
   const caNames = new Set(cas.map((ca) => ca.name));
@@ -80,6 +81,7 @@ function readAccount(cursor: YamlCursor): DeclaredAccount {
     checkApiNames(policies.value, zones);
   }
   const blocked = fields.optional('blocked_certificates');
+  const portalProducts = fields.optional('portal_products');
   return {
     where: cursor.where,
     name: fields.required('name').string(),
@@ -88,6 +90,7 @@ function readAccount(cursor: YamlCursor): DeclaredAccount {
     policies,
     blockedCertificates:
       blocked === undefined ? undefined : { value: blocked.items().map(readBlock), where: blocked.where },
+    portalProducts: portalProducts === undefined ? undefined : readPortalProducts(portalProducts, zones),
   };
 }
 

@@ -32,6 +32,10 @@ export interface ServeOptionsInput extends ConnectionLimitsInput {
   configStaleAfter?: string;
   /** A duration (`30s`): the upstream timeout of routes and APIs that set none. */
   upstreamTimeout?: string;
+  /** host:port of the developer portal's TLS listener; absent: no portal. */
+  portalListen?: string;
+  /** The portal's public base URL (https://…), for links; default from --portal-listen. */
+  portalUrl?: string;
 }
 
 export type StoreLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -70,6 +74,9 @@ export interface ServeOptions {
    * error in the log (default 10 s; control/publish/config-change-feed.ts).
    */
   readonly configStaleAfterMs?: number | undefined;
+  /** The developer portal's own TLS listener (docs/adr/0017); absent: the portal is off. */
+  readonly portalListen?: ListenAddress | undefined;
+  readonly portalUrl?: string | undefined;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -91,6 +98,11 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     configStaleAfterMs:
       input.configStaleAfter === undefined ? undefined : parseDuration(input.configStaleAfter, '--config-stale-after'),
     connectionLimits: parseConnectionLimits(input),
+    portalListen:
+      input.portalListen === undefined || input.portalListen === ''
+        ? undefined
+        : parseListenAddress(input.portalListen, '--portal-listen'),
+    portalUrl: parsePortalUrl(input.portalUrl),
     upstreamTimeoutMs:
       input.upstreamTimeout === undefined
         ? DEFAULT_UPSTREAM_TIMEOUT_MS
@@ -117,6 +129,14 @@ function parseWebhookUrl(text: string | undefined): string | undefined {
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw GW_ERR_USAGE.create('--expiry-webhook must be http:// or https://');
   return url.href;
+}
+
+function parsePortalUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!URL.canParse(text) || new URL(text).protocol !== 'https:') {
+    throw GW_ERR_USAGE.create('--portal-url must be an https:// URL (the portal is served over TLS only)');
+  }
+  return new URL(text).origin;
 }
 
 function parseStoreLocation(text: string | undefined, dataDir: string): StoreLocation {

@@ -20,6 +20,7 @@ import { GatewayPolicyService } from './apis/gateway-policy-service.ts';
 import { CaRevocationService } from './revocation/ca-revocation-service.ts';
 import { EstAdminService } from './est/est-admin-service.ts';
 import { SanPolicyService } from './certificates/san-policy-service.ts';
+import { buildPortalServices } from './portal/build-portal-services.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -45,6 +46,19 @@ export function buildServices(options: ServiceOptions) {
   const managedCas = new ManagedCaService(store, box);
   const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki);
   const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);
+  const clientCertificates = new ClientCertificateService({
+    store,
+    tenancy,
+    managedCas,
+    publisher: publicPkiPublisher,
+    publicUrl,
+    ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }),
+  });
+  const keys = new GatewayKeyService(
+    store,
+    tenancy,
+    options.quotaRemaining === undefined ? {} : { quotaRemaining: options.quotaRemaining },
+  );
   return {
     est: new EstAdminService({ store, tenancy, managedCas, publisher: publicPkiPublisher }),
     tokens,
@@ -52,14 +66,7 @@ export function buildServices(options: ServiceOptions) {
     edgeCa: new EdgeCaService(store, box),
     managedCas,
     publicPkiPublisher,
-    clientCertificates: new ClientCertificateService({
-      store,
-      tenancy,
-      managedCas,
-      publisher: publicPkiPublisher,
-      publicUrl,
-      ...(options.listenHost === undefined ? {} : { listenHost: options.listenHost }),
-    }),
+    clientCertificates,
     mtlsCertificates,
     caRevocation: new CaRevocationService(store, tenancy),
     hostnameAssociations: new HostnameAssociationService(store, tenancy, mtlsCertificates),
@@ -69,11 +76,8 @@ export function buildServices(options: ServiceOptions) {
     managedHeaders: new ManagedHeadersService(store, tenancy),
     sanPolicies: new SanPolicyService(store, tenancy),
     apis: new ApiDefinitionService(store, tenancy),
-    keys: new GatewayKeyService(
-      store,
-      tenancy,
-      options.quotaRemaining === undefined ? {} : { quotaRemaining: options.quotaRemaining },
-    ),
+    keys,
     policies: new GatewayPolicyService(store, tenancy),
+    portal: buildPortalServices({ store, tenancy, clientCertificates, keys }),
   };
 }

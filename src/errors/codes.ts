@@ -504,3 +504,80 @@ export const GW_ERR_CERT_NOT_YET_VALID = defineError(
   403,
   11061,
 );
+// The developer portal (docs/adr/0017): its own listener, sessions and sign-up; 12230–12269.
+export const GW_ERR_PORTAL_SESSION = defineError(
+  'GW_ERR_PORTAL_SESSION',
+  'Not signed in, or the session has expired: sign in again',
+  401,
+  12230,
+);
+// A state-changing portal request without the session's CSRF token (X-CSRF-Token).
+export const GW_ERR_PORTAL_CSRF = defineError(
+  'GW_ERR_PORTAL_CSRF',
+  'Missing or wrong CSRF token: reload the page and try again',
+  403,
+  12231,
+);
+// Wrong email or password: one message for both, so that sign-in does not tell which emails exist.
+export const GW_ERR_PORTAL_SIGNIN_FAILED = defineError(
+  'GW_ERR_PORTAL_SIGNIN_FAILED',
+  'Wrong email or password',
+  401,
+  12232,
+);
+export const GW_ERR_PORTAL_SIGNIN_LOCKED = defineError(
+  'GW_ERR_PORTAL_SIGNIN_LOCKED',
+  'Too many failed sign-ins: sign-in is locked, try again in %s seconds',
+  429,
+  12233,
+);
+export const GW_ERR_PORTAL_SIGNUP_CLOSED = defineError(
+  'GW_ERR_PORTAL_SIGNUP_CLOSED',
+  'Sign-up is by invitation only: ask the operator for an invitation link',
+  403,
+  12234,
+);
+export const GW_ERR_PORTAL_DEVELOPER_INACTIVE = defineError(
+  'GW_ERR_PORTAL_DEVELOPER_INACTIVE',
+  'This developer account is %s',
+  403,
+  12235,
+);
+export const GW_ERR_PORTAL_LINK_INVALID = defineError(
+  'GW_ERR_PORTAL_LINK_INVALID',
+  'This invitation or password reset link is unknown, used or expired: ask the operator for a new one',
+  400,
+  12236,
+);
+export const GW_ERR_PORTAL_PASSWORD_WEAK = defineError(
+  'GW_ERR_PORTAL_PASSWORD_WEAK',
+  'The password must have %s',
+  400,
+  12237,
+);
+export const GW_ERR_PORTAL_CREDENTIAL_REFUSED = defineError(
+  'GW_ERR_PORTAL_CREDENTIAL_REFUSED',
+  'The certificate was refused: %s',
+  400,
+  12238,
+);
+// Unknown and another developer's objects get the same answer: ids tell nothing about others.
+export const GW_ERR_PORTAL_NOT_FOUND = defineError('GW_ERR_PORTAL_NOT_FOUND', 'No such %s', 404, 12239);
+export const GW_ERR_PORTAL_REQUEST_STATE = defineError(
+  'GW_ERR_PORTAL_REQUEST_STATE',
+  'The access request is %s',
+  409,
+  12240,
+);
+export const GW_ERR_PORTAL_EMAIL_TAKEN = defineError(
+  'GW_ERR_PORTAL_EMAIL_TAKEN',
+  'A developer with this email exists: sign in, or ask the operator for a password reset link',
+  409,
+  12241,
+);
+export const GW_ERR_PORTAL_SIGNUP_THROTTLED = defineError(
+  'GW_ERR_PORTAL_SIGNUP_THROTTLED',
+  'Too many sign-ups from this address: try again in %s seconds',
+  429,
+  12242,
+);

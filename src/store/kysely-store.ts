@@ -74,6 +74,15 @@ import type {
   EstEnrollmentRecord,
   EstProfileRecord,
 } from '../model/est-records.ts';
+import * as portal from './kysely/portal.ts';
+import type { PortalAccessRequestFilter } from './portal/portal-ports.ts';
+import type {
+  PortalAccessRequestRecord,
+  PortalAppRecord,
+  PortalDeveloperRecord,
+  PortalLinkRecord,
+  PortalProductRecord,
+} from '../model/portal-records.ts';
 import type {
   CaCrlRecord,
   CaRevocationRecord,
@@ -564,5 +573,66 @@ export class KyselyStore implements Store {
     revokedAt: string,
   ): Promise<{ id: Uuid; caId: Uuid }[]> {
     return est.bulkRevokeClientCertificates(this.#db, zoneId, filter, revokedAt);
+  }
+  // The developer portal (migration 0012).
+  putPortalProduct(record: PortalProductRecord): Promise<void> {
+    return portal.putPortalProduct(this.#db, record);
+  }
+  getPortalProduct(id: HexId): Promise<PortalProductRecord | undefined> {
+    return portal.getPortalProduct(this.#db, id);
+  }
+  listPortalProducts(): Promise<PortalProductRecord[]> {
+    return portal.listPortalProducts(this.#db);
+  }
+  deletePortalProduct(id: HexId): Promise<void> {
+    return portal.deletePortalProduct(this.#db, id);
+  }
+  createPortalDeveloper(record: PortalDeveloperRecord): Promise<void> {
+    return portal.createPortalDeveloper(this.#db, record);
+  }
+  updatePortalDeveloper(record: PortalDeveloperRecord): Promise<void> {
+    return portal.updatePortalDeveloper(this.#db, record);
+  }
+  getPortalDeveloper(id: HexId): Promise<PortalDeveloperRecord | undefined> {
+    return portal.getPortalDeveloper(this.#db, id);
+  }
+  getPortalDeveloperByEmail(email: string): Promise<PortalDeveloperRecord | undefined> {
+    return portal.getPortalDeveloperByEmail(this.#db, email);
+  }
+  listPortalDevelopers(): Promise<PortalDeveloperRecord[]> {
+    return portal.listPortalDevelopers(this.#db);
+  }
+  createPortalLink(record: PortalLinkRecord): Promise<void> {
+    return portal.createPortalLink(this.#db, record);
+  }
+  getPortalLinkBySecretHash(secretHash: string): Promise<PortalLinkRecord | undefined> {
+    return portal.getPortalLinkBySecretHash(this.#db, secretHash);
+  }
+  usePortalLink(id: HexId, usedOn: string): Promise<boolean> {
+    return portal.usePortalLink(this.#db, id, usedOn);
+  }
+  createPortalApp(record: PortalAppRecord): Promise<void> {
+    return portal.createPortalApp(this.#db, record);
+  }
+  updatePortalApp(record: PortalAppRecord): Promise<void> {
+    return portal.updatePortalApp(this.#db, record);
+  }
+  getPortalApp(developerId: HexId, id: HexId): Promise<PortalAppRecord | undefined> {
+    return portal.getPortalApp(this.#db, developerId, id);
+  }
+  listPortalApps(developerId: HexId): Promise<PortalAppRecord[]> {
+    return portal.listPortalApps(this.#db, developerId);
+  }
+  deletePortalApp(developerId: HexId, id: HexId): Promise<void> {
+    return portal.deletePortalApp(this.#db, developerId, id);
+  }
+  putPortalAccessRequest(record: PortalAccessRequestRecord): Promise<void> {
+    return portal.putPortalAccessRequest(this.#db, record);
+  }
+  getPortalAccessRequest(id: HexId): Promise<PortalAccessRequestRecord | undefined> {
+    return portal.getPortalAccessRequest(this.#db, id);
+  }
+  listPortalAccessRequests(filter: PortalAccessRequestFilter): Promise<PortalAccessRequestRecord[]> {
+    return portal.listPortalAccessRequests(this.#db, filter);
   }
 }

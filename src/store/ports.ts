@@ -50,6 +50,7 @@ import type {
   CertificateUsage,
   ZoneUsage,
 } from '../model/read-models.ts';
+import type { PortalStore } from './portal/portal-ports.ts';
 
 export class StoreConflictError extends Error {
   constructor(message: string) {
@@ -347,6 +348,7 @@ export interface Store
     CertificateExpiryStore,
     CaRevocationStore,
     EstStore,
+    PortalStore,
     SettingsStore {
   /** Runs `work` in one transaction, with a Store bound to it. */
   transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;

@@ -31,7 +31,17 @@ interface RunningDemo {
 }
 
 async function startDemo(dataDir: string): Promise<RunningDemo> {
-  const child = spawnCli(['demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0']);
+  const child = spawnCli([
+    'demo',
+    '--data-dir',
+    dataDir,
+    '--listen',
+    '127.0.0.1:0',
+    '--admin-listen',
+    '127.0.0.1:0',
+    '--portal-listen',
+    '127.0.0.1:0',
+  ]);
   let stdout = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const listening = await waitForLog(child, 'listening');
@@ -90,6 +100,11 @@ describe('portcullis demo', () => {
       assert.equal(demo.listening.reused, false);
       assert.match(demo.output(), /Issued a new client certificate in /);
       assert.match(demo.output(), /Press Ctrl-C to stop\./);
+      assert.match(demo.output(), /The developer portal: https:\/\/127\.0\.0\.1:\d+\//);
+      assert.match(
+        demo.output(),
+        /A developer invitation, valid one day and once: https:\/\/127\.0\.0\.1:\d+\/#\/invitation\/[\w-]{43}\n/,
+      );
       const lines = printedCurlLines(demo.output());
       assert.equal(lines.length, 2, demo.output());
       const [withCert = [], withoutCert = []] = lines;
@@ -191,6 +206,8 @@ describe('portcullis demo', () => {
         '--listen',
         `127.0.0.1:${port}`,
         '--admin-listen',
+        '127.0.0.1:0',
+        '--portal-listen',
         '127.0.0.1:0',
       ]);
       assert.equal(result.code, 1, result.stderr);

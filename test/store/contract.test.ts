@@ -1233,6 +1233,7 @@ function defineContract(getTarget: () => Target): void {
         '0009-ca-revocation',
         '0010-analytics-mtls-status',
         '0011-est-enrollment',
+        '0012-developer-portal',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {

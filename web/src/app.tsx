@@ -17,6 +17,7 @@ import { ApisPage } from './pages/apis.tsx';
 import { KeysPage } from './pages/keys.tsx';
 import { PoliciesPage } from './pages/policies.tsx';
 import { AnalyticsPage } from './pages/analytics.tsx';
+import { PortalAdminPage } from './portal/dashboard/portal-admin-page.tsx';
 
 const NAVIGATION: readonly { path: string; label: string }[] = [
   { path: '', label: 'Overview' },
@@ -28,6 +29,7 @@ const NAVIGATION: readonly { path: string; label: string }[] = [
   { path: 'keys', label: 'Keys' },
   { path: 'policies', label: 'Policies' },
   { path: 'analytics', label: 'Analytics' },
+  { path: 'portal', label: 'Developer portal' },
 ];
 
 function currentPage(): JSX.Element {
@@ -53,6 +55,8 @@ function currentPage(): JSX.Element {
       return <PoliciesPage />;
     case 'analytics':
       return <AnalyticsPage />;
+    case 'portal':
+      return <PortalAdminPage />;
     default:
       return <NotFound />;
   }

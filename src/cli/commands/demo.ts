@@ -13,6 +13,8 @@ import { createLogger } from '../../observability/logger.ts';
 import { configureDemo, demoFiles } from '../../demo/demo-setup.ts';
 import { startDemoUpstream } from '../../demo/demo-upstream.ts';
 import { formatDemoInstructions } from '../../demo/demo-instructions.ts';
+import { configureDemoPortal } from '../../demo/demo-portal.ts';
+import { formatPortalInstructions } from '../../demo/demo-portal-instructions.ts';
 import { connect } from '../../admin-client/admin-client.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
@@ -22,6 +24,7 @@ interface DemoOptions {
   dataDir: string;
   listen: string;
   adminListen: string;
+  portalListen: string;
   logLevel: 'info';
 }
 
@@ -34,6 +37,7 @@ export function registerDemoCommand(program: Command, setResult: (result: Promis
     .option('--data-dir <dir>', 'where the demo gateway keeps its data (in <dir>/demo/)', './data')
     .option('--listen <host:port>', 'address of the gateway (HTTPS, mTLS)', '127.0.0.1:8443')
     .option('--admin-listen <host:port>', 'address of the admin API (HTTP)', '127.0.0.1:9000')
+    .option('--portal-listen <host:port>', 'address of the developer portal (HTTPS)', '127.0.0.1:8444')
     .addOption(logLevelOption())
     .action((options: DemoOptions) => {
       setResult(runDemo(options));
@@ -43,7 +47,12 @@ export function registerDemoCommand(program: Command, setResult: (result: Promis
 async function runDemo(options: DemoOptions): Promise<number> {
   const dir = path.resolve(options.dataDir, 'demo');
   // Usage errors before anything is started or written.
-  const serveOptions = parseServeOptions({ dataDir: dir, listen: options.listen, adminListen: options.adminListen });
+  const serveOptions = parseServeOptions({
+    dataDir: dir,
+    listen: options.listen,
+    adminListen: options.adminListen,
+    portalListen: options.portalListen,
+  });
   const logger = createLogger(options.logLevel);
   const { startGateway } = await import('../../app/serve.ts');
   const upstream = await startDemoUpstream();
@@ -57,9 +66,11 @@ async function runDemo(options: DemoOptions): Promise<number> {
   const files = demoFiles(dir);
   const adminUrl = `http://${formatListenAddress({ host: gateway.adminAddress.address, port: gateway.adminAddress.port })}/client/v4`;
   let created: boolean;
+  let invitationUrl: string;
   try {
     const api = await connect({ api: adminUrl, dataDir: dir });
     created = await configureDemo(api, upstream.url, files);
+    invitationUrl = await configureDemoPortal(api, upstream.url);
   } catch (error) {
     await gateway.stop(SHUTDOWN_TIMEOUT_MS);
     await upstream.close();
@@ -78,6 +89,10 @@ async function runDemo(options: DemoOptions): Promise<number> {
   );
   // The log line is written asynchronously; let it out first so the instructions end the output.
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  // The portal's lines first: the demo's own instructions end the output ("Press Ctrl-C to stop.").
+  if (gateway.portal !== undefined) {
+    process.stdout.write(formatPortalInstructions(gateway.portal.url, invitationUrl, files.edgeCaCert));
+  }
   process.stdout.write(formatDemoInstructions({ files, address, adminUrl, created, cwd: process.cwd() }));
   const signal = await waitForShutdownSignal();
   logger.info({ signal }, 'draining');

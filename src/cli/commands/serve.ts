@@ -32,6 +32,8 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
     .option('--listen <host:port>', 'gateway (HTTPS) address', '0.0.0.0:8443')
     .option('--public-url <url>', 'base URL of the gateway for CRL and OCSP links (default: from --listen)')
     .option('--config <file>', 'declarative configuration file, applied at start and on SIGHUP')
+    .option('--portal-listen <host:port>', 'developer portal (HTTPS) address; default: no portal')
+    .option('--portal-url <url>', 'base URL of the developer portal for links (default: from --portal-listen)')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
     .option(
       '--upstream-timeout <duration>',
@@ -74,6 +76,7 @@ async function runServe(options: ServeCommandOptions): Promise<number> {
     {
       admin: `http://${formatListenAddress({ host: running.adminAddress.address, port: running.adminAddress.port })}/client/v4`,
       address: formatListenAddress({ host: running.gatewayAddress.address, port: running.gatewayAddress.port }),
+      ...(running.portal === undefined ? {} : { portal: running.portal.url }),
       store: serve.store.kind,
       dataDir: serve.dataDir,
     },

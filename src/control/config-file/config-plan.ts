@@ -30,6 +30,7 @@ import {
   type PlanContext,
   type PlannedWrite,
 } from './plan-parts.ts';
+import { planPortalProducts } from './portal-plan.ts';
 
 export async function planConfig(
   config: GatewayConfig,
@@ -85,6 +86,7 @@ async function planAccount(
   }
   writes.push(...(await planPolicies(account, record, context)));
   writes.push(...(await planAccountBlocks(account, record?.id, context)));
+  writes.push(...planPortalProducts(account, context));
   return writes;
 }
 

@@ -25,6 +25,7 @@ export type ConfigServices = Pick<
   | 'policies'
   | 'keys'
   | 'caRevocation'
+  | 'portal'
 >;
 
 /** What a planned write changes, for the `config applied` log line. */
@@ -41,7 +42,8 @@ export type ChangeKind =
   | 'rules'
   | 'identity_headers'
   | 'api'
-  | 'policy';
+  | 'policy'
+  | 'portal_product';
 
 export interface PlannedWrite {
   readonly kind: ChangeKind;

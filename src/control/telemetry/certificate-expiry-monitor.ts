@@ -5,7 +5,8 @@
  *  - logs one line per certificate and event per cooldown (default 24 h);
  *  - POSTs one JSON event per certificate and event per cooldown to the webhook, if configured:
  *      { event: "certificate_expiring" | "certificate_expired", kind, id, account_id, zone_id,
- *        name, issuer, serial_number, expires_on, days_remaining, timestamp }
+ *        name, issuer, serial_number, expires_on, days_remaining, timestamp }, plus `developer` and
+ *      `app` ({ id, email } and { id, name }) for a certificate issued through the developer portal
  *    Timeout 5 s; a failure is logged, never thrown, and retried at the next run (within the
  *    cooldown, without logging the certificate again). After one failure the rest of the run's
  *    deliveries wait for the next run, so a dead endpoint costs one timeout per run, not one per
@@ -50,6 +51,8 @@ export interface CertificateExpiryMonitorOptions {
   webhookTimeoutMs?: number;
   gauge?: ExpiryGauge;
   now?: () => Date;
+  /** More fields for a certificate's webhook event (the developer portal adds `developer` and `app`). */
+  describeOwner?: (certificate: ExpiringCertificate) => Promise<Record<string, unknown> | undefined>;
 }
 
 /** Per certificate and event: when it was last logged, and whether the webhook got it since. */
@@ -172,10 +175,11 @@ export class CertificateExpiryMonitor {
   async #deliver(url: string, certificate: ExpiringCertificate, now: Date): Promise<boolean> {
     const timeout = AbortSignal.timeout(this.#options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS);
     try {
+      const owner = await this.#options.describeOwner?.(certificate);
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'portcullis' },
-        body: JSON.stringify(expiryEvent(certificate, now)),
+        body: JSON.stringify({ ...expiryEvent(certificate, now), ...owner }),
         redirect: 'manual',
         signal: AbortSignal.any([timeout, this.#abort.signal]),
       });

@@ -3,6 +3,7 @@
  * migrations create them. Only portable types: text, integer (booleans as 0/1), JSON as text,
  * timestamps as ISO-8601 text, so SQLite and PostgreSQL hold the same values.
  */
+import type { PortalTables } from '../portal/portal-schema.ts';
 import type { Kysely } from 'kysely';
 import type { EstTables } from './est-schema.ts';
 
@@ -293,7 +294,7 @@ export interface CertificateBlocksTable {
   created_on: string;
 }
 
-export interface Database extends EstTables {
+export interface Database extends EstTables, PortalTables {
   analytics_rollups: AnalyticsRollupsTable;
   accounts: AccountsTable;
   zones: ZonesTable;

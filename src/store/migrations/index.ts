@@ -17,6 +17,7 @@ import { describeStoreFailure } from '../store-failure.ts';
 import { caRevocation } from './0009-ca-revocation.ts';
 import { analyticsMtlsStatus } from './0010-analytics-mtls-status.ts';
 import { estEnrollment } from './0011-est-enrollment.ts';
+import { developerPortal } from './0012-developer-portal.ts';
 
 /** Names sort in the order they run. Append only. Exported for the migration tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -31,6 +32,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009-ca-revocation': caRevocation,
   '0010-analytics-mtls-status': analyticsMtlsStatus,
   '0011-est-enrollment': estEnrollment,
+  '0012-developer-portal': developerPortal,
 };
 
 const provider: MigrationProvider = {

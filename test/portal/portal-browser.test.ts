@@ -1,0 +1,234 @@
+/**
+ * The developer portal in a real browser (Debian's Chromium through playwright-core) against a
+ * real `serve` with the portal on its own TLS listener: a developer invited by the operator signs
+ * up, creates an app, requests access with a key made in the browser (only the CSR is sent), the
+ * operator approves through the API, the page offers the PKCS#12 file, and curl with it gets 200
+ * from the API while other valid certificates are refused. Also: a hostile app name shown as text
+ * (never run), a weak CSR refused with the server's message, another developer's app not shown,
+ * the sign-in lock after ten wrong passwords, and a screenshot of every page.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import {
+  browserSkipReason,
+  ensureDashboardBuilt,
+  launchBrowser,
+  SCREENSHOT_DIR,
+  screenshots,
+} from '../helpers/browser.ts';
+import { OpensslWorkdir } from '../helpers/openssl.ts';
+import { createCa } from '../helpers/pki.ts';
+import { HOST, PASSWORD, invitedDeveloper, startPortalWorld, type PortalWorld } from './portal-fixture.ts';
+import { ensurePortalBuilt } from './portal-build.ts';
+
+const skip = browserSkipReason();
+const HOSTILE = '<img src=x onerror="window.__xss=1">';
+const run = promisify(execFile);
+
+describe('portal in the browser: the whole journey', { skip }, () => {
+  let world: PortalWorld;
+  let browser: Browser;
+  let openssl: OpensslWorkdir;
+  const problems: string[] = [];
+
+  const newPage = async (): Promise<Page> => {
+    // The portal's certificate is from the gateway's edge CA, which this browser profile does not know.
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+      ignoreHTTPSErrors: true,
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      if (/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return;
+      problems.push(`console: ${message.text()}`);
+    });
+    return page;
+  };
+  const shoot = (page: Page, name: string) => screenshots(page, `portal/${name}`);
+  const portalUrl = (): string => `https://localhost:${world.portalPort}/`;
+
+  before(async () => {
+    ensurePortalBuilt();
+    ensureDashboardBuilt();
+    mkdirSync(path.join(SCREENSHOT_DIR, 'portal'), { recursive: true });
+    world = await startPortalWorld();
+    browser = await launchBrowser();
+    openssl = new OpensslWorkdir();
+  });
+  after(async () => {
+    openssl.remove();
+    await browser.close();
+    await world.stop();
+  });
+
+  test('sign up by invitation → in-browser key → operator approves → PKCS#12 → curl gets 200; others refused', async () => {
+    const invitation = await world.ok<{ secret: string }>('POST', '/portal/invitations', {
+      email: 'journey@example.com',
+    });
+    const page = await newPage();
+    await page.goto(`${portalUrl()}#/invitation/${invitation.secret}`);
+    await page.getByRole('heading', { name: 'You are invited: create your account' }).waitFor();
+    assert.equal(await page.getByLabel('Email').inputValue(), 'journey@example.com', 'the invitation names the email');
+    await page.getByLabel('Name (optional)').fill('Jo Developer');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await shoot(page, 'invitation');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'My apps' }).waitFor();
+    await page.getByText('No app yet').waitFor();
+    await shoot(page, 'apps-empty');
+
+    await page.getByLabel('App name').fill(HOSTILE);
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByRole('heading', { name: HOSTILE }).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+
+    const posted: string[] = [];
+    page.on('request', (sent) => {
+      if (sent.method() === 'POST') posted.push(sent.postData() ?? '');
+    });
+    await page.getByLabel('Product').selectOption({ label: 'Orders (approved by the operator)' });
+    await shoot(page, 'request-access');
+    await page.getByRole('button', { name: 'Request access' }).click();
+    await page.getByText('Requested: the operator decides.').waitFor();
+    const sentCsr = posted.find((body) => body.includes('CERTIFICATE REQUEST'));
+    assert.ok(sentCsr !== undefined, 'the CSR was posted');
+    assert.doesNotMatch(sentCsr, /PRIVATE KEY/, 'only the CSR leaves the page');
+    await shoot(page, 'app-pending');
+
+    const downloadOf = async (button: string): Promise<string> => {
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: button }).click(),
+      ]);
+      return file.path();
+    };
+    const keyPath = await downloadOf('Private key (PEM)');
+    assert.match(readFileSync(keyPath, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
+
+    const pending = await world.ok<{ id: string }[]>('GET', '/portal/access_requests?status=pending');
+    assert.equal(pending.length, 1);
+    await world.ok('POST', `/portal/access_requests/${pending[0]?.id ?? ''}/approve`, { message: 'Welcome, Jo' });
+    // The page looks again while a request is pending, and offers the PKCS#12 file once approved.
+    await page.getByLabel('PKCS#12 passphrase').waitFor();
+    await page.getByText('Welcome, Jo').waitFor();
+    await page.getByLabel('PKCS#12 passphrase').fill('correct horse battery');
+    const p12Path = await downloadOf('Download PKCS#12 (.p12)');
+    const certPath = await downloadOf('Certificate (PEM)');
+    await page.getByText('curl --cert-type P12').waitFor();
+    await shoot(page, 'app-approved');
+
+    const { stdout: status } = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--cacert',
+      path.join(world.server.dataDir, 'edge-ca.pem'),
+      '--resolve',
+      `${HOST}:${world.server.gatewayPort}:127.0.0.1`,
+      '--cert-type',
+      'P12',
+      '--cert',
+      `${p12Path}:correct horse battery`,
+      `https://${HOST}:${world.server.gatewayPort}/orders/1`,
+      '--max-time',
+      '20',
+    ]);
+    assert.equal(status, '200');
+    const certPem = readFileSync(certPath, 'utf8');
+    const keyPem = readFileSync(keyPath, 'utf8');
+    assert.equal((await world.callApi('/orders/2', { certPem, keyPem })).status, 200, 'Node with the PEM files too');
+    const stranger = await (await createCa('CN=Someone Else')).issue({ subject: 'CN=someone' });
+    assert.equal((await world.callApi('/orders/1', stranger)).status, 403, 'a valid certificate of another CA');
+    assert.equal((await world.callApi('/orders/1')).status, 401, 'no certificate');
+
+    // A weak CSR pasted: the server's message, nothing requested.
+    await page.getByText('Paste a certificate request (CSR)').click();
+    await page.getByLabel('Certificate request (PEM)').fill(openssl.csr('rsa1024', '/CN=weak').csrPem);
+    await page.getByRole('button', { name: 'Request access' }).click();
+    await page.getByRole('alert').filter({ hasText: /RSA/ }).waitFor();
+    await shoot(page, 'request-refused');
+
+    await page.getByRole('link', { name: 'Products' }).click();
+    await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    await shoot(page, 'products');
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('heading', { name: 'Change password' }).waitFor();
+    await shoot(page, 'account');
+    await page.getByRole('link', { name: 'My apps' }).click();
+    await page.getByRole('link', { name: HOSTILE }).waitFor();
+    await shoot(page, 'apps');
+    const appHref = (await page.getByRole('link', { name: HOSTILE }).getAttribute('href')) ?? '';
+
+    // Another developer, same browser, own session: the app is not there for them.
+    const other = await newPage();
+    await invitedDeveloper(world, 'other@example.com');
+    await other.goto(portalUrl());
+    await other.getByLabel('Email').fill('other@example.com');
+    await other.getByLabel('Password').fill(PASSWORD);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'My apps' }).waitFor();
+    await other.goto(portalUrl() + appHref);
+    await other.getByRole('alert').filter({ hasText: 'No such app' }).waitFor();
+    await shoot(other, 'other-developer');
+
+    // Sign out, then ten wrong passwords: locked, with the reason.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shoot(page, 'sign-in');
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      await page.getByLabel('Email').fill('journey@example.com');
+      await page.getByLabel('Password').fill(`wrong guess ${attempt}`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Wrong email or password' }).waitFor();
+    }
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /sign-in is locked, try again in \d+ seconds/ })
+      .waitFor();
+    await shoot(page, 'sign-in-locked');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    assert.deepEqual(problems, []);
+  });
+  test('the operator approves a request in the dashboard, with a message the developer sees', async () => {
+    const developer = await invitedDeveloper(world, 'dashboard@example.com');
+    const app = await developer.ok<{ id: string }>('POST', '/api/apps', { name: 'needs approval' });
+    const pending = await developer.ok<{ id: string }>('POST', `/api/apps/${app.id}/requests`, {
+      product_id: world.ordersProductId,
+      credential: { kind: 'csr', csr: openssl.csr('p256', '/CN=dashboard').csrPem },
+    });
+    const page = await newPage();
+    const admin = new URL(world.server.baseUrl);
+    await page.goto(`http://127.0.0.1:${admin.port}/dashboard/#/portal`);
+    await page.getByLabel('API token').fill(world.server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Developer portal' }).waitFor();
+    const card = page.locator(`[data-request="${pending.id}"]`);
+    await card.getByText('dashboard@example.com').waitFor();
+    await card.getByLabel('Message to the developer (optional)').fill('Approved from the dashboard');
+    await shoot(page, 'dashboard-portal');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('No access request is waiting.').waitFor();
+    const detail = await developer.ok<{ requests: { status: string; message: string }[] }>(
+      'GET',
+      `/api/apps/${app.id}`,
+    );
+    assert.deepEqual(
+      detail.requests.map((r) => [r.status, r.message]),
+      [['approved', 'Approved from the dashboard']],
+    );
+    assert.deepEqual(problems, []);
+  });
+});
