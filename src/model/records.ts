@@ -167,7 +167,7 @@ export interface RouteRecord {
 export const RULE_ACTIONS = ['block', 'log', 'skip'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
-/** One rule of a ruleset, as the Rulesets API shows it (reference/cloudflare-api.md §6.2). */
+/** One rule of a ruleset, as the Rulesets API shows it (cloudflare-compatibility.md §6.2). */
 export interface RuleRecord {
   id: HexId;
   /** Bumped when the rule changes (not when it only moves). */

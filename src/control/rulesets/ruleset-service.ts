@@ -1,5 +1,5 @@
 /**
- * RulesetService: a zone's custom rules through the Rulesets API (reference/cloudflare-api.md §6): the phase
+ * RulesetService: a zone's custom rules through the Rulesets API (cloudflare-compatibility.md §6): the phase
  * entry point (`http_request_firewall_custom`, the only phase the gateway runs), its versions, one-rule changes,
  * the mTLS rule helper and rule hit counts.
  *
@@ -99,7 +99,7 @@ export class RulesetService {
     return this.#save(zone, previous, (now) => validateRulesetBody(body, previous, now, this.#newId), options);
   }
 
-  /** Newest first; [] when the zone has no entry point (reference §6.1). */
+  /** Newest first; [] when the zone has no entry point (cloudflare-compatibility.md §6.1). */
   async listEntrypointVersions(principal: Principal, zoneId: HexId, phase: string): Promise<RulesetRecord[]> {
     const zone = await this.#zone(principal, zoneId, 'read', phase);
     const ruleset = await this.#store.getRulesetByPhase(zone.id, phase);
