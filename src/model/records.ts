@@ -164,6 +164,9 @@ export interface RouteRecord {
   modifiedOn: string;
 }
 
+/** The only Rulesets API phase the gateway runs: a zone's custom rules (cloudflare-compatibility.md §6). */
+export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
+
 export const RULE_ACTIONS = ['block', 'log', 'skip'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 

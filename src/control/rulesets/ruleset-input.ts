@@ -9,11 +9,15 @@
  */
 import { GatewayError, GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { compileExpression, RULE_ERROR_DEFINITIONS, RuleError } from '../../rules/index.ts';
-import { RULE_ACTIONS, type RuleAction, type RuleRecord, type RulesetRecord } from '../../model/records.ts';
+import {
+  CUSTOM_RULES_PHASE,
+  RULE_ACTIONS,
+  type RuleAction,
+  type RuleRecord,
+  type RulesetRecord,
+} from '../../model/records.ts';
 import { isoMicros } from '../ids.ts';
 
-/** The only phase the gateway runs: the zone's custom rules. */
-export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
 export const DEFAULT_RULESET_NAME = 'default';
 export const MAX_RULES_PER_RULESET = 500;
 export const MAX_DESCRIPTION_LENGTH = 1000;

@@ -11,7 +11,14 @@ import { GW_ERR_API_CONFLICT, GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION
 import { limits } from '../../rules/index.ts';
 import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import { StoreConflictError, type Store } from '../../store/ports.ts';
-import type { HexId, RuleAction, RulesetRecord, TokenPermission, ZoneRecord } from '../../model/records.ts';
+import {
+  CUSTOM_RULES_PHASE,
+  type HexId,
+  type RuleAction,
+  type RulesetRecord,
+  type TokenPermission,
+  type ZoneRecord,
+} from '../../model/records.ts';
 import type { Principal } from '../access-policy.ts';
 import { normaliseHostname } from '../certificates/hostname-association-service.ts';
 import { isoMicros, newHexId } from '../ids.ts';
@@ -19,7 +26,6 @@ import { inZoneTransaction } from '../account-transaction.ts';
 import { MTLS_RULE_DESCRIPTION, MTLS_RULE_REF, mtlsRuleExpression } from './mtls-rule.ts';
 import {
   assembleRules,
-  CUSTOM_RULES_PHASE,
   DEFAULT_RULESET_NAME,
   draftOfRecord,
   invalid,
