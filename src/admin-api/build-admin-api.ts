@@ -63,8 +63,6 @@ export interface AdminApiOptions {
   readonly health?: HealthSource;
   /** The operator dashboard at /dashboard/ (absent: not served). */
   readonly dashboard?: DashboardOptions;
-  /** Extra route plugins (areas added by later issues register here). */
-  readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024; // 1 MiB: a CA bundle or a CSR is a few KiB
@@ -153,7 +151,6 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       if (options.analytics !== undefined) await api.register(gatewayAnalyticsRoutes, { analytics: options.analytics });
       if (options.certificateExpiry !== undefined)
         await api.register(expiringCertificateRoutes, { expiries: options.certificateExpiry });
-      for (const plugin of options.plugins ?? []) await plugin(api, options.services);
     },
     { prefix: API_PREFIX },
   );
