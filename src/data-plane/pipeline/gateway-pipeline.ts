@@ -33,7 +33,7 @@ import type { ApiRuntime, KeyRuntime } from '../../runtime-config/api-runtime.ts
 import type { CustomRuleRuntime, ZoneRuntime } from '../../runtime-config/zone-runtime.ts';
 import { decideHostRequest, type HostDecision } from './host-decision.ts';
 import type { ConnectionIdentity } from '../listeners/connection-identity.ts';
-import { answerBlocked, refuseWithHeaders } from './gateway-answers.ts';
+import { answerBlocked, refuseWithHeaders } from './gateway-response.ts';
 import { certificateStatusFor, withMtlsStatus } from './mtls-status-answer.ts';
 import { RequestRuleContext, type RuleRequestInput } from './request-rule-context.ts';
 import { requestTargetProblem } from './request-target.ts';
