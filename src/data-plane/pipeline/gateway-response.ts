@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { GW_ERR_RULE_BLOCKED } from '../../errors/index.ts';
 import type { CustomRuleRuntime } from '../../runtime-config/zone-runtime.ts';
-import type { ResponseSink } from '../upstream/exchange.ts';
+import { BODY_FOLLOWS, type ResponseSink } from '../upstream/exchange.ts';
 import type { MtlsStatus } from './mtls-status.ts';
 import { withStatus } from './mtls-status-answer.ts';
 
@@ -130,8 +130,7 @@ export function answerBlocked(
       'content-length': String(Buffer.byteLength(response.body)),
       'cache-control': 'no-store',
     },
-    false,
-    false,
+    BODY_FOLLOWS,
   );
   body?.end(response.body);
 }
@@ -157,8 +156,7 @@ export function refuseWithHeaders(
         'content-length': String(Buffer.byteLength(body)),
         'cache-control': 'no-store',
       },
-      false,
-      false,
+      BODY_FOLLOWS,
     )
     ?.end(body);
 }
