@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication (reference §2.1): every /client/v4 route except the OpenAPI document
+ * Bearer-token authentication (cloudflare-compatibility.md §2.1): every /client/v4 route except the OpenAPI document
  * needs `Authorization: Bearer <token>`. The resolved token becomes `request.principal`; what it
  * may do is decided by the use cases (control/access-policy.ts).
  */

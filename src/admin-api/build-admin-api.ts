@@ -63,7 +63,7 @@ export interface AdminApiOptions {
   readonly health?: HealthSource;
   /** The operator dashboard at /dashboard/ (absent: not served). */
   readonly dashboard?: DashboardOptions;
-  /** Extra route plugins (areas added by later issues register here). */
+  /** Route plugins of areas wired by the composition root (the developer portal's operator routes). */
   readonly plugins?: readonly ((app: AdminApp, services: AdminServices) => Promise<void>)[];
 }
 
@@ -82,7 +82,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
 
   installErrorHandling(app, `${bodyLimit} bytes`);
   // DELETE and PATCH may arrive with `Content-Type: application/json` and no body (older clients):
-  // an empty JSON body is "no body", not an error (reference §1.6).
+  // an empty JSON body is "no body", not an error (cloudflare-compatibility.md §1.6).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body: string, done) => {
     if (body.trim() === '') {

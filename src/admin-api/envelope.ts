@@ -1,5 +1,5 @@
 /**
- * The Cloudflare v4 envelope (reference/cloudflare-api.md §1.2), built in one place: handlers return
+ * The Cloudflare v4 envelope (cloudflare-compatibility.md §1.2), built in one place: handlers return
  * results, and errors are rendered by the error handler, never by a route.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Paging of list endpoints (reference §1.5, §4.2). The SDK's V4PagePaginationArray fetches pages
+ * Paging of list endpoints (cloudflare-compatibility.md §1.5, §4.2). The SDK's V4PagePaginationArray fetches pages
  * until one comes back empty, so a page past the end is a 200 with `result: []`, never an error.
  * `offset`/`limit`, when given, win over `page`/`per_page`. `per_page` and `limit` within their
  * bounds are clamped to what the endpoint serves (5–50 by default), not refused.

@@ -1,4 +1,4 @@
-/** Identifier formats of the v4 API (reference/cloudflare-api.md §1.4), generated here, never by a database. */
+/** Identifier formats of the v4 API (cloudflare-compatibility.md §1.4), generated here, never by a database. */
 import { randomBytes, randomUUID } from 'node:crypto';
 
 /** 32 lowercase hex characters: accounts, zones, tokens, rulesets. */

@@ -164,10 +164,13 @@ export interface RouteRecord {
   modifiedOn: string;
 }
 
+/** The only Rulesets API phase the gateway runs: a zone's custom rules (cloudflare-compatibility.md §6). */
+export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
+
 export const RULE_ACTIONS = ['block', 'log', 'skip'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
-/** One rule of a ruleset, as the Rulesets API shows it (reference/cloudflare-api.md §6.2). */
+/** One rule of a ruleset, as the Rulesets API shows it (cloudflare-compatibility.md §6.2). */
 export interface RuleRecord {
   id: HexId;
   /** Bumped when the rule changes (not when it only moves). */

@@ -1,7 +1,7 @@
 /**
  * The identity fields of a client certificate, read once per TLS connection from the DER.
  *
- * Formats follow Cloudflare's `cf.tls_client_auth.*` fields (reference/cloudflare-api.md §7.1) so rules and
+ * Formats follow Cloudflare's `cf.tls_client_auth.*` fields (cloudflare-compatibility.md §7.1) so rules and
  * forwarded `cf-cert-*` headers look the same as Cloudflare's; `rfc9440` is the RFC 9440 `Client-Cert` value.
  * Everything comes from `AsnConvert.parse(der, Certificate)`; no hand-written ASN.1 decoding, and never
  * OpenSSL's or Node's printed subject strings (hostile-input.md class 3).

@@ -1,6 +1,6 @@
 /**
  * issueClientCertificate: the managed CA signs a client certificate for a checked CSR (csr.ts), with the fields
- * Cloudflare's client-certificate API reports (reference/cloudflare-api.md §4).
+ * Cloudflare's client-certificate API reports (cloudflare-compatibility.md §4).
  *
  * Profile (RFC 5280):
  * - subject: the CSR's CN, C, ST, L, O, OU only (csr-subject.ts); the key: the CSR's, unchanged;
@@ -41,7 +41,7 @@ import { toPem } from './pem.ts';
 import type { ParsedCsr } from './csr.ts';
 import type { RequestedSan } from './csr-san.ts';
 
-/** Cloudflare's longest client certificate: 15 years (reference/cloudflare-api.md §4.1). */
+/** Cloudflare's longest client certificate: 15 years (cloudflare-compatibility.md §4.1). */
 export const MAX_CLIENT_VALIDITY_DAYS = 5475;
 const DAY_MS = 86_400_000; // 24 hours
 

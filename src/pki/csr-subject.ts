@@ -1,6 +1,6 @@
 /**
  * The subject of a CSR, reduced to the six attributes Cloudflare's client certificates report (common name,
- * country, state, locality, organization, organizational unit: reference/cloudflare-api.md §4), each checked
+ * country, state, locality, organization, organizational unit: cloudflare-compatibility.md §4), each checked
  * against the RFC 5280 Appendix A upper bounds. Anything else in the requested subject (emailAddress, DC, UID,
  * serialNumber…) is dropped, as Go's pkix.Name drops it when a CA built on crypto/x509 copies a CSR subject.
  *

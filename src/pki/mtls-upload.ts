@@ -1,5 +1,5 @@
 /**
- * validateMtlsUpload: the checks behind POST /accounts/{account_id}/mtls_certificates (reference/cloudflare-api.md
+ * validateMtlsUpload: the checks behind POST /accounts/{account_id}/mtls_certificates (cloudflare-compatibility.md
  * §3.1), and the fields its result reports. Everything hostile-input.md "Management API" lists for uploads is
  * refused here with GW_ERR_CERT_UPLOAD_INVALID and a reason a person can act on:
  *

@@ -1,7 +1,7 @@
 /**
  * Serial numbers (RFC 5280 §4.1.2.2) between their text and DER forms. The text form used by the managed CA, its
  * CRLs and its OCSP responder (and by Cloudflare's `serial_number` of client certificates) is lowercase hex of
- * the INTEGER's content octets without the sign-padding 00 byte: `3bb94ff1…`. serial.ts's normalizeSerial is the
+ * the INTEGER's content octets without the sign-padding 00 byte: `3bb94ff1…`. serial.ts's normaliseSerial is the
  * data plane's form (uppercase, leading zero digits dropped); convert with care between the two.
  */
 

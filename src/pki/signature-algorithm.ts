@@ -1,6 +1,6 @@
 /**
  * Signature algorithm names as Go's `x509.SignatureAlgorithm.String()` prints them (`SHA256WithRSA`,
- * `ECDSAWithSHA256`, …): Cloudflare's `signature` field uses these names (reference/cloudflare-api.md §3, §4).
+ * `ECDSAWithSHA256`, …): Cloudflare's `signature` field uses these names (cloudflare-compatibility.md §3, §4).
  * OIDs from RFC 3279 §2.2, RFC 4055 §5, RFC 5758 §3.2 and RFC 8410 §3.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -33,7 +33,7 @@ export const WEAK_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * What uploaded certificates may be signed with: Cloudflare's list (reference/cloudflare-api.md §3.1) minus
+ * What uploaded certificates may be signed with: Cloudflare's list (cloudflare-compatibility.md §3.1) minus
  * SHA-1 (hostile-input.md "Validity and algorithms").
  */
 export const ACCEPTED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([

@@ -14,7 +14,7 @@
  *
  * Security: the matcher sees the string it is given. The caller must pass the path the upstream will act on — a
  * raw `/public/../admin` matches `/public/*` — so paths with dot segments or encoded separators are to be
- * normalized or refused before they reach an access check.
+ * normalised or refused before they reach an access check.
  */
 
 /**

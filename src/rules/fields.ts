@@ -1,7 +1,7 @@
 /**
  * The field schema: every field an expression may name, its type, how a compiled rule reads it from a
  * RuleContext, and the example and description docs/reference/rules-language.md shows (a test keeps the two in
- * sync). Names and formats are Cloudflare's (reference/cloudflare-api.md §7.1, §7.2), so expressions written for
+ * sync). Names and formats are Cloudflare's (cloudflare-compatibility.md §7.1, §7.2), so expressions written for
  * Cloudflare's custom rules work here unchanged. A name not listed here is a GW_ERR_RULE_UNKNOWN_NAME error.
  */
 import type { RuleContext } from './rule-context.ts';
@@ -167,7 +167,7 @@ field(
   'cf.edge.server_port in {443 8443..8449}',
 );
 
-// Client certificate (per connection; reference/cloudflare-api.md §7.1). Defaults apply without a certificate.
+// Client certificate (per connection; cloudflare-compatibility.md §7.1). Defaults apply without a certificate.
 const ca = 'cf.tls_client_auth.';
 field(
   `${ca}cert_presented`,

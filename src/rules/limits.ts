@@ -5,7 +5,7 @@
  * lists them for users; changing one is a documented change.
  */
 
-/** Cloudflare's limit on `expression` (reference/cloudflare-api.md §6.2), in UTF-16 code units as JSON counts them. */
+/** Cloudflare's limit on `expression` (cloudflare-compatibility.md §6.2), in UTF-16 code units as JSON counts them. */
 export const MAX_EXPRESSION_LENGTH = 4096;
 
 /** Parentheses, `not` and function calls nested deeper than this are refused (no stack overflow, ever). */

@@ -1,6 +1,6 @@
 /**
  * Parser: expression text → checked AST, by precedence climbing over the logical operators (`not` > `and` >
- * `xor` > `or`, all left-associative; reference/cloudflare-api.md §8.4) and recursive descent below them. It
+ * `xor` > `or`, all left-associative; docs/reference/rules-language.md, "Grammar") and recursive descent below them. It
  * type-checks each node as it builds it, so every error, syntax or type, carries the position it is about. What
  * follows a comparison operator is operand-parser.ts's.
  *

@@ -70,7 +70,7 @@ export interface ConnectionFields {
   readonly serverPort: number;
 }
 
-/** `cf.tls_client_auth.*` (reference/cloudflare-api.md §7.1); formats as there. */
+/** `cf.tls_client_auth.*` (cloudflare-compatibility.md §7.1); formats as there. */
 export interface ClientAuthFields {
   readonly certPresented: boolean;
   readonly certVerified: boolean;

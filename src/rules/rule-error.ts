@@ -2,7 +2,7 @@
  * RuleError: the one error type the rules engine throws. Every syntax, name, type, regex or limit error in an
  * expression carries a stable code, a one-line `reason` in wirefilter's "expected …, found …" style, and the
  * 0-based character `position` it refers to, so the rulesets API can answer 400 with a message that points at
- * the mistake (reference/cloudflare-api.md §8.8).
+ * the mistake (docs/reference/rules-language.md, "Errors").
  *
  * It is a GatewayError, so the admin API renders it like any registry error (codes from src/errors/codes.ts).
  */

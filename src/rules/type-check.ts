@@ -6,7 +6,7 @@
  * mapped is applied per element and returns an array (`lower(names[*])` is an `Array<String>`); a comparison with
  * a mapped left side returns `Array<Bool>`, which only `any()`/`all()` accept. So
  * `any(lower(http.request.headers.names[*])[*] == "content-type")` types as Bool, and
- * `http.request.headers.names[*] == "x"` alone is refused (reference/cloudflare-api.md §8.5).
+ * `http.request.headers.names[*] == "x"` alone is refused (docs/reference/rules-language.md, "Arrays, maps and `[*]`").
  */
 import type { ComparisonOperator } from './ast.ts';
 import type { FieldDefinition } from './fields.ts';

@@ -14,7 +14,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { RevocationIndex } from '../pki/revocation-index.ts';
-import { normalizeSerial } from '../pki/serial.ts';
+import { normaliseSerial } from '../pki/serial.ts';
 import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
 import { KeyIndex } from './api-runtime.ts';
@@ -71,14 +71,14 @@ export interface HostPolicyInput {
 const HOSTNAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /** Lowercase, one trailing dot removed; "" for absent. DNS names compare case-insensitively (RFC 4343). */
-export function normalizeHostname(name: string | undefined | false | null): string {
+export function normaliseHostname(name: string | undefined | false | null): string {
   if (typeof name !== 'string') return '';
   const lower = name.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 export function createHostPolicy(input: HostPolicyInput): HostPolicy {
-  const hostname = normalizeHostname(input.hostname);
+  const hostname = normaliseHostname(input.hostname);
   if (!HOSTNAME.test(hostname) || hostname.length > 253) throw new Error(`invalid hostname: ${input.hostname}`);
   return buildPolicy(hostname, false, input);
 }
@@ -139,7 +139,7 @@ export function buildRevocationIndex(revoked: ReadonlyMap<string, Iterable<strin
   for (const [issuer, serials] of revoked) {
     const fingerprint = fingerprintOf(issuer);
     const set = byIssuer.get(fingerprint) ?? new Set<string>();
-    for (const serial of serials) set.add(normalizeSerial(serial));
+    for (const serial of serials) set.add(normaliseSerial(serial));
     byIssuer.set(fingerprint, set);
   }
   return new RevocationIndex(byIssuer);
@@ -209,7 +209,7 @@ export class GatewaySnapshot {
    * hostname is excluded from wildcards), else undefined.
    */
   lookup(name: string | undefined | false | null): HostPolicy | undefined {
-    const host = normalizeHostname(name);
+    const host = normaliseHostname(name);
     if (host === '') return undefined;
     const exact = this.#exact.get(host);
     if (exact !== undefined) return exact;

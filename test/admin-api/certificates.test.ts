@@ -5,7 +5,7 @@
  * answers on the gateway listener checked with `openssl crl / verify / ocsp`), mtls_certificates
  * (uploads, the bad-input list of docs/reference/hostile-input.md, quota, delete while in use), hostname
  * associations, custom_certificates, cross-account isolation of all of them, and the OpenAPI document.
- * Wire contract: reference/cloudflare-api.md §1, §3, §4, §5.
+ * Wire contract: cloudflare-compatibility.md §1, §3, §4, §5.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ import { ok, fails } from '../helpers/v4-assertions.ts';
 import { forgeRoot, type Forged } from '../helpers/forge-certificate.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Result shapes (reference §3, §4, §5) and small helpers.
+// Result shapes (cloudflare-compatibility.md §3, §4, §5) and small helpers.
 
 interface ClientCertificate {
   id: string;
@@ -223,7 +223,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       ['p256', 30],
       ['rsa2048', 3650],
     ] as const) {
-      test(`a ${key} CSR, ${days} days: every field of reference §4, checked against openssl`, async () => {
+      test(`a ${key} CSR, ${days} days: every field of cloudflare-compatibility.md §4, checked against openssl`, async () => {
         const { csrPem } = openssl.csr(key, subjects);
         const cert = ok(
           await server.call<ClientCertificate>('POST', clientCertificates(t), { csr: csrPem, validity_days: days }),
@@ -572,7 +572,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       assert.deepEqual(await ocsp(serial), { [serial]: 'unknown' });
     });
 
-    test('PATCH without a body (older clients; reference §4.5) also reactivates', async () => {
+    test('PATCH without a body (older clients; cloudflare-compatibility.md §4.3) also reactivates', async () => {
       ok(await server.call('DELETE', `${clientCertificates(t)}/${kept.id}`));
       const withoutBody = await server.call<ClientCertificate>('PATCH', `${clientCertificates(t)}/${kept.id}`);
       assert.equal(ok(withoutBody).status, 'pending_reactivation');
@@ -617,7 +617,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       assert.match(result.uploaded_on, MICROS);
     }
 
-    test('a root CA (ECDSA) → 200 with every field of reference §3', async () => {
+    test('a root CA (ECDSA) → 200 with every field of cloudflare-compatibility.md §3', async () => {
       const result = await upload(t, { ca: true, certificates: root.certPem, name: 'root' });
       assertDescribes(result, root.certPem, { ca: true, name: 'root' });
       assert.equal(result.issuer, 'CN=Upload Root,OU=PKI,O=Acme Inc.,L=San Francisco,ST=California,C=US');
@@ -626,7 +626,7 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       assert.equal(pemBody(result.certificates), pemBody(root.certPem));
       const got = ok(await server.call<MtlsCertificate>('GET', `${mtlsCertificates(t)}/${result.id}`));
       const listed: Partial<MtlsCertificate> = { ...result };
-      delete listed.updated_at; // only in the create response (reference §3)
+      delete listed.updated_at; // only in the create response (cloudflare-compatibility.md §3)
       assert.deepEqual(got, listed);
     });
 

@@ -1,6 +1,6 @@
 /**
  * The official `cloudflare` npm SDK (7.x) as a client of `portcullis serve` (SQLite), changing only
- * `baseURL` and the token (reference/cloudflare-api.md §10): mTLS certificates, client certificates
+ * `baseURL` and the token (cloudflare-compatibility.md §9): mTLS certificates, client certificates
  * with the SDK's own auto-pager, hostname associations, custom rules (Rulesets API), zones (create, delete), token verify, and how our errors surface
  * as the SDK's error classes. Every request the SDK makes is recorded, so paging is checked too.
  */

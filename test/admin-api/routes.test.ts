@@ -4,7 +4,7 @@
  * `portcullis serve`, as one suite on SQLite and on a real PostgreSQL: CRUD and normal forms,
  * validation errors with their v4 codes, the global (hostname, prefix) uniqueness as 409, token
  * scopes, the OpenAPI document, and the official `cloudflare` SDK's managedTransforms methods.
- * Field rules: src/control/routes/route-input.ts; reference/cloudflare-api.md §1, §9.1, §10.
+ * Field rules: src/control/routes/route-input.ts; cloudflare-compatibility.md §1, §8.1, §9.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

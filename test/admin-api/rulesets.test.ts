@@ -1,5 +1,5 @@
 /**
- * Custom rules through the Rulesets API of `portcullis serve` (reference/cloudflare-api.md §6, §10.3), over real
+ * Custom rules through the Rulesets API of `portcullis serve` (cloudflare-compatibility.md §6, §9), over real
  * HTTP, as one suite against SQLite and a real PostgreSQL: the entry point (404 before, PUT, GET, versions),
  * rule-level create/edit/delete with positions, refusals that store nothing (bad expressions, actions the gateway
  * cannot enforce), dry runs, rulesets by id, zone isolation, the mTLS rule helper and rule hit counts. A second,
@@ -32,7 +32,7 @@ import { SecretBox } from '../../src/store/secret-box.ts';
 import { ok } from '../helpers/v4-assertions.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Wire shapes (reference §6.1, §6.2) and helpers.
+// Wire shapes (cloudflare-compatibility.md §6.1, §6.2) and helpers.
 
 interface Rule {
   id: string;

@@ -92,7 +92,7 @@ describe('multi-host TLS on one listener', () => {
           revokedSerials: new Map(aCas.map((ca) => [ca.certPem, options.revokedA ?? []])),
         }),
         createHostPolicy({
-          hostname: 'B.test.', // normalized to b.test
+          hostname: 'B.test.', // normalised to b.test
           certPem: edge.b.certPem,
           keyPem: edge.b.keyPem,
           clientCaPems: [caB.certPem],

@@ -89,7 +89,7 @@ export function fakeContext(options: FakeContextOptions = {}): RuleContext {
   };
 }
 
-/** The client-auth fields of a valid certificate (values from reference/cloudflare-api.md §7.1). */
+/** The client-auth fields of a valid certificate (values from cloudflare-compatibility.md §7.1). */
 export const VERIFIED_CLIENT: ClientAuthFields = Object.freeze({
   ...NO_CLIENT_CERTIFICATE,
   certPresented: true,

@@ -254,7 +254,7 @@ describe('proxy identity headers', () => {
     });
   });
 
-  test('cf: every cf-cert-* header in the format of cf.tls_client_auth.* (reference §7.1, §9.1)', async () => {
+  test('cf: every cf-cert-* header in the format of cf.tls_client_auth.* (cloudflare-compatibility.md §7.1, §8.1)', async () => {
     const leaf = certs.plain!;
     const expected = await openssl(leaf);
     const root = await openssl(pki.ca);

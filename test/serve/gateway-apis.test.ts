@@ -1,7 +1,7 @@
 /**
- * Issue 6 end to end through `portcullis serve`, over real TLS with certificates made at test time:
+ * API keys and auth modes end to end through `portcullis serve`, over real TLS with certificates made at test time:
  * every API auth mode (keyless, mtls_static, mtls_static + token, mtls_dynamic, token), the bypasses
- * found in Tyk (reference/peers.md §1, §2.5–§2.6) refused, rate limit and quota exact under
+ * found in Tyk (docs/adr/0003-gateway-pipeline-decisions.md, "Keys") refused, rate limit and quota exact under
  * concurrent requests, a policy change applied to existing keys at once, expired keys, and
  * analytics totals equal to the requests sent.
  */

@@ -1,4 +1,4 @@
-/** Zone client certificates issued by the managed CA (reference §4). */
+/** Zone client certificates issued by the managed CA (cloudflare-compatibility.md §4). */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
@@ -155,7 +155,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
         params: ItemParams,
         body: Type.Object({ reactivate: Type.Optional(Type.Boolean()) }),
       },
-      // Older clients send no body at all (reference §4.5): treat it as {}.
+      // Older clients send no body at all (cloudflare-compatibility.md §4.3): treat it as {}.
       preValidation: (request, _reply, done) => {
         // The schema types the body as present; at runtime it is undefined when none was sent.
         if ((request.body as object | undefined) === undefined) request.body = {};

@@ -1,4 +1,4 @@
-/** Hostname associations (reference §5): GET/PUT per (zone, CA); no CA id = the managed CA. */
+/** Hostname associations (cloudflare-compatibility.md §5): GET/PUT per (zone, CA); no CA id = the managed CA. */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';

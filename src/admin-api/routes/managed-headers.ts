@@ -1,5 +1,5 @@
 /**
- * Managed Transforms (reference/cloudflare-api.md §9.1), wire-compatible with the SDK's
+ * Managed Transforms (cloudflare-compatibility.md §8.1), wire-compatible with the SDK's
  * `client.managedTransforms.list/edit/delete`: GET and PATCH answer both lists, DELETE turns every
  * transform off and answers 204 with no body, as Cloudflare does. What each id does:
  * control/rulesets/managed-headers-service.ts.

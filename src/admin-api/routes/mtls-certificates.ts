@@ -1,7 +1,7 @@
 /**
- * Account mTLS certificates (reference §3): upload, list, get, delete, associations. Beyond Cloudflare's object:
- * `compatibility` (`strict` or `legacy`, docs/adr/0008) on upload and in every view, and PATCH to change it on a
- * CA.
+ * Account mTLS certificates (cloudflare-compatibility.md §3): upload, list, get, delete, associations. Beyond
+ * Cloudflare's object: `compatibility` (`strict` or `legacy`, docs/adr/0008) on upload and in every view, and PATCH
+ * to change it on a CA.
  */
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';

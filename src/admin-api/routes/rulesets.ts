@@ -1,6 +1,6 @@
 /**
- * Custom rules through the Rulesets API (reference/cloudflare-api.md §6, zone level): the phase entry point and
- * its versions, rulesets by id (cursor-paged list, §10.3), one-rule changes, plus the gateway's own mTLS rule
+ * Custom rules through the Rulesets API (cloudflare-compatibility.md §6, zone level): the phase entry point and
+ * its versions, rulesets by id (cursor-paged list, §1.5), one-rule changes, plus the gateway's own mTLS rule
  * helper and rule hit counts. Bodies are checked by control/rulesets/ruleset-input.ts (one checker for the API and the
  * configuration file), whose errors name the JSON pointer of the offending value.
  */
@@ -30,11 +30,17 @@ const DryRunQuery = Type.Object({ dry_run: Type.Optional(Type.String()) });
 /** Checked field by field (with JSON pointers) by ruleset-input.ts, not by the schema. */
 const RulesetBody = Type.Object(
   {},
-  { additionalProperties: true, description: '{ rules: Rule[], description?, name? } (reference §6.1)' },
+  {
+    additionalProperties: true,
+    description: '{ rules: Rule[], description?, name? } (cloudflare-compatibility.md §6.1)',
+  },
 );
 const RuleBody = Type.Object(
   {},
-  { additionalProperties: true, description: 'Rule (reference §6.2) plus position?: { before | after | index }' },
+  {
+    additionalProperties: true,
+    description: 'Rule (cloudflare-compatibility.md §6.2) plus position?: { before | after | index }',
+  },
 );
 const MtlsRuleBody = Type.Object({
   hostnames: Type.Array(Type.String({ maxLength: 253 }), { minItems: 1, maxItems: 100 }),
@@ -94,7 +100,7 @@ function ruleHitView(hits: RuleHits): object {
   };
 }
 
-/** `?dry_run=true|false` (reference §6.1); any other value is refused rather than guessed. */
+/** `?dry_run=true|false` (cloudflare-compatibility.md §6.1); any other value is refused rather than guessed. */
 export function writeOptions(query: { dry_run?: string }): WriteOptions {
   const value = query.dry_run;
   if (value === undefined || value === 'false') return { dryRun: false };
@@ -102,14 +108,15 @@ export function writeOptions(query: { dry_run?: string }): WriteOptions {
   throw GW_ERR_API_VALIDATION.create('dry_run must be true or false');
 }
 
-/** A change answers the whole ruleset, or `result: null` for a dry run (reference §6.1). */
+/** A change answers the whole ruleset, or `result: null` for a dry run (cloudflare-compatibility.md §6.1). */
 function changed(ruleset: RulesetRecord, options: WriteOptions): object {
   return success(options.dryRun === true ? null : rulesetView(ruleset));
 }
 
 /**
- * One page of a cursor list (the SDK's CursorPagination, §10.3): items after `cursor` in id order; the next
- * cursor is the last id of a full page, and absent on the last page, which ends the SDK's iteration.
+ * One page of a cursor list (the SDK's CursorPagination, cloudflare-compatibility.md §1.5): items after `cursor` in
+ * id order; the next cursor is the last id of a full page, and absent on the last page, which ends the SDK's
+ * iteration.
  */
 export function cursorPage<T extends { id: string }>(
   items: readonly T[],
@@ -201,7 +208,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
     },
   );
 
-  // 204 without a body, dry run or not (reference §1.3, §6.1).
+  // 204 without a body, dry run or not (cloudflare-compatibility.md §1.3, §6.1).
   app.delete(
     '/zones/:zone_id/rulesets/:ruleset_id',
     { schema: { tags, params: RulesetParams, querystring: DryRunQuery } },

@@ -1,6 +1,6 @@
 /**
  * API tokens: `GET /user/tokens/verify` and `GET /accounts/{id}/tokens/verify` as Cloudflare's
- * (reference §2.2), and token management under `/user/tokens`. Portcullis scopes are simpler than
+ * (cloudflare-compatibility.md §2.2), and token management under `/user/tokens`. Portcullis scopes are simpler than
  * Cloudflare's policy documents: `scope` names an account or a zone (or nothing = the whole
  * installation, operator only) and `permission` is `read` or `edit`.
  */

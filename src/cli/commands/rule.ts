@@ -13,8 +13,8 @@ import {
   type AdminCommandOptions,
 } from '../admin-command.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
+import { CUSTOM_RULES_PHASE } from '../../model/records.ts';
 
-const PHASE = 'http_request_firewall_custom';
 const MTLS_RULE_REF = 'portcullis_mtls_rule';
 const CONTENT_TYPES = ['text/html', 'text/plain', 'application/json', 'text/xml'];
 /** A bound on cursor following, so a server that repeats a cursor cannot loop us forever. */
@@ -76,7 +76,7 @@ function collect(value: string, previous: string[]): string[] {
 export function registerRuleCommand(program: Command, setResult: (result: Promise<number>) => void): void {
   const rule = program
     .command('rule')
-    .description(`manage a zone's custom rules (the ${PHASE} phase) through the admin API`);
+    .description(`manage a zone's custom rules (the ${CUSTOM_RULES_PHASE} phase) through the admin API`);
   const run = (work: () => Promise<void>): void => setResult(runAdminCommand(work));
   const command = (name: string, description: string): Command =>
     withAdminCommandOptions(rule.command(name).description(description).requiredOption('--zone <id>', 'zone'));
@@ -166,9 +166,13 @@ async function add(options: AddOptions): Promise<void> {
   // The first rule creates the entry point; later ones are added at the bottom of it.
   const ruleset =
     summary === undefined
-      ? await client.send<RulesetView>('PUT', `${zonePath(options.zone)}/rulesets/phases/${PHASE}/entrypoint`, {
-          rules: [body],
-        })
+      ? await client.send<RulesetView>(
+          'PUT',
+          `${zonePath(options.zone)}/rulesets/phases/${CUSTOM_RULES_PHASE}/entrypoint`,
+          {
+            rules: [body],
+          },
+        )
       : await client.send<RulesetView>('POST', `${zonePath(options.zone)}/rulesets/${segment(summary.id)}/rules`, body);
   const added = ruleset.rules.at(-1);
   if (added === undefined) throw new AdminCommandError('the API answered a ruleset without the added rule');
@@ -260,7 +264,7 @@ async function findEntrypoint(client: AdminClient, zone: string): Promise<{ id: 
       `${zonePath(zone)}/rulesets`,
       { query: { cursor } },
     );
-    const found = listed.result.find((ruleset) => ruleset.phase === PHASE);
+    const found = listed.result.find((ruleset) => ruleset.phase === CUSTOM_RULES_PHASE);
     if (found !== undefined) return found;
     cursor = (listed.result_info as { cursor?: string } | undefined)?.cursor;
     if (cursor === undefined || cursor === '') return undefined;

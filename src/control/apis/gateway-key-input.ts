@@ -5,14 +5,14 @@
  *
  * A key is found by a certificate binding, a token secret, or both (never by its id, which is random
  * and never derived from certificate data: Tyk's dynamic-mTLS key id was a function of the public
- * certificate, so anyone holding the certificate could compute the key — peers.md §1.4, §2.6).
+ * certificate, so anyone holding the certificate could compute the key — docs/adr/0003-gateway-pipeline-decisions.md, "Keys").
  *
  *   certificate   exactly one of { mtls_certificate_id } (a leaf uploaded to the account),
  *                 { client_certificate_id } (issued in a zone of the account), { pem } (one
  *                 certificate) or { sha256 } (the leaf's fingerprint; bind_to leaf only)
  *   bind_to       leaf (default): SHA-256 of the certificate's DER, this certificate only;
  *                 spki: SHA-256 of its SubjectPublicKeyInfo DER, so a renewal with the same key
- *                 pair keeps the key (peers.md §1.5)
+ *                 pair keeps the key
  *   token         true: a secret `pk_` + base64url(32 random bytes) is made, shown once, and only
  *                 its SHA-256 (hex, of the whole string with its prefix) is stored
  *   policy_ids    at most 100 policies of the account; access_rights, rate_limit, quota as for

@@ -1,7 +1,7 @@
 /**
  * ClientCertificateService: client certificates issued by the account's managed CA from a CSR
- * (reference §4). Lifecycle: active → pending_revocation (DELETE) → revoked, and back to active via
- * PATCH {reactivate: true}. Every status change republishes the CA's CRL and OCSP view at once.
+ * (cloudflare-compatibility.md §4). Lifecycle: active → pending_revocation (DELETE) → revoked, and back to
+ * active via PATCH {reactivate: true}. Every status change republishes the CA's CRL and OCSP view at once.
  */
 import {
   GW_ERR_API_OBJECT_NOT_FOUND,

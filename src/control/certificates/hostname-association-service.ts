@@ -1,5 +1,5 @@
 /**
- * HostnameAssociationService: which CAs a hostname trusts for client certificates (reference §5).
+ * HostnameAssociationService: which CAs a hostname trusts for client certificates (cloudflare-compatibility.md §5).
  * One list per (zone, CA); no CA id means the account's managed CA. Hostnames must be in the zone,
  * and not in a subdomain zone of another account (foreign-hostnames.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * MtlsCertificateService: certificates uploaded to an account (reference §3): CAs that client
+ * MtlsCertificateService: certificates uploaded to an account (cloudflare-compatibility.md §3): CAs that client
  * certificates are verified against (bring your own CA), and leaf certificates. Validation is the
  * bad-input list of hostile-input.md (pki/mtls-upload.ts); a CA is refused past the account's quota,
  * and delete is refused while a hostname association uses it. A CA carries a compatibility
@@ -140,7 +140,7 @@ export class MtlsCertificateService {
         throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/accounts/${accountId}/mtls_certificates/${id}`);
       const uses = await store.listAssociationsOfCertificate(id);
       if (uses.length > 0) {
-        // Name what blocks the delete (reference §11.4: users need to know what to detach).
+        // Name what blocks the delete (cloudflare-compatibility.md §3.2: users need to know what to detach).
         throw GW_ERR_CERT_IN_USE.create(`associated with ${uses.map((use) => use.hostname).join(', ')}`);
       }
       // Its CRLs, revocation settings and block list go with it (docs/adr/0014).

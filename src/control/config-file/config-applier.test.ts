@@ -21,7 +21,7 @@ import { SecretBox } from '../../store/secret-box.ts';
 import { buildServices, type ControlServices } from '../build-services.ts';
 import { CONFIG_FILE_PRINCIPAL as OPERATOR, ConfigApplier } from './config-applier.ts';
 import { MTLS_RULE_REF } from '../rulesets/mtls-rule.ts';
-import { CUSTOM_RULES_PHASE } from '../rulesets/ruleset-input.ts';
+import { CUSTOM_RULES_PHASE } from '../../model/records.ts';
 
 const ZONE = `
       - name: example.com

@@ -16,12 +16,12 @@ import { GatewayError, GW_ERR_API_OBJECT_NOT_FOUND } from '../../errors/index.ts
 import type { DeclaredRule } from '../../config/gateway-config-schema.ts';
 import type { LoadedZone } from '../../config/load-gateway-config.ts';
 import { configInvalid } from '../../config/yaml-cursor.ts';
-import type { RulesetRecord, ZoneRecord } from '../../model/records.ts';
+import { CUSTOM_RULES_PHASE, type RulesetRecord, type ZoneRecord } from '../../model/records.ts';
 import { refusedAt, validated, type PlanContext, type PlannedWrite } from './plan-parts.ts';
 import { normaliseHostname } from '../certificates/hostname-association-service.ts';
 import { newHexId } from '../ids.ts';
 import { MTLS_RULE_DESCRIPTION, MTLS_RULE_REF, mtlsRuleExpression } from '../rulesets/mtls-rule.ts';
-import { CUSTOM_RULES_PHASE, rulesetChanged, validateRulesetBody } from '../rulesets/ruleset-input.ts';
+import { rulesetChanged, validateRulesetBody } from '../rulesets/ruleset-input.ts';
 import { MAX_MTLS_RULE_HOSTNAMES } from '../rulesets/ruleset-service.ts';
 
 /** A rule of the entry point's body and where the file declares it. */

@@ -10,12 +10,16 @@
 import type { IdentityFormat } from '../../config/identity-formats.ts';
 import { parseUpstreamTarget } from '../../config/upstream-target.ts';
 import { compileExpression } from '../../rules/index.ts';
-import type { RouteRecord, RuleRecord, RulesetRecord, ZoneSettingRecord } from '../../model/records.ts';
+import {
+  CUSTOM_RULES_PHASE,
+  type RouteRecord,
+  type RuleRecord,
+  type RulesetRecord,
+  type ZoneSettingRecord,
+} from '../../model/records.ts';
 import type { RouteRuntime } from '../../runtime-config/route-table.ts';
 import type { BlockResponse, CustomRuleRuntime, ZoneRuntime } from '../../runtime-config/zone-runtime.ts';
 import { identityFormatsOf, MANAGED_REQUEST_HEADERS_SETTING } from '../rulesets/managed-headers-service.ts';
-
-export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
 
 export interface CompileProblem {
   readonly zoneId: string;

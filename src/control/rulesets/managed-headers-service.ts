@@ -1,6 +1,6 @@
 /**
  * ManagedHeadersService: Cloudflare's Managed Transforms for request headers
- * (reference/cloudflare-api.md §9.1), i.e. which verified-identity headers a zone sends upstream.
+ * (cloudflare-compatibility.md §8.1), i.e. which verified-identity headers a zone sends upstream.
  * Stored as the zone setting `managed_request_headers`, a `Record<id, boolean>`.
  *
  *   add_client_certificate_headers    Cloudflare's cf-cert-* headers             identity format 'cf'

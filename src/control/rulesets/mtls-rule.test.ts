@@ -1,5 +1,5 @@
 /**
- * mtlsRuleExpression: the exact text of the mTLS rule (reference/cloudflare-api.md §6.4), hostnames sorted,
+ * mtlsRuleExpression: the exact text of the mTLS rule (cloudflare-compatibility.md §6.4), hostnames sorted,
  * deduplicated and quoted so that no input escapes its string literal, and every result compiles and matches
  * what it should.
  */

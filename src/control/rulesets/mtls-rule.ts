@@ -1,5 +1,5 @@
 /**
- * The "mTLS rule" (API Shield's "Create mTLS rule", reference/cloudflare-api.md §6.4): one custom rule that
+ * The "mTLS rule" (API Shield's "Create mTLS rule", cloudflare-compatibility.md §6.4): one custom rule that
  * refuses requests to the given hostnames unless the client certificate verified — and, by default, is not
  * revoked, the docs' recommended hardening (a revoked certificate still verifies; only the rule refuses it).
  * Pure: the service checks that the hostnames are in the zone; this only writes the expression.

@@ -1,5 +1,5 @@
 /**
- * validateRulesetBody and the one-rule helpers: what a custom rule may say (reference/cloudflare-api.md §6.2,
+ * validateRulesetBody and the one-rule helpers: what a custom rule may say (cloudflare-compatibility.md §6.2,
  * §6.3), errors that name the JSON pointer and keep the rules engine's codes, ids and refs that stay put, and
  * versions that move only when a rule's content changes.
  */
@@ -324,7 +324,7 @@ describe('ids, refs and versions across saves', () => {
   });
 });
 
-describe('positionIndex (reference §6.2)', () => {
+describe('positionIndex (cloudflare-compatibility.md §6.2)', () => {
   const rules = validate({ rules: [rule(), rule(), rule()] }).rules;
   const [a, b, c] = rules.map((r) => r.id);
 

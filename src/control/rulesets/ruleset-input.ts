@@ -1,5 +1,5 @@
 /**
- * Rulesets API input (reference/cloudflare-api.md §6.1–§6.3) checked and turned into stored rules: the one place
+ * Rulesets API input (cloudflare-compatibility.md §6.1–§6.3) checked and turned into stored rules: the one place
  * that decides what a custom rule may say. Pure: the admin API and the configuration file both call it.
  *
  * What the gateway cannot enforce is refused, never stored and ignored (docs/architecture.md, "How it runs"): actions other than
@@ -9,11 +9,15 @@
  */
 import { GatewayError, GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { compileExpression, RULE_ERROR_DEFINITIONS, RuleError } from '../../rules/index.ts';
-import { RULE_ACTIONS, type RuleAction, type RuleRecord, type RulesetRecord } from '../../model/records.ts';
+import {
+  CUSTOM_RULES_PHASE,
+  RULE_ACTIONS,
+  type RuleAction,
+  type RuleRecord,
+  type RulesetRecord,
+} from '../../model/records.ts';
 import { isoMicros } from '../ids.ts';
 
-/** The only phase the gateway runs: the zone's custom rules. */
-export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
 export const DEFAULT_RULESET_NAME = 'default';
 export const MAX_RULES_PER_RULESET = 500;
 export const MAX_DESCRIPTION_LENGTH = 1000;
@@ -386,8 +390,9 @@ export function validateRulesetBody(
 }
 
 /**
- * Where a rule goes (reference §6.2 `position`): `{ before: id }` (`""` = top), `{ after: id }` (`""` = bottom) or
- * `{ index: n }` (1-based), as the 0-based index among `others` (the ruleset's rules without the one placed).
+ * Where a rule goes (cloudflare-compatibility.md §6.2 `position`): `{ before: id }` (`""` = top), `{ after: id }`
+ * (`""` = bottom) or `{ index: n }` (1-based), as the 0-based index among `others` (the ruleset's rules without the
+ * one placed).
  * No position = bottom for a new rule; `keep` (its current index) for an edited one.
  */
 export function positionIndex(value: unknown, others: readonly RuleRecord[], keep = others.length): number {

@@ -1,5 +1,5 @@
 /**
- * RulesetService: a zone's custom rules through the Rulesets API (reference/cloudflare-api.md §6): the phase
+ * RulesetService: a zone's custom rules through the Rulesets API (cloudflare-compatibility.md §6): the phase
  * entry point (`http_request_firewall_custom`, the only phase the gateway runs), its versions, one-rule changes,
  * the mTLS rule helper and rule hit counts.
  *
@@ -11,7 +11,14 @@ import { GW_ERR_API_CONFLICT, GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION
 import { limits } from '../../rules/index.ts';
 import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import { StoreConflictError, type Store } from '../../store/ports.ts';
-import type { HexId, RuleAction, RulesetRecord, TokenPermission, ZoneRecord } from '../../model/records.ts';
+import {
+  CUSTOM_RULES_PHASE,
+  type HexId,
+  type RuleAction,
+  type RulesetRecord,
+  type TokenPermission,
+  type ZoneRecord,
+} from '../../model/records.ts';
 import type { Principal } from '../access-policy.ts';
 import { normaliseHostname } from '../certificates/hostname-association-service.ts';
 import { isoMicros, newHexId } from '../ids.ts';
@@ -19,7 +26,6 @@ import { inZoneTransaction } from '../account-transaction.ts';
 import { MTLS_RULE_DESCRIPTION, MTLS_RULE_REF, mtlsRuleExpression } from './mtls-rule.ts';
 import {
   assembleRules,
-  CUSTOM_RULES_PHASE,
   DEFAULT_RULESET_NAME,
   draftOfRecord,
   invalid,
@@ -99,7 +105,7 @@ export class RulesetService {
     return this.#save(zone, previous, (now) => validateRulesetBody(body, previous, now, this.#newId), options);
   }
 
-  /** Newest first; [] when the zone has no entry point (reference §6.1). */
+  /** Newest first; [] when the zone has no entry point (cloudflare-compatibility.md §6.1). */
   async listEntrypointVersions(principal: Principal, zoneId: HexId, phase: string): Promise<RulesetRecord[]> {
     const zone = await this.#zone(principal, zoneId, 'read', phase);
     const ruleset = await this.#store.getRulesetByPhase(zone.id, phase);

@@ -15,7 +15,7 @@
  * Cooldowns are kept in memory and in the installation settings (one small JSON value, pruned to
  * the certificates still reported), so a restart does not repeat them, and nodes sharing a
  * PostgreSQL store mostly do not either (two nodes running in the same instant may both send).
- * Like Tyk's CertificateExpiringSoon/CertificateExpired events (peers.md §2.12), for every kind of
+ * Like Tyk's CertificateExpiringSoon/CertificateExpired events, for every kind of
  * certificate the gateway holds, server certificates included.
  */
 import type { Logger } from 'pino';

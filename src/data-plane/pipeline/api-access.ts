@@ -1,6 +1,6 @@
 /**
  * decideApiAccess: who is calling an API and whether they may (the Tyk model, without
- * Tyk's bypasses — reference/peers.md §1, §2.5–§2.6):
+ * Tyk's bypasses — docs/adr/0003-gateway-pipeline-decisions.md, "Keys"):
  *
  *   keyless        anyone the zone's rules let through
  *   mtls_static    a verified, unrevoked certificate whose LEAF is on the allowlist (never another

@@ -1,6 +1,6 @@
 /**
  * runCustomRules: the zone's `http_request_firewall_custom` phase for one request (reference/
- * cloudflare-api.md §6.3). Rules run in order; the first matching `block` ends the phase and
+ * cloudflare-compatibility.md §6.3). Rules run in order; the first matching `block` ends the phase and
  * answers; `log` records a hit and goes on (shadow mode); `skip` (`ruleset: "current"`) ends the
  * phase and lets the request through. Every match counts a hit for analytics.
  */

@@ -33,7 +33,7 @@ import type { ApiRuntime, KeyRuntime } from '../../runtime-config/api-runtime.ts
 import type { CustomRuleRuntime, ZoneRuntime } from '../../runtime-config/zone-runtime.ts';
 import { decideHostRequest, type HostDecision } from './host-decision.ts';
 import type { ConnectionIdentity } from '../listeners/connection-identity.ts';
-import { answerBlocked, refuseWithHeaders } from './gateway-answers.ts';
+import { answerBlocked, refuseWithHeaders } from './gateway-response.ts';
 import { certificateStatusFor, withMtlsStatus } from './mtls-status-answer.ts';
 import { RequestRuleContext, type RuleRequestInput } from './request-rule-context.ts';
 import { requestTargetProblem } from './request-target.ts';
@@ -90,6 +90,15 @@ interface RequestTrace {
   ruleHits: string[] | undefined;
   /** What came of the client certificate (mtls-status.ts): for analytics' mtls_status. */
   mtlsStatus: MtlsStatus | undefined;
+}
+
+/** A request the host decision admitted and a route of its zone matched: what forwarding it needs. */
+interface RoutedRequest {
+  readonly route: RouteRuntime;
+  readonly request: GatewayRequest;
+  readonly identity: ConnectionIdentity;
+  readonly decision: HostDecision;
+  readonly zone: ZoneRuntime | undefined;
 }
 
 export class GatewayPipeline {
@@ -173,24 +182,22 @@ export class GatewayPipeline {
       sink.fail(GW_ERR_ROUTE_NOT_FOUND);
       return;
     }
+    const routed: RoutedRequest = { route, request, identity, decision, zone };
     if (route.api === undefined) {
-      this.#forward(route, request, identity, decision, zone, sink, false);
+      this.#forward(routed, sink, false);
       return;
     }
-    this.#serveApi(route, route.api, snapshot, request, identity, decision, zone, sink, trace);
+    this.#serveApi(routed, route.api, snapshot, sink, trace);
   }
 
   #serveApi(
-    route: RouteRuntime,
+    routed: RoutedRequest,
     api: ApiRuntime,
     snapshot: GatewaySnapshot,
-    request: GatewayRequest,
-    identity: ConnectionIdentity,
-    decision: HostDecision,
-    zone: ZoneRuntime | undefined,
     sink: ResponseSink,
     trace: RequestTrace,
   ): void {
+    const { request, identity, decision } = routed;
     trace.apiId = api.id;
     const authorization = request.headers.authorization;
     const access = decideApiAccess(api, identity, decision, snapshot.keys, {
@@ -217,7 +224,7 @@ export class GatewayPipeline {
     // A gateway key is the gateway's business: it never travels to the upstream.
     const stripAuthorization = authorization !== undefined && (api.authMode === 'token' || api.tokenRequired);
     if (!hasLimits(api, key)) {
-      this.#forward(route, request, identity, decision, zone, sink, stripAuthorization);
+      this.#forward(routed, sink, stripAuthorization);
       return;
     }
     const counters = this.#options.counters;
@@ -231,15 +238,7 @@ export class GatewayPipeline {
         refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
         return;
       }
-      this.#forward(
-        route,
-        request,
-        identity,
-        decision,
-        zone,
-        new ExtraHeadersSink(sink, outcome.headers),
-        stripAuthorization,
-      );
+      this.#forward(routed, new ExtraHeadersSink(sink, outcome.headers), stripAuthorization);
     };
     const failed = (error: unknown): void => {
       // Fail closed, but as what it is: the counters (Redis) are unavailable, which clients may retry.
@@ -261,15 +260,8 @@ export class GatewayPipeline {
     else this.#options.guard.settle(applyApiLimits(api, key, counters), 'usage_limits', sink, proceed, failed);
   }
 
-  #forward(
-    route: RouteRuntime,
-    request: GatewayRequest,
-    identity: ConnectionIdentity,
-    decision: HostDecision,
-    zone: ZoneRuntime | undefined,
-    sink: ResponseSink,
-    stripAuthorization: boolean,
-  ): void {
+  #forward(routed: RoutedRequest, sink: ResponseSink, stripAuthorization: boolean): void {
+    const { route, request, identity, decision, zone } = routed;
     const forwarder = this.#options.forwarders.forwarderFor(route.upstream, request.grpc);
     if (forwarder === undefined) {
       sink.fail(GRPC_NEEDS_HTTP2);

@@ -1,11 +1,18 @@
 /**
  * Answers from the gateway itself: JSON `{"error":{"code","message"}}` with the registry's status,
- * never a stack trace or verification detail. gRPC callers get a trailers-only response with the
- * matching grpc-status instead (gRPC over HTTP/2 spec: errors are carried in trailers, HTTP 200).
+ * never a stack trace or verification detail, written straight to a socket or through the pipeline's
+ * response sink; and, inside the pipeline, a custom rule's block (Cloudflare's custom response, else
+ * our JSON 403) and refusals that carry headers (429 with Retry-After and X-RateLimit-*). gRPC callers
+ * get a trailers-only response with the matching grpc-status instead (gRPC over HTTP/2 spec: errors
+ * are carried in trailers, HTTP 200).
  */
-import type { MtlsStatus } from './mtls-status.ts';
 import type { ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
+import { GW_ERR_RULE_BLOCKED } from '../../errors/index.ts';
+import type { CustomRuleRuntime } from '../../runtime-config/zone-runtime.ts';
+import { BODY_FOLLOWS, type ResponseSink } from '../upstream/exchange.ts';
+import type { MtlsStatus } from './mtls-status.ts';
+import { withStatus } from './mtls-status-answer.ts';
 
 export interface PublicError {
   readonly code: string;
@@ -99,4 +106,57 @@ export function sendHttp2Error(stream: ServerHttp2Stream, error: PublicError, gr
     'cache-control': 'no-store',
   });
   stream.end(body);
+}
+
+/**
+ * Cloudflare's custom response when the rule has one; our JSON 403 otherwise (gRPC: status 7), which says the
+ * request's mTLS status when the hostname asks for a certificate (README 'What a refused client is told').
+ */
+export function answerBlocked(
+  rule: CustomRuleRuntime,
+  grpc: boolean,
+  sink: ResponseSink,
+  mtlsStatus?: MtlsStatus,
+): void {
+  const response = rule.response;
+  if (response === undefined || grpc) {
+    sink.fail(mtlsStatus === undefined ? GW_ERR_RULE_BLOCKED : withStatus(GW_ERR_RULE_BLOCKED, mtlsStatus));
+    return;
+  }
+  const body = sink.start(
+    response.status,
+    {
+      'content-type': response.contentType,
+      'content-length': String(Buffer.byteLength(response.body)),
+      'cache-control': 'no-store',
+    },
+    BODY_FOLLOWS,
+  );
+  body?.end(response.body);
+}
+
+/** A JSON refusal that carries headers (Retry-After, X-RateLimit-*); gRPC callers get the status only. */
+export function refuseWithHeaders(
+  sink: ResponseSink,
+  error: PublicError,
+  headers: Record<string, string>,
+  grpc: boolean,
+): void {
+  if (grpc) {
+    sink.fail(error);
+    return;
+  }
+  const body = errorBody(error);
+  sink
+    .start(
+      error.httpStatus,
+      {
+        ...headers,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        'cache-control': 'no-store',
+      },
+      BODY_FOLLOWS,
+    )
+    ?.end(body);
 }

@@ -6,8 +6,9 @@
  *   (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/headers#x-forwarded-client-cert),
  *   `Hash=<sha256>;Subject="<RFC 4514 DN>";URI=<uri>;DNS=<dns>`. Only for a verified, unrevoked certificate.
  * - `rfc9440`: RFC 9440 `Client-Cert` / `Client-Cert-Chain` (Structured-Field byte sequences). Only for a
- *   verified, unrevoked certificate, as in Cloudflare's recommended transform rules (cloudflare-api.md §9.2).
- * - `cf`: Cloudflare's managed transform `cf-cert-*` headers (cloudflare-api.md §9.1), always including
+ *   verified, unrevoked certificate, as in Cloudflare's recommended transform rules
+ *   (cloudflare-compatibility.md §8.2).
+ * - `cf`: Cloudflare's managed transform `cf-cert-*` headers (cloudflare-compatibility.md §8.1), always including
  *   `cf-cert-presented` / `-verified` / `-revoked`.
  *
  * Security posture (hostile-input.md class 3): values come only from DER-parsed fields, with strict escaping. Every

@@ -180,7 +180,7 @@ class LazyConnectionFields implements ConnectionFields {
   }
 }
 
-/** `cf.tls_client_auth.*` over the connection's identity; formats as reference/cloudflare-api.md §7.1. */
+/** `cf.tls_client_auth.*` over the connection's identity; formats as cloudflare-compatibility.md §7.1. */
 class ClientAuthView implements ClientAuthFields {
   readonly #identity: ConnectionIdentity;
   readonly certVerified: boolean;

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { sendHttp1Error, sendHttp2Error, type PublicError } from '../pipeline/gateway-response.ts';
 import type { HeaderMap } from './hop-by-hop.ts';
-import type { ResponseSink } from './exchange.ts';
+import type { ResponseShape, ResponseSink } from './exchange.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
 
 /**
@@ -57,13 +57,13 @@ export class Http1Sink implements ResponseSink {
     this.#closeHub = closeHub;
   }
 
-  start(status: number, headers: HeaderMap, endStream: boolean): Writable | null {
+  start(status: number, headers: HeaderMap, shape: ResponseShape): Writable | null {
     const res = this.#res;
     if (this.#failed || res.destroyed) return null;
     if (this.#closeAfter) headers.connection = 'close';
     res.writeHead(status, headers);
     // A bodiless answer (an HTTP/2 upstream's HEADERS with END_STREAM): nobody writes or ends the body.
-    if (endStream) res.end();
+    if (shape.endStream) res.end();
     return res;
   }
 
@@ -107,16 +107,16 @@ export class Http2Sink implements ResponseSink {
     this.#guard = guard;
   }
 
-  start(status: number, headers: HeaderMap, endStream: boolean, expectTrailers: boolean): Writable | null {
+  start(status: number, headers: HeaderMap, shape: ResponseShape): Writable | null {
     const stream = this.#stream;
     if (this.#failed || stream.destroyed || stream.closed) return null;
     headers[':status'] = String(status);
-    if (expectTrailers) {
+    if (shape.expectTrailers) {
       this.#guard.listenOnce(stream, 'wantTrailers', 'response', stream, () => {
         stream.sendTrailers(this.#trailers ?? {});
       });
     }
-    stream.respond(headers, { endStream, waitForTrailers: expectTrailers });
+    stream.respond(headers, { endStream: shape.endStream, waitForTrailers: shape.expectTrailers });
     return stream;
   }
 

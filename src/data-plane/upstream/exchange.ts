@@ -21,9 +21,24 @@ export interface UpstreamRequest {
   readonly timeoutMs?: number | undefined;
 }
 
+/**
+ * What follows the status and headers that ResponseSink.start sends: one of the three constants below, named so
+ * a call says which (and no object is made per response).
+ */
+export interface ResponseShape {
+  /** Nothing follows: the headers end the response (an HTTP/2 HEADERS frame with END_STREAM). */
+  readonly endStream: boolean;
+  /** Trailers may follow the body (HTTP/2 clients: gRPC status). */
+  readonly expectTrailers: boolean;
+}
+
+export const BODY_FOLLOWS: ResponseShape = Object.freeze({ endStream: false, expectTrailers: false });
+export const BODY_THEN_TRAILERS: ResponseShape = Object.freeze({ endStream: false, expectTrailers: true });
+export const HEADERS_ONLY: ResponseShape = Object.freeze({ endStream: true, expectTrailers: false });
+
 export interface ResponseSink {
   /** Starts the response to the client; returns where to write the body, or null if the client is gone. */
-  start(status: number, headers: HeaderMap, endStream: boolean, expectTrailers: boolean): Writable | null;
+  start(status: number, headers: HeaderMap, shape: ResponseShape): Writable | null;
   /** Trailers to send after the body (HTTP/2 clients; dropped for HTTP/1.1). Called before the body ends. */
   trailers(trailers: HeaderMap): void;
   /** Before start: answer with this error. After start: abort the response. */

@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { PublicError } from '../pipeline/gateway-response.ts';
-import type { ResponseSink } from './exchange.ts';
+import type { ResponseShape, ResponseSink } from './exchange.ts';
 import type { HeaderMap } from './hop-by-hop.ts';
 
 export class ExtraHeadersSink implements ResponseSink {
@@ -16,9 +16,9 @@ export class ExtraHeadersSink implements ResponseSink {
     this.#extra = extra;
   }
 
-  start(status: number, headers: HeaderMap, endStream: boolean, expectTrailers: boolean): Writable | null {
+  start(status: number, headers: HeaderMap, shape: ResponseShape): Writable | null {
     // The forwarders hand each response a fresh header object (filterResponseHeaders): add in place.
-    return this.#inner.start(status, Object.assign(headers, this.#extra), endStream, expectTrailers);
+    return this.#inner.start(status, Object.assign(headers, this.#extra), shape);
   }
 
   trailers(trailers: HeaderMap): void {

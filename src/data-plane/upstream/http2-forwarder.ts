@@ -13,7 +13,13 @@ import {
   GW_ERR_UPSTREAM_UNAVAILABLE,
 } from '../../errors/index.ts';
 import { filterResponseHeaders } from './hop-by-hop.ts';
-import type { Forwarder, ResponseSink, UpstreamRequest } from './exchange.ts';
+import {
+  BODY_THEN_TRAILERS,
+  HEADERS_ONLY,
+  type Forwarder,
+  type ResponseSink,
+  type UpstreamRequest,
+} from './exchange.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
@@ -74,7 +80,11 @@ export class Http2Forwarder implements Forwarder {
       const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
       const status = Number(headers[':status']);
       // A trailers-only response (gRPC errors) arrives as one HEADERS frame with END_STREAM.
-      const writable = sink.start(status, filterResponseHeaders(headers), endStream, !endStream);
+      const writable = sink.start(
+        status,
+        filterResponseHeaders(headers),
+        endStream ? HEADERS_ONLY : BODY_THEN_TRAILERS,
+      );
       if (writable === null) {
         upstream.close(NGHTTP2_CANCEL);
         return;

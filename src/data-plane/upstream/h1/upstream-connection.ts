@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { GW_ERR_UPSTREAM_UNAVAILABLE } from '../../../errors/index.ts';
 import { filterResponseHeaders } from '../hop-by-hop.ts';
-import type { ResponseSink, UpstreamRequest } from '../exchange.ts';
+import { BODY_FOLLOWS, type ResponseSink, type UpstreamRequest } from '../exchange.ts';
 import { declaredLength, serializeRequestHead, type RequestFraming } from './request-head.ts';
 import { Http1ResponseParser, type ResponseHeaders, type ResponseParserHandler } from './response-parser.ts';
 import { publicErrorFor, type UpstreamFailure } from './upstream-failure.ts';
@@ -298,7 +298,7 @@ export class UpstreamConnection implements ResponseParserHandler {
     if (status < 200 || exchange === undefined) return;
     this.#keepAlive = keepAlive;
     this.#keepAliveHintMs = keepAliveHintMs;
-    const writable = exchange.sink.start(status, filterResponseHeaders(headers), false, false);
+    const writable = exchange.sink.start(status, filterResponseHeaders(headers), BODY_FOLLOWS);
     if (writable === null) {
       exchange.done = true;
       this.abandon();
