@@ -17,6 +17,7 @@
  * Like Tyk's CertificateExpiringSoon/CertificateExpired events (peers.md §2.12), for every kind of
  * certificate the gateway holds, server certificates included.
  */
+import { renewalWire } from './renewal-status.ts';
 import type { Logger } from 'pino';
 import type { SettingsStore } from '../../store/ports.ts';
 import {
@@ -236,6 +237,7 @@ export function expiryEvent(certificate: ExpiringCertificate, now: Date): object
     serial_number: certificate.serialNumber,
     expires_on: certificate.expiresOn,
     days_remaining: certificate.daysRemaining,
+    ...(certificate.kind === 'client' ? { renewal: renewalWire(certificate.renewal) } : {}),
     timestamp: now.toISOString(),
   };
 }
