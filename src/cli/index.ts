@@ -13,6 +13,7 @@ import { registerZoneCommand } from './commands/zone.ts';
 import { registerTokenCommand } from './commands/token.ts';
 import { registerCaCommand } from './commands/ca.ts';
 import { registerCertCommand } from './commands/cert.ts';
+import { registerEstCommand } from './commands/est.ts';
 import { registerRuleCommand } from './commands/rule.ts';
 import { registerRouteCommand } from './commands/route.ts';
 import { registerApiCommand } from './commands/api.ts';
@@ -45,6 +46,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerCaCommand(program, setResult);
   registerCertCommand(program, setResult);
   registerCertInspectCommand(program, setResult);
+  registerEstCommand(program, setResult);
   registerRuleCommand(program, setResult);
   registerRouteCommand(program, setResult);
   registerApiCommand(program, setResult);

@@ -6,6 +6,7 @@
 import type { CaCompatibility, RuleAction } from '../model/records.ts';
 import type { IdentityFormat } from './identity-formats.ts';
 import type { DeclaredPortalProduct } from './gateway-config-portal.ts';
+import type { DeclaredEst } from './gateway-config-est.ts';
 
 /** `ca:` value that names the account's managed CA instead of an uploaded one. */
 export const MANAGED_CA = 'managed';
@@ -205,4 +206,6 @@ export interface DeclaredZone {
   readonly mtlsRule: DeclaredMtlsRule | undefined;
   readonly rules: readonly DeclaredRule[];
   readonly apis: readonly DeclaredApi[];
+  /** Undefined when left out: the zone's EST profiles are then not the file's business. */
+  readonly est: DeclaredEst | undefined;
 }

@@ -22,6 +22,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { CA_COMPATIBILITIES, RULE_ACTIONS } from '../model/records.ts';
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
 import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
+import { readEst } from './gateway-config-est.ts';
 import { listOf, located, unique } from './yaml-items.ts';
 import { checkApiNames, readApi, readPolicy } from './gateway-config-apis.ts';
 import { readBlock, readCaRevocation } from './gateway-config-revocation.ts';
@@ -124,6 +125,7 @@ function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZon
     'mtls_rule',
     'rules',
     'apis',
+    'est',
   ]);
   const mtls = listOf(fields.optional('mtls'), (entry) => readAssociation(entry, caNames));
   unique(mtls, (entry) => entry.ca, 'an mtls entry for CA');
@@ -142,6 +144,7 @@ function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZon
     mtlsRule: mtlsRule === undefined ? undefined : readMtlsRule(mtlsRule),
     rules: listOf(fields.optional('rules'), readRule),
     apis,
+    est: readEst(fields.optional('est')),
   };
 }
 

@@ -23,6 +23,7 @@ import {
   type FileReference,
 } from './gateway-config-schema.ts';
 import { configInvalid, excerpt } from './yaml-cursor.ts';
+import { loadEstSecrets, type LoadedEst } from './load-est-secrets.ts';
 import { loadBlocks, loadCaRevocation, type LoadedBlock, type LoadedCaRevocation } from './load-revocation-files.ts';
 
 /** Larger than any sensible configuration or PEM file; stops `/dev/zero` or a log file given by mistake. */
@@ -55,9 +56,10 @@ export type LoadedApi = Omit<DeclaredApi, 'allowedCertificates'> & {
   readonly allowedCertificates: readonly LoadedAllowedCertificate[];
 };
 
-export type LoadedZone = Omit<DeclaredZone, 'edgeCertificates' | 'apis'> & {
+export type LoadedZone = Omit<DeclaredZone, 'edgeCertificates' | 'apis' | 'est'> & {
   readonly edgeCertificates: readonly LoadedEdgeCertificate[];
   readonly apis: readonly LoadedApi[];
+  readonly est: LoadedEst | undefined;
 };
 
 export type LoadedAccount = Omit<DeclaredAccount, 'cas' | 'zones' | 'blockedCertificates'> & {
@@ -75,7 +77,11 @@ export interface GatewayConfig {
  * Reads and checks the file. Throws GW_ERR_CONFIG_FILE_UNREADABLE when the file itself cannot be read,
  * GW_ERR_CONFIG_INVALID for anything wrong in it or in the files it names.
  */
-export async function loadGatewayConfig(file: string, now = new Date()): Promise<GatewayConfig> {
+export async function loadGatewayConfig(
+  file: string,
+  now = new Date(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<GatewayConfig> {
   let text: string;
   try {
     text = await readSmallFile(file);
@@ -94,7 +100,7 @@ export async function loadGatewayConfig(file: string, now = new Date()): Promise
       for (const edge of zone.edgeCertificates) edgeCertificates.push(await loadEdgeCertificate(edge, directory, now));
       const apis: LoadedApi[] = [];
       for (const api of zone.apis) apis.push(await loadApi(api, directory, now));
-      zones.push({ ...zone, edgeCertificates, apis });
+      zones.push({ ...zone, edgeCertificates, apis, est: await loadEstSecrets(zone.est, directory, env) });
     }
     const blocked = account.blockedCertificates;
     accounts.push({

@@ -138,6 +138,8 @@ export interface ClientCertificateFilter {
   search?: string;
   /** Only certificates whose notAfter is before this ISO-8601 time. */
   expiresBefore?: string;
+  /** Only certificates that carry this tag (docs/adr/0016). */
+  tag?: string;
 }
 
 export interface ClientCertificateStore {

@@ -97,6 +97,14 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
               description: 'Only those whose notAfter is within this many days',
             }),
           ),
+          tag: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 64,
+              pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$',
+              description: 'Only certificates that carry this tag',
+            }),
+          ),
           ...PAGE_QUERY,
         }),
       },
@@ -111,7 +119,11 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
           offset: plan.offset,
           limit: plan.limit,
         },
-        { search: request.query.search, expiresWithinDays: request.query.expires_within_days },
+        {
+          search: request.query.search,
+          expiresWithinDays: request.query.expires_within_days,
+          tag: request.query.tag,
+        },
       );
       return success(await Promise.all(items.map(view)), resultInfo(plan, items.length, total));
     },

@@ -1,7 +1,8 @@
 /**
  * Certificates of an account that expire soon (our own resource, in the v4 envelope):
  *   GET /accounts/:account_id/gateway/expiring_certificates?within_days=30
- *     → [{ kind, id, account_id, zone_id, name, issuer, serial_number, expires_on, days_remaining, expired }]
+ *     → [{ kind, id, account_id, zone_id, name, issuer, serial_number, expires_on, days_remaining, expired,
+ *          renewal (client certificates: null, or an EST device's { profile_id, renew_by, overdue, replaced_by }) }]
  * Soonest first; expired certificates are listed for as long again (control/telemetry/certificate-expiry-service.ts).
  * Account read access.
  */
@@ -14,6 +15,7 @@ import {
   type CertificateExpiryService,
   type ExpiringCertificate,
 } from '../../control/telemetry/certificate-expiry-service.ts';
+import { renewalWire } from '../../control/telemetry/renewal-status.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
@@ -30,6 +32,7 @@ export function expiringCertificateView(certificate: ExpiringCertificate): objec
     expires_on: certificate.expiresOn,
     days_remaining: certificate.daysRemaining,
     expired: certificate.expired,
+    ...(certificate.kind === 'client' ? { renewal: renewalWire(certificate.renewal) } : {}),
   };
 }
 

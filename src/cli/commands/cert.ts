@@ -1,7 +1,9 @@
 /**
  * `portcullis cert issue|list|show|revoke|reactivate`: client certificates a zone's managed CA issues.
  * `issue --generate` makes the ECDSA P-256 key and the CSR here; only the CSR goes to the API and the
- * key is written with mode 0600 next to the certificate.
+ * key is written with mode 0600 next to the certificate. `tag set|get` and `list --tag` manage a
+ * fleet's tags; `revoke-bulk` revokes every match of a tag, profile, CA or issue time in one call
+ * (docs/adr/0016).
  */
 import 'reflect-metadata';
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import {
 import { readPemInput } from '../pem-input.ts';
 import { parseSanArgument } from '../san-argument.ts';
 import { P12_PASSPHRASE_VARIABLE, readP12Passphrase, writeP12 } from '../p12-output.ts';
+import { registerFleetCommands } from './cert-fleet.ts';
 import { count, formatDetails, formatListing, printResult, tally } from '../output.ts';
 
 interface ClientCertificateView {
@@ -110,15 +113,18 @@ export function registerCertCommand(program: Command, setResult: (result: Promis
       .command('list')
       .description("list a zone's client certificates")
       .requiredOption('--zone <id>', 'zone')
-      .addOption(new Option('--status <status>', 'only certificates in this status').choices(STATUSES)),
-  ).action((options: Options & { status?: string }) => {
+      .addOption(new Option('--status <status>', 'only certificates in this status').choices(STATUSES))
+      .option('--tag <tag>', 'only certificates that carry this tag'),
+  ).action((options: Options & { status?: string; tag?: string }) => {
     run(async () => {
       const client = await connect(options);
       const certificates = await client.listAll<ClientCertificateView>(
         `/zones/${segment(options.zone)}/client_certificates`,
-        { status: options.status },
+        { status: options.status, tag: options.tag },
       );
-      const summary = `${count(certificates.length, 'client certificate')} in zone ${options.zone}`;
+      const summary = `${count(certificates.length, 'client certificate')} in zone ${options.zone}${
+        options.tag === undefined ? '' : ` tagged ${options.tag}`
+      }`;
       printResult(options, certificates, () =>
         formatListing(
           certificates,
@@ -156,6 +162,8 @@ export function registerCertCommand(program: Command, setResult: (result: Promis
       });
     },
   );
+
+  registerFleetCommands(cert, run);
 
   item('reactivate', 'reactivate a revoked client certificate').action((id: string, options: Options) => {
     run(async () => {

@@ -128,18 +128,19 @@ export class ClientCertificateService {
 
   /**
    * One page of the zone's certificates: of some statuses, whose common name, serial or fingerprint
-   * matches `search` (ClientCertificateFilter), expiring within `expiresWithinDays` days.
+   * matches `search` (ClientCertificateFilter), expiring within `expiresWithinDays` days, carrying `tag`.
    */
   async list(
     principal: Principal,
     zoneId: HexId,
     statuses: readonly ClientCertificateStatus[] | undefined,
     page: Page,
-    narrowing: { search?: string | undefined; expiresWithinDays?: number | undefined } = {},
+    narrowing: { search?: string | undefined; expiresWithinDays?: number | undefined; tag?: string | undefined } = {},
   ): Promise<{ items: ClientCertificateRecord[]; total: number }> {
     const zone = await this.#options.tenancy.getZone(principal, zoneId, 'read');
-    const { search, expiresWithinDays } = narrowing;
+    const { search, expiresWithinDays, tag } = narrowing;
     const filter: ClientCertificateFilter = {
+      ...(tag === undefined ? {} : { tag }),
       ...(statuses === undefined ? {} : { statuses }),
       ...(search === undefined || search.trim() === '' ? {} : { search }),
       ...(expiresWithinDays === undefined

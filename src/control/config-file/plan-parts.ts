@@ -1,6 +1,6 @@
 /**
  * What the planners of the configuration file share (config-plan.ts and the planners it calls:
- * zone-plan.ts, apis-plan.ts, rules-plan.ts, policies-plan.ts, revocation-plan.ts): the writes they
+ * zone-plan.ts, apis-plan.ts, rules-plan.ts, policies-plan.ts, revocation-plan.ts, est-plan.ts): the writes they
  * plan, the ids those writes resolve, the context they read, and how a control-plane refusal
  * becomes the file's. Its own module so the planners import it and not each other in a loop.
  */
@@ -26,6 +26,7 @@ export type ConfigServices = Pick<
   | 'keys'
   | 'caRevocation'
   | 'portal'
+  | 'est'
 >;
 
 /** What a planned write changes, for the `config applied` log line. */
@@ -43,7 +44,8 @@ export type ChangeKind =
   | 'identity_headers'
   | 'api'
   | 'policy'
-  | 'portal_product';
+  | 'portal_product'
+  | 'est';
 
 export interface PlannedWrite {
   readonly kind: ChangeKind;

@@ -18,6 +18,7 @@ import { validated, ResolvedIds, type PlanContext, type PlannedWrite, type ZoneT
 import { MAX_HOSTNAMES_PER_ASSOCIATION, normaliseHostname } from '../certificates/hostname-association-service.ts';
 import { MANAGED_REQUEST_HEADERS, type ManagedHeaderState } from '../rulesets/managed-headers-service.ts';
 import { planRules } from './rules-plan.ts';
+import { planEst } from './est-plan.ts';
 import { validateRouteInput, type ValidRoute } from '../routes/route-input.ts';
 import { normaliseZoneName } from '../tenancy/tenancy-service.ts';
 import { overlapOf } from '../tenancy/zone-names.ts';
@@ -67,6 +68,7 @@ export async function planZone(input: ZoneToPlan, context: PlanContext): Promise
   writes.push(...(await planApis(input, shape, zoneId, routes, context)));
   writes.push(...(await planIdentityHeaders(zone, shape, stored, zoneId, context)));
   writes.push(...(await planRules(zone, shape, stored, zoneId, context)));
+  writes.push(...(await planEst(zone, shape, stored, zoneId, context)));
   return writes;
 }
 

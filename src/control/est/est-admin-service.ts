@@ -40,6 +40,13 @@ export interface BootstrapSecretInput {
   expires_in_seconds?: number;
 }
 
+/** A secret the config file provisions: its value, a stable id, and an expiry (ISO-8601, seconds). */
+export interface ProvidedSecret {
+  secret: string;
+  id: HexId;
+  expiresOn?: string;
+}
+
 export interface RenewalHealthEntry {
   clientCertificateId: Uuid;
   profileId: Uuid;
@@ -165,12 +172,16 @@ export class EstAdminService {
 
   // Bootstrap secrets -----------------------------------------------------------------------------
 
-  /** Makes a secret; returns it once, with its record (only the hash is stored). */
+  /**
+   * Makes a secret; returns it once, with its record (only the hash is stored). `provided`: the
+   * config file's secret, id and expiry (never from the API, whose secrets are made here).
+   */
   async createSecret(
     principal: Principal,
     zoneId: HexId,
     profileId: Uuid,
     input: BootstrapSecretInput,
+    provided?: ProvidedSecret,
   ): Promise<{ record: EstBootstrapSecretRecord; secret: string }> {
     const zone = await this.#options.tenancy.getZone(principal, zoneId, 'edit');
     const maxUses = input.max_uses ?? 1;
@@ -187,9 +198,9 @@ export class EstAdminService {
     if (typeof name !== 'string' || name.length > 200)
       throw GW_ERR_API_VALIDATION.create('name must be at most 200 characters');
     const now = this.#now();
-    const secret = BOOTSTRAP_SECRET_PREFIX + randomBytes(24).toString('base64url');
+    const secret = provided?.secret ?? BOOTSTRAP_SECRET_PREFIX + randomBytes(24).toString('base64url');
     const record: EstBootstrapSecretRecord = {
-      id: newHexId(),
+      id: provided?.id ?? newHexId(),
       accountId: zone.accountId,
       zoneId: zone.id,
       profileId,
@@ -197,7 +208,7 @@ export class EstAdminService {
       secretHash: hashSecret(secret),
       maxUses,
       uses: 0,
-      expiresOn: isoSeconds(new Date(now.getTime() + lifetime * 1000)),
+      expiresOn: provided?.expiresOn ?? isoSeconds(new Date(now.getTime() + lifetime * 1000)),
       createdOn: isoSeconds(now),
     };
     await inZoneTransaction(this.#options.store, zone, async (store) => {

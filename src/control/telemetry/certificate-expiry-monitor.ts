@@ -18,6 +18,7 @@
  * Like Tyk's CertificateExpiringSoon/CertificateExpired events, for every kind of
  * certificate the gateway holds, server certificates included.
  */
+import { renewalWire } from './renewal-status.ts';
 import type { Logger } from 'pino';
 import type { SettingsStore } from '../../store/ports.ts';
 import {
@@ -240,6 +241,7 @@ export function expiryEvent(certificate: ExpiringCertificate, now: Date): object
     serial_number: certificate.serialNumber,
     expires_on: certificate.expiresOn,
     days_remaining: certificate.daysRemaining,
+    ...(certificate.kind === 'client' ? { renewal: renewalWire(certificate.renewal) } : {}),
     timestamp: now.toISOString(),
   };
 }

@@ -15,6 +15,7 @@ import type { HexId, ManagedCaRecord } from '../../model/records.ts';
 import type { CertificateExpiry } from '../../model/read-models.ts';
 import type { Principal } from '../access-policy.ts';
 import { isoSeconds } from '../ids.ts';
+import { renewalStatuses, type RenewalStatus, type RenewalStore } from './renewal-status.ts';
 import type { TenancyService } from '../tenancy/tenancy-service.ts';
 
 export const DAY_MS = 86_400_000;
@@ -25,11 +26,13 @@ const END_OF_TIME = '9999-12-31T23:59:59Z';
 
 export interface ExpiringCertificate extends CertificateExpiry {
   expired: boolean;
+  /** For a client certificate EST enrolled: its renewal health (renewal-status.ts). */
+  renewal?: RenewalStatus;
   /** Whole days until notAfter, rounded down: 0 on its last day, negative once expired. */
   daysRemaining: number;
 }
 
-type ExpiryStore = CertificateExpiryStore & Pick<ManagedCaStore, 'getManagedCa' | 'listManagedCas'>;
+type ExpiryStore = CertificateExpiryStore & Pick<ManagedCaStore, 'getManagedCa' | 'listManagedCas'> & RenewalStore;
 
 export class CertificateExpiryService {
   readonly #store: ExpiryStore;
@@ -60,7 +63,11 @@ export class CertificateExpiryService {
       this.#managedCas(accountId),
     ]);
     const inWindow = managedCas.filter((ca) => ca.expiresOn < before && ca.expiresOn >= after);
-    return sortExpiries([...stored, ...inWindow]).map((entry) => withDays(entry, now));
+    const renewals = await renewalStatuses(this.#store, stored, now);
+    return sortExpiries([...stored, ...inWindow]).map((entry) => {
+      const renewal = renewals.get(entry.id);
+      return renewal === undefined ? withDays(entry, now) : { ...withDays(entry, now), renewal };
+    });
   }
 
   /**

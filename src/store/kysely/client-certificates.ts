@@ -99,6 +99,17 @@ export async function listClientCertificates(
   let matching = db.selectFrom('client_certificates').where('zone_id', '=', zoneId);
   if (statuses !== undefined) matching = matching.where('status', 'in', statuses);
   if (expiresBefore !== undefined) matching = matching.where('expires_on', '<', expiresBefore);
+  if (filter.tag !== undefined) {
+    const { tag } = filter;
+    // The (zone_id, tag) index of client_certificate_tags answers the subquery.
+    matching = matching.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('client_certificate_tags')
+        .select('client_certificate_id')
+        .where('zone_id', '=', zoneId)
+        .where('tag', '=', tag),
+    );
+  }
   const search = filter.search?.trim().toLowerCase() ?? '';
   if (search !== '') {
     // lower() on both sides: LIKE ignores case on SQLite but not on PostgreSQL.
