@@ -23,6 +23,8 @@ import { registerAnalyticsCommand } from './commands/analytics.ts';
 import { registerHeadersCommand } from './commands/headers.ts';
 import { registerCertInspectCommand } from './commands/cert-inspect.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
+import { registerEdgeCertCommand } from './commands/edge-cert.ts';
+import { registerConfigCommand } from './commands/config.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -51,6 +53,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerPolicyCommand(program, setResult);
   registerAnalyticsCommand(program, setResult);
   registerHeadersCommand(program, setResult);
+  registerEdgeCertCommand(program, setResult);
+  registerConfigCommand(program, setResult);
   registerCompletionCommand(program);
   try {
     await program.parseAsync([...argv]);
