@@ -1,7 +1,8 @@
 /**
  * Operator commands for resources only curl reached before, as a user runs them (the CLI as a child
  * process against a running gateway): edge certificates, clearing a CA's hostname associations, and
- * `config check` (a dry run of portcullis.yaml, on this machine, with serve --config's errors and exit 3).
+ * `config check` (a dry run of portcullis.yaml, on this machine, with serve --config's errors and exit 3),
+ * `key get` with the access and limits its policies give it, and ids as positional arguments (`--id` deprecated).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ describe('portcullis edge-cert, ca associations clear, config check', () => {
   let server: AdminServer;
   let dir: string;
   let zoneId: string;
+  let accountId: string;
 
   const cli = (args: string[]): Promise<CliResult> =>
     runCli([...args, '--api', server.baseUrl, '--token', server.adminToken]);
@@ -28,7 +30,7 @@ describe('portcullis edge-cert, ca associations clear, config check', () => {
   before(async () => {
     server = await startAdminServer();
     dir = await mkdtemp(path.join(tmpdir(), 'portcullis-cli-resources-'));
-    ({ zoneId } = await createTenant(server, 'edge.example'));
+    ({ accountId, zoneId } = await createTenant(server, 'edge.example'));
   });
   after(async () => {
     await server.stop();
@@ -116,6 +118,93 @@ describe('portcullis edge-cert, ca associations clear, config check', () => {
     assert.equal(
       zones.some((z) => z.name === 'example.com'),
       false,
+    );
+  });
+
+  test("key get shows what the gateway enforces: its policies' limits, or none when a policy is inactive", async () => {
+    const policy = json<{ id: string }>(
+      await cli([
+        'policy',
+        'create',
+        '--account',
+        accountId,
+        '--name',
+        'bronze',
+        '--rate-limit',
+        '100/60',
+        '--quota',
+        '1000/86400',
+        '--json',
+      ]),
+    );
+    const key = json<{ id: string }>(
+      await cli(['key', 'create', '--account', accountId, '--with-token', '--policy', policy.id, '--json']),
+    );
+    const shown = ok(await cli(['key', 'get', key.id, '--account', accountId]));
+    assert.match(shown, /^Rate limit: +none$/m, "the key's own fields: policies decide instead");
+    assert.match(
+      shown,
+      /^Effective: +from its policies; its own are ignored\n {2}Access: +none\n {2}Rate limit: +100 per 60 s\n {2}Quota: +1000 per 86400 s$/m,
+    );
+    const viewed = json<{ effective: object }>(await cli(['key', 'get', key.id, '--account', accountId, '--json']));
+    assert.deepEqual(viewed.effective, {
+      refused: null,
+      access_rights: [],
+      rate_limit: { rate: 100, per: 60 },
+      quota: { max: 1000, renewal_rate: 86400 },
+    });
+
+    ok(await cli(['policy', 'update', policy.id, '--account', accountId, '--inactive']));
+    const refused = ok(await cli(['key', 'get', key.id, '--account', accountId]));
+    assert.match(
+      refused,
+      new RegExp(`^Effective: +none: policy ${policy.id} is inactive, so every request is refused$`, 'm'),
+    );
+    const listed = json<{ effective: { refused: object } }[]>(
+      await cli(['key', 'list', '--account', accountId, '--json']),
+    );
+    assert.deepEqual(listed[0]?.effective.refused, { reason: 'policy_inactive', policy_id: policy.id });
+  });
+
+  test('ids are positional; --id still works with a deprecation warning; neither or two different is a usage error', async () => {
+    const policy = json<{ id: string }>(
+      await cli(['policy', 'create', '--account', accountId, '--name', 'ids', '--json']),
+    );
+    const positional = await cli(['policy', 'get', policy.id, '--account', accountId, '--json']);
+    assert.equal(json<{ id: string }>(positional).id, policy.id);
+    assert.equal(positional.stderr, '', 'no warning for the positional form');
+    const deprecated = await cli(['policy', 'get', '--id', policy.id, '--account', accountId, '--json']);
+    assert.equal(json<{ id: string }>(deprecated).id, policy.id);
+    assert.equal(deprecated.stderr, 'portcullis: warning: --id is deprecated; give the policy-id as an argument\n');
+
+    const [none, two] = await Promise.all([
+      cli(['policy', 'get', '--account', accountId]),
+      cli(['policy', 'get', policy.id, '--id', 'ab'.repeat(16), '--account', accountId]),
+    ]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /missing required argument 'policy-id' \[GW_ERR_USAGE\]/);
+    assert.equal(two.code, 2);
+    assert.match(two.stderr, /two ids given: .* give the policy-id once \[GW_ERR_USAGE\]/);
+
+    const route = json<{ id: string }>(
+      await cli([
+        'route',
+        'create',
+        '--zone',
+        zoneId,
+        '--hostname',
+        'r.edge.example',
+        '--upstream',
+        'http://127.0.0.1:9',
+        '--json',
+      ]),
+    );
+    const routeDeleted = await cli(['route', 'delete', '--id', route.id, '--zone', zoneId]);
+    assert.equal(ok(routeDeleted), `Deleted route ${route.id}\n`);
+    assert.match(routeDeleted.stderr, /--id is deprecated; give the route-id as an argument/);
+    assert.equal(
+      ok(await cli(['policy', 'delete', policy.id, '--account', accountId])),
+      `Deleted policy ${policy.id}\n`,
     );
   });
 });
