@@ -25,6 +25,8 @@ import { registerHeadersCommand } from './commands/headers.ts';
 import { registerCertInspectCommand } from './commands/cert-inspect.ts';
 import { registerCompletionCommand } from './commands/completion.ts';
 import { registerPortalCommand } from './commands/portal.ts';
+import { registerEdgeCertCommand } from './commands/edge-cert.ts';
+import { registerConfigCommand } from './commands/config.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = new Command('portcullis')
@@ -54,6 +56,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerPolicyCommand(program, setResult);
   registerAnalyticsCommand(program, setResult);
   registerHeadersCommand(program, setResult);
+  registerEdgeCertCommand(program, setResult);
+  registerConfigCommand(program, setResult);
   registerCompletionCommand(program);
   registerPortalCommand(program, setResult);
   try {

@@ -357,6 +357,13 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
         rate_limit: { rate: 10, per: 1 },
         quota: { max: 500, renewal_rate: 3600 },
         quota_remaining: 500,
+        // Without policies the gateway enforces the key's own rights and limits.
+        effective: {
+          refused: null,
+          access_rights: [{ api_id: t.apiId, methods: ['GET'], paths: ['/orders/*'] }],
+          rate_limit: { rate: 10, per: 1 },
+          quota: { max: 500, renewal_rate: 3600 },
+        },
         expires_on: '2099-01-01T00:00:00.000Z',
         metadata: { owner: 'ops' },
         active: false,

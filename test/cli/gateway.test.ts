@@ -131,7 +131,7 @@ describe('portcullis api, policy and key commands', () => {
     assert.match(refused.stderr, /^portcullis: Hostname does not belong to this zone: evil\.example .*\[v4 12114\]\n$/);
     assert.match(grpc.stderr, /h2c:\/\/ or https:\/\/ upstream_url.*\[v4 12101\]/);
 
-    const usage = await cli(['api', 'update', '--zone', zoneId, '--id', header[1]!, '--allow-sha256', 'ab'.repeat(32)]);
+    const usage = await cli(['api', 'update', '--zone', zoneId, header[1]!, '--allow-sha256', 'ab'.repeat(32)]);
     assert.equal(usage.code, 2, usage.stderr);
     assert.match(usage.stderr, /give --auth with them/);
   });
@@ -199,7 +199,7 @@ describe('portcullis api, policy and key commands', () => {
     assert.match(created.stdout, /^Token: +yes$/m);
 
     const [got, listed, table, policies] = await Promise.all([
-      cli(['key', 'get', '--account', accountId, '--id', keyId]),
+      cli(['key', 'get', '--account', accountId, keyId]),
       cli(['key', 'list', '--account', accountId, '--json']),
       cli(['key', 'list', '--account', accountId]),
       cli(['policy', 'list', '--account', accountId, '--json']),
@@ -220,8 +220,8 @@ describe('portcullis api, policy and key commands', () => {
 
     // The policy is in use: its delete is refused with the count; the key's binding cannot change.
     const [inUse, rotate] = await Promise.all([
-      cli(['policy', 'delete', '--account', accountId, '--id', policyId]),
-      cli(['key', 'update', '--account', accountId, '--id', keyId, '--alias', 'renamed', '--policy', policyId]),
+      cli(['policy', 'delete', '--account', accountId, policyId]),
+      cli(['key', 'update', '--account', accountId, keyId, '--alias', 'renamed', '--policy', policyId]),
     ]);
     assert.equal(inUse.code, 1);
     assert.match(inUse.stderr, /is used by 1 key.*\[v4 12117\]/);

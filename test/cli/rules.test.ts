@@ -159,9 +159,9 @@ describe('portcullis rule', () => {
       response: { status_code: 401, content: '{"error":"certificate required"}', content_type: 'application/json' },
     });
 
-    const deleted = ok(await cli(['rule', 'delete', '--zone', fresh, '--id', addedId]));
+    const deleted = ok(await cli(['rule', 'delete', '--zone', fresh, addedId]));
     assert.equal(deleted.stdout, `Deleted rule ${addedId} from zone ${fresh}: 1 rule left, ruleset version 3\n`);
-    failed(await cli(['rule', 'delete', '--zone', fresh, '--id', addedId]), 1, /\[v4 7003\]/);
+    failed(await cli(['rule', 'delete', '--zone', fresh, addedId]), 1, /\[v4 7003\]/);
   });
 
   test('usage errors come before any request', async () => {
@@ -169,14 +169,7 @@ describe('portcullis rule', () => {
     const [noHostname, noZone, noRules] = await Promise.all([
       runCli(['rule', 'mtls', '--zone', zoneId, '--api', dead, '--token', 'x'.repeat(30)]),
       runCli(['rule', 'list', '--api', dead, '--token', 'x'.repeat(30)]),
-      cli([
-        'rule',
-        'delete',
-        '--zone',
-        (await createTenant(server, 'none-cli-rules.test')).zoneId,
-        '--id',
-        'a'.repeat(32),
-      ]),
+      cli(['rule', 'delete', '--zone', (await createTenant(server, 'none-cli-rules.test')).zoneId, 'a'.repeat(32)]),
     ]);
     failed(noHostname, 2, /give at least one --hostname/);
     assert.equal(noZone.code, 2);

@@ -15,6 +15,7 @@ import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import { MAX_NAME_LENGTH } from '../../control/apis/gateway-policy-input.ts';
 import { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY } from '../../control/apis/gateway-key-input.ts';
 import type { GatewayKeyRecord } from '../../model/records.ts';
+import type { EffectiveLimitsResult } from '../../policy/effective-limits.ts';
 import { principalOf } from '../authentication.ts';
 import type { FastifyRequest } from 'fastify';
 import { GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';
@@ -88,8 +89,34 @@ const SettingsPatchBody = Type.Partial(SettingsBody);
 
 const ListQuery = Type.Object(PAGE_QUERY);
 
+/**
+ * `effective`: what the gateway enforces for the key (policy/effective-limits.ts): its own rights and limits
+ * without policies, its policies' combined with them. A listed policy missing or inactive refuses the key
+ * every request: `refused` says which, and the rights are empty.
+ */
+export function effectiveView(result: EffectiveLimitsResult): object {
+  if (result.kind !== 'ok') {
+    return {
+      refused: { reason: result.kind, policy_id: result.policyId },
+      access_rights: [],
+      rate_limit: null,
+      quota: null,
+    };
+  }
+  return {
+    refused: null,
+    access_rights: accessRightsView(result.limits.accessRights),
+    rate_limit: rateLimitView(result.limits.rateLimit),
+    quota: quotaView(result.limits.quota),
+  };
+}
+
 /** `quotaRemaining`: requests left in the key's effective quota (GatewayKeyService.quotaRemaining). */
-export function keyView(record: GatewayKeyRecord, quotaRemaining: number | null): object {
+export function keyView(
+  record: GatewayKeyRecord,
+  quotaRemaining: number | null,
+  effective: EffectiveLimitsResult | undefined,
+): object {
   return {
     id: record.id,
     alias: record.alias,
@@ -103,6 +130,7 @@ export function keyView(record: GatewayKeyRecord, quotaRemaining: number | null)
     rate_limit: rateLimitView(record.rateLimit),
     quota: quotaView(record.quota),
     quota_remaining: quotaRemaining,
+    ...(effective === undefined ? {} : { effective: effectiveView(effective) }),
     expires_on: record.expiresOn,
     metadata: record.metadata,
     active: record.active,
@@ -125,8 +153,8 @@ export const gatewayKeyRoutes: FastifyPluginAsyncTypebox<{ services: AdminServic
     request: FastifyRequest,
     records: readonly GatewayKeyRecord[],
   ): Promise<{ result: object[]; messages: EnvelopeMessage[] }> => {
-    const { values, countersUnavailable } = await keys.quotaRemaining(records);
-    const result = records.map((record, index) => keyView(record, values[index] ?? null));
+    const { values, countersUnavailable, effective } = await keys.quotaRemaining(records);
+    const result = records.map((record, index) => keyView(record, values[index] ?? null, effective[index]));
     if (countersUnavailable === undefined) return { result, messages: [] };
     request.log.warn({ err: countersUnavailable }, 'usage counters unavailable: quota_remaining left null');
     return { result, messages: [QUOTA_REMAINING_UNKNOWN] };

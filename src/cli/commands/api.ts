@@ -8,6 +8,7 @@ import { GW_ERR_USAGE } from '../../errors/index.ts';
 import { connect, segment } from '../../admin-client/admin-client.ts';
 import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatDetails, formatListing, printResult } from '../output.ts';
+import { idOf, withIdArgument } from '../id-argument.ts';
 import { collect, parseRateLimit, type RateLimitView } from './policy.ts';
 import { parseUpstreamTimeoutOption, UPSTREAM_TIMEOUT_HELP } from '../upstream-timeout-option.ts';
 
@@ -132,24 +133,29 @@ export function registerApiCommand(program: Command, setResult: (result: Promise
     });
   });
 
-  command('get', 'show one API')
-    .requiredOption('--id <api-id>', 'id of the API')
-    .action((options: ApiOptions) => {
+  withIdArgument(command('get', 'show one API'), 'api-id', 'id of the API').action(
+    (id: string | undefined, options: ApiOptions) => {
       run(async () => {
+        options.id = idOf(id, options, 'api-id');
         const client = await connect(options);
         show(options, await client.get<ApiView>(apiPath(options)), 'API');
       });
-    });
+    },
+  );
 
   withApiOptions(
-    command('update', 'change the fields given; any auth option replaces the whole auth and needs --auth')
-      .requiredOption('--id <api-id>', 'id of the API')
+    withIdArgument(
+      command('update', 'change the fields given; any auth option replaces the whole auth and needs --auth'),
+      'api-id',
+      'id of the API',
+    )
       .option('--name <name>', 'a new name')
       .option('--hostname <name>', 'a new hostname')
       .option('--upstream <url>', 'a new upstream')
       .addOption(new Option('--auth <mode>', 'a new auth mode').choices(AUTH_MODES)),
-  ).action((options: ApiOptions) => {
+  ).action((id: string | undefined, options: ApiOptions) => {
     run(async () => {
+      options.id = idOf(id, options, 'api-id');
       const body = { ...fields(options), ...auth(options) };
       if (Object.keys(body).length === 0) throw GW_ERR_USAGE.create('api update: nothing to change');
       const client = await connect(options);
@@ -157,15 +163,16 @@ export function registerApiCommand(program: Command, setResult: (result: Promise
     });
   });
 
-  command('delete', 'delete an API')
-    .requiredOption('--id <api-id>', 'id of the API')
-    .action((options: ApiOptions) => {
+  withIdArgument(command('delete', 'delete an API'), 'api-id', 'id of the API').action(
+    (id: string | undefined, options: ApiOptions) => {
       run(async () => {
+        options.id = idOf(id, options, 'api-id');
         const client = await connect(options);
         const deleted = await client.send<{ id: string }>('DELETE', apiPath(options));
         printResult(options, deleted, () => `Deleted API ${deleted.id}`);
       });
-    });
+    },
+  );
 }
 
 /** The plain fields given on the command line. */

@@ -1,11 +1,12 @@
 /**
  * `portcullis ca upload|list|update|delete` (an account's own client CAs, Cloudflare's mtls_certificates, with
  * their compatibility: docs/adr/0008) and
- * `portcullis ca associate|associations` (which hostnames of a zone trust which CA; no --ca = the
+ * `portcullis ca associate|associations|associations clear` (which hostnames of a zone trust which CA; no --ca = the
  * account's managed CA). Revoking certificates of an uploaded CA (`ca crl`, `ca revocation`,
  * `ca block`): ca-revocation.ts.
  */
 import type { Command } from 'commander';
+import { GW_ERR_USAGE } from '../../errors/index.ts';
 import { connect, segment } from '../../admin-client/admin-client.ts';
 import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { readPemInput } from '../pem-input.ts';
@@ -161,14 +162,18 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
     });
   });
 
-  withAdminCommandOptions(
+  const associations = withAdminCommandOptions(
     ca
       .command('associations')
-      .description('show the hostnames of a zone that trust a CA')
-      .requiredOption('--zone <id>', 'zone')
+      .description('show the hostnames of a zone that trust a CA (clear: trust it on none)')
+      // Not requiredOption: commander demands a parent's required options of its subcommands too (clear).
+      .option('--zone <id>', 'zone (required)')
       .option('--ca <mtls-certificate-id>', 'an uploaded CA (default: the managed CA)'),
-  ).action((options: ZoneOptions) => {
+  );
+  associations.action((options: Options & { zone?: string; ca?: string }) => {
     run(async () => {
+      if (options.zone === undefined)
+        throw GW_ERR_USAGE.create("ca associations: required option '--zone <id>' not specified");
       const client = await connect(options);
       const result = await client.get<Associations>(
         associationsRoute(options.zone),
@@ -182,6 +187,26 @@ export function registerCaCommand(program: Command, setResult: (result: Promise<
               ...result.hostnames.map((hostname) => `  ${hostname}`),
             ].join('\n'),
       );
+    });
+  });
+
+  withAdminCommandOptions(
+    associations
+      .command('clear')
+      .description('no hostname of the zone trusts the CA any more (they stop asking for it)')
+      .argument('<zone-id>', 'zone')
+      .option('--ca <mtls-certificate-id>', 'an uploaded CA (default: the managed CA)'),
+  ).action((zoneId: string, _options: unknown, command: Command) => {
+    // The parent `associations` takes the same connection options and commander gives them to it.
+    const options = command.optsWithGlobals<Options & { ca?: string }>();
+    run(async () => {
+      const client = await connect(options);
+      // An empty list through the same PUT as associate: the API has no DELETE for associations.
+      const result = await client.send<Associations>('PUT', associationsRoute(zoneId), {
+        hostnames: [],
+        ...(options.ca === undefined ? {} : { mtls_certificate_id: options.ca }),
+      });
+      printResult(options, result, () => `Zone ${zoneId}: no hostname trusts ${caName(options.ca)} any more`);
     });
   });
 

@@ -9,6 +9,7 @@ import { GW_ERR_USAGE } from '../../errors/index.ts';
 import { connect, segment } from '../../admin-client/admin-client.ts';
 import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { readPemInput } from '../pem-input.ts';
+import { idOf, withIdArgument, type IdOption } from '../id-argument.ts';
 import { count, formatDetails, formatListing, printResult, when } from '../output.ts';
 import {
   collect,
@@ -31,6 +32,8 @@ interface KeyView {
   rate_limit: RateLimitView | null;
   quota: QuotaView | null;
   quota_remaining: number | null;
+  /** What the gateway enforces: the key's own rights and limits, or its policies'. */
+  effective?: EffectiveView;
   expires_on: string | null;
   metadata: Record<string, string>;
   active: boolean;
@@ -40,12 +43,18 @@ interface KeyView {
   secret?: string;
 }
 
+interface EffectiveView {
+  refused: { reason: string; policy_id: string } | null;
+  access_rights: AccessRightView[];
+  rate_limit: RateLimitView | null;
+  quota: QuotaView | null;
+}
+
 interface Options extends AdminCommandOptions {
   account: string;
 }
 
-interface KeyOptions extends Options, LimitOptions {
-  id: string;
+interface KeyOptions extends Options, LimitOptions, IdOption {
   alias?: string;
   certFile?: string;
   mtlsCert?: string;
@@ -151,38 +160,44 @@ export function registerKeyCommand(program: Command, setResult: (result: Promise
     });
   });
 
-  command('get', 'show one key')
-    .requiredOption('--id <key-id>', 'id of the key')
-    .action((options: KeyOptions) => {
-      run(async () => {
-        const client = await connect(options);
-        show(options, await client.get<KeyView>(keyPath(options)), 'Key');
-      });
-    });
-
-  withKeyOptions(
-    command(
-      'update',
-      'change the settings given (not the certificate or the secret: delete and create to rotate)',
-    ).requiredOption('--id <key-id>', 'id of the key'),
-  ).action((options: KeyOptions) => {
+  withIdArgument(
+    command('get', 'show one key, with the access and limits the gateway enforces for it'),
+    'key-id',
+    'id of the key',
+  ).action((id: string | undefined, options: KeyOptions) => {
     run(async () => {
-      const body = settings(options);
-      if (Object.keys(body).length === 0) throw GW_ERR_USAGE.create('key update: nothing to change');
+      const path = keyPath(options.account, idOf(id, options, 'key-id'));
       const client = await connect(options);
-      show(options, await client.send<KeyView>('PATCH', keyPath(options), body), 'Updated');
+      show(options, await client.get<KeyView>(path), 'Key');
     });
   });
 
-  command('delete', 'delete a key')
-    .requiredOption('--id <key-id>', 'id of the key')
-    .action((options: KeyOptions) => {
+  withKeyOptions(
+    withIdArgument(
+      command('update', 'change the settings given (not the certificate or the secret: delete and create to rotate)'),
+      'key-id',
+      'id of the key',
+    ),
+  ).action((id: string | undefined, options: KeyOptions) => {
+    run(async () => {
+      const path = keyPath(options.account, idOf(id, options, 'key-id'));
+      const body = settings(options);
+      if (Object.keys(body).length === 0) throw GW_ERR_USAGE.create('key update: nothing to change');
+      const client = await connect(options);
+      show(options, await client.send<KeyView>('PATCH', path, body), 'Updated');
+    });
+  });
+
+  withIdArgument(command('delete', 'delete a key'), 'key-id', 'id of the key').action(
+    (id: string | undefined, options: KeyOptions) => {
       run(async () => {
+        const path = keyPath(options.account, idOf(id, options, 'key-id'));
         const client = await connect(options);
-        const deleted = await client.send<{ id: string }>('DELETE', keyPath(options));
+        const deleted = await client.send<{ id: string }>('DELETE', path);
         printResult(options, deleted, () => `Deleted key ${deleted.id}`);
       });
-    });
+    },
+  );
 }
 
 /** The settings given on the command line, as body fields. */
@@ -219,8 +234,8 @@ function keysOf(accountId: string): string {
   return `/accounts/${segment(accountId)}/gateway/keys`;
 }
 
-function keyPath(options: KeyOptions): string {
-  return `${keysOf(options.account)}/${segment(options.id)}`;
+function keyPath(accountId: string, id: string): string {
+  return `${keysOf(accountId)}/${segment(id)}`;
 }
 
 function bindingOf(item: KeyView): string {
@@ -238,8 +253,24 @@ function details(item: KeyView): string {
     ['Token', item.has_secret ? 'yes' : 'no'],
     ['Policies', item.policy_ids.length === 0 ? 'none' : item.policy_ids.join(', ')],
     ...describeLimits(item),
+    ...describeEffective(item),
     ...(item.quota_remaining === null ? [] : [['Quota left', String(item.quota_remaining)] as [string, string]]),
     ['Expires', item.expires_on ?? 'never'],
     ['Active', item.active ? 'yes' : 'no'],
   ]);
+}
+
+/** The effective rows: with policies the key's own rights and limits are ignored (policy/effective-limits.ts). */
+function describeEffective(item: KeyView): [string, string][] {
+  const effective = item.effective;
+  if (effective === undefined) return [];
+  if (effective.refused !== null) {
+    const why = effective.refused.reason === 'policy_inactive' ? 'is inactive' : 'does not exist';
+    return [['Effective', `none: policy ${effective.refused.policy_id} ${why}, so every request is refused`]];
+  }
+  const source = item.policy_ids.length === 0 ? 'its own' : 'from its policies; its own are ignored';
+  return [
+    ['Effective', source],
+    ...describeLimits(effective).map(([label, value]): [string, string] => [`  ${label}`, value]),
+  ];
 }

@@ -9,6 +9,7 @@ import { GW_ERR_USAGE } from '../../errors/index.ts';
 import { connect, segment } from '../../admin-client/admin-client.ts';
 import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatDetails, formatListing, printResult } from '../output.ts';
+import { idOf, withIdArgument } from '../id-argument.ts';
 
 export interface RateLimitView {
   rate: number;
@@ -186,22 +187,26 @@ export function registerPolicyCommand(program: Command, setResult: (result: Prom
     });
   });
 
-  command('get', 'show one policy')
-    .requiredOption('--id <policy-id>', 'id of the policy')
-    .action((options: PolicyOptions) => {
+  withIdArgument(command('get', 'show one policy'), 'policy-id', 'id of the policy').action(
+    (id: string | undefined, options: PolicyOptions) => {
       run(async () => {
+        options.id = idOf(id, options, 'policy-id');
         const client = await connect(options);
         show(options, await client.get<PolicyView>(policyPath(options)), 'Policy');
       });
-    });
+    },
+  );
 
   withLimitOptions(
-    command('update', 'change the fields given (access rights replace the list)')
-      .requiredOption('--id <policy-id>', 'id of the policy')
-      .option('--name <name>', 'a new name'),
+    withIdArgument(
+      command('update', 'change the fields given (access rights replace the list)'),
+      'policy-id',
+      'id of the policy',
+    ).option('--name <name>', 'a new name'),
     POLICY_INACTIVE,
-  ).action((options: PolicyOptions) => {
+  ).action((id: string | undefined, options: PolicyOptions) => {
     run(async () => {
+      options.id = idOf(id, options, 'policy-id');
       const body = { ...(options.name === undefined ? {} : { name: options.name }), ...limitFields(options) };
       if (Object.keys(body).length === 0) throw GW_ERR_USAGE.create('policy update: nothing to change');
       const client = await connect(options);
@@ -209,15 +214,18 @@ export function registerPolicyCommand(program: Command, setResult: (result: Prom
     });
   });
 
-  command('delete', 'delete a policy (refused while a key uses it)')
-    .requiredOption('--id <policy-id>', 'id of the policy')
-    .action((options: PolicyOptions) => {
-      run(async () => {
-        const client = await connect(options);
-        const deleted = await client.send<{ id: string }>('DELETE', policyPath(options));
-        printResult(options, deleted, () => `Deleted policy ${deleted.id}`);
-      });
+  withIdArgument(
+    command('delete', 'delete a policy (refused while a key uses it)'),
+    'policy-id',
+    'id of the policy',
+  ).action((id: string | undefined, options: PolicyOptions) => {
+    run(async () => {
+      options.id = idOf(id, options, 'policy-id');
+      const client = await connect(options);
+      const deleted = await client.send<{ id: string }>('DELETE', policyPath(options));
+      printResult(options, deleted, () => `Deleted policy ${deleted.id}`);
     });
+  });
 }
 
 function policiesOf(accountId: string): string {

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { connect, segment } from '../../admin-client/admin-client.ts';
 import { runAdminCommand, withAdminCommandOptions, type AdminCommandOptions } from '../admin-command.ts';
 import { count, formatListing, printResult } from '../output.ts';
+import { idOf, withIdArgument, type IdOption } from '../id-argument.ts';
 import { parseUpstreamTimeoutOption, UPSTREAM_TIMEOUT_HELP } from '../upstream-timeout-option.ts';
 
 interface RouteView {
@@ -94,16 +95,17 @@ export function registerRouteCommand(program: Command, setResult: (result: Promi
     });
   });
 
-  withAdminCommandOptions(
-    route
-      .command('delete')
-      .description('delete a route')
-      .requiredOption('--zone <id>', 'zone of the route')
-      .requiredOption('--id <route-id>', 'id of the route (from route list)'),
-  ).action((options: Options & { id: string }) => {
+  withIdArgument(
+    withAdminCommandOptions(
+      route.command('delete').description('delete a route').requiredOption('--zone <id>', 'zone of the route'),
+    ),
+    'route-id',
+    'id of the route (from route list)',
+  ).action((id: string | undefined, options: Options & IdOption) => {
     run(async () => {
+      const routeId = idOf(id, options, 'route-id');
       const client = await connect(options);
-      const deleted = await client.send<{ id: string }>('DELETE', `${routesOf(options.zone)}/${segment(options.id)}`);
+      const deleted = await client.send<{ id: string }>('DELETE', `${routesOf(options.zone)}/${segment(routeId)}`);
       printResult(options, deleted, () => `Deleted route ${deleted.id}`);
     });
   });

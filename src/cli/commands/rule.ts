@@ -14,6 +14,7 @@ import {
 } from '../admin-command.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
 import { CUSTOM_RULES_PHASE } from '../../model/records.ts';
+import { idOf, withIdArgument } from '../id-argument.ts';
 
 const MTLS_RULE_REF = 'portcullis_mtls_rule';
 const CONTENT_TYPES = ['text/html', 'text/plain', 'application/json', 'text/xml'];
@@ -113,11 +114,14 @@ export function registerRuleCommand(program: Command, setResult: (result: Promis
       run(() => add(options));
     });
 
-  command('delete', 'delete one rule')
-    .requiredOption('--id <rule-id>', 'id of the rule (see rule list)')
-    .action((options: Options & { id: string }) => {
-      run(() => remove(options));
-    });
+  withIdArgument(command('delete', 'delete one rule'), 'rule-id', 'id of the rule (see rule list)').action(
+    (id: string | undefined, options: Options & { id: string }) => {
+      run(async () => {
+        options.id = idOf(id, options, 'rule-id');
+        await remove(options);
+      });
+    },
+  );
 
   command('mtls', 'require a valid client certificate on hostnames: one rule, first, replaced on each call')
     .option('--hostname <name>', 'a hostname of the zone (repeat for more)', collect, [])

@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { GW_ERR_API_CONFLICT, GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { StoreConflictError, type Store } from '../../store/ports.ts';
-import { effectiveLimits } from '../../policy/effective-limits.ts';
+import { effectiveLimits, type EffectiveLimitsResult } from '../../policy/effective-limits.ts';
 import type {
   AccountRecord,
   CertificateBinding,
@@ -58,6 +58,8 @@ export interface QuotaRemainingReport {
   readonly values: (number | null)[];
   /** Set when the usage counters did not answer: their error (for the log, not for clients). */
   readonly countersUnavailable: string | undefined;
+  /** Per key, in order: its effective access rights and limits, as the gateway enforces them. */
+  readonly effective: EffectiveLimitsResult[];
 }
 
 export interface GatewayKeyServiceOptions {
@@ -161,9 +163,9 @@ export class GatewayKeyService {
       for (const policy of await this.#store.listPolicies(accountId)) policies.set(policy.id, policy);
     }
     let countersUnavailable: string | undefined;
+    const effectiveOfKeys = keys.map((key) => ({ key, effective: effectiveLimits(key, policies) }));
     const values = await Promise.all(
-      keys.map(async (key) => {
-        const effective = effectiveLimits(key, policies);
+      effectiveOfKeys.map(async ({ key, effective }) => {
         if (effective.kind !== 'ok') return 0;
         const quota = effective.limits.quota;
         if (quota === null) return null;
@@ -176,7 +178,7 @@ export class GatewayKeyService {
         }
       }),
     );
-    return { values, countersUnavailable };
+    return { values, countersUnavailable, effective: effectiveOfKeys.map(({ effective }) => effective) };
   }
 
   #replace(
