@@ -166,6 +166,8 @@ export interface RouteRecord {
 
 /** The only Rulesets API phase the gateway runs: a zone's custom rules (cloudflare-compatibility.md §6). */
 export const CUSTOM_RULES_PHASE = 'http_request_firewall_custom';
+/** The ref that marks a zone's one mTLS rule (written by POST …/gateway/mtls_rule) in its entry point. */
+export const MTLS_RULE_REF = 'portcullis_mtls_rule';
 
 export const RULE_ACTIONS = ['block', 'log', 'skip'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];

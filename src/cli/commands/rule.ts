@@ -13,10 +13,9 @@ import {
   type AdminCommandOptions,
 } from '../admin-command.ts';
 import { count, formatListing, printResult, when } from '../output.ts';
-import { CUSTOM_RULES_PHASE } from '../../model/records.ts';
+import { CUSTOM_RULES_PHASE, MTLS_RULE_REF } from '../../model/records.ts';
 import { idOf, withIdArgument } from '../id-argument.ts';
 
-const MTLS_RULE_REF = 'portcullis_mtls_rule';
 const CONTENT_TYPES = ['text/html', 'text/plain', 'application/json', 'text/xml'];
 /** A bound on cursor following, so a server that repeats a cursor cannot loop us forever. */
 const MAX_PAGES = 100;

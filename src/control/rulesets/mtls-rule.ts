@@ -10,8 +10,7 @@
  */
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 
-/** The ref that marks the one rule this helper owns in a zone's entry point. */
-export const MTLS_RULE_REF = 'portcullis_mtls_rule';
+export { MTLS_RULE_REF } from '../../model/records.ts';
 export const MTLS_RULE_DESCRIPTION = 'mTLS rule';
 
 export interface MtlsRuleOptions {
