@@ -195,6 +195,11 @@ export default tseslint.config(
     'the admin API calls the control plane, never the data plane or the apps',
   ),
   ...layer(
+    'src/portal',
+    ['admin-client', 'app', 'cli', 'data-plane', 'demo'],
+    'the developer portal is a face like the admin API: it calls the control plane, never the data plane or the apps',
+  ),
+  ...layer(
     'src/admin-client',
     [
       'admin-api',
