@@ -60,11 +60,32 @@ describe('portcullis completion', () => {
 
   test('top-level commands, then subcommands', () => {
     const top = offered('portcullis', '');
-    for (const command of ['serve', 'proxy', 'cert', 'zone', 'analytics', 'headers', 'expiring', 'completion']) {
+    const commands = [
+      'serve',
+      'proxy',
+      'cert',
+      'zone',
+      'analytics',
+      'headers',
+      'expiring',
+      'completion',
+      'est',
+      'portal',
+    ];
+    for (const command of [...commands, 'edge-cert', 'config']) {
       assert.ok(top.includes(command), `${command} in ${top.join(' ')}`);
     }
     assert.deepEqual(offered('portcullis', 'ce'), ['cert']);
-    assert.deepEqual(offered('portcullis', 'cert', ''), ['issue', 'list', 'show', 'revoke', 'reactivate', 'inspect']);
+    assert.deepEqual(offered('portcullis', 'cert', ''), [
+      'issue',
+      'list',
+      'show',
+      'revoke',
+      'tag',
+      'revoke-bulk',
+      'reactivate',
+      'inspect',
+    ]);
     assert.deepEqual(offered('portcullis', 'zone', 'san-policy', 's'), ['show', 'set']);
     assert.deepEqual(offered('portcullis', 'completion', ''), ['bash', 'zsh']);
   });
