@@ -38,6 +38,12 @@ export interface ChainCase {
    * upstream. Where the handshake completes, the status above is asserted.
    */
   readonly handshakeMayFail?: true;
+  /**
+   * The client's cipher string. OpenSSL 3.5 (Node 24) defaults to security level 2, which will not even load an
+   * RSA-1024 key on the client side ("ee key too small"): the test client lowers its own level so that the
+   * certificate reaches the gateway, whose refusal is what is tested.
+   */
+  readonly clientCiphers?: string;
 }
 
 export interface ChainCases {
@@ -108,7 +114,10 @@ export function makeChainCases(): ChainCases {
     ],
     cases: [
       leafCase('an ECDSA P-256 leaf', 200, undefined),
-      leafCase('an RSA-1024 leaf', 403, 'weak-rsa-key', { key: newKey({ rsa: 1024 }) }),
+      {
+        ...leafCase('an RSA-1024 leaf', 403, 'weak-rsa-key', { key: newKey({ rsa: 1024 }) }),
+        clientCiphers: 'DEFAULT:@SECLEVEL=0',
+      },
       leafCase('an RSA-2048 leaf', 200, undefined, { key: newKey({ rsa: 2048 }) }),
       leafCase('an RSA-2052 leaf (not a multiple of 8)', 403, 'rsa-modulus-not-multiple-of-8', {
         key: newKey({ rsa: 2052 }),

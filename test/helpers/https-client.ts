@@ -16,6 +16,8 @@ export interface ClientRequest {
   headers?: Record<string, string>;
   body?: string;
   servername?: string;
+  /** The client's cipher string, e.g. to lower its own OpenSSL security level to present a weak test key. */
+  ciphers?: string;
   /** Aborting it destroys the request (the client goes away). */
   signal?: AbortSignal;
 }
@@ -42,6 +44,7 @@ export function request(options: ClientRequest): Promise<ClientResponse> {
         key: options.key,
         agent: false,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.ciphers === undefined ? {} : { ciphers: options.ciphers }),
         ...(options.tls ? { minVersion: options.tls, maxVersion: options.tls } : {}),
       },
       (res) => {

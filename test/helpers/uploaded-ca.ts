@@ -122,12 +122,25 @@ export async function openH2(
   };
 }
 
-/** Polls `check` every 100 ms until it returns true, for at most `timeoutMs`. */
+/**
+ * Polls `check` every 100 ms until it returns true, for at most `timeoutMs`. A change made through one gateway
+ * reaches another asynchronously: until it has, that gateway answers from its previous configuration, which may
+ * mean the default edge certificate, which the client rejects for the hostname. So a check that throws counts as
+ * "not yet"; the last error is reported at the timeout.
+ */
 export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+      assert.fail(`not within ${timeoutMs} ms: ${what}${cause}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

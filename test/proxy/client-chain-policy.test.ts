@@ -75,6 +75,7 @@ describe('proxy: client chains held to the client-chain policy', () => {
       key: chainCase.key,
       path: `/policy/${encodeURIComponent(chainCase.name)}`,
       ...(chainCase.tls === undefined ? {} : { tls: chainCase.tls }),
+      ...(chainCase.clientCiphers === undefined ? {} : { ciphers: chainCase.clientCiphers }),
     });
 
   async function assertAnswer(proxy: RunningProxy, chainCase: ChainCase, status: ChainCase['status']): Promise<void> {

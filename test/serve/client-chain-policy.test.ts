@@ -80,6 +80,7 @@ describe('serve: client chains held to the client-chain policy', () => {
       key: chainCase.key,
       path: `/policy/${encodeURIComponent(chainCase.name)}`,
       ...(chainCase.tls === undefined ? {} : { tls: chainCase.tls }),
+      ...(chainCase.clientCiphers === undefined ? {} : { ciphers: chainCase.clientCiphers }),
     });
 
   async function assertAnswer(host: string, chainCase: ChainCase, status: ChainCase['status']): Promise<void> {
