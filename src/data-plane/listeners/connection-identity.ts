@@ -11,6 +11,9 @@ import type { TLSSocket } from 'node:tls';
 import { createHash, type X509Certificate } from 'node:crypto';
 import { readCertificateFields, type CertificateFields } from '../../pki/certificate-fields.ts';
 import type { ChainCompatibility } from '../../pki/client-chain-policy.ts';
+import { parseChainCertificate } from '../../pki/chain-certificate.ts';
+import { keyViolation } from '../../pki/chain-rule-key.ts';
+import type { ChainViolation } from '../../pki/chain-violation.ts';
 import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
 import type { ChainVerdictCache, ClientTrust } from './client-chain-verdict.ts';
 import type { AcceptedConnection } from './sni-router.ts';
@@ -234,7 +237,7 @@ function intermediatesOf(leaf: X509Certificate): X509Certificate[] {
 }
 
 function verificationFailure(socket: TLSSocket, leaf: X509Certificate): string | undefined {
-  if (!socket.authorized) return String(socket.authorizationError);
+  if (!socket.authorized) return opensslRefusal(String(socket.authorizationError), leaf);
   // OpenSSL's ssl_client purpose rejects serverAuth-only leaves, but accepts a leaf with no EKU at
   // all (RFC 5280 reads that as "any purpose"). We require clientAuth to be stated: fail closed.
   // @types/node says string[], but Node returns undefined when the certificate has no EKU.
@@ -242,4 +245,21 @@ function verificationFailure(socket: TLSSocket, leaf: X509Certificate): string |
   if (!(extendedKeyUsages ?? []).includes(EKU_CLIENT_AUTH)) return 'leaf certificate does not allow clientAuth (EKU)';
   // A CA leaf (cA=TRUE even without keyCertSign, which `leaf.ca` misses) is the policy's `leaf-is-ca`.
   return undefined;
+}
+
+/**
+ * OpenSSL's reason for a refused chain, led by our key rule when the leaf breaks it. The security level decides
+ * whether OpenSSL refuses a weak key itself (OpenSSL 3.5, in Node 24, refuses an RSA-1024 leaf and names it
+ * only `UNSPECIFIED` to Node; 3.0, in Node 20, accepts it and our policy refuses it): the operator reads the same
+ * rule in the log either way.
+ */
+function opensslRefusal(reason: string, leaf: X509Certificate): string {
+  let weakKey: ChainViolation | undefined;
+  try {
+    const parsed = parseChainCertificate(leaf.raw);
+    weakKey = parsed === undefined ? undefined : keyViolation(parsed);
+  } catch {
+    // A key our decoder cannot read: OpenSSL's reason stands alone.
+  }
+  return weakKey === undefined ? reason : `${weakKey.rule}: ${weakKey.detail} (OpenSSL: ${reason})`;
 }
