@@ -38,7 +38,16 @@ export async function startPublishing(
   // client CA. Hostnames with associations or edge certificates get their own TLS policy.
   const publicHost = new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '');
   const defaultNames = [...new Set(['localhost', '127.0.0.1', publicHost])];
-  const gatewayPublisher = new GatewayPublisher({ store, box, edgeCa: services.edgeCa, defaultNames }, logger);
+  const gatewayPublisher = new GatewayPublisher(
+    {
+      store,
+      box,
+      edgeCa: services.edgeCa,
+      defaultNames,
+      revokedSerials: services.publicPkiPublisher.revokedSerials,
+    },
+    logger,
+  );
   // Changes made through another process sharing the store (a cluster) are picked up within a second;
   // a rebuild that fails is retried until it succeeds, and a configuration that stays behind is reported.
   const changeFeed = new ConfigChangeFeed(

@@ -3,7 +3,7 @@
  * nothing here is stored as such; these are computed by SQL that runs unchanged on SQLite and
  * PostgreSQL. Times are ISO-8601 UTC text, compared as text (every writer uses one fixed format).
  */
-import type { AnalyticsRecord, HexId } from './records.ts';
+import type { AnalyticsRecord, ClientCertificateStatus, HexId, Uuid } from './records.ts';
 
 export const ANALYTICS_GROUPINGS = ['api', 'key', 'certificate', 'status', 'hostname', 'mtls_status'] as const;
 export type AnalyticsGrouping = (typeof ANALYTICS_GROUPINGS)[number];
@@ -129,3 +129,33 @@ export interface AnalyticsPoint {
 
 /** The width of a time series' intervals. */
 export type AnalyticsInterval = 'minute' | 'hour';
+
+/**
+ * A managed CA's certificate that no longer authenticates: what its CRL, its OCSP answers and the data plane's
+ * revocation index need, and nothing else (never the PEM: a fleet CA may have 100,000 of them).
+ * `pending_revocation` already counts as revoked: revocation takes effect at once (docs/architecture.md).
+ */
+export interface RevokedSerial {
+  readonly id: Uuid;
+  /** Lowercase hex, as the store keeps it. */
+  readonly serialNumber: string;
+  readonly status: 'revoked' | 'pending_revocation';
+  readonly revokedAt: string | null;
+  readonly issuedOn: string;
+}
+
+/** A certificate whose status changed after a revocation version (see RevokedSerial), whatever it is now. */
+export interface RevocationChange {
+  readonly id: Uuid;
+  readonly serialNumber: string;
+  readonly status: ClientCertificateStatus;
+  readonly revokedAt: string | null;
+  readonly issuedOn: string;
+}
+
+/** What an API's allowlist needs of a client certificate it names. */
+export interface ClientCertificateFingerprint {
+  readonly id: Uuid;
+  readonly zoneId: HexId;
+  readonly fingerprintSha256: string;
+}

@@ -10,6 +10,9 @@ import { needsOpenssl, OpensslWorkdir } from '../../test/helpers/openssl.ts';
 import { createManagedCa, issueCertificate, type IssuedCertificate } from './certificate-issuer.ts';
 import { generateCrl, type GeneratedCrl } from './crl-generator.ts';
 import { buildRevocationIndex } from './revocation-index.ts';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificateList } from '@peculiar/asn1-x509';
+import { serialFromBytes } from './serial-bytes.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -124,6 +127,29 @@ describe('generateCrl', needsOpenssl, () => {
     assert.equal(bigText.match(/Serial Number: /g)?.length, 501);
     assert.match(bigText, /Serial Number: 01F4\n/);
     assert.match(bigText, new RegExp(`Serial Number: ${'FF'.repeat(20)}\\n`));
+  });
+
+  test('the hand-written DER is what the ASN.1 schema encodes: parsed and encoded again, byte for byte', () => {
+    const entries = [
+      { serialHex: '01', revokedAt },
+
+      { serialHex: '80', revokedAt: new Date('2049-12-31T23:59:59Z') }, // high bit: a 00 octet in front
+      { serialHex: '7f'.repeat(20), revokedAt: new Date('2050-01-01T00:00:00Z') }, // GeneralizedTime from 2050
+      ...Array.from({ length: 300 }, (_, i) => ({ serialHex: (i + 0x1000).toString(16), revokedAt })),
+    ];
+    const generated = generateCrl({ ca, crlNumber: 300, entries, thisUpdate, nextUpdate });
+    const parsed = AsnConvert.parse(generated.der, CertificateList);
+    assert.deepEqual(new Uint8Array(AsnConvert.serialize(parsed)), generated.der);
+    const listed = parsed.tbsCertList.revokedCertificates ?? [];
+    assert.equal(listed.length, entries.length);
+    assert.deepEqual(
+      listed.slice(0, 3).map((entry) => [serialFromBytes(entry.userCertificate), entry.revocationDate.getTime()]),
+      entries
+        .slice(0, 3)
+        .map((entry) => [entry.serialHex, new Date(Math.floor(entry.revokedAt.getTime() / 1000) * 1000)]),
+    );
+    assert.ok(listed[2]?.revocationDate.generalTime, 'GeneralizedTime in 2050');
+    assert.ok(listed[1]?.revocationDate.utcTime, 'UTCTime through 2049');
   });
 
   test('refuses a CA without cRLSign, bad dates, bad or duplicate serials, a bad CRL number', () => {

@@ -19,10 +19,8 @@ import {
 } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier,
-  CertificateList,
   Extension,
   KeyIdentifier,
-  RevokedCertificate,
   TBSCertList,
   Time,
   Version,
@@ -32,6 +30,7 @@ import {
 import { loadCaSigner, type CaKeyPair } from './ca-signer.ts';
 import { serialToBytes } from './serial-bytes.ts';
 import { toPem } from './pem.ts';
+import { childRanges, contentsOf, derTime, tlv } from './der-writer.ts';
 
 export interface CrlEntry {
   /** Serial of the revoked certificate, hex (any case, colons allowed). */
@@ -78,26 +77,47 @@ export function generateCrl(options: GenerateCrlOptions): GeneratedCrl {
       extension(id_ce_cRLNumber, new CrlNumber(crlNumber)),
     ],
   });
-  const revoked = revokedCertificates(options.entries);
-  if (revoked.length > 0) tbs.revokedCertificates = revoked;
-  const signature = signer.sign(AsnConvert.serialize(tbs));
-  const crl = new CertificateList({ tbsCertList: tbs, signatureAlgorithm: signer.signatureAlgorithm, signature });
-  const der = new Uint8Array(AsnConvert.serialize(crl));
+  const tbsDer = withRevokedCertificates(new Uint8Array(AsnConvert.serialize(tbs)), options.entries);
+  const signature = signer.sign(tbsDer);
+  // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280 §5.1.1).
+  const der = new Uint8Array(
+    tlv(
+      0x30,
+      Buffer.concat([
+        tbsDer,
+        new Uint8Array(AsnConvert.serialize(signer.signatureAlgorithm)),
+        tlv(0x03, Buffer.concat([Buffer.from([0]), new Uint8Array(signature)])), // BIT STRING, no unused bits
+      ]),
+    ),
+  );
   return { der, pem: toPem(der, 'X509 CRL') };
 }
 
-function revokedCertificates(entries: readonly CrlEntry[]): RevokedCertificate[] {
+/**
+ * The TBSCertList encoded without revokedCertificates, with them inserted where RFC 5280 §5.1 puts them: after
+ * nextUpdate, before the [0] crlExtensions. Written by hand (der-writer.ts): one SEQUENCE { userCertificate
+ * INTEGER, revocationDate Time } per entry, the list absent when empty (§5.1.2.6).
+ */
+function withRevokedCertificates(tbsDer: Uint8Array, entries: readonly CrlEntry[]): Uint8Array {
+  if (entries.length === 0) return tbsDer;
+  const contents = contentsOf(tbsDer);
+  const extensionsAt = childRanges(contents).find(([start]) => contents[start] === 0xa0)?.[0] ?? contents.length;
+  return tlv(
+    0x30,
+    Buffer.concat([contents.subarray(0, extensionsAt), revokedCertificates(entries), contents.subarray(extensionsAt)]),
+  );
+}
+
+function revokedCertificates(entries: readonly CrlEntry[]): Buffer {
   const seen = new Set<string>();
-  return entries.map((entry) => {
+  const encoded = entries.map((entry) => {
     const serial = serialToBytes(entry.serialHex);
     const key = Buffer.from(serial).toString('hex');
     if (seen.has(key)) throw new Error(`serial ${entry.serialHex} is listed twice`);
     seen.add(key);
-    return new RevokedCertificate({
-      userCertificate: serial.buffer.slice(serial.byteOffset, serial.byteOffset + serial.byteLength) as ArrayBuffer,
-      revocationDate: new Time(entry.revokedAt),
-    });
+    return tlv(0x30, Buffer.concat([tlv(0x02, serial), derTime(entry.revokedAt)]));
   });
+  return tlv(0x30, Buffer.concat(encoded));
 }
 
 function extension(extnID: string, value: unknown): Extension {

@@ -58,7 +58,7 @@ export interface HostPolicyInput {
   /** Default: `optional` when CAs are given (the request decides), `none` otherwise. */
   readonly clientAuth?: ClientAuthMode;
   /** Revoked serials (any hex form) per issuing CA, keyed by the CA's PEM or Node-format fingerprint. */
-  readonly revokedSerials?: ReadonlyMap<string, Iterable<string>>;
+  readonly revokedSerials?: ReadonlyMap<string, Iterable<string> | NormalisedSerials>;
   /**
    * Instead of `revokedSerials`: an index built once (buildRevocationIndex) and shared by many
    * policies. It may hold other CAs' serials: lookups are by (issuing CA, serial).
@@ -133,20 +133,36 @@ function fingerprintOf(issuer: string): string {
   return issuer.includes('BEGIN CERTIFICATE') ? new X509Certificate(issuer).fingerprint256 : issuer;
 }
 
+/**
+ * Serials already normalised (normaliseSerial) in a set the control plane keeps between compiles: an index over
+ * one CA takes it as it is instead of copying 100,000 entries on every configuration change.
+ */
+export class NormalisedSerials {
+  constructor(readonly set: ReadonlySet<string>) {}
+}
+
 /** One index over the revoked serials of several CAs (keyed by the CA's PEM or Node-format fingerprint). */
-export function buildRevocationIndex(revoked: ReadonlyMap<string, Iterable<string>>): RevocationIndex {
-  const byIssuer = new Map<string, Set<string>>();
+export function buildRevocationIndex(
+  revoked: ReadonlyMap<string, Iterable<string> | NormalisedSerials>,
+): RevocationIndex {
+  const byIssuer = new Map<string, ReadonlySet<string>>();
   for (const [issuer, serials] of revoked) {
     const fingerprint = fingerprintOf(issuer);
-    const set = byIssuer.get(fingerprint) ?? new Set<string>();
-    for (const serial of serials) set.add(normaliseSerial(serial));
+    const existing = byIssuer.get(fingerprint);
+    if (serials instanceof NormalisedSerials && existing === undefined) {
+      byIssuer.set(fingerprint, serials.set);
+      continue;
+    }
+    const set = new Set<string>(existing ?? []);
+    if (serials instanceof NormalisedSerials) for (const serial of serials.set) set.add(serial);
+    else for (const serial of serials) set.add(normaliseSerial(serial));
     byIssuer.set(fingerprint, set);
   }
   return new RevocationIndex(byIssuer);
 }
 
 function buildRevocations(
-  revoked: ReadonlyMap<string, Iterable<string>> | undefined,
+  revoked: ReadonlyMap<string, Iterable<string> | NormalisedSerials> | undefined,
   trustedCas: readonly X509Certificate[],
 ): RevocationIndex {
   const trusted = new Set(trustedCas.map((ca) => ca.fingerprint256));

@@ -60,6 +60,9 @@ import type {
   CertificateExpiryFilter,
   CertificateUsage,
   ZoneUsage,
+  ClientCertificateFingerprint,
+  RevokedSerial,
+  RevocationChange,
 } from '../model/read-models.ts';
 import * as gatewayApis from './kysely/gateway-apis.ts';
 import * as gatewayKeys from './kysely/gateway-keys.ts';
@@ -234,14 +237,23 @@ export class KyselyStore implements Store {
   ): Promise<void> {
     return clientCerts.updateClientCertificateStatus(this.#db, zoneId, id, status, revokedAt);
   }
-  listRevokedByCa(caId: Uuid): Promise<ClientCertificateRecord[]> {
-    return clientCerts.listRevokedByCa(this.#db, caId);
+  listRevokedSerials(caId: Uuid): Promise<RevokedSerial[]> {
+    return clientCerts.listRevokedSerials(this.#db, caId);
+  }
+  getRevocationVersion(caId: Uuid): Promise<number> {
+    return clientCerts.revocationVersion(this.#db, caId);
+  }
+  listRevocationChanges(caId: Uuid, sinceVersion: number): Promise<RevocationChange[]> {
+    return clientCerts.listRevocationChanges(this.#db, caId, sinceVersion);
   }
   getClientCertificateBySerial(caId: Uuid, serialNumber: string): Promise<ClientCertificateRecord | undefined> {
     return clientCerts.getClientCertificateBySerial(this.#db, caId, serialNumber);
   }
   listAllClientCertificates(): Promise<ClientCertificateRecord[]> {
     return clientCerts.listAllClientCertificates(this.#db);
+  }
+  listClientCertificateFingerprints(ids: readonly Uuid[]): Promise<ClientCertificateFingerprint[]> {
+    return clientCerts.listClientCertificateFingerprints(this.#db, ids);
   }
 
   // Hostname associations.

@@ -49,6 +49,9 @@ import type {
   CertificateExpiryFilter,
   CertificateUsage,
   ZoneUsage,
+  ClientCertificateFingerprint,
+  RevokedSerial,
+  RevocationChange,
 } from '../model/read-models.ts';
 import type { PortalStore } from './portal/portal-ports.ts';
 
@@ -158,11 +161,20 @@ export interface ClientCertificateStore {
     status: ClientCertificateStatus,
     revokedAt: string | null,
   ): Promise<void>;
-  /** Every non-active certificate issued by this CA (for the CRL and OCSP). */
-  listRevokedByCa(caId: Uuid): Promise<ClientCertificateRecord[]>;
+  /** The revoked and pending-revocation certificates issued by this CA (for the CRL, OCSP, the data plane). */
+  listRevokedSerials(caId: Uuid): Promise<RevokedSerial[]>;
+  /**
+   * Raised in the transaction of every status change of this CA's certificates (0 for an unknown CA): equal
+   * versions mean equal `listRevokedSerials` answers.
+   */
+  getRevocationVersion(caId: Uuid): Promise<number>;
+  /** This CA's certificates whose status changed after `sinceVersion` (a getRevocationVersion answer). */
+  listRevocationChanges(caId: Uuid, sinceVersion: number): Promise<RevocationChange[]>;
   /** Lookup by issuing CA and serial (lowercase hex), for OCSP. */
   getClientCertificateBySerial(caId: Uuid, serialNumber: string): Promise<ClientCertificateRecord | undefined>;
   listAllClientCertificates(): Promise<ClientCertificateRecord[]>;
+  /** The fingerprints of the certificates with these ids (unknown ids are left out). */
+  listClientCertificateFingerprints(ids: readonly Uuid[]): Promise<ClientCertificateFingerprint[]>;
 }
 
 export interface HostnameAssociationStore {

@@ -26,10 +26,16 @@ export interface ListeningNode extends ServeNode {
 }
 
 /** `serve` on free loopback ports over `dataDir`, with `extraArgs` (e.g. `--store …`). */
-export function spawnServe(dataDir: string, extraArgs: string[], env: Record<string, string> = {}): ServeNode {
+export function spawnServe(
+  dataDir: string,
+  extraArgs: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): ServeNode {
   const child = spawnCli(
     ['serve', '--data-dir', dataDir, '--admin-listen', '127.0.0.1:0', '--listen', '127.0.0.1:0', ...extraArgs],
     env,
+    nodeArgs,
   );
   const lines: Record<string, unknown>[] = [];
   let partial = '';

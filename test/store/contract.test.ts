@@ -530,7 +530,8 @@ function defineContract(getTarget: () => Target): void {
       assert.deepEqual(await store.getClientCertificateBySerial(ca.id, second.serialNumber), second);
       assert.equal(await store.getClientCertificateBySerial(randomUUID(), second.serialNumber), undefined);
       assert.equal(await store.countActiveClientCertificates(z.id), 2);
-      assert.deepEqual(await store.listRevokedByCa(ca.id), []);
+      assert.deepEqual(await store.listRevokedSerials(ca.id), []);
+      const versionBefore = await store.getRevocationVersion(ca.id);
 
       await store.updateClientCertificateStatus(z.id, first.id, 'pending_revocation', at(10));
       await store.updateClientCertificateStatus(other.id, second.id, 'revoked', at(10)); // wrong zone: no change
@@ -539,10 +540,25 @@ function defineContract(getTarget: () => Target): void {
       assert.deepEqual(await store.getClientCertificate(z.id, first.id), pending);
       assert.equal((await store.getClientCertificate(z.id, second.id))?.status, 'active');
       assert.equal(await store.countActiveClientCertificates(z.id), 1);
-      assert.deepEqual(await store.listRevokedByCa(ca.id), [
-        pending,
-        { ...elsewhere, status: 'revoked', revokedAt: at(11) },
+      const revokedSerial = (c: typeof first) => ({
+        id: c.id,
+        serialNumber: c.serialNumber,
+        status: c.status,
+        revokedAt: c.revokedAt,
+        issuedOn: c.issuedOn,
+      });
+      assert.deepEqual(await store.listRevokedSerials(ca.id), [
+        revokedSerial(pending),
+        revokedSerial({ ...elsewhere, status: 'revoked', revokedAt: at(11) }),
       ]);
+      // Two status changes of its certificates (the wrong-zone update changed nothing): the version moved.
+      assert.equal(await store.getRevocationVersion(ca.id), versionBefore + 2);
+      assert.equal(await store.getRevocationVersion(randomUUID()), 0, 'an unknown CA');
+      assert.deepEqual(
+        (await store.listClientCertificateFingerprints([first.id, randomUUID()])).map((c) => [c.id, c.zoneId]),
+        [[first.id, z.id]],
+        'only known ids',
+      );
 
       await store.updateClientCertificateStatus(z.id, first.id, 'active', null);
       assert.deepEqual(await store.getClientCertificate(z.id, first.id), first, 'reactivated');
@@ -687,8 +703,8 @@ function defineContract(getTarget: () => Target): void {
       assert.equal(await store.getZoneSetting(z.id, 'managed_headers'), undefined);
       // Issued certificates outlive the zone: the CRL and OCSP still find them.
       assert.deepEqual(
-        (await store.listRevokedByCa(ca.id)).map((c) => c.id).sort(),
-        [revoked.id, reactivating.id].sort(),
+        (await store.listRevokedSerials(ca.id)).map((c) => c.id),
+        [revoked.id], // pending_reactivation authenticates again at once: not revoked
       );
       assert.deepEqual(await store.getClientCertificateBySerial(ca.id, live.serialNumber), live);
       assert.equal((await store.listRoutes(other.id)).length, 1, 'another zone keeps its configuration');
@@ -1234,6 +1250,7 @@ function defineContract(getTarget: () => Target): void {
         '0010-analytics-mtls-status',
         '0011-est-enrollment',
         '0012-developer-portal',
+        '0013-revocation-version',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1389,7 +1406,10 @@ function defineContract(getTarget: () => Target): void {
       await store.deleteZone(z.id);
       assert.equal(await store.getZone(z.id), undefined);
       assert.deepEqual(await store.listAllClientCertificates(), certificates);
-      assert.deepEqual(await store.listRevokedByCa(ca.id), [certificates[0]]);
+      assert.deepEqual(
+        (await store.listRevokedSerials(ca.id)).map((c) => c.id),
+        [certificates[0]!.id],
+      );
       await assert.rejects(
         store.createClientCertificate({ ...certificates[1]!, id: randomUUID() }),
         isConflict,

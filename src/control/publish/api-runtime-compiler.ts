@@ -11,7 +11,6 @@ import { compileAccessRights } from '../../policy/access-rights.ts';
 import { effectiveLimits } from '../../policy/effective-limits.ts';
 import type {
   ApiDefinitionRecord,
-  ClientCertificateRecord,
   GatewayKeyRecord,
   GatewayPolicyRecord,
   HexId,
@@ -20,13 +19,14 @@ import type {
 } from '../../model/records.ts';
 import { KeyIndex, type ApiRuntime, type KeyRuntime } from '../../runtime-config/api-runtime.ts';
 import type { RouteRuntime } from '../../runtime-config/route-table.ts';
+import type { ClientCertificateFingerprint } from '../../model/read-models.ts';
 import type { CompileProblem } from './zone-runtime-compiler.ts';
 
 export interface ApiSources {
   readonly apis: readonly ApiDefinitionRecord[];
   readonly zones: ReadonlyMap<HexId, ZoneRecord>;
   readonly mtlsCertificates: readonly MtlsCertificateRecord[];
-  readonly clientCertificates: readonly ClientCertificateRecord[];
+  readonly clientCertificates: readonly ClientCertificateFingerprint[];
 }
 
 /** Active APIs of hostnames their zone owns, as routes with `api` set. */

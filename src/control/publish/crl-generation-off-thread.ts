@@ -1,8 +1,9 @@
 /**
  * generateCrlOffThread: the managed CA's CRL (pki/crl-generator.ts), generated and signed in a worker
- * thread once it is long. Encoding a CRL costs about a second per few thousand entries with
- * @peculiar/asn1-schema (measured: 16.6 s for 100,000 revoked certificates), and a revocation
- * regenerates the whole list: on the main thread, every request of the data plane waited for it.
+ * thread once it is long. Encoding through @peculiar/asn1-schema cost about a second per few thousand
+ * entries (16.6 s for 100,000 revoked certificates), which is why this thread exists; the revoked list is
+ * now written by hand (pki/der-writer.ts) and costs milliseconds, but a long list still stays off the
+ * event loop the data plane shares.
  * Short lists (under OFF_THREAD_ENTRIES) are generated in place: a thread costs more than that to
  * start. The options cross to the thread as they are (strings, Dates, bigints: structured clone).
  */

@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import { SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import { compileGatewaySnapshot, type SnapshotCompilerDeps } from './gateway-snapshot-compiler.ts';
+import { RevokedSerialsCache } from './revoked-serials-cache.ts';
 
 export class GatewayPublisher {
   readonly #deps: SnapshotCompilerDeps;
@@ -21,6 +22,7 @@ export class GatewayPublisher {
     this.#deps = {
       onProblem: (problem) =>
         logger.error(problem, 'stored configuration does not compile: it fails closed until fixed'),
+      revokedSerials: new RevokedSerialsCache(),
       ...deps,
     };
   }

@@ -22,6 +22,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Store } from '../../store/ports.ts';
 import type {
+  ApiDefinitionRecord,
   EdgeCertificateRecord,
   HexId,
   HostnameAssociationRecord,
@@ -34,6 +35,7 @@ import {
   createDefaultPolicy,
   createHostPolicy,
   GatewaySnapshot,
+  NormalisedSerials,
   normaliseHostname,
   type HostPolicy,
 } from '../../runtime-config/gateway-snapshot.ts';
@@ -44,6 +46,7 @@ import { compileApis, compileKeys } from './api-runtime-compiler.ts';
 import { RouteTable } from '../../runtime-config/route-table.ts';
 import { HostnameOwnership } from '../tenancy/hostname-ownership.ts';
 import { compileCaRevocations } from './ca-revocation-compiler.ts';
+import { RevokedSerialsCache } from './revoked-serials-cache.ts';
 
 export interface SnapshotCompilerDeps {
   store: Store;
@@ -55,6 +58,8 @@ export interface SnapshotCompilerDeps {
   defaultNames?: readonly string[];
   /** Told about stored rules or routes that no longer compile (they fail closed). */
   onProblem?: (problem: CompileProblem) => void;
+  /** Kept between compiles: a CA's revoked serials are listed again only when they changed. */
+  revokedSerials?: RevokedSerialsCache;
 }
 
 interface ServerMaterial {
@@ -67,7 +72,7 @@ interface ClientTrust {
   /** Those of `caPems` whose client chains are judged with `legacy` compatibility (docs/adr/0008). */
   legacyCaPems: string[];
   /** Revoked serials keyed by the issuing CA's PEM (what createHostPolicy accepts). */
-  revoked: Map<string, string[]>;
+  revoked: Map<string, NormalisedSerials>;
 }
 
 /** Where the hostname came from: the zone it belongs to and that zone's associations. */
@@ -90,10 +95,10 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   reportUnapprovedOverlaps(ownership, onProblem);
   const sources = hostSources(zones, ownership, associations, edgeCertificates, [...routes, ...apis], onProblem);
   const serverMaterial = edgeCaMaterial(deps.edgeCa);
-  const trust = clientTrustReader(store);
+  const trust = clientTrustReader(store, deps.revokedSerials ?? new RevokedSerialsCache());
 
   const hosts: { hostname: string; source: HostSource; server: ServerMaterial; client: ClientTrust }[] = [];
-  const revokedByCa = new Map<string, string[]>();
+  const revokedByCa = new Map<string, NormalisedSerials>();
   for (const [hostname, source] of sources) {
     const edge = newestCovering(hostname, edgeCertificates, source.zone.id);
     const server = edge === undefined ? await serverMaterial(hostname) : openEdgeCertificate(edge, deps.box);
@@ -129,7 +134,7 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
       apis,
       zones,
       mtlsCertificates,
-      clientCertificates: await store.listAllClientCertificates(),
+      clientCertificates: await store.listClientCertificateFingerprints(clientCertificateIdsOf(apis)),
     },
     ownerOf,
     onProblem,
@@ -276,12 +281,13 @@ function edgeCaMaterial(edgeCa: EdgeCaService): (hostname: string) => Promise<Se
 
 function clientTrustReader(
   store: Store,
+  revokedSerials: RevokedSerialsCache,
 ): (zone: ZoneRecord, associations: HostnameAssociationRecord[]) => Promise<ClientTrust> {
-  const managed = new Map<HexId, Promise<{ caPem: string; revoked: string[] } | undefined>>();
+  const managed = new Map<HexId, Promise<{ caPem: string; revoked: NormalisedSerials } | undefined>>();
   const managedOf = (accountId: HexId) => {
     let entry = managed.get(accountId);
     if (entry === undefined) {
-      entry = readManagedCa(store, accountId);
+      entry = readManagedCa(store, revokedSerials, accountId);
       managed.set(accountId, entry);
     }
     return entry;
@@ -292,7 +298,7 @@ function clientTrustReader(
     // A CA certificate that is in a strict upload too is judged strict: the stricter reading wins.
     const legacy = new Set<string>();
     const strict = new Set<string>();
-    const revoked = new Map<string, string[]>();
+    const revoked = new Map<string, NormalisedSerials>();
     for (const association of associations) {
       if (association.mtlsCertificateId === null) {
         const ca = await managedOf(zone.accountId);
@@ -315,15 +321,15 @@ function clientTrustReader(
 
 async function readManagedCa(
   store: Store,
+  revokedSerials: RevokedSerialsCache,
   accountId: HexId,
-): Promise<{ caPem: string; revoked: string[] } | undefined> {
+): Promise<{ caPem: string; revoked: NormalisedSerials } | undefined> {
   const ca = await store.getManagedCa(accountId);
   if (ca === undefined) return undefined;
-  // pending_revocation already counts as revoked: revocation takes effect at once (docs/architecture.md, "Data model").
-  const revoked = (await store.listRevokedByCa(ca.id))
-    .filter((cert) => cert.status === 'revoked' || cert.status === 'pending_revocation')
-    .map((cert) => cert.serialNumber);
-  return { caPem: ca.certificatePem, revoked };
+  // pending_revocation already counts as revoked (the store lists both): revocation takes effect at once
+  // (docs/architecture.md, "Data model").
+  const { serials } = await revokedSerials.read(store, ca.id);
+  return { caPem: ca.certificatePem, revoked: serials };
 }
 
 /** Each CA certificate of an uploaded bundle as its own PEM (leaves in the bundle are not trusted). */
@@ -332,4 +338,13 @@ function caCertificatePems(bundle: string): string[] {
     .map((der) => new X509Certificate(der))
     .filter((certificate) => certificate.ca)
     .map((certificate) => certificate.toString());
+}
+
+/** The client certificates that API allowlists name (the only ones a compile needs: not the whole fleet). */
+function clientCertificateIdsOf(apis: readonly ApiDefinitionRecord[]): string[] {
+  const ids = new Set<string>();
+  for (const api of apis) {
+    for (const entry of api.allowedCertificates) if (entry.kind === 'client_certificate') ids.add(entry.id);
+  }
+  return [...ids];
 }

@@ -8,9 +8,11 @@ import {
   type Uuid,
 } from '../../model/records.ts';
 import type { ClientCertificateFilter, Page } from '../ports.ts';
+import type { ClientCertificateFingerprint, RevocationChange, RevokedSerial } from '../../model/read-models.ts';
 import type { ClientCertificatesTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf, toCount } from './columns.ts';
+import { atomically } from './atomically.ts';
 
 const STATUSES: readonly ClientCertificateStatus[] = CLIENT_CERTIFICATE_STATUSES;
 
@@ -151,25 +153,96 @@ export async function updateClientCertificateStatus(
   status: ClientCertificateStatus,
   revokedAt: string | null,
 ): Promise<void> {
-  await db
-    .updateTable('client_certificates')
-    .set({ status, revoked_at: revokedAt })
-    .where('zone_id', '=', zoneId)
-    .where('id', '=', id)
-    .execute();
+  await atomically(db, async (trx) => {
+    const certificate = await trx
+      .selectFrom('client_certificates')
+      .select('ca_id')
+      .where('zone_id', '=', zoneId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (certificate === undefined) return;
+    const version = await raiseRevocationVersion(trx, certificate.ca_id);
+    await trx
+      .updateTable('client_certificates')
+      .set({ status, revoked_at: revokedAt, status_version: version })
+      .where('id', '=', id)
+      .execute();
+  });
 }
 
-/** Every certificate of the CA that is not active (pending or revoked), by issue time. */
-export async function listRevokedByCa(db: Db, caId: Uuid): Promise<ClientCertificateRecord[]> {
+/**
+ * Raises the CA's revocation version (migration 0013) and returns the new one, for the certificates whose status
+ * the same transaction changes: a reader who sees the old version has not missed the change.
+ */
+export async function raiseRevocationVersion(db: Db, caId: Uuid): Promise<number> {
+  const row = await db
+    .updateTable('managed_cas')
+    .set({ revocation_version: sql`revocation_version + 1` })
+    .where('id', '=', caId)
+    .returning('revocation_version')
+    .executeTakeFirst();
+  // Certificates of a CA that is gone keep version 0: no reader asks for that CA.
+  return row === undefined ? 0 : row.revocation_version;
+}
+
+/** The CA's revocation version; 0 for a CA that does not exist (nothing of it is revoked). */
+export async function revocationVersion(db: Db, caId: Uuid): Promise<number> {
+  const row = await db.selectFrom('managed_cas').select('revocation_version').where('id', '=', caId).executeTakeFirst();
+  return row === undefined ? 0 : row.revocation_version;
+}
+
+/** The CA's revoked and pending-revocation certificates, by issue time: the columns a CRL needs, never the PEM. */
+export async function listRevokedSerials(db: Db, caId: Uuid): Promise<RevokedSerial[]> {
   const rows = await db
     .selectFrom('client_certificates')
-    .selectAll()
+    .select(['id', 'serial_number', 'status', 'revoked_at', 'issued_on'])
     .where('ca_id', '=', caId)
-    .where('status', '<>', 'active')
+    .where('status', 'in', ['revoked', 'pending_revocation'])
     .orderBy('issued_on')
     .orderBy('id')
     .execute();
-  return rows.map(toClientCertificate);
+  return rows.map((row) => ({
+    id: row.id,
+    serialNumber: row.serial_number,
+    status: row.status === 'revoked' ? 'revoked' : 'pending_revocation',
+    revokedAt: row.revoked_at,
+    issuedOn: row.issued_on,
+  }));
+}
+
+/** The CA's certificates whose status changed after `sinceVersion`, whatever their status now. */
+export async function listRevocationChanges(db: Db, caId: Uuid, sinceVersion: number): Promise<RevocationChange[]> {
+  const rows = await db
+    .selectFrom('client_certificates')
+    .select(['id', 'serial_number', 'status', 'revoked_at', 'issued_on'])
+    .where('ca_id', '=', caId)
+    .where('status_version', '>', sinceVersion)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    serialNumber: row.serial_number,
+    status: oneOf(row.status, STATUSES, 'client_certificates.status'),
+    revokedAt: row.revoked_at,
+    issuedOn: row.issued_on,
+  }));
+}
+
+/** The fingerprints of the client certificates with these ids (an API allowlist's entries). */
+export async function listClientCertificateFingerprints(
+  db: Db,
+  ids: readonly Uuid[],
+): Promise<ClientCertificateFingerprint[]> {
+  const found: ClientCertificateFingerprint[] = [];
+  // One query per 1,000 ids (parameter limits).
+  for (let start = 0; start < ids.length; start += 1000) {
+    const rows = await db
+      .selectFrom('client_certificates')
+      .select(['id', 'zone_id', 'fingerprint_sha256'])
+      .where('id', 'in', ids.slice(start, start + 1000))
+      .execute();
+    for (const row of rows) found.push({ id: row.id, zoneId: row.zone_id, fingerprintSha256: row.fingerprint_sha256 });
+  }
+  return found;
 }
 
 export async function getClientCertificateBySerial(

@@ -21,6 +21,7 @@ import type {
 } from './est-schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf } from './columns.ts';
+import { raiseRevocationVersion } from './client-certificates.ts';
 
 // Profiles ----------------------------------------------------------------------------------------
 
@@ -398,17 +399,19 @@ export async function bulkRevokeClientCertificates(
   if (filter.caId !== undefined) query = query.where('ca_id', '=', filter.caId);
   if (filter.issuedBefore !== undefined) query = query.where('issued_on', '<', filter.issuedBefore);
   const matched = await query.execute();
-  // One UPDATE per 1,000 ids (parameter limits), all in the caller's transaction.
-  for (let start = 0; start < matched.length; start += 1000) {
-    await db
-      .updateTable('client_certificates')
-      .set({ status: 'revoked', revoked_at: revokedAt })
-      .where(
-        'id',
-        'in',
-        matched.slice(start, start + 1000).map((row) => row.id),
-      )
-      .execute();
+  // One UPDATE per CA and 1,000 ids (parameter limits), all in the caller's transaction; each CA's revocation
+  // version is raised once (migration 0013).
+  const byCa = new Map<Uuid, Uuid[]>();
+  for (const row of matched) byCa.set(row.ca_id, [...(byCa.get(row.ca_id) ?? []), row.id]);
+  for (const [caId, ids] of byCa) {
+    const version = await raiseRevocationVersion(db, caId);
+    for (let start = 0; start < ids.length; start += 1000) {
+      await db
+        .updateTable('client_certificates')
+        .set({ status: 'revoked', revoked_at: revokedAt, status_version: version })
+        .where('id', 'in', ids.slice(start, start + 1000))
+        .execute();
+    }
   }
   return matched.map((row) => ({ id: row.id, caId: row.ca_id }));
 }

@@ -4,7 +4,7 @@
  * timestamps as ISO-8601 text, so SQLite and PostgreSQL hold the same values.
  */
 import type { PortalTables } from '../portal/portal-schema.ts';
-import type { Kysely } from 'kysely';
+import type { Kysely, Generated } from 'kysely';
 import type { EstTables } from './est-schema.ts';
 
 export interface AccountsTable {
@@ -43,6 +43,8 @@ export interface ManagedCasTable {
   sealed_private_key: string;
   next_crl_number: number;
   created_at: string;
+  /** Raised with every status change of one of its certificates (migration 0013). */
+  revocation_version: Generated<number>;
 }
 
 export interface MtlsCertificatesTable {
@@ -87,6 +89,8 @@ export interface ClientCertificatesTable {
   issued_on: string;
   expires_on: string;
   revoked_at: string | null;
+  /** The CA's revocation version its last status change raised (migration 0013). */
+  status_version: Generated<number>;
 }
 
 export interface HostnameAssociationsTable {

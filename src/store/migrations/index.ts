@@ -18,6 +18,7 @@ import { caRevocation } from './0009-ca-revocation.ts';
 import { analyticsMtlsStatus } from './0010-analytics-mtls-status.ts';
 import { estEnrollment } from './0011-est-enrollment.ts';
 import { developerPortal } from './0012-developer-portal.ts';
+import { revocationVersion } from './0013-revocation-version.ts';
 
 /** Names sort in the order they run. Append only. Exported for the migration tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -33,6 +34,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010-analytics-mtls-status': analyticsMtlsStatus,
   '0011-est-enrollment': estEnrollment,
   '0012-developer-portal': developerPortal,
+  '0013-revocation-version': revocationVersion,
 };
 
 const provider: MigrationProvider = {

@@ -1,0 +1,203 @@
+/**
+ * Revocation at fleet scale in `portcullis serve` (SQLite): a managed CA with N revoked certificates (default
+ * 100,000). Reports what an operator feels:
+ *
+ * - start: seconds from spawn to "listening", and the RSS once started and after a republish;
+ * - one revocation through the API: its latency, and the latency of gateway requests sent meanwhile
+ *   (a probe on a kept-alive connection, one request every 5 ms), against the same probe when nothing changes.
+ *
+ * The N revoked rows are copies of one issued certificate's row with fresh ids and serials, written straight
+ * into the SQLite file while the gateway is stopped (issuing 100,000 certificates through the API would
+ * measure issuance, not revocation). Goals (throughput issue): start ≤ 3 s and RSS ≤ 300 MB with 100,000
+ * revoked; p99 during revocations ≤ 2× the quiet p99.
+ *
+ * Run: `npx tsx bench/revocation-scale.ts` (REVOKED=100000 REVOCATIONS=20; BENCH_CPU_PROF=DIR for CPU
+ * profiles). Needs the openssl CLI.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { OpensslWorkdir } from '../test/helpers/openssl.ts';
+import { spawnServe, untilListening, type ListeningNode } from '../test/helpers/serve-node.ts';
+
+const REVOKED = Number(process.env.REVOKED ?? 100_000);
+const REVOCATIONS = Number(process.env.REVOCATIONS ?? 20);
+const HOST = 'api.scale.test';
+const PROBE_INTERVAL_MS = 5;
+
+interface Issued {
+  id: string;
+  certPem: string;
+  keyPem: string;
+}
+
+const openssl = new OpensslWorkdir();
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-revocation-scale-'));
+const env = { PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url') };
+
+async function api<T>(node: ListeningNode, method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${node.adminUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${env.PORTCULLIS_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as { success: boolean; result: T; errors: unknown };
+  if (!json.success) throw new Error(`${method} ${route}: ${JSON.stringify(json.errors)}`);
+  return json.result;
+}
+
+async function issue(node: ListeningNode, zoneId: string, cn: string): Promise<Issued> {
+  const request = openssl.csr('p256', `/CN=${cn}`);
+  const result = await api<{ id: string; certificate: string }>(node, 'POST', `/zones/${zoneId}/client_certificates`, {
+    csr: request.csrPem,
+    validity_days: 30,
+  });
+  return { id: result.id, certPem: result.certificate, keyPem: request.keyPem };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** The N revoked rows: copies of `template`'s row, straight into the store while the gateway is stopped. */
+function insertRevoked(templateId: string): void {
+  const db = new Database(path.join(dataDir, 'portcullis.db'));
+  const template = db.prepare('SELECT * FROM client_certificates WHERE id = ?').get(templateId) as Record<
+    string,
+    unknown
+  >;
+  const columns = Object.keys(template);
+  const insert = db.prepare(
+    `INSERT INTO client_certificates (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+  );
+  const revokedAt = new Date().toISOString();
+  db.transaction(() => {
+    for (let index = 0; index < REVOKED; index += 1) {
+      insert.run({
+        ...template,
+        id: randomUUID().replaceAll('-', ''),
+        serial_number: randomBytes(16).toString('hex'),
+        status: 'revoked',
+        revoked_at: revokedAt,
+      });
+    }
+  })();
+  db.close();
+}
+
+/** Requests on one kept-alive connection, one every PROBE_INTERVAL_MS, until stopped; latencies in ms. */
+function probe(node: ListeningNode, client: Issued, ca: string) {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies: number[] = [];
+  const state = { running: true };
+  const done = (async () => {
+    while (state.running) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: node.gatewayPort,
+            servername: HOST,
+            headers: { host: HOST },
+            ca,
+            cert: client.certPem,
+            key: client.keyPem,
+            agent,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
+    }
+  })();
+  return {
+    async stop(): Promise<number[]> {
+      state.running = false;
+      await done;
+      agent.destroy();
+      return latencies;
+    },
+  };
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+const describe = (values: number[]): string =>
+  `n=${values.length} p50 ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms, max ${Math.max(...values).toFixed(1)} ms`;
+
+async function startNode(): Promise<{ node: ListeningNode; startSeconds: number }> {
+  const started = performance.now();
+  // BENCH_CPU_PROF=DIR: a V8 CPU profile of each gateway process, written when it stops.
+  const profile = process.env.BENCH_CPU_PROF;
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const node = await untilListening(spawnServe(dataDir, [], env, nodeArgs), 300_000);
+  return { node, startSeconds: (performance.now() - started) / 1000 };
+}
+
+const upstream = http.createServer((_req, res) => res.end('ok'));
+await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+
+try {
+  let { node } = await startNode();
+  const account = await api<{ id: string }>(node, 'POST', '/accounts', { name: 'scale' });
+  const zone = await api<{ id: string }>(node, 'POST', '/zones', { name: 'scale.test', account: { id: account.id } });
+  await api(node, 'PUT', `/zones/${zone.id}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
+  await api(node, 'POST', `/zones/${zone.id}/gateway/routes`, { hostname: HOST, upstream: upstreamUrl });
+  await api(node, 'POST', `/zones/${zone.id}/gateway/mtls_rule`, { hostnames: [HOST] });
+  const client = await issue(node, zone.id, 'probe');
+  const doomed: Issued[] = [];
+  for (let index = 0; index < REVOCATIONS; index += 1) doomed.push(await issue(node, zone.id, `doomed-${index}`));
+  await node.stop();
+
+  const insertStarted = performance.now();
+  insertRevoked(client.id);
+  console.log(`inserted ${REVOKED} revoked rows in ${((performance.now() - insertStarted) / 1000).toFixed(1)} s`);
+
+  const restarted = await startNode();
+  node = restarted.node;
+  const pid = node.child.pid!;
+  console.log(`start with ${REVOKED} revoked: ${restarted.startSeconds.toFixed(2)} s, RSS ${rssMb(pid).toFixed(0)} MB`);
+  const edgeCa = readFileSync(path.join(dataDir, 'edge-ca.pem'), 'utf8');
+
+  const quiet = probe(node, client, edgeCa);
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const quietLatencies = await quiet.stop();
+  console.log(`probe, nothing changing: ${describe(quietLatencies)}`);
+
+  const busy = probe(node, client, edgeCa);
+  const revocationMs: number[] = [];
+  for (const certificate of doomed) {
+    const started = performance.now();
+    await api(node, 'DELETE', `/zones/${zone.id}/client_certificates/${certificate.id}`);
+    revocationMs.push(performance.now() - started);
+  }
+  const busyLatencies = await busy.stop();
+  console.log(`${REVOCATIONS} revocations through the API, one at a time: ${describe(revocationMs)}`);
+  console.log(`probe during them: ${describe(busyLatencies)}`);
+  console.log(
+    `p99 during / quiet: ${(quantile(busyLatencies, 0.99) / quantile(quietLatencies, 0.99)).toFixed(2)}×; ` +
+      `RSS after: ${rssMb(pid).toFixed(0)} MB`,
+  );
+  await node.stop();
+  if (process.env.BENCH_STDERR) console.log(node.stderr());
+} finally {
+  upstream.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(openssl.dir, { recursive: true, force: true });
+}
