@@ -3,7 +3,11 @@
  * gateway-config-schema.ts reads it: every declared thing keeps `where` it was written (file, key
  * path, line) for the messages of later checks.
  */
-import type { CaCompatibility, RuleAction } from '../model/records.ts';
+import type { CaCompatibility } from '../model/records.ts';
+import type { AllowedCertificateInput, DeclaredApiFields } from '../model/shapes/gateway-api-shape.ts';
+import type { DeclaredPolicyFields, QuotaInput, RateLimitInput } from '../model/shapes/gateway-policy-shape.ts';
+import type { RouteInput } from '../model/shapes/gateway-route-shape.ts';
+import type { DeclaredRuleFields } from '../model/shapes/ruleset-shape.ts';
 import type { IdentityFormat } from './identity-formats.ts';
 import type { DeclaredPortalProduct } from './gateway-config-portal.ts';
 import type { DeclaredEst } from './gateway-config-est.ts';
@@ -88,29 +92,20 @@ export interface DeclaredAssociation {
 
 export interface DeclaredRoute {
   readonly where: string;
-  readonly input: {
-    hostname: string;
-    path_prefix?: string;
-    upstream: string;
-    strip_prefix?: boolean;
-    upstream_timeout_ms?: number;
-    description?: string;
-  };
+  /** The admin API's body (`/zones/{zone_id}/gateway/routes`): the file writes a route with the same keys. */
+  readonly input: RouteInput;
   /** Where each key of `input` was written. */
   readonly whereOf: Readonly<Record<string, string>>;
 }
 
 export interface DeclaredRule {
   readonly where: string;
-  readonly rule: {
-    /** Names the rule across versions; default: derived from action, expression and parameters. */
-    ref?: string;
-    expression: string;
-    action: RuleAction;
-    description?: string;
-    enabled?: boolean;
-    action_parameters?: unknown;
-  };
+  /**
+   * The Rulesets API's rule without `id` and `logging` (model/shapes/ruleset-shape.ts); `ref` names the
+   * rule across versions (default: derived from action, expression and parameters). The parameters
+   * are passed on as written, for ruleset-input.ts to check with the pointer of each refused value.
+   */
+  readonly rule: Omit<DeclaredRuleFields, 'action_parameters'> & { action_parameters?: unknown };
   /** Where each key of `rule` was written. */
   readonly whereOf: Readonly<Record<string, string>>;
 }
@@ -128,42 +123,20 @@ export interface DeclaredMtlsRule {
 export const ALLOWED_CERTIFICATE_KEYS = ['mtls_certificate_id', 'client_certificate_id', 'sha256', 'file'] as const;
 
 /** An allowlist entry in the API's wire form (exactly one key). */
-export interface AllowedCertificateFields {
-  mtls_certificate_id?: string;
-  client_certificate_id?: string;
-  sha256?: string;
-}
+export type AllowedCertificateFields = AllowedCertificateInput;
 
 /** An allowlist entry as written; `where` is the line of its one key. The loader reads `file`. */
 export type DeclaredAllowedCertificate =
   | { readonly where: string; readonly input: AllowedCertificateFields }
   | { readonly where: string; readonly file: FileReference };
 
-export interface RateLimitFields {
-  rate: number;
-  per: number;
-}
-
-export interface QuotaFields {
-  max: number;
-  renewal_rate: number;
-}
+export type RateLimitFields = RateLimitInput;
+export type QuotaFields = QuotaInput;
 
 export interface DeclaredApi {
   readonly where: string;
-  /** The admin API's wire format (`/zones/{zone_id}/gateway/apis`), the allowlist apart. */
-  readonly input: {
-    name: string;
-    hostname: string;
-    listen_path?: string;
-    upstream_url: string;
-    strip_listen_path?: boolean;
-    upstream_timeout_ms?: number;
-    protocol?: string;
-    active?: boolean;
-    auth: { mode: string; token_required?: boolean };
-    rate_limit?: RateLimitFields;
-  };
+  /** The admin API's wire format (`/zones/{zone_id}/gateway/apis`), the allowlist apart (DeclaredApiFieldsSchema). */
+  readonly input: DeclaredApiFields;
   /** `auth.allowed_certificates`, in file order. */
   readonly allowedCertificates: readonly DeclaredAllowedCertificate[];
   /** Where each key was written: `name`, `auth.mode`, `auth.allowed_certificates[0]`, `rate_limit.per`… */
@@ -184,7 +157,7 @@ export interface DeclaredAccessRight {
 export interface DeclaredPolicy {
   readonly where: string;
   /** The admin API's wire format (`/accounts/{account_id}/gateway/policies`), access rights apart. */
-  readonly input: { name: string; rate_limit?: RateLimitFields; quota?: QuotaFields; active?: boolean };
+  readonly input: DeclaredPolicyFields;
   readonly accessRights: readonly DeclaredAccessRight[];
   /** Where each key was written: `name`, `quota.max`, `access_rights[0].methods`… */
   readonly whereOf: Readonly<Record<string, string>>;

@@ -42,6 +42,7 @@ import {
   type DeclaredZone,
   type Located,
 } from './gateway-config-model.ts';
+import { canonicalHostname } from '../model/hostname.ts';
 
 export * from './gateway-config-model.ts';
 
@@ -62,7 +63,7 @@ export function readGatewayConfig(text: string, file: string): DeclaredConfig {
   unique(accounts, (account) => account.name, 'account name');
   unique(
     accounts.flatMap((account) => account.zones),
-    (zone) => zone.name.toLowerCase().replace(/\.$/, ''),
+    (zone) => canonicalHostname(zone.name),
     'zone',
   );
   return { file, accounts };

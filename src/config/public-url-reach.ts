@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import type { ListenAddress } from './listen-address.ts';
+import { canonicalHostname } from '../model/hostname.ts';
 
 /** The public URL's origin when it names a loopback host while the gateway listens beyond loopback; else undefined. */
 export function unreachablePublicUrl(publicUrl: string, listen: Pick<ListenAddress, 'host'>): string | undefined {
@@ -17,7 +18,7 @@ export function unreachablePublicUrl(publicUrl: string, listen: Pick<ListenAddre
 
 /** localhost (RFC 6761 §6.3), 127.0.0.0/8 (RFC 1122 §3.2.1.3), ::1 and its IPv4-mapped forms. */
 export function isLoopback(host: string): boolean {
-  const lower = host.toLowerCase().replace(/\.$/, '');
+  const lower = canonicalHostname(host);
   if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
   if (isIP(lower) === 4) return lower.startsWith('127.');
   if (isIP(lower) === 6)

@@ -11,7 +11,7 @@ export function newUuid(): string {
   return randomUUID();
 }
 
-export const HEX_ID_PATTERN = '^[0-9a-f]{32}$';
+export { HEX_ID_PATTERN } from '../model/shapes/shared-fields.ts';
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
 /** Timestamps as the API shows them: RFC 3339 UTC with whole seconds. */

@@ -19,6 +19,7 @@ import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
 import { KeyIndex } from './api-runtime.ts';
 import type { AccountRevocation } from './uploaded-ca-revocation.ts';
+import { canonicalHostname, isHostname } from '../model/hostname.ts';
 
 export type ClientAuthMode = 'none' | 'optional' | 'require';
 
@@ -68,18 +69,16 @@ export interface HostPolicyInput {
   readonly caRevocation?: AccountRevocation | undefined;
 }
 
-const HOSTNAME = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
-
-/** Lowercase, one trailing dot removed; "" for absent. DNS names compare case-insensitively (RFC 4343). */
-export function normaliseHostname(name: string | undefined | false | null): string {
-  if (typeof name !== 'string') return '';
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+/** The canonical hostname (model/hostname.ts); "" for absent. */
+function hostKey(name: string | undefined | false | null): string {
+  return typeof name === 'string' ? canonicalHostname(name) : '';
 }
 
 export function createHostPolicy(input: HostPolicyInput): HostPolicy {
-  const hostname = normaliseHostname(input.hostname);
-  if (!HOSTNAME.test(hostname) || hostname.length > 253) throw new Error(`invalid hostname: ${input.hostname}`);
+  const hostname = hostKey(input.hostname);
+  // Underscores allowed: the names may come from certificates (model/hostname.ts).
+  if (!isHostname(hostname, { wildcard: true, underscore: true }))
+    throw new Error(`invalid hostname: ${input.hostname}`);
   return buildPolicy(hostname, false, input);
 }
 
@@ -225,7 +224,7 @@ export class GatewaySnapshot {
    * hostname is excluded from wildcards), else undefined.
    */
   lookup(name: string | undefined | false | null): HostPolicy | undefined {
-    const host = normaliseHostname(name);
+    const host = hostKey(name);
     if (host === '') return undefined;
     const exact = this.#exact.get(host);
     if (exact !== undefined) return exact;

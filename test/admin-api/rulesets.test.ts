@@ -594,6 +594,20 @@ function defineSuite(storeUrl: () => Promise<string | undefined>): void {
       assert.ok(document.paths[route] !== undefined, `${route} is missing`);
     }
   });
+
+  test('the OpenAPI document types the rule bodies (from model/shapes/ruleset-shape.ts)', async () => {
+    const response = await fetch(`${server.baseUrl}/openapi.json`);
+    type Body = { requestBody: { content: { 'application/json': { schema: any } } } };
+    const document = (await response.json()) as { paths: Record<string, Record<string, Body>> };
+    const bodyOf = (route: string, method: string): any =>
+      document.paths[route]?.[method]?.requestBody.content['application/json'].schema;
+    const rule = bodyOf('/zones/{zone_id}/rulesets/{ruleset_id}/rules', 'post');
+    assert.deepEqual(rule.properties.action.enum, ['block', 'log', 'skip']);
+    assert.equal(rule.properties.expression.type, 'string');
+    assert.deepEqual(Object.keys(rule.properties.position.properties).sort(), ['after', 'before', 'index']);
+    const ruleset = bodyOf('/zones/{zone_id}/rulesets/phases/{ruleset_phase}/entrypoint', 'put');
+    assert.equal(ruleset.properties.rules.items.properties.action_parameters.properties.response.type, 'object');
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,24 +15,16 @@ import {
   type CertificateExpiryService,
   type ExpiringCertificate,
 } from '../../control/telemetry/certificate-expiry-service.ts';
-import { renewalWire } from '../../control/telemetry/renewal-status.ts';
+import { expiringCertificateFields, renewalFields } from '../../control/telemetry/expiring-certificate-wire.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
 import { singlePageInfo } from '../pagination.ts';
 
 export function expiringCertificateView(certificate: ExpiringCertificate): object {
   return {
-    kind: certificate.kind,
-    id: certificate.id,
-    account_id: certificate.accountId,
-    zone_id: certificate.zoneId,
-    name: certificate.name,
-    issuer: certificate.issuer,
-    serial_number: certificate.serialNumber,
-    expires_on: certificate.expiresOn,
-    days_remaining: certificate.daysRemaining,
+    ...expiringCertificateFields(certificate),
     expired: certificate.expired,
-    ...(certificate.kind === 'client' ? { renewal: renewalWire(certificate.renewal) } : {}),
+    ...renewalFields(certificate),
   };
 }
 

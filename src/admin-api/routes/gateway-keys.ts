@@ -2,7 +2,7 @@
  * Gateway keys of an account (`/accounts/:account_id/gateway/keys`, Tyk's keys): bound to a client
  * certificate, a token secret, or both, with policies, access rights, limits and an expiry. Our own
  * resource, shaped like the v4 API's others (envelope, snake_case, paged list, `{ id }` from
- * DELETE). Field rules: control/apis/gateway-key-input.ts.
+ * DELETE). Body schemas: model/shapes/gateway-key-shape.ts; field rules: control/apis/gateway-key-input.ts.
  *
  * The token secret is in the create response only (`secret`); nothing else ever shows it, and the
  * store keeps only its SHA-256. PUT and PATCH change everything but the binding and the secret.
@@ -12,8 +12,11 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN } from '../../control/ids.ts';
-import { MAX_NAME_LENGTH } from '../../control/apis/gateway-policy-input.ts';
-import { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY } from '../../control/apis/gateway-key-input.ts';
+import {
+  KeyCreateBodySchema,
+  KeySettingsBodySchema,
+  KeySettingsPatchBodySchema,
+} from '../../model/shapes/gateway-key-shape.ts';
 import type { GatewayKeyRecord } from '../../model/records.ts';
 import type { EffectiveLimitsResult } from '../../policy/effective-limits.ts';
 import { principalOf } from '../authentication.ts';
@@ -22,14 +25,7 @@ import { GW_ERR_LIMITS_UNAVAILABLE } from '../../errors/index.ts';
 import { success, type EnvelopeMessage } from '../envelope.ts';
 import { PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
-import {
-  AccessRightsSchema,
-  accessRightsView,
-  QuotaSchema,
-  quotaView,
-  RateLimitSchema,
-  rateLimitView,
-} from './gateway-policies.ts';
+import { accessRightsView, quotaView, rateLimitView } from './gateway-policies.ts';
 
 const PATH = '/accounts/:account_id/gateway/keys';
 const Params = Type.Object({ account_id: Type.String({ pattern: HEX_ID_PATTERN }) });
@@ -37,55 +33,6 @@ const ItemParams = Type.Object({
   account_id: Type.String({ pattern: HEX_ID_PATTERN }),
   key_id: Type.String({ pattern: HEX_ID_PATTERN }),
 });
-
-const SettingsFields = {
-  alias: Type.Optional(Type.String({ maxLength: MAX_NAME_LENGTH })),
-  policy_ids: Type.Optional(
-    Type.Array(Type.String({ pattern: HEX_ID_PATTERN }), {
-      maxItems: MAX_POLICIES_PER_KEY,
-      description: 'Policies of this account applied to the key',
-    }),
-  ),
-  access_rights: Type.Optional(AccessRightsSchema),
-  rate_limit: Type.Optional(RateLimitSchema),
-  quota: Type.Optional(QuotaSchema),
-  expires_on: Type.Optional(
-    Type.Union([Type.String({ description: 'RFC 3339 date-time in the future' }), Type.Null()]),
-  ),
-  metadata: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'At most 50 string entries' })),
-  active: Type.Optional(Type.Boolean()),
-};
-
-/** Fields that cannot change after creation: accepted by the schema so the refusal can say why. */
-const FixedFields = {
-  certificate: Type.Optional(Type.Unknown({ description: 'Fixed at creation (delete and create to rotate)' })),
-  bind_to: Type.Optional(Type.Unknown({ description: 'Fixed at creation' })),
-  token: Type.Optional(Type.Unknown({ description: 'Fixed at creation' })),
-};
-
-const CreateBody = Type.Object({
-  ...SettingsFields,
-  certificate: Type.Optional(
-    Type.Object(
-      {
-        mtls_certificate_id: Type.Optional(Type.String({ description: 'A leaf uploaded to the account' })),
-        client_certificate_id: Type.Optional(Type.String({ description: 'A client certificate of the account' })),
-        pem: Type.Optional(Type.String({ maxLength: MAX_PEM_LENGTH, description: 'The client certificate, PEM' })),
-        sha256: Type.Optional(Type.String({ maxLength: 95, description: 'SHA-256 of the leaf; bind_to leaf only' })),
-      },
-      { description: 'Exactly one field' },
-    ),
-  ),
-  bind_to: Type.Optional(
-    Type.String({
-      description: '`leaf` (default: this certificate) or `spki` (its public key: renewals keep the key)',
-    }),
-  ),
-  token: Type.Optional(Type.Boolean({ description: 'Make a token secret, returned once in this response' })),
-});
-/** PUT replaces every setting (omitted ones take their defaults); PATCH only those given. */
-const SettingsBody = Type.Object({ ...SettingsFields, ...FixedFields });
-const SettingsPatchBody = Type.Partial(SettingsBody);
 
 const ListQuery = Type.Object(PAGE_QUERY);
 
@@ -172,7 +119,7 @@ export const gatewayKeyRoutes: FastifyPluginAsyncTypebox<{ services: AdminServic
     return success(result, resultInfo(plan, page.length, records.length), messages);
   });
 
-  app.post(PATH, { schema: { tags, params: Params, body: CreateBody } }, async (request) => {
+  app.post(PATH, { schema: { tags, params: Params, body: KeyCreateBodySchema } }, async (request) => {
     const { key, secret } = await keys.create(principalOf(request), request.params.account_id, request.body);
     // The secret is shown here and never again: nothing after the commit may fail this response.
     const { result, messages } = await views(request, [key]);
@@ -184,15 +131,19 @@ export const gatewayKeyRoutes: FastifyPluginAsyncTypebox<{ services: AdminServic
     return view(request, await keys.get(principalOf(request), account_id, key_id));
   });
 
-  app.put(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: SettingsBody } }, async (request) => {
+  app.put(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: KeySettingsBodySchema } }, async (request) => {
     const { account_id, key_id } = request.params;
     return view(request, await keys.update(principalOf(request), account_id, key_id, request.body));
   });
 
-  app.patch(`${PATH}/:key_id`, { schema: { tags, params: ItemParams, body: SettingsPatchBody } }, async (request) => {
-    const { account_id, key_id } = request.params;
-    return view(request, await keys.patch(principalOf(request), account_id, key_id, request.body));
-  });
+  app.patch(
+    `${PATH}/:key_id`,
+    { schema: { tags, params: ItemParams, body: KeySettingsPatchBodySchema } },
+    async (request) => {
+      const { account_id, key_id } = request.params;
+      return view(request, await keys.patch(principalOf(request), account_id, key_id, request.body));
+    },
+  );
 
   app.delete(`${PATH}/:key_id`, { schema: { tags, params: ItemParams } }, async (request) => {
     const { account_id, key_id } = request.params;

@@ -11,7 +11,9 @@ import { HEX_ID_PATTERN } from '../../control/ids.ts';
 import type { RuleHits, WriteOptions } from '../../control/rulesets/ruleset-service.ts';
 import type { RuleHitStore } from '../../runtime-config/rule-hits.ts';
 import type { RuleRecord, RulesetRecord } from '../../model/records.ts';
+import { RuleBodySchema, RulesetBodySchema } from '../../model/shapes/ruleset-shape.ts';
 import { principalOf } from '../authentication.ts';
+import { AnyObjectBody, documentBodyAs } from '../checked-by-service.ts';
 import { success, type EnvelopeMessage } from '../envelope.ts';
 import { checkedPageQuery, PER_PAGE_QUERY, singlePageInfo } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
@@ -27,21 +29,12 @@ const VersionParams = Type.Object({
 const RulesetParams = Type.Object({ zone_id: HexId, ruleset_id: HexId });
 const RuleParams = Type.Object({ zone_id: HexId, ruleset_id: HexId, rule_id: HexId });
 const DryRunQuery = Type.Object({ dry_run: Type.Optional(Type.String()) });
-/** Checked field by field (with JSON pointers) by ruleset-input.ts, not by the schema. */
-const RulesetBody = Type.Object(
-  {},
-  {
-    additionalProperties: true,
-    description: '{ rules: Rule[], description?, name? } (cloudflare-compatibility.md §6.1)',
-  },
-);
-const RuleBody = Type.Object(
-  {},
-  {
-    additionalProperties: true,
-    description: 'Rule (cloudflare-compatibility.md §6.2) plus position?: { before | after | index }',
-  },
-);
+/**
+ * The validator checks only that these bodies are objects; ruleset-input.ts checks them field by field
+ * (naming JSON pointers), and the OpenAPI document shows their schemas (model/shapes/ruleset-shape.ts).
+ */
+const RulesetBodyDocs = { swaggerTransform: documentBodyAs(RulesetBodySchema) };
+const RuleBodyDocs = { swaggerTransform: documentBodyAs(RuleBodySchema) };
 const MtlsRuleBody = Type.Object({
   hostnames: Type.Array(Type.String({ maxLength: 253 }), { minItems: 1, maxItems: 100 }),
   action: Type.Optional(Type.Union([Type.Literal('block'), Type.Literal('log')])),
@@ -144,7 +137,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
 
   app.put(
     entrypoint,
-    { schema: { tags, params: PhaseParams, querystring: DryRunQuery, body: RulesetBody } },
+    { schema: { tags, params: PhaseParams, querystring: DryRunQuery, body: AnyObjectBody }, config: RulesetBodyDocs },
     async (request) => {
       const { zone_id: zoneId, ruleset_phase: phase } = request.params;
       const options = writeOptions(request.query);
@@ -200,7 +193,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
 
   app.put(
     '/zones/:zone_id/rulesets/:ruleset_id',
-    { schema: { tags, params: RulesetParams, querystring: DryRunQuery, body: RulesetBody } },
+    { schema: { tags, params: RulesetParams, querystring: DryRunQuery, body: AnyObjectBody }, config: RulesetBodyDocs },
     async (request) => {
       const { zone_id: zoneId, ruleset_id: rulesetId } = request.params;
       const options = writeOptions(request.query);
@@ -221,7 +214,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
 
   app.post(
     '/zones/:zone_id/rulesets/:ruleset_id/rules',
-    { schema: { tags, params: RulesetParams, querystring: DryRunQuery, body: RuleBody } },
+    { schema: { tags, params: RulesetParams, querystring: DryRunQuery, body: AnyObjectBody }, config: RuleBodyDocs },
     async (request) => {
       const { zone_id: zoneId, ruleset_id: rulesetId } = request.params;
       const options = writeOptions(request.query);
@@ -232,7 +225,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
 
   app.patch(
     '/zones/:zone_id/rulesets/:ruleset_id/rules/:rule_id',
-    { schema: { tags, params: RuleParams, querystring: DryRunQuery, body: RuleBody } },
+    { schema: { tags, params: RuleParams, querystring: DryRunQuery, body: AnyObjectBody }, config: RuleBodyDocs },
     async (request) => {
       const { zone_id: zoneId, ruleset_id: rulesetId, rule_id: ruleId } = request.params;
       const options = writeOptions(request.query);

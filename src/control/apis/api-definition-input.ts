@@ -28,39 +28,22 @@ import {
 } from '../../model/records.ts';
 import { normaliseHostname } from '../certificates/hostname-association-service.ts';
 import { normalisePathPrefix, normaliseUpstream } from '../routes/route-input.ts';
-import { checkBoolean, checkName, validateRateLimit, type RateLimitInput } from './gateway-policy-input.ts';
+import {
+  MAX_ALLOWED_CERTIFICATES,
+  type AllowedCertificateInput,
+  type ApiAuthInput,
+  type ApiInput,
+} from '../../model/shapes/gateway-api-shape.ts';
+import { checkBoolean, checkName, validateRateLimit } from './gateway-policy-input.ts';
 import { validateUpstreamTimeout } from '../routes/upstream-timeout-input.ts';
 
-export interface AllowedCertificateInput {
-  mtls_certificate_id?: string;
-  client_certificate_id?: string;
-  sha256?: string;
-}
-
-export interface ApiAuthInput {
-  mode: string;
-  token_required?: boolean;
-  allowed_certificates?: AllowedCertificateInput[];
-}
-
-export interface ApiInput {
-  name: string;
-  hostname: string;
-  listen_path?: string;
-  upstream_url: string;
-  strip_listen_path?: boolean;
-  upstream_timeout_ms?: number | null;
-  protocol?: string;
-  active?: boolean;
-  auth: ApiAuthInput;
-  rate_limit?: RateLimitInput | null;
-}
+export type { AllowedCertificateInput, ApiAuthInput, ApiInput };
+export { MAX_ALLOWED_CERTIFICATES };
 
 /** An API as the store keeps it, without id, zone and times. */
 export type ValidApi = Omit<ApiDefinitionRecord, 'id' | 'zoneId' | 'createdOn' | 'modifiedOn'>;
 
 export const API_PROTOCOLS = ['http', 'grpc'] as const;
-export const MAX_ALLOWED_CERTIFICATES = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256_WITH_COLONS = /^[0-9a-f]{2}(?::[0-9a-f]{2}){31}$/;

@@ -37,35 +37,17 @@ import {
   validateAccessRights,
   validateQuota,
   validateRateLimit,
-  type AccessRightInput,
-  type QuotaInput,
-  type RateLimitInput,
 } from './gateway-policy-input.ts';
+import {
+  MAX_PEM_LENGTH,
+  MAX_POLICIES_PER_KEY,
+  type KeyCertificateInput,
+  type KeyCreateInput,
+  type KeySettingsInput,
+} from '../../model/shapes/gateway-key-shape.ts';
 
-export interface KeyCertificateInput {
-  mtls_certificate_id?: string;
-  client_certificate_id?: string;
-  pem?: string;
-  sha256?: string;
-}
-
-/** What PUT and PATCH may change. */
-export interface KeySettingsInput {
-  alias?: string;
-  policy_ids?: string[];
-  access_rights?: AccessRightInput[];
-  rate_limit?: RateLimitInput | null;
-  quota?: QuotaInput | null;
-  expires_on?: string | null;
-  metadata?: Record<string, string>;
-  active?: boolean;
-}
-
-export interface KeyCreateInput extends KeySettingsInput {
-  certificate?: KeyCertificateInput;
-  bind_to?: string;
-  token?: boolean;
-}
+export type { KeyCertificateInput, KeyCreateInput, KeySettingsInput };
+export { MAX_PEM_LENGTH, MAX_POLICIES_PER_KEY };
 
 export type CertificateSource =
   | { kind: 'mtls_certificate'; id: string }
@@ -95,11 +77,9 @@ export interface ValidKeyCreate {
 }
 
 export const SECRET_PREFIX = 'pk_';
-export const MAX_POLICIES_PER_KEY = 100;
 export const MAX_METADATA_ENTRIES = 50;
 export const MAX_METADATA_NAME_LENGTH = 64;
 export const MAX_METADATA_VALUE_LENGTH = 1024;
-export const MAX_PEM_LENGTH = 16_384;
 
 const HEX_ID = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

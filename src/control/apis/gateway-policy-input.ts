@@ -19,31 +19,35 @@
  */
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import type { AccessRight, Quota, RateLimit } from '../../model/records.ts';
+import {
+  MAX_ACCESS_RIGHTS,
+  MAX_METHODS_PER_RIGHT,
+  MAX_PATH_PATTERN_LENGTH,
+  MAX_PATHS_PER_RIGHT,
+  MAX_QUOTA,
+  MAX_QUOTA_RENEWAL_SECONDS,
+  MAX_RATE,
+  MAX_RATE_PER_SECONDS,
+  type AccessRightInput,
+  type PolicyInput,
+  type QuotaInput,
+  type RateLimitInput,
+} from '../../model/shapes/gateway-policy-shape.ts';
+import { MAX_NAME_LENGTH } from '../../model/shapes/shared-fields.ts';
 import { canonicalPercentEncoding, PATH_CHARACTERS } from '../routes/route-input.ts';
 
-export interface RateLimitInput {
-  rate: number;
-  per: number;
-}
-
-export interface QuotaInput {
-  max: number;
-  renewal_rate: number;
-}
-
-export interface AccessRightInput {
-  api_id: string;
-  methods?: string[];
-  paths?: string[];
-}
-
-export interface PolicyInput {
-  name: string;
-  access_rights?: AccessRightInput[];
-  rate_limit?: RateLimitInput | null;
-  quota?: QuotaInput | null;
-  active?: boolean;
-}
+export type { AccessRightInput, PolicyInput, QuotaInput, RateLimitInput };
+export {
+  MAX_ACCESS_RIGHTS,
+  MAX_METHODS_PER_RIGHT,
+  MAX_NAME_LENGTH,
+  MAX_PATH_PATTERN_LENGTH,
+  MAX_PATHS_PER_RIGHT,
+  MAX_QUOTA,
+  MAX_QUOTA_RENEWAL_SECONDS,
+  MAX_RATE,
+  MAX_RATE_PER_SECONDS,
+};
 
 /** A policy as the store keeps it, without id, account and times. */
 export interface ValidPolicy {
@@ -53,16 +57,6 @@ export interface ValidPolicy {
   quota: Quota | null;
   active: boolean;
 }
-
-export const MAX_NAME_LENGTH = 255;
-export const MAX_RATE = 1_000_000_000;
-export const MAX_RATE_PER_SECONDS = 86_400;
-export const MAX_QUOTA = 1_000_000_000_000;
-export const MAX_QUOTA_RENEWAL_SECONDS = 31_622_400;
-export const MAX_ACCESS_RIGHTS = 1000;
-export const MAX_METHODS_PER_RIGHT = 20;
-export const MAX_PATHS_PER_RIGHT = 100;
-export const MAX_PATH_PATTERN_LENGTH = 1024;
 
 const HEX_ID = /^[0-9a-f]{32}$/;
 /** RFC 9110 §5.6.2 token characters, uppercase letters only. */

@@ -11,9 +11,8 @@ import type { MtlsCertificateService } from './mtls-certificate-service.ts';
 import type { TenancyService } from '../tenancy/tenancy-service.ts';
 import { inZoneTransaction } from '../account-transaction.ts';
 import { refuseForeignHostnames } from '../tenancy/foreign-hostnames.ts';
+import { canonicalHostname, isHostname } from '../../model/hostname.ts';
 
-const HOSTNAME =
-  /^(?=.{1,253}$)(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** At most this many hostnames per (zone, CA) list. */
 export const MAX_HOSTNAMES_PER_ASSOCIATION = 1000;
 
@@ -68,8 +67,9 @@ export class HostnameAssociationService {
 }
 
 export function normaliseHostname(hostname: string, zone: ZoneRecord): string {
-  const lower = hostname.trim().toLowerCase().replace(/\.$/, '');
-  if (!HOSTNAME.test(lower)) throw GW_ERR_API_VALIDATION.create(`"${hostname.slice(0, 80)}" is not a valid hostname`);
+  const lower = canonicalHostname(hostname.trim());
+  if (!isHostname(lower, { wildcard: true }))
+    throw GW_ERR_API_VALIDATION.create(`"${hostname.slice(0, 80)}" is not a valid hostname`);
   if (lower !== zone.name && !lower.endsWith(`.${zone.name}`))
     throw GW_ERR_HOSTNAME_NOT_IN_ZONE.create(`${lower} (zone ${zone.name})`);
   return lower;

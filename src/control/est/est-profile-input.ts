@@ -12,6 +12,7 @@ import {
   type EstProfileSettings,
   type EstSubjectFields,
 } from '../../model/est-records.ts';
+import { isHostname } from '../../model/hostname.ts';
 
 export interface EstProfileInput {
   label?: string;
@@ -42,7 +43,6 @@ export const DEFAULT_RENEWAL_GRACE_SECONDS = 3600;
 export const DEFAULT_RENEW_BEFORE_DAYS = 14;
 const MAX_GRACE_SECONDS = 30 * 86_400;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
-const HOSTNAME = /^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX_ID = /^[0-9a-f]{32}$/;
 
@@ -81,7 +81,13 @@ export function validateProfileInput(input: EstProfileInput): { label: string; s
   if (typeof label !== 'string' || (label !== '' && !EST_LABEL.test(label))) {
     invalid('label must be empty or letters, digits, . _ - (at most 63)');
   }
-  const hostnames = stringList(input.hostnames, 'hostnames', 50, (name) => HOSTNAME.test(name), 'a lowercase hostname');
+  const hostnames = stringList(
+    input.hostnames,
+    'hostnames',
+    50,
+    (name) => isHostname(name, { underscore: true }),
+    'a lowercase hostname',
+  );
   if (hostnames.length === 0) invalid('hostnames must name at least one hostname of the zone');
   const keyTypes = (
     input.key_types === undefined
@@ -107,7 +113,7 @@ export function validateProfileInput(input: EstProfileInput): { label: string; s
     input.dns_name_templates,
     'dns_name_templates',
     10,
-    (template) => HOSTNAME.test(template.replaceAll('{cn}', 'x')),
+    (template) => isHostname(template.replaceAll('{cn}', 'x'), { underscore: true }),
     'a DNS name where {cn} stands for the common name',
   );
   const keyPolicyIds =

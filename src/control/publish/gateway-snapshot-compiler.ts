@@ -36,7 +36,6 @@ import {
   createHostPolicy,
   GatewaySnapshot,
   NormalisedSerials,
-  normaliseHostname,
   type HostPolicy,
 } from '../../runtime-config/gateway-snapshot.ts';
 import { readPemBlocksOf } from '../../pki/pem.ts';
@@ -47,6 +46,7 @@ import { RouteTable } from '../../runtime-config/route-table.ts';
 import { HostnameOwnership } from '../tenancy/hostname-ownership.ts';
 import { compileCaRevocations } from './ca-revocation-compiler.ts';
 import { RevokedSerialsCache } from './revoked-serials-cache.ts';
+import { canonicalHostname } from '../../model/hostname.ts';
 
 export interface SnapshotCompilerDeps {
   store: Store;
@@ -128,7 +128,7 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
   const defaultPolicy = createDefaultPolicy(
     await deps.edgeCa.serverCredentials(deps.defaultNames ?? [DEFAULT_HOSTNAME]),
   );
-  const ownerOf = (hostname: string): string | undefined => sources.get(normaliseHostname(hostname))?.zone.id;
+  const ownerOf = (hostname: string): string | undefined => sources.get(canonicalHostname(hostname))?.zone.id;
   const apiRoutes = compileApis(
     {
       apis,
@@ -166,7 +166,7 @@ function hostSources(
 ): Map<string, HostSource> {
   const candidates = new Map<string, Set<ZoneRecord>>();
   const mention = (hostname: string, zoneId: HexId): void => {
-    const key = normaliseHostname(hostname);
+    const key = canonicalHostname(hostname);
     const zone = zones.get(zoneId);
     if (key === '' || zone === undefined) return;
     candidates.set(key, (candidates.get(key) ?? new Set()).add(zone));
@@ -184,7 +184,7 @@ function hostSources(
       onProblem({ zoneId: other.id, what: `hostname ${hostname}`, reason: notServedBecause(hostname, other, serving) });
     }
     if (zone === undefined) continue;
-    const own = associations.filter((a) => a.zoneId === zone.id && normaliseHostname(a.hostname) === hostname);
+    const own = associations.filter((a) => a.zoneId === zone.id && canonicalHostname(a.hostname) === hostname);
     sources.set(hostname, { zone, associations: own });
   }
   return sources;
@@ -239,7 +239,7 @@ function wildcardExclusions(
 
 /** Whether an edge certificate host (exact, or `*.zone` for exactly one label) covers the hostname. */
 export function hostCovers(pattern: string, hostname: string): boolean {
-  const host = normaliseHostname(pattern);
+  const host = canonicalHostname(pattern);
   if (host === hostname) return true;
   if (!host.startsWith('*.') || hostname.startsWith('*.')) return false;
   const dot = hostname.indexOf('.');

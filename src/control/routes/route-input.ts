@@ -13,17 +13,13 @@
 import { GatewayError, GW_ERR_API_VALIDATION, GW_ERR_USAGE } from '../../errors/index.ts';
 import { parseUpstreamTarget } from '../../config/upstream-target.ts';
 import type { ZoneRecord } from '../../model/records.ts';
+import { MAX_DESCRIPTION_LENGTH, type RouteInput } from '../../model/shapes/gateway-route-shape.ts';
+import { MAX_PATH_PREFIX_LENGTH, MAX_UPSTREAM_LENGTH } from '../../model/shapes/shared-fields.ts';
 import { normaliseHostname } from '../certificates/hostname-association-service.ts';
 import { validateUpstreamTimeout } from './upstream-timeout-input.ts';
 
-export interface RouteInput {
-  hostname: string;
-  path_prefix?: string;
-  upstream: string;
-  strip_prefix?: boolean;
-  upstream_timeout_ms?: number | null;
-  description?: string;
-}
+export type { RouteInput };
+export { MAX_DESCRIPTION_LENGTH, MAX_PATH_PREFIX_LENGTH, MAX_UPSTREAM_LENGTH };
 
 export interface ValidRoute {
   hostname: string;
@@ -33,10 +29,6 @@ export interface ValidRoute {
   upstreamTimeoutMs: number | null;
   description: string;
 }
-
-export const MAX_PATH_PREFIX_LENGTH = 1024;
-export const MAX_UPSTREAM_LENGTH = 2048;
-export const MAX_DESCRIPTION_LENGTH = 500;
 
 /**
  * RFC 3986 §3.3: `/` and pchar = unreserved / pct-encoded / sub-delims / ":" / "@". Anything else

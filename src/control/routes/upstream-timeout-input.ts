@@ -5,8 +5,9 @@
  * durations (config/proxy-config.ts parseDuration): 1 ms to 24 hours, whole milliseconds.
  */
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
+import { MAX_UPSTREAM_TIMEOUT_MS } from '../../model/shapes/shared-fields.ts';
 
-export const MAX_UPSTREAM_TIMEOUT_MS = 86_400_000; // 24 hours
+export { MAX_UPSTREAM_TIMEOUT_MS };
 
 export function validateUpstreamTimeout(value: unknown, field = 'upstream_timeout_ms'): number | null {
   if (value === undefined || value === null) return null;

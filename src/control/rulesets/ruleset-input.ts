@@ -16,16 +16,24 @@ import {
   type RuleRecord,
   type RulesetRecord,
 } from '../../model/records.ts';
+import {
+  DEFAULT_BLOCK_STATUS,
+  MAX_REF_LENGTH,
+  MAX_RESPONSE_CONTENT_BYTES,
+  MAX_RULE_DESCRIPTION_LENGTH as MAX_DESCRIPTION_LENGTH,
+  MAX_RULES_PER_RULESET,
+  RESPONSE_CONTENT_TYPES,
+} from '../../model/shapes/ruleset-shape.ts';
 import { isoMicros } from '../ids.ts';
 
 export const DEFAULT_RULESET_NAME = 'default';
-export const MAX_RULES_PER_RULESET = 500;
-export const MAX_DESCRIPTION_LENGTH = 1000;
-export const MAX_REF_LENGTH = 256;
-/** Cloudflare's limit on a custom block response body (WAF custom rules): 2 KB. */
-export const MAX_RESPONSE_CONTENT_BYTES = 2048;
-export const RESPONSE_CONTENT_TYPES: readonly string[] = ['text/html', 'text/plain', 'application/json', 'text/xml'];
-export const DEFAULT_BLOCK_STATUS = 403;
+export {
+  DEFAULT_BLOCK_STATUS,
+  MAX_REF_LENGTH,
+  MAX_RESPONSE_CONTENT_BYTES,
+  MAX_RULES_PER_RULESET,
+  RESPONSE_CONTENT_TYPES,
+} from '../../model/shapes/ruleset-shape.ts';
 
 const RULE_ID = /^[0-9a-f]{32}$/;
 const SUPPORTED_ACTIONS: readonly string[] = RULE_ACTIONS;

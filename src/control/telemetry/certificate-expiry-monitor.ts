@@ -18,7 +18,7 @@
  * Like Tyk's CertificateExpiringSoon/CertificateExpired events, for every kind of
  * certificate the gateway holds, server certificates included.
  */
-import { renewalWire } from './renewal-status.ts';
+import { expiringCertificateFields, renewalFields } from './expiring-certificate-wire.ts';
 import type { Logger } from 'pino';
 import type { SettingsStore } from '../../store/ports.ts';
 import {
@@ -228,20 +228,12 @@ function eventName(certificate: ExpiringCertificate): ExpiryEventName {
   return certificate.expired ? 'certificate_expired' : 'certificate_expiring';
 }
 
-/** The webhook body (snake_case, like the API). */
+/** The webhook body (snake_case, like the API's list: expiring-certificate-wire.ts). */
 export function expiryEvent(certificate: ExpiringCertificate, now: Date): object {
   return {
     event: eventName(certificate),
-    kind: certificate.kind,
-    id: certificate.id,
-    account_id: certificate.accountId,
-    zone_id: certificate.zoneId,
-    name: certificate.name,
-    issuer: certificate.issuer,
-    serial_number: certificate.serialNumber,
-    expires_on: certificate.expiresOn,
-    days_remaining: certificate.daysRemaining,
-    ...(certificate.kind === 'client' ? { renewal: renewalWire(certificate.renewal) } : {}),
+    ...expiringCertificateFields(certificate),
+    ...renewalFields(certificate),
     timestamp: now.toISOString(),
   };
 }

@@ -23,9 +23,9 @@ import type { ZoneUsage } from '../../model/read-models.ts';
 import { inAccountTransaction } from '../account-transaction.ts';
 import { isoMicros, newHexId } from '../ids.ts';
 import { overlapOf, reservedReason } from './zone-names.ts';
+import { canonicalHostname, isHostname } from '../../model/hostname.ts';
 
 /** RFC 1035 §2.3.1 labels (letters, digits, hyphens), at least two labels, 253 characters at most. */
-const ZONE_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** An all-numeric top-level label is no domain (RFC 3696 §2): `127.0.0.1` would read as one. */
 const NUMERIC_TOP_LABEL = /(?:^|\.)\d+$/;
 /**
@@ -36,8 +36,8 @@ const NUMERIC_TOP_LABEL = /(?:^|\.)\d+$/;
 const LOCAL_ZONE = 'localhost';
 
 export function normaliseZoneName(name: string): string {
-  const lower = name.trim().toLowerCase().replace(/\.$/, '');
-  if (lower !== LOCAL_ZONE && (!ZONE_NAME.test(lower) || NUMERIC_TOP_LABEL.test(lower)))
+  const lower = canonicalHostname(name.trim());
+  if (lower !== LOCAL_ZONE && (!isHostname(lower, { dotted: true }) || NUMERIC_TOP_LABEL.test(lower)))
     throw GW_ERR_API_VALIDATION.create(`"${name.slice(0, 80)}" is not a valid zone name`);
   return lower;
 }
@@ -153,7 +153,7 @@ export class TenancyService {
   async listZones(principal: Principal, filter: { name?: string; accountId?: HexId }): Promise<ZoneRecord[]> {
     const zones = await this.#store.listZones({
       ...(filter.accountId === undefined ? {} : { accountIds: [filter.accountId] }),
-      ...(filter.name === undefined ? {} : { name: filter.name.toLowerCase().replace(/\.$/, '') }),
+      ...(filter.name === undefined ? {} : { name: canonicalHostname(filter.name) }),
     });
     const { scope } = principal;
     return zones.filter(

@@ -70,7 +70,9 @@ export class GatewayRequestHandler implements RequestHandler {
       return;
     }
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
-      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
+      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), {
+        closeConnection: true,
+      });
       return;
     }
     const headers = req.headers;
@@ -109,7 +111,7 @@ export class GatewayRequestHandler implements RequestHandler {
         },
       },
       identity,
-      (close) => new Http1Sink(res, close || this.draining, this.#guard, closeHub),
+      ({ closeConnection }) => new Http1Sink(res, closeConnection || this.draining, this.#guard, closeHub),
     );
   }
 
@@ -193,7 +195,7 @@ export class GatewayRequestHandler implements RequestHandler {
 
   #sendPkiHttp1(req: IncomingMessage, res: ServerResponse, result: PkiResult): void {
     if ('code' in result) {
-      sendHttp1Error(res, result, this.draining);
+      sendHttp1Error(res, result, { closeConnection: this.draining });
       return;
     }
     res.writeHead(result.status, {

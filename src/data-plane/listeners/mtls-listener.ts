@@ -168,7 +168,8 @@ export class MtlsListener {
           socket[kFirstRequestTimer] = undefined;
         }
         const hostProblem = http1HostProblem(req.rawHeaders, req.httpVersion);
-        if (hostProblem !== undefined) sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create(hostProblem), true);
+        if (hostProblem !== undefined)
+          sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create(hostProblem), { closeConnection: true });
         else handler.handleHttp1(req, res, identity);
       },
     );

@@ -57,12 +57,14 @@ export class ProxyRequestHandler {
     const denial = this.#deny(identity, clientAddress);
     if (denial !== undefined) {
       // A client whose certificate is refused gets one clear answer and then the connection ends.
-      sendHttp1Error(res, denial, true);
+      sendHttp1Error(res, denial, { closeConnection: true });
       return;
     }
     const url = req.url ?? '';
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
-      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
+      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), {
+        closeConnection: true,
+      });
       return;
     }
     const headers = req.headers;

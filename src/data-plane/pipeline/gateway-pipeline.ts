@@ -82,6 +82,22 @@ export interface GatewayRequest extends RuleRequestInput {
   readonly onDone: (report: (status: number, bytesIn: number, bytesOut: number) => void) => void;
 }
 
+/** How the connection fares after the answer: refusals of the host decision end it (HTTP/1.1). */
+export interface SinkOptions {
+  readonly closeConnection: boolean;
+}
+const CLOSE_CONNECTION: SinkOptions = Object.freeze({ closeConnection: true });
+const KEEP_CONNECTION: SinkOptions = Object.freeze({ closeConnection: false });
+
+/** How the response went, as the listener reports it when it is done. */
+interface ResponseOutcome {
+  readonly status: number;
+  /** performance.now() when the request came in. */
+  readonly startedAt: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
 /** What the pipeline learned, for the analytics record written when the response is done. */
 interface RequestTrace {
   zoneId: string | null;
@@ -112,12 +128,12 @@ export class GatewayPipeline {
     this.#revocation = options.revocation ?? {};
   }
 
-  serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (close: boolean) => ResponseSink): void {
+  serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (options: SinkOptions) => ResponseSink): void {
     const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined, mtlsStatus: undefined };
     if (this.#analytics !== DISCARD_ANALYTICS) {
       const startedAt = performance.now();
       request.onDone((status, bytesIn, bytesOut) =>
-        this.#record(request, identity, trace, status, startedAt, bytesIn, bytesOut),
+        this.#record(request, identity, trace, { status, startedAt, bytesIn, bytesOut }),
       );
     }
     this.#decide(request, identity, sinkFor, trace, undefined);
@@ -126,7 +142,7 @@ export class GatewayPipeline {
   #decide(
     request: GatewayRequest,
     identity: ConnectionIdentity,
-    sinkFor: (close: boolean) => ResponseSink,
+    sinkFor: (options: SinkOptions) => ResponseSink,
     trace: RequestTrace,
     answered: OcspVerdict | undefined,
   ): void {
@@ -139,7 +155,7 @@ export class GatewayPipeline {
       this.#options.guard.settle(
         decision.pending,
         'ocsp_check',
-        sinkFor(true),
+        sinkFor(CLOSE_CONNECTION),
         (verdict) => this.#decide(request, identity, sinkFor, trace, verdict),
         () => this.#decide(request, identity, sinkFor, trace, OCSP_FAILED),
       );
@@ -159,32 +175,32 @@ export class GatewayPipeline {
         },
         'request refused',
       );
-      sinkFor(true).fail(withMtlsStatus(decision.error ?? GW_ERR_INTERNAL, decision));
+      sinkFor(CLOSE_CONNECTION).fail(withMtlsStatus(decision.error ?? GW_ERR_INTERNAL, decision));
       return;
     }
     trace.zoneId = policy.zoneId ?? null;
     const badPath = requestTargetProblem(request.target);
     if (badPath !== undefined) {
-      sinkFor(true).fail(GW_ERR_REQUEST_INVALID.create(`the path has ${badPath}`));
+      sinkFor(CLOSE_CONNECTION).fail(GW_ERR_REQUEST_INVALID.create(`the path has ${badPath}`));
       return;
     }
     const zone = snapshot.zone(policy.zoneId);
     if (zone !== undefined && zone.customRules.length > 0) {
       const blocked = this.#runRules(zone, request, identity, decision, trace);
       if (blocked !== undefined) {
-        answerBlocked(blocked, request.grpc, sinkFor(false), certificateStatusFor(policy, decision));
+        answerBlocked(blocked, request.grpc, sinkFor(KEEP_CONNECTION), certificateStatusFor(policy, decision));
         return;
       }
     }
     const route = snapshot.routes.match(request.host, request.target);
-    const sink = sinkFor(false);
+    const sink = sinkFor(KEEP_CONNECTION);
     if (route === undefined || route.zoneId !== policy.zoneId) {
       sink.fail(GW_ERR_ROUTE_NOT_FOUND);
       return;
     }
     const routed: RoutedRequest = { route, request, identity, decision, zone };
     if (route.api === undefined) {
-      this.#forward(routed, sink, false);
+      this.#forward(routed, sink, { stripAuthorization: false });
       return;
     }
     this.#serveApi(routed, route.api, snapshot, sink, trace);
@@ -224,7 +240,7 @@ export class GatewayPipeline {
     // A gateway key is the gateway's business: it never travels to the upstream.
     const stripAuthorization = authorization !== undefined && (api.authMode === 'token' || api.tokenRequired);
     if (!hasLimits(api, key)) {
-      this.#forward(routed, sink, stripAuthorization);
+      this.#forward(routed, sink, { stripAuthorization });
       return;
     }
     const counters = this.#options.counters;
@@ -238,7 +254,7 @@ export class GatewayPipeline {
         refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
         return;
       }
-      this.#forward(routed, new ExtraHeadersSink(sink, outcome.headers), stripAuthorization);
+      this.#forward(routed, new ExtraHeadersSink(sink, outcome.headers), { stripAuthorization });
     };
     const failed = (error: unknown): void => {
       // Fail closed, but as what it is: the counters (Redis) are unavailable, which clients may retry.
@@ -260,7 +276,8 @@ export class GatewayPipeline {
     else this.#options.guard.settle(applyApiLimits(api, key, counters), 'usage_limits', sink, proceed, failed);
   }
 
-  #forward(routed: RoutedRequest, sink: ResponseSink, stripAuthorization: boolean): void {
+  /** `stripAuthorization`: the request's Authorization carried a gateway key, which never goes upstream. */
+  #forward(routed: RoutedRequest, sink: ResponseSink, { stripAuthorization }: { stripAuthorization: boolean }): void {
     const { route, request, identity, decision, zone } = routed;
     const forwarder = this.#options.forwarders.forwarderFor(route.upstream, request.grpc);
     if (forwarder === undefined) {
@@ -325,10 +342,7 @@ export class GatewayPipeline {
     request: GatewayRequest,
     identity: ConnectionIdentity,
     trace: RequestTrace,
-    status: number,
-    startedAt: number,
-    bytesIn: number,
-    bytesOut: number,
+    { status, startedAt, bytesIn, bytesOut }: ResponseOutcome,
   ): void {
     const fields = identity.presented ? identity.fields() : undefined;
     const question = request.target.indexOf('?');

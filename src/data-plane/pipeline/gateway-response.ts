@@ -64,8 +64,12 @@ export function isGrpcCall(contentType: string | string[] | undefined): boolean 
   return typeof contentType === 'string' && contentType.startsWith('application/grpc');
 }
 
-/** HTTP/1.1: `close` ends the connection after the answer (used for certificate denials). */
-export function sendHttp1Error(res: ServerResponse, error: PublicError, close = false): void {
+/** HTTP/1.1: `closeConnection` ends the connection after the answer (used for certificate denials). */
+export function sendHttp1Error(
+  res: ServerResponse,
+  error: PublicError,
+  { closeConnection: close = false }: { closeConnection?: boolean } = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -37,6 +37,7 @@ import type { PublicError } from './gateway-response.ts';
 import type { OcspVerdict } from '../../runtime-config/uploaded-ca-revocation.ts';
 import { checkUploadedCaRevocation, type RevocationContext } from './uploaded-ca-revocation-check.ts';
 import { mtlsStatusOf, type MtlsStatus } from './mtls-status.ts';
+import { canonicalHostname } from '../../model/hostname.ts';
 
 export interface HostDecision {
   /** The current policy of the connection's hostname; undefined when refused with 421. */
@@ -66,8 +67,7 @@ export function authorityHost(authority: string | undefined): string {
     if (!/^\d{1,5}$/.test(host.slice(colon + 1))) return '';
     host = host.slice(0, colon);
   }
-  host = host.toLowerCase();
-  return host.endsWith('.') ? host.slice(0, -1) : host;
+  return canonicalHostname(host);
 }
 
 export function decideHostRequest(

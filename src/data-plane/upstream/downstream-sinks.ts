@@ -75,7 +75,7 @@ export class Http1Sink implements ResponseSink {
   fail(error: PublicError): void {
     if (this.#failed || this.#res.writableEnded) return;
     this.#failed = true;
-    sendHttp1Error(this.#res, error, this.#closeAfter);
+    sendHttp1Error(this.#res, error, { closeConnection: this.#closeAfter });
   }
 
   sentBody(): void {
