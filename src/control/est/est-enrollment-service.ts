@@ -434,7 +434,8 @@ async function moveKeyBindings(
 function readEnrollmentCsr(request: EstRequest): { csr: ParsedCsr; attributes: CsrAttributes } {
   requireMediaType(request.contentType, 'application/pkcs10');
   const der = decodeBase64Body(request.body ?? Buffer.alloc(0));
-  const csr = readCsr(toPem(der, 'CERTIFICATE REQUEST'));
+  // Ed25519 is read here so that the profile's key types decide, with their own refusal (enrollment-rules.ts).
+  const csr = readCsr(toPem(der, 'CERTIFICATE REQUEST'), { ed25519: true });
   let attributes: CsrAttributes;
   try {
     attributes = readCsrAttributes(der);
