@@ -8,6 +8,7 @@ import type { ControlServices } from '../control/build-services.ts';
 import { EstEnrollmentService } from '../control/est/est-enrollment-service.ts';
 import { ReplacedCertificateRevoker } from '../control/est/replaced-certificate-revoker.ts';
 import type { EstEndpoint } from '../runtime-config/est-endpoint.ts';
+import type { OcspStatusSource } from '../runtime-config/uploaded-ca-revocation.ts';
 import type { Store } from '../store/ports.ts';
 
 /** How often replaced certificates whose grace period ended are looked for: one indexed query. */
@@ -20,6 +21,8 @@ export interface EstOptions {
   publicUrl: () => string;
   announce: () => Promise<void>;
   logger: Logger;
+  /** OCSP for bootstrap certificates whose manufacturer CA turns it on (docs/adr/0014). */
+  ocsp?: OcspStatusSource;
 }
 
 export interface RunningEst {
@@ -35,6 +38,7 @@ export function startEst(options: EstOptions): RunningEst {
     publisher: services.publicPkiPublisher,
     publicUrl: options.publicUrl,
     announce: options.announce,
+    ...(options.ocsp === undefined ? {} : { ocsp: options.ocsp }),
   });
   options.endpoint.connect((request) => enrollment.handle(request));
   const revoker = new ReplacedCertificateRevoker({

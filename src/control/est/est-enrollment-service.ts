@@ -19,6 +19,8 @@ import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import {
   GW_ERR_EST_AUTH_FAILED,
   GW_ERR_EST_AUTH_REQUIRED,
+  GW_ERR_EST_BOOTSTRAP_REVOCATION_UNKNOWN,
+  GW_ERR_EST_BOOTSTRAP_REVOKED,
   GW_ERR_EST_CHANNEL_BINDING,
   GW_ERR_EST_NOT_FOUND,
   GW_ERR_EST_REENROLL_REFUSED,
@@ -36,6 +38,7 @@ import { csrAttrsFor } from '../../est/csr-attrs.ts';
 import { readCsrAttributes, type CsrAttributes } from '../../est/csr-attributes.ts';
 import { checkReenrollmentNames, namesForEnrollment, type EnrollmentNames } from '../../est/enrollment-rules.ts';
 import type { EstRequest, EstResult } from '../../runtime-config/est-endpoint.ts';
+import type { OcspStatusSource } from '../../runtime-config/uploaded-ca-revocation.ts';
 import type { Store } from '../../store/ports.ts';
 import type { ClientCertificateRecord, GatewayKeyRecord, ManagedCaRecord } from '../../model/records.ts';
 import type { EstEnrollmentMethod, EstProfileRecord } from '../../model/est-records.ts';
@@ -43,7 +46,8 @@ import { isoMicros, isoSeconds, newHexId, newUuid } from '../ids.ts';
 import type { ManagedCaService } from '../certificates/managed-ca-service.ts';
 import type { PublicPkiPublisher } from '../publish/public-pki-publisher.ts';
 import { certsOnlyAnswer, pendingAnswer } from './est-answers.ts';
-import { chainsToAnchor } from './bootstrap-certificate.ts';
+import { chainToAnchor } from './bootstrap-certificate.ts';
+import { bootstrapRevocationStatus } from './bootstrap-revocation.ts';
 
 export interface EstEnrollmentServiceOptions {
   store: Store;
@@ -53,6 +57,8 @@ export interface EstEnrollmentServiceOptions {
   publicUrl: () => string;
   /** Called after an enrollment is committed: new keys and revocations reach every gateway's snapshot. */
   announce: () => Promise<void>;
+  /** OCSP for bootstrap certificates of manufacturer CAs that turn it on (the gateway's shared checker). */
+  ocsp?: OcspStatusSource;
   /** Seconds a device waiting for approval is told to wait (Retry-After); default 60. */
   retryAfterSeconds?: number;
   now?: () => Date;
@@ -184,7 +190,10 @@ export class EstEnrollmentService {
       const leaf = new X509Certificate(presented.leaf);
       const anchors = await this.#bootstrapAnchors(profile);
       const sent = presented.chain.map((der) => new X509Certificate(der));
-      if (chainsToAnchor(leaf, sent, anchors, this.#now().getTime())) {
+      const nowMs = this.#now().getTime();
+      const chain = chainToAnchor(leaf, sent, anchors, nowMs);
+      if (chain !== undefined) {
+        await this.#refuseRevoked(profile, chain.anchor.caId, leaf, chain.issuer, nowMs);
         return { method: 'bootstrap_certificate', by: leaf.fingerprint256.replaceAll(':', '').toLowerCase() };
       }
     }
@@ -212,15 +221,44 @@ export class EstEnrollmentService {
     return { method: 'bootstrap_secret', by: secret.id, secret: { id: secret.id, hash } };
   }
 
-  async #bootstrapAnchors(profile: EstProfileRecord): Promise<X509Certificate[]> {
-    const anchors: X509Certificate[] = [];
+  /**
+   * The manufacturer CA's revocation (docs/adr/0014) applied to the bootstrap certificate. A status
+   * that cannot be established refuses, whatever the CA's fail mode: that mode is about letting a
+   * request through, while this would issue a certificate that outlives the outage; the device
+   * retries. A revoked bootstrap certificate does not fall back to a secret in the same request.
+   */
+  async #refuseRevoked(
+    profile: EstProfileRecord,
+    caId: string,
+    leaf: X509Certificate,
+    issuer: X509Certificate,
+    nowMs: number,
+  ): Promise<void> {
+    const status = await bootstrapRevocationStatus({
+      store: this.#options.store,
+      ocsp: this.#options.ocsp,
+      accountId: profile.accountId,
+      caId,
+      leaf,
+      issuer,
+      nowMs,
+    });
+    if (status.kind === 'revoked') {
+      const source = { block_list: 'blocked by the operator', crl: "listed in the CA's CRL", ocsp: 'OCSP says so' };
+      throw GW_ERR_EST_BOOTSTRAP_REVOKED.create(source[status.source]);
+    }
+    if (status.kind === 'unknown') throw GW_ERR_EST_BOOTSTRAP_REVOCATION_UNKNOWN.create(status.reason);
+  }
+
+  async #bootstrapAnchors(profile: EstProfileRecord): Promise<{ certificate: X509Certificate; caId: string }[]> {
+    const anchors: { certificate: X509Certificate; caId: string }[] = [];
     for (const id of profile.settings.bootstrapCaIds) {
       const uploaded = await this.#options.store.getMtlsCertificate(profile.accountId, id);
       if (uploaded === undefined || !uploaded.ca) continue; // removed since: trusted by nobody
       for (const block of uploaded.certificatesPem.split(/(?=-----BEGIN CERTIFICATE-----)/)) {
         if (!block.includes('-----BEGIN CERTIFICATE-----')) continue;
         const certificate = new X509Certificate(block);
-        if (certificate.ca) anchors.push(certificate);
+        if (certificate.ca) anchors.push({ certificate, caId: id });
       }
     }
     return anchors;
