@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import type { ControlServices } from '../control/build-services.ts';
 import { EstEnrollmentService } from '../control/est/est-enrollment-service.ts';
 import { ReplacedCertificateRevoker } from '../control/est/replaced-certificate-revoker.ts';
+import { EstAttemptLimiter } from '../control/est/est-attempt-limiter.ts';
+import { DEFAULT_EST_LIMITS, type EstLimits } from '../config/est-limits.ts';
+import type { UsageCounters } from '../policy/usage-counters.ts';
 import type { EstEndpoint } from '../runtime-config/est-endpoint.ts';
 import type { OcspStatusSource } from '../runtime-config/uploaded-ca-revocation.ts';
 import type { Store } from '../store/ports.ts';
@@ -23,6 +26,9 @@ export interface EstOptions {
   logger: Logger;
   /** OCSP for bootstrap certificates whose manufacturer CA turns it on (docs/adr/0014). */
   ocsp?: OcspStatusSource;
+  /** Where enroll attempts are counted (the gateway's usage counters), and their limits. */
+  counters: UsageCounters;
+  limits?: EstLimits | undefined;
 }
 
 export interface RunningEst {
@@ -39,6 +45,7 @@ export function startEst(options: EstOptions): RunningEst {
     publicUrl: options.publicUrl,
     announce: options.announce,
     ...(options.ocsp === undefined ? {} : { ocsp: options.ocsp }),
+    limiter: new EstAttemptLimiter(options.counters, options.limits ?? DEFAULT_EST_LIMITS),
   });
   options.endpoint.connect((request) => enrollment.handle(request));
   const revoker = new ReplacedCertificateRevoker({

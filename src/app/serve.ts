@@ -171,6 +171,8 @@ async function startOnStore(
     announce: publishChange,
     logger,
     ocsp: revocation.ocsp,
+    counters: counters.usage,
+    limits: options.estLimits,
   });
   // The developer portal's URL, for the links the operator makes (known once it listens).
   let portalUrl: string | undefined = options.portalUrl;

@@ -48,6 +48,7 @@ import type { PublicPkiPublisher } from '../publish/public-pki-publisher.ts';
 import { certsOnlyAnswer, pendingAnswer } from './est-answers.ts';
 import { chainToAnchor } from './bootstrap-certificate.ts';
 import { bootstrapRevocationStatus } from './bootstrap-revocation.ts';
+import type { EstAttemptLimiter } from './est-attempt-limiter.ts';
 
 export interface EstEnrollmentServiceOptions {
   store: Store;
@@ -59,6 +60,8 @@ export interface EstEnrollmentServiceOptions {
   announce: () => Promise<void>;
   /** OCSP for bootstrap certificates of manufacturer CAs that turn it on (the gateway's shared checker). */
   ocsp?: OcspStatusSource;
+  /** Bounds enroll attempts per client address and per bootstrap secret; absent: no limits (unit tests). */
+  limiter?: EstAttemptLimiter;
   /** Seconds a device waiting for approval is told to wait (Retry-After); default 60. */
   retryAfterSeconds?: number;
   now?: () => Date;
@@ -74,6 +77,17 @@ interface Requester {
 }
 
 const CHALLENGE = { 'www-authenticate': 'Basic realm="est", charset="UTF-8"' };
+/** The HTTP Basic user of a bootstrap secret: its id. */
+const SECRET_ID = /^[0-9a-f]{32}$/;
+/**
+ * Refusals that count as failed authentication for the limits. Not GW_ERR_EST_AUTH_REQUIRED: RFC 7030
+ * clients commonly send a first request without credentials and answer the challenge.
+ */
+const REFUSED_CREDENTIALS: ReadonlySet<string> = new Set([
+  GW_ERR_EST_AUTH_FAILED.code,
+  GW_ERR_EST_BOOTSTRAP_REVOKED.code,
+  GW_ERR_EST_REENROLL_REFUSED.code,
+]);
 
 export class EstEnrollmentService {
   readonly #options: EstEnrollmentServiceOptions;
@@ -84,6 +98,23 @@ export class EstEnrollmentService {
 
   /** Answers one EST request; refusals are answers too (never thrown), only faults of ours reject. */
   async handle(request: EstRequest): Promise<EstResult> {
+    const operation = request.path.operation;
+    const limiter = this.#options.limiter;
+    if (limiter === undefined || (operation !== 'simpleenroll' && operation !== 'simplereenroll')) {
+      return this.#answer(request);
+    }
+    const user = readBasicCredentials(request.authorization)?.user;
+    const admission = await limiter.admit(
+      request.clientAddress,
+      user !== undefined && SECRET_ID.test(user) ? user : undefined,
+    );
+    if (!admission.admitted) return admission.refusal;
+    const result = await this.#answer(request);
+    if ('error' in result && REFUSED_CREDENTIALS.has(result.error.code)) await admission.failed();
+    return result;
+  }
+
+  async #answer(request: EstRequest): Promise<EstResult> {
     try {
       return await this.#handle(request);
     } catch (error) {
@@ -206,7 +237,7 @@ export class EstEnrollmentService {
       );
     }
     const refused = GW_ERR_EST_AUTH_FAILED.create('the bootstrap secret is wrong, used up or expired');
-    if (!/^[0-9a-f]{32}$/.test(credentials.user)) throw refused;
+    if (!SECRET_ID.test(credentials.user)) throw refused;
     const secret = await this.#options.store.getBootstrapSecret(credentials.user);
     const hash = createHash('sha256').update(credentials.password, 'utf8').digest('hex');
     if (
