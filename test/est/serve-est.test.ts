@@ -217,7 +217,7 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
     const newFingerprint = new X509Certificate(newPem).fingerprint256.replaceAll(':', '').toLowerCase();
     const tagged = await ok<{ id: string; fingerprint_sha256: string }[]>(
       'GET',
-      `/zones/${zoneId}/client_certificates/tagged/fleet-a`,
+      `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`,
     );
     const newId = tagged.find((entry) => entry.fingerprint_sha256 === newFingerprint);
     assert.ok(newId !== undefined, 'the tags followed the new certificate');
@@ -352,10 +352,27 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
     assert.ok(!log.includes(Buffer.from(`${id}:${password}`).toString('base64')), 'nor its Basic encoding');
   });
 
+  test('the old …/tagged/{tag} route answers what ?tag= answers, marked deprecated with its successor linked', async () => {
+    const get = (route: string) =>
+      fetch(`${server.baseUrl}${route}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const current = await get(`/zones/${zoneId}/client_certificates?tag=fleet-a`);
+    const old = await get(`/zones/${zoneId}/client_certificates/tagged/fleet-a`);
+    assert.equal(old.status, 200);
+    assert.equal(current.headers.get('deprecation'), null);
+    assert.match(old.headers.get('deprecation') ?? '', /^@\d+$/, 'RFC 9745 Deprecation');
+    const link = old.headers.get('link') ?? '';
+    assert.match(link, /rel="successor-version"/);
+    const successor = new URL(/^<([^>]+)>/.exec(link)?.[1] ?? '', old.url);
+    assert.equal(successor.pathname + successor.search, new URL(current.url).pathname + '?tag=fleet-a');
+    const body = (await old.json()) as { result: unknown[] };
+    assert.ok(body.result.length > 0);
+    assert.deepEqual(body, await current.json(), 'the same body, result_info included');
+  });
+
   test('bulk revocation by tag revokes every certificate of the fleet in one call', async () => {
     const tagged = await ok<{ id: string; status: string }[]>(
       'GET',
-      `/zones/${zoneId}/client_certificates/tagged/fleet-a`,
+      `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`,
     );
     const active = tagged.filter((entry) => entry.status === 'active').length;
     assert.ok(active > 0);
@@ -363,7 +380,7 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
       tag: 'fleet-a',
     });
     assert.equal(result.revoked, active);
-    const after = await ok<{ status: string }[]>('GET', `/zones/${zoneId}/client_certificates/tagged/fleet-a`);
+    const after = await ok<{ status: string }[]>('GET', `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`);
     assert.ok(after.every((entry) => entry.status === 'revoked'));
     const none = await server.call('POST', `/zones/${zoneId}/client_certificates/revoke`, {});
     assert.equal(none.status, 400);
