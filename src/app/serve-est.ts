@@ -7,7 +7,11 @@ import type { Logger } from 'pino';
 import type { ControlServices } from '../control/build-services.ts';
 import { EstEnrollmentService } from '../control/est/est-enrollment-service.ts';
 import { ReplacedCertificateRevoker } from '../control/est/replaced-certificate-revoker.ts';
+import { EstAttemptLimiter } from '../control/est/est-attempt-limiter.ts';
+import { DEFAULT_EST_LIMITS, type EstLimits } from '../config/est-limits.ts';
+import type { UsageCounters } from '../policy/usage-counters.ts';
 import type { EstEndpoint } from '../runtime-config/est-endpoint.ts';
+import type { OcspStatusSource } from '../runtime-config/uploaded-ca-revocation.ts';
 import type { Store } from '../store/ports.ts';
 
 /** How often replaced certificates whose grace period ended are looked for: one indexed query. */
@@ -20,6 +24,11 @@ export interface EstOptions {
   publicUrl: () => string;
   announce: () => Promise<void>;
   logger: Logger;
+  /** OCSP for bootstrap certificates whose manufacturer CA turns it on (docs/adr/0014). */
+  ocsp?: OcspStatusSource;
+  /** Where enroll attempts are counted (the gateway's usage counters), and their limits. */
+  counters: UsageCounters;
+  limits?: EstLimits | undefined;
 }
 
 export interface RunningEst {
@@ -35,6 +44,8 @@ export function startEst(options: EstOptions): RunningEst {
     publisher: services.publicPkiPublisher,
     publicUrl: options.publicUrl,
     announce: options.announce,
+    ...(options.ocsp === undefined ? {} : { ocsp: options.ocsp }),
+    limiter: new EstAttemptLimiter(options.counters, options.limits ?? DEFAULT_EST_LIMITS),
   });
   options.endpoint.connect((request) => enrollment.handle(request));
   const revoker = new ReplacedCertificateRevoker({

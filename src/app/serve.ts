@@ -170,6 +170,9 @@ async function startOnStore(
     publicUrl: () => plane.publicUrl,
     announce: publishChange,
     logger,
+    ocsp: revocation.ocsp,
+    counters: counters.usage,
+    limits: options.estLimits,
   });
   // The developer portal's URL, for the links the operator makes (known once it listens).
   let portalUrl: string | undefined = options.portalUrl;

@@ -8,11 +8,12 @@ import { parseListenAddress, type ListenAddress } from './listen-address.ts';
 import { parseSessionTickets } from './session-tickets.ts';
 import { parseConnectionLimits, type ConnectionLimits, type ConnectionLimitsInput } from './connection-limits.ts';
 import { parseDuration } from './duration.ts';
+import { parseEstLimits, type EstLimits, type EstLimitsInput } from './est-limits.ts';
 
 /** `serve --upstream-timeout` when not given (the same as `proxy --upstream-timeout`). */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
-export interface ServeOptionsInput extends ConnectionLimitsInput {
+export interface ServeOptionsInput extends ConnectionLimitsInput, EstLimitsInput {
   dataDir: string;
   store?: string;
   adminListen: string;
@@ -77,6 +78,8 @@ export interface ServeOptions {
   /** The developer portal's own TLS listener (docs/adr/0017); absent: the portal is off. */
   readonly portalListen?: ListenAddress | undefined;
   readonly portalUrl?: string | undefined;
+  /** Bounds on EST enroll attempts (default DEFAULT_EST_LIMITS). */
+  readonly estLimits?: EstLimits;
 }
 
 export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
@@ -98,6 +101,7 @@ export function parseServeOptions(input: ServeOptionsInput): ServeOptions {
     configStaleAfterMs:
       input.configStaleAfter === undefined ? undefined : parseDuration(input.configStaleAfter, '--config-stale-after'),
     connectionLimits: parseConnectionLimits(input),
+    estLimits: parseEstLimits(input),
     portalListen:
       input.portalListen === undefined || input.portalListen === ''
         ? undefined

@@ -469,6 +469,24 @@ export const GW_ERR_EST_REJECTED = defineError(
   403,
   11059,
 );
+export const GW_ERR_EST_BOOTSTRAP_REVOKED = defineError(
+  'GW_ERR_EST_BOOTSTRAP_REVOKED',
+  'The bootstrap certificate is revoked: %s',
+  403,
+  11075,
+);
+export const GW_ERR_EST_BOOTSTRAP_REVOCATION_UNKNOWN = defineError(
+  'GW_ERR_EST_BOOTSTRAP_REVOCATION_UNKNOWN',
+  "The bootstrap certificate's revocation status cannot be established (%s): retry later",
+  403,
+  11076,
+);
+export const GW_ERR_EST_RATE_LIMITED = defineError(
+  'GW_ERR_EST_RATE_LIMITED',
+  'Too many enrollment attempts %s: retry after the seconds in Retry-After',
+  429,
+  11077,
+);
 // EST management (admin API).
 export const GW_ERR_EST_APPROVAL_STATE = defineError(
   'GW_ERR_EST_APPROVAL_STATE',

@@ -2,7 +2,8 @@
  * The CSR attributes a profile asks for (RFC 7030 §4.5.2, with the RFC 8951 §4 reading): a profile
  * that allows only elliptic-curve keys names the curves (an id-ecPublicKey attribute whose values are
  * the curve OIDs, as §4.5.2's example does) and ecdsa-with-SHA256. A profile that allows RSA asks for
- * nothing in particular: undefined, answered 204 No Content.
+ * nothing in particular: undefined, answered 204 No Content. A profile that allows Ed25519 names
+ * id-Ed25519 as an OID of its own (RFC 8410 §3: the key and the signature algorithm are one OID).
  */
 import type { EstKeyType } from '../model/est-records.ts';
 
@@ -11,6 +12,7 @@ const OID = {
   'P-256': '06082a8648ce3d030107',
   'P-384': '06052b81040022',
   ecdsaWithSha256: '06082a8648ce3d040302',
+  ed25519: '06032b6570',
 } as const;
 
 function tlv(tag: number, content: Buffer): Buffer {
@@ -22,8 +24,14 @@ function tlv(tag: number, content: Buffer): Buffer {
 export function csrAttrsFor(keyTypes: readonly EstKeyType[]): Buffer | undefined {
   if (keyTypes.includes('RSA') || keyTypes.length === 0) return undefined;
   const curves = keyTypes
-    .map((type) => Buffer.from(type === 'P-384' ? OID['P-384'] : OID['P-256'], 'hex'))
+    .filter((type) => type === 'P-256' || type === 'P-384')
+    .map((type) => Buffer.from(OID[type], 'hex'))
     .sort((a, b) => Buffer.compare(a, b));
-  const attribute = tlv(0x30, Buffer.concat([Buffer.from(OID.ecPublicKey, 'hex'), tlv(0x31, Buffer.concat(curves))]));
-  return tlv(0x30, Buffer.concat([attribute, Buffer.from(OID.ecdsaWithSha256, 'hex')]));
+  const parts: Buffer[] = [];
+  if (curves.length > 0) {
+    parts.push(tlv(0x30, Buffer.concat([Buffer.from(OID.ecPublicKey, 'hex'), tlv(0x31, Buffer.concat(curves))])));
+    parts.push(Buffer.from(OID.ecdsaWithSha256, 'hex'));
+  }
+  if (keyTypes.includes('Ed25519')) parts.push(Buffer.from(OID.ed25519, 'hex'));
+  return tlv(0x30, Buffer.concat(parts));
 }

@@ -16,7 +16,9 @@ export interface EnrollmentNames {
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
 export function estKeyTypeOf(key: CsrKeyAlgorithm): EstKeyType {
-  return key.kind === 'rsa' ? 'RSA' : key.curve;
+  if (key.kind === 'rsa') return 'RSA';
+  if (key.kind === 'ed25519') return 'Ed25519';
+  return key.curve;
 }
 
 /** The whole-string pattern of a profile's commonNamePattern (checked to compile when the profile is saved). */

@@ -206,4 +206,9 @@ test('csrattrs: 204 when RSA is allowed, the curves and ecdsa-with-SHA256 for EC
   assert.match(parsed, /id-ecPublicKey/);
   assert.match(parsed, /secp384r1/);
   assert.match(parsed, /ecdsa-with-SHA256/);
+  const edOnly = execFileSync('openssl', ['asn1parse', '-inform', 'DER'], { input: csrAttrsFor(['Ed25519']) });
+  assert.match(edOnly.toString(), /ED25519/);
+  assert.doesNotMatch(edOnly.toString(), /ecdsa-with-SHA256/, 'an Ed25519-only profile asks for no ECDSA');
+  const mixed = execFileSync('openssl', ['asn1parse', '-inform', 'DER'], { input: csrAttrsFor(['P-256', 'Ed25519']) });
+  assert.match(mixed.toString(), /prime256v1[\s\S]*ecdsa-with-SHA256[\s\S]*ED25519/);
 });

@@ -1,9 +1,15 @@
 /** Records of EST enrollment (migration 0011, docs/adr/0016): profiles, bootstrap secrets, enrollments, approvals. */
 import type { HexId, Uuid } from './records.ts';
 
-/** Key types a profile may allow: RSA means 2048 bits or more (csr.ts caps it at 4096). */
-export const EST_KEY_TYPES = ['P-256', 'P-384', 'RSA'] as const;
+/**
+ * Key types a profile may allow: RSA means 2048 bits or more (csr.ts caps it at 4096). Ed25519 is
+ * allowed only where a profile lists it (not in the default): the managed CA signs an Ed25519 leaf
+ * whatever its own key, but device TLS stacks and upstreams that read the certificate vary.
+ */
+export const EST_KEY_TYPES = ['P-256', 'P-384', 'RSA', 'Ed25519'] as const;
 export type EstKeyType = (typeof EST_KEY_TYPES)[number];
+/** What a profile allows when it names no key types. */
+export const DEFAULT_EST_KEY_TYPES: readonly EstKeyType[] = ['P-256', 'P-384', 'RSA'];
 
 /** Subject fields the profile fixes; a field left out is taken from the CSR. */
 export interface EstSubjectFields {

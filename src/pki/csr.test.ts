@@ -158,6 +158,20 @@ describe('readCsr', needsOpenssl, () => {
     for (const [pem, reason] of cases) assertRefused(pem, reason);
   });
 
+  test('Ed25519 is read only when the caller opts in (EST profiles), with its signature checked', () => {
+    const pem = opensslCsr('ed-opt-in', ['-newkey', 'ed25519'], '/CN=ed-device');
+    assertRefused(pem, 'Ed25519 keys are not accepted (accepted: ECDSA P-256, P-384, RSA 2048–4096)');
+    const csr = readCsr(pem, { ed25519: true });
+    assert.deepEqual(csr.keyAlgorithm, { kind: 'ed25519' });
+    assert.equal(csr.subject.commonName, 'ed-device');
+    const altered = Buffer.from(csr.der);
+    altered[altered.indexOf(Buffer.from('ed-device')) + 8] = 0x66; // CN=ed-devicf, signature unchanged
+    assert.throws(
+      () => readCsr(toPem(altered, 'CERTIFICATE REQUEST'), { ed25519: true }),
+      /the signature does not verify/,
+    );
+  });
+
   test('a signature that does not verify is refused (openssl agrees)', () => {
     const pem = opensslCsr('tamper', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], '/CN=device-1');
     const der = Buffer.from(readCsr(pem).der);

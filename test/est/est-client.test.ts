@@ -83,6 +83,8 @@ describe('serve: EST with a client written from RFC 7030', needsOpenssl, () => {
   let manufacturer: CaHandle;
   let profileId: string;
   let edgeCa: string;
+  let accountId: string;
+  let manufacturerId: string;
 
   const ok = async <T = Record<string, unknown>>(method: string, route: string, body?: unknown): Promise<T> => {
     const response = await server.call<T>(method, route, body);
@@ -137,7 +139,8 @@ describe('serve: EST with a client written from RFC 7030', needsOpenssl, () => {
     const tenant = await createTenant(server, 'example.test');
     zoneId = tenant.zoneId;
     manufacturer = await createCa('CN=Acme Manufacturing IDevID CA,O=Acme');
-    const manufacturerId = await uploadCa(server, tenant.accountId, manufacturer, 'idevid');
+    accountId = tenant.accountId;
+    manufacturerId = await uploadCa(server, tenant.accountId, manufacturer, 'idevid');
     await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
     const profile = await ok<{ id: string }>('POST', `/zones/${zoneId}/est/profiles`, {
       label: 'factory',
@@ -218,6 +221,40 @@ describe('serve: EST with a client written from RFC 7030', needsOpenssl, () => {
     assert.equal(rejected.status, 403);
     assert.equal(JSON.parse(rejected.body.toString()).error.code, 'GW_ERR_EST_REJECTED');
     assert.equal(await count(), before + 1);
+  });
+
+  test("a revoked bootstrap certificate (the manufacturer CA's block list or CRL) is refused and nothing is issued", async () => {
+    const caRoute = `/accounts/${accountId}/mtls_certificates/${manufacturerId}`;
+    const enroll = async (idevid: Issued, cn: string): Promise<EstReply> => {
+      const socket = await connect(server.gatewayPort, edgeCa, idevid);
+      const reply = await estCall(socket, 'simpleenroll', csr(cn).der);
+      socket.destroy();
+      return reply;
+    };
+    const codeOf = (reply: EstReply): string =>
+      (JSON.parse(reply.body.toString()) as { error: { code: string } }).error.code;
+    const before = await count();
+    const approvalsBefore = (await ok<unknown[]>('GET', `/zones/${zoneId}/est/approvals`)).length;
+
+    const blocked = await manufacturer.issue({ subject: 'CN=sensor-blocked', eku: [] });
+    await ok('POST', `${caRoute}/blocked_certificates`, { sha256: blocked.sha256, description: 'stolen' });
+    const byBlock = await enroll(blocked, 'sensor-blocked');
+    assert.equal(byBlock.status, 403, byBlock.body.toString());
+    assert.equal(codeOf(byBlock), 'GW_ERR_EST_BOOTSTRAP_REVOKED');
+
+    const listed = await manufacturer.issue({ subject: 'CN=sensor-listed', eku: [] });
+    const good = await manufacturer.issue({ subject: 'CN=sensor-good', eku: [] });
+    await ok('PUT', `${caRoute}/crl`, { crl: await manufacturer.crl([listed.serialHex]) });
+    const byCrl = await enroll(listed, 'sensor-listed');
+    assert.equal(byCrl.status, 403, byCrl.body.toString());
+    assert.equal(codeOf(byCrl), 'GW_ERR_EST_BOOTSTRAP_REVOKED');
+    assert.match(byCrl.body.toString(), /CRL/);
+    assert.equal((await enroll(good, 'sensor-good')).status, 202, 'a certificate the CRL does not list goes on');
+
+    assert.equal(await count(), before, 'nothing issued');
+    const approvals = await ok<{ requester: string }[]>('GET', `/zones/${zoneId}/est/approvals`);
+    assert.equal(approvals.length, approvalsBefore + 1, 'only the good device waits for approval');
+    await ok('DELETE', `${caRoute}/crl`);
   });
 
   test('the challengePassword channel binding: tls-exporter of this connection is accepted, of another refused', async () => {

@@ -36,6 +36,7 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
   let zoneId: string;
   let accountId: string;
   let profileId: string;
+  let policyId: string;
   const logLines: string[] = [];
 
   const ok = async <T = Record<string, unknown>>(method: string, route: string, body?: unknown): Promise<T> => {
@@ -163,6 +164,7 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
       renewal_grace_seconds: 1,
     });
     profileId = profile.id;
+    policyId = policy.id;
   });
 
   after(async () => {
@@ -215,7 +217,7 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
     const newFingerprint = new X509Certificate(newPem).fingerprint256.replaceAll(':', '').toLowerCase();
     const tagged = await ok<{ id: string; fingerprint_sha256: string }[]>(
       'GET',
-      `/zones/${zoneId}/client_certificates/tagged/fleet-a`,
+      `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`,
     );
     const newId = tagged.find((entry) => entry.fingerprint_sha256 === newFingerprint);
     assert.ok(newId !== undefined, 'the tags followed the new certificate');
@@ -249,6 +251,42 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
     assert.equal(revokedTry.status, 403);
     assert.equal(codeOf(revokedTry), 'GW_ERR_EST_REENROLL_REFUSED');
     assert.equal(await certificateCount(), count, 'nothing issued');
+  });
+
+  test('Ed25519: a profile that lists it issues for an `openssl req -newkey ed25519` CSR, and the device calls the API', async () => {
+    const edProfile = await ok<{ id: string }>('POST', `/zones/${zoneId}/est/profiles`, {
+      label: 'ed',
+      hostnames: [HOST],
+      key_types: ['Ed25519', 'P-256'],
+      dns_name_templates: ['{cn}.devices.example.test'],
+      key_policy_ids: [policyId],
+      tags: ['fleet-ed'],
+    });
+    const { id, secret: password } = await ok<{ id: string; secret: string }>(
+      'POST',
+      `/zones/${zoneId}/est/profiles/${edProfile.id}/bootstrap_secrets`,
+      { max_uses: 2 },
+    );
+    const auth = ['--user', `${id}:${password}`];
+    const device = derCsr('ed-device', '/CN=ed-device', ['-newkey', 'ed25519']);
+    const before = await certificateCount();
+
+    // The profile without Ed25519 refuses it with the profile's reason, and issues nothing.
+    const { id: otherId, secret: otherPassword } = await secret();
+    const elsewhere = await curl('simpleenroll', enrollArgs(device.body, ['--user', `${otherId}:${otherPassword}`]));
+    assert.equal(elsewhere.status, 400);
+    assert.equal(codeOf(elsewhere), 'GW_ERR_EST_CSR_REFUSED');
+    assert.match(elsewhere.body.toString(), /Ed25519/);
+    assert.equal(await certificateCount(), before);
+
+    const enrolled = await curl('ed/simpleenroll', enrollArgs(device.body, auth));
+    assert.equal(enrolled.status, 200, enrolled.body.toString());
+    const printed = printCerts(enrolled.body, 'ed-device');
+    const certificate = new X509Certificate(printed);
+    assert.equal(certificate.publicKey.asymmetricKeyType, 'ed25519');
+    assert.ok(certificate.checkIssued(new X509Certificate(printCerts((await curl('ed/cacerts', [])).body, 'ed-ca'))));
+    const device1 = { certPem: printed, keyPem: openssl.read('ed-device.key') };
+    assert.equal((await callApi(device1)).status, 200, 'the TLS handshake with the Ed25519 certificate, then the API');
   });
 
   test('bad input gets a 4xx with a clear code, nothing is issued, and no secret is logged', async () => {
@@ -314,10 +352,27 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
     assert.ok(!log.includes(Buffer.from(`${id}:${password}`).toString('base64')), 'nor its Basic encoding');
   });
 
+  test('the old …/tagged/{tag} route answers what ?tag= answers, marked deprecated with its successor linked', async () => {
+    const get = (route: string) =>
+      fetch(`${server.baseUrl}${route}`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const current = await get(`/zones/${zoneId}/client_certificates?tag=fleet-a`);
+    const old = await get(`/zones/${zoneId}/client_certificates/tagged/fleet-a`);
+    assert.equal(old.status, 200);
+    assert.equal(current.headers.get('deprecation'), null);
+    assert.match(old.headers.get('deprecation') ?? '', /^@\d+$/, 'RFC 9745 Deprecation');
+    const link = old.headers.get('link') ?? '';
+    assert.match(link, /rel="successor-version"/);
+    const successor = new URL(/^<([^>]+)>/.exec(link)?.[1] ?? '', old.url);
+    assert.equal(successor.pathname + successor.search, new URL(current.url).pathname + '?tag=fleet-a');
+    const body = (await old.json()) as { result: unknown[] };
+    assert.ok(body.result.length > 0);
+    assert.deepEqual(body, await current.json(), 'the same body, result_info included');
+  });
+
   test('bulk revocation by tag revokes every certificate of the fleet in one call', async () => {
     const tagged = await ok<{ id: string; status: string }[]>(
       'GET',
-      `/zones/${zoneId}/client_certificates/tagged/fleet-a`,
+      `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`,
     );
     const active = tagged.filter((entry) => entry.status === 'active').length;
     assert.ok(active > 0);
@@ -325,7 +380,7 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
       tag: 'fleet-a',
     });
     assert.equal(result.revoked, active);
-    const after = await ok<{ status: string }[]>('GET', `/zones/${zoneId}/client_certificates/tagged/fleet-a`);
+    const after = await ok<{ status: string }[]>('GET', `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`);
     assert.ok(after.every((entry) => entry.status === 'revoked'));
     const none = await server.call('POST', `/zones/${zoneId}/client_certificates/revoke`, {});
     assert.equal(none.status, 400);

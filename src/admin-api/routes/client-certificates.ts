@@ -5,12 +5,13 @@ import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
 import {
   CLIENT_CERTIFICATE_STATUSES,
+  type ApiTokenRecord,
   type ClientCertificateRecord,
   type ClientCertificateStatus,
 } from '../../model/records.ts';
 import { principalOf } from '../authentication.ts';
 import { success } from '../envelope.ts';
-import { arrayParam, PAGE_QUERY, planPage, resultInfo } from '../pagination.ts';
+import { arrayParam, PAGE_QUERY, planPage, resultInfo, type PageQuery } from '../pagination.ts';
 import type { AdminServices } from '../services.ts';
 import type { ClientCertificateWire } from '../wire-types.ts';
 
@@ -54,11 +55,32 @@ function parseStatuses(value: string | string[] | undefined): ClientCertificateS
   return statuses as ClientCertificateStatus[];
 }
 
+/** RFC 9745 Deprecation: the date the `…/tagged/{tag}` form was deprecated (2026-12-10), as a structured date. */
+const TAGGED_ROUTE_DEPRECATED = `@${Date.UTC(2026, 11, 10) / 1000}`;
+
+interface ListQuery extends PageQuery {
+  status?: string | string[] | undefined;
+  search?: string | undefined;
+  expires_within_days?: number | undefined;
+  tag?: string | undefined;
+}
+
 export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices }> = (app, { services }) => {
   const { clientCertificates, managedCas } = services;
   const tags = ['client_certificates'];
   const view = async (record: ClientCertificateRecord): Promise<object> =>
     clientCertificateView(record, (await managedCas.get(record.caId))?.name ?? '');
+  const listPage = async (principal: ApiTokenRecord, zoneId: string, query: ListQuery): Promise<object> => {
+    const plan = planPage(query);
+    const { items, total } = await clientCertificates.list(
+      principal,
+      zoneId,
+      parseStatuses(query.status),
+      { offset: plan.offset, limit: plan.limit },
+      { search: query.search, expiresWithinDays: query.expires_within_days, tag: query.tag },
+    );
+    return success(await Promise.all(items.map(view)), resultInfo(plan, items.length, total));
+  };
 
   app.post(
     '/zones/:zone_id/client_certificates',
@@ -109,23 +131,32 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
         }),
       },
     },
-    async (request) => {
-      const plan = planPage(request.query);
-      const { items, total } = await clientCertificates.list(
-        principalOf(request),
-        request.params.zone_id,
-        parseStatuses(request.query.status),
-        {
-          offset: plan.offset,
-          limit: plan.limit,
-        },
-        {
-          search: request.query.search,
-          expiresWithinDays: request.query.expires_within_days,
-          tag: request.query.tag,
-        },
-      );
-      return success(await Promise.all(items.map(view)), resultInfo(plan, items.length, total));
+    async (request) => listPage(principalOf(request), request.params.zone_id, request.query),
+  );
+
+  // The first form of the tag filter, kept for the clients written against it: the same answer as
+  // `?tag=`, marked deprecated (RFC 9745) with its successor linked (RFC 8288).
+  app.get(
+    '/zones/:zone_id/client_certificates/tagged/:tag',
+    {
+      schema: {
+        tags,
+        deprecated: true,
+        description: 'Deprecated: use GET /zones/{zone_id}/client_certificates?tag={tag}',
+        params: Type.Object({
+          zone_id: Type.String({ pattern: HEX_ID_PATTERN }),
+          tag: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$' }),
+        }),
+        querystring: Type.Object({ ...PAGE_QUERY }),
+      },
+    },
+    async (request, reply) => {
+      const { zone_id: zoneId, tag } = request.params;
+      void reply
+        .header('deprecation', TAGGED_ROUTE_DEPRECATED)
+        // Relative to this route's URL, whatever prefix the API is served under.
+        .header('link', `<../../client_certificates?tag=${encodeURIComponent(tag)}>; rel="successor-version"`);
+      return listPage(principalOf(request), zoneId, { ...request.query, tag });
     },
   );
 

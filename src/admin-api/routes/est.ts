@@ -6,7 +6,6 @@
  *   /zones/{zone_id}/est/approvals[/{id}/approve|reject]                  manual approval
  *   /zones/{zone_id}/est/renewal_health                                   devices late to renew
  *   /zones/{zone_id}/client_certificates/{id}/tags                        tags of a certificate
- *   /zones/{zone_id}/client_certificates/tagged/{tag}                     certificates with a tag
  *   POST /zones/{zone_id}/client_certificates/revoke                      bulk revocation
  */
 import { Type } from 'typebox';
@@ -237,33 +236,6 @@ export const estRoutes: FastifyPluginAsyncTypebox<{
         request.params.client_certificate_id,
       );
       return success({ tags: (await est.tagsOf([certificate.id])).get(certificate.id) ?? [] });
-    },
-  );
-  app.get(
-    '/zones/:zone_id/client_certificates/tagged/:tag',
-    {
-      schema: {
-        tags: ['client_certificates'],
-        params: Type.Object({ zone_id: Type.String({ pattern: HEX_ID_PATTERN }), tag: Type.String({ maxLength: 64 }) }),
-      },
-    },
-    async (request) => {
-      const ids = await est.idsWithTag(principalOf(request), request.params.zone_id, request.params.tag);
-      const list = [...ids].sort();
-      const certificates = await Promise.all(
-        list.map((id) => clientCertificates.get(principalOf(request), request.params.zone_id, id)),
-      );
-      return success(
-        certificates.map((record) => ({
-          id: record.id,
-          common_name: record.commonName,
-          serial_number: record.serialNumber,
-          fingerprint_sha256: record.fingerprintSha256,
-          status: record.status,
-          issued_on: record.issuedOn,
-          expires_on: record.expiresOn,
-        })),
-      );
     },
   );
   app.post(

@@ -93,7 +93,7 @@ function withProfileOptions(command: Command): Command {
     .option('--file <json>', "the profile as the API's JSON (see the README); flags given override its fields")
     .option('--label <label>', 'the /.well-known/est/<label>/ of the profile (create only)')
     .option('--hostname <name>', 'a hostname of the zone devices enroll at (repeat; replaces the list)', collect, [])
-    .option('--key-type <type>', 'P-256, P-384 or RSA (repeat; replaces the list)', collect, [])
+    .option('--key-type <type>', 'P-256, P-384, RSA or Ed25519 (repeat; replaces the list)', collect, [])
     .option('--tag <tag>', 'a tag every certificate of the profile carries (repeat; replaces the list)', collect, [])
     .option('--key-policy <policy-id>', "a policy of the device's key (repeat; replaces the list)", collect, [])
     .addOption(

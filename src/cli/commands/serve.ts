@@ -10,6 +10,7 @@ import { parseServeOptions, type ServeOptionsInput } from '../../config/serve-op
 import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
 import { parseDuration } from '../../config/duration.ts';
+import { EST_LIMIT_OPTIONS } from '../../config/est-limits.ts';
 import type { GatewayError } from '../../errors/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { EXIT_OK } from '../exit-codes.ts';
@@ -48,6 +49,7 @@ export function registerServeCommand(program: Command, setResult: (result: Promi
       'report the configuration stale (readyz 503) when it cannot be brought up to date for this long',
       '10s',
     );
+  for (const [flags, help, fallback] of EST_LIMIT_OPTIONS) command.option(flags, help, fallback);
   addConnectionLimitOptions(command)
     .addOption(
       new Option('--redis <url>', 'Redis for rate limits and quotas shared by a cluster (redis:// or rediss://)').env(

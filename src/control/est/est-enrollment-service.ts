@@ -19,6 +19,8 @@ import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import {
   GW_ERR_EST_AUTH_FAILED,
   GW_ERR_EST_AUTH_REQUIRED,
+  GW_ERR_EST_BOOTSTRAP_REVOCATION_UNKNOWN,
+  GW_ERR_EST_BOOTSTRAP_REVOKED,
   GW_ERR_EST_CHANNEL_BINDING,
   GW_ERR_EST_NOT_FOUND,
   GW_ERR_EST_REENROLL_REFUSED,
@@ -36,6 +38,7 @@ import { csrAttrsFor } from '../../est/csr-attrs.ts';
 import { readCsrAttributes, type CsrAttributes } from '../../est/csr-attributes.ts';
 import { checkReenrollmentNames, namesForEnrollment, type EnrollmentNames } from '../../est/enrollment-rules.ts';
 import type { EstRequest, EstResult } from '../../runtime-config/est-endpoint.ts';
+import type { OcspStatusSource } from '../../runtime-config/uploaded-ca-revocation.ts';
 import type { Store } from '../../store/ports.ts';
 import type { ClientCertificateRecord, GatewayKeyRecord, ManagedCaRecord } from '../../model/records.ts';
 import type { EstEnrollmentMethod, EstProfileRecord } from '../../model/est-records.ts';
@@ -43,7 +46,9 @@ import { isoMicros, isoSeconds, newHexId, newUuid } from '../ids.ts';
 import type { ManagedCaService } from '../certificates/managed-ca-service.ts';
 import type { PublicPkiPublisher } from '../publish/public-pki-publisher.ts';
 import { certsOnlyAnswer, pendingAnswer } from './est-answers.ts';
-import { chainsToAnchor } from './bootstrap-certificate.ts';
+import { chainToAnchor } from './bootstrap-certificate.ts';
+import { bootstrapRevocationStatus } from './bootstrap-revocation.ts';
+import type { EstAttemptLimiter } from './est-attempt-limiter.ts';
 
 export interface EstEnrollmentServiceOptions {
   store: Store;
@@ -53,6 +58,10 @@ export interface EstEnrollmentServiceOptions {
   publicUrl: () => string;
   /** Called after an enrollment is committed: new keys and revocations reach every gateway's snapshot. */
   announce: () => Promise<void>;
+  /** OCSP for bootstrap certificates of manufacturer CAs that turn it on (the gateway's shared checker). */
+  ocsp?: OcspStatusSource;
+  /** Bounds enroll attempts per client address and per bootstrap secret; absent: no limits (unit tests). */
+  limiter?: EstAttemptLimiter;
   /** Seconds a device waiting for approval is told to wait (Retry-After); default 60. */
   retryAfterSeconds?: number;
   now?: () => Date;
@@ -68,6 +77,17 @@ interface Requester {
 }
 
 const CHALLENGE = { 'www-authenticate': 'Basic realm="est", charset="UTF-8"' };
+/** The HTTP Basic user of a bootstrap secret: its id. */
+const SECRET_ID = /^[0-9a-f]{32}$/;
+/**
+ * Refusals that count as failed authentication for the limits. Not GW_ERR_EST_AUTH_REQUIRED: RFC 7030
+ * clients commonly send a first request without credentials and answer the challenge.
+ */
+const REFUSED_CREDENTIALS: ReadonlySet<string> = new Set([
+  GW_ERR_EST_AUTH_FAILED.code,
+  GW_ERR_EST_BOOTSTRAP_REVOKED.code,
+  GW_ERR_EST_REENROLL_REFUSED.code,
+]);
 
 export class EstEnrollmentService {
   readonly #options: EstEnrollmentServiceOptions;
@@ -78,6 +98,23 @@ export class EstEnrollmentService {
 
   /** Answers one EST request; refusals are answers too (never thrown), only faults of ours reject. */
   async handle(request: EstRequest): Promise<EstResult> {
+    const operation = request.path.operation;
+    const limiter = this.#options.limiter;
+    if (limiter === undefined || (operation !== 'simpleenroll' && operation !== 'simplereenroll')) {
+      return this.#answer(request);
+    }
+    const user = readBasicCredentials(request.authorization)?.user;
+    const admission = await limiter.admit(
+      request.clientAddress,
+      user !== undefined && SECRET_ID.test(user) ? user : undefined,
+    );
+    if (!admission.admitted) return admission.refusal;
+    const result = await this.#answer(request);
+    if ('error' in result && REFUSED_CREDENTIALS.has(result.error.code)) await admission.failed();
+    return result;
+  }
+
+  async #answer(request: EstRequest): Promise<EstResult> {
     try {
       return await this.#handle(request);
     } catch (error) {
@@ -184,7 +221,10 @@ export class EstEnrollmentService {
       const leaf = new X509Certificate(presented.leaf);
       const anchors = await this.#bootstrapAnchors(profile);
       const sent = presented.chain.map((der) => new X509Certificate(der));
-      if (chainsToAnchor(leaf, sent, anchors, this.#now().getTime())) {
+      const nowMs = this.#now().getTime();
+      const chain = chainToAnchor(leaf, sent, anchors, nowMs);
+      if (chain !== undefined) {
+        await this.#refuseRevoked(profile, chain.anchor.caId, leaf, chain.issuer, nowMs);
         return { method: 'bootstrap_certificate', by: leaf.fingerprint256.replaceAll(':', '').toLowerCase() };
       }
     }
@@ -197,7 +237,7 @@ export class EstEnrollmentService {
       );
     }
     const refused = GW_ERR_EST_AUTH_FAILED.create('the bootstrap secret is wrong, used up or expired');
-    if (!/^[0-9a-f]{32}$/.test(credentials.user)) throw refused;
+    if (!SECRET_ID.test(credentials.user)) throw refused;
     const secret = await this.#options.store.getBootstrapSecret(credentials.user);
     const hash = createHash('sha256').update(credentials.password, 'utf8').digest('hex');
     if (
@@ -212,15 +252,44 @@ export class EstEnrollmentService {
     return { method: 'bootstrap_secret', by: secret.id, secret: { id: secret.id, hash } };
   }
 
-  async #bootstrapAnchors(profile: EstProfileRecord): Promise<X509Certificate[]> {
-    const anchors: X509Certificate[] = [];
+  /**
+   * The manufacturer CA's revocation (docs/adr/0014) applied to the bootstrap certificate. A status
+   * that cannot be established refuses, whatever the CA's fail mode: that mode is about letting a
+   * request through, while this would issue a certificate that outlives the outage; the device
+   * retries. A revoked bootstrap certificate does not fall back to a secret in the same request.
+   */
+  async #refuseRevoked(
+    profile: EstProfileRecord,
+    caId: string,
+    leaf: X509Certificate,
+    issuer: X509Certificate,
+    nowMs: number,
+  ): Promise<void> {
+    const status = await bootstrapRevocationStatus({
+      store: this.#options.store,
+      ocsp: this.#options.ocsp,
+      accountId: profile.accountId,
+      caId,
+      leaf,
+      issuer,
+      nowMs,
+    });
+    if (status.kind === 'revoked') {
+      const source = { block_list: 'blocked by the operator', crl: "listed in the CA's CRL", ocsp: 'OCSP says so' };
+      throw GW_ERR_EST_BOOTSTRAP_REVOKED.create(source[status.source]);
+    }
+    if (status.kind === 'unknown') throw GW_ERR_EST_BOOTSTRAP_REVOCATION_UNKNOWN.create(status.reason);
+  }
+
+  async #bootstrapAnchors(profile: EstProfileRecord): Promise<{ certificate: X509Certificate; caId: string }[]> {
+    const anchors: { certificate: X509Certificate; caId: string }[] = [];
     for (const id of profile.settings.bootstrapCaIds) {
       const uploaded = await this.#options.store.getMtlsCertificate(profile.accountId, id);
       if (uploaded === undefined || !uploaded.ca) continue; // removed since: trusted by nobody
       for (const block of uploaded.certificatesPem.split(/(?=-----BEGIN CERTIFICATE-----)/)) {
         if (!block.includes('-----BEGIN CERTIFICATE-----')) continue;
         const certificate = new X509Certificate(block);
-        if (certificate.ca) anchors.push(certificate);
+        if (certificate.ca) anchors.push({ certificate, caId: id });
       }
     }
     return anchors;
@@ -434,7 +503,8 @@ async function moveKeyBindings(
 function readEnrollmentCsr(request: EstRequest): { csr: ParsedCsr; attributes: CsrAttributes } {
   requireMediaType(request.contentType, 'application/pkcs10');
   const der = decodeBase64Body(request.body ?? Buffer.alloc(0));
-  const csr = readCsr(toPem(der, 'CERTIFICATE REQUEST'));
+  // Ed25519 is read here so that the profile's key types decide, with their own refusal (enrollment-rules.ts).
+  const csr = readCsr(toPem(der, 'CERTIFICATE REQUEST'), { ed25519: true });
   let attributes: CsrAttributes;
   try {
     attributes = readCsrAttributes(der);

@@ -7,6 +7,7 @@ import { MAX_CLIENT_VALIDITY_DAYS } from '../../pki/client-certificate-issuer.ts
 import { EST_LABEL } from '../../est/est-path.ts';
 import { commonNameRegExp } from '../../est/enrollment-rules.ts';
 import {
+  DEFAULT_EST_KEY_TYPES,
   EST_KEY_TYPES,
   type EstKeyType,
   type EstProfileSettings,
@@ -91,11 +92,11 @@ export function validateProfileInput(input: EstProfileInput): { label: string; s
   if (hostnames.length === 0) invalid('hostnames must name at least one hostname of the zone');
   const keyTypes = (
     input.key_types === undefined
-      ? [...EST_KEY_TYPES]
+      ? [...DEFAULT_EST_KEY_TYPES]
       : stringList(
           input.key_types,
           'key_types',
-          3,
+          EST_KEY_TYPES.length,
           (type) => (EST_KEY_TYPES as readonly string[]).includes(type),
           `one of ${EST_KEY_TYPES.join(', ')}`,
         )
