@@ -77,6 +77,7 @@ import type {
 import * as portal from './kysely/portal.ts';
 import type { PortalAccessRequestFilter } from './portal/portal-ports.ts';
 import type {
+  AccessRequestStatus,
   PortalAccessRequestRecord,
   PortalAppRecord,
   PortalDeveloperRecord,
@@ -631,6 +632,14 @@ export class KyselyStore implements Store {
   }
   getPortalAccessRequest(id: HexId): Promise<PortalAccessRequestRecord | undefined> {
     return portal.getPortalAccessRequest(this.#db, id);
+  }
+  claimPortalAccessRequest(
+    id: HexId,
+    from: AccessRequestStatus,
+    claimedOn: string,
+    staleBefore: string,
+  ): Promise<boolean> {
+    return portal.claimPortalAccessRequest(this.#db, id, from, claimedOn, staleBefore);
   }
   listPortalAccessRequests(filter: PortalAccessRequestFilter): Promise<PortalAccessRequestRecord[]> {
     return portal.listPortalAccessRequests(this.#db, filter);

@@ -41,6 +41,8 @@ import { productApis } from './portal-product-service.ts';
 export const MAX_APPS_PER_DEVELOPER = 50;
 export const MAX_OPEN_REQUESTS_PER_APP = 20;
 const DAY_MS = 86_400_000;
+/** A hold on a request older than this is taken over: its holder died half-way (a decision takes seconds). */
+const HOLD_STALE_MS = 5 * 60_000;
 
 export interface AccessServiceOptions {
   store: Store;
@@ -168,8 +170,12 @@ export class PortalAccessService {
   /** The developer revokes one of their own credentials (or withdraws a pending request). */
   async revokeOwn(developerId: HexId, requestId: string): Promise<PortalAccessRequestRecord> {
     const request = await this.request(developerId, requestId);
-    if (request.status === 'pending') return this.#decide(request, 'rejected', 'withdrawn by the developer');
+    if (request.status === 'pending') {
+      await this.#hold(request);
+      return this.#decide(request, 'rejected', 'withdrawn by the developer');
+    }
     if (request.status !== 'approved') throw GW_ERR_PORTAL_REQUEST_STATE.create(`already ${request.status}`);
+    await this.#hold(request);
     return this.#revoke(request);
   }
 
@@ -190,19 +196,30 @@ export class PortalAccessService {
   }
 
   async approve(principal: Principal, id: string, message: unknown): Promise<PortalAccessRequestRecord> {
+    const text = operatorMessage(message);
     const request = await this.#pendingForOperator(principal, id);
-    return this.#approve(request, operatorMessage(message));
+    await this.#hold(request);
+    try {
+      return await this.#approve(request, text);
+    } catch (error) {
+      // Nothing was decided: the request is pending again (the put ends the hold).
+      await this.#store.putPortalAccessRequest(request);
+      throw error;
+    }
   }
 
   async reject(principal: Principal, id: string, message: unknown): Promise<PortalAccessRequestRecord> {
+    const text = operatorMessage(message);
     const request = await this.#pendingForOperator(principal, id);
-    return this.#decide(request, 'rejected', operatorMessage(message));
+    await this.#hold(request);
+    return this.#decide(request, 'rejected', text);
   }
 
   async revokeForOperator(principal: Principal, id: string): Promise<PortalAccessRequestRecord> {
     const request = await this.getForOperator(principal, id);
     if (principal.permission !== 'edit') throw GW_ERR_API_VALIDATION.create('a read token cannot revoke');
     if (request.status !== 'approved') throw GW_ERR_PORTAL_REQUEST_STATE.create(`${request.status}, not approved`);
+    await this.#hold(request);
     return this.#revoke(request);
   }
 
@@ -212,6 +229,8 @@ export class PortalAccessService {
     let revoked = 0;
     for (const request of await this.#store.listPortalAccessRequests({ statuses: ['approved'] })) {
       if (request.revokeAfter !== null && Date.parse(request.revokeAfter) <= now) {
+        // Another node's sweeper, or the developer, may be revoking it right now: theirs to finish.
+        if (!(await this.#tryHold(request))) continue;
         await this.#revoke(request);
         revoked += 1;
       }
@@ -341,7 +360,7 @@ export class PortalAccessService {
     const replaced = await this.#store.getPortalAccessRequest(replacedId);
     if (replaced === undefined || replaced.status !== 'approved') return;
     if (graceDays === 0) {
-      await this.#revoke(replaced);
+      if (await this.#tryHold(replaced)) await this.#revoke(replaced);
       return;
     }
     await this.#store.putPortalAccessRequest({
@@ -382,6 +401,27 @@ export class PortalAccessService {
     };
     await this.#store.putPortalAccessRequest(record);
     return record;
+  }
+
+  /**
+   * One decision per request at a time (docs/adr/0017): two approvals, or an approval and a
+   * rejection, racing on one request would otherwise both issue a certificate and a key. The
+   * request's status is checked first; the hold is taken in the store, so it holds across nodes.
+   */
+  async #hold(request: PortalAccessRequestRecord): Promise<void> {
+    if (!(await this.#tryHold(request))) {
+      throw GW_ERR_PORTAL_REQUEST_STATE.create(`${request.status}, and being decided by another call right now`);
+    }
+  }
+
+  #tryHold(request: PortalAccessRequestRecord): Promise<boolean> {
+    const now = this.#now();
+    return this.#store.claimPortalAccessRequest(
+      request.id,
+      request.status,
+      isoMicros(now),
+      isoMicros(new Date(now.getTime() - HOLD_STALE_MS)),
+    );
   }
 
   async #pendingForOperator(principal: Principal, id: string): Promise<PortalAccessRequestRecord> {
