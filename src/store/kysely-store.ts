@@ -51,6 +51,7 @@ import type {
   AnalyticsFilter,
   AnalyticsInterval,
   AnalyticsPoint,
+  KeysDayUsage,
   MtlsStatusCount,
   AnalyticsRange,
   AnalyticsRequestEntry,
@@ -471,6 +472,9 @@ export class KyselyStore implements Store {
   }
   analyticsOverTime(zoneId: HexId, range: AnalyticsRange & { interval: AnalyticsInterval }): Promise<AnalyticsPoint[]> {
     return analytics.analyticsOverTime(this.#db, zoneId, range);
+  }
+  keysUsageByDay(zoneIds: readonly HexId[], keyIds: readonly HexId[], range: AnalyticsRange): Promise<KeysDayUsage[]> {
+    return analytics.keysUsageByDay(this.#db, zoneIds, keyIds, range);
   }
   deleteAnalyticsBefore(time: string): Promise<number> {
     return analytics.deleteAnalyticsBefore(this.#db, time);

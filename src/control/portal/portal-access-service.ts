@@ -51,6 +51,18 @@ export interface AccessServiceOptions {
   now?: () => Date;
 }
 
+export interface ProductWithApis {
+  product: PortalProductRecord;
+  apis: ApiDefinitionRecord[];
+}
+
+export interface AppPage {
+  app: PortalAppRecord;
+  requests: PortalAccessRequestRecord[];
+  /** By product id: the products the requests are of (a deleted one is missing). */
+  products: Map<HexId, ProductWithApis>;
+}
+
 export interface AccessRequestInput {
   product_id?: unknown;
   credential?: CredentialInput;
@@ -81,21 +93,41 @@ export class PortalAccessService {
 
   // The catalogue as developers see it.
 
-  async publishedProducts(): Promise<{ product: PortalProductRecord; apis: ApiDefinitionRecord[] }[]> {
+  async publishedProducts(): Promise<ProductWithApis[]> {
     const products = (await this.#store.listPortalProducts()).filter((product) => product.published);
-    return Promise.all(products.map(async (product) => ({ product, apis: await this.productApis(product) })));
+    return this.#withApis(products);
   }
 
-  async productApis(product: PortalProductRecord): Promise<ApiDefinitionRecord[]> {
-    try {
-      return await productApis(this.#store, product.accountId, product.apiIds);
-    } catch {
-      // An API deleted since the product was made: show the others.
-      const all = await Promise.all(
-        (await this.#store.listZones({ accountIds: [product.accountId] })).map((zone) => this.#store.listApis(zone.id)),
-      );
-      return all.flat().filter((api) => product.apiIds.includes(api.id));
+  /**
+   * What the app page shows, in a fixed number of reads whatever the number of requests and
+   * products: the app, its requests, and the products they are of with their APIs.
+   */
+  async appPage(developerId: HexId, appId: string): Promise<AppPage> {
+    const app = await this.app(developerId, appId);
+    const requests = await this.#store.listPortalAccessRequests({ developerId, appId: app.id });
+    const used = new Set(requests.map((request) => request.productId));
+    const products = (await this.#store.listPortalProducts()).filter((product) => used.has(product.id));
+    const withApis = await this.#withApis(products);
+    return { app, requests, products: new Map(withApis.map((entry) => [entry.product.id, entry])) };
+  }
+
+  /** The products with their APIs: one read of the accounts' zones, one of each zone's APIs. */
+  async #withApis(products: readonly PortalProductRecord[]): Promise<ProductWithApis[]> {
+    if (products.length === 0) return [];
+    const accountIds = [...new Set(products.map((product) => product.accountId))];
+    const zones = await this.#store.listZones({ accountIds });
+    const apis = new Map<HexId, { api: ApiDefinitionRecord; accountId: HexId }>();
+    for (const zone of zones) {
+      for (const api of await this.#store.listApis(zone.id)) apis.set(api.id, { api, accountId: zone.accountId });
     }
+    // An API deleted since the product was made: show the others. Never another account's.
+    return products.map((product) => ({
+      product,
+      apis: product.apiIds.flatMap((id) => {
+        const found = apis.get(id);
+        return found !== undefined && found.accountId === product.accountId ? [found.api] : [];
+      }),
+    }));
   }
 
   // Apps.
@@ -126,11 +158,6 @@ export class PortalAccessService {
     const app = /^[0-9a-f]{32}$/.test(appId) ? await this.#store.getPortalApp(developerId, appId) : undefined;
     if (app === undefined) throw GW_ERR_PORTAL_NOT_FOUND.create('app');
     return app;
-  }
-
-  async appRequests(developerId: HexId, appId: string): Promise<PortalAccessRequestRecord[]> {
-    const app = await this.app(developerId, appId);
-    return this.#store.listPortalAccessRequests({ developerId, appId: app.id });
   }
 
   /** The developer's own request, whatever app it is of. */
@@ -465,7 +492,8 @@ export class PortalAccessService {
    * (an uploaded CA associated with it, or the managed CA): otherwise the gateway would refuse it.
    */
   async #checkTrusted(product: PortalProductRecord, certificate: X509Certificate): Promise<void> {
-    const apis = await this.productApis(product);
+    const [withApis] = await this.#withApis([product]);
+    const apis = withApis?.apis ?? [];
     const store = this.#store;
     const uploaded = (await store.listMtlsCertificates(product.accountId)).filter((ca) => ca.ca);
     const managed = await store.getManagedCa(product.accountId);
