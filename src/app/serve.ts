@@ -220,6 +220,7 @@ async function startOnStore(
         store,
         masterKey: plane.masterKey.key,
         edgeCa: services.edgeCa,
+        hostCertificate: (hostname) => snapshots.current().lookup(hostname),
         logger,
         gatewayUrl: () => plane.publicUrl,
         onChange: publishChange,

@@ -39,9 +39,17 @@ export const GW_ERR_KEY_INVALID = defineError(
 export const GW_ERR_KEY_EXPIRED = defineError('GW_ERR_KEY_EXPIRED', 'Key has expired, please renew', 401, 11303);
 export const GW_ERR_KEY_CERT_MISMATCH = defineError(
   'GW_ERR_KEY_CERT_MISMATCH',
-  'No key is bound to the presented client certificate',
+  'The key is bound to a different client certificate',
   401,
   11304,
+);
+// mtls_dynamic: the certificate is valid (the client is authenticated) but no key lets it in: 403,
+// like any other valid certificate that is not allowed here (RFC 9110 §15.5.4).
+export const GW_ERR_CERT_NO_KEY = defineError(
+  'GW_ERR_CERT_NO_KEY',
+  'No key for this API is bound to the presented client certificate',
+  403,
+  12310,
 );
 export const GW_ERR_ACCESS_DENIED = defineError(
   'GW_ERR_ACCESS_DENIED',

@@ -127,6 +127,14 @@ export interface AnalyticsPoint {
   errors: number;
 }
 
+/** Requests of some keys on one UTC day (`day` = YYYY-MM-DD): errors are status ≥ 400, rate-limited 429. */
+export interface KeysDayUsage {
+  day: string;
+  requests: number;
+  errors: number;
+  rateLimited: number;
+}
+
 /** The width of a time series' intervals. */
 export type AnalyticsInterval = 'minute' | 'hour';
 

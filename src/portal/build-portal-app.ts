@@ -5,6 +5,7 @@
  * developer's session reaches only what portal-app-routes.ts offers, always through its developer.
  */
 import { createServer as createHttpsServer } from 'node:https';
+import type { SniCallback } from './portal-sni.ts';
 import type { Server } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
@@ -37,6 +38,8 @@ export interface PortalAppOptions {
   readonly store: Store;
   readonly masterKey: Uint8Array;
   readonly tls: { certPem: string; keyPem: string };
+  /** Picks another certificate by SNI (portal-sni.ts); without it, `tls` for every connection. */
+  readonly sniCallback?: SniCallback | undefined;
   readonly logger: Logger;
   readonly gatewayUrl: () => string;
   /** Awaited after every successful change, before the answer: a new key is in force when the page reads it. */
@@ -53,7 +56,15 @@ export async function buildPortalApp(options: PortalAppOptions): Promise<AdminAp
     bodyLimit: PORTAL_BODY_LIMIT_BYTES,
     // Fastify's handler on an HTTPS server: the portal is TLS only (its cookies are Secure).
     serverFactory: (handler) =>
-      createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }, handler) as unknown as Server,
+      createHttpsServer(
+        {
+          cert: tls.certPem,
+          key: tls.keyPem,
+          minVersion: 'TLSv1.2',
+          ...(options.sniCallback === undefined ? {} : { SNICallback: options.sniCallback }),
+        },
+        handler,
+      ) as unknown as Server,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as AdminApp;
   installErrorHandling(app, `${PORTAL_BODY_LIMIT_BYTES / 1024} KiB`);

@@ -100,13 +100,7 @@ export const portalAppRoutes: FastifyPluginAsyncTypebox<PortalAppRouteOptions> =
 
   app.get('/api/apps/:id', { schema: { params: Id } }, async (request) => {
     const { developer } = requireSession(request);
-    const owned = await access.app(developer.id, request.params.id);
-    const requests = await access.appRequests(developer.id, owned.id);
-    const products = new Map<string, { product: PortalProductRecord; apis: ApiDefinitionRecord[] }>();
-    for (const productId of new Set(requests.map((r) => r.productId))) {
-      const product = await store.getPortalProduct(productId);
-      if (product !== undefined) products.set(productId, { product, apis: await access.productApis(product) });
-    }
+    const { app: owned, requests, products } = await access.appPage(developer.id, request.params.id);
     const approved = requests.filter((r) => r.status === 'approved' && r.keyId !== null);
     const usage = await appUsage(
       store,

@@ -1,7 +1,8 @@
 /**
- * Starts the developer portal on its own listener (`serve --portal-listen`): a server certificate
- * for the portal's hostname from the edge CA (the same CA as the gateway's default certificate,
- * written to <data-dir>/edge-ca.pem), the portal app, and the sweeper that revokes rotated
+ * Starts the developer portal on its own listener (`serve --portal-listen`): the certificate the
+ * gateway serves for the portal's hostname when it has one (an uploaded edge certificate or the
+ * zone hostname's, chosen by SNI: portal-sni.ts), else one from the edge CA (the same CA as the
+ * gateway's default certificate, written to <data-dir>/edge-ca.pem), the portal app, and the sweeper that revokes rotated
  * credentials whose grace period is over (once a minute).
  */
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import type { PortalServices } from '../control/portal/build-portal-services.ts'
 import type { EdgeCaService } from '../control/certificates/edge-ca-service.ts';
 import type { Store } from '../store/ports.ts';
 import { buildPortalApp } from './build-portal-app.ts';
+import { portalSniCallback, type HostCertificateLookup } from './portal-sni.ts';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -23,6 +25,8 @@ export interface PortalStartOptions {
   readonly store: Store;
   readonly masterKey: Uint8Array;
   readonly edgeCa: EdgeCaService;
+  /** The gateway's certificate for a hostname (an edge or zone hostname certificate), served for the portal's hostname when there is one. */
+  readonly hostCertificate?: HostCertificateLookup | undefined;
   readonly logger: Logger;
   readonly gatewayUrl: () => string;
   readonly onChange: () => Promise<void>;
@@ -45,6 +49,8 @@ export async function startPortal(options: PortalStartOptions): Promise<RunningP
     store: options.store,
     masterKey: options.masterKey,
     tls,
+    sniCallback:
+      options.hostCertificate === undefined ? undefined : portalSniCallback(hostname, options.hostCertificate),
     logger: options.logger,
     gatewayUrl: options.gatewayUrl,
     onChange: options.onChange,

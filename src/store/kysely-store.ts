@@ -51,6 +51,7 @@ import type {
   AnalyticsFilter,
   AnalyticsInterval,
   AnalyticsPoint,
+  KeysDayUsage,
   MtlsStatusCount,
   AnalyticsRange,
   AnalyticsRequestEntry,
@@ -80,6 +81,7 @@ import type {
 import * as portal from './kysely/portal.ts';
 import type { PortalAccessRequestFilter } from './portal/portal-ports.ts';
 import type {
+  AccessRequestStatus,
   PortalAccessRequestRecord,
   PortalAppRecord,
   PortalDeveloperRecord,
@@ -483,6 +485,9 @@ export class KyselyStore implements Store {
   analyticsOverTime(zoneId: HexId, range: AnalyticsRange & { interval: AnalyticsInterval }): Promise<AnalyticsPoint[]> {
     return analytics.analyticsOverTime(this.#db, zoneId, range);
   }
+  keysUsageByDay(zoneIds: readonly HexId[], keyIds: readonly HexId[], range: AnalyticsRange): Promise<KeysDayUsage[]> {
+    return analytics.keysUsageByDay(this.#db, zoneIds, keyIds, range);
+  }
   deleteAnalyticsBefore(time: string): Promise<number> {
     return analytics.deleteAnalyticsBefore(this.#db, time);
   }
@@ -643,6 +648,14 @@ export class KyselyStore implements Store {
   }
   getPortalAccessRequest(id: HexId): Promise<PortalAccessRequestRecord | undefined> {
     return portal.getPortalAccessRequest(this.#db, id);
+  }
+  claimPortalAccessRequest(
+    id: HexId,
+    from: AccessRequestStatus,
+    claimedOn: string,
+    staleBefore: string,
+  ): Promise<boolean> {
+    return portal.claimPortalAccessRequest(this.#db, id, from, claimedOn, staleBefore);
   }
   listPortalAccessRequests(filter: PortalAccessRequestFilter): Promise<PortalAccessRequestRecord[]> {
     return portal.listPortalAccessRequests(this.#db, filter);

@@ -40,6 +40,7 @@ import type {
   AnalyticsFilter,
   AnalyticsInterval,
   AnalyticsPoint,
+  KeysDayUsage,
   MtlsStatusCount,
   AnalyticsRange,
   AnalyticsRequestEntry,
@@ -285,6 +286,8 @@ export interface AnalyticsStore {
   mtlsStatusByHostname(zoneId: HexId, range: AnalyticsRange & { limit: number }): Promise<MtlsStatusCount[]>;
   /** Requests and errors per minute or hour of the range, oldest first; empty intervals left out. */
   analyticsOverTime(zoneId: HexId, range: AnalyticsRange & { interval: AnalyticsInterval }): Promise<AnalyticsPoint[]>;
+  /** Requests of these keys in these zones per UTC day of the range, oldest first; empty days left out. One query. */
+  keysUsageByDay(zoneIds: readonly HexId[], keyIds: readonly HexId[], range: AnalyticsRange): Promise<KeysDayUsage[]>;
   /** Deletes the records older than `time` (ISO; whole one-second buckets); returns how many rows (rollups). */
   deleteAnalyticsBefore(time: string): Promise<number>;
 }

@@ -186,15 +186,21 @@ describe('portal API: real serve, real TLS, real mTLS', () => {
     const ok = await world.callApi('/orders/1', { certPem, keyPem });
     assert.equal(ok.status, 200, ok.body);
 
-    // A valid certificate of the same CA without a key: refused. A valid one of an untrusted CA: 403.
+    // A different valid certificate (same managed CA, no key bound): authenticated, not authorized,
+    // 403. One of an untrusted CA: 403 too. No certificate at all: 401.
     const other = openssl.csr('p256', '/CN=not-bound');
     const issued = await world.ok<{ certificate: string }>('POST', `/zones/${world.zoneId}/client_certificates`, {
       csr: other.csrPem,
       validity_days: 7,
     });
-    assert.equal((await world.callApi('/orders/1', { certPem: issued.certificate, keyPem: other.keyPem })).status, 401);
+    const unbound = await world.callApi('/orders/1', { certPem: issued.certificate, keyPem: other.keyPem });
+    assert.equal(unbound.status, 403, unbound.body);
+    assert.equal(unbound.json<{ error: { code: string } }>().error.code, 'GW_ERR_CERT_NO_KEY');
     const stranger = await (await createCa('CN=Untrusted')).issue({ subject: 'CN=stranger' });
     assert.equal((await world.callApi('/orders/1', stranger)).status, 403);
+    const anonymous = await world.callApi('/orders/1');
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.json<{ error: { code: string } }>().error.code, 'GW_ERR_CERT_MISSING');
     // The product's policy: orders and billing; nothing else was granted.
     const download = await developer.call('GET', `/api/requests/${mine.id}/certificate`);
     assert.equal(download.status, 200);

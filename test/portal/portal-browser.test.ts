@@ -23,7 +23,14 @@ import {
 } from '../helpers/browser.ts';
 import { OpensslWorkdir } from '../helpers/openssl.ts';
 import { createCa } from '../helpers/pki.ts';
-import { HOST, PASSWORD, invitedDeveloper, startPortalWorld, type PortalWorld } from './portal-fixture.ts';
+import {
+  DeveloperClient,
+  HOST,
+  PASSWORD,
+  invitedDeveloper,
+  startPortalWorld,
+  type PortalWorld,
+} from './portal-fixture.ts';
 import { ensurePortalBuilt } from './portal-build.ts';
 
 const skip = browserSkipReason();
@@ -200,6 +207,46 @@ describe('portal in the browser: the whole journey', { skip }, () => {
       .waitFor();
     await shoot(page, 'sign-in-locked');
     assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
+    assert.deepEqual(problems, []);
+  });
+  test("the README's screenshot: an app with an approved key, its curl line and a day of usage", async () => {
+    // A clean, realistic scene (no test payloads in names): docs/images/portal-app.png is copied from
+    // test-output/screenshots/portal/readme-app-1280.png when the page changes.
+    await invitedDeveloper(world, 'ana@example.com');
+    const page = await newPage();
+    await page.goto(portalUrl());
+    await page.getByLabel('Email').fill('ana@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'My apps' }).waitFor();
+    await page.getByLabel('App name').fill('Checkout service');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByRole('heading', { name: 'Checkout service' }).waitFor();
+    await page.getByLabel('Product').selectOption({ label: 'Billing (granted at once)' });
+    await page.getByRole('button', { name: 'Request access' }).click();
+    await page.getByText('curl --cert-type P12').waitFor();
+    const keyPath = await (async () => {
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Private key (PEM)' }).click(),
+      ]);
+      return file.path();
+    })();
+    const appId = /#\/apps\/([0-9a-f]{32})/.exec(page.url())?.[1] ?? '';
+    const ana = new DeveloperClient(world);
+    await ana.ok('POST', '/api/session', { email: 'ana@example.com', password: PASSWORD });
+    const detail = await ana.ok<{ requests: { certificate_pem: string }[] }>('GET', `/api/apps/${appId}`);
+    const client = { certPem: detail.requests[0]?.certificate_pem ?? '', keyPem: readFileSync(keyPath, 'utf8') };
+    for (let i = 0; i < 12; i += 1) assert.equal((await world.callApi(`/billing/invoices/${i}`, client)).status, 200);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const usage = await ana.ok<{ usage: { requests: number }[] }>('GET', `/api/apps/${appId}`);
+      if (usage.usage.at(-1)?.requests === 12) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await page.reload();
+    await page.getByText('curl --cert-type P12').waitFor();
+    await shoot(page, 'readme-app');
     assert.deepEqual(problems, []);
   });
   test('the operator approves a request in the dashboard, with a message the developer sees', async () => {

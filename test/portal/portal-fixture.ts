@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { createAdminServerWithPortal } from './portal-server.ts';
-import type { AdminServer } from '../helpers/admin-server.ts';
+import type { AdminServer, AdminServerExtras } from '../helpers/admin-server.ts';
 import { createTenant } from '../helpers/admin-server.ts';
 import { createCa, type CaHandle } from '../helpers/pki.ts';
 import { uploadCa } from '../helpers/uploaded-ca.ts';
@@ -38,8 +38,8 @@ export interface PortalWorld {
   stop(): Promise<void>;
 }
 
-export async function startPortalWorld(): Promise<PortalWorld> {
-  const server = await createAdminServerWithPortal();
+export async function startPortalWorld(extras: AdminServerExtras = {}): Promise<PortalWorld> {
+  const server = await createAdminServerWithPortal(extras);
   const upstream = await startHttp1Echo();
   const ok = async <T = any>(method: string, route: string, body?: unknown): Promise<T> => {
     const response = await server.call<T>(method, route, body);

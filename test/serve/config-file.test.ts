@@ -223,8 +223,8 @@ describe('serve --config', () => {
       [['order-readers', [[orders.id, ['GET']]]]],
     );
     const noKey = await call('/orders/1');
-    assert.equal(noKey.status, 401, noKey.body);
-    assert.equal(noKey.json<{ error: { code: string } }>().error.code, 'GW_ERR_KEY_CERT_MISMATCH');
+    assert.equal(noKey.status, 403, noKey.body);
+    assert.equal(noKey.json<{ error: { code: string } }>().error.code, 'GW_ERR_CERT_NO_KEY');
     await stopServe();
   });
 

@@ -139,17 +139,20 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     assert.equal(codeOf(response), 'GW_ERR_CERT_NOT_ALLOWED');
   });
 
-  test('mtls_dynamic: the presented certificate finds its key; no key for a certificate is 401', async () => {
+  test('mtls_dynamic: the presented certificate finds its key; a valid certificate without a key is 403', async () => {
     await createKey({
       alias: 'alice-dynamic',
       certificate: { client_certificate_id: alice.id },
       access_rights: [{ api_id: apis.dynamic }],
     });
     assert.equal((await call('/dynamic/x', alice)).status, 200);
+    // Authenticated (a verified certificate) but not authorized (no key): 403, not 401 (RFC 9110 §15.5.4).
     const unbound = await call('/dynamic/x', bob);
-    assert.equal(unbound.status, 401);
-    assert.equal(codeOf(unbound), 'GW_ERR_KEY_CERT_MISMATCH');
-    assert.equal(codeOf(await call('/dynamic/x')), 'GW_ERR_CERT_MISSING');
+    assert.equal(unbound.status, 403);
+    assert.equal(codeOf(unbound), 'GW_ERR_CERT_NO_KEY');
+    const missing = await call('/dynamic/x');
+    assert.equal(missing.status, 401);
+    assert.equal(codeOf(missing), 'GW_ERR_CERT_MISSING');
   });
 
   test('token: the secret is the key, never forwarded upstream; missing 401, unknown 403', async () => {

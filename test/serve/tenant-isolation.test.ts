@@ -293,13 +293,13 @@ describe('serve: two accounts bind the same device certificate', () => {
     assert.equal(owner.upstream.received.length, 1, "the owner's upstream saw only the owner's request");
   });
 
-  test("an API never finds another account's key for the certificate: 401 GW_ERR_KEY_CERT_MISMATCH", async () => {
+  test("an API never finds another account's key for the certificate: 403 GW_ERR_CERT_NO_KEY", async () => {
     const keys = ok(await server.call<{ id: string }[]>('GET', `/accounts/${squatter.accountId}/gateway/keys`));
     for (const key of keys) ok(await server.call('DELETE', `/accounts/${squatter.accountId}/gateway/keys/${key.id}`));
 
     const atSquatter = await callAs(squatter);
-    assert.equal(atSquatter.status, 401);
-    assert.equal(atSquatter.json<{ error: { code: string } }>().error.code, 'GW_ERR_KEY_CERT_MISMATCH');
+    assert.equal(atSquatter.status, 403);
+    assert.equal(atSquatter.json<{ error: { code: string } }>().error.code, 'GW_ERR_CERT_NO_KEY');
     assert.equal(squatter.upstream.received.length, 1, 'nothing more reached the squatter');
     assert.equal((await callAs(owner)).status, 200, "the owner's key still serves");
   });

@@ -156,6 +156,25 @@ function defineCases(fresh: () => Promise<StoreOptions>): void {
     assert.equal((await store.getPortalAccessRequest(pending.id))?.status, 'rejected');
     assert.deepEqual(await store.listPortalAccessRequests({ appId: app.id, statuses: ['pending'] }), []);
   });
+
+  storeTest('a request is held for one decision at a time; a stale hold is taken over', async (store) => {
+    const holder = developer();
+    await store.createPortalDeveloper(holder);
+    const pending = request(holder.id, hexId());
+    await store.putPortalAccessRequest(pending);
+    const raced = await Promise.all(
+      [1, 2, 3].map(() => store.claimPortalAccessRequest(pending.id, 'pending', at(5), at(4))),
+    );
+    assert.deepEqual(raced.sort(), [false, false, true], 'one holder among racing calls');
+    assert.equal((await store.getPortalAccessRequest(pending.id))?.status, 'pending', 'the record is unchanged');
+    assert.deepEqual(await store.listPortalAccessRequests({ statuses: ['pending'] }), [], 'not listed while held');
+    assert.equal(await store.claimPortalAccessRequest(pending.id, 'pending', at(6), at(5)), false, 'held, not stale');
+    assert.equal(await store.claimPortalAccessRequest(pending.id, 'pending', at(9), at(8)), true, 'stale: taken over');
+    await store.putPortalAccessRequest({ ...pending, status: 'approved' });
+    assert.equal(await store.claimPortalAccessRequest(pending.id, 'pending', at(10), at(9)), false, 'decided');
+    assert.equal(await store.claimPortalAccessRequest(pending.id, 'approved', at(10), at(9)), true);
+    assert.equal(await store.claimPortalAccessRequest(hexId(), 'pending', at(10), at(9)), false, 'unknown id');
+  });
 }
 
 describe('portal store: SQLite', () => {

@@ -41,12 +41,26 @@ import { productApis } from './portal-product-service.ts';
 export const MAX_APPS_PER_DEVELOPER = 50;
 export const MAX_OPEN_REQUESTS_PER_APP = 20;
 const DAY_MS = 86_400_000;
+/** A hold on a request older than this is taken over: its holder died half-way (a decision takes seconds). */
+const HOLD_STALE_MS = 5 * 60_000;
 
 export interface AccessServiceOptions {
   store: Store;
   clientCertificates: ClientCertificateService;
   keys: GatewayKeyService;
   now?: () => Date;
+}
+
+export interface ProductWithApis {
+  product: PortalProductRecord;
+  apis: ApiDefinitionRecord[];
+}
+
+export interface AppPage {
+  app: PortalAppRecord;
+  requests: PortalAccessRequestRecord[];
+  /** By product id: the products the requests are of (a deleted one is missing). */
+  products: Map<HexId, ProductWithApis>;
 }
 
 export interface AccessRequestInput {
@@ -79,21 +93,41 @@ export class PortalAccessService {
 
   // The catalogue as developers see it.
 
-  async publishedProducts(): Promise<{ product: PortalProductRecord; apis: ApiDefinitionRecord[] }[]> {
+  async publishedProducts(): Promise<ProductWithApis[]> {
     const products = (await this.#store.listPortalProducts()).filter((product) => product.published);
-    return Promise.all(products.map(async (product) => ({ product, apis: await this.productApis(product) })));
+    return this.#withApis(products);
   }
 
-  async productApis(product: PortalProductRecord): Promise<ApiDefinitionRecord[]> {
-    try {
-      return await productApis(this.#store, product.accountId, product.apiIds);
-    } catch {
-      // An API deleted since the product was made: show the others.
-      const all = await Promise.all(
-        (await this.#store.listZones({ accountIds: [product.accountId] })).map((zone) => this.#store.listApis(zone.id)),
-      );
-      return all.flat().filter((api) => product.apiIds.includes(api.id));
+  /**
+   * What the app page shows, in a fixed number of reads whatever the number of requests and
+   * products: the app, its requests, and the products they are of with their APIs.
+   */
+  async appPage(developerId: HexId, appId: string): Promise<AppPage> {
+    const app = await this.app(developerId, appId);
+    const requests = await this.#store.listPortalAccessRequests({ developerId, appId: app.id });
+    const used = new Set(requests.map((request) => request.productId));
+    const products = (await this.#store.listPortalProducts()).filter((product) => used.has(product.id));
+    const withApis = await this.#withApis(products);
+    return { app, requests, products: new Map(withApis.map((entry) => [entry.product.id, entry])) };
+  }
+
+  /** The products with their APIs: one read of the accounts' zones, one of each zone's APIs. */
+  async #withApis(products: readonly PortalProductRecord[]): Promise<ProductWithApis[]> {
+    if (products.length === 0) return [];
+    const accountIds = [...new Set(products.map((product) => product.accountId))];
+    const zones = await this.#store.listZones({ accountIds });
+    const apis = new Map<HexId, { api: ApiDefinitionRecord; accountId: HexId }>();
+    for (const zone of zones) {
+      for (const api of await this.#store.listApis(zone.id)) apis.set(api.id, { api, accountId: zone.accountId });
     }
+    // An API deleted since the product was made: show the others. Never another account's.
+    return products.map((product) => ({
+      product,
+      apis: product.apiIds.flatMap((id) => {
+        const found = apis.get(id);
+        return found !== undefined && found.accountId === product.accountId ? [found.api] : [];
+      }),
+    }));
   }
 
   // Apps.
@@ -124,11 +158,6 @@ export class PortalAccessService {
     const app = /^[0-9a-f]{32}$/.test(appId) ? await this.#store.getPortalApp(developerId, appId) : undefined;
     if (app === undefined) throw GW_ERR_PORTAL_NOT_FOUND.create('app');
     return app;
-  }
-
-  async appRequests(developerId: HexId, appId: string): Promise<PortalAccessRequestRecord[]> {
-    const app = await this.app(developerId, appId);
-    return this.#store.listPortalAccessRequests({ developerId, appId: app.id });
   }
 
   /** The developer's own request, whatever app it is of. */
@@ -168,8 +197,12 @@ export class PortalAccessService {
   /** The developer revokes one of their own credentials (or withdraws a pending request). */
   async revokeOwn(developerId: HexId, requestId: string): Promise<PortalAccessRequestRecord> {
     const request = await this.request(developerId, requestId);
-    if (request.status === 'pending') return this.#decide(request, 'rejected', 'withdrawn by the developer');
+    if (request.status === 'pending') {
+      await this.#hold(request);
+      return this.#decide(request, 'rejected', 'withdrawn by the developer');
+    }
     if (request.status !== 'approved') throw GW_ERR_PORTAL_REQUEST_STATE.create(`already ${request.status}`);
+    await this.#hold(request);
     return this.#revoke(request);
   }
 
@@ -190,19 +223,30 @@ export class PortalAccessService {
   }
 
   async approve(principal: Principal, id: string, message: unknown): Promise<PortalAccessRequestRecord> {
+    const text = operatorMessage(message);
     const request = await this.#pendingForOperator(principal, id);
-    return this.#approve(request, operatorMessage(message));
+    await this.#hold(request);
+    try {
+      return await this.#approve(request, text);
+    } catch (error) {
+      // Nothing was decided: the request is pending again (the put ends the hold).
+      await this.#store.putPortalAccessRequest(request);
+      throw error;
+    }
   }
 
   async reject(principal: Principal, id: string, message: unknown): Promise<PortalAccessRequestRecord> {
+    const text = operatorMessage(message);
     const request = await this.#pendingForOperator(principal, id);
-    return this.#decide(request, 'rejected', operatorMessage(message));
+    await this.#hold(request);
+    return this.#decide(request, 'rejected', text);
   }
 
   async revokeForOperator(principal: Principal, id: string): Promise<PortalAccessRequestRecord> {
     const request = await this.getForOperator(principal, id);
     if (principal.permission !== 'edit') throw GW_ERR_API_VALIDATION.create('a read token cannot revoke');
     if (request.status !== 'approved') throw GW_ERR_PORTAL_REQUEST_STATE.create(`${request.status}, not approved`);
+    await this.#hold(request);
     return this.#revoke(request);
   }
 
@@ -212,6 +256,8 @@ export class PortalAccessService {
     let revoked = 0;
     for (const request of await this.#store.listPortalAccessRequests({ statuses: ['approved'] })) {
       if (request.revokeAfter !== null && Date.parse(request.revokeAfter) <= now) {
+        // Another node's sweeper, or the developer, may be revoking it right now: theirs to finish.
+        if (!(await this.#tryHold(request))) continue;
         await this.#revoke(request);
         revoked += 1;
       }
@@ -341,7 +387,7 @@ export class PortalAccessService {
     const replaced = await this.#store.getPortalAccessRequest(replacedId);
     if (replaced === undefined || replaced.status !== 'approved') return;
     if (graceDays === 0) {
-      await this.#revoke(replaced);
+      if (await this.#tryHold(replaced)) await this.#revoke(replaced);
       return;
     }
     await this.#store.putPortalAccessRequest({
@@ -382,6 +428,27 @@ export class PortalAccessService {
     };
     await this.#store.putPortalAccessRequest(record);
     return record;
+  }
+
+  /**
+   * One decision per request at a time (docs/adr/0017): two approvals, or an approval and a
+   * rejection, racing on one request would otherwise both issue a certificate and a key. The
+   * request's status is checked first; the hold is taken in the store, so it holds across nodes.
+   */
+  async #hold(request: PortalAccessRequestRecord): Promise<void> {
+    if (!(await this.#tryHold(request))) {
+      throw GW_ERR_PORTAL_REQUEST_STATE.create(`${request.status}, and being decided by another call right now`);
+    }
+  }
+
+  #tryHold(request: PortalAccessRequestRecord): Promise<boolean> {
+    const now = this.#now();
+    return this.#store.claimPortalAccessRequest(
+      request.id,
+      request.status,
+      isoMicros(now),
+      isoMicros(new Date(now.getTime() - HOLD_STALE_MS)),
+    );
   }
 
   async #pendingForOperator(principal: Principal, id: string): Promise<PortalAccessRequestRecord> {
@@ -425,7 +492,8 @@ export class PortalAccessService {
    * (an uploaded CA associated with it, or the managed CA): otherwise the gateway would refuse it.
    */
   async #checkTrusted(product: PortalProductRecord, certificate: X509Certificate): Promise<void> {
-    const apis = await this.productApis(product);
+    const [withApis] = await this.#withApis([product]);
+    const apis = withApis?.apis ?? [];
     const store = this.#store;
     const uploaded = (await store.listMtlsCertificates(product.accountId)).filter((ca) => ca.ca);
     const managed = await store.getManagedCa(product.accountId);

@@ -1,7 +1,8 @@
 /**
  * Usage of an app's keys per day (UTC) over the last days: requests, errors (status ≥ 400) and
- * rate-limit hits (429), from the analytics rollups of the zones of the products' APIs. Read when
- * the developer opens the app page, never on the data plane.
+ * rate-limit hits (429), from the analytics rollups of the zones of the products' APIs, in one
+ * query whatever the number of keys and days. Read when the developer opens the app page, never on
+ * the data plane.
  */
 import type { Store } from '../../store/ports.ts';
 import type { HexId } from '../../model/records.ts';
@@ -14,7 +15,6 @@ export interface DayUsage {
 }
 
 const DAY_MS = 86_400_000;
-const MAX_COUNTED_429 = 10_000;
 
 export async function appUsage(
   store: Store,
@@ -23,33 +23,24 @@ export async function appUsage(
   now: Date,
 ): Promise<DayUsage[]> {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  const first = today - (days - 1) * DAY_MS;
   const zoneIds = [...new Set(keys.flatMap((key) => key.zoneIds))];
-  const keyIds = new Set(keys.map((key) => key.keyId));
+  const keyIds = [...new Set(keys.map((key) => key.keyId))];
+  const counted = await store.keysUsageByDay(zoneIds, keyIds, {
+    since: new Date(first).toISOString(),
+    until: new Date(today + DAY_MS).toISOString(),
+  });
+  const byDay = new Map(counted.map((entry) => [entry.day, entry]));
   const result: DayUsage[] = [];
-  for (let index = days - 1; index >= 0; index -= 1) {
-    const since = new Date(today - index * DAY_MS).toISOString();
-    const until = new Date(today - index * DAY_MS + DAY_MS).toISOString();
-    const usage: DayUsage = { day: since.slice(0, 10), requests: 0, errors: 0, rate_limited: 0 };
-    for (const zoneId of keyIds.size === 0 ? [] : zoneIds) {
-      const summary = await store.queryAnalytics({ zoneId, since, until, groupBy: 'key', groupLimit: 10_000 });
-      for (const group of summary.groups) {
-        if (typeof group.key !== 'string' || !keyIds.has(group.key)) continue;
-        usage.requests += group.requests;
-        usage.errors += group.errors;
-      }
-      for (const keyId of keyIds) {
-        const limited = await store.listAnalyticsRequests({
-          zoneId,
-          since,
-          until,
-          keyId,
-          status: 429,
-          limit: MAX_COUNTED_429,
-        });
-        usage.rate_limited += limited.length;
-      }
-    }
-    result.push(usage);
+  for (let time = first; time <= today; time += DAY_MS) {
+    const day = new Date(time).toISOString().slice(0, 10);
+    const entry = byDay.get(day);
+    result.push({
+      day,
+      requests: entry?.requests ?? 0,
+      errors: entry?.errors ?? 0,
+      rate_limited: entry?.rateLimited ?? 0,
+    });
   }
   return result;
 }

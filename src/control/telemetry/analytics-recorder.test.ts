@@ -88,6 +88,8 @@ class WatchedStore implements AnalyticsStore {
   mtlsStatusByHostname: Store['mtlsStatusByHostname'] = (zoneId, range) =>
     this.#store.mtlsStatusByHostname(zoneId, range);
   analyticsOverTime: Store['analyticsOverTime'] = (zoneId, range) => this.#store.analyticsOverTime(zoneId, range);
+  keysUsageByDay: Store['keysUsageByDay'] = (zoneIds, keyIds, range) =>
+    this.#store.keysUsageByDay(zoneIds, keyIds, range);
   deleteAnalyticsBefore: Store['deleteAnalyticsBefore'] = (time) => this.#store.deleteAnalyticsBefore(time);
 }
 

@@ -6,7 +6,9 @@
  *   mtls_static    a verified, unrevoked certificate whose LEAF is on the allowlist (never another
  *                  certificate of the chain the client sent), plus a token key if `tokenRequired`
  *   mtls_dynamic   a verified, unrevoked certificate → the key of the API's account bound to it
- *                  (leaf, else public key); another tenant's key for the same certificate never counts
+ *                  (leaf, else public key); another tenant's key for the same certificate never counts.
+ *                  A valid certificate without a key is 403 (authenticated, not authorized); 401 is
+ *                  kept for no certificate at all
  *   token          `Authorization: Bearer <secret>` → the key with that secret hash
  *
  * A key bound to a certificate is never usable without presenting that certificate, whichever way
@@ -20,6 +22,7 @@ import {
   GW_ERR_ACCESS_DENIED,
   GW_ERR_CERT_INVALID,
   GW_ERR_CERT_MISSING,
+  GW_ERR_CERT_NO_KEY,
   GW_ERR_CERT_NOT_ALLOWED,
   GW_ERR_CERT_REVOCATION_UNKNOWN,
   GW_ERR_CERT_REVOKED,
@@ -77,7 +80,7 @@ export function decideApiAccess(
       const refused = certificateRefusal(decision);
       if (refused !== undefined) return denied(refused);
       key = keys.byCertificate(api.accountId, identity.fingerprint256, () => identity.spkiSha256());
-      if (key === undefined) return denied(GW_ERR_KEY_CERT_MISMATCH);
+      if (key === undefined) return denied(GW_ERR_CERT_NO_KEY);
       break;
     }
     case 'token': {

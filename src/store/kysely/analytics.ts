@@ -25,6 +25,7 @@ import type {
   CertificateUsage,
   AnalyticsInterval,
   AnalyticsPoint,
+  KeysDayUsage,
   MtlsStatusCount,
 } from '../../model/read-models.ts';
 import { rollUpAnalytics, type AnalyticsRequestDetail, type AnalyticsRollup } from '../analytics-rollups.ts';
@@ -306,6 +307,45 @@ export async function mtlsStatusByHostname(
  * `YYYY-MM-DDTHH:MM`) or the hour (13); substr runs the same on SQLite and PostgreSQL. Intervals
  * without requests are absent (the caller fills them).
  */
+export async function keysUsageByDay(
+  db: Db,
+  zoneIds: readonly HexId[],
+  keyIds: readonly HexId[],
+  range: AnalyticsRange,
+): Promise<KeysDayUsage[]> {
+  if (zoneIds.length === 0 || keyIds.length === 0) return [];
+  const day = sql<string>`substr(bucket, 1, ${sql.lit(10)})`;
+  const rows = await db
+    .selectFrom('analytics_rollups')
+    .where((eb) =>
+      eb.and([
+        eb('zone_id', 'in', [...zoneIds]),
+        eb('key_id', 'in', [...keyIds]),
+        eb('bucket', '>=', range.since),
+        eb('bucket', '<', range.until),
+      ]),
+    )
+    .groupBy(day)
+    .select((eb) => [
+      day.as('day'),
+      eb.fn.sum<number | string>('requests').as('requests'),
+      eb.fn
+        .sum<number | string | null>(sql`case when status >= ${sql.lit(400)} then requests else ${sql.lit(0)} end`)
+        .as('errors'),
+      eb.fn
+        .sum<number | string | null>(sql`case when status = ${sql.lit(429)} then requests else ${sql.lit(0)} end`)
+        .as('rate_limited'),
+    ])
+    .orderBy(day)
+    .execute();
+  return rows.map((row) => ({
+    day: row.day,
+    requests: Number(row.requests),
+    errors: row.errors == null ? 0 : Number(row.errors),
+    rateLimited: row.rate_limited == null ? 0 : Number(row.rate_limited),
+  }));
+}
+
 export async function analyticsOverTime(
   db: Db,
   zoneId: HexId,

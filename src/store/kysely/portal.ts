@@ -6,6 +6,7 @@
 import type { HexId } from '../../model/records.ts';
 import type { PortalAccessRequestFilter } from '../portal/portal-ports.ts';
 import type {
+  AccessRequestStatus,
   PortalAccessRequestRecord,
   PortalAppRecord,
   PortalDeveloperRecord,
@@ -180,6 +181,31 @@ export async function getPortalAccessRequest(db: Db, id: HexId): Promise<PortalA
   return parse(
     await db.selectFrom('portal_access_requests').select('record').where('id', '=', id).executeTakeFirst(),
   ) as PortalAccessRequestRecord | undefined;
+}
+
+// A hold is the status column `deciding <ISO time>` while the JSON record keeps its status: lists
+// by status skip a request being decided, and reads show it as it was until the decision is put.
+const HOLD = 'deciding ';
+
+export async function claimPortalAccessRequest(
+  db: Db,
+  id: HexId,
+  from: AccessRequestStatus,
+  claimedOn: string,
+  staleBefore: string,
+): Promise<boolean> {
+  const row = await db.selectFrom('portal_access_requests').select('status').where('id', '=', id).executeTakeFirst();
+  if (row === undefined) return false;
+  const stale = row.status.startsWith(HOLD) && row.status.slice(HOLD.length) < staleBefore;
+  if (row.status !== from && !stale) return false;
+  // Compare-and-set on the value just read (equality only, so any collation agrees).
+  const result = await db
+    .updateTable('portal_access_requests')
+    .set({ status: `${HOLD}${claimedOn}` })
+    .where('id', '=', id)
+    .where('status', '=', row.status)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function listPortalAccessRequests(

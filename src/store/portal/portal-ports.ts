@@ -47,6 +47,17 @@ export interface PortalStore {
   /** Inserts or replaces (by id). */
   putPortalAccessRequest(record: PortalAccessRequestRecord): Promise<void>;
   getPortalAccessRequest(id: HexId): Promise<PortalAccessRequestRecord | undefined>;
+  /**
+   * Holds the request for one decision: only when its status is `from`, or another call's hold is
+   * older than `staleBefore` (that call died half-way). True when this call holds it now; two calls
+   * racing get one true. The hold ends with the next put (the decision, or the record unchanged).
+   */
+  claimPortalAccessRequest(
+    id: HexId,
+    from: AccessRequestStatus,
+    claimedOn: string,
+    staleBefore: string,
+  ): Promise<boolean>;
   /** Oldest first. */
   listPortalAccessRequests(filter: PortalAccessRequestFilter): Promise<PortalAccessRequestRecord[]>;
 }
