@@ -11,10 +11,14 @@ import { Http1Forwarder } from '../data-plane/upstream/http1-forwarder.ts';
 import { Http2Forwarder } from '../data-plane/upstream/http2-forwarder.ts';
 import type { Forwarder } from '../data-plane/upstream/exchange.ts';
 import { FaultGuard } from '../data-plane/guard/fault-guard.ts';
+import type { ProxyObservability } from '../config/proxy-observability-options.ts';
+import { startProxyTelemetry } from './proxy-observability.ts';
 
 export interface RunningProxy {
   readonly address: AddressInfo;
   readonly listener: MtlsListener;
+  /** Where /metrics listens (--metrics-listen); undefined without it. */
+  readonly metricsAddress: AddressInfo | undefined;
   /** Graceful stop: drain in-flight requests (bounded by the configured timeout), close upstreams. */
   stop(): Promise<void>;
   /**
@@ -25,10 +29,15 @@ export interface RunningProxy {
   reload(next: ProxyConfig): void;
 }
 
-export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+export async function startProxy(
+  config: ProxyConfig,
+  logger: Logger,
+  observability: ProxyObservability = { metricsListen: undefined, accessLog: undefined },
+): Promise<RunningProxy> {
   const { upstream } = config;
-  // One guard for the whole data plane (ADR 0011); `proxy` has no /metrics, so faults are logged only.
-  const guard = new FaultGuard({ logger });
+  const telemetry = await startProxyTelemetry(observability, logger);
+  // One guard for the whole data plane (ADR 0011); faults are logged, and counted with --metrics-listen.
+  const guard = new FaultGuard({ logger, onInternalError: telemetry.internalError });
   const forwarderOptions = {
     origin: upstream.origin,
     connectTimeoutMs: config.connectTimeoutMs,
@@ -56,6 +65,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     http2,
     logger,
     guard,
+    observe: telemetry.observe,
   });
   const listener = new MtlsListener({
     listen: config.listen,
@@ -67,17 +77,26 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     handler,
     logger,
     guard,
+    onHandshakeFailure: telemetry.handshakeFailed,
+    onConnectionDropped: telemetry.connectionDropped,
   });
-  const address = await listener.start();
+  const address = await listener.start().catch(async (error: unknown) => {
+    await telemetry.close();
+    throw error;
+  });
+  telemetry.watchOpenConnections(() => listener.openConnections);
   const forwarders: Forwarder[] = [http1, http2].filter((forwarder) => forwarder !== undefined);
   return {
     address,
     listener,
+    metricsAddress: telemetry.metricsAddress,
     async stop() {
       await listener.drain(config.shutdownTimeoutMs);
       await Promise.all(forwarders.map((forwarder) => forwarder.close()));
+      await telemetry.close();
     },
     reload(next: ProxyConfig) {
+      telemetry.reopen();
       listener.replaceTlsMaterial(materialOf(next), next.clientCas.certificates, next.clientCas.legacyFingerprints);
       handler.replacePolicy(policyOf(next));
     },

@@ -62,5 +62,7 @@ export function buildDataPlane(parts: DataPlaneParts, options: ServeOptions, log
     onConnectionDropped: (reason) => telemetry.metrics.connectionDropped(reason),
   });
   telemetry.metrics.watchOpenConnections(() => listener.openConnections);
+  // Zone and API names label the request metrics from the configuration in force, read at scrape time.
+  telemetry.metrics.nameRequestsFrom(() => snapshots.current());
   return { listener, forwarders };
 }

@@ -11,6 +11,7 @@ import type { DeclaredRuleFields } from '../model/shapes/ruleset-shape.ts';
 import type { IdentityFormat } from './identity-formats.ts';
 import type { DeclaredPortalProduct } from './gateway-config-portal.ts';
 import type { DeclaredEst } from './gateway-config-est.ts';
+import type { DeclaredSanPolicy } from './gateway-config-san-policy.ts';
 
 /** `ca:` value that names the account's managed CA instead of an uploaded one. */
 export const MANAGED_CA = 'managed';
@@ -181,4 +182,6 @@ export interface DeclaredZone {
   readonly apis: readonly DeclaredApi[];
   /** Undefined when left out: the zone's EST profiles are then not the file's business. */
   readonly est: DeclaredEst | undefined;
+  /** Undefined when left out: the zone's SAN policy is then not the file's business (the API's stays). */
+  readonly sanPolicy: DeclaredSanPolicy | undefined;
 }

@@ -23,6 +23,7 @@ import { CA_COMPATIBILITIES, RULE_ACTIONS } from '../model/records.ts';
 import { IDENTITY_FORMATS, type IdentityFormat } from './identity-formats.ts';
 import { configInvalid, excerpt, YamlCursor } from './yaml-cursor.ts';
 import { readEst } from './gateway-config-est.ts';
+import { readSanPolicyOfZone } from './gateway-config-san-policy.ts';
 import { listOf, located, unique } from './yaml-items.ts';
 import { checkApiNames, readApi, readPolicy } from './gateway-config-apis.ts';
 import { readBlock, readCaRevocation } from './gateway-config-revocation.ts';
@@ -127,6 +128,7 @@ function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZon
     'rules',
     'apis',
     'est',
+    'san_policy',
   ]);
   const mtls = listOf(fields.optional('mtls'), (entry) => readAssociation(entry, caNames));
   unique(mtls, (entry) => entry.ca, 'an mtls entry for CA');
@@ -146,6 +148,7 @@ function readZone(cursor: YamlCursor, caNames: ReadonlySet<string>): DeclaredZon
     rules: listOf(fields.optional('rules'), readRule),
     apis,
     est: readEst(fields.optional('est')),
+    sanPolicy: readSanPolicyOfZone(fields.optional('san_policy')),
   };
 }
 

@@ -100,6 +100,8 @@ export interface CertificateExpiryFilter {
   accountId?: HexId;
   /** Absent: every stored kind. Client certificates are listed only while active (revoked ones no longer matter). */
   kinds?: readonly CertificateKind[];
+  /** At most this many, soonest expiry first (the expiry gauge's bound on a fleet's client certificates). */
+  limit?: number;
 }
 
 /** What a zone holds that a deletion would remove or strand (DELETE /zones/{id} refuses while any). */

@@ -4,8 +4,9 @@
  * served as text at `GET /metrics` on the admin listener.
  *
  * Label cardinality is bounded by configuration, never by traffic:
- *  - `zone` and `api` are ids of configured zones and APIs ("" for a request that matched no API);
- *    a deleted zone or API keeps its series until the process restarts.
+ *  - `zone`/`zone_name` and `api`/`api_name` are ids and names of zones and APIs in the
+ *    configuration in force ("" for a request that matched none), looked up at scrape time;
+ *    deleted ones and those past a cap are counted as `other` (request-labels.ts).
  *  - `status` is an HTTP status (100–599); `reason` a TLS error code of Node/OpenSSL (a fixed set;
  *    anything else is counted as "other"); `stage` one of the data plane's guard stages
  *    (data-plane/guard/fault-guard.ts: a fixed set).
@@ -16,11 +17,13 @@
  *  Paths, hostnames, fingerprints and key ids are never labels: they belong in analytics records.
  *
  * Hot path: `observeRequest` counts in nested maps (tens of nanoseconds; prom-client's own
- * `inc(labels)` hashes the labels on every call, ~0.7 µs) and hands the counts to the counter when
- * Prometheus scrapes; the duration histogram counts in arrays the same way (zone-duration-histogram.ts).
+ * `inc(labels)` hashes the labels on every call, ~0.7 µs), rendered when Prometheus scrapes
+ * (request-counter.ts); the duration histogram counts in arrays the same way (zone-duration-histogram.ts).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ZoneDurationHistogram } from './zone-duration-histogram.ts';
+import { RequestCounter } from './request-counter.ts';
+import { NO_REQUEST_NAMES, zoneNameOf, type RequestNames } from './request-labels.ts';
 
 /** Seconds: 1 ms … 60 s, dense where an API gateway's answers fall. */
 export const REQUEST_DURATION_BUCKETS = [
@@ -39,6 +42,8 @@ export interface CertificateExpiryEntry {
 export interface GatewayMetricsOptions {
   /** Node's process and runtime metrics (`process_*`, `nodejs_*`); default on. */
   processMetrics?: boolean;
+  /** Zones (histogram) and zone/API pairs (counter) with series of their own; default MAX_LABELLED_SERIES. */
+  maxLabelledSeries?: number;
 }
 
 export class GatewayMetrics {
@@ -46,40 +51,33 @@ export class GatewayMetrics {
   readonly #duration: ZoneDurationHistogram;
   readonly #handshakeFailures: Counter<'reason'>;
   readonly #certificateExpiry: Gauge<'kind' | 'id'>;
+  readonly #certificateExpiryTruncated: Gauge;
   readonly #analyticsDropped: Counter<'reason'>;
   readonly #connectionsDropped: Counter<'reason'>;
   readonly #internalErrors: Counter<'stage'>;
   readonly #revocationUnknown: Counter<'mtls_certificate_id' | 'reason' | 'outcome'>;
   readonly #crlFetches: Counter<'result'>;
   readonly #ocspChecks: Counter<'result'>;
-  /** zone → api → status → requests not yet handed to the counter. */
-  readonly #pending = new Map<string, Map<string, Map<number, number>>>();
+  readonly #requests: RequestCounter;
+  #names: () => RequestNames = () => NO_REQUEST_NAMES;
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
-    const pending = this.#pending;
-    // Counted by observeRequest; handed to the counter when scraped (collect).
-    new Counter({
+    const maxSeries = options.maxLabelledSeries;
+    this.#requests = new RequestCounter({
       name: 'portcullis_requests_total',
-      help: 'Requests answered by the gateway, by zone id, API id ("" when none matched) and status',
-      labelNames: ['zone', 'api', 'status'],
+      help: 'Requests answered by the gateway, by zone, API ("" when none matched, other when deleted or past the cap) and status',
       registers,
-      collect() {
-        for (const [zone, apis] of pending) {
-          for (const [api, statuses] of apis) {
-            for (const [status, count] of statuses) {
-              if (count > 0) this.inc({ zone, api, status }, count);
-              statuses.set(status, 0);
-            }
-          }
-        }
-      },
+      names: () => this.#names(),
+      ...(maxSeries === undefined ? {} : { maxSeries }),
     });
     this.#duration = new ZoneDurationHistogram({
       name: 'portcullis_request_duration_seconds',
-      help: 'Time from request start to the end of the answer, by zone id',
+      help: 'Time from request start to the end of the answer, by zone',
       buckets: REQUEST_DURATION_BUCKETS,
       registers,
+      zoneName: (zoneId) => zoneNameOf(this.#names(), zoneId),
+      ...(maxSeries === undefined ? {} : { maxSeries }),
     });
     this.#handshakeFailures = new Counter({
       name: 'portcullis_tls_handshake_failures_total',
@@ -89,8 +87,13 @@ export class GatewayMetrics {
     });
     this.#certificateExpiry = new Gauge({
       name: 'portcullis_certificate_expiry_timestamp_seconds',
-      help: 'notAfter of a certificate as a Unix time, by kind (client, ca, leaf, edge, managed_ca) and id',
+      help: 'notAfter of a certificate in use as a Unix time, by kind (client, ca, leaf, edge, managed_ca) and id',
       labelNames: ['kind', 'id'],
+      registers,
+    });
+    this.#certificateExpiryTruncated = new Gauge({
+      name: 'portcullis_certificate_expiry_truncated',
+      help: 'Whether active client certificates past the expiry gauge cap (the soonest to expire are kept) were left out: 1 or 0',
       registers,
     });
     this.#analyticsDropped = new Counter({
@@ -134,18 +137,16 @@ export class GatewayMetrics {
 
   /** One answered request (hot path: no allocation once a zone/API/status has been seen). */
   observeRequest(zoneId: string, apiId: string, status: number, durationSeconds: number): void {
-    let apis = this.#pending.get(zoneId);
-    if (apis === undefined) {
-      apis = new Map();
-      this.#pending.set(zoneId, apis);
-    }
-    let statuses = apis.get(apiId);
-    if (statuses === undefined) {
-      statuses = new Map();
-      apis.set(apiId, statuses);
-    }
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    this.#requests.observe(zoneId, apiId, status);
     this.#duration.observe(zoneId, durationSeconds);
+  }
+
+  /**
+   * Where the request metrics' zone and API names come from: the configuration in force (the
+   * current snapshot), asked for at each scrape, never per request.
+   */
+  nameRequestsFrom(names: () => RequestNames): void {
+    this.#names = names;
   }
 
   /** A failed handshake, by its error code (never anything read from the failed socket). */
@@ -154,7 +155,8 @@ export class GatewayMetrics {
   }
 
   /** Replaces every expiry series with these certificates (set by the expiry monitor each run). */
-  setCertificateExpiries(entries: readonly CertificateExpiryEntry[]): void {
+  setCertificateExpiries(entries: readonly CertificateExpiryEntry[], truncated = false): void {
+    this.#certificateExpiryTruncated.set(truncated ? 1 : 0);
     this.#certificateExpiry.reset();
     for (const entry of entries) {
       this.#certificateExpiry.set({ kind: entry.kind, id: entry.id }, Math.floor(entry.expiresAt.getTime() / 1000));

@@ -1,5 +1,5 @@
 /**
- * A Prometheus histogram with one label, `zone`, counted in plain arrays on the hot path and
+ * A Prometheus histogram labelled by zone (`zone` id and `zone_name`), counted in plain arrays on the hot path and
  * handed to prom-client's Registry as a metric object (the shape its `get()` returns) when scraped.
  *
  * Why not prom-client's Histogram: its `observe(labels, value)` validates and hashes the labels
@@ -7,8 +7,12 @@
  * Here an observation is one Map lookup, a bucket search over ≤ 20 bounds and three additions.
  * The exposition is the same: cumulative `_bucket{le=…}` series ending in `+Inf`, `_sum`, `_count`
  * (checked against prom-client's Histogram in the unit test).
+ *
+ * Names are looked up at scrape time (request-labels.ts). A zone the configuration no longer holds,
+ * or past the cap, is folded into the `other` series for good, so every series only grows.
  */
 import type { Registry } from 'prom-client';
+import { MAX_LABELLED_SERIES, OTHER_LABEL } from './request-labels.ts';
 
 interface ZoneSeries {
   /** Observations per bucket (not cumulative); the last slot is +Inf. */
@@ -29,6 +33,10 @@ export interface ZoneDurationHistogramOptions {
   /** Upper bounds, ascending. */
   buckets: readonly number[];
   registers: readonly Registry[];
+  /** A zone id's name, read at scrape time; undefined folds the zone into `other`. */
+  zoneName: (zoneId: string) => string | undefined;
+  /** Zones with series of their own; default MAX_LABELLED_SERIES. */
+  maxSeries?: number;
 }
 
 export class ZoneDurationHistogram {
@@ -38,6 +46,9 @@ export class ZoneDurationHistogram {
   readonly aggregator = 'sum';
   readonly #bounds: readonly number[];
   readonly #series = new Map<string, ZoneSeries>();
+  readonly #zoneName: (zoneId: string) => string | undefined;
+  readonly #maxSeries: number;
+  #other: ZoneSeries | undefined;
 
   constructor(options: ZoneDurationHistogramOptions) {
     for (let i = 1; i < options.buckets.length; i += 1) {
@@ -46,6 +57,8 @@ export class ZoneDurationHistogram {
     this.name = options.name;
     this.help = options.help;
     this.#bounds = [...options.buckets];
+    this.#zoneName = options.zoneName;
+    this.#maxSeries = options.maxSeries ?? MAX_LABELLED_SERIES;
     for (const registry of options.registers) registry.registerMetric(this as never);
   }
 
@@ -68,20 +81,43 @@ export class ZoneDurationHistogram {
   /** What prom-client's Registry reads when it renders the metrics. */
   get(): Promise<{ name: string; help: string; type: string; values: MetricValue[]; aggregator: string }> {
     const values: MetricValue[] = [];
+    let labelled = 0;
     for (const [zone, series] of this.#series) {
-      let cumulative = 0;
-      this.#bounds.forEach((bound, slot) => {
-        cumulative += series.counts[slot] ?? 0;
-        values.push({ value: cumulative, labels: { le: bound, zone }, metricName: `${this.name}_bucket` });
-      });
-      values.push({ value: series.count, labels: { le: '+Inf', zone }, metricName: `${this.name}_bucket` });
-      values.push({ value: series.sum, labels: { zone }, metricName: `${this.name}_sum` });
-      values.push({ value: series.count, labels: { zone }, metricName: `${this.name}_count` });
+      const zoneName = labelled < this.#maxSeries ? this.#zoneName(zone) : undefined;
+      if (zoneName === undefined) {
+        this.#fold(series);
+        this.#series.delete(zone);
+        continue;
+      }
+      labelled += 1;
+      this.#render(series, { zone, zone_name: zoneName }, values);
     }
+    if (this.#other !== undefined) this.#render(this.#other, { zone: OTHER_LABEL, zone_name: OTHER_LABEL }, values);
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
+  }
+
+  #fold(series: ZoneSeries): void {
+    const other = (this.#other ??= { counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0, count: 0 });
+    series.counts.forEach((count, slot) => {
+      other.counts[slot] = (other.counts[slot] ?? 0) + count;
+    });
+    other.sum += series.sum;
+    other.count += series.count;
+  }
+
+  #render(series: ZoneSeries, labels: Record<string, string>, values: MetricValue[]): void {
+    let cumulative = 0;
+    this.#bounds.forEach((bound, slot) => {
+      cumulative += series.counts[slot] ?? 0;
+      values.push({ value: cumulative, labels: { le: bound, ...labels }, metricName: `${this.name}_bucket` });
+    });
+    values.push({ value: series.count, labels: { le: '+Inf', ...labels }, metricName: `${this.name}_bucket` });
+    values.push({ value: series.sum, labels, metricName: `${this.name}_sum` });
+    values.push({ value: series.count, labels, metricName: `${this.name}_count` });
   }
 
   reset(): void {
     this.#series.clear();
+    this.#other = undefined;
   }
 }

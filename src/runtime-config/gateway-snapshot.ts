@@ -179,6 +179,9 @@ export interface SnapshotRuntime {
    * (docs/adr/0007-zone-ownership.md). Without an exact policy they get none (421).
    */
   readonly wildcardExclusions?: ReadonlySet<string>;
+  /** Zone id → zone name and API id → API name: the labels of the request metrics (docs/reference/metrics.md). */
+  readonly zoneNames?: ReadonlyMap<string, string>;
+  readonly apiNames?: ReadonlyMap<string, string>;
 }
 
 export class GatewaySnapshot {
@@ -191,6 +194,8 @@ export class GatewaySnapshot {
   /** `*.example.com` keyed by `example.com`. */
   readonly #wildcards: ReadonlyMap<string, HostPolicy>;
   readonly #wildcardExclusions: ReadonlySet<string>;
+  readonly #zoneNames: ReadonlyMap<string, string>;
+  readonly #apiNames: ReadonlyMap<string, string>;
 
   constructor(version: number, hosts: readonly HostPolicy[], defaultPolicy: HostPolicy, runtime: SnapshotRuntime = {}) {
     if (!defaultPolicy.isDefault || defaultPolicy.trustedCas.length > 0) throw new Error('invalid default policy');
@@ -211,7 +216,19 @@ export class GatewaySnapshot {
     this.routes = runtime.routes ?? new RouteTable([]);
     this.keys = runtime.keys ?? new KeyIndex();
     this.#zones = new Map((runtime.zones ?? []).map((zone) => [zone.zoneId, zone]));
+    this.#zoneNames = runtime.zoneNames ?? new Map();
+    this.#apiNames = runtime.apiNames ?? new Map();
     Object.freeze(this);
+  }
+
+  /** The name of a zone in this configuration; undefined for one it does not hold (deleted). */
+  zoneName(zoneId: string): string | undefined {
+    return this.#zoneNames.get(zoneId);
+  }
+
+  /** The name of an API in this configuration; undefined for one it does not hold (deleted). */
+  apiName(apiId: string): string | undefined {
+    return this.#apiNames.get(apiId);
   }
 
   /** The zone's rules and header settings; undefined for a zone with neither. */

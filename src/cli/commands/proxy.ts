@@ -15,6 +15,8 @@ import { EXIT_OK } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
 import { addConnectionLimitOptions } from '../connection-limit-options.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
+import { addProxyObservabilityOptions } from '../proxy-observability-options.ts';
+import { parseProxyObservability, type ProxyObservabilityInput } from '../../config/proxy-observability-options.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [
   ...previous,
@@ -51,17 +53,18 @@ export function registerProxyCommand(program: Command, setResult: (result: Promi
     .option('--connect-timeout <duration>', 'time to connect to the upstream', '5s')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
     .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on');
-  addConnectionLimitOptions(command)
+  addProxyObservabilityOptions(addConnectionLimitOptions(command))
     .addOption(logLevelOption())
-    .action((options: ProxyOptionsInput & { logLevel: 'info' }) => {
+    .action((options: ProxyOptionsInput & ProxyObservabilityInput & { logLevel: 'info' }) => {
       setResult(runProxy(options));
     });
 }
 
-async function runProxy(options: ProxyOptionsInput & { logLevel: 'info' }): Promise<number> {
+async function runProxy(options: ProxyOptionsInput & ProxyObservabilityInput & { logLevel: 'info' }): Promise<number> {
   const logger = createLogger(options.logLevel);
+  const observability = parseProxyObservability(options);
   const config = await loadProxyConfig(options);
-  const running = await startProxy(config, logger);
+  const running = await startProxy(config, logger, observability);
   logger.info(
     {
       address: formatListenAddress({ host: running.address.address, port: running.address.port }),
@@ -71,6 +74,12 @@ async function runProxy(options: ProxyOptionsInput & { logLevel: 'info' }): Prom
       revokedSerials: config.revocations.size,
       forwardIdentity: config.forwardIdentity,
       sessionTickets: config.sessionTickets,
+      ...(running.metricsAddress === undefined
+        ? {}
+        : {
+            metrics: `http://${formatListenAddress({ host: running.metricsAddress.address, port: running.metricsAddress.port })}/metrics`,
+          }),
+      ...(observability.accessLog === undefined ? {} : { accessLog: observability.accessLog }),
     },
     'listening',
   );

@@ -1,6 +1,7 @@
 /**
  * What the planners of the configuration file share (config-plan.ts and the planners it calls:
- * zone-plan.ts, apis-plan.ts, rules-plan.ts, policies-plan.ts, revocation-plan.ts, est-plan.ts): the writes they
+ * zone-plan.ts, apis-plan.ts, rules-plan.ts, policies-plan.ts, revocation-plan.ts, est-plan.ts,
+ * san-policy-plan.ts): the writes they
  * plan, the ids those writes resolve, the context they read, and how a control-plane refusal
  * becomes the file's. Its own module so the planners import it and not each other in a loop.
  */
@@ -27,6 +28,7 @@ export type ConfigServices = Pick<
   | 'caRevocation'
   | 'portal'
   | 'est'
+  | 'sanPolicies'
 >;
 
 /** What a planned write changes, for the `config applied` log line. */
@@ -45,7 +47,8 @@ export type ChangeKind =
   | 'api'
   | 'policy'
   | 'portal_product'
-  | 'est';
+  | 'est'
+  | 'san_policy';
 
 export interface PlannedWrite {
   readonly kind: ChangeKind;

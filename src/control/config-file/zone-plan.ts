@@ -19,6 +19,7 @@ import { MAX_HOSTNAMES_PER_ASSOCIATION, normaliseHostname } from '../certificate
 import { MANAGED_REQUEST_HEADERS, type ManagedHeaderState } from '../rulesets/managed-headers-service.ts';
 import { planRules } from './rules-plan.ts';
 import { planEst } from './est-plan.ts';
+import { planSanPolicy } from './san-policy-plan.ts';
 import { validateRouteInput, type ValidRoute } from '../routes/route-input.ts';
 import { normaliseZoneName } from '../tenancy/tenancy-service.ts';
 import { overlapOf } from '../tenancy/zone-names.ts';
@@ -69,6 +70,7 @@ export async function planZone(input: ZoneToPlan, context: PlanContext): Promise
   writes.push(...(await planIdentityHeaders(zone, shape, stored, zoneId, context)));
   writes.push(...(await planRules(zone, shape, stored, zoneId, context)));
   writes.push(...(await planEst(zone, shape, stored, zoneId, context)));
+  writes.push(...(await planSanPolicy(zone, shape, stored, zoneId, context)));
   return writes;
 }
 

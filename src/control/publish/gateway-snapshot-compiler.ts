@@ -149,6 +149,8 @@ export async function compileGatewaySnapshot(deps: SnapshotCompilerDeps): Promis
       await store.listAllZoneSettings(),
       onProblem,
     ),
+    zoneNames: new Map([...zones.values()].map((zone) => [zone.id, zone.name])),
+    apiNames: new Map(apis.map((api) => [api.id, api.name])),
   };
   return new GatewaySnapshot(deps.version ?? Date.now(), policies, defaultPolicy, runtime);
 }

@@ -32,6 +32,7 @@ interface Fixture {
   accountId: string;
   zoneId: string;
   ids: { client: string; edge: string; leaf: string; ca: string };
+  services: ReturnType<typeof buildServices>;
 }
 
 interface Webhook {
@@ -101,6 +102,7 @@ async function fixture(): Promise<Fixture> {
     accountId: account.id,
     zoneId: zone.id,
     ids: { client: client.id, edge: edge.id, leaf: leaf.id, ca: ca.id },
+    services,
   };
 }
 
@@ -218,7 +220,7 @@ describe('CertificateExpiryMonitor (SQLite)', () => {
     assert.equal(leafEvent.zone_id, null);
     assert.equal(leafEvent.account_id, fx.accountId);
 
-    // The gauge: every CA, leaf, edge certificate and managed CA, and the client certificates in the window.
+    // The gauge: every CA, leaf, edge certificate and managed CA, and the active client certificates.
     const kinds = (gauges.at(-1) ?? []).map((entry) => `${entry.kind}:${entry.id}`).sort();
     assert.equal(kinds.length, 5);
     for (const [kind, id] of Object.entries(fx.ids)) assert.ok(kinds.includes(`${kind}:${id}`), `${kind} in gauge`);
@@ -320,5 +322,36 @@ describe('CertificateExpiryMonitor (SQLite)', () => {
     const unreachable = monitorOf(await fixture(), logger, { webhookUrl: closedPort });
     assert.equal((await unreachable.run()).delivered, 0);
     await unreachable.close();
+  });
+
+  test('the gauge shows every active client certificate, not only those in the window, up to its cap', async () => {
+    const fx = await fixture();
+    const longLived = await fx.services.clientCertificates.create(OPERATOR, fx.zoneId, {
+      csr: (await generateKeyAndCsr('device-3')).csrPem,
+      validityDays: 400,
+    });
+    const { logger } = capturingLogger();
+    const runs: { ids: string[]; truncated: boolean }[] = [];
+    const gauge: ExpiryGauge = {
+      setCertificateExpiries: (entries, truncated) =>
+        runs.push({ ids: entries.filter((e) => e.kind === 'client').map((e) => e.id), truncated }),
+    };
+    const monitor = monitorOf(fx, logger, { gauge });
+    const result = await monitor.run();
+    assert.ok(!result.reported.some((entry) => entry.id === longLived.id), 'outside the 30-day report');
+    assert.deepEqual(runs.at(-1), { ids: [fx.ids.client, longLived.id], truncated: false }, 'revoked one left out');
+    await monitor.close();
+
+    // Past the cap: the soonest to expire are kept, and the gauge says some were left out.
+    const capped = new CertificateExpiryMonitor({
+      expiries: new CertificateExpiryService(fx.store, fx.tenancy, now, 1),
+      settings: fx.store,
+      logger,
+      now,
+      gauge,
+    });
+    await capped.run();
+    assert.deepEqual(runs.at(-1), { ids: [fx.ids.client], truncated: true });
+    await capped.close();
   });
 });

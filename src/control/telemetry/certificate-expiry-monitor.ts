@@ -1,7 +1,8 @@
 /**
  * CertificateExpiryMonitor: at start and then every hour, finds the certificates expiring within the
  * window (default 30 days) or expired as recently (CertificateExpiryService), and
- *  - sets the expiry gauge (GatewayMetrics.setCertificateExpiries);
+ *  - sets the expiry gauge (GatewayMetrics.setCertificateExpiries) for every certificate in use,
+ *    not only those in the window (CertificateExpiryService.gaugeEntries says which, and its bound);
  *  - logs one line per certificate and event per cooldown (default 24 h);
  *  - POSTs one JSON event per certificate and event per cooldown to the webhook, if configured:
  *      { event: "certificate_expiring" | "certificate_expired", kind, id, account_id, zone_id,
@@ -37,7 +38,8 @@ export const EXPIRY_NOTIFICATIONS_SETTING = 'certificate_expiry_notifications';
 export type ExpiryEventName = 'certificate_expiring' | 'certificate_expired';
 
 export interface ExpiryGauge {
-  setCertificateExpiries(entries: readonly { kind: string; id: string; expiresAt: Date }[]): void;
+  /** `truncated`: client certificates past the gauge's cap were left out. */
+  setCertificateExpiries(entries: readonly { kind: string; id: string; expiresAt: Date }[], truncated: boolean): void;
 }
 
 export interface CertificateExpiryMonitorOptions {
@@ -123,8 +125,11 @@ export class CertificateExpiryMonitor {
     const { expiries, gauge } = this.#options;
     const reported = await expiries.find(this.#windowMs);
     if (gauge !== undefined) {
-      const entries = await expiries.gaugeEntries(reported);
-      gauge.setCertificateExpiries(entries.map((entry) => ({ ...entry, expiresAt: new Date(entry.expiresOn) })));
+      const { entries, truncated } = await expiries.gaugeEntries(this.#windowMs);
+      gauge.setCertificateExpiries(
+        entries.map((entry) => ({ ...entry, expiresAt: new Date(entry.expiresOn) })),
+        truncated,
+      );
     }
     await this.#loadNotifications();
     const now = this.#now();

@@ -21,6 +21,11 @@ import type { TenancyService } from '../tenancy/tenancy-service.ts';
 export const DAY_MS = 86_400_000;
 export const DEFAULT_EXPIRY_WINDOW_DAYS = 30;
 export const MAX_EXPIRY_WINDOW_DAYS = 3650;
+/**
+ * Client certificates in the expiry gauge, soonest expiry first: a fleet can hold millions, and
+ * every one would be a Prometheus series. Past it, `truncated` says so (docs/reference/metrics.md).
+ */
+export const MAX_CLIENT_EXPIRY_SERIES = 10_000;
 /** The far future, as an exclusive upper bound on notAfter (every certificate). */
 const END_OF_TIME = '9999-12-31T23:59:59Z';
 
@@ -38,11 +43,18 @@ export class CertificateExpiryService {
   readonly #store: ExpiryStore;
   readonly #tenancy: TenancyService;
   readonly #now: () => Date;
+  readonly #maxClientSeries: number;
 
-  constructor(store: ExpiryStore, tenancy: TenancyService, now: () => Date = () => new Date()) {
+  constructor(
+    store: ExpiryStore,
+    tenancy: TenancyService,
+    now: () => Date = () => new Date(),
+    maxClientSeries = MAX_CLIENT_EXPIRY_SERIES,
+  ) {
     this.#store = store;
     this.#tenancy = tenancy;
     this.#now = now;
+    this.#maxClientSeries = maxClientSeries;
   }
 
   /** The account's certificates expiring within `withinDays` (or expired as recently), soonest first. */
@@ -71,16 +83,26 @@ export class CertificateExpiryService {
   }
 
   /**
-   * What the expiry gauge shows: every CA, leaf, edge certificate and managed CA (bounded by
-   * configuration), plus the client certificates given (those `find` reported: a fleet's whole
-   * population would be unbounded).
+   * What the expiry gauge shows: every uploaded CA and leaf, edge certificate and managed CA
+   * (bounded by configuration: a few CAs per account, one edge certificate per hostname), and the
+   * active client certificates of the managed CAs, whatever their expiry, up to the cap, soonest
+   * first (expired ones for as long as `windowMs`, as in the report). `truncated`: more were left out.
    */
-  async gaugeEntries(clients: readonly CertificateExpiry[]): Promise<CertificateExpiry[]> {
-    const [configured, managedCas] = await Promise.all([
+  async gaugeEntries(windowMs: number): Promise<{ entries: CertificateExpiry[]; truncated: boolean }> {
+    const after = isoSeconds(new Date(this.#now().getTime() - windowMs));
+    const [configured, clients, managedCas] = await Promise.all([
       this.#store.listCertificateExpiries({ before: END_OF_TIME, kinds: ['ca', 'leaf', 'edge'] }),
+      this.#store.listCertificateExpiries({
+        before: END_OF_TIME,
+        after,
+        kinds: ['client'],
+        limit: this.#maxClientSeries + 1,
+      }),
       this.#managedCas(undefined),
     ]);
-    return sortExpiries([...configured, ...clients.filter((entry) => entry.kind === 'client'), ...managedCas]);
+    const truncated = clients.length > this.#maxClientSeries;
+    const shown = clients.slice(0, this.#maxClientSeries);
+    return { entries: sortExpiries([...configured, ...shown, ...managedCas]), truncated };
   }
 
   async #managedCas(accountId: HexId | undefined): Promise<CertificateExpiry[]> {

@@ -21,6 +21,7 @@ import { Http1Sink, Http2Sink } from '../upstream/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from '../upstream/exchange.ts';
 import { requestBodyOf } from '../upstream/http2-request-body.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
+import { meterHttp1, meterHttp2, type ProxyRequestObserver } from './proxy-request-meter.ts';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;
@@ -33,6 +34,8 @@ export interface ProxyRequestHandlerOptions {
   readonly logger: Logger;
   /** The guard of the data plane, for the listeners the sinks and request bodies register. */
   readonly guard: FaultGuard;
+  /** Told of each request once it is over (access log, metrics); absent: nothing is measured. */
+  readonly observe?: ProxyRequestObserver | undefined;
 }
 
 export class ProxyRequestHandler {
@@ -53,6 +56,8 @@ export class ProxyRequestHandler {
   }
 
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
+    const { observe, guard } = this.#options;
+    const meter = observe === undefined ? undefined : meterHttp1(req, res, identity, observe, guard);
     const clientAddress = req.socket.remoteAddress ?? '';
     const denial = this.#deny(identity, clientAddress);
     if (denial !== undefined) {
@@ -81,7 +86,7 @@ export class ProxyRequestHandler {
           identityHeaders: this.#identityHeaders(identity),
           keepTeTrailers: false,
         }),
-        body: hasBody ? req : null,
+        body: hasBody ? (meter?.body() ?? req) : null,
       },
       sink,
       // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
@@ -96,6 +101,8 @@ export class ProxyRequestHandler {
     identity: ConnectionIdentity,
   ): void {
     const grpc = isGrpcCall(headers['content-type']);
+    const { observe, guard } = this.#options;
+    const meter = observe === undefined ? undefined : meterHttp2(stream, headers, identity, observe, guard);
     // Read once: the session's socket is a Proxy, and every property read goes through it.
     const clientAddress = stream.session?.socket.remoteAddress ?? '';
     const denial = this.#deny(identity, clientAddress);
@@ -121,9 +128,9 @@ export class ProxyRequestHandler {
           identityHeaders: this.#identityHeaders(identity),
           keepTeTrailers: grpc,
         }),
-        body: endStream ? null : requestBodyOf(stream, this.#options.guard),
+        body: endStream ? null : requestBodyOf(stream, guard, meter?.countIn),
       },
-      new Http2Sink(stream, grpc, this.#options.guard),
+      sinkOf(new Http2Sink(stream, grpc, guard), meter),
       grpc,
     );
   }
@@ -163,4 +170,9 @@ export class ProxyRequestHandler {
     );
     return identity.memo as Record<string, string>;
   }
+}
+
+function sinkOf(sink: Http2Sink, meter: { answeredBy(sink: Http2Sink): void } | undefined): Http2Sink {
+  meter?.answeredBy(sink);
+  return sink;
 }

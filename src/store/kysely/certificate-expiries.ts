@@ -23,6 +23,7 @@ async function clientCertificates(db: Db, filter: CertificateExpiryFilter): Prom
     .where('expires_on', '<', filter.before);
   if (filter.after !== undefined) query = query.where('expires_on', '>=', filter.after);
   if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
+  if (filter.limit !== undefined) query = query.orderBy('expires_on').orderBy('id').limit(filter.limit);
   const rows = await query.execute();
   return rows.map((row) => ({
     kind: 'client',
@@ -43,6 +44,7 @@ async function mtlsCertificates(db: Db, filter: CertificateExpiryFilter): Promis
     .where('expires_on', '<', filter.before);
   if (filter.after !== undefined) query = query.where('expires_on', '>=', filter.after);
   if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
+  if (filter.limit !== undefined) query = query.orderBy('expires_on').orderBy('id').limit(filter.limit);
   const rows = await query.execute();
   return rows
     .map((row): CertificateExpiry => ({
@@ -73,6 +75,9 @@ async function edgeCertificates(db: Db, filter: CertificateExpiryFilter): Promis
     .where('edge_certificates.expires_on', '<', filter.before);
   if (filter.after !== undefined) query = query.where('edge_certificates.expires_on', '>=', filter.after);
   if (filter.accountId !== undefined) query = query.where('zones.account_id', '=', filter.accountId);
+  if (filter.limit !== undefined) {
+    query = query.orderBy('edge_certificates.expires_on').orderBy('edge_certificates.id').limit(filter.limit);
+  }
   const rows = await query.execute();
   return rows.map((row) => ({
     kind: 'edge',
@@ -86,14 +91,18 @@ async function edgeCertificates(db: Db, filter: CertificateExpiryFilter): Promis
   }));
 }
 
-/** Soonest expiry first, then kind and id (code-unit order, the same on both databases). */
+/**
+ * Soonest expiry first, then kind and id (code-unit order, the same on both databases); with a
+ * limit, each kind's query is limited too (in the database's order), then the merged list.
+ */
 export async function listCertificateExpiries(db: Db, filter: CertificateExpiryFilter): Promise<CertificateExpiry[]> {
   const lists = await Promise.all([
     wants(filter, 'client') ? clientCertificates(db, filter) : [],
     wants(filter, 'ca') || wants(filter, 'leaf') ? mtlsCertificates(db, filter) : [],
     wants(filter, 'edge') ? edgeCertificates(db, filter) : [],
   ]);
-  return lists
+  const sorted = lists
     .flat()
     .sort((a, b) => byCodeUnits(a.expiresOn, b.expiresOn) || byCodeUnits(a.kind, b.kind) || byCodeUnits(a.id, b.id));
+  return filter.limit === undefined ? sorted : sorted.slice(0, filter.limit);
 }
