@@ -30,6 +30,7 @@ import {
   type TlsSessionSettings,
 } from './tls-server-options.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
+import { deriveTicketKeys } from './session-ticket-keys.ts';
 
 export interface AcceptedConnection {
   /** The policy whose TLS server completed the handshake. */
@@ -142,6 +143,9 @@ export class SniRouter {
       delete options.ca;
     }
     options.sessionIdContext = policy.trustId;
+    if (this.#session.ticketSecret !== undefined) {
+      options.ticketKeys = deriveTicketKeys(this.#session.ticketSecret, serverKey(policy));
+    }
     const server = tls.createServer(options);
     this.#guard.listenEach(
       server,
