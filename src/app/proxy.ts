@@ -25,7 +25,8 @@ export interface RunningProxy {
   reload(next: ProxyConfig): void;
 }
 
-export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
+/** `ticketSecret`: with `--workers N`, the primary's secret for session tickets every worker accepts. */
+export async function startProxy(config: ProxyConfig, logger: Logger, ticketSecret?: Buffer): Promise<RunningProxy> {
   const { upstream } = config;
   // One guard for the whole data plane (ADR 0011); `proxy` has no /metrics, so faults are logged only.
   const guard = new FaultGuard({ logger });
@@ -63,6 +64,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     trustedCas: config.clientCas.certificates,
     legacyCaFingerprints: config.clientCas.legacyFingerprints,
     sessionTickets: config.sessionTickets,
+    ticketSecret,
     connectionLimits: config.connectionLimits,
     handler,
     logger,
