@@ -30,7 +30,7 @@ import {
   type TlsSessionSettings,
 } from './tls-server-options.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
-import { deriveTicketKeys } from './session-ticket-keys.ts';
+import { clientTrustContext, deriveTicketKeys } from './session-ticket-keys.ts';
 
 export interface AcceptedConnection {
   /** The policy whose TLS server completed the handshake. */
@@ -144,7 +144,11 @@ export class SniRouter {
     }
     options.sessionIdContext = policy.trustId;
     if (this.#session.ticketSecret !== undefined) {
-      options.ticketKeys = deriveTicketKeys(this.#session.ticketSecret, serverKey(policy));
+      // Each worker issues its own edge certificates, and the trustId hashes the server certificate
+      // too: across workers the session context is the client trust alone (session-ticket-keys.ts).
+      const context = clientTrustContext(policy);
+      options.sessionIdContext = context;
+      options.ticketKeys = deriveTicketKeys(this.#session.ticketSecret, context);
     }
     const server = tls.createServer(options);
     this.#guard.listenEach(
