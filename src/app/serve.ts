@@ -3,7 +3,9 @@
  * Opens the store (SQLite in the data dir, or PostgreSQL) and the counters, then runs the steps of a
  * start in order: the control plane (serve-control-plane.ts), publishing (serve-publishing.ts),
  * telemetry, health and revocation, the admin API, the data plane (serve-data-plane.ts), and the
- * listeners, last.
+ * listeners, last. With `--workers N` (docs/adr/0018-workers.md) this process is the primary: the
+ * same steps, but the gateway listener is in the workers it forks (serve-primary.ts), each of which
+ * starts with startGatewayWorker (serve-worker.ts).
  *
  * A start that fails stops cleanly: everything that can be refused without the store (the master
  * key given, PORTCULLIS_ADMIN_TOKEN, the --config file) is checked before anything is created on
