@@ -20,7 +20,7 @@ import { childrenOf, ownerOfLocalPort } from '../helpers/socket-owner.ts';
 
 const HOST = 'api.workers.test';
 
-async function within(limitMs: number, probe: () => Promise<boolean>): Promise<number> {
+async function within(limitMs: number, probe: () => boolean | Promise<boolean>): Promise<number> {
   const started = Date.now();
   while (!(await probe())) {
     if (Date.now() - started > limitMs) assert.fail(`not within ${limitMs} ms`);
@@ -133,10 +133,10 @@ describe('serve --workers 2', () => {
   });
 
   after(async () => {
-    await node?.stop(15_000);
-    openssl?.remove();
-    await new Promise((resolve) => upstream?.close(resolve));
-    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    await node.stop(15_000);
+    openssl.remove();
+    await new Promise((resolve) => upstream.close(resolve));
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   test('every log line of a worker names it; both workers answer requests', async () => {
@@ -271,7 +271,7 @@ describe('serve --workers 2', () => {
     const [victim] = workerPids();
     assert.ok(victim !== undefined);
     process.kill(victim, 'SIGKILL');
-    await within(30_000, async () => node.logs().some((line) => line.msg === 'worker started'));
+    await within(30_000, () => node.logs().some((line) => line.msg === 'worker started'));
     const died = node.logs().find((line) => line.msg === 'worker died: starting another');
     assert.equal(died?.signal, 'SIGKILL');
     assert.equal(workerPids().length, 2);
