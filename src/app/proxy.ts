@@ -29,10 +29,12 @@ export interface RunningProxy {
   reload(next: ProxyConfig): void;
 }
 
+/** `ticketSecret`: with `--workers N`, the primary's secret for session tickets every worker accepts. */
 export async function startProxy(
   config: ProxyConfig,
   logger: Logger,
   observability: ProxyObservability = { metricsListen: undefined, accessLog: undefined },
+  ticketSecret?: Buffer,
 ): Promise<RunningProxy> {
   const { upstream } = config;
   const telemetry = await startProxyTelemetry(observability, logger);
@@ -73,6 +75,7 @@ export async function startProxy(
     trustedCas: config.clientCas.certificates,
     legacyCaFingerprints: config.clientCas.legacyFingerprints,
     sessionTickets: config.sessionTickets,
+    ticketSecret,
     connectionLimits: config.connectionLimits,
     handler,
     logger,

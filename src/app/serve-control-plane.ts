@@ -35,6 +35,7 @@ export async function openControlPlane(
   options: ServeOptions,
   logger: Logger,
   env: NodeJS.ProcessEnv,
+  role: { readonly worker: boolean } = { worker: false },
 ): Promise<ControlPlane> {
   const masterKey = await resolveClusterMasterKey({
     store,
@@ -61,6 +62,17 @@ export async function openControlPlane(
   // The edge CA is the first secret sealed with the master key: opening it (or creating it, in a
   // new store) is where a gateway with another key than the cluster's is refused.
   const edgeCa = await masterKey.check(() => services.edgeCa.authority());
+  const configApplier = new ConfigApplier(
+    store,
+    (transaction) => buildServices({ store: transaction, ...serviceOptions }),
+    logger,
+  );
+  // A worker of `serve --workers N` serves what the primary set up (docs/adr/0018-workers.md): the
+  // token, the --config file and the data dir's files are the primary's, done once before it forks.
+  if (role.worker) {
+    await masterKey.check(() => services.publicPkiPublisher.publishAll());
+    return Object.assign(plane, { services, configApplier });
+  }
   const bootstrapSecret = await services.tokens.ensureBootstrapToken(env.PORTCULLIS_ADMIN_TOKEN, async (secret) => {
     await writeDataDirFile(options.dataDir, ADMIN_TOKEN_FILE, secret + '\n', 0o600);
   });
@@ -69,11 +81,6 @@ export async function openControlPlane(
   }
   // The --config file is applied before anything is served: a refused file stops the start (exit 3).
   // It writes the whole file in one transaction, through services bound to that transaction.
-  const configApplier = new ConfigApplier(
-    store,
-    (transaction) => buildServices({ store: transaction, ...serviceOptions }),
-    logger,
-  );
   if (config !== undefined) await configApplier.applyLoaded(config);
   await masterKey.check(() => services.publicPkiPublisher.publishAll());
   await writeDataDirFile(options.dataDir, EDGE_CA_FILE, edgeCa.certPem, 0o644);

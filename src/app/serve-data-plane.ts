@@ -29,6 +29,8 @@ export interface DataPlaneParts {
   readonly revocation: GatewayRevocation;
   /** EST requests of the gateway listener go to the control plane through this port. */
   readonly est: EstEndpoint;
+  /** With `--workers N`: the secret every worker derives its session ticket keys from. */
+  readonly ticketSecret?: Buffer | undefined;
 }
 
 export function buildDataPlane(parts: DataPlaneParts, options: ServeOptions, logger: Logger): DataPlane {
@@ -43,6 +45,7 @@ export function buildDataPlane(parts: DataPlaneParts, options: ServeOptions, log
     listen: options.listen,
     snapshots,
     sessionTickets: options.sessionTickets ?? true,
+    ticketSecret: parts.ticketSecret,
     ...(options.connectionLimits === undefined ? {} : { connectionLimits: options.connectionLimits }),
     handler: new GatewayRequestHandler({
       pki: parts.publicPki,

@@ -3,7 +3,9 @@
  * Opens the store (SQLite in the data dir, or PostgreSQL) and the counters, then runs the steps of a
  * start in order: the control plane (serve-control-plane.ts), publishing (serve-publishing.ts),
  * telemetry, health and revocation, the admin API, the data plane (serve-data-plane.ts), and the
- * listeners, last.
+ * listeners, last. With `--workers N` (docs/adr/0018-workers.md) this process is the primary: the
+ * same steps, but the gateway listener is in the workers it forks (serve-primary.ts), each of which
+ * starts with startGatewayWorker (serve-worker.ts).
  *
  * A start that fails stops cleanly: everything that can be refused without the store (the master
  * key given, PORTCULLIS_ADMIN_TOKEN, the --config file) is checked before anything is created on
@@ -31,6 +33,9 @@ import type { Store } from '../store/ports.ts';
 import { buildAdminApi, type AdminApp } from '../admin-api/build-admin-api.ts';
 import { checkPresetSecret } from '../control/tenancy/token-service.ts';
 import { openCounters, type OpenCounters } from '../store/counters/open-counters.ts';
+import { openPrimaryCounters, openWorkerCounters, type PrimaryCounters } from './worker-counters.ts';
+import { listeningHere, listeningInWorkers, type PrimaryRole } from './serve-primary.ts';
+import { startWorkerOnStore, type RunningGatewayWorker, type WorkerRole } from './serve-worker.ts';
 import { RedisUnavailableError } from '../store/counters/redis-connection.ts';
 import { ServeTelemetry } from './serve-telemetry.ts';
 import { makeDataDir } from './data-dir.ts';
@@ -74,9 +79,44 @@ export async function startGateway(
   logger: Logger,
   env: NodeJS.ProcessEnv,
   seams: GatewaySeams = {},
+  workers?: PrimaryRole,
 ): Promise<RunningGateway> {
   const config = await checkBeforeCreating(options, env);
   await makeDataDir(options.dataDir);
+  return onOpenStore(
+    options,
+    seams,
+    () =>
+      workers === undefined ? openCounters(options.redisUrl, logger) : openPrimaryCounters(options.redisUrl, logger),
+    (store, counters) => startOnStore(store, counters, config, options, logger, env, workers),
+  );
+}
+
+/**
+ * A worker of `serve --workers N` (serve-worker.ts): the primary has checked the options, applied
+ * --config and made the data dir before forking it; the worker opens the store and its counters.
+ */
+export function startGatewayWorker(
+  options: ServeOptions,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  role: WorkerRole,
+): Promise<RunningGatewayWorker> {
+  return onOpenStore(
+    options,
+    {},
+    () => openWorkerCounters(role.port, options.redisUrl, logger),
+    (store, counters) => startWorkerOnStore(store, counters, options, logger, env, role),
+  );
+}
+
+/** Opens the store and the counters, runs `start` on them, and closes both if it fails. */
+async function onOpenStore<C extends OpenCounters, T>(
+  options: ServeOptions,
+  seams: GatewaySeams,
+  openTheCounters: () => Promise<C>,
+  start: (store: Store, counters: C) => Promise<T>,
+): Promise<T> {
   let store: Store;
   try {
     store = await openStore(options.store);
@@ -84,9 +124,9 @@ export async function startGateway(
   } catch (error) {
     throw storeFailed(`cannot open ${describeStoreLocation(options.store)}`, error);
   }
-  let counters: OpenCounters;
+  let counters: C;
   try {
-    counters = await openCounters(options.redisUrl, logger);
+    counters = await openTheCounters();
   } catch (error) {
     await store.close();
     if (error instanceof RedisUnavailableError) {
@@ -95,7 +135,7 @@ export async function startGateway(
     throw error;
   }
   try {
-    return await startOnStore(store, counters, config, options, logger, env);
+    return await start(store, counters);
   } catch (error) {
     await Promise.all([store.close(), counters.close()]);
     if (error instanceof GatewayError) throw error;
@@ -136,6 +176,7 @@ async function startOnStore(
   options: ServeOptions,
   logger: Logger,
   env: NodeJS.ProcessEnv,
+  workers: PrimaryRole | undefined,
 ): Promise<RunningGateway> {
   const plane = await openControlPlane(store, counters, config, options, logger, env);
   const { services, configApplier } = plane;
@@ -176,6 +217,18 @@ async function startOnStore(
   });
   // The developer portal's URL, for the links the operator makes (known once it listens).
   let portalUrl: string | undefined = options.portalUrl;
+  // The gateway listener: here, or (--workers N) in the workers this process forks and supervises.
+  const gateway =
+    workers === undefined
+      ? listeningHere(
+          buildDataPlane(
+            { publicPki: plane.publicPki, snapshots, counters, telemetry, revocation, est: estEndpoint },
+            options,
+            logger,
+          ),
+          telemetry.metrics,
+        )
+      : listeningInWorkers(workers, counters as PrimaryCounters, telemetry.metrics.registry, logger);
   // Every successful change through the API is compiled into the snapshot before it is answered.
   const admin = await buildAdminApi({
     services,
@@ -187,7 +240,7 @@ async function startOnStore(
     },
     analytics: telemetry.analytics,
     certificateExpiry: telemetry.certificateExpiry,
-    metrics: telemetry.metrics,
+    metrics: gateway.metrics,
     health,
     // Dashboard sessions are sealed under a key of their own, derived from the master key that every
     // node of a cluster shares (docs/adr/0013).
@@ -198,18 +251,13 @@ async function startOnStore(
       },
     ],
   });
-  const { listener, forwarders } = buildDataPlane(
-    { publicPki: plane.publicPki, snapshots, counters, telemetry, revocation, est: estEndpoint },
-    options,
-    logger,
-  );
   // The gateway listener first: it logs nothing, so a failure of either leaves no "Server
   // listening" line behind; the admin API (which logs it) last.
   let gatewayAddress: AddressInfo;
   let adminAddress: AddressInfo;
   let portal: RunningPortal | undefined;
   try {
-    gatewayAddress = await listener.start();
+    gatewayAddress = await gateway.start();
     adminAddress = await listenAdmin(admin, options);
     // The developer portal: its own TLS listener, never the admin one (docs/adr/0017).
     if (options.portalListen !== undefined) {
@@ -228,7 +276,7 @@ async function startOnStore(
       portalUrl = portal.url;
     }
   } catch (error) {
-    await Promise.all([listener.drain(0), admin.close(), forwarders.close(), portal?.stop()]);
+    await Promise.all([gateway.drain(0).then(() => gateway.close()), admin.close(), portal?.stop()]);
     throw error;
   }
   if (options.listen.port === 0 && new URL(plane.publicUrl).port === '0') {
@@ -267,7 +315,7 @@ async function startOnStore(
       clearInterval(crlRefresh);
       await est.stop();
       await Promise.all([
-        listener.drain(timeoutMs),
+        gateway.drain(timeoutMs),
         admin.close(),
         changeFeed.stop(),
         revocation.stop(),
@@ -275,7 +323,7 @@ async function startOnStore(
       ]);
       await telemetry.close(); // writes the last analytics batch: before the store closes
       // After the drain: the last rule hits are written before the Redis connection closes.
-      await Promise.all([forwarders.close(), store.close(), counters.close()]);
+      await Promise.all([gateway.close(), store.close(), counters.close()]);
     },
   };
 }

@@ -4,14 +4,21 @@
  * SIGHUP re-reads --cert, --key, --client-ca and --crl, checked as at start; refused: logged, and
  * what is in force stays in force.
  */
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { parseWorkers, WORKERS_HELP, WORKERS_OPTION } from '../../config/workers-option.ts';
+import { WORKER_LISTENING, WorkerStartError } from '../../app/worker-pool.ts';
+import { primaryPort } from '../../app/cluster-port.ts';
+import { takeTicketSecret } from '../../app/serve-primary.ts';
+import { RELOAD_REQUEST, startProxyPrimary, type ProxyPrimary } from '../../app/proxy-workers.ts';
 import { COMPATIBILITY_OPTION, loadProxyConfig, type ProxyOptionsInput } from '../../config/proxy-config.ts';
 import { SESSION_TICKETS_HELP, SESSION_TICKETS_OPTION } from '../../config/session-tickets.ts';
 import { startProxy } from '../../app/proxy.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { formatListenAddress } from '../../config/listen-address.ts';
-import type { GatewayError } from '../../errors/index.ts';
-import { EXIT_OK } from '../exit-codes.ts';
+import { GW_ERR_USAGE, type GatewayError } from '../../errors/index.ts';
+import { EXIT_OK, EXIT_RUNTIME } from '../exit-codes.ts';
 import { logLevelOption } from '../log-level-option.ts';
 import { addConnectionLimitOptions } from '../connection-limit-options.ts';
 import { waitForShutdownSignal } from '../shutdown-signal.ts';
@@ -52,19 +59,36 @@ export function registerProxyCommand(program: Command, setResult: (result: Promi
     )
     .option('--connect-timeout <duration>', 'time to connect to the upstream', '5s')
     .option('--shutdown-timeout <duration>', 'on SIGTERM, time allowed for in-flight requests', '10s')
-    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on');
+    .option(`${SESSION_TICKETS_OPTION} <on|off>`, SESSION_TICKETS_HELP, 'on')
+    .option(`${WORKERS_OPTION} <n|auto>`, WORKERS_HELP, '1');
   addProxyObservabilityOptions(addConnectionLimitOptions(command))
     .addOption(logLevelOption())
-    .action((options: ProxyOptionsInput & ProxyObservabilityInput & { logLevel: 'info' }) => {
+    .action((options: ProxyCommandOptions) => {
       setResult(runProxy(options));
     });
 }
 
-async function runProxy(options: ProxyOptionsInput & ProxyObservabilityInput & { logLevel: 'info' }): Promise<number> {
-  const logger = createLogger(options.logLevel);
+type ProxyCommandOptions = ProxyOptionsInput & ProxyObservabilityInput & { logLevel: 'info'; workers: string };
+
+async function runProxy(options: ProxyCommandOptions): Promise<number> {
+  const workers = parseWorkers(options.workers);
   const observability = parseProxyObservability(options);
+  // Each worker would answer /metrics for itself alone (the listener is shared, one worker per scrape): refused
+  // rather than wrong until the primary aggregates them as serve's does.
+  if (workers > 1 && observability.metricsListen !== undefined) {
+    throw GW_ERR_USAGE.create('--metrics-listen cannot be combined with --workers above 1 yet (use serve for that)');
+  }
+  const worker = cluster.worker;
+  const logger =
+    worker === undefined ? createLogger(options.logLevel) : createLogger(options.logLevel).child({ worker: worker.id });
+  // Refused files end the start here (exit 3), in the primary as in one process.
   const config = await loadProxyConfig(options);
-  const running = await startProxy(config, logger, observability);
+  if (worker === undefined && workers > 1) return runProxyPrimary(config.shutdownTimeoutMs, workers, logger);
+  const ticketSecret = worker === undefined ? undefined : takeTicketSecret(process.env);
+  if (worker !== undefined && ticketSecret === undefined) {
+    throw new Error('started as a worker without the session-ticket secret of its primary');
+  }
+  const running = await startProxy(config, logger, observability, ticketSecret);
   logger.info(
     {
       address: formatListenAddress({ host: running.address.address, port: running.address.port }),
@@ -101,10 +125,45 @@ async function runProxy(options: ProxyOptionsInput & ProxyObservabilityInput & {
     });
   };
   process.on('SIGHUP', onHangup);
+  // A worker: the primary relays its SIGHUP, and hears when this one listens (worker-pool.ts).
+  const port = worker === undefined ? undefined : primaryPort();
+  const stopReloads = port?.onMessage((message) => {
+    if (message.portcullis === RELOAD_REQUEST) onHangup();
+  });
+  port?.send({ portcullis: WORKER_LISTENING, address: running.address });
   const signal = await waitForShutdownSignal();
   process.off('SIGHUP', onHangup);
+  stopReloads?.();
   logger.info({ signal, connections: running.listener.connectionCount }, 'draining');
   await running.stop();
   logger.info('stopped');
   return EXIT_OK;
+}
+
+/** `--workers N`: N workers serve the port (each loads the files itself); this process supervises them. */
+async function runProxyPrimary(shutdownTimeoutMs: number, workers: number, logger: Logger): Promise<number> {
+  let giveUp: () => void = () => undefined;
+  const gaveUp = new Promise<'gave up'>((resolve) => (giveUp = () => resolve('gave up')));
+  let primary: ProxyPrimary;
+  try {
+    primary = await startProxyPrimary(workers, logger, () => giveUp());
+  } catch (error) {
+    if (error instanceof WorkerStartError) return error.exitCode;
+    throw error;
+  }
+  logger.info(
+    { address: formatListenAddress({ host: primary.address.address, port: primary.address.port }), workers },
+    'listening',
+  );
+  const onHangup = (): void => {
+    logger.info({ workers }, 'reloading every worker');
+    primary.reload();
+  };
+  process.on('SIGHUP', onHangup);
+  const signal = await Promise.race([waitForShutdownSignal(), gaveUp]);
+  process.off('SIGHUP', onHangup);
+  logger.info({ signal }, 'draining');
+  await primary.stop(shutdownTimeoutMs);
+  logger.info('stopped');
+  return signal === 'gave up' ? EXIT_RUNTIME : EXIT_OK;
 }

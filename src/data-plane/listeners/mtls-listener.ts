@@ -52,6 +52,7 @@ import {
 } from './tls-server-options.ts';
 import type { SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
+import { deriveTicketKeys } from './session-ticket-keys.ts';
 import { answerHttp1ClientError } from './http1-client-error.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../config/connection-limits.ts';
 import { ConnectionGate, clientOf } from './connection-gate.ts';
@@ -268,6 +269,7 @@ export class MtlsListener {
     this.#trust = singleHostTrust(options.material, options.trustedCas, options.legacyCaFingerprints);
     const server = tls.createServer(buildTlsServerOptions(options.material, options));
     this.#single = server;
+    this.#shareTicketKeys();
     guard.listenEach(
       server,
       'secureConnection',
@@ -380,7 +382,18 @@ export class MtlsListener {
     }
     this.#single.setSecureContext(buildTlsServerOptions(material, this.#options));
     this.#trust = singleHostTrust(material, trustedCas, legacyCaFingerprints);
+    this.#shareTicketKeys();
     this.#trustReplacedAt = Date.now();
+  }
+
+  /**
+   * With several workers, the single-host server's ticket keys come from the shared secret and its
+   * trust (session-ticket-keys.ts): a session resumes on any worker, and not after the client CAs
+   * changed (a new trust id derives new keys, as a new context's random keys did).
+   */
+  #shareTicketKeys(): void {
+    const secret = this.#options.ticketSecret;
+    if (secret !== undefined) this.#single?.setTicketKeys(deriveTicketKeys(secret, this.#trust.trustId));
   }
 
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */

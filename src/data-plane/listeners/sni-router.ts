@@ -30,6 +30,7 @@ import {
   type TlsSessionSettings,
 } from './tls-server-options.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
+import { clientTrustContext, deriveTicketKeys } from './session-ticket-keys.ts';
 
 export interface AcceptedConnection {
   /** The policy whose TLS server completed the handshake. */
@@ -142,6 +143,13 @@ export class SniRouter {
       delete options.ca;
     }
     options.sessionIdContext = policy.trustId;
+    if (this.#session.ticketSecret !== undefined) {
+      // Each worker issues its own edge certificates, and the trustId hashes the server certificate
+      // too: across workers the session context is the client trust alone (session-ticket-keys.ts).
+      const context = clientTrustContext(policy);
+      options.sessionIdContext = context;
+      options.ticketKeys = deriveTicketKeys(this.#session.ticketSecret, context);
+    }
     const server = tls.createServer(options);
     this.#guard.listenEach(
       server,

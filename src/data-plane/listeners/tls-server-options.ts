@@ -45,6 +45,12 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000; // 10 seconds
 export interface TlsSessionSettings {
   /** Stateless session tickets (resumption); default true. */
   readonly sessionTickets?: boolean;
+  /**
+   * With several workers: the secret every TLS server derives its ticket keys from
+   * (session-ticket-keys.ts), so that a session resumes on any worker; absent, each server's keys are
+   * its own random ones.
+   */
+  readonly ticketSecret?: Buffer | undefined;
 }
 
 export function buildTlsServerOptions(material: TlsServerMaterial, session: TlsSessionSettings = {}): TlsOptions {

@@ -31,6 +31,15 @@ export class RuleHitCounters implements RuleHitStore {
     count.lastHitMs = nowMs;
   }
 
+  /** Adds `hits` matches at once (a worker's batch, store/ipc/ipc-rule-hits.ts). */
+  add(rulesetId: string, ruleId: string, hits: number, lastHitMs: number): void {
+    this.record(rulesetId, ruleId, lastHitMs);
+    const count = this.#byRuleset.get(rulesetId)?.get(ruleId);
+    if (count === undefined) return;
+    count.hits += hits - 1;
+    count.lastHitMs = Math.max(count.lastHitMs, lastHitMs);
+  }
+
   forRuleset(rulesetId: string): Promise<RuleHitReport> {
     const counts: RuleHitCount[] = [];
     for (const count of this.#byRuleset.get(rulesetId)?.values() ?? []) {

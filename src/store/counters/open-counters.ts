@@ -24,13 +24,20 @@ export interface OpenCounters {
   readonly location: string;
   /**
    * With Redis: the channel on which the cluster's gateways hint each other that the configuration
-   * changed (store/notify/redis-change-channel.ts), over the same server. Closed by close().
+   * changed (store/notify/redis-change-channel.ts), over the same server. Closed by close(). With
+   * `--workers N` and no Redis: the IPC channel between the workers (store/ipc/ipc-change-channel.ts).
    */
-  readonly changeHints: RedisChangeChannel | undefined;
+  readonly changeHints: ChangeHintChannel | undefined;
   /** With Redis: whether it answers now (redis-health.ts; the portcullis_redis_up gauge and /readyz). */
   readonly redisReady: (() => boolean) | undefined;
   /** After the gateway stopped serving: writes the last rule hits, then closes the connection. */
   close(): Promise<void>;
+}
+
+/** A change-hint channel between processes (structurally a control/publish ChangeHint, plus listening). */
+export interface ChangeHintChannel {
+  publish(): Promise<void>;
+  onHint(callback: () => void): void;
 }
 
 /** Rejects when Redis does not answer at start: a cluster must not run on per-process limits. */

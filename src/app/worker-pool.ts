@@ -1,0 +1,155 @@
+/**
+ * WorkerPool: the primary of `serve --workers N` and `proxy --workers N` (docs/adr/0018-workers.md).
+ * Forks N workers with node:cluster (each runs the same command line and takes the worker's part),
+ * which share the gateway port; replaces a worker that dies; stops them all on request.
+ *
+ *   start()   forks N, resolves with the gateway address once every worker listens; rejects with
+ *             the exit code of a worker that ends before it listens (a refused start, as in one process)
+ *   a death   logged with its exit code or signal, and a new worker forked after a backoff: at once
+ *             for a worker that had run a while, doubling from RESTART_BASE_MS for workers that die
+ *             within EARLY_DEATH_MS of starting; after MAX_EARLY_DEATHS of those in a row the pool
+ *             gives up (`onGiveUp`: the command exits 1) rather than spin
+ *   stop()    SIGTERM to every worker (each drains as one process does), waits for them all, and
+ *             SIGKILLs what is still there after the drain time and a margin
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { IpcPort } from '../store/ipc/ipc-port.ts';
+import { workerPort } from './cluster-port.ts';
+
+export const WORKER_LISTENING = 'worker-listening';
+/** A worker that dies sooner than this after its fork died "at start". */
+const EARLY_DEATH_MS = 10_000;
+const MAX_EARLY_DEATHS = 5;
+const RESTART_BASE_MS = 200;
+const RESTART_MAX_MS = 5_000;
+/** After the drain time, how long workers get to exit before they are killed. */
+const STOP_MARGIN_MS = 5_000;
+
+export interface WorkerPoolOptions {
+  readonly count: number;
+  readonly logger: Logger;
+  /** Added to each worker's environment (the shared session-ticket secret). */
+  readonly env: Record<string, string>;
+  /** Wires a new worker's channel (counters, hints, metrics); returns what undoes it when it is gone. */
+  readonly attach: (port: IpcPort, worker: Worker) => () => void;
+  /** Workers keep dying at start: the pool stopped replacing them. */
+  readonly onGiveUp: () => void;
+}
+
+/** A start refused in a worker: its exit code is the command's. */
+export class WorkerStartError extends Error {
+  constructor(readonly exitCode: number) {
+    super(`a worker exited with code ${exitCode} before it listened`);
+  }
+}
+
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #workers = new Map<number, Worker>();
+  #stopping = false;
+  #earlyDeaths = 0;
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** The workers alive now. */
+  workers(): Worker[] {
+    return [...this.#workers.values()];
+  }
+
+  start(): Promise<AddressInfo> {
+    cluster.setupPrimary({ silent: false });
+    const listening = Array.from({ length: this.#options.count }, () => this.#fork(true));
+    return Promise.all(listening).then(([first]) => {
+      if (first === undefined) throw new Error('a worker pool of no workers');
+      return first;
+    });
+  }
+
+  /** Sends `SIGTERM` to every worker and waits until all have exited (killed after the deadline). */
+  async stop(drainMs: number): Promise<void> {
+    this.#stopping = true;
+    for (const timer of this.#restartTimers) clearTimeout(timer);
+    const exits = this.workers().map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) {
+            resolve();
+            return;
+          }
+          worker.once('exit', () => resolve());
+          worker.process.kill('SIGTERM');
+        }),
+    );
+    const killer = setTimeout(() => {
+      for (const worker of this.workers()) if (!worker.isDead()) worker.process.kill('SIGKILL');
+    }, drainMs + STOP_MARGIN_MS);
+    await Promise.all(exits);
+    clearTimeout(killer);
+  }
+
+  /** Forks one worker; resolves once it listens, rejects if it dies first (only awaited at start). */
+  #fork(atStart: boolean): Promise<AddressInfo> {
+    const { logger } = this.#options;
+    const worker = cluster.fork(this.#options.env);
+    const forkedAt = Date.now();
+    this.#workers.set(worker.id, worker);
+    // A send to a worker that just died must not end the primary.
+    worker.on('error', (error: Error) =>
+      logger.warn({ worker: worker.id, err: error.message }, 'worker channel error'),
+    );
+    const port = workerPort(worker);
+    const detach = this.#options.attach(port, worker);
+    return new Promise<AddressInfo>((resolve, reject) => {
+      let listened = false;
+      const stopListening = port.onMessage((message) => {
+        if (message.portcullis !== WORKER_LISTENING || listened) return;
+        listened = true;
+        stopListening();
+        if (!atStart) logger.info({ worker: worker.id, pid: worker.process.pid }, 'worker started');
+        resolve(message.address as AddressInfo);
+      });
+      worker.once('exit', (code: number | null, signal: string | null) => {
+        stopListening();
+        detach();
+        this.#workers.delete(worker.id);
+        if (this.#stopping) return;
+        if (atStart && !listened) {
+          this.#stopping = true;
+          reject(new WorkerStartError(code ?? 1));
+          return;
+        }
+        this.#replace(worker, code, signal, Date.now() - forkedAt);
+      });
+    });
+  }
+
+  #replace(dead: Worker, code: number | null, signal: string | null, livedMs: number): void {
+    const { logger } = this.#options;
+    this.#earlyDeaths = livedMs < EARLY_DEATH_MS ? this.#earlyDeaths + 1 : 0;
+    if (this.#earlyDeaths >= MAX_EARLY_DEATHS) {
+      logger.fatal(
+        { worker: dead.id, exitCode: code, signal, deaths: this.#earlyDeaths },
+        'workers keep dying within seconds of starting: giving up',
+      );
+      this.#options.onGiveUp();
+      return;
+    }
+    const delayMs =
+      this.#earlyDeaths === 0 ? 0 : Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (this.#earlyDeaths - 1));
+    logger.error(
+      { worker: dead.id, pid: dead.process.pid, exitCode: code, signal, restartInMs: delayMs },
+      'worker died: starting another',
+    );
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      if (this.#stopping) return;
+      this.#fork(false).catch(() => undefined); // its death is handled like any other
+    }, delayMs);
+    this.#restartTimers.add(timer);
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * `portcullis serve --workers 2` as a user runs it (a child process, SQLite): two workers behind one
+ * gateway port, the primary running the admin API. Which worker served a request is read from the
+ * upstream's side: the test's upstream looks up which process owns the connection it accepted
+ * (/proc), and answers with that pid; the product has no debug header for it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import tls, { type TLSSocket } from 'node:tls';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { spawnServe, untilListening, type ListeningNode } from '../helpers/serve-node.ts';
+import { OpensslWorkdir } from '../helpers/openssl.ts';
+import { requestOnSocket, type SocketReply } from '../helpers/https-client.ts';
+import { childrenOf, ownerOfLocalPort } from '../helpers/socket-owner.ts';
+
+const HOST = 'api.workers.test';
+
+async function within(limitMs: number, probe: () => boolean | Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > limitMs) assert.fail(`not within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return Date.now() - started;
+}
+
+describe('serve --workers 2', () => {
+  let dataDir: string;
+  let node: ListeningNode;
+  let upstream: http.Server;
+  let upstreamUrl: string;
+  let openssl: OpensslWorkdir;
+  let token: string;
+  let edgeCa: string;
+  let device: { cert: string; key: string; id: string };
+  let zoneId: string;
+  // The primary's children that run the command (not tsx's esbuild service).
+  const workerPids = (): number[] =>
+    childrenOf(node.child.pid ?? -1).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts');
+      } catch {
+        return false;
+      }
+    });
+
+  const api = async (method: string, route: string, body?: unknown): Promise<any> => {
+    const response = await fetch(node.adminUrl + route, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as { success: boolean; result: unknown; errors: unknown };
+    assert.equal(response.status, 200, `${method} ${route}: ${JSON.stringify(json.errors)}`);
+    return json.result;
+  };
+
+  /** A fresh TLS connection to the gateway with the device's certificate (and `session` to resume). */
+  const connect = (options: { session?: Buffer; servername?: string } = {}): Promise<TLSSocket> =>
+    new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port: node.gatewayPort,
+        servername: options.servername ?? HOST,
+        ca: edgeCa,
+        cert: device.cert,
+        key: device.key,
+        ...(options.session === undefined ? {} : { session: options.session }),
+        ALPNProtocols: ['http/1.1'],
+      });
+      socket.once('secureConnect', () => resolve(socket));
+      socket.once('error', reject);
+    });
+  const get = (socket: TLSSocket, requestPath = '/'): Promise<SocketReply> =>
+    requestOnSocket(socket, HOST, requestPath);
+  const getOnce = async (requestPath = '/'): Promise<SocketReply> => {
+    const socket = await connect();
+    try {
+      return await get(socket, requestPath);
+    } finally {
+      socket.destroy();
+    }
+  };
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(new URL('/metrics', node.adminUrl))).text();
+    let sum = 0;
+    for (const line of text.split('\n'))
+      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').pop());
+    return sum;
+  };
+
+  before(async () => {
+    upstream = http.createServer((req, res) => {
+      const pid = ownerOfLocalPort(req.socket.remotePort ?? 0, workerPids());
+      const answer = (): void => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ pid: pid ?? null, url: req.url }));
+      };
+      const slow = /^\/slow\?ms=(\d+)/.exec(req.url ?? '');
+      if (slow) setTimeout(answer, Number(slow[1]));
+      else answer();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    openssl = new OpensslWorkdir();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-workers-'));
+    node = await untilListening(spawnServe(dataDir, ['--workers', '2', '--shutdown-timeout', '10s']), 90_000);
+    token = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+    edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
+    const account = await api('POST', '/accounts', { name: 'workers' });
+    zoneId = (await api('POST', '/zones', { name: 'workers.test', account: { id: account.id } })).id;
+    const { csrPem, keyPem } = openssl.csr('p256', '/CN=workers-device');
+    const issued = await api('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
+    device = { cert: issued.certificate, key: keyPem, id: issued.id };
+    await api('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
+    await api('POST', `/zones/${zoneId}/gateway/routes`, { hostname: HOST, upstream: upstreamUrl });
+    await api('POST', `/zones/${zoneId}/gateway/mtls_rule`, { hostnames: [HOST] });
+    // Both workers learn the hostname: fresh connections until each has answered 200.
+    const seen = new Set<number>();
+    await within(5_000, async () => {
+      const reply = await getOnce().catch(() => undefined);
+      if (reply?.status === 200 && typeof reply.body.pid === 'number') seen.add(reply.body.pid);
+      return seen.size === 2;
+    });
+  });
+
+  after(async () => {
+    await node.stop(15_000);
+    openssl.remove();
+    await new Promise((resolve) => upstream.close(resolve));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('every log line of a worker names it; both workers answer requests', async () => {
+    const pids = workerPids();
+    assert.equal(pids.length, 2);
+    const served = new Set<number>();
+    for (let i = 0; i < 20 && served.size < 2; i++) {
+      const reply = await getOnce();
+      assert.equal(reply.status, 200);
+      served.add(reply.body.pid as number);
+    }
+    assert.deepEqual([...served].sort(), [...pids].sort());
+    const workerIds = new Set(
+      node
+        .logs()
+        .filter((line) => line.msg === 'usage counters')
+        .map((line) => line.worker),
+    );
+    assert.deepEqual([...workerIds].sort(), [undefined, 1, 2].sort());
+  });
+
+  test('/metrics on the admin listener counts the requests of both workers', async () => {
+    const before = await metric('portcullis_requests_total');
+    const pids = new Set<number>();
+    for (let i = 0; i < 6; i++) pids.add((await getOnce()).body.pid as number);
+    assert.equal(pids.size, 2, 'both workers served some of them');
+    assert.equal((await metric('portcullis_requests_total')) - before, 6);
+  });
+
+  test('a rate limit of 5 per minute gives exactly 5 × 200 across both workers', async () => {
+    await api('POST', `/zones/${zoneId}/gateway/apis`, {
+      name: 'limited',
+      hostname: HOST,
+      listen_path: '/limited',
+      upstream_url: upstreamUrl,
+      auth: { mode: 'keyless' },
+      rate_limit: { rate: 5, per: 60 },
+    });
+    // Both workers have the API: a limited request on each is not a 404 (it is counted: 2 of the 5).
+    const statuses: number[] = [];
+    const pids = new Set<number>();
+    await within(3_000, async () => {
+      const reply = await getOnce('/limited/warm');
+      if (reply.status !== 404) {
+        statuses.push(reply.status);
+        if (typeof reply.body.pid === 'number') pids.add(reply.body.pid);
+      }
+      return pids.size === 2;
+    });
+    const rest = await Promise.all(Array.from({ length: 12 }, () => getOnce('/limited/x').then((r) => r.status)));
+    statuses.push(...rest);
+    assert.equal(statuses.filter((status) => status === 200).length, 5, String(statuses));
+    assert.equal(statuses.filter((status) => status === 429).length, statuses.length - 5, String(statuses));
+  });
+
+  test('analytics count every request once, from both workers', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const totals = async (): Promise<number> =>
+      (await api('GET', `/zones/${zoneId}/gateway/analytics?since=${encodeURIComponent(since)}`)).totals
+        .requests as number;
+    // The requests of the tests before are written within a second or two: wait until none is pending.
+    let start = await totals();
+    for (let stable = 0; stable < 2;) {
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const now = await totals();
+      stable = now === start ? stable + 1 : 0;
+      start = now;
+    }
+    const pids = new Set<number>();
+    for (let i = 0; i < 10; i++) pids.add((await getOnce('/counted')).body.pid as number);
+    assert.equal(pids.size, 2);
+    await within(5_000, async () => (await totals()) - start >= 10);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // a second flush adds nothing
+    assert.equal((await totals()) - start, 10);
+  });
+
+  test('a session ticket issued by one worker resumes on the other, and not for another hostname', async () => {
+    const first = await connect();
+    const sessions: Buffer[] = [];
+    first.on('session', (ticket: Buffer) => sessions.push(ticket));
+    const issuer = (await get(first)).body.pid;
+    // TLS 1.3 tickets come after the handshake as 'session' events; TLS 1.2's is in the handshake.
+    const session = sessions.at(-1) ?? first.getSession();
+    first.destroy();
+    assert.ok(session !== undefined, 'the worker issued a session');
+    let resumedElsewhere = false;
+    for (let i = 0; i < 20 && !resumedElsewhere; i++) {
+      const socket = await connect({ session });
+      const reply = await get(socket);
+      assert.equal(reply.status, 200);
+      if (reply.body.pid !== issuer && socket.isSessionReused()) resumedElsewhere = true;
+      socket.destroy();
+    }
+    assert.ok(resumedElsewhere, 'a connection served by the other worker resumed the session');
+    // The same ticket for the gateway's own name (another trust set): a full handshake, on any worker.
+    for (let i = 0; i < 4; i++) {
+      const socket = await connect({ session, servername: 'localhost' });
+      assert.equal(socket.isSessionReused(), false);
+      socket.destroy();
+    }
+  });
+
+  test('a revocation through the API reaches open keep-alive connections on both workers within a second', async () => {
+    const sockets: TLSSocket[] = [];
+    const owners = new Set<number>();
+    try {
+      for (let i = 0; i < 20 && owners.size < 2; i++) {
+        const socket = await connect();
+        const pid = (await get(socket)).body.pid as number;
+        if (owners.has(pid)) socket.destroy();
+        else {
+          owners.add(pid);
+          sockets.push(socket);
+        }
+      }
+      assert.equal(sockets.length, 2);
+      await api('DELETE', `/zones/${zoneId}/client_certificates/${device.id}`);
+      const took = await within(1_000, async () => {
+        const statuses = await Promise.all(sockets.map((socket) => get(socket).then((reply) => reply.status)));
+        return statuses.every((status) => status === 403);
+      });
+      assert.ok(took < 1_000);
+      // Reactivated for the tests after this one.
+      await api('PATCH', `/zones/${zoneId}/client_certificates/${device.id}`, { reactivate: true });
+      await within(1_000, async () => (await get(sockets[0]!)).status === 200);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+
+  test('kill -9 of a worker: logged, replaced, and the gateway keeps serving', async () => {
+    const [victim] = workerPids();
+    assert.ok(victim !== undefined);
+    process.kill(victim, 'SIGKILL');
+    await within(30_000, () => node.logs().some((line) => line.msg === 'worker started'));
+    const died = node.logs().find((line) => line.msg === 'worker died: starting another');
+    assert.equal(died?.signal, 'SIGKILL');
+    assert.equal(workerPids().length, 2);
+    assert.ok(!workerPids().includes(victim));
+    for (let i = 0; i < 4; i++) assert.equal((await getOnce()).status, 200);
+  });
+
+  test('SIGTERM drains: a slow request in flight completes, then every process exits 0', async () => {
+    const socket = await connect();
+    const inFlight = get(socket, '/slow?ms=1500');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    node.child.kill('SIGTERM');
+    const reply = await inFlight;
+    assert.equal(reply.status, 200);
+    socket.destroy();
+    assert.equal(await node.exited, 0);
+    assert.equal(node.logs().filter((line) => line.msg === 'stopped').length, 3);
+  });
+});
