@@ -22,6 +22,17 @@ export function lengthOctets(length: number): Buffer {
  * (YYMMDDHHMMSSZ) through 2049, GeneralizedTime (YYYYMMDDHHMMSSZ) from 2050, whole seconds, always Z.
  */
 export function derTime(date: Date): Buffer {
+  // A CRL's entries often share their second (a bulk revocation): one encoding per second, not per entry.
+  const second = Math.floor(date.getTime() / 1000);
+  if (second === lastTime.second) return lastTime.encoded;
+  const encoded = encodeTime(date);
+  lastTime = { second, encoded };
+  return encoded;
+}
+
+let lastTime: { second: number; encoded: Buffer } = { second: Number.NaN, encoded: Buffer.alloc(0) };
+
+function encodeTime(date: Date): Buffer {
   const iso = date.toISOString(); // 2026-12-07T11:20:00.000Z
   const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
   return date.getUTCFullYear() < 2050

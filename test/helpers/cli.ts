@@ -11,9 +11,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `nodeArgs`: flags for node itself (e.g. `--cpu-prof` for a benchmark's profile). */
-export function spawnCli(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', MAIN, ...args], {
+/**
+ * `nodeArgs`: flags for node itself (e.g. `--cpu-prof` for a benchmark's profile); `entry`: a built entry point
+ * (dist/main.js) to run instead of src/main.ts through tsx.
+ */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+  entry?: string,
+): ChildProcess {
+  const main = entry === undefined ? ['--import', 'tsx', MAIN] : [entry];
+  return spawn(process.execPath, [...nodeArgs, ...main, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },

@@ -31,11 +31,13 @@ export function spawnServe(
   extraArgs: string[],
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  entry?: string,
 ): ServeNode {
   const child = spawnCli(
     ['serve', '--data-dir', dataDir, '--admin-listen', '127.0.0.1:0', '--listen', '127.0.0.1:0', ...extraArgs],
     env,
     nodeArgs,
+    entry,
   );
   const lines: Record<string, unknown>[] = [];
   let partial = '';

@@ -3,10 +3,11 @@
  * failure's message). Nothing else runs in this thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { generateCrl, type GenerateCrlOptions } from '../../pki/crl-generator.ts';
+import { generateCrl } from '../../pki/crl-generator.ts';
+import { unpackCrlOptions, type PackedCrlOptions } from './crl-generation-off-thread.ts';
 
 try {
-  parentPort?.postMessage({ crl: generateCrl(workerData as GenerateCrlOptions) });
+  parentPort?.postMessage({ crl: generateCrl(unpackCrlOptions(workerData as PackedCrlOptions)) });
 } catch (error) {
   parentPort?.postMessage({ error: error instanceof Error ? error.message : String(error) });
 }

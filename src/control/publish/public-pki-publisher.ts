@@ -59,17 +59,15 @@ export class PublicPkiPublisher {
 
   /** Regenerates and publishes the CRL and OCSP view of one CA, unless they are current (see above). */
   async publish(ca: ManagedCaRecord): Promise<void> {
-    const { version, byId } = await this.#revoked.read(this.#store, ca.id);
+    const { version, revokedAt } = await this.#revoked.read(this.#store, ca.id);
     const thisUpdate = this.#now();
     const last = this.#published.get(ca.id);
     const current = last?.version === version && last.caPem === ca.certificatePem;
     if (current && thisUpdate.getTime() - last.atMs < CRL_REISSUE_AFTER_MS) return;
     const authority = this.#managedCas.authorityOf(ca);
     // pending_revocation already counts as revoked (the store lists both): revocation takes effect at once
-    // (docs/architecture.md, "Data model").
-    const revokedAt = new Map(
-      [...byId.values()].map((cert) => [cert.serialNumber.toLowerCase(), new Date(cert.revokedAt ?? cert.issuedOn)]),
-    );
+    // (docs/architecture.md, "Data model"). The map is the cache's, kept current in place: OCSP answers from it
+    // are never older than the CRL, and may be a moment newer (RFC 6960 allows an answer fresher than a CRL).
     // Long lists are signed in a worker thread: the data plane shares this event loop.
     const crl = await generateCrlOffThread({
       ca: authority,

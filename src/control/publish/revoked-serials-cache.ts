@@ -5,6 +5,10 @@
  * gateway for seconds (bench/revocation-scale.ts). A change now costs one row (the version) when nothing was
  * revoked, and the changed certificates when something was.
  *
+ * The sets are updated in place, never copied (copying 100,000 entries per revocation was itself a stall of
+ * tens of milliseconds): the snapshot in force holds the same set, so a revocation reaches it a moment before
+ * the new snapshot does, which is the direction revocation wants (docs/architecture.md, "Data model").
+ *
  * The version is read before the changes: a revocation committed in between is applied and also raises the
  * version past the one kept, so the next read applies it again (idempotent), never the reverse.
  */
@@ -16,55 +20,63 @@ import { normaliseSerial } from '../../pki/serial.ts';
 
 export interface RevokedSerials {
   readonly version: number;
-  /** Revoked and pending-revocation certificates by id. Never changed once handed out (copied on change). */
+  /** Revoked and pending-revocation certificates by id. */
   readonly byId: ReadonlyMap<Uuid, RevokedSerial>;
   /** Their serials as the data plane's revocation index looks them up. */
   readonly serials: NormalisedSerials;
+  /** Lowercase serial → when it was revoked (its issue time when the store has none): the CRL and OCSP view. */
+  readonly revokedAt: ReadonlyMap<string, Date>;
+}
+
+interface Entry {
+  version: number;
+  readonly byId: Map<Uuid, RevokedSerial>;
+  readonly set: Set<string>;
+  readonly serials: NormalisedSerials;
+  readonly revokedAt: Map<string, Date>;
 }
 
 export class RevokedSerialsCache {
-  readonly #entries = new Map<Uuid, RevokedSerials>();
+  readonly #entries = new Map<Uuid, Entry>();
 
   /** The CA's revoked serials, reading from the store only what changed since the last read. */
   async read(store: Store, caId: Uuid): Promise<RevokedSerials> {
     const version = await store.getRevocationVersion(caId);
     const cached = this.#entries.get(caId);
     if (cached !== undefined && cached.version === version) return cached;
-    const fresh =
-      cached === undefined
-        ? fromList(version, await store.listRevokedSerials(caId))
-        : await applyChanges(store, caId, cached, version);
-    this.#entries.set(caId, fresh);
-    return fresh;
+    if (cached === undefined) {
+      const fresh = emptyEntry(version);
+      for (const entry of await store.listRevokedSerials(caId)) add(fresh, entry);
+      this.#entries.set(caId, fresh);
+      return fresh;
+    }
+    for (const change of await store.listRevocationChanges(caId, cached.version)) {
+      remove(cached, change.id);
+      // pending_revocation already counts as revoked: revocation takes effect at once (docs/architecture.md).
+      if (change.status === 'revoked' || change.status === 'pending_revocation') {
+        add(cached, { ...change, status: change.status });
+      }
+    }
+    cached.version = version;
+    return cached;
   }
 }
 
-function fromList(version: number, revoked: readonly RevokedSerial[]): RevokedSerials {
-  const byId = new Map(revoked.map((entry) => [entry.id, entry]));
-  const serials = new Set(revoked.map((entry) => normaliseSerial(entry.serialNumber)));
-  return { version, byId, serials: new NormalisedSerials(serials) };
+function emptyEntry(version: number): Entry {
+  const set = new Set<string>();
+  return { version, byId: new Map(), set, serials: new NormalisedSerials(set), revokedAt: new Map() };
 }
 
-async function applyChanges(
-  store: Store,
-  caId: Uuid,
-  cached: RevokedSerials,
-  version: number,
-): Promise<RevokedSerials> {
-  const changes = await store.listRevocationChanges(caId, cached.version);
-  const byId = new Map(cached.byId);
-  const serials = new Set(cached.serials.set);
-  for (const change of changes) {
-    const before = byId.get(change.id);
-    if (before !== undefined) {
-      byId.delete(change.id);
-      serials.delete(normaliseSerial(before.serialNumber));
-    }
-    // pending_revocation already counts as revoked: revocation takes effect at once (docs/architecture.md).
-    if (change.status === 'revoked' || change.status === 'pending_revocation') {
-      byId.set(change.id, { ...change, status: change.status });
-      serials.add(normaliseSerial(change.serialNumber));
-    }
-  }
-  return { version, byId, serials: new NormalisedSerials(serials) };
+function add(entry: Entry, revoked: RevokedSerial): void {
+  entry.byId.set(revoked.id, revoked);
+  entry.set.add(normaliseSerial(revoked.serialNumber));
+  entry.revokedAt.set(revoked.serialNumber.toLowerCase(), new Date(revoked.revokedAt ?? revoked.issuedOn));
+}
+
+function remove(entry: Entry, id: Uuid): void {
+  const before = entry.byId.get(id);
+  if (before === undefined) return;
+  entry.byId.delete(id);
+  entry.set.delete(normaliseSerial(before.serialNumber));
+  entry.revokedAt.delete(before.serialNumber.toLowerCase());
 }
