@@ -206,4 +206,26 @@ describe('proxy: --metrics-listen and --access-log', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr + result.stdout, /not a loopback address.*--metrics-allow-remote/);
   });
+
+  test('the CLI refuses --metrics-listen with --workers above 1 (exit 2): one worker per scrape would be wrong', async () => {
+    const result = await runCli([
+      'proxy',
+      '--listen',
+      '127.0.0.1:0',
+      '--cert',
+      pki.files.serverCert,
+      '--key',
+      pki.files.serverKey,
+      '--client-ca',
+      pki.files.caPem,
+      '--upstream',
+      upstream.url,
+      '--metrics-listen',
+      '127.0.0.1:0',
+      '--workers',
+      '2',
+    ]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr + result.stdout, /--metrics-listen cannot be combined with --workers/);
+  });
 });
