@@ -26,11 +26,18 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
   const [signupMode, setSignupMode] = useState<string>('');
+  // "Signed out." (or why the session ended) says what happened before this form, not after a try.
+  const [tried, setTried] = useState(false);
+  // An invitation made for one address is only good for it (the server refuses another).
+  const [invitedEmail, setInvitedEmail] = useState(false);
 
   useEffect(() => {
     if (mode === 'invitation' && secret !== undefined) {
       portalCall<{ kind: string; email: string }>('GET', `/api/links/${encodeURIComponent(secret)}`).then(
-        (link) => setEmail(link.email),
+        (link) => {
+          setEmail(link.email);
+          setInvitedEmail(link.email !== '');
+        },
         (failure: unknown) => setError(asApiError(failure)),
       );
     }
@@ -45,6 +52,7 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     setBusy(true);
+    setTried(true);
     setError(undefined);
     try {
       if (mode === 'signin') {
@@ -78,16 +86,17 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
           <span class="brand-mark" aria-hidden="true" />
           {TITLES[mode]}
         </h1>
-        {props.notice === undefined ? null : <Notice>{props.notice}</Notice>}
+        {props.notice === undefined || tried ? null : <Notice>{props.notice}</Notice>}
         {done === undefined ? null : <Notice tone="success">{done}</Notice>}
         <ErrorBox error={error} />
         {mode === 'reset' ? null : (
-          <Field label="Email">
+          <Field label="Email" hint={invitedEmail ? 'The address the invitation was made for.' : undefined}>
             {(id, describedBy) => (
               <input
                 id={id}
                 type="email"
                 required
+                readOnly={invitedEmail}
                 autocomplete={mode === 'signin' ? 'username' : 'email'}
                 aria-describedby={describedBy}
                 value={email}
