@@ -4,8 +4,8 @@
  * The bars stretch to the card's width (preserveAspectRatio="none" distorts rectangles, never text);
  * the day labels are HTML below them, so they keep their size, and a narrow card shows the day of
  * the month only, the months being in the caption (portal.css). The legend names only the series
- * that have something to show. Attributes and classes only, no inline style (the portal's CSP
- * allows none).
+ * that have something to show; with no request at all, a line of text replaces the chart.
+ * Attributes and classes only, no inline style (the portal's CSP allows none).
  */
 import type { JSX } from 'preact';
 import type { DayUsageWire } from './portal-api.ts';
@@ -54,6 +54,8 @@ export function UsageChart({ usage }: { usage: readonly DayUsageWire[] }): JSX.E
       : `Last ${usage.length} days (${span}): ${total('requests')} requests, ${total('errors')} errors, ` +
         `${total('rate_limited')} rate-limited. Busiest day: ${dayLabel(busiest?.day ?? '')}, ` +
         `${busiest?.requests ?? 0} requests.`;
+  // Nothing to draw: a line says so rather than an empty frame the height of a chart.
+  if (total('requests') === 0) return <p class="muted usage-none">{summary}</p>;
   return (
     <figure class="usage">
       <svg

@@ -152,9 +152,7 @@ function RequestCard(props: { request: AccessRequestWire; appName: string; onCha
           )}
         </dl>
       ) : null}
-      {request.status === 'approved' && request.api_urls !== undefined && request.api_urls.length > 0 ? (
-        <CurlExamples kind={request.credential_kind} fileName={fileName} urls={request.api_urls} />
-      ) : null}
+      {/* In the order a developer goes: save the key, build the PKCS#12 file, call the API with it. */}
       {request.status === 'approved' && request.credential_kind !== 'certificate' ? (
         <KeyDownloads
           fileName={fileName}
@@ -164,6 +162,9 @@ function RequestCard(props: { request: AccessRequestWire; appName: string; onCha
         />
       ) : request.status === 'pending' && held !== undefined ? (
         <KeyDownloads fileName={fileName} keyPem={held.keyPem} pkcs8={held.pkcs8} certificatePem={null} />
+      ) : null}
+      {request.status === 'approved' && request.api_urls !== undefined && request.api_urls.length > 0 ? (
+        <CurlExamples kind={request.credential_kind} fileName={fileName} urls={request.api_urls} />
       ) : null}
       <div class="inline-actions">
         {request.certificate_pem === null ? null : (

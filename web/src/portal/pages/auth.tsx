@@ -88,6 +88,12 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
         </h1>
         {props.notice === undefined || tried ? null : <Notice>{props.notice}</Notice>}
         {done === undefined ? null : <Notice tone="success">{done}</Notice>}
+        {/* The server would refuse the form: say why before anyone fills it in. */}
+        {mode === 'signup' && signupMode === 'invite' ? (
+          <Notice tone="warning">
+            Accounts are by invitation: ask the operator for an invitation link, then open it here.
+          </Notice>
+        ) : null}
         <ErrorBox error={error} />
         {mode === 'reset' ? null : (
           <Field label="Email" hint={invitedEmail ? 'The address the invitation was made for.' : undefined}>
@@ -125,7 +131,11 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
             />
           )}
         </Field>
-        <button type="submit" class="primary" disabled={busy || password === ''}>
+        <button
+          type="submit"
+          class="primary"
+          disabled={busy || password === '' || (mode === 'signup' && signupMode === 'invite')}
+        >
           {busy
             ? 'Please wait…'
             : TITLES[mode] === 'Sign in'
