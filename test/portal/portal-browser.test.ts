@@ -363,6 +363,7 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     await shoot(visitor, 'sign-up-invite-only');
     await visitor.goto(`${portalUrl()}#/invitation/not-a-real-invitation`);
     await visitor.getByRole('alert').waitFor();
+    assert.equal(await visitor.getByLabel('Password').count(), 0, 'no form that could only be refused');
     await shoot(visitor, 'invitation-invalid');
     assert.deepEqual(problems, []);
   });

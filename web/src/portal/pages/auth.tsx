@@ -30,6 +30,8 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
   const [tried, setTried] = useState(false);
   // An invitation made for one address is only good for it (the server refuses another).
   const [invitedEmail, setInvitedEmail] = useState(false);
+  // An unknown, used or expired invitation: the form could only be refused, so it is not offered.
+  const [linkFailed, setLinkFailed] = useState(false);
 
   useEffect(() => {
     if (mode === 'invitation' && secret !== undefined) {
@@ -38,7 +40,10 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
           setEmail(link.email);
           setInvitedEmail(link.email !== '');
         },
-        (failure: unknown) => setError(asApiError(failure)),
+        (failure: unknown) => {
+          setError(asApiError(failure));
+          setLinkFailed(true);
+        },
       );
     }
     if (mode === 'signin' || mode === 'signup') {
@@ -95,55 +100,67 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
           </Notice>
         ) : null}
         <ErrorBox error={error} />
-        {mode === 'reset' ? null : (
-          <Field label="Email" hint={invitedEmail ? 'The address the invitation was made for.' : undefined}>
-            {(id, describedBy) => (
-              <input
-                id={id}
-                type="email"
-                required
-                readOnly={invitedEmail}
-                autocomplete={mode === 'signin' ? 'username' : 'email'}
-                aria-describedby={describedBy}
-                value={email}
-                onInput={(event) => setEmail(event.currentTarget.value)}
-              />
+        {linkFailed ? null : (
+          <>
+            {mode === 'reset' ? null : (
+              <Field label="Email" hint={invitedEmail ? 'The address the invitation was made for.' : undefined}>
+                {(id, describedBy) => (
+                  <input
+                    id={id}
+                    type="email"
+                    required
+                    readOnly={invitedEmail}
+                    autocomplete={mode === 'signin' ? 'username' : 'email'}
+                    aria-describedby={describedBy}
+                    value={email}
+                    onInput={(event) => setEmail(event.currentTarget.value)}
+                  />
+                )}
+              </Field>
             )}
-          </Field>
+            {mode === 'signup' || mode === 'invitation' ? (
+              <Field label="Name (optional)">
+                {(id) => (
+                  <input
+                    id={id}
+                    autocomplete="name"
+                    value={name}
+                    onInput={(event) => setName(event.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            ) : null}
+            <Field
+              label="Password"
+              hint={mode === 'signin' ? undefined : 'At least 12 characters. A passphrase is fine.'}
+            >
+              {(id, describedBy) => (
+                <input
+                  id={id}
+                  type="password"
+                  required
+                  autocomplete={mode === 'signin' ? 'current-password' : 'new-password'}
+                  aria-describedby={describedBy}
+                  value={password}
+                  onInput={(event) => setPassword(event.currentTarget.value)}
+                />
+              )}
+            </Field>
+            <button
+              type="submit"
+              class="primary"
+              disabled={busy || password === '' || (mode === 'signup' && signupMode === 'invite')}
+            >
+              {busy
+                ? 'Please wait…'
+                : TITLES[mode] === 'Sign in'
+                  ? 'Sign in'
+                  : mode === 'reset'
+                    ? 'Set password'
+                    : 'Create account'}
+            </button>
+          </>
         )}
-        {mode === 'signup' || mode === 'invitation' ? (
-          <Field label="Name (optional)">
-            {(id) => (
-              <input id={id} autocomplete="name" value={name} onInput={(event) => setName(event.currentTarget.value)} />
-            )}
-          </Field>
-        ) : null}
-        <Field label="Password" hint={mode === 'signin' ? undefined : 'At least 12 characters. A passphrase is fine.'}>
-          {(id, describedBy) => (
-            <input
-              id={id}
-              type="password"
-              required
-              autocomplete={mode === 'signin' ? 'current-password' : 'new-password'}
-              aria-describedby={describedBy}
-              value={password}
-              onInput={(event) => setPassword(event.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <button
-          type="submit"
-          class="primary"
-          disabled={busy || password === '' || (mode === 'signup' && signupMode === 'invite')}
-        >
-          {busy
-            ? 'Please wait…'
-            : TITLES[mode] === 'Sign in'
-              ? 'Sign in'
-              : mode === 'reset'
-                ? 'Set password'
-                : 'Create account'}
-        </button>
         {mode === 'signin' && signupMode !== 'invite' && signupMode !== '' ? (
           <p class="switch">
             New here? <a href="#/signup">Create an account</a>
