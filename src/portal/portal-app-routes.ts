@@ -6,7 +6,8 @@
  *   GET  /api/products                           the published catalogue (with each product's APIs)
  *   GET  /api/apps, POST /api/apps {name,description?}
  *   GET  /api/apps/:id                           the app, its requests (keys, certificates, expiry),
- *                                                usage per day and example curl calls
+ *                                                usage per day and the URL of each API the key may
+ *                                                call (the page builds the example curl calls)
  *   POST /api/apps/:id/requests {product_id, credential}
  *   POST /api/requests/:id/rotate {credential, grace_days}
  *   POST /api/requests/:id/revoke                revoke one's own certificate (or withdraw a request)
@@ -24,11 +25,12 @@ import type { PortalAccessRequestRecord, PortalProductRecord } from '../model/po
 import { success } from '../admin-api/envelope.ts';
 import { accessRequestView, appView } from '../admin-api/portal/portal-views.ts';
 import { requireSession } from './portal-session.ts';
+import { apiPublicUrl } from './api-public-url.ts';
 
 export interface PortalAppRouteOptions {
   readonly access: PortalAccessService;
   readonly store: Store;
-  /** The gateway's public URL (its port goes into the example curl calls). */
+  /** The gateway's public URL (its port goes into the APIs' URLs). */
   readonly gatewayUrl: () => string;
 }
 
@@ -44,37 +46,35 @@ const Credential = Type.Object(
 );
 const USAGE_DAYS = 14;
 
-function apiView(api: ApiDefinitionRecord): object {
-  return { id: api.id, name: api.name, hostname: api.hostname, listen_path: api.listenPath, protocol: api.protocol };
+function apiView(api: ApiDefinitionRecord, gatewayUrl: string): object {
+  return {
+    id: api.id,
+    name: api.name,
+    hostname: api.hostname,
+    listen_path: api.listenPath,
+    protocol: api.protocol,
+    url: apiPublicUrl(api, gatewayUrl),
+  };
 }
 
-function productView(product: PortalProductRecord, apis: ApiDefinitionRecord[]): object {
+function productView(product: PortalProductRecord, apis: ApiDefinitionRecord[], gatewayUrl: string): object {
   return {
     id: product.id,
     name: product.name,
     description: product.description,
     approval_mode: product.approvalMode,
     validity_days: product.validityDays,
-    apis: apis.map(apiView),
+    apis: apis.map((api) => apiView(api, gatewayUrl)),
   };
 }
 
 export const portalAppRoutes: FastifyPluginAsyncTypebox<PortalAppRouteOptions> = (app, options) => {
   const { access, store } = options;
 
-  const curlExamples = (apis: ApiDefinitionRecord[]): string[] => {
-    const port = new URL(options.gatewayUrl()).port;
-    return apis.map((api) => {
-      const host = api.hostname.startsWith('*.') ? `any${api.hostname.slice(1)}` : api.hostname;
-      const path = api.listenPath === '/' ? '/' : `${api.listenPath}/`;
-      return `curl --cert-type P12 --cert app.p12:PASSPHRASE https://${host}${port === '' ? '' : `:${port}`}${path}`;
-    });
-  };
-
   app.get('/api/products', async (request) => {
     requireSession(request);
     const products = await access.publishedProducts();
-    return success(products.map(({ product, apis }) => productView(product, apis)));
+    return success(products.map(({ product, apis }) => productView(product, apis, options.gatewayUrl())));
   });
 
   app.get('/api/apps', async (request) => {
@@ -112,6 +112,7 @@ export const portalAppRoutes: FastifyPluginAsyncTypebox<PortalAppRouteOptions> =
       new Date(),
     );
     const soon = Date.now() + 30 * 86_400_000;
+    const gatewayUrl = options.gatewayUrl();
     return success({
       app: appView(owned),
       requests: requests.map((r: PortalAccessRequestRecord) => {
@@ -120,7 +121,10 @@ export const portalAppRoutes: FastifyPluginAsyncTypebox<PortalAppRouteOptions> =
           ...accessRequestView(r),
           product_name: entry?.product.name ?? '(deleted product)',
           expiring_soon: r.status === 'approved' && r.notAfter !== null && Date.parse(r.notAfter) <= soon,
-          curl: r.status === 'approved' && entry !== undefined ? curlExamples(entry.apis) : [],
+          api_urls:
+            r.status === 'approved' && entry !== undefined
+              ? entry.apis.map((api) => apiPublicUrl(api, gatewayUrl))
+              : [],
         };
       }),
       usage,

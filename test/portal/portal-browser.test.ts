@@ -5,7 +5,10 @@
  * operator approves through the API, the page offers the PKCS#12 file, and curl with it gets 200
  * from the API while other valid certificates are refused. Also: a hostile app name shown as text
  * (never run), a weak CSR refused with the server's message, another developer's app not shown,
- * the sign-in lock after ten wrong passwords, and a screenshot of every page.
+ * the sign-in lock after ten wrong passwords, and a screenshot of every page. The pages are also
+ * measured where a reader would notice: the usage chart fills its card and its day labels do not
+ * run into each other, the legend names only series with data, the curl line names the gateway's
+ * public URL and the file the page gave, and it copies.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,6 +39,68 @@ import { ensurePortalBuilt } from './portal-build.ts';
 const skip = browserSkipReason();
 const HOSTILE = '<img src=x onerror="window.__xss=1">';
 const run = promisify(execFile);
+/** As deployed: the gateway behind its public name on 443, whatever port this test's process got. */
+const PUBLIC_URL = 'https://gateway.example.net';
+const WIDTHS = [1280, 390] as const;
+
+/** How the usage chart sits in its card at the page's current width. */
+async function chartLayout(page: Page): Promise<{
+  chartWidth: number;
+  cardWidth: number;
+  cardRight: number;
+  days: number;
+  labels: { x: number; width: number; height: number }[];
+  legend: (string | null)[];
+}> {
+  // Found by what a reader sees (the card titled Usage, its picture), whatever the markup inside.
+  const card = page.locator('.card', { has: page.getByRole('heading', { name: 'Usage' }) });
+  const chart = card.getByRole('img').first();
+  const chartBox = await chart.boundingBox();
+  const cardBox = await card.boundingBox();
+  assert.ok(chartBox !== null && cardBox !== null, 'the chart and its card are on the page');
+  const labels: { x: number; width: number; height: number }[] = [];
+  const spans = await page.locator('.usage-days li > span').all();
+  for (const span of spans) {
+    const box = await span.boundingBox();
+    if (box !== null && (await span.isVisible())) labels.push({ x: box.x, width: box.width, height: box.height });
+  }
+  const legend = await Promise.all(
+    (await page.locator('.usage-legend [data-series]').all()).map((item) => item.getAttribute('data-series')),
+  );
+  return {
+    chartWidth: chartBox.width,
+    cardWidth: cardBox.width,
+    cardRight: cardBox.x + cardBox.width,
+    days: spans.length,
+    labels,
+    legend,
+  };
+}
+
+/** The chart spans its card (less the card's padding and border); every day is labelled, inside the card, and no label touches the next. */
+async function assertChartReadable(page: Page): Promise<(string | null)[]> {
+  let legend: (string | null)[] = [];
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    const layout = await chartLayout(page);
+    assert.ok(
+      layout.cardWidth - layout.chartWidth <= 2 * 17 + 1,
+      `at ${width} px the chart is ${layout.chartWidth} px wide in a ${layout.cardWidth} px card`,
+    );
+    assert.equal(layout.labels.length, layout.days, `at ${width} px every day is labelled`);
+    for (const [index, label] of layout.labels.entries()) {
+      assert.ok(label.height >= 13, `at ${width} px a day label is ${label.height} px tall`);
+      assert.ok(label.x + label.width <= layout.cardRight - 16, `at ${width} px day label ${index} leaves the card`);
+      const next = layout.labels[index + 1];
+      if (next !== undefined) {
+        assert.ok(label.x + label.width + 4 <= next.x, `at ${width} px day labels ${index} and ${index + 1} touch`);
+      }
+    }
+    legend = layout.legend;
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  return legend;
+}
 
 describe('portal in the browser: the whole journey', { skip }, () => {
   let world: PortalWorld;
@@ -50,6 +115,8 @@ describe('portal in the browser: the whole journey', { skip }, () => {
       acceptDownloads: true,
       ignoreHTTPSErrors: true,
     });
+    // The curl line's copy button writes to the clipboard; the test reads it back.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(portalUrl()).origin });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -67,7 +134,7 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     ensurePortalBuilt();
     ensureDashboardBuilt();
     mkdirSync(path.join(SCREENSHOT_DIR, 'portal'), { recursive: true });
-    world = await startPortalWorld();
+    world = await startPortalWorld({ flags: { publicUrl: PUBLIC_URL } });
     browser = await launchBrowser();
     openssl = new OpensslWorkdir();
   });
@@ -105,19 +172,20 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     await page.getByLabel('Product').selectOption({ label: 'Orders (approved by the operator)' });
     await shoot(page, 'request-access');
     await page.getByRole('button', { name: 'Request access' }).click();
-    await page.getByText('Requested: the operator decides.').waitFor();
+    await page.getByText('Access to Orders requested: the operator decides').waitFor();
     const sentCsr = posted.find((body) => body.includes('CERTIFICATE REQUEST'));
     assert.ok(sentCsr !== undefined, 'the CSR was posted');
     assert.doesNotMatch(sentCsr, /PRIVATE KEY/, 'only the CSR leaves the page');
     await shoot(page, 'app-pending');
 
-    const downloadOf = async (button: string): Promise<string> => {
+    const downloadNamed = async (button: string): Promise<{ path: string; name: string }> => {
       const [file] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: button }).click(),
       ]);
-      return file.path();
+      return { path: await file.path(), name: file.suggestedFilename() };
     };
+    const downloadOf = async (button: string): Promise<string> => (await downloadNamed(button)).path;
     const keyPath = await downloadOf('Private key (PEM)');
     assert.match(readFileSync(keyPath, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
 
@@ -128,9 +196,28 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     await page.getByLabel('PKCS#12 passphrase').waitFor();
     await page.getByText('Welcome, Jo').waitFor();
     await page.getByLabel('PKCS#12 passphrase').fill('correct horse battery');
-    const p12Path = await downloadOf('Download PKCS#12 (.p12)');
+    const p12 = await downloadNamed('Download PKCS#12 (.p12)');
+    const p12Path = p12.path;
     const certPath = await downloadOf('Certificate (PEM)');
     await page.getByText('curl --cert-type P12').waitFor();
+    // The line a developer copies: the file the page just gave them, the API on the gateway's public
+    // URL (443: no port), never the port this test's gateway happens to listen on.
+    const curlLine = (await page.locator('.command code').first().textContent()) ?? '';
+    assert.equal(curlLine, `curl --cert-type P12 --cert ${p12.name}:PASSPHRASE https://${HOST}/orders/`);
+    await page.getByRole('button', { name: 'Copy command' }).first().click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), curlLine, 'the copy button copies the line');
+    // The operator's message sits with the card's other lines, not in a band of empty space.
+    const requestCard = page.locator('.request-card', { hasText: 'Welcome, Jo' });
+    const message = await requestCard.locator('p', { hasText: 'Welcome, Jo' }).boundingBox();
+    const requested = await requestCard.locator('p', { hasText: /^Requested / }).boundingBox();
+    assert.ok(message !== null && requested !== null);
+    const gap = Math.max(message.y - (requested.y + requested.height), requested.y - (message.y + message.height));
+    assert.ok(gap <= 16, `${gap} px between the message and the line next to it`);
+    // No request has been made yet: a line says so, no empty chart, no legend of series without data.
+    await page.getByText(/^No requests in the last 14 days/).waitFor();
+    assert.equal(await page.locator('.usage-legend').count(), 0);
+    assert.equal(await page.getByText(/orange/).count(), 0);
     await shoot(page, 'app-approved');
 
     const { stdout: status } = await run('curl', [
@@ -165,9 +252,16 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     await page.getByRole('button', { name: 'Request access' }).click();
     await page.getByRole('alert').filter({ hasText: /RSA/ }).waitFor();
     await shoot(page, 'request-refused');
+    await page.getByText('Paste my own certificate').click();
+    await page.getByLabel('Bind the key to').waitFor();
+    await shoot(page, 'request-access-certificate');
+    await page.getByRole('button', { name: 'Rotate…' }).click();
+    await page.getByRole('heading', { name: 'Rotate: a new credential takes over' }).waitFor();
+    await shoot(page, 'rotate');
 
     await page.getByRole('link', { name: 'Products' }).click();
     await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    await page.getByText(`https://${HOST}/orders/`).waitFor();
     await shoot(page, 'products');
     await page.getByRole('link', { name: 'Account' }).click();
     await page.getByRole('heading', { name: 'Change password' }).waitFor();
@@ -187,6 +281,7 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     await other.getByRole('heading', { name: 'My apps' }).waitFor();
     await other.goto(portalUrl() + appHref);
     await other.getByRole('alert').filter({ hasText: 'No such app' }).waitFor();
+    await other.getByRole('link', { name: 'Back to my apps' }).waitFor();
     await shoot(other, 'other-developer');
 
     // Sign out, then ten wrong passwords: locked, with the reason.
@@ -246,7 +341,30 @@ describe('portal in the browser: the whole journey', { skip }, () => {
     }
     await page.reload();
     await page.getByText('curl --cert-type P12').waitFor();
+    // Twelve requests, no error, no rate-limit hit: the legend names requests only.
+    assert.deepEqual(await assertChartReadable(page), ['requests']);
     await shoot(page, 'readme-app');
+
+    // The password change, refused then done, and the pages of a developer not signed in.
+    await page.getByRole('link', { name: 'Account' }).click();
+    await page.getByLabel('Current password').fill('not my password at all');
+    await page.getByLabel('New password').fill('another long enough passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('alert').waitFor();
+    await shoot(page, 'account-wrong-password');
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    await shoot(page, 'account-password-changed');
+    const visitor = await newPage();
+    await visitor.goto(`${portalUrl()}#/signup`);
+    await visitor.getByText('Accounts are by invitation: ask the operator for an invitation link, then').waitFor();
+    assert.equal(await visitor.getByRole('button', { name: 'Create account' }).isDisabled(), true);
+    await shoot(visitor, 'sign-up-invite-only');
+    await visitor.goto(`${portalUrl()}#/invitation/not-a-real-invitation`);
+    await visitor.getByRole('alert').waitFor();
+    assert.equal(await visitor.getByLabel('Password').count(), 0, 'no form that could only be refused');
+    await shoot(visitor, 'invitation-invalid');
     assert.deepEqual(problems, []);
   });
   test('the operator approves a request in the dashboard, with a message the developer sees', async () => {

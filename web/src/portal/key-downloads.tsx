@@ -47,17 +47,20 @@ export function KeyDownloads(props: {
     <div class="stack">
       {props.keyPem === undefined ? null : (
         <Notice tone="warning">
-          The private key exists only in this page: download it now, it cannot be shown again.{' '}
-          <button
-            type="button"
-            onClick={() => download(`${props.fileName}.key`, (props.keyPem ?? '') + '\n', 'application/x-pem-file')}
-          >
-            Private key (PEM)
-          </button>
+          <div class="notice-with-action">
+            <span>The private key exists only in this page: download it now, it cannot be shown again.</span>
+            <button
+              type="button"
+              onClick={() => download(`${props.fileName}.key`, (props.keyPem ?? '') + '\n', 'application/x-pem-file')}
+            >
+              Private key (PEM)
+            </button>
+          </div>
         </Notice>
       )}
       {props.certificatePem === null ? null : (
-        <form class="stack" onSubmit={(event) => void makePkcs12(event)}>
+        <form class="stack pkcs12-form" onSubmit={(event) => void makePkcs12(event)}>
+          <h4>PKCS#12 file, for curl, browsers and phones</h4>
           <ErrorBox error={error} />
           {props.pkcs8 === undefined ? (
             <Field

@@ -72,6 +72,8 @@ export interface ApiWire {
   name: string;
   hostname: string;
   listen_path: string;
+  /** Where a developer calls it: the hostname on the gateway's public port. */
+  url: string;
 }
 
 export interface ProductWire {
@@ -109,7 +111,8 @@ export interface AccessRequestWire {
   grace_days: number;
   revoke_after: string | null;
   expiring_soon?: boolean;
-  curl?: string[];
+  /** The URLs of the product's APIs (approved requests only): the page's example curl calls. */
+  api_urls?: string[];
 }
 
 export interface DayUsageWire {

@@ -24,6 +24,7 @@ import { CredentialFields, credentialOf, emptyDraft, type CredentialDraft } from
 import { heldKeys } from '../held-keys.ts';
 import { KeyDownloads } from '../key-downloads.tsx';
 import { UsageChart } from '../usage-chart.tsx';
+import { CurlExamples } from '../curl-examples.tsx';
 
 const KIND_LABELS: Record<AccessRequestWire['credential_kind'], string> = {
   browser_key: 'key made in the browser',
@@ -41,7 +42,16 @@ export function AppDetail({ id }: { id: string }): JSX.Element {
     return () => clearInterval(timer);
   }, [pending, reload]);
   if (detail.value === undefined) {
-    return detail.state === 'failed' ? <ErrorBox error={detail.error} /> : <Loading what="the app" />;
+    return detail.state === 'failed' ? (
+      <section class="stack">
+        <ErrorBox error={detail.error} />
+        <p>
+          <a href="#/">Back to my apps</a>
+        </p>
+      </section>
+    ) : (
+      <Loading what="the app" />
+    );
   }
   const { app, requests, usage } = detail.value;
   const live = requests.filter((request) => request.status === 'approved' || request.status === 'pending');
@@ -102,18 +112,21 @@ function RequestCard(props: { request: AccessRequestWire; appName: string; onCha
         {request.product_name} <StatusBadge status={request.status} />
       </h3>
       <ErrorBox error={error} />
-      {request.message === '' ? null : (
-        <p>
-          Message: <q>{request.message}</q>
-        </p>
-      )}
       <p class="muted">
         Requested {formatDate(request.requested_on)} with a {KIND_LABELS[request.credential_kind]}
         {request.credential_kind === 'certificate'
           ? `, bound by ${request.bind_to === 'spki' ? 'public key' : 'exact certificate'}`
           : ''}
         .{request.status === 'pending' ? ' Waiting for the operator.' : ''}
+        {request.status === 'pending' && held !== undefined
+          ? ' Keep this page open: once approved, it builds the PKCS#12 file with the key it holds.'
+          : ''}
       </p>
+      {request.message === '' ? null : (
+        <p class="decision-message">
+          Message: <q>{request.message}</q>
+        </p>
+      )}
       {request.status === 'approved' ? (
         <dl class="facts">
           <dt>Key</dt>
@@ -139,12 +152,7 @@ function RequestCard(props: { request: AccessRequestWire; appName: string; onCha
           )}
         </dl>
       ) : null}
-      {request.status === 'approved' && request.curl !== undefined && request.curl.length > 0 ? (
-        <div>
-          <p>Call the API with your certificate:</p>
-          <pre class="pem pre-wrap">{request.curl.join('\n')}</pre>
-        </div>
-      ) : null}
+      {/* In the order a developer goes: save the key, build the PKCS#12 file, call the API with it. */}
       {request.status === 'approved' && request.credential_kind !== 'certificate' ? (
         <KeyDownloads
           fileName={fileName}
@@ -154,6 +162,9 @@ function RequestCard(props: { request: AccessRequestWire; appName: string; onCha
         />
       ) : request.status === 'pending' && held !== undefined ? (
         <KeyDownloads fileName={fileName} keyPem={held.keyPem} pkcs8={held.pkcs8} certificatePem={null} />
+      ) : null}
+      {request.status === 'approved' && request.api_urls !== undefined && request.api_urls.length > 0 ? (
+        <CurlExamples kind={request.credential_kind} fileName={fileName} urls={request.api_urls} />
       ) : null}
       <div class="inline-actions">
         {request.certificate_pem === null ? null : (
@@ -275,10 +286,11 @@ function RequestAccess(props: { appId: string; appName: string; onDone: () => vo
       });
       if (key !== undefined) heldKeys.set(created.id, key);
       setDraft(emptyDraft());
+      const product = products.value?.find((candidate) => candidate.id === chosen)?.name ?? 'the product';
       setDone(
         created.status === 'approved'
-          ? 'Access granted: your key and certificate are above.'
-          : 'Requested: the operator decides. Keep this page open to build the PKCS#12 file once it is approved.',
+          ? `Access to ${product} granted: your key and certificate are above.`
+          : `Access to ${product} requested: the operator decides, its card above shows the answer.`,
       );
       props.onDone();
     } catch (failure) {

@@ -31,12 +31,16 @@ export function AppsPage(): JSX.Element {
         <Notice tone="warning">
           {expiring.value.length === 1 ? 'A certificate expires' : `${expiring.value.length} certificates expire`}{' '}
           within 30 days:{' '}
-          {expiring.value.map((request) => (
-            <a key={request.id} href={link('apps', request.app_id)}>
-              {formatDate(request.not_after)}{' '}
-            </a>
+          {expiring.value.map((request, index) => (
+            <span key={request.id}>
+              {index === 0 ? '' : ', '}
+              <a href={link('apps', request.app_id)}>
+                {apps.value?.find((app) => app.id === request.app_id)?.name ?? 'an app'} on{' '}
+                {formatDate(request.not_after)}
+              </a>
+            </span>
           ))}
-          — rotate them from the app's page.
+          . Rotate them from the app's page.
         </Notice>
       ) : null}
       {apps.state === 'failed' ? <ErrorBox error={apps.error} /> : null}

@@ -26,12 +26,24 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
   const [signupMode, setSignupMode] = useState<string>('');
+  // "Signed out." (or why the session ended) says what happened before this form, not after a try.
+  const [tried, setTried] = useState(false);
+  // An invitation made for one address is only good for it (the server refuses another).
+  const [invitedEmail, setInvitedEmail] = useState(false);
+  // An unknown, used or expired invitation: the form could only be refused, so it is not offered.
+  const [linkFailed, setLinkFailed] = useState(false);
 
   useEffect(() => {
     if (mode === 'invitation' && secret !== undefined) {
       portalCall<{ kind: string; email: string }>('GET', `/api/links/${encodeURIComponent(secret)}`).then(
-        (link) => setEmail(link.email),
-        (failure: unknown) => setError(asApiError(failure)),
+        (link) => {
+          setEmail(link.email);
+          setInvitedEmail(link.email !== '');
+        },
+        (failure: unknown) => {
+          setError(asApiError(failure));
+          setLinkFailed(true);
+        },
       );
     }
     if (mode === 'signin' || mode === 'signup') {
@@ -45,6 +57,7 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     setBusy(true);
+    setTried(true);
     setError(undefined);
     try {
       if (mode === 'signin') {
@@ -78,53 +91,76 @@ export function AuthPage(props: { mode: Mode; secret?: string; notice?: string |
           <span class="brand-mark" aria-hidden="true" />
           {TITLES[mode]}
         </h1>
-        {props.notice === undefined ? null : <Notice>{props.notice}</Notice>}
+        {props.notice === undefined || tried ? null : <Notice>{props.notice}</Notice>}
         {done === undefined ? null : <Notice tone="success">{done}</Notice>}
-        <ErrorBox error={error} />
-        {mode === 'reset' ? null : (
-          <Field label="Email">
-            {(id, describedBy) => (
-              <input
-                id={id}
-                type="email"
-                required
-                autocomplete={mode === 'signin' ? 'username' : 'email'}
-                aria-describedby={describedBy}
-                value={email}
-                onInput={(event) => setEmail(event.currentTarget.value)}
-              />
-            )}
-          </Field>
-        )}
-        {mode === 'signup' || mode === 'invitation' ? (
-          <Field label="Name (optional)">
-            {(id) => (
-              <input id={id} autocomplete="name" value={name} onInput={(event) => setName(event.currentTarget.value)} />
-            )}
-          </Field>
+        {/* The server would refuse the form: say why before anyone fills it in. */}
+        {mode === 'signup' && signupMode === 'invite' ? (
+          <Notice tone="warning">
+            Accounts are by invitation: ask the operator for an invitation link, then open it here.
+          </Notice>
         ) : null}
-        <Field label="Password" hint={mode === 'signin' ? undefined : 'At least 12 characters. A passphrase is fine.'}>
-          {(id, describedBy) => (
-            <input
-              id={id}
-              type="password"
-              required
-              autocomplete={mode === 'signin' ? 'current-password' : 'new-password'}
-              aria-describedby={describedBy}
-              value={password}
-              onInput={(event) => setPassword(event.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <button type="submit" class="primary" disabled={busy || password === ''}>
-          {busy
-            ? 'Please wait…'
-            : TITLES[mode] === 'Sign in'
-              ? 'Sign in'
-              : mode === 'reset'
-                ? 'Set password'
-                : 'Create account'}
-        </button>
+        <ErrorBox error={error} />
+        {linkFailed ? null : (
+          <>
+            {mode === 'reset' ? null : (
+              <Field label="Email" hint={invitedEmail ? 'The address the invitation was made for.' : undefined}>
+                {(id, describedBy) => (
+                  <input
+                    id={id}
+                    type="email"
+                    required
+                    readOnly={invitedEmail}
+                    autocomplete={mode === 'signin' ? 'username' : 'email'}
+                    aria-describedby={describedBy}
+                    value={email}
+                    onInput={(event) => setEmail(event.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            )}
+            {mode === 'signup' || mode === 'invitation' ? (
+              <Field label="Name (optional)">
+                {(id) => (
+                  <input
+                    id={id}
+                    autocomplete="name"
+                    value={name}
+                    onInput={(event) => setName(event.currentTarget.value)}
+                  />
+                )}
+              </Field>
+            ) : null}
+            <Field
+              label="Password"
+              hint={mode === 'signin' ? undefined : 'At least 12 characters. A passphrase is fine.'}
+            >
+              {(id, describedBy) => (
+                <input
+                  id={id}
+                  type="password"
+                  required
+                  autocomplete={mode === 'signin' ? 'current-password' : 'new-password'}
+                  aria-describedby={describedBy}
+                  value={password}
+                  onInput={(event) => setPassword(event.currentTarget.value)}
+                />
+              )}
+            </Field>
+            <button
+              type="submit"
+              class="primary"
+              disabled={busy || password === '' || (mode === 'signup' && signupMode === 'invite')}
+            >
+              {busy
+                ? 'Please wait…'
+                : TITLES[mode] === 'Sign in'
+                  ? 'Sign in'
+                  : mode === 'reset'
+                    ? 'Set password'
+                    : 'Create account'}
+            </button>
+          </>
+        )}
         {mode === 'signin' && signupMode !== 'invite' && signupMode !== '' ? (
           <p class="switch">
             New here? <a href="#/signup">Create an account</a>

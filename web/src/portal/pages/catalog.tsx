@@ -7,8 +7,11 @@ import { portalCall, type ProductWire } from '../portal-api.ts';
 export function CatalogPage(): JSX.Element {
   const [products] = useLoad(() => portalCall<ProductWire[]>('GET', '/api/products'), []);
   return (
-    <section>
+    <section class="stack">
       <PageHeader title="Products" />
+      <p class="lead">
+        To call a product's APIs, open one of <a href="#/">your apps</a> and request access to it there.
+      </p>
       {products.state === 'failed' ? <ErrorBox error={products.error} /> : null}
       {products.value === undefined ? (
         <Loading what="products" />
@@ -29,11 +32,7 @@ export function CatalogPage(): JSX.Element {
               <ul>
                 {product.apis.map((api) => (
                   <li key={api.id}>
-                    <strong>{api.name}</strong>{' '}
-                    <code>
-                      https://{api.hostname}
-                      {api.listen_path}
-                    </code>
+                    <strong>{api.name}</strong> <code>{api.url}</code>
                   </li>
                 ))}
               </ul>
