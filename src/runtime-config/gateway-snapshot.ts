@@ -14,7 +14,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { RevocationIndex } from '../pki/revocation-index.ts';
-import { normaliseSerial } from '../pki/serial.ts';
+import { serialForLookup } from '../pki/serial.ts';
 import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
 import { KeyIndex } from './api-runtime.ts';
@@ -133,7 +133,7 @@ function fingerprintOf(issuer: string): string {
 }
 
 /**
- * Serials already normalised (normaliseSerial) in a set the control plane keeps between compiles: an index over
+ * Serials already normalised (serialForLookup) in a set the control plane keeps between compiles: an index over
  * one CA takes it as it is instead of copying 100,000 entries on every configuration change.
  */
 export class NormalisedSerials {
@@ -154,7 +154,7 @@ export function buildRevocationIndex(
     }
     const set = new Set<string>(existing ?? []);
     if (serials instanceof NormalisedSerials) for (const serial of serials.set) set.add(serial);
-    else for (const serial of serials) set.add(normaliseSerial(serial));
+    else for (const serial of serials) set.add(serialForLookup(serial));
     byIssuer.set(fingerprint, set);
   }
   return new RevocationIndex(byIssuer);

@@ -16,6 +16,7 @@ import type { Store } from '../../store/ports.ts';
 import type { ManagedCaRecord } from '../../model/records.ts';
 import type { ManagedCaService } from '../certificates/managed-ca-service.ts';
 import { RevokedSerialsCache } from './revoked-serials-cache.ts';
+import { serialToWire } from '../../pki/serial.ts';
 
 /** A CRL is reissued at least this often even without changes, so relying parties never see a stale one. */
 export const CRL_VALIDITY_MS = 7 * 86_400_000; // 7 days
@@ -68,7 +69,7 @@ export class PublicPkiPublisher {
     // pending_revocation already counts as revoked (the store lists both): revocation takes effect at once
     // (docs/architecture.md, "Data model").
     const revokedAt = new Map(
-      [...byId.values()].map((cert) => [cert.serialNumber.toLowerCase(), new Date(cert.revokedAt ?? cert.issuedOn)]),
+      [...byId.values()].map((cert) => [serialToWire(cert.serialNumber), new Date(cert.revokedAt ?? cert.issuedOn)]),
     );
     // Long lists are signed in a worker thread: the data plane shares this event loop.
     const crl = await generateCrlOffThread({

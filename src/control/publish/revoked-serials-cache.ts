@@ -12,7 +12,7 @@ import type { Uuid } from '../../model/records.ts';
 import type { RevokedSerial } from '../../model/read-models.ts';
 import type { Store } from '../../store/ports.ts';
 import { NormalisedSerials } from '../../runtime-config/gateway-snapshot.ts';
-import { normaliseSerial } from '../../pki/serial.ts';
+import { serialForLookup } from '../../pki/serial.ts';
 
 export interface RevokedSerials {
   readonly version: number;
@@ -41,7 +41,7 @@ export class RevokedSerialsCache {
 
 function fromList(version: number, revoked: readonly RevokedSerial[]): RevokedSerials {
   const byId = new Map(revoked.map((entry) => [entry.id, entry]));
-  const serials = new Set(revoked.map((entry) => normaliseSerial(entry.serialNumber)));
+  const serials = new Set(revoked.map((entry) => serialForLookup(entry.serialNumber)));
   return { version, byId, serials: new NormalisedSerials(serials) };
 }
 
@@ -58,12 +58,12 @@ async function applyChanges(
     const before = byId.get(change.id);
     if (before !== undefined) {
       byId.delete(change.id);
-      serials.delete(normaliseSerial(before.serialNumber));
+      serials.delete(serialForLookup(before.serialNumber));
     }
     // pending_revocation already counts as revoked: revocation takes effect at once (docs/architecture.md).
     if (change.status === 'revoked' || change.status === 'pending_revocation') {
       byId.set(change.id, { ...change, status: change.status });
-      serials.add(normaliseSerial(change.serialNumber));
+      serials.add(serialForLookup(change.serialNumber));
     }
   }
   return { version, byId, serials: new NormalisedSerials(serials) };
