@@ -79,15 +79,20 @@ export function createHostPolicy(input: HostPolicyInput): HostPolicy {
   // Underscores allowed: the names may come from certificates (model/hostname.ts).
   if (!isHostname(hostname, { wildcard: true, underscore: true }))
     throw new Error(`invalid hostname: ${input.hostname}`);
-  return buildPolicy(hostname, false, input);
+  return buildPolicy(input, { hostname, isDefault: false });
 }
 
 /** The policy for unknown or absent SNI: the gateway's own certificate, no client CA, no hostname. */
 export function createDefaultPolicy(material: { certPem: string; keyPem: string }): HostPolicy {
-  return buildPolicy('', true, { ...material, hostname: '', clientCaPems: [], clientAuth: 'none' });
+  const input: HostPolicyInput = { ...material, hostname: '', clientCaPems: [], clientAuth: 'none' };
+  return buildPolicy(input, { hostname: '', isDefault: true });
 }
 
-function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInput): HostPolicy {
+/** `hostname` is the canonical key ("" for the default policy), not `input.hostname` as written. */
+function buildPolicy(
+  input: HostPolicyInput,
+  { hostname, isDefault }: { hostname: string; isDefault: boolean },
+): HostPolicy {
   const clientCaPems = Object.freeze([...(input.clientCaPems ?? [])]);
   const clientAuth = input.clientAuth ?? (clientCaPems.length > 0 ? 'optional' : 'none');
   if (clientAuth !== 'none' && clientCaPems.length === 0) {
