@@ -36,6 +36,7 @@ import {
 import type { Extension, Time } from '@peculiar/asn1-x509';
 import { GW_ERR_CERT_INVALID, GatewayError } from '../errors/index.ts';
 import { formatDistinguishedName } from './distinguished-name.ts';
+import { serialFieldFromBytes } from './serial.ts';
 
 export interface CertificateFields {
   /** Uppercase hex, no colons, no sign-padding leading 00 byte: `527E0F20A20EA2A4146C78390F34CE7AF0878CA4`. */
@@ -92,7 +93,7 @@ export function readCertificateFields(leafDer: Uint8Array, issuerDer?: Uint8Arra
     const [subject, issuerName] = faithfulNames(leaf, [tbs.subject, tbs.issuer]);
     const tooLarge = leafDer.byteLength > RFC9440_MAX_CERT_BYTES;
     return {
-      serial: serialHex(tbs.serialNumber),
+      serial: serialFieldFromBytes(tbs.serialNumber),
       issuerSerial: issuer?.serial ?? '',
       subjectDn: formatDistinguishedName(subject, 'rfc2253'),
       issuerDn: formatDistinguishedName(issuerName, 'rfc2253'),
@@ -126,7 +127,7 @@ function readIssuer(der: Uint8Array): IssuerFields {
   if (fields === undefined) {
     const issuer = parseCertificate(der);
     fields = {
-      serial: serialHex(issuer.tbsCertificate.serialNumber),
+      serial: serialFieldFromBytes(issuer.tbsCertificate.serialNumber),
       ski: subjectKeyIdentifier(indexExtensions(issuer)),
     };
     const oldest = issuerCache.keys().next();
@@ -190,17 +191,6 @@ function authorityKeyIdentifier(extensions: Map<string, Extension>): string {
   if (extension === undefined) return '';
   const keyIdentifier = AsnConvert.parse(extension.extnValue, AuthorityKeyIdentifier).keyIdentifier;
   return keyIdentifier === undefined ? '' : upperHex(keyIdentifier.buffer);
-}
-
-/**
- * The INTEGER's bytes as uppercase hex without leading zero bytes (the DER sign padding), keeping one byte for
- * zero. A (non-conforming) negative serial is printed as its two's-complement bytes.
- */
-function serialHex(serial: ArrayBuffer): string {
-  const bytes = new Uint8Array(serial);
-  let start = 0;
-  while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  return upperHex(bytes.subarray(start));
 }
 
 function upperHex(bytes: ArrayBuffer | Uint8Array): string {

@@ -12,7 +12,7 @@
 import 'reflect-metadata';
 import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { normaliseSerial } from './serial.ts';
+import { serialForLookup } from './serial.ts';
 import { toPem } from './pem.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -34,7 +34,7 @@ export interface CertificateAuthority {
 }
 
 export interface IssuedCertificate extends CertificateAuthority {
-  /** Serial as uppercase hex, no colons, no leading zeros (as `normaliseSerial`). */
+  /** Serial as uppercase hex, no colons, no leading zeros (as `serialForLookup`). */
   readonly serialHex: string;
   /** Lowercase hex SHA-256 of the certificate's DER (its fingerprint). */
   readonly sha256: string;
@@ -211,7 +211,7 @@ async function toIssued(cert: x509.X509Certificate, privateKey: webcrypto.Crypto
   return {
     certPem: toPem(der, 'CERTIFICATE'),
     keyPem: toPem(pkcs8, 'PRIVATE KEY'),
-    serialHex: normaliseSerial(cert.serialNumber),
+    serialHex: serialForLookup(cert.serialNumber),
     sha256: createHash('sha256').update(der).digest('hex'),
   };
 }

@@ -42,7 +42,7 @@ import {
   id_ce_cRLReasons,
 } from '@peculiar/asn1-x509';
 import { GW_ERR_CRL_INVALID, GW_ERR_CRL_OUTDATED, GW_ERR_CRL_STALE, GW_ERR_CRL_WRONG_SIGNER } from '../errors/index.ts';
-import { normaliseSerial } from './serial.ts';
+import { serialForLookup } from './serial.ts';
 
 /** A CRL issued a little ahead of our clock is still accepted (clocks drift). */
 export const CRL_CLOCK_SKEW_MS = 5 * 60_000;
@@ -209,7 +209,7 @@ function revokedSerials(crl: x509.X509Crl): string[] {
       }
     }
     if ((entry.reason as number | undefined) === REMOVE_FROM_CRL) continue;
-    serials.push(normaliseSerial(entry.serialNumber));
+    serials.push(serialForLookup(entry.serialNumber));
   }
   return serials;
 }

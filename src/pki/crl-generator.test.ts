@@ -12,7 +12,7 @@ import { generateCrl, type GeneratedCrl } from './crl-generator.ts';
 import { buildRevocationIndex } from './revocation-index.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { serialFromBytes } from './serial-bytes.ts';
+import { serialFromBytes } from './serial.ts';
 
 const HOUR_MS = 3_600_000;
 

@@ -28,7 +28,7 @@ import {
   id_ce_cRLNumber,
 } from '@peculiar/asn1-x509';
 import { loadCaSigner, type CaKeyPair } from './ca-signer.ts';
-import { serialToBytes } from './serial-bytes.ts';
+import { serialToBytes } from './serial.ts';
 import { toPem } from './pem.ts';
 import { childRanges, contentsOf, derTime, tlv } from './der-writer.ts';
 

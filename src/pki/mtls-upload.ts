@@ -24,6 +24,7 @@ import { readUploadPem } from './upload-pem.ts';
 import { readUploadedCertificate, type UploadedCertificate } from './uploaded-certificate.ts';
 import { checkCaBundle, checkLeafChain, type LeafUsage } from './upload-chain.ts';
 import { formatDistinguishedName } from './distinguished-name.ts';
+import { serialToDecimal } from './serial.ts';
 
 export { MAX_UPLOAD_CERTIFICATES, MAX_UPLOAD_PEM_LENGTH } from './upload-pem.ts';
 export type { LeafUsage } from './upload-chain.ts';
@@ -128,7 +129,7 @@ function describe(first: UploadedCertificate): MtlsUploadDescription {
   const tbs = first.asn.tbsCertificate;
   return {
     issuer: formatDistinguishedName(tbs.issuer, 'rfc2253'),
-    serialNumberDecimal: BigInt(`0x${first.serialHex}`).toString(10),
+    serialNumberDecimal: serialToDecimal(first.serialHex),
     signature: first.signatureName,
     expiresOn: tbs.validity.notAfter.getTime(),
     fingerprintSha256: first.fingerprintSha256,

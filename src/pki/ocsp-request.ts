@@ -15,7 +15,7 @@ import { CertID, OCSPRequest, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
 import type { Extension } from '@peculiar/asn1-x509';
 import { GW_ERR_REQUEST_INVALID } from '../errors/index.ts';
 import { isSingleDerSequence } from './der-length.ts';
-import { serialFromBytes } from './serial-bytes.ts';
+import { serialFromBytes } from './serial.ts';
 
 /** A GET request carries at most ~255 bytes of base64 (§A.1); POSTed ones with a signature and certs more. */
 export const MAX_OCSP_REQUEST_BYTES = 8 * 1024;
@@ -33,7 +33,7 @@ export interface OcspCertId {
   readonly hashAlgorithm: string;
   readonly issuerNameHash: Uint8Array;
   readonly issuerKeyHash: Uint8Array;
-  /** Lowercase hex of the serial's content octets without the sign-padding 00 (serial-bytes.ts). */
+  /** Lowercase hex of the serial's content octets without the sign-padding 00 (serial.ts, wire form). */
   readonly serialHex: string;
   /** DER of the CertID as received: the response repeats it byte for byte (§4.2.1). */
   readonly der: Uint8Array;

@@ -45,7 +45,7 @@ export type OcspCertificateStatus =
 export interface BuildOcspResponseOptions {
   readonly ca: CaKeyPair;
   readonly requestDer: Uint8Array;
-  /** Status of one of the CA's certificates by serial (lowercase hex, no sign-padding 00: serial-bytes.ts). */
+  /** Status of one of the CA's certificates by serial (lowercase hex, no sign-padding 00: serial.ts, wire form). */
   readonly lookup: (serialHex: string) => OcspCertificateStatus | Promise<OcspCertificateStatus>;
   /** Default the current time. */
   readonly now?: Date;

@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { X509Certificate as NodeCertificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { normaliseSerial } from './serial.ts';
+import { serialForLookup } from './serial.ts';
 import { readPemBlocks } from './pem.ts';
 
 export class RevocationIndex {
@@ -27,7 +27,7 @@ export class RevocationIndex {
 
   /** `issuerFingerprint256` as Node formats it (`AB:CD:…`); `serial` in any hex form. */
   isRevoked(issuerFingerprint256: string, serial: string): boolean {
-    return this.#revokedByIssuer.get(issuerFingerprint256)?.has(normaliseSerial(serial)) === true;
+    return this.#revokedByIssuer.get(issuerFingerprint256)?.has(serialForLookup(serial)) === true;
   }
 
   /** When the issuer's CRL went stale (its nextUpdate, epoch ms) if it has by `nowMs`; else undefined. */
@@ -70,7 +70,7 @@ export async function buildRevocationIndex(
       const earliest = nextUpdates.get(issuer.fingerprint256) ?? Number.POSITIVE_INFINITY;
       nextUpdates.set(issuer.fingerprint256, Math.min(earliest, nextUpdate.getTime()));
       const serials = revoked.get(issuer.fingerprint256) ?? new Set<string>();
-      for (const entry of crl.entries) serials.add(normaliseSerial(entry.serialNumber));
+      for (const entry of crl.entries) serials.add(serialForLookup(entry.serialNumber));
       revoked.set(issuer.fingerprint256, serials);
     }
   }

@@ -44,7 +44,7 @@ import {
   signatureAlgorithmName,
 } from './signature-algorithm.ts';
 import { formatDistinguishedName } from './distinguished-name.ts';
-import { serialFromBytes } from './serial-bytes.ts';
+import { serialFromBytes } from './serial.ts';
 import { SUPPORTED_CRITICAL_EXTENSIONS } from './supported-critical-extensions.ts';
 
 export const MAX_UPLOADED_CERTIFICATE_BYTES = 16 * 1024;

@@ -49,7 +49,8 @@ export class RuleError extends GatewayError {
   readonly excerpt: string;
 
   constructor(code: RuleErrorCode, reason: string, source: string, position: number, length = 1) {
-    const { line, column, lineStart, lineEnd } = locate(source, position);
+    const location = locate(source, position);
+    const { line, column } = location;
     super(RULE_ERROR_DEFINITIONS[code], `Filter parsing error (${line}:${column}): ${reason}`);
     this.name = 'RuleError';
     this.reason = reason;
@@ -57,7 +58,7 @@ export class RuleError extends GatewayError {
     this.length = Math.max(1, length);
     this.line = line;
     this.column = column;
-    this.excerpt = renderExcerpt(source, position, this.length, lineStart, lineEnd, line, column, reason);
+    this.excerpt = renderExcerpt(source, { ...location, position, length: this.length, reason });
   }
 
   get [kRuleError](): true {
@@ -75,10 +76,22 @@ export function lineAndColumn(source: string, position: number): string {
   return `${line}:${column}`;
 }
 
-function locate(
-  source: string,
-  position: number,
-): { line: number; column: number; lineStart: number; lineEnd: number } {
+/** Where an offset falls: its 1-based line and column and the bounds of its line in the source. */
+interface SourceLocation {
+  readonly line: number;
+  readonly column: number;
+  readonly lineStart: number;
+  readonly lineEnd: number;
+}
+
+/** What the excerpt points at: the location, the span the caret covers and the reason printed after it. */
+interface ExcerptSpan extends SourceLocation {
+  readonly position: number;
+  readonly length: number;
+  readonly reason: string;
+}
+
+function locate(source: string, position: number): SourceLocation {
   let line = 1;
   let lineStart = 0;
   const end = Math.min(position, source.length);
@@ -92,16 +105,8 @@ function locate(
   return { line, column: position - lineStart + 1, lineStart, lineEnd: newline < 0 ? source.length : newline };
 }
 
-function renderExcerpt(
-  source: string,
-  position: number,
-  length: number,
-  lineStart: number,
-  lineEnd: number,
-  line: number,
-  column: number,
-  reason: string,
-): string {
+function renderExcerpt(source: string, span: ExcerptSpan): string {
+  const { position, length, lineStart, lineEnd, line, column, reason } = span;
   const from = Math.max(lineStart, position - EXCERPT_RADIUS);
   const to = Math.min(lineEnd, position + length + EXCERPT_RADIUS);
   const head = from > lineStart ? '…' : '';

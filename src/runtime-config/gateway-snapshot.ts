@@ -14,7 +14,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { RevocationIndex } from '../pki/revocation-index.ts';
-import { normaliseSerial } from '../pki/serial.ts';
+import { serialForLookup } from '../pki/serial.ts';
 import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
 import { KeyIndex } from './api-runtime.ts';
@@ -79,15 +79,20 @@ export function createHostPolicy(input: HostPolicyInput): HostPolicy {
   // Underscores allowed: the names may come from certificates (model/hostname.ts).
   if (!isHostname(hostname, { wildcard: true, underscore: true }))
     throw new Error(`invalid hostname: ${input.hostname}`);
-  return buildPolicy(hostname, false, input);
+  return buildPolicy(input, { hostname, isDefault: false });
 }
 
 /** The policy for unknown or absent SNI: the gateway's own certificate, no client CA, no hostname. */
 export function createDefaultPolicy(material: { certPem: string; keyPem: string }): HostPolicy {
-  return buildPolicy('', true, { ...material, hostname: '', clientCaPems: [], clientAuth: 'none' });
+  const input: HostPolicyInput = { ...material, hostname: '', clientCaPems: [], clientAuth: 'none' };
+  return buildPolicy(input, { hostname: '', isDefault: true });
 }
 
-function buildPolicy(hostname: string, isDefault: boolean, input: HostPolicyInput): HostPolicy {
+/** `hostname` is the canonical key ("" for the default policy), not `input.hostname` as written. */
+function buildPolicy(
+  input: HostPolicyInput,
+  { hostname, isDefault }: { hostname: string; isDefault: boolean },
+): HostPolicy {
   const clientCaPems = Object.freeze([...(input.clientCaPems ?? [])]);
   const clientAuth = input.clientAuth ?? (clientCaPems.length > 0 ? 'optional' : 'none');
   if (clientAuth !== 'none' && clientCaPems.length === 0) {
@@ -133,7 +138,7 @@ function fingerprintOf(issuer: string): string {
 }
 
 /**
- * Serials already normalised (normaliseSerial) in a set the control plane keeps between compiles: an index over
+ * Serials already normalised (serialForLookup) in a set the control plane keeps between compiles: an index over
  * one CA takes it as it is instead of copying 100,000 entries on every configuration change.
  */
 export class NormalisedSerials {
@@ -154,7 +159,7 @@ export function buildRevocationIndex(
     }
     const set = new Set<string>(existing ?? []);
     if (serials instanceof NormalisedSerials) for (const serial of serials.set) set.add(serial);
-    else for (const serial of serials) set.add(normaliseSerial(serial));
+    else for (const serial of serials) set.add(serialForLookup(serial));
     byIssuer.set(fingerprint, set);
   }
   return new RevocationIndex(byIssuer);

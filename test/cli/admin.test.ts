@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
+import { succeeded, succeededJson } from '../helpers/cli-fixture.ts';
 import { createCa } from '../helpers/pki.ts';
 import { forgeRoot } from '../helpers/forge-certificate.ts';
 
@@ -42,20 +43,14 @@ describe('portcullis admin commands', () => {
   const cli = (args: string[], token = server.adminToken): Promise<CliResult> =>
     runCli([...args, '--api', server.baseUrl, '--token', token]);
 
-  const ok = (result: CliResult): CliResult => {
-    assert.equal(result.code, 0, `exit ${String(result.code)}: ${result.stderr}`);
-    assert.equal(result.stderr, '');
-    return result;
-  };
-
-  const json = <T = any>(result: CliResult): T => JSON.parse(ok(result).stdout) as T;
-
   test('account and zone: create and list, for a person and as JSON', async () => {
-    const account = json<{ id: string; name: string }>(await cli(['account', 'create', 'Acme Corp', '--json']));
+    const account = succeededJson<{ id: string; name: string }>(
+      await cli(['account', 'create', 'Acme Corp', '--json']),
+    );
     assert.match(account.id, /^[0-9a-f]{32}$/);
     assert.equal(account.name, 'Acme Corp');
 
-    const zoneCreated = ok(await cli(['zone', 'create', 'acme.test', '--account', account.id]));
+    const zoneCreated = succeeded(await cli(['zone', 'create', 'acme.test', '--account', account.id]));
     const zoneId = /^Created zone acme\.test \(([0-9a-f]{32})\) in account ([0-9a-f]{32})\n$/.exec(zoneCreated.stdout);
     assert.ok(zoneId, zoneCreated.stdout);
     assert.equal(zoneId[2], account.id);
@@ -74,28 +69,30 @@ describe('portcullis admin commands', () => {
       runCli(['account', 'list', '--json', '--api', server.baseUrl, '--data-dir', server.dataDir]),
     ]);
 
-    const accountLines = ok(accounts).stdout.trimEnd().split('\n');
+    const accountLines = succeeded(accounts).stdout.trimEnd().split('\n');
     assert.match(accountLines[0]!, /^ID {32}NAME {7}CREATED$/);
     assert.match(accountLines[1]!, new RegExp(`^${account.id}  Acme Corp  \\d{4}-`));
     assert.equal(accountLines.at(-1), '1 account');
 
-    const listed = json<{ id: string; name: string; account: { id: string } }[]>(zonesJson);
+    const listed = succeededJson<{ id: string; name: string; account: { id: string } }[]>(zonesJson);
     assert.deepEqual(
       listed.map((zone) => [zone.id, zone.name, zone.account.id]),
       [[zoneId[1], 'acme.test', account.id]],
     );
-    const zoneLines = ok(zones).stdout.trimEnd().split('\n');
+    const zoneLines = succeeded(zones).stdout.trimEnd().split('\n');
     assert.match(zoneLines[0]!, /^ID\s+NAME\s+ACCOUNT\s+STATUS\s+CREATED$/);
     assert.match(zoneLines[1]!, new RegExp(`^${zoneId[1]!}  acme\\.test  ${account.id}  active  `));
     assert.equal(zoneLines.at(-1), '1 zone');
 
-    assert.ok(json<{ name: string }[]>(viaEnv).some((zone) => zone.name === 'acme.test'));
-    assert.ok(json<{ id: string }[]>(viaDataDir).some((item) => item.id === account.id));
+    assert.ok(succeededJson<{ name: string }[]>(viaEnv).some((zone) => zone.name === 'acme.test'));
+    assert.ok(succeededJson<{ id: string }[]>(viaDataDir).some((item) => item.id === account.id));
   });
 
   test('token: create prints the secret once; verify; revoke; a revoked token fails verify', async () => {
     const { accountId } = await createTenant(server, 'tokens.test');
-    const created = ok(await cli(['token', 'create', '--name', 'ci', '--permission', 'read', '--account', accountId]));
+    const created = succeeded(
+      await cli(['token', 'create', '--name', 'ci', '--permission', 'read', '--account', accountId]),
+    );
     const header = new RegExp(`^Created token ([0-9a-f]{32}) "ci" \\(read, account ${accountId}\\)$`, 'm').exec(
       created.stdout,
     );
@@ -105,8 +102,8 @@ describe('portcullis admin commands', () => {
     assert.ok(secret, created.stdout);
 
     const [verified, listed] = await Promise.all([cli(['token', 'verify'], secret), cli(['token', 'list', '--json'])]);
-    assert.equal(ok(verified).stdout, `Token ${tokenId} is active: This API Token is valid and active\n`);
-    const entry = json<{ id: string; status: string; scope: object; value?: string }[]>(listed).find(
+    assert.equal(succeeded(verified).stdout, `Token ${tokenId} is active: This API Token is valid and active\n`);
+    const entry = succeededJson<{ id: string; status: string; scope: object; value?: string }[]>(listed).find(
       (token) => token.id === tokenId,
     );
     assert.deepEqual(entry?.scope, { kind: 'account', account_id: accountId });
@@ -114,7 +111,7 @@ describe('portcullis admin commands', () => {
     assert.equal(entry.value, undefined, 'the secret is shown only at creation');
 
     assert.equal(
-      ok(await cli(['token', 'revoke', tokenId])).stdout,
+      succeeded(await cli(['token', 'revoke', tokenId])).stdout,
       `Revoked token ${tokenId} "ci" (status disabled)\n`,
     );
     const refused = await cli(['token', 'verify'], secret);
@@ -129,7 +126,7 @@ describe('portcullis admin commands', () => {
     const caFile = path.join(dir, 'ca.pem');
     await writeFile(caFile, ca.certPem);
 
-    const uploaded = json<{ id: string; ca: boolean; name: string }>(
+    const uploaded = succeededJson<{ id: string; ca: boolean; name: string }>(
       await cli(['ca', 'upload', '--account', accountId, '--file', caFile, '--name', 'test root', '--json']),
     );
     assert.equal(uploaded.ca, true);
@@ -139,8 +136,11 @@ describe('portcullis admin commands', () => {
       cli(['ca', 'associate', '--zone', zoneId, '--ca', uploaded.id, 'api.ca.test']),
       cli(['ca', 'associate', '--zone', zoneId, 'a.ca.test', 'b.ca.test']),
     ]);
-    assert.equal(ok(own).stdout, `Zone ${zoneId}: 1 hostname now trusts CA ${uploaded.id}: api.ca.test\n`);
-    assert.equal(ok(managed).stdout, `Zone ${zoneId}: 2 hostnames now trust the managed CA: a.ca.test, b.ca.test\n`);
+    assert.equal(succeeded(own).stdout, `Zone ${zoneId}: 1 hostname now trusts CA ${uploaded.id}: api.ca.test\n`);
+    assert.equal(
+      succeeded(managed).stdout,
+      `Zone ${zoneId}: 2 hostnames now trust the managed CA: a.ca.test, b.ca.test\n`,
+    );
 
     const [list, ownAssociations, managedAssociations, deleteInUse] = await Promise.all([
       cli(['ca', 'list', '--account', accountId]),
@@ -148,13 +148,13 @@ describe('portcullis admin commands', () => {
       cli(['ca', 'associations', '--zone', zoneId]),
       cli(['ca', 'delete', '--account', accountId, uploaded.id]),
     ]);
-    const listLines = ok(list).stdout.trimEnd().split('\n');
+    const listLines = succeeded(list).stdout.trimEnd().split('\n');
     assert.match(listLines[0]!, /^ID\s+NAME\s+ISSUER\s+COMPATIBILITY\s+EXPIRES$/);
     assert.match(listLines[1]!, new RegExp(`^${uploaded.id}  test root  .*CN=CLI Test Root.*  strict\\s+\\d{4}-`));
     assert.equal(listLines.at(-1), `1 CA in account ${accountId}`);
-    assert.deepEqual(json(ownAssociations), { hostnames: ['api.ca.test'], mtls_certificate_id: uploaded.id });
+    assert.deepEqual(succeededJson(ownAssociations), { hostnames: ['api.ca.test'], mtls_certificate_id: uploaded.id });
     assert.equal(
-      ok(managedAssociations).stdout,
+      succeeded(managedAssociations).stdout,
       `2 hostnames of zone ${zoneId} trust the managed CA:\n  a.ca.test\n  b.ca.test\n`,
     );
     assert.equal(deleteInUse.code, 1);
@@ -171,7 +171,7 @@ describe('portcullis admin commands', () => {
     const refused = await cli(['ca', 'upload', '--account', accountId, '--file', caFile]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /missing-subject-key-identifier: .*\[v4 12147\]\n$/);
-    const uploaded = ok(
+    const uploaded = succeeded(
       await cli(['ca', 'upload', '--account', accountId, '--file', caFile, '--compatibility', 'legacy']),
     );
     const id = /^Uploaded CA (\S+): .*, legacy\n$/.exec(uploaded.stdout)?.[1];
@@ -180,7 +180,7 @@ describe('portcullis admin commands', () => {
     assert.equal(toStrict.code, 1);
     assert.match(toStrict.stderr, /\[v4 12147\]\n$/);
     assert.equal(
-      ok(await cli(['ca', 'update', '--account', accountId, '--compatibility', 'legacy', id])).stdout,
+      succeeded(await cli(['ca', 'update', '--account', accountId, '--compatibility', 'legacy', id])).stdout,
       `CA ${id} is now legacy\n`,
     );
   });
@@ -217,7 +217,7 @@ describe('portcullis admin commands', () => {
     const keyFile = path.join(outDir, 'phone_1.key');
     const certFile = path.join(outDir, 'phone_1.pem');
     const issuedLine = /^Issued certificate ([0-9a-f-]{36}) for CN=phone 1, serial ([0-9a-f]+), expires (\S+)$/m.exec(
-      ok(generated).stdout,
+      succeeded(generated).stdout,
     );
     assert.ok(issuedLine, generated.stdout);
     const phoneId = issuedLine[1]!;
@@ -234,7 +234,7 @@ describe('portcullis admin commands', () => {
     assert.equal(Math.round((Date.parse(issuedLine[3]!) - Date.now()) / 86_400_000), 30);
 
     // --csr: the certificate goes beside the CSR, named after it.
-    const fromCsrResult = json<{
+    const fromCsrResult = succeededJson<{
       id: string;
       common_name: string;
       validity_days: number;
@@ -258,14 +258,14 @@ describe('portcullis admin commands', () => {
       cli(['cert', 'list', '--zone', zoneId, '--json']),
       cli(['cert', 'list', '--zone', zoneId]),
     ]);
-    const all = json<{ id: string }[]>(listedJson);
+    const all = succeededJson<{ id: string }[]>(listedJson);
     assert.equal(all.length, 52);
     assert.equal(new Set(all.map((certificate) => certificate.id)).size, 52);
-    assert.match(ok(listed).stdout, /^ID\s+COMMON NAME\s+STATUS\s+EXPIRES\s+SERIAL$/m);
+    assert.match(succeeded(listed).stdout, /^ID\s+COMMON NAME\s+STATUS\s+EXPIRES\s+SERIAL$/m);
     assert.match(listed.stdout, new RegExp(`^${phoneId}  phone 1 {6}active  `, 'm'));
     assert.match(listed.stdout, new RegExp(`\\n52 client certificates in zone ${zoneId} \\(52 active\\)\\n$`));
 
-    const revoked = ok(await cli(['cert', 'revoke', '--zone', zoneId, phoneId]));
+    const revoked = succeeded(await cli(['cert', 'revoke', '--zone', zoneId, phoneId]));
     assert.equal(
       revoked.stdout,
       `Revoked certificate ${phoneId} (CN=phone 1, serial ${issuedLine[2]!}): status pending_revocation\n`,
@@ -274,16 +274,16 @@ describe('portcullis admin commands', () => {
       cli(['cert', 'show', '--zone', zoneId, phoneId]),
       cli(['cert', 'list', '--zone', zoneId, '--status', 'revoked', '--json']),
     ]);
-    assert.match(ok(shown).stdout, /^Status: +revoked$/m);
+    assert.match(succeeded(shown).stdout, /^Status: +revoked$/m);
     assert.match(shown.stdout, /^Common name: +phone 1$/m);
     assert.match(shown.stdout, /^Organization: +Acme$/m);
     assert.match(shown.stdout, /^Expires: +\S+ \(30 days\)$/m);
     assert.deepEqual(
-      json<{ id: string }[]>(onlyRevoked).map((certificate) => certificate.id),
+      succeededJson<{ id: string }[]>(onlyRevoked).map((certificate) => certificate.id),
       [phoneId],
     );
 
-    const reactivated = ok(await cli(['cert', 'reactivate', '--zone', zoneId, phoneId]));
+    const reactivated = succeeded(await cli(['cert', 'reactivate', '--zone', zoneId, phoneId]));
     assert.match(reactivated.stdout, /: status pending_reactivation\n$/);
     const after = await server.call<{ status: string }>('GET', `/zones/${zoneId}/client_certificates/${phoneId}`);
     assert.equal(after.body.result.status, 'active');
@@ -322,10 +322,10 @@ describe('portcullis admin commands', () => {
       ]),
     ]);
     const created = /^Created route ([0-9a-f]{32}): api\.routes\.test -> http:\/\/127\.0\.0\.1:8080\n$/.exec(
-      ok(plain).stdout,
+      succeeded(plain).stdout,
     );
     assert.ok(created, plain.stdout);
-    const v1 = json<{
+    const v1 = succeededJson<{
       id: string;
       path_prefix: string;
       upstream: string;
@@ -355,7 +355,7 @@ describe('portcullis admin commands', () => {
       ]),
       cli(['route', 'create', '--zone', zoneId, '--hostname', 'api.elsewhere.test', '--upstream', 'http://b']),
     ]);
-    const lines = ok(listed).stdout.trimEnd().split('\n');
+    const lines = succeeded(listed).stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^ID\s+HOSTNAME\s+PREFIX\s+STRIP\s+UPSTREAM\s+TIMEOUT\s+DESCRIPTION$/);
     assert.match(
       lines[1]!,
@@ -367,7 +367,7 @@ describe('portcullis admin commands', () => {
     );
     assert.equal(lines.at(-1), `2 routes in zone ${zoneId}`);
     assert.deepEqual(
-      json<{ id: string }[]>(listedJson).map((route) => route.id),
+      succeededJson<{ id: string }[]>(listedJson).map((route) => route.id),
       [v1.id, created[1]],
       'longest prefix first',
     );
@@ -391,13 +391,13 @@ describe('portcullis admin commands', () => {
     assert.equal(badTimeout.code, 2, 'a duration that is not one is a usage error');
     assert.match(badTimeout.stderr, /--upstream-timeout/);
 
-    assert.equal(ok(await cli(['route', 'delete', '--zone', zoneId, v1.id])).stdout, `Deleted route ${v1.id}\n`);
+    assert.equal(succeeded(await cli(['route', 'delete', '--zone', zoneId, v1.id])).stdout, `Deleted route ${v1.id}\n`);
     const [after, again] = await Promise.all([
       cli(['route', 'list', '--zone', zoneId, '--json']),
       cli(['route', 'delete', '--zone', zoneId, v1.id]),
     ]);
     assert.deepEqual(
-      json<{ id: string }[]>(after).map((route) => route.id),
+      succeededJson<{ id: string }[]>(after).map((route) => route.id),
       [created[1]],
     );
     assert.equal(again.code, 1);
@@ -406,23 +406,27 @@ describe('portcullis admin commands', () => {
 
   test('zone delete: refused while in use with what uses it (exit 1), then deleted; --delegated on create', async () => {
     const { accountId, zoneId } = await createTenant(server, 'zone-delete.test');
-    ok(await cli(['route', 'create', '--zone', zoneId, '--hostname', 'zone-delete.test', '--upstream', 'http://a']));
+    succeeded(
+      await cli(['route', 'create', '--zone', zoneId, '--hostname', 'zone-delete.test', '--upstream', 'http://a']),
+    );
     const inUse = await cli(['zone', 'delete', zoneId]);
     assert.equal(inUse.code, 1);
     assert.equal(inUse.stderr, 'portcullis: The zone is in use: 1 route; remove them first [v4 12132]\n');
-    const routes = json<{ id: string }[]>(await cli(['route', 'list', '--zone', zoneId, '--json']));
-    ok(await cli(['route', 'delete', '--zone', zoneId, routes[0]!.id]));
-    assert.equal(ok(await cli(['zone', 'delete', zoneId])).stdout, `Deleted zone ${zoneId}\n`);
+    const routes = succeededJson<{ id: string }[]>(await cli(['route', 'list', '--zone', zoneId, '--json']));
+    succeeded(await cli(['route', 'delete', '--zone', zoneId, routes[0]!.id]));
+    assert.equal(succeeded(await cli(['zone', 'delete', zoneId])).stdout, `Deleted zone ${zoneId}\n`);
     const again = await cli(['zone', 'delete', zoneId]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /\[v4 7003\]\n$/);
 
-    const other = json<{ id: string }>(await cli(['account', 'create', 'other tenant', '--json']));
-    ok(await cli(['zone', 'create', 'zone-delete.test', '--account', accountId]));
+    const other = succeededJson<{ id: string }>(await cli(['account', 'create', 'other tenant', '--json']));
+    succeeded(await cli(['zone', 'create', 'zone-delete.test', '--account', accountId]));
     const refused = await cli(['zone', 'create', 'api.zone-delete.test', '--account', other.id]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /overlaps a zone of another account: .*"delegated": true.* \[v4 12130\]\n$/);
-    const delegated = ok(await cli(['zone', 'create', 'api.zone-delete.test', '--account', other.id, '--delegated']));
+    const delegated = succeeded(
+      await cli(['zone', 'create', 'api.zone-delete.test', '--account', other.id, '--delegated']),
+    );
     assert.match(
       delegated.stdout,
       /^Created zone api\.zone-delete\.test \([0-9a-f]{32}\) in account [0-9a-f]{32} \(delegated\)\n$/,

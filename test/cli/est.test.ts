@@ -6,8 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
-import { runCli, type CliResult } from '../helpers/cli.ts';
+import type { AdminServer } from '../helpers/admin-server.ts';
+import type { CliResult } from '../helpers/cli.ts';
+import { startCliFixture, succeeded, succeededJson, type CliFixture } from '../helpers/cli-fixture.ts';
 import { edgeCaPem } from '../helpers/gateway-pki.ts';
 import { request } from '../helpers/https-client.ts';
 import { generateKeyAndCsr } from '../../src/pki/key-and-csr.ts';
@@ -15,30 +16,22 @@ import { generateKeyAndCsr } from '../../src/pki/key-and-csr.ts';
 const HOST = 'devices.fleet.test';
 
 describe('portcullis est and cert fleet commands', () => {
+  let fixture: CliFixture;
   let server: AdminServer;
   let zoneId: string;
 
   before(async () => {
-    server = await startAdminServer();
-    ({ zoneId } = await createTenant(server, 'fleet.test'));
+    fixture = await startCliFixture('est', 'fleet.test');
+    ({ server, zoneId } = fixture);
     const associated = await server.call('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, {
       hostnames: [HOST],
     });
     assert.equal(associated.status, 200);
   });
 
-  after(async () => {
-    await server.stop();
-  });
+  after(() => fixture.stop());
 
-  const cli = (args: string[]): Promise<CliResult> =>
-    runCli([...args, '--api', server.baseUrl, '--token', server.adminToken]);
-  const ok = (result: CliResult): CliResult => {
-    assert.equal(result.code, 0, `exit ${String(result.code)}: ${result.stderr}`);
-    assert.equal(result.stderr, '');
-    return result;
-  };
-  const json = <T = any>(result: CliResult): T => JSON.parse(ok(result).stdout) as T;
+  const cli = (args: string[]): Promise<CliResult> => fixture.cli(args);
 
   /** Each device's CSR, made once: a retry while waiting for approval sends the same key. */
   const csrs = new Map<string, string>();
@@ -63,7 +56,7 @@ describe('portcullis est and cert fleet commands', () => {
   };
 
   test('profiles: create from flags, list, get, update keeps what was not given, delete', async () => {
-    const created = json(
+    const created = succeededJson(
       await cli([
         'est',
         'profile',
@@ -93,16 +86,16 @@ describe('portcullis est and cert fleet commands', () => {
       cli(['est', 'profile', 'get', created.id, '--zone', zoneId]),
       cli(['est', 'profile', 'update', created.id, '--zone', zoneId, '--renew-before-days', '5', '--json']),
     ]);
-    assert.match(ok(listed).stdout, new RegExp(`^${created.id}  temp +30 +manual +${HOST}$`, 'm'));
-    assert.match(ok(shown).stdout, /^Approval: +manual$/m);
-    assert.match(ok(shown).stdout, /^Tags: +fleet-x$/m);
-    const changed = json(updated);
+    assert.match(succeeded(listed).stdout, new RegExp(`^${created.id}  temp +30 +manual +${HOST}$`, 'm'));
+    assert.match(succeeded(shown).stdout, /^Approval: +manual$/m);
+    assert.match(succeeded(shown).stdout, /^Tags: +fleet-x$/m);
+    const changed = succeededJson(updated);
     assert.equal(changed.renew_before_days, 5);
     assert.equal(changed.validity_days, 30, 'update starts from the current settings');
     assert.deepEqual(changed.tags, ['fleet-x']);
     assert.equal(changed.manual_approval, true);
 
-    const off = json(
+    const off = succeededJson(
       await cli(['est', 'profile', 'update', created.id, '--zone', zoneId, '--no-manual-approval', '--json']),
     );
     assert.equal(off.manual_approval, false);
@@ -113,7 +106,7 @@ describe('portcullis est and cert fleet commands', () => {
     assert.match(bad.stderr, /^portcullis: .*key_types.*\[v4 \d+\]\n$/);
 
     assert.match(
-      ok(await cli(['est', 'profile', 'delete', created.id, '--zone', zoneId])).stdout,
+      succeeded(await cli(['est', 'profile', 'delete', created.id, '--zone', zoneId])).stdout,
       /^Deleted enrollment profile/,
     );
     const gone = await cli(['est', 'profile', 'get', created.id, '--zone', zoneId]);
@@ -121,7 +114,7 @@ describe('portcullis est and cert fleet commands', () => {
   });
 
   test('secrets printed once, approvals decided from the CLI, then tags and bulk revocation', async () => {
-    const profile = json(
+    const profile = succeededJson(
       await cli([
         'est',
         'profile',
@@ -136,7 +129,7 @@ describe('portcullis est and cert fleet commands', () => {
         '--json',
       ]),
     );
-    const created = ok(
+    const created = succeeded(
       await cli([
         'est',
         'secret',
@@ -156,24 +149,26 @@ describe('portcullis est and cert fleet commands', () => {
     assert.ok(user !== undefined && password !== undefined, created.stdout);
     assert.match(created.stdout, /shown only now/);
 
-    const spare = json(await cli(['est', 'secret', 'create', '--zone', zoneId, '--profile', profile.id, '--json']));
+    const spare = succeededJson(
+      await cli(['est', 'secret', 'create', '--zone', zoneId, '--profile', profile.id, '--json']),
+    );
     assert.match(spare.secret, /^estb_/);
-    const listed = ok(await cli(['est', 'secret', 'list', '--zone', zoneId, '--profile', profile.id]));
+    const listed = succeeded(await cli(['est', 'secret', 'list', '--zone', zoneId, '--profile', profile.id]));
     assert.match(listed.stdout, new RegExp(`^${user}  0/2 `, 'm'));
     assert.doesNotMatch(listed.stdout, /estb_/, 'a list never shows a secret');
-    ok(await cli(['est', 'secret', 'revoke', spare.id, '--zone', zoneId, '--profile', profile.id]));
+    succeeded(await cli(['est', 'secret', 'revoke', spare.id, '--zone', zoneId, '--profile', profile.id]));
     assert.equal((await enroll(spare.id, spare.secret, 'never')).status, 401, 'a revoked secret is refused');
 
     // Two devices wait for approval; the operator approves one and rejects the other.
     assert.equal((await enroll(user, password, 'sensor-1')).status, 202);
     assert.equal((await enroll(user, password, 'sensor-2')).status, 202);
-    const pending = json<{ id: string; status: string }[]>(
+    const pending = succeededJson<{ id: string; status: string }[]>(
       await cli(['est', 'approvals', '--zone', zoneId, '--status', 'pending', '--json']),
     );
     assert.equal(pending.length, 2);
     const [first, second] = pending as unknown as [{ id: string }, { id: string }];
-    assert.match(ok(await cli(['est', 'approve', first.id, '--zone', zoneId])).stdout, /is approved$/m);
-    assert.match(ok(await cli(['est', 'reject', second.id, '--zone', zoneId])).stdout, /is rejected$/m);
+    assert.match(succeeded(await cli(['est', 'approve', first.id, '--zone', zoneId])).stdout, /is approved$/m);
+    assert.match(succeeded(await cli(['est', 'reject', second.id, '--zone', zoneId])).stdout, /is rejected$/m);
     const twice = await cli(['est', 'approve', second.id, '--zone', zoneId]);
     assert.equal(twice.code, 1, 'a decided request cannot be decided again');
     const retries = await Promise.all([enroll(user, password, 'sensor-1'), enroll(user, password, 'sensor-2')]);
@@ -181,7 +176,7 @@ describe('portcullis est and cert fleet commands', () => {
     assert.deepEqual(statuses, [200, 403], 'the approved device gets its certificate, the rejected one 403');
 
     // Tags: the enrolled device carries the profile's; two certificates issued through the API get some too.
-    const enrolled = json<{ id: string }[]>(
+    const enrolled = succeededJson<{ id: string }[]>(
       await cli(['cert', 'list', '--zone', zoneId, '--tag', 'fleet-a', '--json']),
     );
     assert.equal(enrolled.length, 1);
@@ -196,12 +191,12 @@ describe('portcullis est and cert fleet commands', () => {
     }
     const [gw1, gw2, gw3] = issued as [string, string, string];
     assert.equal(
-      ok(await cli(['cert', 'tag', 'set', gw1, '--zone', zoneId, '--tag', 'site-9', '--tag', 'fleet-a'])).stdout,
+      succeeded(await cli(['cert', 'tag', 'set', gw1, '--zone', zoneId, '--tag', 'site-9', '--tag', 'fleet-a'])).stdout,
       `Tags of ${gw1}: fleet-a, site-9\n`,
     );
-    ok(await cli(['cert', 'tag', 'set', gw2, '--zone', zoneId, '--tag', 'site-9']));
-    assert.equal(ok(await cli(['cert', 'tag', 'get', gw1, '--zone', zoneId])).stdout, 'fleet-a\nsite-9\n');
-    const site9 = ok(await cli(['cert', 'list', '--zone', zoneId, '--tag', 'site-9']));
+    succeeded(await cli(['cert', 'tag', 'set', gw2, '--zone', zoneId, '--tag', 'site-9']));
+    assert.equal(succeeded(await cli(['cert', 'tag', 'get', gw1, '--zone', zoneId])).stdout, 'fleet-a\nsite-9\n');
+    const site9 = succeeded(await cli(['cert', 'list', '--zone', zoneId, '--tag', 'site-9']));
     assert.match(site9.stdout, /^2 client certificates in zone [0-9a-f]{32} tagged site-9 \(2 active\)$/m);
     assert.match(site9.stdout, new RegExp(gw1));
     assert.match(site9.stdout, new RegExp(gw2));
@@ -211,14 +206,14 @@ describe('portcullis est and cert fleet commands', () => {
     const none = await cli(['cert', 'revoke-bulk', '--zone', zoneId]);
     assert.equal(none.code, 2, 'no criteria is a usage error, before any request');
     assert.equal(
-      ok(await cli(['cert', 'revoke-bulk', '--zone', zoneId, '--tag', 'site-9'])).stdout,
+      succeeded(await cli(['cert', 'revoke-bulk', '--zone', zoneId, '--tag', 'site-9'])).stdout,
       'Revoked 2 client certificates\n',
     );
-    const byProfile = json<{ revoked: number; ids: string[] }>(
+    const byProfile = succeededJson<{ revoked: number; ids: string[] }>(
       await cli(['cert', 'revoke-bulk', '--zone', zoneId, '--profile', profile.id, '--json']),
     );
     assert.deepEqual(byProfile.ids, [enrolled[0]?.id]);
-    const active = json<{ id: string }[]>(
+    const active = succeededJson<{ id: string }[]>(
       await cli(['cert', 'list', '--zone', zoneId, '--status', 'active', '--json']),
     );
     assert.deepEqual(

@@ -5,45 +5,31 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
-import { runCli, type CliResult } from '../helpers/cli.ts';
+import type { CliResult } from '../helpers/cli.ts';
+import { startCliFixture, succeeded, succeededJson, type CliFixture } from '../helpers/cli-fixture.ts';
 import { createCa } from '../helpers/pki.ts';
 
 const NO_STACK = /\n\s+at /;
 
 describe('portcullis api, policy and key commands', () => {
-  let server: AdminServer;
+  let fixture: CliFixture;
   let dir: string;
   let accountId: string;
   let zoneId: string;
 
   before(async () => {
-    server = await startAdminServer();
-    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-cli-gateway-'));
-    ({ accountId, zoneId } = await createTenant(server, 'cli-gateway.test'));
+    fixture = await startCliFixture('gateway', 'cli-gateway.test');
+    ({ dir, accountId, zoneId } = fixture);
   });
 
-  after(async () => {
-    await server.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => fixture.stop());
 
-  const cli = (args: string[]): Promise<CliResult> =>
-    runCli([...args, '--api', server.baseUrl, '--token', server.adminToken]);
-
-  const ok = (result: CliResult): CliResult => {
-    assert.equal(result.code, 0, `exit ${String(result.code)}: ${result.stderr}`);
-    assert.equal(result.stderr, '');
-    return result;
-  };
-
-  const json = <T = any>(result: CliResult): T => JSON.parse(ok(result).stdout) as T;
+  const cli = (args: string[]): Promise<CliResult> => fixture.cli(args);
 
   test('api create and list, for a person and as JSON; a refused field is one line on stderr', async () => {
-    const created = ok(
+    const created = succeeded(
       await cli([
         'api',
         'create',
@@ -109,14 +95,14 @@ describe('portcullis api, policy and key commands', () => {
         'keyless',
       ]),
     ]);
-    const lines = ok(table).stdout.trimEnd().split('\n');
+    const lines = succeeded(table).stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^ID\s+NAME\s+HOSTNAME\s+PATH\s+AUTH\s+PROTOCOL\s+ACTIVE\s+UPSTREAM$/);
     assert.match(
       lines[1]!,
       new RegExp(`^${header[1]!}  Orders  api\\.cli-gateway\\.test  /orders  mtls_static\\+token  http`),
     );
     assert.equal(lines.at(-1), `1 API in zone ${zoneId}`);
-    const apis = json<{ id: string; auth: { allowed_certificates: unknown[] } }[]>(listed);
+    const apis = succeededJson<{ id: string; auth: { allowed_certificates: unknown[] } }[]>(listed);
     assert.deepEqual(
       apis.map((api) => api.id),
       [header[1]],
@@ -137,7 +123,7 @@ describe('portcullis api, policy and key commands', () => {
   });
 
   test('policy create; key create --with-token prints the secret once; key get and list never show it', async () => {
-    const api = json<{ id: string }>(
+    const api = succeededJson<{ id: string }>(
       await cli([
         'api',
         'create',
@@ -154,7 +140,7 @@ describe('portcullis api, policy and key commands', () => {
         '--json',
       ]),
     );
-    const policyOut = ok(
+    const policyOut = succeeded(
       await cli([
         'policy',
         'create',
@@ -175,7 +161,7 @@ describe('portcullis api, policy and key commands', () => {
     assert.match(policyOut.stdout, new RegExp(`^Access: +${api.id} \\(any method, any path\\)$`, 'm'));
     assert.match(policyOut.stdout, /^Quota: +1000 per 86400 s$/m);
 
-    const created = ok(
+    const created = succeeded(
       await cli([
         'key',
         'create',
@@ -205,16 +191,16 @@ describe('portcullis api, policy and key commands', () => {
       cli(['policy', 'list', '--account', accountId, '--json']),
     ]);
     for (const result of [got, listed, table])
-      assert.ok(!ok(result).stdout.includes(secret), 'the secret is not shown again');
+      assert.ok(!succeeded(result).stdout.includes(secret), 'the secret is not shown again');
     assert.doesNotMatch(got.stdout, /Secret/);
-    const keys = json<{ id: string; has_secret: boolean; policy_ids: string[]; metadata: object }[]>(listed);
+    const keys = succeededJson<{ id: string; has_secret: boolean; policy_ids: string[]; metadata: object }[]>(listed);
     assert.deepEqual(
       keys.map((key) => [key.id, key.has_secret, key.policy_ids, key.metadata]),
       [[keyId, true, [policyId], { team: 'ops' }]],
     );
     assert.match(table.stdout, new RegExp(`^${keyId}  ci +token `, 'm'));
     assert.deepEqual(
-      json<{ id: string }[]>(policies).map((policy) => policy.id),
+      succeededJson<{ id: string }[]>(policies).map((policy) => policy.id),
       [policyId],
     );
 
@@ -225,7 +211,7 @@ describe('portcullis api, policy and key commands', () => {
     ]);
     assert.equal(inUse.code, 1);
     assert.match(inUse.stderr, /is used by 1 key.*\[v4 12117\]/);
-    assert.match(ok(rotate).stdout, /^Updated key [0-9a-f]{32} "renamed"$/m);
+    assert.match(succeeded(rotate).stdout, /^Updated key [0-9a-f]{32} "renamed"$/m);
   });
 
   test('key create --cert-file binds the certificate; a second key for it is refused', async () => {
@@ -233,9 +219,11 @@ describe('portcullis api, policy and key commands', () => {
     const device = await ca.issue({ subject: 'CN=cli-device' });
     const file = path.join(dir, 'device.pem');
     await writeFile(file, device.certPem);
-    const created = json<{ id: string; certificate_binding: { kind: string; value: string }; secret?: string }>(
-      await cli(['key', 'create', '--account', accountId, '--cert-file', file, '--bind-to', 'spki', '--json']),
-    );
+    const created = succeededJson<{
+      id: string;
+      certificate_binding: { kind: string; value: string };
+      secret?: string;
+    }>(await cli(['key', 'create', '--account', accountId, '--cert-file', file, '--bind-to', 'spki', '--json']));
     assert.equal(created.certificate_binding.kind, 'spki_sha256');
     assert.equal(created.secret, undefined);
     assert.notEqual(created.id, device.sha256.slice(0, 32));

@@ -5,33 +5,26 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
+import { createTenant, type AdminServer } from '../helpers/admin-server.ts';
 import { runCli, type CliResult } from '../helpers/cli.ts';
+import { startCliFixture, succeeded, type CliFixture } from '../helpers/cli-fixture.ts';
 
 const NO_STACK = /\n\s+at /;
 const MTLS_EXPRESSION =
   '(http.host in {"api.cli-rules.test" "iot.cli-rules.test"} and (not cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked))';
 
 describe('portcullis rule', () => {
+  let fixture: CliFixture;
   let server: AdminServer;
   let zoneId: string;
 
   before(async () => {
-    server = await startAdminServer();
-    ({ zoneId } = await createTenant(server, 'cli-rules.test'));
+    fixture = await startCliFixture('rules', 'cli-rules.test');
+    ({ server, zoneId } = fixture);
   });
-  after(async () => {
-    await server.stop();
-  });
+  after(() => fixture.stop());
 
-  const cli = (args: string[]): Promise<CliResult> =>
-    runCli([...args, '--api', server.baseUrl, '--token', server.adminToken]);
-
-  const ok = (result: CliResult): CliResult => {
-    assert.equal(result.code, 0, `exit ${String(result.code)}: ${result.stderr}`);
-    assert.equal(result.stderr, '');
-    return result;
-  };
+  const cli = (args: string[]): Promise<CliResult> => fixture.cli(args);
 
   const failed = (result: CliResult, code: number, message: RegExp): void => {
     assert.equal(result.code, code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
@@ -41,11 +34,11 @@ describe('portcullis rule', () => {
   };
 
   test('list with no rules; mtls writes the rule first; list shows it with its hits', async () => {
-    const empty = ok(await cli(['rule', 'list', '--zone', zoneId]));
+    const empty = succeeded(await cli(['rule', 'list', '--zone', zoneId]));
     assert.equal(empty.stdout, `0 custom rules in zone ${zoneId}\n`);
-    assert.equal(ok(await cli(['rule', 'list', '--zone', zoneId, '--json'])).stdout, '[]\n');
+    assert.equal(succeeded(await cli(['rule', 'list', '--zone', zoneId, '--json'])).stdout, '[]\n');
 
-    const mtls = ok(
+    const mtls = succeeded(
       await cli([
         'rule',
         'mtls',
@@ -66,7 +59,7 @@ describe('portcullis rule', () => {
 
     // Again, as log and without the revocation check: same rule, new version.
     const logged = JSON.parse(
-      ok(
+      succeeded(
         await cli([
           'rule',
           'mtls',
@@ -85,7 +78,7 @@ describe('portcullis rule', () => {
       [ruleId, 'log', '2', '(http.host in {"api.cli-rules.test"} and not cf.tls_client_auth.cert_verified)'],
     );
 
-    const listed = ok(await cli(['rule', 'list', '--zone', zoneId]))
+    const listed = succeeded(await cli(['rule', 'list', '--zone', zoneId]))
       .stdout.trimEnd()
       .split('\n');
     assert.match(listed[0]!, /^ID\s+ACTION\s+ENABLED\s+HITS\s+LAST HIT\s+DESCRIPTION\s+EXPRESSION$/);
@@ -110,9 +103,9 @@ describe('portcullis rule', () => {
     failed(usage, 2, /needs --content/);
     failed(notBlock, 2, /go with --action block/);
     failed(unknownAction, 2, /argument 'managed_challenge' is invalid/);
-    assert.equal(ok(await cli(['rule', 'list', '--zone', fresh])).stdout, `0 custom rules in zone ${fresh}\n`);
+    assert.equal(succeeded(await cli(['rule', 'list', '--zone', fresh])).stdout, `0 custom rules in zone ${fresh}\n`);
 
-    const added = ok(
+    const added = succeeded(
       await cli([
         'rule',
         'add',
@@ -143,10 +136,10 @@ describe('portcullis rule', () => {
       cli(['rule', 'add', '--zone', fresh, '--expression', 'ip.src in {10.0.0.0/8}', '--action', 'skip', '--json']),
     ]);
     failed(badSecond, 1, /^portcullis: \/expression: Filter parsing error \(1:8\): .* \[v4 12120\]\n$/);
-    const skipRule = JSON.parse(ok(skip).stdout) as { id: string; action_parameters: unknown };
+    const skipRule = JSON.parse(succeeded(skip).stdout) as { id: string; action_parameters: unknown };
     assert.deepEqual(skipRule.action_parameters, { ruleset: 'current' });
 
-    const rules = JSON.parse(ok(await cli(['rule', 'list', '--zone', fresh, '--json'])).stdout) as {
+    const rules = JSON.parse(succeeded(await cli(['rule', 'list', '--zone', fresh, '--json'])).stdout) as {
       id: string;
       description: string;
       action_parameters?: unknown;
@@ -159,7 +152,7 @@ describe('portcullis rule', () => {
       response: { status_code: 401, content: '{"error":"certificate required"}', content_type: 'application/json' },
     });
 
-    const deleted = ok(await cli(['rule', 'delete', '--zone', fresh, addedId]));
+    const deleted = succeeded(await cli(['rule', 'delete', '--zone', fresh, addedId]));
     assert.equal(deleted.stdout, `Deleted rule ${addedId} from zone ${fresh}: 1 rule left, ruleset version 3\n`);
     failed(await cli(['rule', 'delete', '--zone', fresh, addedId]), 1, /\[v4 7003\]/);
   });

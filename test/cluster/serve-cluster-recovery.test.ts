@@ -9,30 +9,21 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import pino from 'pino';
-import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
+import { createTenant, type AdminServer } from '../helpers/admin-server.ts';
+import { configureMtlsHost, ok, startGatewayPair, within, type GatewayPair } from '../helpers/cluster.ts';
 import { edgeCaPem } from '../helpers/gateway-pki.ts';
 import { OpensslWorkdir } from '../helpers/openssl.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresSkipReason } from '../helpers/postgres.ts';
 import { request } from '../helpers/https-client.ts';
 import { storeFault } from '../helpers/store-fault.ts';
 import { startHttp1Echo, type RunningUpstream } from '../helpers/upstreams.ts';
 
 const HOST = 'api.recovery.test';
 
-/** Polls `probe` every 25 ms until it returns true; fails after `limitMs`. */
-async function within(limitMs: number, what: string, probe: () => Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - started > limitMs) assert.fail(`${what}: not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSkipReason() ?? false }, () => {
-  let postgres: TestPostgres;
+  let pair: GatewayPair;
   let first: AdminServer;
   let second: AdminServer;
   let upstream: RunningUpstream;
@@ -52,41 +43,27 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
   );
 
   before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('recovery');
-    const url = await postgres.createSchema('recovery', 'gw');
-    const env = {
-      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
-      PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    };
-    first = await startAdminServer({ kind: 'postgres', url }, env);
-    second = await startAdminServer({ kind: 'postgres', url }, env, {
-      wrapStore: fault.wrapStore,
-      logger,
-      options: { configStaleAfterMs: 1500 },
+    pair = await startGatewayPair('recovery', {
+      secondExtras: { wrapStore: fault.wrapStore, logger, options: { configStaleAfterMs: 1500 } },
     });
+    ({ first, second } = pair);
     upstream = await startHttp1Echo();
     openssl = new OpensslWorkdir();
   });
 
   after(async () => {
     openssl.remove();
-    await Promise.all([first.stop(), second.stop(), upstream.close()]);
-    await postgres.stop();
+    await Promise.all([pair.stop(), upstream.close()]);
   });
 
   test('a revocation reaches the gateway whose rebuild failed once: new handshakes and a kept-alive connection', async () => {
     const { zoneId } = await createTenant(first, 'recovery.test');
-    const ok = async (method: string, route: string, body?: unknown) => {
-      const response = await first.call(method, route, body);
-      assert.equal(response.status, 200, JSON.stringify(response.body.errors));
-      return response.body.result as Record<string, string>;
-    };
-    const { csrPem, keyPem } = openssl.csr('p256', '/CN=recovery-device');
-    const issued = await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
-    await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
-    await ok('POST', `/zones/${zoneId}/gateway/routes`, { hostname: HOST, upstream: upstream.url });
-    await ok('POST', `/zones/${zoneId}/gateway/mtls_rule`, { hostnames: [HOST] });
+    const { issued, keyPem } = await configureMtlsHost(first, openssl, {
+      zoneId,
+      host: HOST,
+      upstreamUrl: upstream.url,
+      commonName: 'recovery-device',
+    });
     const client = { ca: edgeCaPem(first), cert: issued.certificate, key: keyPem, servername: HOST };
     const fresh = async () =>
       (await request({ port: second.gatewayPort, ...client, headers: { host: HOST } }).catch(() => undefined))?.status;
@@ -110,7 +87,7 @@ describe('cluster: a snapshot rebuild that fails is retried', { skip: postgresSk
     try {
       assert.equal(await kept(), 200);
       fault.fail(1);
-      await ok('DELETE', `/zones/${zoneId}/client_certificates/${issued.id}`);
+      await ok(first, 'DELETE', `/zones/${zoneId}/client_certificates/${issued.id}`);
       // The rebuild for the revocation fails once (a retry follows within a second or so).
       await within(3000, 'the rebuild was attempted and failed', () => Promise.resolve(fault.failures === 1));
       await within(3000, 'the kept-alive connection is refused', async () => (await kept()) === 403);

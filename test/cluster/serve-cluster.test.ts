@@ -9,12 +9,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import https from 'node:https';
-import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
+import { createTenant, type AdminServer } from '../helpers/admin-server.ts';
+import { configureMtlsHost, ok as okOn, startGatewayPair, within, type GatewayPair } from '../helpers/cluster.ts';
 import { edgeCaPem } from '../helpers/gateway-pki.ts';
 import { OpensslWorkdir } from '../helpers/openssl.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresSkipReason } from '../helpers/postgres.ts';
 import { redisSkipReason, startRedis, type TestRedis } from '../helpers/redis.ts';
 import { request } from '../helpers/https-client.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -22,55 +22,33 @@ import { startHttp1Echo, type RunningUpstream } from '../helpers/upstreams.ts';
 
 const HOST = 'api.cluster.test';
 
-/** Polls `probe` every 25 ms until it returns true; the elapsed milliseconds, or fails after `limitMs`. */
-async function within(limitMs: number, probe: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - started > limitMs) assert.fail(`not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - started;
-}
-
 describe('cluster: two gateways over one PostgreSQL store', { skip: postgresSkipReason() ?? false }, () => {
-  let postgres: TestPostgres;
+  let pair: GatewayPair;
   let first: AdminServer;
   let second: AdminServer;
   let upstream: RunningUpstream;
   let openssl: OpensslWorkdir;
 
   before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('cluster');
-    const url = await postgres.createSchema('cluster', 'gw');
-    const env = {
-      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
-      PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    };
-    first = await startAdminServer({ kind: 'postgres', url }, env);
-    second = await startAdminServer({ kind: 'postgres', url }, env);
+    pair = await startGatewayPair('cluster');
+    ({ first, second } = pair);
     upstream = await startHttp1Echo();
     openssl = new OpensslWorkdir();
   });
 
   after(async () => {
     openssl.remove();
-    await Promise.all([first.stop(), second.stop(), upstream.close()]);
-    await postgres.stop();
+    await Promise.all([pair.stop(), upstream.close()]);
   });
 
   test('a hostname configured and a certificate revoked through one gateway are enforced by the other', async () => {
     const { zoneId } = await createTenant(first, 'cluster.test');
-    const ok = async (method: string, route: string, body?: unknown) => {
-      const response = await first.call(method, route, body);
-      assert.equal(response.status, 200, JSON.stringify(response.body.errors));
-      return response.body.result as Record<string, string>;
-    };
-    const { csrPem, keyPem } = openssl.csr('p256', '/CN=cluster-device');
-    const issued = await ok('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
-    await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
-    await ok('POST', `/zones/${zoneId}/gateway/routes`, { hostname: HOST, upstream: upstream.url });
-    await ok('POST', `/zones/${zoneId}/gateway/mtls_rule`, { hostnames: [HOST] });
+    const { issued, keyPem } = await configureMtlsHost(first, openssl, {
+      zoneId,
+      host: HOST,
+      upstreamUrl: upstream.url,
+      commonName: 'cluster-device',
+    });
 
     // One keep-alive connection to the SECOND gateway, reused for every request below.
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
@@ -99,7 +77,7 @@ describe('cluster: two gateways over one PostgreSQL store', { skip: postgresSkip
       });
     try {
       // The second gateway compiled its snapshot before the hostname existed: it learns it from the store.
-      const configured = await within(1000, async () => {
+      const configured = await within(1000, 'the second gateway serves the new hostname', async () => {
         agent.destroy(); // a handshake made under the old snapshot would still be the default policy's
         // Until then the hostname is unknown there: the default certificate does not name it.
         return (await callSecond().catch(() => 0)) === 200;
@@ -108,8 +86,12 @@ describe('cluster: two gateways over one PostgreSQL store', { skip: postgresSkip
       sockets.clear();
       assert.equal(await callSecond(), 200);
 
-      await ok('DELETE', `/zones/${zoneId}/client_certificates/${issued.id}`);
-      const revoked = await within(1000, async () => (await callSecond()) === 403);
+      await okOn(first, 'DELETE', `/zones/${zoneId}/client_certificates/${issued.id}`);
+      const revoked = await within(
+        1000,
+        'the revocation bites on the second gateway',
+        async () => (await callSecond()) === 403,
+      );
       assert.ok(revoked < 1000, `revocation reached the other gateway in ${revoked} ms`);
       assert.equal(sockets.size, 1, 'the same keep-alive connection throughout');
     } finally {
@@ -122,7 +104,7 @@ describe(
   'cluster: two gateways over PostgreSQL and Redis',
   { skip: postgresSkipReason() ?? redisSkipReason() ?? false },
   () => {
-    let postgres: TestPostgres;
+    let pair: GatewayPair;
     let redis: TestRedis;
     let first: AdminServer;
     let second: AdminServer;
@@ -130,25 +112,18 @@ describe(
     let openssl: OpensslWorkdir;
 
     before(async () => {
-      [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-      await postgres.createDatabase('cluster');
-      const url = await postgres.createSchema('cluster', 'gw');
+      redis = await startRedis();
       // An hour between store polls: every change below reaches the other gateway by its Redis hint.
-      const store = { kind: 'postgres' as const, url, redisUrl: redis.url, changePollMs: 3_600_000 };
-      const env = {
-        PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
-        PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-      };
-      first = await startAdminServer(store, env);
-      second = await startAdminServer(store, env);
+      pair = await startGatewayPair('cluster', { redisUrl: redis.url, changePollMs: 3_600_000 });
+      ({ first, second } = pair);
       upstream = await startHttp1Echo();
       openssl = new OpensslWorkdir();
     });
 
     after(async () => {
       openssl.remove();
-      await Promise.all([first.stop(), second.stop(), upstream.close()]);
-      await Promise.all([postgres.stop(), redis.stop()]);
+      await Promise.all([pair.stop(), upstream.close()]);
+      await redis.stop();
     });
 
     /**
@@ -193,7 +168,11 @@ describe(
       const { accountId, keylessApi, call } = await deviceTenant('limits');
       await keylessApi('/limited', { rate_limit: { rate: 4, per: 60 } });
       await keylessApi('/ready'); // made last: once the second gateway serves it, it has /limited too
-      await within(2000, async () => (await call(second, '/ready').catch(() => undefined))?.status === 200);
+      await within(
+        2000,
+        'the second gateway serves /ready',
+        async () => (await call(second, '/ready').catch(() => undefined))?.status === 200,
+      );
 
       const statuses = await Promise.all(
         Array.from({ length: 10 }, (_, i) => call(i % 2 === 0 ? first : second, '/limited/x').then((r) => r.status)),
@@ -214,7 +193,7 @@ describe(
       let keyId: string;
       try {
         // What an operator alerts on while the refusals below happen.
-        await within(3000, async () => (await redisUp(second)) === '0');
+        await within(3000, 'Redis marked down', async () => (await redisUp(second)) === '0');
         const refused = await call(second, '/limited/x');
         assert.equal(refused.status, 503);
         assert.equal(refused.headers['retry-after'], '1');
@@ -259,9 +238,9 @@ describe(
       } finally {
         await redis.restart();
       }
-      await within(5000, async () => (await redisUp(second)) === '1');
+      await within(5000, 'Redis marked up', async () => (await redisUp(second)) === '1');
       // Once the client has reconnected, the quota is read again.
-      await within(5000, async () => {
+      await within(5000, 'limited requests counted again', async () => {
         const again = await first.call('GET', `${keysPath}/${keyId}`);
         assert.equal(again.status, 200, JSON.stringify(again.body));
         const known = (again.body.result as { quota_remaining: number | null }).quota_remaining === 9;
@@ -281,7 +260,11 @@ describe(
       await keylessApi('/counted');
       // /ready made last: once the second gateway serves it, it has the API and the rule above too.
       await keylessApi('/ready');
-      await within(2000, async () => (await call(second, '/ready').catch(() => undefined))?.status === 200);
+      await within(
+        2000,
+        'the second gateway serves /ready',
+        async () => (await call(second, '/ready').catch(() => undefined))?.status === 200,
+      );
 
       const statuses = await Promise.all(
         Array.from({ length: 5 }, (_, i) => call(i < 2 ? first : second, '/counted/x').then((r) => r.status)),
@@ -294,7 +277,11 @@ describe(
         return { hit: response.body.result.find((row) => row.rule_id === ruleId), messages: response.body.messages };
       };
       // Each gateway writes its hits to Redis about once a second: both see all five within 3 s.
-      await within(3000, async () => (await hitsOf(first)).hit?.hits === 5 && (await hitsOf(second)).hit?.hits === 5);
+      await within(
+        3000,
+        'both gateways see the five hits',
+        async () => (await hitsOf(first)).hit?.hits === 5 && (await hitsOf(second)).hit?.hits === 5,
+      );
       for (const gateway of [first, second]) {
         const { hit, messages } = await hitsOf(gateway);
         assert.match(hit?.last_hit_at ?? '', /^\d{4}-\d\d-\d\dT/);

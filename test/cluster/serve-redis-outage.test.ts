@@ -11,20 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
+import { within } from '../helpers/cluster.ts';
 import { edgeCaPem } from '../helpers/gateway-pki.ts';
 import { request } from '../helpers/https-client.ts';
 import { redisSkipReason, startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startHttp1Echo, type RunningUpstream } from '../helpers/upstreams.ts';
 
 const HOST = 'api.outage.test';
-
-async function within(limitMs: number, what: string, probe: () => Promise<boolean>): Promise<void> {
-  const started = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - started > limitMs) assert.fail(`${what}: not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('serve --redis: Redis frozen, killed, back', { skip: redisSkipReason() ?? false }, () => {
   let redis: TestRedis;

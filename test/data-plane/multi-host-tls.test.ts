@@ -56,7 +56,7 @@ class DecisionEchoHandler implements RequestHandler {
   handleHttp2(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _f: number, identity: ConnectionIdentity): void {
     const decision = this.#decide(identity, headers[':authority'] ?? headers.host);
     if (decision.error !== undefined) {
-      sendHttp2Error(stream, decision.error, false);
+      sendHttp2Error(stream, decision.error, { grpc: false });
       return;
     }
     stream.respond({ ':status': 200, 'content-type': 'application/json' });

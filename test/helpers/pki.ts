@@ -9,6 +9,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLNumber } from '@peculiar/asn1-x509';
+import { serialForLookup } from '../../src/pki/serial.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -97,7 +98,7 @@ async function toIssued(cert: x509.X509Certificate, keys: CryptoKeyPair): Promis
     keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n',
     der,
     sha256,
-    serialHex: cert.serialNumber.replace(/^0+(?=.)/, '').toUpperCase(),
+    serialHex: serialForLookup(cert.serialNumber),
   };
 }
 

@@ -7,11 +7,11 @@
 import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
-import { postgresSkipReason, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { createTenant, type AdminServer } from '../helpers/admin-server.ts';
+import { startGatewayPair, type GatewayPair } from '../helpers/cluster.ts';
+import { postgresSkipReason } from '../helpers/postgres.ts';
 import { createCa, type CaHandle, type Issued } from '../helpers/pki.ts';
 import { startHttp1Echo, type RunningUpstream } from '../helpers/upstreams.ts';
 import { callAs, eventually, keptAlive, mustSucceed, protectHosts, uploadCa } from '../helpers/uploaded-ca.ts';
@@ -19,7 +19,7 @@ import { callAs, eventually, keptAlive, mustSucceed, protectHosts, uploadCa } fr
 const HOST = 'fleet.cluster-crl.test';
 
 describe('cluster: CRL fetching shared by two gateways', { skip: postgresSkipReason() ?? false }, () => {
-  let postgres: TestPostgres;
+  let pair: GatewayPair;
   let first: AdminServer;
   let second: AdminServer;
   let upstream: RunningUpstream;
@@ -31,15 +31,8 @@ describe('cluster: CRL fetching shared by two gateways', { skip: postgresSkipRea
   let other: Issued;
 
   before(async () => {
-    postgres = await startPostgres();
-    await postgres.createDatabase('crlcluster');
-    const url = await postgres.createSchema('crlcluster', 'gw');
-    const env = {
-      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
-      PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    };
-    first = await startAdminServer({ kind: 'postgres', url }, env);
-    second = await startAdminServer({ kind: 'postgres', url }, env);
+    pair = await startGatewayPair('crlcluster');
+    ({ first, second } = pair);
     upstream = await startHttp1Echo();
     ca = await createCa('CN=Cluster Fleet CA');
     device = await ca.issue({ subject: 'CN=device' });
@@ -53,10 +46,9 @@ describe('cluster: CRL fetching shared by two gateways', { skip: postgresSkipRea
   });
 
   after(async () => {
-    await Promise.all([first.stop(), second.stop(), upstream.close()]);
+    await Promise.all([pair.stop(), upstream.close()]);
     crlServer.closeAllConnections();
     await new Promise((resolve) => crlServer.close(resolve));
-    await postgres.stop();
   });
 
   test('one download per interval for the cluster; both gateways enforce what it brought', async () => {

@@ -20,7 +20,10 @@ const ItemParams = Type.Object({
   mtls_certificate_id: Type.String({ pattern: UUID_PATTERN }),
 });
 
-export function mtlsCertificateView(record: MtlsCertificateRecord, withUpdatedAt = false): MtlsCertificateWire {
+export function mtlsCertificateView(
+  record: MtlsCertificateRecord,
+  { withUpdatedAt = false }: { withUpdatedAt?: boolean } = {},
+): MtlsCertificateWire {
   return {
     id: record.id,
     name: record.name ?? '',
@@ -65,7 +68,7 @@ export const mtlsCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminS
         privateKey,
         compatibility,
       });
-      return success(mtlsCertificateView(record, true));
+      return success(mtlsCertificateView(record, { withUpdatedAt: true }));
     },
   );
 
@@ -87,7 +90,7 @@ export const mtlsCertificateRoutes: FastifyPluginAsyncTypebox<{ services: AdminS
             request.params.mtls_certificate_id,
             request.body.compatibility,
           ),
-          true,
+          { withUpdatedAt: true },
         ),
       ),
   );

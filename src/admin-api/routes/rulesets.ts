@@ -59,7 +59,7 @@ export function ruleView(rule: RuleRecord): object {
 }
 
 /** The ruleset as §6.1 shows it; lists and version lists leave the rules out. */
-export function rulesetView(ruleset: RulesetRecord, withRules = true): object {
+export function rulesetView(ruleset: RulesetRecord, { withRules = true }: { withRules?: boolean } = {}): object {
   return {
     id: ruleset.id,
     name: ruleset.name,
@@ -150,7 +150,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
     const { zone_id: zoneId, ruleset_phase: phase } = request.params;
     const versions = await rulesets.listEntrypointVersions(principalOf(request), zoneId, phase);
     return success(
-      versions.map((version) => rulesetView(version, false)),
+      versions.map((version) => rulesetView(version, { withRules: false })),
       singlePageInfo(versions.length),
     );
   });
@@ -180,7 +180,7 @@ export const rulesetRoutes: FastifyPluginAsyncTypebox<{ services: AdminServices;
       const { page, next } = cursorPage(all, request.query.cursor, perPage);
       // The cursor list's result_info (§1.5) is not the page-numbered one of envelope.ts.
       return {
-        ...success(page.map((ruleset) => rulesetView(ruleset, false))),
+        ...success(page.map((ruleset) => rulesetView(ruleset, { withRules: false }))),
         result_info: { count: page.length, per_page: perPage, ...(next === undefined ? {} : { cursor: next }) },
       };
     },

@@ -18,6 +18,7 @@ import {
 } from '../admin-command.ts';
 import { formatDetails, printResult } from '../output.ts';
 import { readPemInput } from '../pem-input.ts';
+import { serialToWire } from '../../pki/serial.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SERIAL = /^(?:[0-9a-f]{2}:?)+$/i;
@@ -101,12 +102,12 @@ async function findRecord(client: AdminClient, zoneId: string, target: string): 
   if (!SERIAL.test(target)) {
     throw GW_ERR_USAGE.create(`${target} is neither a file, a serial (hex) nor a client certificate id`);
   }
-  const serial = target.replaceAll(':', '').toLowerCase();
+  const serial = serialToWire(target);
   const found = await client.get<GatewayRecord[]>(`/zones/${segment(zoneId)}/client_certificates`, {
     search: serial,
     per_page: 50,
   });
-  const match = found.find((record) => record.serial_number.toLowerCase() === serial);
+  const match = found.find((record) => serialToWire(record.serial_number) === serial);
   if (match === undefined) throw new AdminCommandError(`no client certificate with serial ${serial} in zone ${zoneId}`);
   return match;
 }
@@ -131,7 +132,7 @@ export function describeCertificate(certificate: X509Certificate, now: Date): Om
     subject: certificate.subject.split('\n').join(', '),
     subject_alt_names: (certificate.subjectAltName ?? '').split(', ').filter((name) => name !== ''),
     issuer: certificate.issuer.split('\n').join(', '),
-    serial_number: certificate.serialNumber.toLowerCase(),
+    serial_number: serialToWire(certificate.serialNumber),
     fingerprint_sha256: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
     fingerprint_sha1: certificate.fingerprint.replaceAll(':', '').toLowerCase(),
     not_before: notBefore.toISOString(),

@@ -9,16 +9,14 @@
  *    association is for), a `client_certificate_id` in the zone.
  * Writes hold the account lock, so concurrent writers end as some serial order would.
  */
-import { GW_ERR_API_CONFLICT, GW_ERR_API_OBJECT_NOT_FOUND, GW_ERR_API_VALIDATION } from '../../errors/index.ts';
-import { StoreConflictError, type Store } from '../../store/ports.ts';
+import { GW_ERR_API_CONFLICT, GW_ERR_API_VALIDATION } from '../../errors/index.ts';
+import type { Store } from '../../store/ports.ts';
 import type { ApiDefinitionRecord, HexId, ZoneRecord } from '../../model/records.ts';
 import type { Principal } from '../access-policy.ts';
-import { apiInputOf, validateApiInput, type ApiInput, type ValidApi } from './api-definition-input.ts';
+import { apiInputOf, validateApiInput, type ApiInput } from './api-definition-input.ts';
 import { defined } from './gateway-policy-input.ts';
-import { isoMicros, newHexId } from '../ids.ts';
 import type { TenancyService } from '../tenancy/tenancy-service.ts';
-import { inZoneTransaction } from '../account-transaction.ts';
-import { refuseForeignHostnames } from '../tenancy/foreign-hostnames.ts';
+import { ZoneScopedCrud } from '../zone-scoped-crud.ts';
 
 /** At most this many APIs per zone (each one is compiled into every snapshot). */
 export const MAX_APIS_PER_ZONE = 1000;
@@ -27,89 +25,57 @@ export const MAX_APIS_PER_ZONE = 1000;
 export type ApiPatch = Partial<ApiInput>;
 
 export class ApiDefinitionService {
-  readonly #store: Store;
-  readonly #tenancy: TenancyService;
-  readonly #now: () => Date;
+  readonly #crud: ZoneScopedCrud<ApiDefinitionRecord, ApiInput>;
 
   constructor(store: Store, tenancy: TenancyService, now: () => Date = () => new Date()) {
-    this.#store = store;
-    this.#tenancy = tenancy;
-    this.#now = now;
-  }
-
-  async create(principal: Principal, zoneId: HexId, input: ApiInput): Promise<ApiDefinitionRecord> {
-    const zone = await this.#tenancy.getZone(principal, zoneId, 'edit');
-    const api = validateApiInput(input, zone);
-    const now = isoMicros(this.#now());
-    const record: ApiDefinitionRecord = { id: newHexId(), zoneId: zone.id, ...api, createdOn: now, modifiedOn: now };
-    await this.#inAccount(zone, async (store) => {
-      if ((await store.listApis(zone.id)).length >= MAX_APIS_PER_ZONE) {
-        throw GW_ERR_API_VALIDATION.create(`a zone has at most ${MAX_APIS_PER_ZONE} APIs`);
-      }
-      await refuseForeignHostnames(store, zone, [record.hostname]);
-      await checkReferences(store, zone, record);
-      await writeApi(() => store.createApi(record), record);
+    this.#crud = new ZoneScopedCrud(store, tenancy, now, {
+      plural: 'APIs',
+      maxPerZone: MAX_APIS_PER_ZONE,
+      collection: 'apis',
+      validate: validateApiInput,
+      store: {
+        list: (s, zoneId) => s.listApis(zoneId),
+        get: (s, zoneId, id) => s.getApi(zoneId, id),
+        create: (s, record) => s.createApi(record),
+        update: (s, record) => s.updateApi(record),
+        delete: (s, zoneId, id) => s.deleteApi(zoneId, id),
+      },
+      checkReferences: async (s, zone, records) => {
+        for (const record of records) await checkReferences(s, zone, record);
+      },
+      // A taken (hostname, listen path) pair.
+      conflict: (api) => GW_ERR_API_CONFLICT.create(`an API for ${api.hostname}${api.listenPath} already exists`),
     });
-    return record;
   }
 
-  async list(principal: Principal, zoneId: HexId): Promise<ApiDefinitionRecord[]> {
-    const zone = await this.#tenancy.getZone(principal, zoneId, 'read');
-    return this.#store.listApis(zone.id);
+  create(principal: Principal, zoneId: HexId, input: ApiInput): Promise<ApiDefinitionRecord> {
+    return this.#crud.create(principal, zoneId, input);
   }
 
-  async get(principal: Principal, zoneId: HexId, id: HexId): Promise<ApiDefinitionRecord> {
-    const zone = await this.#tenancy.getZone(principal, zoneId, 'read');
-    return requireApi(this.#store, zone, id);
+  list(principal: Principal, zoneId: HexId): Promise<ApiDefinitionRecord[]> {
+    return this.#crud.list(principal, zoneId);
+  }
+
+  get(principal: Principal, zoneId: HexId, id: HexId): Promise<ApiDefinitionRecord> {
+    return this.#crud.get(principal, zoneId, id);
   }
 
   /** PUT: replaces every field but the id and the creation time (omitted ones take their defaults). */
-  async update(principal: Principal, zoneId: HexId, id: HexId, input: ApiInput): Promise<ApiDefinitionRecord> {
-    const zone = await this.#tenancy.getZone(principal, zoneId, 'edit');
-    const api = validateApiInput(input, zone);
-    return this.#replace(zone, id, () => api);
+  update(principal: Principal, zoneId: HexId, id: HexId, input: ApiInput): Promise<ApiDefinitionRecord> {
+    return this.#crud.update(principal, zoneId, id, input);
   }
 
   /** PATCH: the fields given replace the stored ones; the result is checked as a whole. */
-  async patch(principal: Principal, zoneId: HexId, id: HexId, patch: ApiPatch): Promise<ApiDefinitionRecord> {
-    const zone = await this.#tenancy.getZone(principal, zoneId, 'edit');
-    return this.#replace(zone, id, (current) => validateApiInput({ ...apiInputOf(current), ...defined(patch) }, zone));
+  patch(principal: Principal, zoneId: HexId, id: HexId, patch: ApiPatch): Promise<ApiDefinitionRecord> {
+    return this.#crud.patch(principal, zoneId, id, (current, zone) =>
+      validateApiInput({ ...apiInputOf(current), ...defined(patch) }, zone),
+    );
   }
 
   /** Deletes the API and returns it as it was. */
-  async delete(principal: Principal, zoneId: HexId, id: HexId): Promise<ApiDefinitionRecord> {
-    const zone = await this.#tenancy.getZone(principal, zoneId, 'edit');
-    return this.#inAccount(zone, async (store) => {
-      const current = await requireApi(store, zone, id);
-      await store.deleteApi(zone.id, id);
-      return current;
-    });
+  delete(principal: Principal, zoneId: HexId, id: HexId): Promise<ApiDefinitionRecord> {
+    return this.#crud.delete(principal, zoneId, id);
   }
-
-  #replace(
-    zone: ZoneRecord,
-    id: HexId,
-    next: (current: ApiDefinitionRecord) => ValidApi,
-  ): Promise<ApiDefinitionRecord> {
-    return this.#inAccount(zone, async (store) => {
-      const current = await requireApi(store, zone, id);
-      const record: ApiDefinitionRecord = { ...current, ...next(current), modifiedOn: isoMicros(this.#now()) };
-      await refuseForeignHostnames(store, zone, [record.hostname]);
-      await checkReferences(store, zone, record);
-      await writeApi(() => store.updateApi(record), record);
-      return record;
-    });
-  }
-
-  #inAccount<T>(zone: ZoneRecord, work: (store: Store) => Promise<T>): Promise<T> {
-    return inZoneTransaction(this.#store, zone, work);
-  }
-}
-
-async function requireApi(store: Store, zone: ZoneRecord, id: HexId): Promise<ApiDefinitionRecord> {
-  const record = await store.getApi(zone.id, id);
-  if (record === undefined) throw GW_ERR_API_OBJECT_NOT_FOUND.create(`/zones/${zone.id}/gateway/apis/${id}`);
-  return record;
 }
 
 /** What needs the store: no route at the same pair, and the allowlisted certificates exist. */
@@ -138,17 +104,5 @@ async function checkReferences(store: Store, zone: ZoneRecord, api: ApiDefinitio
         throw GW_ERR_API_VALIDATION.create(`${field}: client certificate ${entry.id} does not exist in this zone`);
       }
     }
-  }
-}
-
-/** Runs a store write; a taken (hostname, listen path) pair becomes a 409 that names it. */
-async function writeApi(write: () => Promise<void>, api: ValidApi): Promise<void> {
-  try {
-    await write();
-  } catch (error) {
-    if (error instanceof StoreConflictError) {
-      throw GW_ERR_API_CONFLICT.create(`an API for ${api.hostname}${api.listenPath} already exists`);
-    }
-    throw error;
   }
 }

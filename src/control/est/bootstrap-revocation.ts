@@ -12,7 +12,7 @@
  * Only the leaf is checked, as in the data plane. What `unknown` leads to is the caller's decision.
  */
 import type { X509Certificate } from 'node:crypto';
-import { normaliseSerial } from '../../pki/serial.ts';
+import { serialForLookup } from '../../pki/serial.ts';
 import { ACCOUNT_BLOCK_SCOPE } from '../../store/ca-revocation-records.ts';
 import type { OcspStatusSource } from '../../runtime-config/uploaded-ca-revocation.ts';
 import type { Store } from '../../store/ports.ts';
@@ -49,7 +49,7 @@ export async function bootstrapRevocationStatus(
     store.listCertificateBlocks(accountId, ACCOUNT_BLOCK_SCOPE),
   ]);
   const sha256 = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
-  const serial = normaliseSerial(leaf.serialNumber);
+  const serial = serialForLookup(leaf.serialNumber);
   const blocked = [...caBlocks, ...accountBlocks].some(
     (block) =>
       (block.kind === 'sha256' && block.value === sha256) || (block.kind === 'serial' && block.value === serial),

@@ -49,6 +49,7 @@ import { certsOnlyAnswer, pendingAnswer } from './est-answers.ts';
 import { chainToAnchor } from './bootstrap-certificate.ts';
 import { bootstrapRevocationStatus } from './bootstrap-revocation.ts';
 import type { EstAttemptLimiter } from './est-attempt-limiter.ts';
+import { serialToWire } from '../../pki/serial.ts';
 
 export interface EstEnrollmentServiceOptions {
   store: Store;
@@ -313,7 +314,7 @@ export class EstEnrollmentService {
       throw GW_ERR_EST_REENROLL_REFUSED.create('the certificate has expired');
     }
     const fingerprint = leaf.fingerprint256.replaceAll(':', '').toLowerCase();
-    const current = await store.getClientCertificateBySerial(ca.id, leaf.serialNumber.toLowerCase());
+    const current = await store.getClientCertificateBySerial(ca.id, serialToWire(leaf.serialNumber));
     if (current === undefined || current.fingerprintSha256 !== fingerprint || current.zoneId !== profile.zoneId) {
       throw GW_ERR_EST_REENROLL_REFUSED.create('the certificate is not one this zone issued');
     }

@@ -16,7 +16,7 @@ import type { Uuid } from '../../model/records.ts';
 import type { RevokedSerial } from '../../model/read-models.ts';
 import type { Store } from '../../store/ports.ts';
 import { NormalisedSerials } from '../../runtime-config/gateway-snapshot.ts';
-import { normaliseSerial } from '../../pki/serial.ts';
+import { serialForLookup, serialToWire } from '../../pki/serial.ts';
 
 export interface RevokedSerials {
   readonly version: number;
@@ -69,14 +69,14 @@ function emptyEntry(version: number): Entry {
 
 function add(entry: Entry, revoked: RevokedSerial): void {
   entry.byId.set(revoked.id, revoked);
-  entry.set.add(normaliseSerial(revoked.serialNumber));
-  entry.revokedAt.set(revoked.serialNumber.toLowerCase(), new Date(revoked.revokedAt ?? revoked.issuedOn));
+  entry.set.add(serialForLookup(revoked.serialNumber));
+  entry.revokedAt.set(serialToWire(revoked.serialNumber), new Date(revoked.revokedAt ?? revoked.issuedOn));
 }
 
 function remove(entry: Entry, id: Uuid): void {
   const before = entry.byId.get(id);
   if (before === undefined) return;
   entry.byId.delete(id);
-  entry.set.delete(normaliseSerial(before.serialNumber));
-  entry.revokedAt.delete(before.serialNumber.toLowerCase());
+  entry.set.delete(serialForLookup(before.serialNumber));
+  entry.revokedAt.delete(serialToWire(before.serialNumber));
 }

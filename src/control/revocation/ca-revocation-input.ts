@@ -9,7 +9,7 @@
  */
 import { GW_ERR_API_VALIDATION, GW_ERR_REVOCATION_URL_REFUSED } from '../../errors/index.ts';
 import { isFetchableUrl, MAX_POINTER_LENGTH, MAX_POINTERS } from '../../pki/revocation-pointers.ts';
-import { normaliseSerial } from '../../pki/serial.ts';
+import { serialForLookup } from '../../pki/serial.ts';
 import {
   REVOCATION_FAIL_MODES,
   type CaRevocationSettings,
@@ -181,5 +181,5 @@ export function blockSerial(text: string): string {
       'serial_number must be 1 to 40 hex digits (colons allowed), as openssl prints it',
     );
   }
-  return normaliseSerial(hex);
+  return serialForLookup(hex);
 }

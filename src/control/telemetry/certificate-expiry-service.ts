@@ -17,6 +17,7 @@ import type { Principal } from '../access-policy.ts';
 import { isoSeconds } from '../ids.ts';
 import { renewalStatuses, type RenewalStatus, type RenewalStore } from './renewal-status.ts';
 import type { TenancyService } from '../tenancy/tenancy-service.ts';
+import { serialToWire } from '../../pki/serial.ts';
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_EXPIRY_WINDOW_DAYS = 30;
@@ -128,7 +129,7 @@ function managedCaExpiry(record: ManagedCaRecord): CertificateExpiry | undefined
     zoneId: null,
     name: record.name,
     issuer: certificate.issuer.replaceAll('\n', ', '),
-    serialNumber: certificate.serialNumber.toLowerCase(),
+    serialNumber: serialToWire(certificate.serialNumber),
     expiresOn: isoSeconds(new Date(certificate.validTo)),
   };
 }

@@ -32,7 +32,7 @@ export function containFault(target: FaultTarget): void {
     return;
   }
   if (isHttp2Stream(target)) {
-    sendHttp2Error(target, GW_ERR_INTERNAL, false);
+    sendHttp2Error(target, GW_ERR_INTERNAL, { grpc: false });
     return;
   }
   if (isResponseSink(target)) {

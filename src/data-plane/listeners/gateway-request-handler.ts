@@ -133,7 +133,7 @@ export class GatewayRequestHandler implements RequestHandler {
       return;
     }
     if (path.charCodeAt(0) !== 0x2f) {
-      sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(':path must be origin-form'), grpc);
+      sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(':path must be origin-form'), { grpc });
       return;
     }
     const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
@@ -208,7 +208,7 @@ export class GatewayRequestHandler implements RequestHandler {
 
   #sendPkiHttp2(stream: ServerHttp2Stream, method: string, grpc: boolean, result: PkiResult): void {
     if ('code' in result) {
-      sendHttp2Error(stream, result, grpc);
+      sendHttp2Error(stream, result, { grpc });
       return;
     }
     if (stream.destroyed) return;

@@ -231,7 +231,7 @@ export class MtlsListener {
         const authorityProblem = http2AuthorityProblem(headers);
         if (authorityProblem !== undefined) {
           const grpc = isGrpcCall(headers['content-type']);
-          sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(authorityProblem), grpc);
+          sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(authorityProblem), { grpc });
           return;
         }
         handler.handleHttp2(stream, headers, flags, identity);

@@ -107,13 +107,13 @@ export class ProxyRequestHandler {
     const clientAddress = stream.session?.socket.remoteAddress ?? '';
     const denial = this.#deny(identity, clientAddress);
     if (denial !== undefined) {
-      sendHttp2Error(stream, denial, grpc);
+      sendHttp2Error(stream, denial, { grpc });
       return;
     }
     const path = headers[':path'];
     const authority = headers[':authority'] ?? headers.host ?? '';
     if (path === undefined || path.charCodeAt(0) !== 0x2f) {
-      sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(':path must be origin-form'), grpc);
+      sendHttp2Error(stream, GW_ERR_REQUEST_INVALID.create(':path must be origin-form'), { grpc });
       return;
     }
     const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;

@@ -84,7 +84,8 @@ export function sendHttp1Error(
   res.end(body);
 }
 
-export function sendHttp2Error(stream: ServerHttp2Stream, error: PublicError, grpc: boolean): void {
+/** `grpc`: the request is a gRPC call, answered with status 200 and `grpc-status` (gRPC over HTTP/2 protocol). */
+export function sendHttp2Error(stream: ServerHttp2Stream, error: PublicError, { grpc }: { grpc: boolean }): void {
   if (stream.destroyed || stream.closed) return;
   if (stream.headersSent) {
     stream.close(0x2); // INTERNAL_ERROR (RFC 9113 §7)

@@ -17,7 +17,7 @@
  * Cheap when nothing applies (a map lookup or two); allocation only on the unusual paths.
  */
 import type { X509Certificate } from 'node:crypto';
-import { normaliseSerial } from '../../pki/serial.ts';
+import { serialForLookup } from '../../pki/serial.ts';
 import type {
   AccountRevocation,
   OcspStatusSource,
@@ -56,7 +56,7 @@ export function checkUploadedCaRevocation(
 ): UploadedCaStatus {
   const leaf = identity.leaf;
   if (leaf === undefined) return GOOD;
-  const serial = normaliseSerial(leaf.serialNumber);
+  const serial = serialForLookup(leaf.serialNumber);
   if (account.blockedSha256.has(identity.fingerprint256) || account.blockedSerials.has(serial)) return BLOCKED;
   const ca = uploadedCaOf(identity, account);
   if (ca === undefined) return GOOD;

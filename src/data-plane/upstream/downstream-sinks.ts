@@ -131,7 +131,7 @@ export class Http2Sink implements ResponseSink {
   fail(error: PublicError): void {
     if (this.#failed) return;
     this.#failed = true;
-    sendHttp2Error(this.#stream, error, this.#grpc);
+    sendHttp2Error(this.#stream, error, { grpc: this.#grpc });
   }
 
   onAbort(callback: () => void): void {
