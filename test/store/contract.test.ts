@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Migrator, sql, type Kysely } from 'kysely';
+import { RevokedSerialsCache } from '../../src/control/publish/revoked-serials-cache.ts';
+import { serialForLookup } from '../../src/pki/serial.ts';
 import { connectDatabase, migrateDatabase, openStore, type StoreOptions } from '../../src/store/open-store.ts';
 import { KyselyStore } from '../../src/store/kysely-store.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
@@ -513,6 +515,38 @@ function defineContract(getTarget: () => Target): void {
     assert.equal(await store.countCaCertificates(a.id), 0);
     await store.deleteMtlsCertificate(a.id, caCert.id);
   });
+
+  storeTest(
+    'revoked serials cache: follows revocations and reactivations from the changes alone, reads of one CA queued',
+    async (store) => {
+      const { zone: z, ca } = await tenant(store);
+      const first = clientCertificate(z, ca.id, { issuedOn: at(2) });
+      const second = clientCertificate(z, ca.id, { issuedOn: at(3), commonName: 'device-2' });
+      for (const c of [first, second]) await store.createClientCertificate(c);
+      const cache = new RevokedSerialsCache();
+      const ids = async (): Promise<string[]> => [...(await cache.read(store, ca.id)).byId.keys()].sort();
+      assert.deepEqual(await ids(), []);
+
+      await store.updateClientCertificateStatus(z.id, first.id, 'revoked', at(10));
+      assert.deepEqual(await ids(), [first.id]);
+      const held = await cache.read(store, ca.id);
+      assert.ok(held.serials.set.has(serialForLookup(first.serialNumber)), 'the lookup form the index reads');
+
+      // A reactivation and a revocation, then two reads at once (a compile and a CRL publication).
+      await store.updateClientCertificateStatus(z.id, first.id, 'active', null);
+      await store.updateClientCertificateStatus(z.id, second.id, 'pending_revocation', at(11));
+      const [a, b] = await Promise.all([cache.read(store, ca.id), cache.read(store, ca.id)]);
+      assert.equal(a, b, 'one entry, kept current in place');
+      assert.deepEqual([...a.byId.keys()], [second.id]);
+      assert.deepEqual([...a.serials.set], [serialForLookup(second.serialNumber)]);
+      assert.equal(held.serials.set.has(serialForLookup(first.serialNumber)), false, 'updated in place');
+      assert.deepEqual(
+        (await store.listRevokedSerials(ca.id)).map((c) => c.id),
+        [second.id],
+        'the same as a full listing',
+      );
+    },
+  );
 
   storeTest(
     'client certificates: round trip, zone-scoped get, status changes, revoked list, serial lookup, conflicts',

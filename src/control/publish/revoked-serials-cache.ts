@@ -38,9 +38,28 @@ interface Entry {
 
 export class RevokedSerialsCache {
   readonly #entries = new Map<Uuid, Entry>();
+  /** The read in progress per CA: reads of one CA run one after the other (see `read`). */
+  readonly #reading = new Map<Uuid, Promise<RevokedSerials>>();
 
-  /** The CA's revoked serials, reading from the store only what changed since the last read. */
-  async read(store: Store, caId: Uuid): Promise<RevokedSerials> {
+  /**
+   * The CA's revoked serials, reading from the store only what changed since the last read. Reads of one CA are
+   * queued: the snapshot compile and the CRL publication ask at the same time, and two reads applying changes
+   * concurrently could let an older answer (a certificate still active) undo a newer one (it is revoked).
+   */
+  read(store: Store, caId: Uuid): Promise<RevokedSerials> {
+    const previous = this.#reading.get(caId);
+    const next = (previous === undefined ? Promise.resolve() : previous.then(noop, noop)).then(() =>
+      this.#readNow(store, caId),
+    );
+    this.#reading.set(caId, next);
+    const forget = (): void => {
+      if (this.#reading.get(caId) === next) this.#reading.delete(caId);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async #readNow(store: Store, caId: Uuid): Promise<RevokedSerials> {
     const version = await store.getRevocationVersion(caId);
     const cached = this.#entries.get(caId);
     if (cached !== undefined && cached.version === version) return cached;
@@ -60,6 +79,10 @@ export class RevokedSerialsCache {
     cached.version = version;
     return cached;
   }
+}
+
+function noop(): void {
+  // The previous read's outcome is its caller's; this one only waits for it to end.
 }
 
 function emptyEntry(version: number): Entry {
