@@ -187,44 +187,29 @@ describe('proxy: --metrics-listen and --access-log', () => {
     }
   });
 
+  /** `portcullis proxy` with this file's certificates and upstream, for the usage checks below. */
+  const proxyArgs = (): string[] => [
+    'proxy',
+    '--listen',
+    '127.0.0.1:0',
+    '--cert',
+    pki.files.serverCert,
+    '--key',
+    pki.files.serverKey,
+    '--client-ca',
+    pki.files.caPem,
+    '--upstream',
+    upstream.url,
+  ];
+
   test('the CLI refuses a non-loopback metrics address without --metrics-allow-remote (exit 2)', async () => {
-    const result = await runCli([
-      'proxy',
-      '--listen',
-      '127.0.0.1:0',
-      '--cert',
-      pki.files.serverCert,
-      '--key',
-      pki.files.serverKey,
-      '--client-ca',
-      pki.files.caPem,
-      '--upstream',
-      upstream.url,
-      '--metrics-listen',
-      '0.0.0.0:0',
-    ]);
+    const result = await runCli([...proxyArgs(), '--metrics-listen', '0.0.0.0:0']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr + result.stdout, /not a loopback address.*--metrics-allow-remote/);
   });
 
   test('the CLI refuses --metrics-listen with --workers above 1 (exit 2): one worker per scrape would be wrong', async () => {
-    const result = await runCli([
-      'proxy',
-      '--listen',
-      '127.0.0.1:0',
-      '--cert',
-      pki.files.serverCert,
-      '--key',
-      pki.files.serverKey,
-      '--client-ca',
-      pki.files.caPem,
-      '--upstream',
-      upstream.url,
-      '--metrics-listen',
-      '127.0.0.1:0',
-      '--workers',
-      '2',
-    ]);
+    const result = await runCli([...proxyArgs(), '--metrics-listen', '127.0.0.1:0', '--workers', '2']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr + result.stdout, /--metrics-listen cannot be combined with --workers/);
   });
