@@ -1,4 +1,4 @@
-# Shared by the serve wrk targets (source it, do not run it): the harness's BENCH_* variables, a
+# Shared by the wrk targets (source it, do not run it): the harness's BENCH_* variables, a
 # scratch folder, and the `serve` command line every serve row uses, so the rows differ only in
 # their configuration.
 set -euo pipefail
