@@ -4,6 +4,6 @@
 # for client certificates (required and verified), every request to the upstream with the default identity header
 # (xfcc). Usage: proxy-target.sh PORTCULLIS_DIR [extra proxy args, e.g. --workers 2]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-root=$1; shift
+root=$(tree_root "$1"); shift
 exec node "$root/dist/main.js" proxy --listen "127.0.0.1:$BENCH_PORT" --cert "$BENCH_SERVER_CERT" \
   --key "$BENCH_SERVER_KEY" --client-ca "$BENCH_CLIENT_CA" --upstream "$BENCH_UPSTREAM_URL" --log-level warn "$@"

@@ -15,10 +15,10 @@
 # Usage: serve-1000-hosts-target.sh PORTCULLIS_DIR [extra serve args]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${BENCH_PKI_DIR:?}"
-root=$1; shift
+root=$(tree_root "$1"); shift
 readonly OTHER_HOSTS=999 HOSTS_PER_ZONE=100 REVOKED=100000
 cache=${WRK_TARGETS_CACHE:-/tmp/portcullis-wrk-targets}
-mkdir -p "$cache"
+mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 dir=$(new_target_dir serve-1000-hosts)
 
 # fresh FILE: FILE exists and was made less than a day ago.
@@ -32,7 +32,7 @@ if ! fresh "$hosts_dir/done"; then
   rm -rf "$hosts_dir.tmp" && mkdir -p "$hosts_dir.tmp"
   hostnames=()
   for ((i = 0; i < OTHER_HOSTS; i++)); do hostnames+=("$(other_host "$i")"); done
-  node --import tsx "$root/bench/wrk-targets/other-host-certificates.ts" "$hosts_dir.tmp" "${hostnames[@]}"
+  run_ts "$root" other-host-certificates.ts "$hosts_dir.tmp" "${hostnames[@]}"
   touch "$hosts_dir.tmp/done"
   rm -rf "$hosts_dir" && mv "$hosts_dir.tmp" "$hosts_dir"
 fi

@@ -12,7 +12,7 @@
 # Usage: serve-dynamic-mtls-target.sh PORTCULLIS_DIR [extra serve args]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${BENCH_PKI_DIR:?}"
-root=$1; shift
+root=$(tree_root "$1"); shift
 dir=$(new_target_dir serve-dynamic-mtls)
 cat > "$dir/portcullis.yaml" <<YAML
 accounts:
@@ -54,7 +54,7 @@ for ((i = 0; i < 600; i++)); do
   sleep 0.1
 done
 [[ -n $admin ]] || { echo "serve-dynamic-mtls-target: the set-up gateway did not start" >&2; exit 1; }
-node --import tsx "$root/bench/wrk-targets/bind-bench-key.ts" "$admin" "$dir/data" "$BENCH_PKI_DIR/client.crt" bench bench-policy \
+run_ts "$root" bind-bench-key.ts "$admin" "$dir/data" "$BENCH_PKI_DIR/client.crt" bench bench-policy \
   > "$dir/key-id"
 kill -TERM "$setup_pid"
 wait "$setup_pid" || true

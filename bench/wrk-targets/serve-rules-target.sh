@@ -6,7 +6,7 @@
 # `http.user_agent eq ""`, which wrk's requests (they carry no User-Agent) would match, plus two path rules.
 # Usage: serve-rules-target.sh PORTCULLIS_DIR [extra serve args]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-root=$1; shift
+root=$(tree_root "$1"); shift
 dir=$(new_target_dir serve-rules)
 cat > "$dir/portcullis.yaml" <<YAML
 accounts:

@@ -3,7 +3,7 @@
 # hostname (localhost, the harness's SNI), the bench client CA uploaded (BYO), a route to the upstream and the mTLS
 # rule. Usage: serve-target.sh PORTCULLIS_DIR [extra serve args]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-root=$1; shift
+root=$(tree_root "$1"); shift
 dir=$(new_target_dir serve)
 cat > "$dir/portcullis.yaml" <<YAML
 accounts:
