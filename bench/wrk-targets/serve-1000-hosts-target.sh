@@ -9,9 +9,9 @@
 # certificate is looked up in it.
 #
 # Making 999 certificates and the CRL takes tens of seconds on a busy 2-core machine, so both are kept in
-# $WRK_TARGETS_CACHE (default /tmp/portcullis-wrk-targets) and made again after a day (the CRL is valid for 7): run
-# the harness with START_TIMEOUT=180 the first time. The store is new at every start, so applying the file (999 edge
-# certificate uploads, the CRL parsed) is part of each start too.
+# $WRK_TARGETS_CACHE (default /tmp/portcullis-wrk-targets) and made again after a day (the CRL is valid for 7). The
+# store is new at every start, so applying the file (1,047 writes: 1,000 edge certificates, the CRL parsed, …) is part
+# of each start: give the harness START_TIMEOUT=240 (bench/README.md).
 # Usage: serve-1000-hosts-target.sh PORTCULLIS_DIR [extra serve args]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${BENCH_PKI_DIR:?}"
