@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# portcullis serve as a target of a wrk-based run-target.sh harness (BENCH_* variables below): one hostname (localhost, the harness's SNI), the bench client CA
-# uploaded (BYO), a route to the upstream and the mTLS rule. Usage: serve-target.sh PORTCULLIS_DIR [extra serve args]
-set -euo pipefail
-root=$1; shift
-dir=$(mktemp -d /tmp/pc-serve-XXXXXX)
+# portcullis serve as a target of a wrk-based run-target.sh harness (BENCH_* variables, see common.sh): one
+# hostname (localhost, the harness's SNI), the bench client CA uploaded (BYO), a route to the upstream and the mTLS
+# rule. Usage: serve-target.sh PORTCULLIS_DIR [extra serve args]
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+root=$(tree_root "$1"); shift
+dir=$(new_target_dir serve)
 cat > "$dir/portcullis.yaml" <<YAML
 accounts:
   - name: bench
@@ -24,5 +25,4 @@ accounts:
             upstream: $BENCH_UPSTREAM_URL
         mtls_rule: [localhost]
 YAML
-exec node "$root/dist/main.js" serve --data-dir "$dir/data" --config "$dir/portcullis.yaml" \
-  --listen "127.0.0.1:$BENCH_PORT" --admin-listen 127.0.0.1:0 --log-level warn "$@"
+exec_serve "$root" "$dir" "$@"
