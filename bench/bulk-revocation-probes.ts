@@ -39,7 +39,8 @@ export interface Refusal {
   readonly how: '403' | 'closed';
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
+/** Generous: on a shared 2-core machine a handshake can wait seconds for a core; a failure before t0 ends the run. */
+const CONNECT_TIMEOUT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

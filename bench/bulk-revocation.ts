@@ -50,7 +50,7 @@ const R = positive('BENCH_R', 5);
 const K = positive('BENCH_K', 8);
 const HANDSHAKE_LOOPS = positive('BENCH_HANDSHAKE_LOOPS', 2);
 const PROBE_INTERVAL_MS = positive('BENCH_PROBE_INTERVAL_MS', 5);
-const DEADLINE_MS = positive('BENCH_DEADLINE_MS', 10_000);
+const DEADLINE_MS = positive('BENCH_DEADLINE_MS', 30_000);
 /** Certificates each handshake loop goes through (a new one per handshake, so no session or cache helps). */
 const CERTIFICATES_PER_LOOP = 20;
 const HOST = 'fleet.bench.test';
