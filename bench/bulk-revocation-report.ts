@@ -85,7 +85,7 @@ export function roundReport(results: readonly RoundResult[], settings: ReportSet
       ? `**Yes**: every one of the ${everyProbe.length} probes was refused within ${GOAL_MS} ms of the call's start.`
       : `**No**: of ${everyProbe.length} probes, ${late} were refused after ${GOAL_MS} ms and ${never} not within ${settings.deadlineMs} ms.`;
   const lines = [
-    `## Bulk revocation across two gateways (N = ${settings.n}, ${results.length} rounds)`,
+    `## Bulk revocation across two gateways (N = ${settings.n}, ${results.length} round${results.length === 1 ? '' : 's'})`,
     '',
     `${settings.setting}. Each round revokes a fresh set of N certificates (one tag) in one call through A, ` +
       `probed on each gateway by ${settings.k} open connections (a request every ${settings.intervalMs} ms) and ` +

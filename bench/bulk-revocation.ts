@@ -147,10 +147,11 @@ async function runRound(
     }),
   }));
   const all: RunningProbe[] = probes.flatMap((set) => [...set.open, ...set.handshakes]);
-  // A probe that fails (a refusal before t0, a bad status) must end the run, not leave it waiting.
-  const failures = Promise.all(all.map((probe) => probe.refused));
-  failures.catch(() => undefined);
-  await within(Promise.race([Promise.all(all.map((probe) => probe.ready)), failures]), READY_TIMEOUT_MS, 'probes');
+  // Settles once every probe is refused or stopped; rejects at once when one fails (a refusal before t0, a bad
+  // status), which must end the run rather than leave it waiting.
+  const refusals = Promise.all(all.map((probe) => probe.refused));
+  refusals.catch(() => undefined);
+  await within(Promise.race([Promise.all(all.map((probe) => probe.ready)), refusals]), READY_TIMEOUT_MS, 'probes');
   await sleep(500);
 
   const tag = `bench-${round}`;
@@ -162,7 +163,7 @@ async function runRound(
   const deadline = setTimeout(() => all.forEach((probe) => probe.stop()), Math.max(0, DEADLINE_MS - bulkMs));
   let outcomes: (Refusal | undefined)[];
   try {
-    outcomes = await failures;
+    outcomes = await refusals;
   } finally {
     clearTimeout(deadline);
   }
