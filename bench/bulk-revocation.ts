@@ -1,42 +1,61 @@
 /**
- * The two-gateway bulk-revocation benchmark (docs/adr/0016, "Bulk revocation"): how long after one
- * bulk call through gateway A a revoked certificate is refused by gateway B (and by A), on new
- * handshakes and on connections opened before the call.
+ * The two-gateway bulk-revocation benchmark (docs/adr/0016, "Bulk revocation"): how long after one bulk
+ * call through gateway A every device of a revoked tag is refused by gateway A and gateway B, on new
+ * handshakes and on connections opened before the call. Goal: 10,000 certificates in one call refused
+ * everywhere within 1 second.
  *
  *   PostgreSQL + Redis, started here from Debian's binaries (test/helpers), no Docker
- *   gateways A and B: `portcullis serve` (startGateway, in this process) on that store and Redis
- *   N client certificates issued through A's API, tagged `bench` (batched, BENCH_CONCURRENCY at a time)
- *   per certificate and gateway: one kept-alive HTTP/1.1 connection, checked to answer 200
- *   t0: POST /zones/{zone}/client_certificates/revoke {tag: bench} to A
- *   then until each is refused (403) or BENCH_DEADLINE_MS: a request on every open connection, and
- *   new handshakes for a sample of BENCH_HANDSHAKE_SAMPLE certificates, per gateway
+ *   gateways A and B: two `portcullis serve` child processes on that store and Redis (BENCH_DIST=1: the
+ *     built dist/main.js, else src/ through tsx), and a one-line upstream
+ *   A's API makes the tenant, the mTLS hostname and route, and one certificate (which creates the managed CA)
+ *   R sets of N certificates, tagged `bench-1` … `bench-R`, signed in this process with the managed CA's
+ *     key and inserted straight into PostgreSQL before B starts (bulk-revocation-fleet.ts)
+ *   per round r: on each gateway K open connections (one certificate of set r each, a request every
+ *     BENCH_PROBE_INTERVAL_MS) and H new-handshake loops (certificates of set r), all answering 200; then
+ *     t0 = the start of POST /zones/{zone}/client_certificates/revoke {tag: bench-r} to A; each probe
+ *     stops at its first refusal (403, or its connection closed) or at BENCH_DEADLINE_MS
  *
- * Reported (markdown on stdout): the bulk call's own time, and per gateway and kind the distribution
- * of (first 403 − t0) over certificates: p50, p90, p99, max, and how many were never refused. A
- * time includes the probe's own round trip: the probes run in this process, as do both gateways,
- * so on a small machine the figures are an upper bound of what separate processes would show.
+ * Reported (markdown on stdout, progress on stderr): per round and gateway the time from t0 to the first
+ * refusal, to the last handshake loop's refusal and to the last open connection's; their distribution
+ * over rounds (p50, p90, max) per gateway and overall; every probe's time by gateway and kind; and
+ * whether every probe saw the revocation within 1 s. A time includes the probe's own round trip and up
+ * to one probe interval: the probes run in this process, the gateways in theirs.
  *
- *   BENCH_N=500 node --import tsx bench/bulk-revocation.ts
+ *   BENCH_N=500 BENCH_R=2 node --import tsx bench/bulk-revocation.ts
  */
 import { randomBytes } from 'node:crypto';
-import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createTenant, startAdminServer, type AdminServer } from '../test/helpers/admin-server.ts';
-import { edgeCaPem } from '../test/helpers/gateway-pki.ts';
-import { request } from '../test/helpers/https-client.ts';
 import { OpensslWorkdir } from '../test/helpers/openssl.ts';
 import { postgresSkipReason, startPostgres } from '../test/helpers/postgres.ts';
 import { redisSkipReason, startRedis } from '../test/helpers/redis.ts';
-import { startHttp1Echo } from '../test/helpers/upstreams.ts';
+import { spawnServe, untilListening, type ListeningNode } from '../test/helpers/serve-node.ts';
+import { insertFleet, type FleetDevice } from './bulk-revocation-fleet.ts';
+import {
+  probeNewHandshakes,
+  probeOpenConnection,
+  type ProbeCredentials,
+  type ProbeGateway,
+  type Refusal,
+  type RevocationClock,
+  type RunningProbe,
+} from './bulk-revocation-probes.ts';
+import { roundReport, type GatewayRound, type RoundResult } from './bulk-revocation-report.ts';
 
-const N = positive('BENCH_N', 500);
-const CONCURRENCY = positive('BENCH_CONCURRENCY', 16);
-const HANDSHAKE_SAMPLE = Math.min(N, positive('BENCH_HANDSHAKE_SAMPLE', 100));
-const DEADLINE_MS = positive('BENCH_DEADLINE_MS', 15_000);
-/** Pause between two probes of one certificate: the probes share the gateways' process, and unpaced they starve it. */
-const PROBE_INTERVAL_MS = positive('BENCH_PROBE_INTERVAL_MS', 100);
+const N = positive('BENCH_N', 10_000);
+const R = positive('BENCH_R', 5);
+const K = positive('BENCH_K', 8);
+const HANDSHAKE_LOOPS = positive('BENCH_HANDSHAKE_LOOPS', 2);
+const PROBE_INTERVAL_MS = positive('BENCH_PROBE_INTERVAL_MS', 5);
+const DEADLINE_MS = positive('BENCH_DEADLINE_MS', 30_000);
+/** Certificates each handshake loop goes through (a new one per handshake, so no session or cache helps). */
+const CERTIFICATES_PER_LOOP = 20;
 const HOST = 'fleet.bench.test';
-const TAG = 'bench';
+const VALIDITY_DAYS = 7;
+const READY_TIMEOUT_MS = 30_000;
 
 function positive(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -48,213 +67,193 @@ function log(message: string): void {
   process.stderr.write(`[bulk-revocation] ${message}\n`);
 }
 
-/** Runs `work` over `items`, `limit` at a time. */
-async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
-interface Client {
-  readonly cert: string;
-  readonly key: string;
-}
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Gateway {
-  readonly name: string;
-  readonly server: AdminServer;
-  readonly ca: string;
+  readonly node: ListeningNode;
+  readonly probe: ProbeGateway;
 }
 
-/** One kept-alive connection: an agent with one socket, reused by every request. */
-class KeptAlive {
-  readonly #agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-  readonly #sockets = new Set<unknown>();
-
+class AdminApi {
   constructor(
-    readonly gateway: Gateway,
-    readonly client: Client,
+    private readonly node: ListeningNode,
+    private readonly token: string,
   ) {}
 
-  get socketCount(): number {
-    return this.#sockets.size;
-  }
-
-  status(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: this.gateway.server.gatewayPort,
-          servername: HOST,
-          ca: this.gateway.ca,
-          cert: this.client.cert,
-          key: this.client.key,
-          headers: { host: HOST },
-          agent: this.#agent,
-        },
-        (res) => {
-          this.#sockets.add(res.socket);
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end();
+  async call<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.node.adminUrl}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    const json = (await response.json()) as { success: boolean; result: T; errors: unknown };
+    if (!json.success) throw new Error(`${method} ${route}: ${JSON.stringify(json.errors)}`);
+    return json.result;
   }
+}
 
-  close(): void {
-    this.#agent.destroy();
+async function startGateway(name: string, dataDir: string, args: string[], env: Record<string, string>) {
+  // BENCH_DIST=1: the built gateway (dist/main.js, `npm run build`) as users run it, instead of src/ through tsx.
+  const entry = process.env.BENCH_DIST === '1' ? path.resolve(import.meta.dirname, '../dist/main.js') : undefined;
+  // BENCH_CPU_PROF=DIR: a V8 CPU profile of each gateway process, written when it stops.
+  const profile = process.env.BENCH_CPU_PROF;
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const started = performance.now();
+  const node = await untilListening(spawnServe(dataDir, args, env, nodeArgs, entry), 120_000);
+  log(`gateway ${name} listening after ${seconds(started)} (pid ${node.child.pid})`);
+  const gateway: Gateway = {
+    node,
+    probe: { name, port: node.gatewayPort, ca: readFileSync(path.join(dataDir, 'edge-ca.pem'), 'utf8'), host: HOST },
+  };
+  return gateway;
+}
+
+/** Rejects after `ms` unless `promise` settles first. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-function handshakeStatus(gateway: Gateway, client: Client): Promise<number> {
-  return request({
-    port: gateway.server.gatewayPort,
-    ca: gateway.ca,
-    servername: HOST,
-    cert: client.cert,
-    key: client.key,
-    headers: { host: HOST, connection: 'close' },
-  }).then((response) => response.status);
-}
+async function runRound(
+  round: number,
+  gateways: readonly Gateway[],
+  api: AdminApi,
+  zoneId: string,
+  fleet: readonly FleetDevice[],
+  keyPem: string,
+): Promise<RoundResult> {
+  const credentials = (device: FleetDevice | undefined): ProbeCredentials => {
+    if (device === undefined) throw new Error(`BENCH_N is too small for BENCH_K and BENCH_HANDSHAKE_LOOPS`);
+    return { certPem: device.certPem, keyPem };
+  };
+  const clock: RevocationClock = { t0: undefined };
+  let next = 0;
+  const probes = gateways.map((gateway) => ({
+    gateway,
+    open: Array.from({ length: K }, () =>
+      probeOpenConnection(gateway.probe, credentials(fleet[next++]), clock, PROBE_INTERVAL_MS),
+    ),
+    handshakes: Array.from({ length: HANDSHAKE_LOOPS }, () => {
+      const certificates = Array.from({ length: CERTIFICATES_PER_LOOP }, () => credentials(fleet[next++]));
+      return probeNewHandshakes(gateway.probe, certificates, clock, PROBE_INTERVAL_MS);
+    }),
+  }));
+  const all: RunningProbe[] = probes.flatMap((set) => [...set.open, ...set.handshakes]);
+  // Settles once every probe is refused or stopped; rejects at once when one fails (a refusal before t0, a bad
+  // status), which must end the run rather than leave it waiting.
+  const refusals = Promise.all(all.map((probe) => probe.refused));
+  refusals.catch(() => undefined);
+  await within(Promise.race([Promise.all(all.map((probe) => probe.ready)), refusals]), READY_TIMEOUT_MS, 'probes');
+  await sleep(500);
 
-/** Probes until the first 403; ms after t0, or undefined past the deadline. */
-async function refusedAfter(probe: () => Promise<number>, t0: number): Promise<number | undefined> {
-  while (performance.now() - t0 < DEADLINE_MS) {
-    const status = await probe().catch(() => 0);
-    if (status === 403) return performance.now() - t0;
-    if (status !== 200 && status !== 0) throw new Error(`unexpected status ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
+  const tag = `bench-${round}`;
+  const t0 = performance.now();
+  clock.t0 = t0;
+  const bulk = await api.call<{ revoked: number }>('POST', `/zones/${zoneId}/client_certificates/revoke`, { tag });
+  const bulkMs = performance.now() - t0;
+  if (bulk.revoked !== N) throw new Error(`the bulk call revoked ${bulk.revoked}, not ${N}`);
+  const deadline = setTimeout(() => all.forEach((probe) => probe.stop()), Math.max(0, DEADLINE_MS - bulkMs));
+  let outcomes: (Refusal | undefined)[];
+  try {
+    outcomes = await refusals;
+  } finally {
+    clearTimeout(deadline);
   }
-  return undefined;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-function row(label: string, times: readonly (number | undefined)[]): string {
-  const done = times.filter((time): time is number => time !== undefined).sort((a, b) => a - b);
-  const ms = (value: number) => (Number.isNaN(value) ? '–' : value.toFixed(0));
-  const cells = [50, 90, 99].map((p) => ms(percentile(done, p)));
-  return `| ${label} | ${times.length} | ${cells.join(' | ')} | ${ms(done.at(-1) ?? Number.NaN)} | ${times.length - done.length} |`;
+  let at = 0;
+  const perGateway: GatewayRound[] = probes.map((set) => {
+    const open = outcomes.slice(at, at + set.open.length);
+    at += set.open.length;
+    const handshakes = outcomes.slice(at, at + set.handshakes.length);
+    at += set.handshakes.length;
+    return { gateway: set.gateway.probe.name, open, handshakes };
+  });
+  return { round, bulkMs, perGateway };
 }
 
 async function main(): Promise<void> {
   const skip = postgresSkipReason() ?? redisSkipReason();
   if (skip !== undefined) throw new Error(`cannot run: ${skip}`);
-  log(`N=${N}, handshake sample ${HANDSHAKE_SAMPLE}, deadline ${DEADLINE_MS} ms`);
+  log(`N=${N} R=${R} K=${K} handshake loops=${HANDSHAKE_LOOPS} interval=${PROBE_INTERVAL_MS} ms`);
   const postgres = await startPostgres();
   const redis = await startRedis();
-  const upstream = await startHttp1Echo();
+  const upstream = http.createServer((_request, response) => response.end('ok'));
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
   const openssl = new OpensslWorkdir();
+  const dirs = ['A', 'B'].map((name) => mkdtempSync(path.join(os.tmpdir(), `portcullis-bulk-${name}-`)));
   const gateways: Gateway[] = [];
-  const kept: KeptAlive[] = [];
   try {
     await postgres.createDatabase('bench');
-    const url = await postgres.createSchema('bench', 'gw');
-    const env = {
-      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
-      PORTCULLIS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
-    };
-    for (const name of ['A', 'B']) {
-      const server = await startAdminServer({ kind: 'postgres', url, redisUrl: redis.url }, env);
-      gateways.push({ name, server, ca: edgeCaPem(server) });
-    }
-    const [a] = gateways as [Gateway, Gateway];
-    const ok = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-      const response = await a.server.call<T>(method, route, body);
-      if (response.status !== 200) throw new Error(`${method} ${route}: ${JSON.stringify(response.body.errors)}`);
-      return response.body.result;
-    };
-    const { zoneId } = await createTenant(a.server, 'bench.test');
-    await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
-    await ok('POST', `/zones/${zoneId}/gateway/routes`, { hostname: HOST, upstream: upstream.url });
-    await ok('POST', `/zones/${zoneId}/gateway/mtls_rule`, { hostnames: [HOST] });
+    const storeUrl = await postgres.createSchema('bench', 'gw');
+    const masterKeyHex = randomBytes(32).toString('hex');
+    const token = randomBytes(24).toString('base64url');
+    const env = { PORTCULLIS_MASTER_KEY: masterKeyHex, PORTCULLIS_ADMIN_TOKEN: token };
+    const args = ['--store', storeUrl, '--redis', redis.url];
 
-    // One key for every certificate: what is measured is revocation by certificate, not key work.
+    const a = await startGateway('A', dirs[0] as string, args, env);
+    gateways.push(a);
+    const api = new AdminApi(a.node, token);
+    const account = await api.call<{ id: string }>('POST', '/accounts', { name: 'fleet' });
+    const zone = await api.call<{ id: string }>('POST', '/zones', { name: 'bench.test', account: { id: account.id } });
+    await api.call('PUT', `/zones/${zone.id}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
+    await api.call('POST', `/zones/${zone.id}/gateway/routes`, { hostname: HOST, upstream: upstreamUrl });
+    await api.call('POST', `/zones/${zone.id}/gateway/mtls_rule`, { hostnames: [HOST] });
     const { csrPem, keyPem } = openssl.csr('p256', '/CN=bench-device');
-    let started = performance.now();
-    const clients = await inBatches(
-      Array.from({ length: N }, (_, index) => index),
-      CONCURRENCY,
-      async () => {
-        const issued = await ok<{ id: string; certificate: string }>('POST', `/zones/${zoneId}/client_certificates`, {
-          csr: csrPem,
-          validity_days: 7,
-        });
-        await ok('PUT', `/zones/${zoneId}/client_certificates/${issued.id}/tags`, { tags: [TAG] });
-        return { cert: issued.certificate, key: keyPem };
-      },
+    // The account's managed CA is made on its first certificate.
+    await api.call('POST', `/zones/${zone.id}/client_certificates`, { csr: csrPem, validity_days: VALIDITY_DAYS });
+
+    const issuing = performance.now();
+    const fleets: FleetDevice[][] = [];
+    for (let round = 1; round <= R; round += 1) {
+      fleets.push(
+        await insertFleet({
+          storeUrl,
+          accountId: account.id,
+          zoneId: zone.id,
+          masterKeyHex,
+          csrPem,
+          count: N,
+          tag: `bench-${round}`,
+          validityDays: VALIDITY_DAYS,
+        }),
+      );
+    }
+    log(`issued and inserted ${R} × ${N} certificates in ${seconds(issuing)}`);
+    gateways.push(await startGateway('B', dirs[1] as string, args, env));
+
+    const results: RoundResult[] = [];
+    for (let round = 1; round <= R; round += 1) {
+      const result = await runRound(round, gateways, api, zone.id, fleets[round - 1] as FleetDevice[], keyPem);
+      log(`round ${round}: bulk call ${result.bulkMs.toFixed(0)} ms`);
+      results.push(result);
+    }
+    const runner = process.env.BENCH_DIST === '1' ? 'dist/main.js' : 'src/ through tsx';
+    process.stdout.write(
+      roundReport(results, {
+        n: N,
+        k: K,
+        handshakeLoops: HANDSHAKE_LOOPS,
+        intervalMs: PROBE_INTERVAL_MS,
+        deadlineMs: DEADLINE_MS,
+        setting: `PostgreSQL + Redis; gateways A and B: two \`serve\` processes (${runner}) on Node ${process.version}`,
+      }),
     );
-    log(`issued and tagged ${N} certificates in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-    started = performance.now();
-    for (const gateway of gateways) for (const client of clients) kept.push(new KeptAlive(gateway, client));
-    const wait = Date.now() + 10_000;
-    // B learns the new hostname through the change feed: retry until every connection answers 200.
-    await inBatches(kept, CONCURRENCY * 4, async (connection) => {
-      for (;;) {
-        const status = await connection.status().catch(() => 0);
-        if (status === 200) return;
-        if (Date.now() > wait)
-          throw new Error(`gateway ${connection.gateway.name} answers ${status} before revocation`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    });
-    log(`opened ${kept.length} kept-alive connections in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-    const sample = clients.slice(0, HANDSHAKE_SAMPLE);
-    const t0 = performance.now();
-    const revoking = ok<{ revoked: number }>('POST', `/zones/${zoneId}/client_certificates/revoke`, { tag: TAG }).then(
-      (result) => ({ result, ms: performance.now() - t0 }),
-    );
-    const [bulk, openTimes, newTimes] = await Promise.all([
-      revoking,
-      Promise.all(kept.map((connection) => refusedAfter(() => connection.status(), t0))),
-      Promise.all(
-        gateways.map((gateway) =>
-          Promise.all(sample.map((client) => refusedAfter(() => handshakeStatus(gateway, client), t0))),
-        ),
-      ),
-    ]);
-    if (bulk.result.revoked !== N) throw new Error(`the bulk call revoked ${bulk.result.revoked}, not ${N}`);
-    const reused = kept.every((connection) => connection.socketCount === 1);
-
-    const lines = [
-      `## Bulk revocation across two gateways (N = ${N})`,
-      '',
-      `PostgreSQL + Redis; gateways A and B in one Node ${process.version} process with the probes; ` +
-        `bulk call through A: ${bulk.ms.toFixed(0)} ms for ${bulk.result.revoked} certificates. ` +
-        `Times are ms from the start of the bulk call to the first 403${reused ? '' : ' (some kept-alive connections were reopened: their times are not of open connections)'}.`,
-      '',
-      '| gateway, kind | count | p50 | p90 | p99 | max | never refused |',
-      '|---|---:|---:|---:|---:|---:|---:|',
-      ...gateways.flatMap((gateway, index) => [
-        row(
-          `${gateway.name}, open connection`,
-          openTimes.filter((_, at) => kept[at]?.gateway === gateway),
-        ),
-        row(`${gateway.name}, new handshake (sample)`, newTimes[index] ?? []),
-      ]),
-      '',
-    ];
-    process.stdout.write(lines.join('\n'));
+  } catch (error) {
+    for (const gateway of gateways) log(`gateway ${gateway.probe.name} stderr:\n${gateway.node.stderr().slice(-4000)}`);
+    throw error;
   } finally {
-    for (const connection of kept) connection.close();
-    await Promise.all(gateways.map((gateway) => gateway.server.stop()));
-    await upstream.close();
+    await Promise.all(gateways.map((gateway) => gateway.node.stop()));
+    upstream.close();
     openssl.remove();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await redis.stop();
     await postgres.stop();
   }

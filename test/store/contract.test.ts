@@ -549,6 +549,70 @@ function defineContract(getTarget: () => Target): void {
   );
 
   storeTest(
+    'bulk revocation by tag: every active certificate of the zone with it, past one 1,000-id batch and across CAs',
+    async (store) => {
+      const { zone: z, ca } = await tenant(store);
+      const elsewhere = zone(z.accountId);
+      await store.createZone(elsewhere);
+      const otherAccount = account();
+      await store.createAccount(otherAccount);
+      const otherCa = managedCa(otherAccount.id);
+      await store.createManagedCa(otherCa);
+      // Read before the revocation, so it must follow the change from the status versions alone.
+      const cache = new RevokedSerialsCache();
+      for (const id of [ca.id, otherCa.id]) await cache.read(store, id);
+      const create = async (c: ClientCertificateRecord, tags: string[]): Promise<ClientCertificateRecord> => {
+        await store.createClientCertificate(c);
+        await store.setClientCertificateTags(c.id, c.zoneId, tags);
+        return c;
+      };
+      const tagged: ClientCertificateRecord[] = [];
+      // 1,140 of the first CA (two UPDATE batches of 1,000 ids) and 60 of the other.
+      for (let index = 0; index < 1_200; index += 1) {
+        tagged.push(await create(clientCertificate(z, index % 20 === 0 ? otherCa.id : ca.id), ['fleet', 'x']));
+      }
+      const untagged = await create(clientCertificate(z, ca.id), ['other']);
+      const revokedBefore = {
+        ...(await create(clientCertificate(z, ca.id), ['fleet'])),
+        status: 'revoked' as const,
+        revokedAt: at(5),
+      };
+      await store.updateClientCertificateStatus(z.id, revokedBefore.id, 'revoked', at(5));
+      const otherZone = await create(clientCertificate(elsewhere, ca.id), ['fleet']);
+      const versions = [await store.getRevocationVersion(ca.id), await store.getRevocationVersion(otherCa.id)];
+
+      const revoked = await store.bulkRevokeClientCertificates(z.id, { tag: 'fleet' }, at(20));
+      const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+      assert.deepEqual(
+        [...revoked].sort(byId),
+        tagged.map((c) => ({ id: c.id, caId: c.caId })).sort(byId),
+        'the tagged active ones, each with its CA',
+      );
+      const revokedIds = (caId: string, more: ClientCertificateRecord[] = []) =>
+        [...tagged.filter((c) => c.caId === caId), ...more].map((c) => c.id).sort();
+      assert.deepEqual(
+        (await store.listRevokedSerials(ca.id)).map((c) => c.id).sort(),
+        revokedIds(ca.id, [revokedBefore]),
+      );
+      assert.deepEqual((await store.listRevokedSerials(otherCa.id)).map((c) => c.id).sort(), revokedIds(otherCa.id));
+      assert.equal((await store.getClientCertificate(z.id, tagged[1]?.id ?? ''))?.revokedAt, at(20));
+      assert.deepEqual(await store.getClientCertificate(z.id, revokedBefore.id), revokedBefore, 'left as it was');
+      assert.equal((await store.getClientCertificate(z.id, untagged.id))?.status, 'active');
+      assert.equal((await store.getClientCertificate(elsewhere.id, otherZone.id))?.status, 'active', 'zone-scoped');
+      assert.ok((await store.getRevocationVersion(ca.id)) > (versions[0] ?? 0));
+      assert.ok((await store.getRevocationVersion(otherCa.id)) > (versions[1] ?? 0));
+      for (const id of [ca.id, otherCa.id]) {
+        assert.deepEqual(
+          [...(await cache.read(store, id)).byId.keys()].sort(),
+          (await store.listRevokedSerials(id)).map((c) => c.id).sort(),
+          'the revoked serials cache follows',
+        );
+      }
+      assert.deepEqual(await store.bulkRevokeClientCertificates(z.id, { tag: 'fleet' }, at(21)), [], 'none left');
+    },
+  );
+
+  storeTest(
     'client certificates: round trip, zone-scoped get, status changes, revoked list, serial lookup, conflicts',
     async (store) => {
       const { zone: z, ca } = await tenant(store);
