@@ -148,7 +148,7 @@ export class GatewayPipeline {
   ): void {
     const snapshot = this.#options.snapshots.current();
     const revocation = answered === undefined ? this.#revocation : { ...this.#revocation, answered };
-    const decision = decideHostRequest(identity, request.authority, snapshot, Date.now(), revocation);
+    const decision = decideHostRequest(identity, request.host, snapshot, Date.now(), revocation);
     if (decision.pending !== undefined) {
       // After the certificate's own OCSP check: decided again, with its answer, on the snapshot
       // current then; outside the listener's call stack, so through the guard (ADR 0011).
