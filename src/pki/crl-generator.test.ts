@@ -12,7 +12,7 @@ import { generateCrl, type GeneratedCrl } from './crl-generator.ts';
 import { buildRevocationIndex } from './revocation-index.ts';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
-import { serialFromBytes } from './serial.ts';
+import { serialForLookup, serialFromBytes } from './serial.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -104,6 +104,13 @@ describe('generateCrl', needsOpenssl, () => {
     const issuer = new X509Certificate(ca.certPem).fingerprint256;
     assert.equal(index.isRevoked(issuer, revoked.serialHex), true);
     assert.equal(index.isRevoked(issuer, good.serialHex), false);
+    // The form a connection keeps (ConnectionIdentity.serialKey): the same answers without normalising again.
+    const revokedLeaf = new X509Certificate(revoked.certPem);
+    assert.equal(index.isRevokedLookupForm(issuer, serialForLookup(revokedLeaf.serialNumber)), true);
+    assert.equal(
+      index.isRevokedLookupForm(issuer, serialForLookup(new X509Certificate(good.certPem).serialNumber)),
+      false,
+    );
   });
 
   test('an empty CRL has no revokedCertificates; a large CRL number and many entries work', () => {

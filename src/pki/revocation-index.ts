@@ -27,7 +27,12 @@ export class RevocationIndex {
 
   /** `issuerFingerprint256` as Node formats it (`AB:CD:…`); `serial` in any hex form. */
   isRevoked(issuerFingerprint256: string, serial: string): boolean {
-    return this.#revokedByIssuer.get(issuerFingerprint256)?.has(serialForLookup(serial)) === true;
+    return this.isRevokedLookupForm(issuerFingerprint256, serialForLookup(serial));
+  }
+
+  /** isRevoked for a serial already in lookup form (serialForLookup), as a connection keeps its leaf's. */
+  isRevokedLookupForm(issuerFingerprint256: string, lookupSerial: string): boolean {
+    return this.#revokedByIssuer.get(issuerFingerprint256)?.has(lookupSerial) === true;
   }
 
   /** When the issuer's CRL went stale (its nextUpdate, epoch ms) if it has by `nowMs`; else undefined. */

@@ -15,7 +15,7 @@ import { createCa, Eku, type CaHandle, type Issued } from '../helpers/pki.ts';
 import { requestOnSocket as h1, type SocketReply } from '../helpers/https-client.ts';
 import { MtlsListener, type RequestHandler } from '../../src/data-plane/listeners/mtls-listener.ts';
 import type { ConnectionIdentity } from '../../src/data-plane/listeners/connection-identity.ts';
-import { decideHostRequest, type HostDecision } from '../../src/data-plane/pipeline/host-decision.ts';
+import { authorityHost, decideHostRequest, type HostDecision } from '../../src/data-plane/pipeline/host-decision.ts';
 import { sendHttp1Error, sendHttp2Error } from '../../src/data-plane/pipeline/gateway-response.ts';
 import {
   createDefaultPolicy,
@@ -31,7 +31,7 @@ class DecisionEchoHandler implements RequestHandler {
   constructor(private readonly holder: SnapshotHolder) {}
 
   #decide(identity: ConnectionIdentity, authority: string | undefined): HostDecision {
-    return decideHostRequest(identity, authority, this.holder.current(), Date.now());
+    return decideHostRequest(identity, authorityHost(authority), this.holder.current(), Date.now());
   }
 
   static body(decision: HostDecision): string {

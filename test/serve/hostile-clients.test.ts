@@ -34,6 +34,8 @@ describe('serve: hostile clients cannot end the process', () => {
   let server: AdminServer;
   let echo: RunningUpstream;
   let silent: Server;
+  /** Resolved when the silent upstream's connection of each path closes. */
+  const upstreamClosed = new Map<string, Promise<void>>();
   let accountId: string;
   let zoneId: string;
   let ca: CaHandle;
@@ -70,7 +72,10 @@ describe('serve: hostile clients cannot end the process', () => {
     server = await startAdminServer();
     echo = await startHttp1Echo();
     // An upstream that reads the request and never answers: the client gives up first.
-    silent = http.createServer(() => undefined);
+    silent = http.createServer((req) => {
+      const socket = req.socket;
+      upstreamClosed.set(req.url ?? '', new Promise((resolve) => socket.once('close', () => resolve())));
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentPort = (silent.address() as AddressInfo).port;
     ({ accountId, zoneId } = await createTenant(server, 'example.test'));
@@ -121,7 +126,7 @@ describe('serve: hostile clients cannot end the process', () => {
     assert.equal((await get('/after-h2-reset', good)).status, 200);
   });
 
-  test('an HTTP/1.1 client that leaves before the answer is recorded as 499, not 200', async () => {
+  test('an HTTP/1.1 client that leaves before the answer is recorded as 499, not 200, and its upstream exchange is abandoned', async () => {
     const aborted = new AbortController();
     const pending = request({
       port: server.gatewayPort,
@@ -136,6 +141,11 @@ describe('serve: hostile clients cannot end the process', () => {
     await sleep(300);
     aborted.abort();
     await assert.rejects(pending);
+    // The response's one close listener tells the forwarder too: the upstream connection is let go.
+    const closed = upstreamClosed.get('/slow/h1-abort');
+    assert.ok(closed !== undefined, 'the request reached the upstream');
+    const outcome = await Promise.race([closed.then(() => 'closed'), sleep(5_000).then(() => 'still open')]);
+    assert.equal(outcome, 'closed');
     assert.equal((await entryFor('/slow/h1-abort')).status, 499);
     assert.equal((await get('/after-h1-abort', good)).status, 200);
   });

@@ -12,6 +12,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import { readCertificateFields, type CertificateFields } from '../../pki/certificate-fields.ts';
 import type { ChainCompatibility } from '../../pki/client-chain-policy.ts';
 import { parseChainCertificate } from '../../pki/chain-certificate.ts';
+import { serialForLookup } from '../../pki/serial.ts';
 import { keyViolation } from '../../pki/chain-rule-key.ts';
 import type { ChainViolation } from '../../pki/chain-violation.ts';
 import type { CertificateFieldsCache } from './certificate-fields-cache.ts';
@@ -43,6 +44,11 @@ export interface ConnectionIdentity {
   readonly leaf: X509Certificate | undefined;
   /** Lowercase hex SHA-256 of the leaf DER; "" when none. */
   readonly fingerprint256: string;
+  /**
+   * The leaf's serial in lookup form (pki/serial.ts serialForLookup), read once per connection: every request checks
+   * it against revocation sets, and node:crypto's `serialNumber` getter makes a new string on each read. "" when none.
+   */
+  readonly serialKey: string;
   /** Node-format fingerprint (`AB:CD:…`) of the certificate that issued the leaf; "" when unknown. */
   readonly issuerFingerprint256: string;
   /** Intermediates as the client sent them after its leaf, up to a self-issued root (RFC 9440 Client-Cert-Chain). */
@@ -88,6 +94,7 @@ const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({
   failure: 'no client certificate presented',
   leaf: undefined,
   fingerprint256: '',
+  serialKey: '',
   issuerFingerprint256: '',
   chain: [],
   verifiedChain: [],
@@ -149,6 +156,7 @@ export function readConnectionIdentity(
     failure,
     leaf,
     fingerprint256,
+    serialKey: serialForLookup(leaf.serialNumber),
     issuerFingerprint256,
     chain,
     verifiedChain,

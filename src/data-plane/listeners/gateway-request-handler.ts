@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID } from '../../errors/index.ts';
 import type { PublicPki } from '../../runtime-config/public-pki.ts';
@@ -19,18 +19,20 @@ import type { RequestHandler } from './mtls-listener.ts';
 import { answerPublicPki, isPublicPkiPath, type PkiResult } from './public-pki-handler.ts';
 import { readBoundedBody } from './read-bounded-body.ts';
 import { GatewayPipeline, type GatewayPipelineOptions } from '../pipeline/gateway-pipeline.ts';
-import { Http1Sink, Http2Sink, ResponseCloseHub } from '../upstream/downstream-sinks.ts';
+import { Http2Sink } from '../upstream/downstream-sinks.ts';
 import { requestBodyOf } from '../upstream/http2-request-body.ts';
-import { countedHttp1Body } from '../upstream/http1-request-body.ts';
 import type { FaultGuard, FaultTarget } from '../guard/fault-guard.ts';
+import {
+  CLIENT_CLOSED_REQUEST,
+  contentLength,
+  Http1GatewayRequest,
+  responseCloseListener,
+  type Http1RequestContext,
+} from './http1-gateway-request.ts';
 import type { EstEndpoint } from '../../runtime-config/est-endpoint.ts';
 import { EstRequestHandler, isEstPath } from './est-request-handler.ts';
 
-/**
- * The status recorded when the client went away before any response header was sent (nginx's 499
- * "client closed request"): no status was ever sent, and analytics must not say 200.
- */
-export const CLIENT_CLOSED_REQUEST = 499;
+export { CLIENT_CLOSED_REQUEST };
 
 export interface GatewayRequestHandlerOptions extends GatewayPipelineOptions {
   readonly pki: PublicPki;
@@ -46,6 +48,7 @@ export class GatewayRequestHandler implements RequestHandler {
   readonly #guard: FaultGuard;
   readonly #pipeline: GatewayPipeline;
   readonly #est: EstRequestHandler | undefined;
+  readonly #http1: Http1RequestContext;
   draining = false;
 
   constructor(options: GatewayRequestHandlerOptions) {
@@ -53,6 +56,11 @@ export class GatewayRequestHandler implements RequestHandler {
     this.#logger = options.logger;
     this.#guard = options.guard;
     this.#pipeline = new GatewayPipeline(options);
+    this.#http1 = {
+      guard: options.guard,
+      onResponseClose: responseCloseListener(options.guard),
+      draining: () => this.draining,
+    };
     this.#est =
       options.est === undefined
         ? undefined
@@ -75,44 +83,7 @@ export class GatewayRequestHandler implements RequestHandler {
       });
       return;
     }
-    const headers = req.headers;
-    // Node's parser refuses a request with both headers (RFC 9112 §6.3), so chunked means no declared length.
-    const chunked = headers['transfer-encoding'] !== undefined;
-    const hasBody = chunked || (headers['content-length'] ?? '0') !== '0';
-    let chunkedBytesIn = 0;
-    const authority = headers.host ?? '';
-    const socket = req.socket;
-    let closeHub: ResponseCloseHub | undefined;
-    this.#pipeline.serve(
-      {
-        host: authorityHost(authority),
-        method: req.method ?? 'GET',
-        target: url,
-        version: 'HTTP/1.1',
-        headers,
-        rawHeaders: req.rawHeaders,
-        clientAddress: socket.remoteAddress ?? '',
-        socket: () => (socket instanceof TLSSocket ? socket : undefined),
-        authority,
-        // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
-        grpc: false,
-        body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : hasBody ? req : null),
-        onDone: (report) => {
-          // Requests on one HTTP/1.1 connection are sequential: the socket's write counter tells this one's bytes.
-          const writtenBefore = socket.bytesWritten;
-          closeHub = new ResponseCloseHub(res, this.#guard);
-          closeHub.onClose(() =>
-            report(
-              res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST,
-              chunked ? chunkedBytesIn : contentLength(headers['content-length']),
-              socket.bytesWritten - writtenBefore,
-            ),
-          );
-        },
-      },
-      identity,
-      ({ closeConnection }) => new Http1Sink(res, closeConnection || this.draining, this.#guard, closeHub),
-    );
+    this.#pipeline.serve(new Http1GatewayRequest(req, res, url, this.#http1), identity);
   }
 
   handleHttp2(
@@ -142,6 +113,7 @@ export class GatewayRequestHandler implements RequestHandler {
     const socket = stream.session?.socket as TLSSocket | undefined;
     let sink: Http2Sink | undefined;
     let bodyBytesIn = 0;
+    const guard = this.#guard;
     this.#pipeline.serve(
       {
         host: authorityHost(authority),
@@ -154,25 +126,25 @@ export class GatewayRequestHandler implements RequestHandler {
         socket: () => socket,
         authority,
         grpc,
-        body: () => (endStream ? null : requestBodyOf(stream, this.#guard, (bytes) => (bodyBytesIn += bytes))),
+        body: () => (endStream ? null : requestBodyOf(stream, guard, (bytes) => (bodyBytesIn += bytes))),
         onDone: (report) => {
           // Streams share the connection: bytes out are the body bytes forwarded (counted by the sink),
           // or what the gateway's own answer declared; bytes in, the body bytes read (or as declared).
-          this.#guard.listenOnce(stream, 'close', 'response', stream, () => {
+          guard.listenOnce(stream, 'close', 'response', stream, () => {
             // Undefined when the stream closed before response headers were sent (client RST_STREAM,
             // disconnect, a timeout, a malformed request): Node's typing says otherwise.
             const sent = stream.sentHeaders as IncomingHttpHeaders | undefined;
             const forwarded = sink?.bodyBytes ?? 0;
-            report(
+            report.done(
               sent?.[':status'] === undefined ? CLIENT_CLOSED_REQUEST : Number(sent[':status']),
               bodyBytesIn > 0 ? bodyBytesIn : contentLength(headers['content-length']),
               forwarded > 0 ? forwarded : contentLength(sent?.['content-length']),
             );
           });
         },
+        sink: () => (sink = new Http2Sink(stream, grpc, guard)),
       },
       identity,
-      () => (sink = new Http2Sink(stream, grpc, this.#guard)),
     );
   }
 
@@ -220,10 +192,4 @@ export class GatewayRequestHandler implements RequestHandler {
     });
     stream.end(method === 'HEAD' ? undefined : result.body);
   }
-}
-
-/** A content-length header as received (text) or as we sent it (node:http2 keeps the number we gave). */
-function contentLength(value: string | number | string[] | undefined): number {
-  const length = typeof value === 'number' ? value : Number(typeof value === 'string' ? value : undefined);
-  return Number.isSafeInteger(length) && length >= 0 ? length : 0;
 }

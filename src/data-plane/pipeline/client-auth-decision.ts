@@ -66,7 +66,7 @@ export function decideClientAuth(
     return { error: GW_ERR_CERT_INVALID, reason: 'its CA is no longer trusted (client CAs reloaded)' };
   }
   const { revocations } = policy;
-  if (revocations.isRevoked(identity.issuerFingerprint256, identity.leaf.serialNumber)) {
+  if (revocations.isRevokedLookupForm(identity.issuerFingerprint256, identity.serialKey)) {
     return { error: GW_ERR_CERT_REVOKED, reason: 'serial listed in the CRL of its issuer' };
   }
   const staleSince = revocations.staleSince(identity.issuerFingerprint256, nowMs);

@@ -25,7 +25,7 @@ import {
 } from '../../errors/index.ts';
 import { CountersUnavailableError, type UsageCounters } from '../../policy/usage-counters.ts';
 import { DISCARD_ANALYTICS, type AnalyticsSink } from '../../runtime-config/analytics-sink.ts';
-import type { MtlsStatus } from '../../model/records.ts';
+import type { AnalyticsRecord, MtlsStatus } from '../../model/records.ts';
 import type { GatewaySnapshot, SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import type { RuleHitRecorder } from '../../runtime-config/rule-hits.ts';
 import { upstreamPath, type RouteRuntime } from '../../runtime-config/route-table.ts';
@@ -70,16 +70,27 @@ export interface GatewayPipelineOptions {
 /** Should the OCSP port ever reject (it must not): the status is unknown, and the CA's fail mode decides. */
 const OCSP_FAILED: OcspVerdict = Object.freeze({ status: 'unavailable', reason: 'ocsp_failed' });
 
-/** One request, whichever protocol it came in on. */
+/** What the pipeline is told once the response is done (or the client went away). */
+export interface ResponseReport {
+  /** `status`: the status sent (CLIENT_CLOSED_REQUEST when none was); body bytes in, bytes out. */
+  done(status: number, bytesIn: number, bytesOut: number): void;
+}
+
+/**
+ * One request, whichever protocol it came in on. The handler makes one per request: methods, not
+ * closures, so that a request costs one object (HTTP/1.1: Http1GatewayRequest).
+ */
 export interface GatewayRequest extends RuleRequestInput {
   readonly headers: IncomingHttpHeaders;
   /** Host header or :authority as sent. */
   readonly authority: string;
   readonly grpc: boolean;
   /** The request body, made on demand (HTTP/2 needs a PassThrough); null when there is none. */
-  readonly body: () => Readable | null;
-  /** Called once when the response is done (or the client went away): the status sent and bytes. */
-  readonly onDone: (report: (status: number, bytesIn: number, bytesOut: number) => void) => void;
+  body(): Readable | null;
+  /** Called at most once, before anything is answered: `report.done` once the response is done. */
+  onDone(report: ResponseReport): void;
+  /** Where the answer goes; refusals of the host decision close the connection after it (HTTP/1.1). */
+  sink(options: SinkOptions): ResponseSink;
 }
 
 /** How the connection fares after the answer: refusals of the host decision end it (HTTP/1.1). */
@@ -89,23 +100,59 @@ export interface SinkOptions {
 const CLOSE_CONNECTION: SinkOptions = Object.freeze({ closeConnection: true });
 const KEEP_CONNECTION: SinkOptions = Object.freeze({ closeConnection: false });
 
-/** How the response went, as the listener reports it when it is done. */
-interface ResponseOutcome {
-  readonly status: number;
-  /** performance.now() when the request came in. */
-  readonly startedAt: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-}
+/** A request that matched no rule: one shared empty list (the record is not changed after it is made). */
+const NO_RULE_HITS: readonly string[] = Object.freeze([]);
 
-/** What the pipeline learned, for the analytics record written when the response is done. */
-interface RequestTrace {
-  zoneId: string | null;
-  apiId: string | null;
-  keyId: string | null;
-  ruleHits: string[] | undefined;
+/**
+ * What the pipeline learned about one request, and the analytics record written from it when the
+ * response is done (the request's ResponseReport: no closure per request).
+ */
+class RequestTrace implements ResponseReport {
+  zoneId: string | null = null;
+  apiId: string | null = null;
+  keyId: string | null = null;
+  ruleHits: string[] | undefined = undefined;
   /** What came of the client certificate (mtls-status.ts): for analytics' mtls_status. */
-  mtlsStatus: MtlsStatus | undefined;
+  mtlsStatus: MtlsStatus | undefined = undefined;
+  readonly #request: GatewayRequest;
+  readonly #identity: ConnectionIdentity;
+  readonly #analytics: AnalyticsSink;
+  /** performance.now() when the request came in. */
+  readonly #startedAt: number;
+
+  constructor(request: GatewayRequest, identity: ConnectionIdentity, analytics: AnalyticsSink, startedAt: number) {
+    this.#request = request;
+    this.#identity = identity;
+    this.#analytics = analytics;
+    this.#startedAt = startedAt;
+  }
+
+  done(status: number, bytesIn: number, bytesOut: number): void {
+    const request = this.#request;
+    const identity = this.#identity;
+    const fields = identity.presented ? identity.fields() : undefined;
+    const target = request.target;
+    const question = target.indexOf('?');
+    const record: AnalyticsRecord = {
+      timeMs: Date.now(),
+      zoneId: this.zoneId,
+      apiId: this.apiId,
+      keyId: this.keyId,
+      hostname: request.host,
+      method: request.method,
+      path: question < 0 ? target : target.slice(0, question),
+      status,
+      fingerprint: identity.fingerprint256,
+      serial: fields?.serial ?? '',
+      issuer: fields?.issuerDn ?? '',
+      latencyMs: Math.round(performance.now() - this.#startedAt),
+      bytesIn,
+      bytesOut,
+      ruleHits: this.ruleHits ?? (NO_RULE_HITS as string[]),
+    };
+    if (this.mtlsStatus !== undefined) record.mtlsStatus = this.mtlsStatus;
+    this.#analytics.record(record);
+  }
 }
 
 /** A request the host decision admitted and a route of its zone matched: what forwarding it needs. */
@@ -128,36 +175,32 @@ export class GatewayPipeline {
     this.#revocation = options.revocation ?? {};
   }
 
-  serve(request: GatewayRequest, identity: ConnectionIdentity, sinkFor: (options: SinkOptions) => ResponseSink): void {
-    const trace: RequestTrace = { zoneId: null, apiId: null, keyId: null, ruleHits: undefined, mtlsStatus: undefined };
-    if (this.#analytics !== DISCARD_ANALYTICS) {
-      const startedAt = performance.now();
-      request.onDone((status, bytesIn, bytesOut) =>
-        this.#record(request, identity, trace, { status, startedAt, bytesIn, bytesOut }),
-      );
-    }
-    this.#decide(request, identity, sinkFor, trace, undefined);
+  serve(request: GatewayRequest, identity: ConnectionIdentity): void {
+    const analytics = this.#analytics;
+    const observed = analytics !== DISCARD_ANALYTICS;
+    const trace = new RequestTrace(request, identity, analytics, observed ? performance.now() : 0);
+    if (observed) request.onDone(trace);
+    this.#decide(request, identity, trace, undefined);
   }
 
   #decide(
     request: GatewayRequest,
     identity: ConnectionIdentity,
-    sinkFor: (options: SinkOptions) => ResponseSink,
     trace: RequestTrace,
     answered: OcspVerdict | undefined,
   ): void {
     const snapshot = this.#options.snapshots.current();
     const revocation = answered === undefined ? this.#revocation : { ...this.#revocation, answered };
-    const decision = decideHostRequest(identity, request.authority, snapshot, Date.now(), revocation);
+    const decision = decideHostRequest(identity, request.host, snapshot, Date.now(), revocation);
     if (decision.pending !== undefined) {
       // After the certificate's own OCSP check: decided again, with its answer, on the snapshot
       // current then; outside the listener's call stack, so through the guard (ADR 0011).
       this.#options.guard.settle(
         decision.pending,
         'ocsp_check',
-        sinkFor(CLOSE_CONNECTION),
-        (verdict) => this.#decide(request, identity, sinkFor, trace, verdict),
-        () => this.#decide(request, identity, sinkFor, trace, OCSP_FAILED),
+        request.sink(CLOSE_CONNECTION),
+        (verdict) => this.#decide(request, identity, trace, verdict),
+        () => this.#decide(request, identity, trace, OCSP_FAILED),
       );
       return;
     }
@@ -175,25 +218,25 @@ export class GatewayPipeline {
         },
         'request refused',
       );
-      sinkFor(CLOSE_CONNECTION).fail(withMtlsStatus(decision.error ?? GW_ERR_INTERNAL, decision));
+      request.sink(CLOSE_CONNECTION).fail(withMtlsStatus(decision.error ?? GW_ERR_INTERNAL, decision));
       return;
     }
     trace.zoneId = policy.zoneId ?? null;
     const badPath = requestTargetProblem(request.target);
     if (badPath !== undefined) {
-      sinkFor(CLOSE_CONNECTION).fail(GW_ERR_REQUEST_INVALID.create(`the path has ${badPath}`));
+      request.sink(CLOSE_CONNECTION).fail(GW_ERR_REQUEST_INVALID.create(`the path has ${badPath}`));
       return;
     }
     const zone = snapshot.zone(policy.zoneId);
     if (zone !== undefined && zone.customRules.length > 0) {
       const blocked = this.#runRules(zone, request, identity, decision, trace);
       if (blocked !== undefined) {
-        answerBlocked(blocked, request.grpc, sinkFor(KEEP_CONNECTION), certificateStatusFor(policy, decision));
+        answerBlocked(blocked, request.grpc, request.sink(KEEP_CONNECTION), certificateStatusFor(policy, decision));
         return;
       }
     }
     const route = snapshot.routes.match(request.host, request.target);
-    const sink = sinkFor(KEEP_CONNECTION);
+    const sink = request.sink(KEEP_CONNECTION);
     if (route === undefined || route.zoneId !== policy.zoneId) {
       sink.fail(GW_ERR_ROUTE_NOT_FOUND);
       return;
@@ -336,33 +379,5 @@ export class GatewayPipeline {
       },
       message,
     );
-  }
-
-  #record(
-    request: GatewayRequest,
-    identity: ConnectionIdentity,
-    trace: RequestTrace,
-    { status, startedAt, bytesIn, bytesOut }: ResponseOutcome,
-  ): void {
-    const fields = identity.presented ? identity.fields() : undefined;
-    const question = request.target.indexOf('?');
-    this.#analytics.record({
-      timeMs: Date.now(),
-      zoneId: trace.zoneId,
-      apiId: trace.apiId,
-      keyId: trace.keyId,
-      hostname: request.host,
-      method: request.method,
-      path: question < 0 ? request.target : request.target.slice(0, question),
-      status,
-      fingerprint: identity.fingerprint256,
-      serial: fields?.serial ?? '',
-      issuer: fields?.issuerDn ?? '',
-      latencyMs: Math.round(performance.now() - startedAt),
-      bytesIn,
-      bytesOut,
-      ruleHits: trace.ruleHits ?? [],
-      ...(trace.mtlsStatus === undefined ? {} : { mtlsStatus: trace.mtlsStatus }),
-    });
   }
 }

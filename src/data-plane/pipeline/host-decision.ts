@@ -70,9 +70,13 @@ export function authorityHost(authority: string | undefined): string {
   return canonicalHostname(host);
 }
 
+/**
+ * `requestedHost`: the Host / :authority as authorityHost() makes it (the handler has it already for
+ * the rules and the route, so it is not worked out twice).
+ */
 export function decideHostRequest(
   identity: ConnectionIdentity,
-  authority: string | undefined,
+  requestedHost: string,
   snapshot: GatewaySnapshot,
   nowMs: number,
   revocation: RevocationContext = NO_REVOCATION_CONTEXT,
@@ -82,7 +86,8 @@ export function decideHostRequest(
   const certPresented = leaf !== undefined;
   // The connection's policy must still exist, unchanged in kind, and own the requested host.
   const current = accepted === undefined || accepted.isDefault ? undefined : snapshot.lookup(accepted.hostname);
-  const requested = snapshot.lookup(authorityHost(authority));
+  // The usual request names the connection's own hostname: the same look-up, made once.
+  const requested = requestedHost === accepted?.hostname ? current : snapshot.lookup(requestedHost);
   if (current === undefined || requested !== current || current.hostname !== accepted?.hostname) {
     return {
       policy: undefined,
@@ -98,7 +103,7 @@ export function decideHostRequest(
     validAt(identity, nowMs) &&
     stillTrusted(leaf, identity, accepted, current);
   let certRevoked =
-    leaf !== undefined && current.revocations.isRevoked(identity.issuerFingerprint256, leaf.serialNumber);
+    leaf !== undefined && current.revocations.isRevokedLookupForm(identity.issuerFingerprint256, identity.serialKey);
   let revocationUnknown = false;
   if (certVerified && !certRevoked && current.caRevocation !== undefined) {
     const status = checkUploadedCaRevocation(identity, current.caRevocation, nowMs, revocation);

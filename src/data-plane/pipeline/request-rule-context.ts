@@ -40,28 +40,39 @@ export interface RuleRequestInput {
   readonly socket: () => TLSSocket | undefined;
 }
 
-export class RequestRuleContext implements RuleContext {
-  readonly request: RequestFields;
-  readonly connection: ConnectionFields;
-  readonly clientAuth: ClientAuthFields;
-
-  constructor(input: RuleRequestInput, identity: ConnectionIdentity, verified: boolean, revoked: boolean) {
-    this.request = new LazyRequestFields(input);
-    this.connection = new LazyConnectionFields(input);
-    this.clientAuth = new ClientAuthView(identity, verified, revoked);
-  }
-}
-
-class LazyRequestFields implements RequestFields {
+/**
+ * One object per request for the whole context: it is its own `request`, `connection` and
+ * `clientAuth` (the three field sets share no name), so a request that runs rules allocates one
+ * object here, not four.
+ */
+export class RequestRuleContext implements RuleContext, RequestFields, ConnectionFields, ClientAuthFields {
   readonly #input: RuleRequestInput;
+  readonly #identity: ConnectionIdentity;
+  readonly certVerified: boolean;
+  readonly certRevoked: boolean;
   #headers: HeaderMap | undefined;
   #names: string[] | undefined;
   #values: string[] | undefined;
+  #sourceIp: IpAddress | undefined | null = null;
 
-  constructor(input: RuleRequestInput) {
+  constructor(input: RuleRequestInput, identity: ConnectionIdentity, verified: boolean, revoked: boolean) {
     this.#input = input;
+    this.#identity = identity;
+    this.certVerified = verified;
+    this.certRevoked = revoked;
   }
 
+  get request(): RequestFields {
+    return this;
+  }
+  get connection(): ConnectionFields {
+    return this;
+  }
+  get clientAuth(): ClientAuthFields {
+    return this;
+  }
+
+  // http.request.*, http.host and the headers.
   get host(): string {
     return this.#input.host;
   }
@@ -137,31 +148,8 @@ class LazyRequestFields implements RequestFields {
     this.#names = names;
     this.#values = values;
   }
-}
 
-function firstValue(value: string | string[] | undefined): string {
-  if (value === undefined) return '';
-  return Array.isArray(value) ? (value[0] ?? '') : value;
-}
-
-function headerMapOf(headers: IncomingHttpHeaders): HeaderMap {
-  const map: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(':') || value === undefined) continue;
-    // Node joins repeated headers with ", " (except set-cookie); rules see what Node parsed.
-    map[name] = Array.isArray(value) ? value : [value];
-  }
-  return map;
-}
-
-class LazyConnectionFields implements ConnectionFields {
-  readonly #input: RuleRequestInput;
-  #sourceIp: IpAddress | undefined | null = null;
-
-  constructor(input: RuleRequestInput) {
-    this.#input = input;
-  }
-
+  // ip.src, ssl, cf.tls_*, the server port: read from the connection only when a rule asks.
   get sourceIp(): IpAddress | undefined {
     if (this.#sourceIp === null) this.#sourceIp = parseIpAddress(this.#input.clientAddress);
     return this.#sourceIp;
@@ -178,20 +166,8 @@ class LazyConnectionFields implements ConnectionFields {
   get serverPort(): number {
     return this.#input.socket()?.localPort ?? 0;
   }
-}
 
-/** `cf.tls_client_auth.*` over the connection's identity; formats as cloudflare-compatibility.md §7.1. */
-class ClientAuthView implements ClientAuthFields {
-  readonly #identity: ConnectionIdentity;
-  readonly certVerified: boolean;
-  readonly certRevoked: boolean;
-
-  constructor(identity: ConnectionIdentity, verified: boolean, revoked: boolean) {
-    this.#identity = identity;
-    this.certVerified = verified;
-    this.certRevoked = revoked;
-  }
-
+  // cf.tls_client_auth.*: over the connection's identity; formats as cloudflare-compatibility.md §7.1.
   get #fields(): CertificateFields | undefined {
     return this.#identity.fields();
   }
@@ -255,4 +231,19 @@ class ClientAuthView implements ClientAuthFields {
     for (const cert of this.#identity.chain) total += cert.raw.byteLength;
     return total > RFC9440_MAX_CHAIN_BYTES;
   }
+}
+
+function firstValue(value: string | string[] | undefined): string {
+  if (value === undefined) return '';
+  return Array.isArray(value) ? (value[0] ?? '') : value;
+}
+
+function headerMapOf(headers: IncomingHttpHeaders): HeaderMap {
+  const map: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    // Node joins repeated headers with ", " (except set-cookie); rules see what Node parsed.
+    map[name] = Array.isArray(value) ? value : [value];
+  }
+  return map;
 }

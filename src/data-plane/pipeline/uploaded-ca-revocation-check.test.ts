@@ -12,6 +12,7 @@ import {
 } from '../../runtime-config/uploaded-ca-revocation.ts';
 import type { ConnectionIdentity } from '../listeners/connection-identity.ts';
 import { checkUploadedCaRevocation } from './uploaded-ca-revocation-check.ts';
+import { serialForLookup } from '../../pki/serial.ts';
 
 const OCSP = { timeoutMs: 1000, nonce: false, maxCacheMs: 60_000, allowPrivateAddresses: false };
 
@@ -26,16 +27,19 @@ describe('checkUploadedCaRevocation', () => {
     leaf = await ca.issue({ subject: 'CN=device' });
   });
 
-  const identityOf = (issued: Issued, issuer = caCert, chain: X509Certificate[] = []): ConnectionIdentity =>
-    ({
+  const identityOf = (issued: Issued, issuer = caCert, chain: X509Certificate[] = []): ConnectionIdentity => {
+    const leaf = new X509Certificate(issued.certPem);
+    return {
       presented: true,
       verified: true,
-      leaf: new X509Certificate(issued.certPem),
+      leaf,
+      serialKey: serialForLookup(leaf.serialNumber),
       fingerprint256: issued.sha256,
       issuerFingerprint256: issuer.fingerprint256,
       chain,
       verifiedChain: chain,
-    }) as unknown as ConnectionIdentity;
+    } as unknown as ConnectionIdentity;
+  };
 
   const uploaded = (overrides: Partial<UploadedCaRevocation> = {}): UploadedCaRevocation => ({
     mtlsCertificateId: 'ca-1',

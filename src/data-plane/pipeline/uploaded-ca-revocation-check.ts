@@ -17,7 +17,6 @@
  * Cheap when nothing applies (a map lookup or two); allocation only on the unusual paths.
  */
 import type { X509Certificate } from 'node:crypto';
-import { serialForLookup } from '../../pki/serial.ts';
 import type {
   AccountRevocation,
   OcspStatusSource,
@@ -56,7 +55,7 @@ export function checkUploadedCaRevocation(
 ): UploadedCaStatus {
   const leaf = identity.leaf;
   if (leaf === undefined) return GOOD;
-  const serial = serialForLookup(leaf.serialNumber);
+  const serial = identity.serialKey;
   if (account.blockedSha256.has(identity.fingerprint256) || account.blockedSerials.has(serial)) return BLOCKED;
   const ca = uploadedCaOf(identity, account);
   if (ca === undefined) return GOOD;

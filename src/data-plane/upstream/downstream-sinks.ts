@@ -12,34 +12,14 @@ import type { ResponseShape, ResponseSink } from './exchange.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
 
 /**
- * One 'close' listener for an HTTP/1.1 response, shared by everything that must know when the
- * response is over (the forwarder's abort handling, the analytics report). Each further listener
- * costs a `once` wrapper and turns the emitter's single listener into an array: about 2 % of a
- * proxied request (measured with `npm run bench:paired`).
+ * The one 'close' listener of an HTTP/1.1 response, shared by everything that must know when the
+ * response is over (the forwarder's abort handling, the analytics report; serve's
+ * Http1GatewayRequest). Each further listener costs a `once` wrapper and turns the emitter's single
+ * listener into an array: about 2 % of a proxied request (measured with `npm run bench:paired`).
  */
-export class ResponseCloseHub {
-  readonly #res: ServerResponse;
-  readonly #guard: FaultGuard;
-  #listening = false;
-  /** Callbacks after the first, which the listener itself holds. */
-  #more: (() => void)[] | undefined;
-
-  constructor(res: ServerResponse, guard: FaultGuard) {
-    this.#res = res;
-    this.#guard = guard;
-  }
-
-  onClose(callback: () => void): void {
-    if (this.#listening) {
-      (this.#more ??= []).push(callback);
-      return;
-    }
-    this.#listening = true;
-    this.#guard.listenOnce(this.#res, 'close', 'response', this.#res, () => {
-      callback();
-      if (this.#more !== undefined) for (const more of this.#more) more();
-    });
-  }
+export interface ResponseCloseHub {
+  /** `callback`, once, if the response closes before it finished (the client went away). */
+  onAbort(callback: () => void): void;
 }
 
 export class Http1Sink implements ResponseSink {
@@ -83,12 +63,14 @@ export class Http1Sink implements ResponseSink {
   }
 
   onAbort(callback: () => void): void {
+    if (this.#closeHub !== undefined) {
+      this.#closeHub.onAbort(callback);
+      return;
+    }
     const res = this.#res;
-    const onClose = (): void => {
+    this.#guard.listenOnce(res, 'close', 'response', res, () => {
       if (!res.writableFinished) callback();
-    };
-    if (this.#closeHub === undefined) this.#guard.listenOnce(res, 'close', 'response', res, onClose);
-    else this.#closeHub.onClose(onClose);
+    });
   }
 }
 
