@@ -17,6 +17,7 @@ parentPort?.on('message', (request: CrlThreadRequest) => {
       ca: request.ca,
       crlNumber: request.crlNumber,
       entries: entriesOf(list),
+      distinctSerials: true, // the keys of one map, in serialForLookup form (crl-thread.ts)
       thisUpdate: new Date(request.thisUpdateMs),
       nextUpdate: new Date(request.nextUpdateMs),
     });

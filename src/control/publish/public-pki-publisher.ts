@@ -165,7 +165,7 @@ export class PublicPkiPublisher {
     let crlDer: Uint8Array;
     if (revokedAtMs.size < OFF_THREAD_ENTRIES) {
       this.#thread.forget(ca.id);
-      crlDer = generateCrl({ ...job, entries: entriesOf(revokedAtMs) }).der;
+      crlDer = generateCrl({ ...job, entries: entriesOf(revokedAtMs), distinctSerials: true }).der;
     } else {
       crlDer = await this.#thread.generate(job, revokedAtMs);
     }
