@@ -235,11 +235,16 @@ try {
 
   const busy = probe(node, client, edgeCa);
   const revocationMs: number[] = [];
+  // RSS after each quarter of the revocations: whether it levels off or keeps growing with each one.
+  const rssAlong: string[] = [];
   for (const certificate of doomed) {
     const started = performance.now();
     await api(node, 'DELETE', `/zones/${zone.id}/client_certificates/${certificate.id}`);
     revocationMs.push(performance.now() - started);
     await new Promise((resolve) => setTimeout(resolve, REVOCATION_GAP_MS));
+    if (revocationMs.length % Math.max(1, Math.floor(REVOCATIONS / 4)) === 0) {
+      rssAlong.push(`${revocationMs.length}: ${rssMb(pid).toFixed(0)}`);
+    }
   }
   const lastDoomed = doomed.at(-1);
   const crlLagMs = lastDoomed === undefined ? 0 : await untilCrlLists(node, lastDoomed, edgeCa);
@@ -251,7 +256,7 @@ try {
   console.log(`probe during them: ${describe(busyLatencies)}`);
   console.log(
     `p99 during / quiet: ${(quantile(busyLatencies, 0.99) / quantile(quietLatencies, 0.99)).toFixed(2)}×; ` +
-      `RSS after: ${rssMb(pid).toFixed(0)} MB`,
+      `RSS after: ${rssMb(pid).toFixed(0)} MB (after revocation n: ${rssAlong.join(', ')} MB)`,
   );
   await node.stop();
   if (process.env.BENCH_STDERR) console.log(node.stderr());

@@ -6,8 +6,8 @@
  *
  * `publish` resolves once the CA's revocation set is current (the data plane refuses a revoked certificate from
  * then on). A short CRL (under OFF_THREAD_ENTRIES entries: milliseconds) is published before it resolves too; a
- * long one follows in the CRL thread (crl-thread.ts), within about a second, and a failure is reported and tried
- * again (docs/adr/0021-crl-after-the-answer.md).
+ * long one follows in the CRL thread (crl-thread.ts), at most one per CA per LONG_CRL_INTERVAL_MS, and a failure
+ * is reported and tried again (docs/adr/0021-crl-after-the-answer.md).
  *
  * Every configuration change asks for all CAs to be published (the change feed cannot tell a revocation made
  * by another node from a route edit). A CA whose revocation version did not move and whose CRL is younger than
@@ -36,6 +36,12 @@ const CRL_REISSUE_AFTER_MS = 12 * 3_600_000;
  * thread's round trip costs more than that: 2,000 entries take a few milliseconds).
  */
 export const OFF_THREAD_ENTRIES = 2000;
+/**
+ * A long CRL of one CA is generated at most this often: revocations in a burst fold into the next one. Each costs
+ * the CRL thread a few hundred ms of CPU for 100,000 entries; one per revocation kept a core of a 2-core machine
+ * busy during a burst, and the data plane felt it (bench/revocation-scale.ts).
+ */
+export const LONG_CRL_INTERVAL_MS = 1000;
 /** A CRL that failed in the background is tried again after 1 s, 2 s, 4 s… up to a minute, this many times. */
 const CRL_RETRIES = 10;
 const CRL_RETRY_BASE_MS = 1000;
@@ -62,6 +68,8 @@ export class PublicPkiPublisher {
   readonly #revoked = new RevokedSerialsCache((caId, serial, at) => this.#thread.noteChange(caId, serial, at));
   /** The CRL generation in progress per CA; `again` when a publish came meanwhile (one more run then). */
   readonly #crlRuns = new Map<string, { ca: ManagedCaRecord; again: boolean; done: Promise<void> }>();
+  /** When the last long CRL of each CA was started (ms since the epoch, this process's clock). */
+  readonly #lastLongCrlAt = new Map<string, number>();
   /** Background CRL failures in a row per CA (for the retry delay). */
   readonly #failures = new Map<string, number>();
 
@@ -133,6 +141,7 @@ export class PublicPkiPublisher {
     run.done = (async () => {
       try {
         while (run.again) {
+          await this.#paced(ca.id);
           run.again = false;
           await this.#generateCrl(run.ca);
         }
@@ -143,6 +152,13 @@ export class PublicPkiPublisher {
     })();
     this.#crlRuns.set(ca.id, run);
     return run.done;
+  }
+
+  /** Waits until LONG_CRL_INTERVAL_MS have passed since the CA's last long CRL (publishes meanwhile fold in). */
+  async #paced(caId: string): Promise<void> {
+    const last = this.#lastLongCrlAt.get(caId);
+    const wait = last === undefined ? 0 : last + LONG_CRL_INTERVAL_MS - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   async #generateCrl(ca: ManagedCaRecord): Promise<void> {
@@ -167,6 +183,7 @@ export class PublicPkiPublisher {
       this.#thread.forget(ca.id);
       crlDer = generateCrl({ ...job, entries: entriesOf(revokedAtMs), distinctSerials: true }).der;
     } else {
+      this.#lastLongCrlAt.set(ca.id, Date.now());
       crlDer = await this.#thread.generate(job, revokedAtMs);
     }
     const store = this.#store;
