@@ -5,14 +5,17 @@
  * - start: seconds from spawn to "listening", and the RSS once started and after a republish;
  * - one revocation through the API: its latency, and the latency of gateway requests sent meanwhile
  *   (a probe on a kept-alive connection, one request every 5 ms), against the same probe when nothing changes.
+ *   Revocations are REVOCATION_GAP_MS apart (each gets a CRL of its own) and the probe runs on until the CRL
+ *   served by the gateway lists the last one: a CRL generated after the answer is measured too (ADR 0021);
+ * - how long after the last revocation's answer the served CRL lists it.
  *
  * The N revoked rows are copies of one issued certificate's row with fresh ids and serials, written straight
  * into the SQLite file while the gateway is stopped (issuing 100,000 certificates through the API would
  * measure issuance, not revocation). Goals (throughput issue): start ≤ 3 s and RSS ≤ 300 MB with 100,000
  * revoked; p99 during revocations ≤ 2× the quiet p99.
  *
- * Run: `npx tsx bench/revocation-scale.ts` (REVOKED=100000 REVOCATIONS=20; BENCH_CPU_PROF=DIR for CPU
- * profiles). Needs the openssl CLI.
+ * Run: `npx tsx bench/revocation-scale.ts` (REVOKED=100000 REVOCATIONS=20 REVOCATION_GAP_MS=250;
+ * BENCH_CPU_PROF=DIR for CPU profiles; BENCH_DIST=1 for the built gateway). Needs the openssl CLI.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,11 +29,16 @@ import { spawnServe, untilListening, type ListeningNode } from '../test/helpers/
 
 const REVOKED = Number(process.env.REVOKED ?? 100_000);
 const REVOCATIONS = Number(process.env.REVOCATIONS ?? 20);
+const REVOCATION_GAP_MS = Number(process.env.REVOCATION_GAP_MS ?? 250);
+/** How long the served CRL may take to list the last revocation before the bench gives up waiting. */
+const CRL_LAG_LIMIT_MS = 30_000;
 const HOST = 'api.scale.test';
 const PROBE_INTERVAL_MS = 5;
 
 interface Issued {
   id: string;
+  serial: string;
+  caId: string;
   certPem: string;
   keyPem: string;
 }
@@ -52,11 +60,19 @@ async function api<T>(node: ListeningNode, method: string, route: string, body?:
 
 async function issue(node: ListeningNode, zoneId: string, cn: string): Promise<Issued> {
   const request = openssl.csr('p256', `/CN=${cn}`);
-  const result = await api<{ id: string; certificate: string }>(node, 'POST', `/zones/${zoneId}/client_certificates`, {
-    csr: request.csrPem,
-    validity_days: 30,
-  });
-  return { id: result.id, certPem: result.certificate, keyPem: request.keyPem };
+  const result = await api<{
+    id: string;
+    certificate: string;
+    serial_number: string;
+    certificate_authority: { id: string };
+  }>(node, 'POST', `/zones/${zoneId}/client_certificates`, { csr: request.csrPem, validity_days: 30 });
+  return {
+    id: result.id,
+    serial: result.serial_number,
+    caId: result.certificate_authority.id,
+    certPem: result.certificate,
+    keyPem: request.keyPem,
+  };
 }
 
 function rssMb(pid: number): number {
@@ -132,6 +148,39 @@ function probe(node: ListeningNode, client: Issued, ca: string) {
   };
 }
 
+/** The CRL the gateway serves for `caId` (DER), or undefined while it has none (404). */
+async function fetchCrl(node: ListeningNode, caId: string, ca: string): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      {
+        host: '127.0.0.1',
+        port: node.gatewayPort,
+        servername: HOST,
+        path: `/.well-known/portcullis/crl/${caId}.crl`,
+        ca,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(res.statusCode === 200 ? Buffer.concat(chunks) : undefined));
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+/** Ms from now until the served CRL holds `serial` (its content octets: random 16 octets, unique in practice). */
+async function untilCrlLists(node: ListeningNode, issued: Issued, ca: string): Promise<number> {
+  const started = performance.now();
+  const octets = Buffer.from(issued.serial.length % 2 === 0 ? issued.serial : `0${issued.serial}`, 'hex');
+  while (performance.now() - started < CRL_LAG_LIMIT_MS) {
+    const crl = await fetchCrl(node, issued.caId, ca);
+    if (crl !== undefined && crl.includes(octets)) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -186,17 +235,28 @@ try {
 
   const busy = probe(node, client, edgeCa);
   const revocationMs: number[] = [];
+  // RSS after each quarter of the revocations: whether it levels off or keeps growing with each one.
+  const rssAlong: string[] = [];
   for (const certificate of doomed) {
     const started = performance.now();
     await api(node, 'DELETE', `/zones/${zone.id}/client_certificates/${certificate.id}`);
     revocationMs.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, REVOCATION_GAP_MS));
+    if (revocationMs.length % Math.max(1, Math.floor(REVOCATIONS / 4)) === 0) {
+      rssAlong.push(`${revocationMs.length}: ${rssMb(pid).toFixed(0)}`);
+    }
   }
+  const lastDoomed = doomed.at(-1);
+  const crlLagMs = lastDoomed === undefined ? 0 : await untilCrlLists(node, lastDoomed, edgeCa);
   const busyLatencies = await busy.stop();
-  console.log(`${REVOCATIONS} revocations through the API, one at a time: ${describe(revocationMs)}`);
+  console.log(
+    `${REVOCATIONS} revocations through the API, one at a time, ${REVOCATION_GAP_MS} ms apart: ${describe(revocationMs)}`,
+  );
+  console.log(`the served CRL listed the last one ${crlLagMs.toFixed(0)} ms after the bench started looking`);
   console.log(`probe during them: ${describe(busyLatencies)}`);
   console.log(
     `p99 during / quiet: ${(quantile(busyLatencies, 0.99) / quantile(quietLatencies, 0.99)).toFixed(2)}×; ` +
-      `RSS after: ${rssMb(pid).toFixed(0)} MB`,
+      `RSS after: ${rssMb(pid).toFixed(0)} MB (after revocation n: ${rssAlong.join(', ')} MB)`,
   );
   await node.stop();
   if (process.env.BENCH_STDERR) console.log(node.stderr());

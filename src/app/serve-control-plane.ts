@@ -57,6 +57,8 @@ export async function openControlPlane(
     listenHost: options.listen.host,
     operatorHostnames: [new URL(options.publicUrl).hostname],
     quotaRemaining: (keyId, quota) => counters.usage.quotaRemaining(keyId, quota),
+    onCrlFailure: ({ caId, error, willRetry }) =>
+      logger.error({ caId, err: (error as Error).message, willRetry }, 'managed CA CRL generation failed'),
   };
   const services = buildServices({ store, ...serviceOptions });
   // The edge CA is the first secret sealed with the master key: opening it (or creating it, in a

@@ -6,7 +6,7 @@ import { TokenService } from './tenancy/token-service.ts';
 import { TenancyService } from './tenancy/tenancy-service.ts';
 import { EdgeCaService } from './certificates/edge-ca-service.ts';
 import { ManagedCaService } from './certificates/managed-ca-service.ts';
-import { PublicPkiPublisher } from './publish/public-pki-publisher.ts';
+import { PublicPkiPublisher, type PublicPkiPublisherOptions } from './publish/public-pki-publisher.ts';
 import { ClientCertificateService } from './certificates/client-certificate-service.ts';
 import { MtlsCertificateService } from './certificates/mtls-certificate-service.ts';
 import { HostnameAssociationService } from './certificates/hostname-association-service.ts';
@@ -35,6 +35,8 @@ export interface ServiceOptions {
   operatorHostnames?: readonly string[];
   /** Requests left in a key's quota (the usage counters); absent: a key's whole quota is reported. */
   quotaRemaining?: QuotaRemaining;
+  /** A managed CA's CRL generated after the answer failed (it is tried again). */
+  onCrlFailure?: PublicPkiPublisherOptions['onCrlFailure'];
 }
 
 export type ControlServices = ReturnType<typeof buildServices>;
@@ -44,7 +46,9 @@ export function buildServices(options: ServiceOptions) {
   const tokens = new TokenService(store);
   const tenancy = new TenancyService(store, { operatorHostnames: options.operatorHostnames ?? [] });
   const managedCas = new ManagedCaService(store, box);
-  const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki);
+  const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki, {
+    ...(options.onCrlFailure === undefined ? {} : { onCrlFailure: options.onCrlFailure }),
+  });
   const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);
   const clientCertificates = new ClientCertificateService({
     store,

@@ -1,7 +1,7 @@
 /**
- * runInWorker: one job in a worker thread, for control-plane work long enough to hold up the event
- * loop the data plane answers on (parsing or signing a CRL of many thousand entries). The module runs
- * once with `workerData` and posts one message, which is the answer; the thread then ends.
+ * Worker threads for control-plane work long enough to hold up the event loop the data plane answers on.
+ * runInWorker: one job (parsing an uploaded CRL): the module runs once with `workerData` and posts one message,
+ * which is the answer; the thread then ends. startWorker: a thread its caller keeps (publish/crl-thread.ts).
  */
 import { Worker } from 'node:worker_threads';
 
@@ -13,7 +13,7 @@ export function workerModule(name: string, base: string): URL {
 export function runInWorker<T>(module: URL, workerData: unknown, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const worker = start(module, workerData);
+    const worker = startWorker(module, workerData);
     const settle = (action: () => void): void => {
       if (settled) return;
       settled = true;
@@ -26,7 +26,8 @@ export function runInWorker<T>(module: URL, workerData: unknown, what: string): 
   });
 }
 
-function start(module: URL, workerData: unknown): Worker {
+/** A thread running `module` (from source through tsx, or built). */
+export function startWorker(module: URL, workerData: unknown): Worker {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData });
   // A thread does not inherit the parent's module hooks on Node 20: register tsx's in it first.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;

@@ -141,20 +141,19 @@ export interface KeysDayUsage {
 export type AnalyticsInterval = 'minute' | 'hour';
 
 /**
- * A managed CA's certificate that no longer authenticates: what its CRL, its OCSP answers and the data plane's
- * revocation index need, and nothing else (never the PEM: a fleet CA may have 100,000 of them).
- * `pending_revocation` already counts as revoked: revocation takes effect at once (docs/architecture.md).
+ * A managed CA's certificates that no longer authenticate: what its CRL, its OCSP answers and the data plane's
+ * revocation index need, and nothing else (never the PEM). `pending_revocation` already counts as revoked:
+ * revocation takes effect at once (docs/architecture.md). Index-aligned arrays, no object per certificate: a fleet
+ * CA may have 100,000 of them, listed before the gateway listens (bench/revocation-scale.ts).
  */
-export interface RevokedSerial {
-  readonly id: Uuid;
-  /** Lowercase hex, as the store keeps it. */
-  readonly serialNumber: string;
-  readonly status: 'revoked' | 'pending_revocation';
-  readonly revokedAt: string | null;
-  readonly issuedOn: string;
+export interface RevokedSerialList {
+  /** Lowercase hex, as the store keeps it; unique (a serial is unique per CA). */
+  readonly serials: readonly string[];
+  /** When each was revoked (its issue time when the store has none), ms since the epoch. */
+  readonly revokedAtMs: readonly number[];
 }
 
-/** A certificate whose status changed after a revocation version (see RevokedSerial), whatever it is now. */
+/** A certificate whose status changed after a revocation version (see RevokedSerialList), whatever it is now. */
 export interface RevocationChange {
   readonly id: Uuid;
   readonly serialNumber: string;

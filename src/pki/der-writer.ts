@@ -21,11 +21,12 @@ export function lengthOctets(length: number): Buffer {
  * Time ::= CHOICE { utcTime, generalTime } as RFC 5280 §4.1.2.5 wants it for validity and CRL dates: UTCTime
  * (YYMMDDHHMMSSZ) through 2049, GeneralizedTime (YYYYMMDDHHMMSSZ) from 2050, whole seconds, always Z.
  */
-export function derTime(date: Date): Buffer {
+export function derTime(date: Date | number): Buffer {
   // A CRL's entries often share their second (a bulk revocation): one encoding per second, not per entry.
-  const second = Math.floor(date.getTime() / 1000);
+  const ms = typeof date === 'number' ? date : date.getTime();
+  const second = Math.floor(ms / 1000);
   if (second === lastTime.second) return lastTime.encoded;
-  const encoded = encodeTime(date);
+  const encoded = encodeTime(new Date(ms));
   lastTime = { second, encoded };
   return encoded;
 }

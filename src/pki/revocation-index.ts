@@ -12,13 +12,23 @@ import * as x509 from '@peculiar/x509';
 import { serialForLookup } from './serial.ts';
 import { readPemBlocks } from './pem.ts';
 
+/**
+ * One issuer's revoked serials in lookup form (serialForLookup): a Set, or the keys of a Map that also holds each
+ * serial's revocation time (the managed CA's, kept by the control plane for its CRL and OCSP answers).
+ */
+export interface RevokedSerialSet {
+  has(serial: string): boolean;
+  readonly size: number;
+  keys(): Iterable<string>;
+}
+
 export class RevocationIndex {
-  readonly #revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly #revokedByIssuer: ReadonlyMap<string, RevokedSerialSet>;
   /** The earliest nextUpdate (epoch ms) of each issuer's CRLs; issuers without a CRL file have none. */
   readonly #nextUpdateByIssuer: ReadonlyMap<string, number>;
 
   constructor(
-    revokedByIssuer: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+    revokedByIssuer: ReadonlyMap<string, RevokedSerialSet> = new Map(),
     nextUpdateByIssuer: ReadonlyMap<string, number> = new Map(),
   ) {
     this.#revokedByIssuer = revokedByIssuer;

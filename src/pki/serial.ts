@@ -21,7 +21,7 @@
  * |           |                            |                                  | and Cloudflare's `cert_serial` print it)          |
  * | decimal   | `35339`                    | serialToDecimal                  | `serial_number` of uploaded mTLS certificates     |
  * |           |                            |                                  | (Cloudflare reports uploaded ones in decimal)     |
- * | bytes     | `00 8a 0b`                 | serialToBytes                    | the DER INTEGER the managed CA writes (CRL)       |
+ * | bytes     | `00 8a 0b`                 | serialToBytes, writeSerialBytes  | the DER INTEGER the managed CA writes (CRL)       |
  */
 
 const HEX = /^(?:[0-9a-f]{2})+$/;
@@ -80,6 +80,46 @@ export function serialToBytes(serialHex: string): Uint8Array {
   if (magnitude > 20) throw new Error(`serial of ${magnitude} octets (at most 20, RFC 5280 §4.1.2.2)`);
   // A set high bit would make the INTEGER negative: DER adds a 00 octet in front (X.690 §8.3.2).
   return (bytes[0] ?? 0) >= 0x80 ? new Uint8Array([0, ...bytes]) : new Uint8Array(bytes);
+}
+
+/**
+ * serialToBytes written straight into `out` at `offset` (room for 21 octets needed), same octets and same errors;
+ * returns how many it wrote. For a CRL of 100,000 entries, where a regular expression and a Buffer per serial
+ * were most of the encoding time.
+ */
+export function writeSerialBytes(serialHex: string, out: Uint8Array, offset: number): number {
+  const hex = serialHex.includes(':') ? serialHex.replaceAll(':', '') : serialHex;
+  for (let index = 0; index < hex.length; index++) {
+    if (nibble(hex.charCodeAt(index)) < 0) throw new Error(`serial ${JSON.stringify(serialHex)} is not hexadecimal`);
+  }
+  if (hex.length === 0) throw new Error(`serial ${JSON.stringify(serialHex)} is not hexadecimal`);
+  let start = 0;
+  while (start < hex.length - 1 && hex.charCodeAt(start) === 0x30) start++;
+  const digits = hex.length - start;
+  const magnitude = (digits + 1) >> 1;
+  if (magnitude === 1 && nibble(hex.charCodeAt(start)) === 0) throw new Error('serial 0 is not a valid serial number');
+  if (magnitude > 20) throw new Error(`serial of ${magnitude} octets (at most 20, RFC 5280 §4.1.2.2)`);
+  // An odd count of digits: the first octet has one.
+  const first =
+    digits % 2 === 1
+      ? nibble(hex.charCodeAt(start))
+      : nibble(hex.charCodeAt(start)) * 16 + nibble(hex.charCodeAt(start + 1));
+  let at = offset;
+  // A set high bit would make the INTEGER negative: DER adds a 00 octet in front (X.690 §8.3.2).
+  if (first >= 0x80) out[at++] = 0;
+  out[at++] = first;
+  for (let index = start + (digits % 2 === 1 ? 1 : 2); index < hex.length; index += 2) {
+    out[at++] = nibble(hex.charCodeAt(index)) * 16 + nibble(hex.charCodeAt(index + 1));
+  }
+  return at - offset;
+}
+
+/** The value of one hex digit's character code; -1 for any other character. */
+function nibble(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  return -1;
 }
 
 function asBytes(content: ArrayBuffer | Uint8Array): Uint8Array {

@@ -13,7 +13,7 @@
  * are NOT part of the trustId: they are looked up per request in the current snapshot.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { RevocationIndex } from '../pki/revocation-index.ts';
+import { RevocationIndex, type RevokedSerialSet } from '../pki/revocation-index.ts';
 import { serialForLookup } from '../pki/serial.ts';
 import { RouteTable } from './route-table.ts';
 import type { ZoneRuntime } from './zone-runtime.ts';
@@ -142,14 +142,14 @@ function fingerprintOf(issuer: string): string {
  * one CA takes it as it is instead of copying 100,000 entries on every configuration change.
  */
 export class NormalisedSerials {
-  constructor(readonly set: ReadonlySet<string>) {}
+  constructor(readonly set: RevokedSerialSet) {}
 }
 
 /** One index over the revoked serials of several CAs (keyed by the CA's PEM or Node-format fingerprint). */
 export function buildRevocationIndex(
   revoked: ReadonlyMap<string, Iterable<string> | NormalisedSerials>,
 ): RevocationIndex {
-  const byIssuer = new Map<string, ReadonlySet<string>>();
+  const byIssuer = new Map<string, RevokedSerialSet>();
   for (const [issuer, serials] of revoked) {
     const fingerprint = fingerprintOf(issuer);
     const existing = byIssuer.get(fingerprint);
@@ -157,8 +157,8 @@ export function buildRevocationIndex(
       byIssuer.set(fingerprint, serials.set);
       continue;
     }
-    const set = new Set<string>(existing ?? []);
-    if (serials instanceof NormalisedSerials) for (const serial of serials.set) set.add(serial);
+    const set = new Set<string>(existing?.keys() ?? []);
+    if (serials instanceof NormalisedSerials) for (const serial of serials.set.keys()) set.add(serial);
     else for (const serial of serials) set.add(serialForLookup(serial));
     byIssuer.set(fingerprint, set);
   }

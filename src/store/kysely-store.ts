@@ -62,7 +62,7 @@ import type {
   CertificateUsage,
   ZoneUsage,
   ClientCertificateFingerprint,
-  RevokedSerial,
+  RevokedSerialList,
   RevocationChange,
 } from '../model/read-models.ts';
 import * as gatewayApis from './kysely/gateway-apis.ts';
@@ -239,7 +239,7 @@ export class KyselyStore implements Store {
   ): Promise<void> {
     return clientCerts.updateClientCertificateStatus(this.#db, zoneId, id, status, revokedAt);
   }
-  listRevokedSerials(caId: Uuid): Promise<RevokedSerial[]> {
+  listRevokedSerials(caId: Uuid): Promise<RevokedSerialList> {
     return clientCerts.listRevokedSerials(this.#db, caId);
   }
   getRevocationVersion(caId: Uuid): Promise<number> {

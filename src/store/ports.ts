@@ -51,7 +51,7 @@ import type {
   CertificateUsage,
   ZoneUsage,
   ClientCertificateFingerprint,
-  RevokedSerial,
+  RevokedSerialList,
   RevocationChange,
 } from '../model/read-models.ts';
 import type { PortalStore } from './portal/portal-ports.ts';
@@ -163,7 +163,7 @@ export interface ClientCertificateStore {
     revokedAt: string | null,
   ): Promise<void>;
   /** The revoked and pending-revocation certificates issued by this CA (for the CRL, OCSP, the data plane). */
-  listRevokedSerials(caId: Uuid): Promise<RevokedSerial[]>;
+  listRevokedSerials(caId: Uuid): Promise<RevokedSerialList>;
   /**
    * Raised in the transaction of every status change of this CA's certificates (0 for an unknown CA): equal
    * versions mean equal `listRevokedSerials` answers.

@@ -1,5 +1,5 @@
 /** Client certificates issued by the managed CAs: lifecycle, paging, and lookups for CRL and OCSP. */
-import { sql, type Selectable, type SqlBool } from 'kysely';
+import { SqliteAdapter, sql, type Selectable, type SqlBool } from 'kysely';
 import {
   CLIENT_CERTIFICATE_STATUSES,
   type ClientCertificateRecord,
@@ -8,7 +8,7 @@ import {
   type Uuid,
 } from '../../model/records.ts';
 import type { ClientCertificateFilter, Page } from '../ports.ts';
-import type { ClientCertificateFingerprint, RevocationChange, RevokedSerial } from '../../model/read-models.ts';
+import type { ClientCertificateFingerprint, RevocationChange, RevokedSerialList } from '../../model/read-models.ts';
 import type { ClientCertificatesTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf, toCount } from './columns.ts';
@@ -191,23 +191,43 @@ export async function revocationVersion(db: Db, caId: Uuid): Promise<number> {
   return row === undefined ? 0 : row.revocation_version;
 }
 
-/** The CA's revoked and pending-revocation certificates, by issue time: the columns a CRL needs, never the PEM. */
-export async function listRevokedSerials(db: Db, caId: Uuid): Promise<RevokedSerial[]> {
-  const rows = await db
+/**
+ * The CA's revoked and pending-revocation certificates: serial and revocation time of each, in no particular order.
+ * The database joins them into one text ("serial time,serial time,…"): 100,000 rows as row objects took about a
+ * second of the gateway's start, one string and a split take a tenth of that (bench/revocation-scale.ts). Serials
+ * are hex and times ISO 8601, so neither separator can occur inside a field.
+ */
+export async function listRevokedSerials(db: Db, caId: Uuid): Promise<RevokedSerialList> {
+  const item = sql`serial_number || ' ' || coalesce(revoked_at, issued_on)`;
+  const joined =
+    db.getExecutor().adapter instanceof SqliteAdapter ? sql`group_concat(${item}, ',')` : sql`string_agg(${item}, ',')`;
+  const row = await db
     .selectFrom('client_certificates')
-    .select(['id', 'serial_number', 'status', 'revoked_at', 'issued_on'])
+    .select(joined.as('joined'))
     .where('ca_id', '=', caId)
     .where('status', 'in', ['revoked', 'pending_revocation'])
-    .orderBy('issued_on')
-    .orderBy('id')
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    serialNumber: row.serial_number,
-    status: row.status === 'revoked' ? 'revoked' : 'pending_revocation',
-    revokedAt: row.revoked_at,
-    issuedOn: row.issued_on,
-  }));
+    .executeTakeFirst();
+  return splitRevokedSerials(typeof row?.joined === 'string' ? row.joined : '');
+}
+
+function splitRevokedSerials(joined: string): RevokedSerialList {
+  const serials: string[] = [];
+  const revokedAtMs: number[] = [];
+  if (joined === '') return { serials, revokedAtMs };
+  // Many entries share their time (a bulk revocation): parse each distinct text once in a row.
+  let lastText = '';
+  let lastMs = Number.NaN;
+  for (const item of joined.split(',')) {
+    const space = item.indexOf(' ');
+    const text = item.slice(space + 1);
+    if (text !== lastText) {
+      lastText = text;
+      lastMs = Date.parse(text);
+    }
+    serials.push(item.slice(0, space));
+    revokedAtMs.push(lastMs);
+  }
+  return { serials, revokedAtMs };
 }
 
 /** The CA's certificates whose status changed after `sinceVersion`, whatever their status now. */
