@@ -289,5 +289,7 @@ describe('serve --workers 2', () => {
     socket.destroy();
     assert.equal(await node.exited, 0);
     assert.equal(node.logs().filter((line) => line.msg === 'stopped').length, 3);
+    // Each worker ended on its own once drained: none had to be killed.
+    assert.ok(!node.logs().some((line) => line.msg === 'workers still running after the drain: killed'));
   });
 });
