@@ -52,6 +52,8 @@ export class WorkerStartError extends Error {
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #workers = new Map<number, Worker>();
+  /** The ids of the workers that listen now (each loaded its first snapshot before it did). */
+  readonly #listening = new Set<number>();
   #stopping = false;
   #earlyDeaths = 0;
   readonly #restartTimers = new Set<NodeJS.Timeout>();
@@ -63,6 +65,15 @@ export class WorkerPool {
   /** The workers alive now. */
   workers(): Worker[] {
     return [...this.#workers.values()];
+  }
+
+  /** How many workers serve the gateway port now (/readyz, docs/adr/0018-workers.md). */
+  listening(): number {
+    return this.#listening.size;
+  }
+
+  get wanted(): number {
+    return this.#options.count;
   }
 
   start(): Promise<AddressInfo> {
@@ -118,6 +129,7 @@ export class WorkerPool {
       const stopListening = port.onMessage((message) => {
         if (message.portcullis !== WORKER_LISTENING || listenedAt !== undefined) return;
         listenedAt = Date.now();
+        this.#listening.add(worker.id);
         stopListening();
         if (!atStart) logger.info({ worker: worker.id, pid: worker.process.pid }, 'worker started');
         resolve(message.address as AddressInfo);
@@ -126,6 +138,7 @@ export class WorkerPool {
         stopListening();
         detach();
         this.#workers.delete(worker.id);
+        this.#listening.delete(worker.id);
         if (this.#stopping) return;
         if (atStart && listenedAt === undefined) {
           this.#stopping = true;

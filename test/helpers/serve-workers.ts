@@ -185,8 +185,8 @@ export class WorkersGateway {
   }
 
   /** A fresh TLS connection to the gateway for `servername`, with the device's certificate if there is one. */
-  connect(servername: string, options: { session?: Buffer; withoutCertificate?: boolean } = {}): Promise<TLSSocket> {
-    const device = options.withoutCertificate === true ? undefined : this.device;
+  connect(servername: string, options: { session?: Buffer } = {}): Promise<TLSSocket> {
+    const { device } = this;
     return new Promise((resolve, reject) => {
       const socket = tls.connect({
         host: '127.0.0.1',
