@@ -66,6 +66,7 @@ export function processesMentioning(marker: string): number[] {
 }
 
 export interface PidUpstream {
+  readonly name: string;
   readonly server: http.Server;
   readonly url: string;
   /** Sets whose processes the upstream looks among (the gateway's workers, once it runs). */
@@ -91,6 +92,7 @@ export async function startPidUpstream(name = 'upstream'): Promise<PidUpstream> 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
+    name,
     server,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     watch: (pids) => (candidates = pids),
@@ -115,6 +117,7 @@ export class WorkersGateway {
   readonly edgeCa: string;
   /** Set by `configureMtlsHost`. */
   device: Device | undefined;
+  #markers = 0;
 
   private constructor(node: ListeningNode, token: string, edgeCa: string) {
     this.node = node;
@@ -219,6 +222,33 @@ export class WorkersGateway {
       const reply = await this.getOnce(host).catch(() => undefined);
       if (reply?.status === 200 && typeof reply.body.pid === 'number') seen.add(reply.body.pid);
       return seen.size === count;
+    });
+  }
+
+  /**
+   * Waits until every worker (`count`) has the APIs made so far on `host`, without sending them a request: an API
+   * made after them (unlimited, to `marker.url`, whose replies say `marker.name`) answers on each worker; until
+   * it does, the host's route answers instead. A worker's configuration only moves forward, so it then has them.
+   */
+  async untilEveryWorkerHasApis(
+    zoneId: string,
+    host: string,
+    count: number,
+    marker: { readonly url: string; readonly name: string },
+  ): Promise<void> {
+    const name = `marker-${++this.#markers}`;
+    await this.api('POST', `/zones/${zoneId}/gateway/apis`, {
+      name,
+      hostname: host,
+      listen_path: `/${name}`,
+      upstream_url: marker.url,
+      auth: { mode: 'keyless' },
+    });
+    const pids = new Set<number>();
+    await within(5_000, async () => {
+      const reply = await this.getOnce(host, `/${name}/x`);
+      if (reply.body.upstream === marker.name) pids.add(reply.body.pid as number);
+      return pids.size === count;
     });
   }
 

@@ -147,21 +147,12 @@ describe('serve --workers 2 on PostgreSQL with Redis', { skip }, () => {
       auth: { mode: 'keyless' },
       rate_limit: { rate: 5, per: 60 },
     });
-    // Both workers have the API: a limited request on each is not a 404 (it is counted: 2 of the 5).
-    const statuses: number[] = [];
-    const pids = new Set<number>();
-    await within(3_000, async () => {
-      const reply = await gateway.getOnce(HOST, '/limited/warm');
-      if (reply.status !== 404) {
-        statuses.push(reply.status);
-        if (typeof reply.body.pid === 'number') pids.add(reply.body.pid);
-      }
-      return pids.size === 2;
-    });
-    const rest = await Promise.all(
-      Array.from({ length: 12 }, () => gateway.getOnce(HOST, '/limited/x').then((reply) => reply.status)),
-    );
-    statuses.push(...rest);
+    await gateway.untilEveryWorkerHasApis(zoneId, HOST, 2, otherUpstream);
+    // One request on each worker (node:cluster hands connections round robin), then ten at once.
+    const first = [await gateway.getOnce(HOST, '/limited/x'), await gateway.getOnce(HOST, '/limited/x')];
+    assert.equal(new Set(first.map((reply) => reply.body.pid)).size, 2, 'one on each worker');
+    const rest = await Promise.all(Array.from({ length: 10 }, () => gateway.getOnce(HOST, '/limited/x')));
+    const statuses = [...first, ...rest].map((reply) => reply.status);
     assert.equal(statuses.filter((status) => status === 200).length, 5, String(statuses));
     assert.equal(statuses.filter((status) => status === 429).length, statuses.length - 5, String(statuses));
     // rate-limiter-flexible counts every attempt in one Redis key per bucket: all of them, from both workers.
