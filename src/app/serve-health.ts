@@ -2,7 +2,8 @@
  * The health of `portcullis serve`, assembled for the composition root (app/serve.ts): what
  * `GET /readyz` reports (observability/readiness.ts) and the gauges that say the same to
  * Prometheus — `portcullis_store_up` and `portcullis_config_stale_seconds` /
- * `portcullis_config_applied_timestamp_seconds` (`portcullis_redis_up` is wired with the counters).
+ * `portcullis_config_applied_timestamp_seconds`, and with workers `portcullis_workers_listening`
+ * (`portcullis_redis_up` is wired with the counters).
  * `serving()` once the gateway listener accepts connections: until then `/readyz` says `starting`.
  */
 import type { SettingsStore } from '../store/ports.ts';
@@ -21,6 +22,13 @@ export interface GatewayHealthSources {
   readonly snapshot: { readonly appliedAt: number | undefined };
   /** With `--redis`. */
   readonly redisUp: (() => boolean) | undefined;
+  /** With `--workers` above 1: the workers that listen (docs/adr/0018-workers.md). */
+  readonly workers?: WorkersListening | undefined;
+}
+
+export interface WorkersListening {
+  listening(): number;
+  readonly wanted: number;
 }
 
 export class GatewayHealth implements HealthSource {
@@ -40,11 +48,12 @@ export class GatewayHealth implements HealthSource {
   }
 
   readiness(): Promise<ReadinessReport> {
-    const { config, redisUp } = this.#sources;
+    const { config, redisUp, workers } = this.#sources;
     return checkReadiness({
       config: () => (!this.#serving ? 'starting' : config.isFresh() ? 'ok' : 'stale'),
       store: this.#storeProbe,
       redisUp,
+      workers,
     });
   }
 
@@ -53,5 +62,7 @@ export class GatewayHealth implements HealthSource {
     metrics.watchStore(async () => (await this.#storeProbe.run()) === 'ok');
     const { config, snapshot } = this.#sources;
     metrics.watchConfig({ staleSeconds: () => config.staleSeconds(), appliedAt: () => snapshot.appliedAt });
+    const { workers } = this.#sources;
+    if (workers !== undefined) metrics.watchWorkers(workers);
   }
 }

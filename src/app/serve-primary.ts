@@ -16,6 +16,7 @@ import { ClusterMetrics } from './cluster-metrics.ts';
 import { WorkerPool } from './worker-pool.ts';
 import type { PrimaryCounters } from './worker-counters.ts';
 import type { DataPlane } from './serve-data-plane.ts';
+import type { WorkersListening } from './serve-health.ts';
 
 /** The environment variable that carries the session-ticket secret (hex) to a worker. */
 export const TICKET_SECRET_ENV = 'PORTCULLIS_WORKER_TICKET_SECRET';
@@ -35,6 +36,8 @@ export interface GatewayListening {
   close(): Promise<void>;
   /** What /metrics renders. */
   readonly metrics: MetricsSource;
+  /** In the workers: how many listen (for /readyz); undefined when the gateway listens here. */
+  readonly workers: WorkersListening | undefined;
 }
 
 export function listeningHere(dataPlane: DataPlane, metrics: MetricsSource): GatewayListening {
@@ -43,6 +46,7 @@ export function listeningHere(dataPlane: DataPlane, metrics: MetricsSource): Gat
     drain: (timeoutMs) => dataPlane.listener.drain(timeoutMs),
     close: () => dataPlane.forwarders.close(),
     metrics,
+    workers: undefined,
   };
 }
 
@@ -72,6 +76,7 @@ export function listeningInWorkers(
     drain: (timeoutMs) => pool.stop(timeoutMs),
     close: () => Promise.resolve(),
     metrics,
+    workers: pool,
   };
 }
 

@@ -186,14 +186,6 @@ async function startOnStore(
   // Metrics, analytics recorder and queries, certificate expiry monitor.
   const telemetry = new ServeTelemetry(store, services.tenancy, options, logger);
   if (counters.redisReady !== undefined) telemetry.metrics.watchRedis(counters.redisReady);
-  // /healthz, /readyz and the store and configuration gauges, for load balancers and alerts.
-  const health = new GatewayHealth({
-    store,
-    config: changeFeed,
-    snapshot: gatewayPublisher,
-    redisUp: counters.redisReady,
-  });
-  health.watchIn(telemetry.metrics);
   // Revocation of uploaded CAs: OCSP answers for the data plane, CRL fetching (ADR 0014).
   const revocation = new GatewayRevocation({
     store,
@@ -229,6 +221,15 @@ async function startOnStore(
           telemetry.metrics,
         )
       : listeningInWorkers(workers, counters as PrimaryCounters, telemetry.metrics.registry, logger);
+  // /healthz, /readyz and the store, configuration and worker gauges, for load balancers and alerts.
+  const health = new GatewayHealth({
+    store,
+    config: changeFeed,
+    snapshot: gatewayPublisher,
+    redisUp: counters.redisReady,
+    workers: gateway.workers,
+  });
+  health.watchIn(telemetry.metrics);
   // Every successful change through the API is compiled into the snapshot before it is answered.
   const admin = await buildAdminApi({
     services,

@@ -6,9 +6,9 @@
  *   start()   forks N, resolves with the gateway address once every worker listens; rejects with
  *             the exit code of a worker that ends before it listens (a refused start, as in one process)
  *   a death   logged with its exit code or signal, and a new worker forked after a backoff: at once
- *             for a worker that had run a while, doubling from RESTART_BASE_MS for workers that die
- *             within EARLY_DEATH_MS of starting; after MAX_EARLY_DEATHS of those in a row the pool
- *             gives up (`onGiveUp`: the command exits 1) rather than spin
+ *             for a worker that had served a while, doubling from RESTART_BASE_MS for workers that die
+ *             before listening or within EARLY_DEATH_MS of it; after MAX_EARLY_DEATHS of those in a row
+ *             the pool gives up (`onGiveUp`: the command exits 1) rather than spin
  *   stop()    SIGTERM to every worker (each drains as one process does), waits for them all, and
  *             SIGKILLs what is still there after the drain time and a margin
  */
@@ -19,7 +19,11 @@ import type { IpcPort } from '../store/ipc/ipc-port.ts';
 import { workerPort } from './cluster-port.ts';
 
 export const WORKER_LISTENING = 'worker-listening';
-/** A worker that dies sooner than this after its fork died "at start". */
+/**
+ * A worker that dies before it listens, or sooner than this after it listened, died "at start". Counted from its
+ * listening, not from its fork: how long a start takes (loading the code, opening the store, the first snapshot)
+ * depends on the machine and its load, and a worker that never served died at start however long it tried.
+ */
 const EARLY_DEATH_MS = 10_000;
 const MAX_EARLY_DEATHS = 5;
 const RESTART_BASE_MS = 200;
@@ -48,6 +52,8 @@ export class WorkerStartError extends Error {
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #workers = new Map<number, Worker>();
+  /** The ids of the workers that listen now (each loaded its first snapshot before it did). */
+  readonly #listening = new Set<number>();
   #stopping = false;
   #earlyDeaths = 0;
   readonly #restartTimers = new Set<NodeJS.Timeout>();
@@ -59,6 +65,15 @@ export class WorkerPool {
   /** The workers alive now. */
   workers(): Worker[] {
     return [...this.#workers.values()];
+  }
+
+  /** How many workers serve the gateway port now (/readyz, docs/adr/0018-workers.md). */
+  listening(): number {
+    return this.#listening.size;
+  }
+
+  get wanted(): number {
+    return this.#options.count;
   }
 
   start(): Promise<AddressInfo> {
@@ -86,7 +101,13 @@ export class WorkerPool {
         }),
     );
     const killer = setTimeout(() => {
-      for (const worker of this.workers()) if (!worker.isDead()) worker.process.kill('SIGKILL');
+      const stuck = this.workers().filter((worker) => !worker.isDead());
+      // Said, not silent: a worker that outlives its drain is a bug to find (its requests were cut).
+      this.#options.logger.error(
+        { workers: stuck.map((worker) => worker.id), afterMs: drainMs + STOP_MARGIN_MS },
+        'workers still running after the drain: killed',
+      );
+      for (const worker of stuck) worker.process.kill('SIGKILL');
     }, drainMs + STOP_MARGIN_MS);
     await Promise.all(exits);
     clearTimeout(killer);
@@ -96,7 +117,6 @@ export class WorkerPool {
   #fork(atStart: boolean): Promise<AddressInfo> {
     const { logger } = this.#options;
     const worker = cluster.fork(this.#options.env);
-    const forkedAt = Date.now();
     this.#workers.set(worker.id, worker);
     // A send to a worker that just died must not end the primary.
     worker.on('error', (error: Error) =>
@@ -105,10 +125,11 @@ export class WorkerPool {
     const port = workerPort(worker);
     const detach = this.#options.attach(port, worker);
     return new Promise<AddressInfo>((resolve, reject) => {
-      let listened = false;
+      let listenedAt: number | undefined;
       const stopListening = port.onMessage((message) => {
-        if (message.portcullis !== WORKER_LISTENING || listened) return;
-        listened = true;
+        if (message.portcullis !== WORKER_LISTENING || listenedAt !== undefined) return;
+        listenedAt = Date.now();
+        this.#listening.add(worker.id);
         stopListening();
         if (!atStart) logger.info({ worker: worker.id, pid: worker.process.pid }, 'worker started');
         resolve(message.address as AddressInfo);
@@ -117,20 +138,22 @@ export class WorkerPool {
         stopListening();
         detach();
         this.#workers.delete(worker.id);
+        this.#listening.delete(worker.id);
         if (this.#stopping) return;
-        if (atStart && !listened) {
+        if (atStart && listenedAt === undefined) {
           this.#stopping = true;
           reject(new WorkerStartError(code ?? 1));
           return;
         }
-        this.#replace(worker, code, signal, Date.now() - forkedAt);
+        const servedMs = listenedAt === undefined ? 0 : Date.now() - listenedAt;
+        this.#replace(worker, code, signal, servedMs < EARLY_DEATH_MS);
       });
     });
   }
 
-  #replace(dead: Worker, code: number | null, signal: string | null, livedMs: number): void {
+  #replace(dead: Worker, code: number | null, signal: string | null, diedAtStart: boolean): void {
     const { logger } = this.#options;
-    this.#earlyDeaths = livedMs < EARLY_DEATH_MS ? this.#earlyDeaths + 1 : 0;
+    this.#earlyDeaths = diedAtStart ? this.#earlyDeaths + 1 : 0;
     if (this.#earlyDeaths >= MAX_EARLY_DEATHS) {
       logger.fatal(
         { worker: dead.id, exitCode: code, signal, deaths: this.#earlyDeaths },

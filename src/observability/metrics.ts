@@ -236,6 +236,26 @@ export class GatewayMetrics {
     });
   }
 
+  /** `serve --workers N` (docs/adr/0018-workers.md): how many workers listen now, of how many. */
+  watchWorkers(source: { listening(): number; readonly wanted: number }): void {
+    new Gauge({
+      name: 'portcullis_workers_listening',
+      help: 'Worker processes serving the gateway port now (fewer than portcullis_workers_wanted while one is replaced)',
+      registers: [this.registry],
+      collect() {
+        this.set(source.listening());
+      },
+    });
+    new Gauge({
+      name: 'portcullis_workers_wanted',
+      help: 'Worker processes the gateway runs (--workers)',
+      registers: [this.registry],
+      collect() {
+        this.set(source.wanted);
+      },
+    });
+  }
+
   /**
    * How current the configuration in force is (control/publish/config-freshness.ts):
    * `portcullis_config_stale_seconds`, 0 while the snapshot is known to match the store, else how

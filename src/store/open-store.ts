@@ -7,12 +7,13 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, SqliteDialect, sql, type Dialect } from 'kysely';
+import { Kysely, sql, type Dialect } from 'kysely';
 import type { Store } from './ports.ts';
 import type { Database as Schema } from './kysely/schema.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { migrateToLatest } from './migrations/index.ts';
 import { ResilientPostgresDialect } from './postgres/postgres-dialect.ts';
+import { ImmediateSqliteDialect } from './sqlite-immediate-dialect.ts';
 
 export type StoreOptions = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -74,7 +75,7 @@ function sqliteDialect(file: string): Dialect {
   }
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return new SqliteDialect({ database });
+  return new ImmediateSqliteDialect({ database });
 }
 
 /**

@@ -6,136 +6,55 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { readFileSync } from 'node:fs';
-import tls, { type TLSSocket } from 'node:tls';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { spawnServe, untilListening, type ListeningNode } from '../helpers/serve-node.ts';
 import { OpensslWorkdir } from '../helpers/openssl.ts';
 import { requestOnSocket, type SocketReply } from '../helpers/https-client.ts';
-import { childrenOf, ownerOfLocalPort } from '../helpers/socket-owner.ts';
+import { startPidUpstream, within, WorkersGateway, type PidUpstream } from '../helpers/serve-workers.ts';
 
 const HOST = 'api.workers.test';
 
-async function within(limitMs: number, probe: () => boolean | Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - started > limitMs) assert.fail(`not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - started;
-}
-
 describe('serve --workers 2', () => {
   let dataDir: string;
+  let gateway: WorkersGateway;
   let node: ListeningNode;
-  let upstream: http.Server;
-  let upstreamUrl: string;
+  let upstream: PidUpstream;
+  let apiUpstream: PidUpstream;
   let openssl: OpensslWorkdir;
-  let token: string;
-  let edgeCa: string;
-  let device: { cert: string; key: string; id: string };
   let zoneId: string;
-  // The primary's children that run the command (not tsx's esbuild service).
-  const workerPids = (): number[] =>
-    childrenOf(node.child.pid ?? -1).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts');
-      } catch {
-        return false;
-      }
-    });
-
-  const api = async (method: string, route: string, body?: unknown): Promise<any> => {
-    const response = await fetch(node.adminUrl + route, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await response.json()) as { success: boolean; result: unknown; errors: unknown };
-    assert.equal(response.status, 200, `${method} ${route}: ${JSON.stringify(json.errors)}`);
-    return json.result;
-  };
-
-  /** A fresh TLS connection to the gateway with the device's certificate (and `session` to resume). */
+  const workerPids = (): number[] => gateway.workerPids();
+  const api = (method: string, route: string, body?: unknown): Promise<any> => gateway.api(method, route, body);
   const connect = (options: { session?: Buffer; servername?: string } = {}): Promise<TLSSocket> =>
-    new Promise((resolve, reject) => {
-      const socket = tls.connect({
-        host: '127.0.0.1',
-        port: node.gatewayPort,
-        servername: options.servername ?? HOST,
-        ca: edgeCa,
-        cert: device.cert,
-        key: device.key,
-        ...(options.session === undefined ? {} : { session: options.session }),
-        ALPNProtocols: ['http/1.1'],
-      });
-      socket.once('secureConnect', () => resolve(socket));
-      socket.once('error', reject);
-    });
+    gateway.connect(options.servername ?? HOST, options.session === undefined ? {} : { session: options.session });
   const get = (socket: TLSSocket, requestPath = '/'): Promise<SocketReply> =>
     requestOnSocket(socket, HOST, requestPath);
-  const getOnce = async (requestPath = '/'): Promise<SocketReply> => {
-    const socket = await connect();
-    try {
-      return await get(socket, requestPath);
-    } finally {
-      socket.destroy();
-    }
-  };
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(new URL('/metrics', node.adminUrl))).text();
-    let sum = 0;
-    for (const line of text.split('\n'))
-      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').pop());
-    return sum;
-  };
+  const getOnce = (requestPath = '/'): Promise<SocketReply> => gateway.getOnce(HOST, requestPath);
+  const metric = (name: string): Promise<number> => gateway.metric(name);
 
   before(async () => {
-    upstream = http.createServer((req, res) => {
-      const pid = ownerOfLocalPort(req.socket.remotePort ?? 0, workerPids());
-      const answer = (): void => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ pid: pid ?? null, url: req.url }));
-      };
-      const slow = /^\/slow\?ms=(\d+)/.exec(req.url ?? '');
-      if (slow) setTimeout(answer, Number(slow[1]));
-      else answer();
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    [upstream, apiUpstream] = await Promise.all([startPidUpstream(), startPidUpstream('api')]);
     openssl = new OpensslWorkdir();
     dataDir = await mkdtemp(path.join(tmpdir(), 'portcullis-workers-'));
     node = await untilListening(spawnServe(dataDir, ['--workers', '2', '--shutdown-timeout', '10s']), 90_000);
-    token = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
-    edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
-    const account = await api('POST', '/accounts', { name: 'workers' });
-    zoneId = (await api('POST', '/zones', { name: 'workers.test', account: { id: account.id } })).id;
-    const { csrPem, keyPem } = openssl.csr('p256', '/CN=workers-device');
-    const issued = await api('POST', `/zones/${zoneId}/client_certificates`, { csr: csrPem, validity_days: 7 });
-    device = { cert: issued.certificate, key: keyPem, id: issued.id };
-    await api('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
-    await api('POST', `/zones/${zoneId}/gateway/routes`, { hostname: HOST, upstream: upstreamUrl });
-    await api('POST', `/zones/${zoneId}/gateway/mtls_rule`, { hostnames: [HOST] });
-    // Both workers learn the hostname: fresh connections until each has answered 200.
-    const seen = new Set<number>();
-    await within(5_000, async () => {
-      const reply = await getOnce().catch(() => undefined);
-      if (reply?.status === 200 && typeof reply.body.pid === 'number') seen.add(reply.body.pid);
-      return seen.size === 2;
+    gateway = await WorkersGateway.open(node, dataDir);
+    for (const server of [upstream, apiUpstream]) server.watch(workerPids);
+    zoneId = await gateway.configureMtlsHost(openssl, {
+      account: 'workers',
+      zone: 'workers.test',
+      host: HOST,
+      upstreamUrl: upstream.url,
     });
+    // Both workers learn the hostname: fresh connections until each has answered 200.
+    await gateway.untilEveryWorkerServes(HOST, 2);
   });
 
   after(async () => {
     await node.stop(15_000);
     openssl.remove();
-    await new Promise((resolve) => upstream.close(resolve));
+    await Promise.all([upstream.close(), apiUpstream.close()]);
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -171,23 +90,16 @@ describe('serve --workers 2', () => {
       name: 'limited',
       hostname: HOST,
       listen_path: '/limited',
-      upstream_url: upstreamUrl,
+      upstream_url: upstream.url,
       auth: { mode: 'keyless' },
       rate_limit: { rate: 5, per: 60 },
     });
-    // Both workers have the API: a limited request on each is not a 404 (it is counted: 2 of the 5).
-    const statuses: number[] = [];
-    const pids = new Set<number>();
-    await within(3_000, async () => {
-      const reply = await getOnce('/limited/warm');
-      if (reply.status !== 404) {
-        statuses.push(reply.status);
-        if (typeof reply.body.pid === 'number') pids.add(reply.body.pid);
-      }
-      return pids.size === 2;
-    });
-    const rest = await Promise.all(Array.from({ length: 12 }, () => getOnce('/limited/x').then((r) => r.status)));
-    statuses.push(...rest);
+    await gateway.untilEveryWorkerHasApis(zoneId, HOST, 2, apiUpstream);
+    // One request on each worker (node:cluster hands connections round robin), then ten at once.
+    const first = [await getOnce('/limited/x'), await getOnce('/limited/x')];
+    assert.equal(new Set(first.map((reply) => reply.body.pid)).size, 2, 'one on each worker');
+    const rest = await Promise.all(Array.from({ length: 10 }, () => getOnce('/limited/x')));
+    const statuses = [...first, ...rest].map((reply) => reply.status);
     assert.equal(statuses.filter((status) => status === 200).length, 5, String(statuses));
     assert.equal(statuses.filter((status) => status === 429).length, statuses.length - 5, String(statuses));
   });
@@ -240,19 +152,9 @@ describe('serve --workers 2', () => {
   });
 
   test('a revocation through the API reaches open keep-alive connections on both workers within a second', async () => {
-    const sockets: TLSSocket[] = [];
-    const owners = new Set<number>();
+    const sockets = await gateway.connectionPerWorker(HOST, 2);
+    const device = gateway.device!;
     try {
-      for (let i = 0; i < 20 && owners.size < 2; i++) {
-        const socket = await connect();
-        const pid = (await get(socket)).body.pid as number;
-        if (owners.has(pid)) socket.destroy();
-        else {
-          owners.add(pid);
-          sockets.push(socket);
-        }
-      }
-      assert.equal(sockets.length, 2);
       await api('DELETE', `/zones/${zoneId}/client_certificates/${device.id}`);
       const took = await within(1_000, async () => {
         const statuses = await Promise.all(sockets.map((socket) => get(socket).then((reply) => reply.status)));
@@ -289,5 +191,7 @@ describe('serve --workers 2', () => {
     socket.destroy();
     assert.equal(await node.exited, 0);
     assert.equal(node.logs().filter((line) => line.msg === 'stopped').length, 3);
+    // Each worker ended on its own once drained: none had to be killed.
+    assert.ok(!node.logs().some((line) => line.msg === 'workers still running after the drain: killed'));
   });
 });
