@@ -8,7 +8,9 @@
  *   a death   logged with its exit code or signal, and a new worker forked after a backoff: at once
  *             for a worker that had served a while, doubling from RESTART_BASE_MS for workers that die
  *             before listening or within EARLY_DEATH_MS of it; after MAX_EARLY_DEATHS of those in a row
- *             the pool gives up (`onGiveUp`: the command exits 1) rather than spin
+ *             the pool gives up (`onGiveUp`: the command exits 1) rather than spin, unless another worker
+ *             still serves: then it keeps trying every SERVING_RETRY_MS (a store outage must not end the
+ *             workers that serve from their snapshot)
  *   stop()    SIGTERM to every worker (each drains as one process does), waits for them all, and
  *             SIGKILLs what is still there after the drain time and a margin
  */
@@ -28,6 +30,12 @@ const EARLY_DEATH_MS = 10_000;
 const MAX_EARLY_DEATHS = 5;
 const RESTART_BASE_MS = 200;
 const RESTART_MAX_MS = 5_000;
+/**
+ * Replacements keep dying at start while other workers serve (the store down, say: a replacement cannot open it,
+ * the workers that run serve from their snapshot, docs/adr/0009): try again this often, without end. Ending the
+ * command would take down the workers that still serve; a fork every 30 s costs one start's CPU.
+ */
+const SERVING_RETRY_MS = 30_000;
 /** After the drain time, how long workers get to exit before they are killed. */
 const STOP_MARGIN_MS = 5_000;
 
@@ -154,7 +162,8 @@ export class WorkerPool {
   #replace(dead: Worker, code: number | null, signal: string | null, diedAtStart: boolean): void {
     const { logger } = this.#options;
     this.#earlyDeaths = diedAtStart ? this.#earlyDeaths + 1 : 0;
-    if (this.#earlyDeaths >= MAX_EARLY_DEATHS) {
+    const crashLoop = this.#earlyDeaths >= MAX_EARLY_DEATHS;
+    if (crashLoop && this.#listening.size === 0) {
       logger.fatal(
         { worker: dead.id, exitCode: code, signal, deaths: this.#earlyDeaths },
         'workers keep dying within seconds of starting: giving up',
@@ -162,8 +171,16 @@ export class WorkerPool {
       this.#options.onGiveUp();
       return;
     }
-    const delayMs =
-      this.#earlyDeaths === 0 ? 0 : Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (this.#earlyDeaths - 1));
+    if (crashLoop && this.#earlyDeaths === MAX_EARLY_DEATHS)
+      logger.error(
+        { deaths: this.#earlyDeaths, serving: this.#listening.size, retryInMs: SERVING_RETRY_MS },
+        'workers keep dying within seconds of starting; the others still serve: trying again every 30 s',
+      );
+    const delayMs = crashLoop
+      ? SERVING_RETRY_MS
+      : this.#earlyDeaths === 0
+        ? 0
+        : Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (this.#earlyDeaths - 1));
     logger.error(
       { worker: dead.id, pid: dead.process.pid, exitCode: code, signal, restartInMs: delayMs },
       'worker died: starting another',

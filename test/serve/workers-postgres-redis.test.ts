@@ -4,8 +4,9 @@
  * route's upstream, a revocation) reaches open keep-alive connections on both workers within a second (the hint
  * goes through Redis); a rate limit is exact across the workers and counted in Redis; analytics written by both
  * workers to PostgreSQL count each request once. Last, a crash loop a user can meet: PostgreSQL goes down and a
- * worker dies; every replacement fails to open the store at its start, and after five such deaths the primary
- * gives up, exits 1 and leaves no process behind (docs/adr/0018-workers.md, Supervision).
+ * worker dies; every replacement fails to open the store at its start; while the other worker serves, the primary
+ * keeps trying every 30 s and a replacement starts once PostgreSQL is back; when every worker is gone, after five
+ * such deaths it gives up, exits 1 and leaves no process behind (docs/adr/0018-workers.md, Supervision).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -188,29 +189,51 @@ describe('serve --workers 2 on PostgreSQL with Redis', { skip }, () => {
     assert.equal((await totals()) - start, 10);
   });
 
-  test('PostgreSQL down and a worker dies: its replacements cannot start, the primary gives up, exits 1, nothing left', async () => {
+  test('PostgreSQL down and a worker dies: the other serves on, a replacement is tried every 30 s and starts once PostgreSQL is back', async () => {
     const { node } = gateway;
-    const [victim] = gateway.workerPids();
-    assert.ok(victim !== undefined);
+    const [victim, survivor] = gateway.workerPids();
+    assert.ok(victim !== undefined && survivor !== undefined);
     await postgres.pause();
     // The surviving worker serves from its snapshot meanwhile (ADR 0009): only the replacements need the store.
     process.kill(victim, 'SIGKILL');
+    const retrying = 'workers keep dying within seconds of starting; the others still serve: trying again every 30 s';
     // Five deaths with backoffs of 0.2 + 0.4 + 0.8 + 1.6 s, each after its start and a connection attempt refused
     // at once (a start takes seconds here: the code is compiled by tsx in every worker).
+    await within(120_000, () => node.logs().some((line) => line.msg === retrying));
+    assert.ok(node.alive(), 'the gateway did not give up while a worker serves');
+    const reply = await gateway.getOnce(HOST);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.pid, survivor, 'the surviving worker answers');
+    const backoffs = node
+      .logs()
+      .filter((line) => line.msg === 'worker died: starting another' && Number(line.restartInMs) > 0)
+      .map((line) => line.restartInMs);
+    assert.deepEqual(backoffs.slice(0, 4), [200, 400, 800, 1_600]);
+    assert.ok(
+      backoffs.slice(4).every((ms) => ms === 30_000),
+      `then every 30 s: ${backoffs.join(', ')}`,
+    );
+    // A replacement says why it could not start (its own error, on stderr).
+    assert.match(node.stderr(), /GW_ERR_STORE_UNAVAILABLE/);
+
+    const started = () => node.logs().filter((line) => line.msg === 'worker started').length;
+    const startedBefore = started();
+    await postgres.resume();
+    await within(90_000, () => started() > startedBefore);
+    await gateway.untilEveryWorkerServes(HOST, 2);
+    // The replacement has listened for 10 s: its death would no longer count as one at start (the next test).
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
+  });
+
+  test('PostgreSQL down and every worker dies: the replacements cannot start, the primary gives up, exits 1, nothing left', async () => {
+    const { node } = gateway;
+    await postgres.pause();
+    for (const pid of gateway.workerPids()) process.kill(pid, 'SIGKILL');
     const code = await exitWithin(node, 120_000);
     assert.equal(code, 1);
     const gaveUp = node.logs().find((line) => line.msg === 'workers keep dying within seconds of starting: giving up');
     assert.ok(gaveUp !== undefined, 'the primary says why it stops');
     assert.equal(gaveUp.deaths, 5);
-    // Each early death waits twice as long as the one before; the fifth is not replaced. (The victim's own death
-    // is replaced at once when it had run for 10 s, else it is the first early death.)
-    const backoffs = node
-      .logs()
-      .filter((line) => line.msg === 'worker died: starting another' && Number(line.restartInMs) > 0)
-      .map((line) => line.restartInMs);
-    assert.deepEqual(backoffs, [200, 400, 800, 1_600]);
-    // A replacement says why it could not start (its own error, on stderr).
-    assert.match(node.stderr(), /GW_ERR_STORE_UNAVAILABLE/);
     await within(5_000, () => processesMentioning(dataDir).length === 0);
     await postgres.resume();
   });
