@@ -1,8 +1,8 @@
 /**
  * The bulk-revocation bench's device fleet, made without the API: certificates signed in this process with
  * the account's managed CA key (read from the store's `managed_cas` row and opened with the master key the
- * gateways share), and their `client_certificates` and `client_certificate_tags` rows inserted straight into
- * PostgreSQL, 1,000 a statement. Issuing 10,000 certificates through the API takes about 20 minutes (each is
+ * gateways share), and their `client_certificates`, `client_certificate_states` and `client_certificate_tags` rows
+ * inserted straight into PostgreSQL, 1,000 a statement. Issuing 10,000 certificates through the API takes about 20 minutes (each is
  * a transaction, a quota count and a publish check); this takes seconds, and the rows are the ones the API
  * would write.
  *
@@ -122,6 +122,7 @@ export async function insertFleet(options: FleetOptions): Promise<FleetDevice[]>
     const devices: FleetDevice[] = [];
     for (let start = 0; start < options.count; start += ROWS_PER_INSERT) {
       const rows: Record<string, unknown>[] = [];
+      const states: Record<string, unknown>[] = [];
       const tags: Record<string, unknown>[] = [];
       for (let index = start; index < Math.min(options.count, start + ROWS_PER_INSERT); index += 1) {
         const issued = issue();
@@ -143,17 +144,24 @@ export async function insertFleet(options: FleetOptions): Promise<FleetDevice[]>
           fingerprint_sha256: issued.fingerprintSha256,
           ski: template.skiHex,
           signature: template.signature,
-          status: 'active',
           validity_days: options.validityDays,
           issued_on: isoSeconds(template.issuedOn),
           expires_on: isoSeconds(template.expiresOn),
-          revoked_at: null,
+        });
+        states.push({
+          certificate_id: id,
+          zone_id: options.zoneId,
+          ca_id: ca.id,
+          serial_number: issued.serialHex,
+          issued_on: isoSeconds(template.issuedOn),
+          status: 'active',
         });
         tags.push({ client_certificate_id: id, zone_id: options.zoneId, tag: options.tag });
         devices.push({ id, certPem: issued.certPem });
       }
       await client.query('BEGIN');
       await insertRows(client, 'client_certificates', rows);
+      await insertRows(client, 'client_certificate_states', states);
       await insertRows(client, 'client_certificate_tags', tags);
       await client.query('COMMIT');
     }

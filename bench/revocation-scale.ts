@@ -80,27 +80,32 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-/** The N revoked rows: copies of `template`'s row, straight into the store while the gateway is stopped. */
+/**
+ * The N revoked rows: copies of `template`'s certificate row and state row (migration 0014), straight into the
+ * store while the gateway is stopped.
+ */
 function insertRevoked(templateId: string): void {
   const db = new Database(path.join(dataDir, 'portcullis.db'));
-  const template = db.prepare('SELECT * FROM client_certificates WHERE id = ?').get(templateId) as Record<
-    string,
-    unknown
-  >;
-  const columns = Object.keys(template);
-  const insert = db.prepare(
-    `INSERT INTO client_certificates (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
-  );
+  const copier = (table: string, idColumn: string) => {
+    const template = db.prepare(`SELECT * FROM ${table} WHERE ${idColumn} = ?`).get(templateId) as Record<
+      string,
+      unknown
+    >;
+    const columns = Object.keys(template);
+    const insert = db.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+    );
+    return (changes: Record<string, unknown>) => insert.run({ ...template, ...changes });
+  };
+  const certificate = copier('client_certificates', 'id');
+  const state = copier('client_certificate_states', 'certificate_id');
   const revokedAt = new Date().toISOString();
   db.transaction(() => {
     for (let index = 0; index < REVOKED; index += 1) {
-      insert.run({
-        ...template,
-        id: randomUUID().replaceAll('-', ''),
-        serial_number: randomBytes(16).toString('hex'),
-        status: 'revoked',
-        revoked_at: revokedAt,
-      });
+      const id = randomUUID().replaceAll('-', '');
+      const serial = randomBytes(16).toString('hex');
+      certificate({ id, serial_number: serial });
+      state({ certificate_id: id, serial_number: serial, status: 'revoked', revoked_at: revokedAt });
     }
   })();
   db.close();

@@ -280,6 +280,37 @@ function migrationsFrom(first: string): string[] {
 }
 
 /** A migrator that knows the migrations up to and including `last` (an older release's set). */
+/** A client certificate as the store wrote it before migration 0014: one row, status columns included. */
+async function insertCertificateBefore0014<Schema>(db: Kysely<Schema>, record: ClientCertificateRecord): Promise<void> {
+  const untyped = db as unknown as Kysely<{ client_certificates: Record<string, unknown> }>;
+  await untyped
+    .insertInto('client_certificates')
+    .values({
+      id: record.id,
+      zone_id: record.zoneId,
+      account_id: record.accountId,
+      ca_id: record.caId,
+      certificate_pem: record.certificatePem,
+      csr: record.csr,
+      common_name: record.commonName,
+      country: record.country,
+      state: record.state,
+      location: record.location,
+      organization: record.organization,
+      organizational_unit: record.organizationalUnit,
+      serial_number: record.serialNumber,
+      fingerprint_sha256: record.fingerprintSha256,
+      ski: record.ski,
+      signature: record.signature,
+      status: record.status,
+      validity_days: record.validityDays,
+      issued_on: record.issuedOn,
+      expires_on: record.expiresOn,
+      revoked_at: record.revokedAt,
+    })
+    .execute();
+}
+
 async function migratorUpTo<Schema>(db: Kysely<Schema>, options: StoreOptions, last: string): Promise<Migrator> {
   const schema =
     options.kind === 'sqlite'
@@ -1345,6 +1376,7 @@ function defineContract(getTarget: () => Target): void {
         '0011-est-enrollment',
         '0012-developer-portal',
         '0013-revocation-version',
+        '0014-client-certificate-states',
       ]);
       assert.deepEqual(await migrateDatabase(db, options), []);
     } finally {
@@ -1487,7 +1519,7 @@ function defineContract(getTarget: () => Target): void {
         .values({ id: z.id, account_id: a.id, name: z.name, created_at: z.createdAt })
         .execute();
       await old.createManagedCa(ca);
-      for (const certificate of certificates) await old.createClientCertificate(certificate);
+      for (const certificate of certificates) await insertCertificateBefore0014(db, certificate);
       await assert.rejects(old.deleteZone(z.id), 'before 0008 the certificates hold their zone');
       assert.equal((await migrateDatabase(db, options))[0], '0008-tenant-isolation');
     } finally {
@@ -1505,6 +1537,64 @@ function defineContract(getTarget: () => Target): void {
         store.createClientCertificate({ ...certificates[1]!, id: randomUUID() }),
         isConflict,
         '(CA, serial) stays unique',
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('migration 0014 moves every certificate status into its state row, versions and revocation times kept', async () => {
+    const options = await getTarget().fresh();
+    const db = connectDatabase(options);
+    const a = account();
+    const z = zone(a.id);
+    const ca = managedCa(a.id);
+    const certificates = [
+      clientCertificate(z, ca.id, { status: 'revoked', revokedAt: at(3) }),
+      clientCertificate(z, ca.id, { status: 'pending_revocation', revokedAt: at(4) }),
+      clientCertificate(z, ca.id, { issuedOn: at(3) }),
+      clientCertificate(z, ca.id, { status: 'pending_reactivation', issuedOn: at(4) }),
+    ];
+    try {
+      const migrator = await migratorUpTo(db, options, '0013-revocation-version');
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const old = new KyselyStore(db);
+      await old.createAccount(a);
+      await old.createZone(z);
+      await old.createManagedCa(ca);
+      for (const certificate of certificates) await insertCertificateBefore0014(db, certificate);
+      // The first two were revoked at version 2 of their CA (migration 0013).
+      await sql`update managed_cas set revocation_version = 2`.execute(db);
+      await sql`update client_certificates set status_version = 2 where status like '%revocation' or status = 'revoked'`.execute(
+        db,
+      );
+      assert.deepEqual(await migrateDatabase(db, options), ['0014-client-certificate-states']);
+    } finally {
+      await db.destroy();
+    }
+    const store = await openStore(options);
+    try {
+      const byIssueThenId = (x: ClientCertificateRecord, y: ClientCertificateRecord) =>
+        x.issuedOn === y.issuedOn ? (x.id < y.id ? -1 : 1) : x.issuedOn < y.issuedOn ? -1 : 1;
+      assert.deepEqual(await store.listAllClientCertificates(), [...certificates].sort(byIssueThenId));
+      const revoked = await store.listRevokedSerials(ca.id);
+      assert.deepEqual(
+        revoked.serials.map((serial, index) => [serial, revoked.revokedAtMs[index]]).sort(),
+        [
+          [certificates[0]!.serialNumber, Date.parse(at(3))],
+          [certificates[1]!.serialNumber, Date.parse(at(4))],
+        ].sort(),
+      );
+      assert.deepEqual(
+        (await store.listRevocationChanges(ca.id, 1)).map((change) => change.id).sort(),
+        [certificates[0]!.id, certificates[1]!.id].sort(),
+      );
+      assert.deepEqual(await store.listRevocationChanges(ca.id, 2), []);
+      // A change after the migration raises the version and is seen by a reader of version 2.
+      await store.updateClientCertificateStatus(z.id, certificates[2]!.id, 'revoked', at(5));
+      assert.deepEqual(
+        (await store.listRevocationChanges(ca.id, 2)).map((change) => [change.id, change.status]),
+        [[certificates[2]!.id, 'revoked']],
       );
     } finally {
       await store.close();

@@ -17,13 +17,14 @@ function wants(filter: CertificateExpiryFilter, kind: CertificateKind): boolean 
 
 async function clientCertificates(db: Db, filter: CertificateExpiryFilter): Promise<CertificateExpiry[]> {
   let query = db
-    .selectFrom('client_certificates')
-    .select(['id', 'zone_id', 'account_id', 'common_name', 'serial_number', 'expires_on'])
-    .where('status', 'in', LIVE_CLIENT_STATUSES)
-    .where('expires_on', '<', filter.before);
-  if (filter.after !== undefined) query = query.where('expires_on', '>=', filter.after);
-  if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
-  if (filter.limit !== undefined) query = query.orderBy('expires_on').orderBy('id').limit(filter.limit);
+    .selectFrom('client_certificates as c')
+    .innerJoin('client_certificate_states as s', 's.certificate_id', 'c.id')
+    .select(['c.id', 'c.zone_id', 'c.account_id', 'c.common_name', 'c.serial_number', 'c.expires_on'])
+    .where('s.status', 'in', LIVE_CLIENT_STATUSES)
+    .where('c.expires_on', '<', filter.before);
+  if (filter.after !== undefined) query = query.where('c.expires_on', '>=', filter.after);
+  if (filter.accountId !== undefined) query = query.where('c.account_id', '=', filter.accountId);
+  if (filter.limit !== undefined) query = query.orderBy('c.expires_on').orderBy('c.id').limit(filter.limit);
   const rows = await query.execute();
   return rows.map((row) => ({
     kind: 'client',

@@ -16,7 +16,23 @@ import { atomically } from './atomically.ts';
 
 const STATUSES: readonly ClientCertificateStatus[] = CLIENT_CERTIFICATE_STATUSES;
 
-function toClientCertificate(row: Selectable<ClientCertificatesTable>): ClientCertificateRecord {
+/** A certificate's row with the status columns of its state row (migration 0014). */
+type CertificateWithState = Selectable<ClientCertificatesTable> & { status: string; revoked_at: string | null };
+
+/**
+ * Certificates joined to their state rows (`c` and `s`): every row has exactly one state row, written in the
+ * certificate's insert transaction. Columns both tables have (zone_id, ca_id, serial_number, issued_on) are
+ * named with their table.
+ */
+function withState(db: Db) {
+  return db
+    .selectFrom('client_certificates as c')
+    .innerJoin('client_certificate_states as s', 's.certificate_id', 'c.id')
+    .selectAll('c')
+    .select(['s.status', 's.revoked_at']);
+}
+
+function toClientCertificate(row: CertificateWithState): ClientCertificateRecord {
   return {
     id: row.id,
     zoneId: row.zone_id,
@@ -60,14 +76,26 @@ export async function createClientCertificate(db: Db, record: ClientCertificateR
     fingerprint_sha256: record.fingerprintSha256,
     ski: record.ski,
     signature: record.signature,
-    status: record.status,
     validity_days: record.validityDays,
     issued_on: record.issuedOn,
     expires_on: record.expiresOn,
-    revoked_at: record.revokedAt,
   };
   const message = `A client certificate with id ${record.id} or serial ${record.serialNumber} from this CA already exists`;
-  await insertUnique(db, 'client_certificates', row, message);
+  await atomically(db, async (trx) => {
+    await insertUnique(trx, 'client_certificates', row, message);
+    await trx
+      .insertInto('client_certificate_states')
+      .values({
+        certificate_id: record.id,
+        zone_id: record.zoneId,
+        ca_id: record.caId,
+        serial_number: record.serialNumber,
+        issued_on: record.issuedOn,
+        status: record.status,
+        revoked_at: record.revokedAt,
+      })
+      .execute();
+  });
 }
 
 export async function getClientCertificate(
@@ -75,12 +103,7 @@ export async function getClientCertificate(
   zoneId: HexId,
   id: Uuid,
 ): Promise<ClientCertificateRecord | undefined> {
-  const row = await db
-    .selectFrom('client_certificates')
-    .selectAll()
-    .where('zone_id', '=', zoneId)
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const row = await withState(db).where('c.zone_id', '=', zoneId).where('c.id', '=', id).executeTakeFirst();
   return row && toClientCertificate(row);
 }
 
@@ -98,13 +121,16 @@ export async function listClientCertificates(
 ): Promise<{ items: ClientCertificateRecord[]; total: number }> {
   const { statuses, expiresBefore } = filter;
   if (statuses?.length === 0) return { items: [], total: 0 };
-  let matching = db.selectFrom('client_certificates').where('zone_id', '=', zoneId);
-  if (statuses !== undefined) matching = matching.where('status', 'in', statuses);
-  if (expiresBefore !== undefined) matching = matching.where('expires_on', '<', expiresBefore);
+  let matching = db
+    .selectFrom('client_certificates as c')
+    .innerJoin('client_certificate_states as s', 's.certificate_id', 'c.id')
+    .where('c.zone_id', '=', zoneId);
+  if (statuses !== undefined) matching = matching.where('s.status', 'in', statuses);
+  if (expiresBefore !== undefined) matching = matching.where('c.expires_on', '<', expiresBefore);
   if (filter.tag !== undefined) {
     const { tag } = filter;
     // The (zone_id, tag) index of client_certificate_tags answers the subquery.
-    matching = matching.where('id', 'in', (eb) =>
+    matching = matching.where('c.id', 'in', (eb) =>
       eb
         .selectFrom('client_certificate_tags')
         .select('client_certificate_id')
@@ -115,19 +141,20 @@ export async function listClientCertificates(
   const search = filter.search?.trim().toLowerCase() ?? '';
   if (search !== '') {
     // lower() on both sides: LIKE ignores case on SQLite but not on PostgreSQL.
-    const name = sql<SqlBool>`lower(common_name) like ${`%${likeText(search)}%`} escape '\\'`;
+    const name = sql<SqlBool>`lower(c.common_name) like ${`%${likeText(search)}%`} escape '\\'`;
     const hex = search.replaceAll(':', '');
     matching = matching.where(
       /^[0-9a-f]+$/.test(hex)
-        ? sql<SqlBool>`(${name} or lower(serial_number) like ${`%${hex}%`} or lower(fingerprint_sha256) like ${`${hex}%`})`
+        ? sql<SqlBool>`(${name} or lower(c.serial_number) like ${`%${hex}%`} or lower(c.fingerprint_sha256) like ${`${hex}%`})`
         : name,
     );
   }
   const [rows, count] = await Promise.all([
     matching
-      .selectAll()
-      .orderBy('issued_on')
-      .orderBy('id')
+      .selectAll('c')
+      .select(['s.status', 's.revoked_at'])
+      .orderBy('c.issued_on')
+      .orderBy('c.id')
       .limit(Math.max(0, Math.trunc(page.limit)))
       .offset(Math.max(0, Math.trunc(page.offset)))
       .execute(),
@@ -138,7 +165,7 @@ export async function listClientCertificates(
 
 export async function countActiveClientCertificates(db: Db, zoneId: HexId): Promise<number> {
   const row = await db
-    .selectFrom('client_certificates')
+    .selectFrom('client_certificate_states')
     .select((eb) => eb.fn.countAll<string | number | bigint>().as('count'))
     .where('zone_id', '=', zoneId)
     .where('status', '=', 'active')
@@ -155,17 +182,17 @@ export async function updateClientCertificateStatus(
 ): Promise<void> {
   await atomically(db, async (trx) => {
     const certificate = await trx
-      .selectFrom('client_certificates')
+      .selectFrom('client_certificate_states')
       .select('ca_id')
       .where('zone_id', '=', zoneId)
-      .where('id', '=', id)
+      .where('certificate_id', '=', id)
       .executeTakeFirst();
     if (certificate === undefined) return;
     const version = await raiseRevocationVersion(trx, certificate.ca_id);
     await trx
-      .updateTable('client_certificates')
+      .updateTable('client_certificate_states')
       .set({ status, revoked_at: revokedAt, status_version: version })
-      .where('id', '=', id)
+      .where('certificate_id', '=', id)
       .execute();
   });
 }
@@ -202,7 +229,7 @@ export async function listRevokedSerials(db: Db, caId: Uuid): Promise<RevokedSer
   const joined =
     db.getExecutor().adapter instanceof SqliteAdapter ? sql`group_concat(${item}, ',')` : sql`string_agg(${item}, ',')`;
   const row = await db
-    .selectFrom('client_certificates')
+    .selectFrom('client_certificate_states')
     .select(joined.as('joined'))
     .where('ca_id', '=', caId)
     .where('status', 'in', ['revoked', 'pending_revocation'])
@@ -233,13 +260,13 @@ function splitRevokedSerials(joined: string): RevokedSerialList {
 /** The CA's certificates whose status changed after `sinceVersion`, whatever their status now. */
 export async function listRevocationChanges(db: Db, caId: Uuid, sinceVersion: number): Promise<RevocationChange[]> {
   const rows = await db
-    .selectFrom('client_certificates')
-    .select(['id', 'serial_number', 'status', 'revoked_at', 'issued_on'])
+    .selectFrom('client_certificate_states')
+    .select(['certificate_id', 'serial_number', 'status', 'revoked_at', 'issued_on'])
     .where('ca_id', '=', caId)
     .where('status_version', '>', sinceVersion)
     .execute();
   return rows.map((row) => ({
-    id: row.id,
+    id: row.certificate_id,
     serialNumber: row.serial_number,
     status: oneOf(row.status, STATUSES, 'client_certificates.status'),
     revokedAt: row.revoked_at,
@@ -270,16 +297,14 @@ export async function getClientCertificateBySerial(
   caId: Uuid,
   serialNumber: string,
 ): Promise<ClientCertificateRecord | undefined> {
-  const row = await db
-    .selectFrom('client_certificates')
-    .selectAll()
-    .where('ca_id', '=', caId)
-    .where('serial_number', '=', serialNumber)
+  const row = await withState(db)
+    .where('c.ca_id', '=', caId)
+    .where('c.serial_number', '=', serialNumber)
     .executeTakeFirst();
   return row && toClientCertificate(row);
 }
 
 export async function listAllClientCertificates(db: Db): Promise<ClientCertificateRecord[]> {
-  const rows = await db.selectFrom('client_certificates').selectAll().orderBy('issued_on').orderBy('id').execute();
+  const rows = await withState(db).orderBy('c.issued_on').orderBy('c.id').execute();
   return rows.map(toClientCertificate);
 }

@@ -1,5 +1,5 @@
 /** EST enrollment (migration 0011): profiles, bootstrap secrets, enrollments, approvals, tags, bulk revocation. */
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import {
   EST_APPROVAL_STATUSES,
   EST_ENROLLMENT_METHODS,
@@ -12,7 +12,7 @@ import {
   type EstProfileSettings,
 } from '../../model/est-records.ts';
 import type { HexId, Uuid } from '../../model/records.ts';
-import type { Db } from './schema.ts';
+import type { Database, Db } from './schema.ts';
 import type {
   EstApprovalsTable,
   EstBootstrapSecretsTable,
@@ -369,54 +369,57 @@ export async function listClientCertificateIdsByTag(db: Db, zoneId: HexId, tag: 
   return rows.map((row) => row.client_certificate_id);
 }
 
+/** The zone's live certificates that meet every criterion of the filter, as a condition on their state rows. */
+function bulkRevocationMatch(db: Db, zoneId: HexId, filter: BulkRevocationFilter) {
+  return (eb: ExpressionBuilder<Database, 'client_certificate_states'>) => {
+    const conditions = [eb('zone_id', '=', zoneId), eb('status', 'in', ['active', 'pending_reactivation'])];
+    if (filter.tag !== undefined) {
+      const tagged = db
+        .selectFrom('client_certificate_tags')
+        .select('client_certificate_id')
+        .where('zone_id', '=', zoneId)
+        .where('tag', '=', filter.tag);
+      conditions.push(eb('certificate_id', 'in', tagged));
+    }
+    if (filter.profileId !== undefined) {
+      const enrolled = db
+        .selectFrom('est_enrollments')
+        .select('client_certificate_id')
+        .where('zone_id', '=', zoneId)
+        .where('profile_id', '=', filter.profileId);
+      conditions.push(eb('certificate_id', 'in', enrolled));
+    }
+    if (filter.caId !== undefined) conditions.push(eb('ca_id', '=', filter.caId));
+    if (filter.issuedBefore !== undefined) conditions.push(eb('issued_on', '<', filter.issuedBefore));
+    return eb.and(conditions);
+  };
+}
+
+/**
+ * Revokes the zone's live certificates that meet the filter, in the caller's transaction: one UPDATE of the
+ * narrow state rows per issuing CA (migration 0014), whose revocation version is raised once (migration 0013).
+ * 10,000 certificates took ~1.1 s as wide-row updates in batches of 1,000 ids; this touches only state rows and
+ * sends no id lists.
+ */
 export async function bulkRevokeClientCertificates(
   db: Db,
   zoneId: HexId,
   filter: BulkRevocationFilter,
   revokedAt: string,
 ): Promise<{ id: Uuid; caId: Uuid }[]> {
-  let query = db
-    .selectFrom('client_certificates')
-    .select(['id', 'ca_id'])
-    .where('zone_id', '=', zoneId)
-    .where('status', 'in', ['active', 'pending_reactivation']);
-  if (filter.tag !== undefined) {
-    const tagged = db
-      .selectFrom('client_certificate_tags')
-      .select('client_certificate_id')
-      .where('zone_id', '=', zoneId)
-      .where('tag', '=', filter.tag);
-    query = query.where('id', 'in', tagged);
-  }
-  if (filter.profileId !== undefined) {
-    const enrolled = db
-      .selectFrom('est_enrollments')
-      .select('client_certificate_id')
-      .where('zone_id', '=', zoneId)
-      .where('profile_id', '=', filter.profileId);
-    query = query.where('id', 'in', enrolled);
-  }
-  if (filter.caId !== undefined) query = query.where('ca_id', '=', filter.caId);
-  if (filter.issuedBefore !== undefined) query = query.where('issued_on', '<', filter.issuedBefore);
-  const matched = await query.execute();
-  // One UPDATE per CA and 1,000 ids (parameter limits), all in the caller's transaction; each CA's revocation
-  // version is raised once (migration 0013).
-  // Appended in place: copying the list per row made this quadratic (1.6 s of blocked event loop at 10,000).
-  const byCa = new Map<Uuid, Uuid[]>();
-  for (const row of matched) {
-    const ids = byCa.get(row.ca_id);
-    if (ids === undefined) byCa.set(row.ca_id, [row.id]);
-    else ids.push(row.id);
-  }
-  for (const [caId, ids] of byCa) {
+  const match = bulkRevocationMatch(db, zoneId, filter);
+  const cas = await db.selectFrom('client_certificate_states').select('ca_id').distinct().where(match).execute();
+  const revoked: { id: Uuid; caId: Uuid }[] = [];
+  for (const { ca_id: caId } of cas) {
     const version = await raiseRevocationVersion(db, caId);
-    for (let start = 0; start < ids.length; start += 1000) {
-      await db
-        .updateTable('client_certificates')
-        .set({ status: 'revoked', revoked_at: revokedAt, status_version: version })
-        .where('id', 'in', ids.slice(start, start + 1000))
-        .execute();
-    }
+    const rows = await db
+      .updateTable('client_certificate_states')
+      .set({ status: 'revoked', revoked_at: revokedAt, status_version: version })
+      .where('ca_id', '=', caId)
+      .where(match)
+      .returning('certificate_id')
+      .execute();
+    for (const row of rows) revoked.push({ id: row.certificate_id, caId });
   }
-  return matched.map((row) => ({ id: row.id, caId: row.ca_id }));
+  return revoked;
 }

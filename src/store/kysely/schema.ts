@@ -84,10 +84,20 @@ export interface ClientCertificatesTable {
   fingerprint_sha256: string;
   ski: string;
   signature: string;
-  status: string;
   validity_days: number;
   issued_on: string;
   expires_on: string;
+}
+
+/** What revocation changes of a client certificate, one narrow row each (migration 0014). */
+export interface ClientCertificateStatesTable {
+  certificate_id: string;
+  /** Copies of the certificate's immutable columns that readers of states filter on. */
+  zone_id: string;
+  ca_id: string;
+  serial_number: string;
+  issued_on: string;
+  status: string;
   revoked_at: string | null;
   /** The CA's revocation version its last status change raised (migration 0013). */
   status_version: Generated<number>;
@@ -306,6 +316,7 @@ export interface Database extends EstTables, PortalTables {
   managed_cas: ManagedCasTable;
   mtls_certificates: MtlsCertificatesTable;
   client_certificates: ClientCertificatesTable;
+  client_certificate_states: ClientCertificateStatesTable;
   hostname_associations: HostnameAssociationsTable;
   edge_certificates: EdgeCertificatesTable;
   settings: SettingsTable;

@@ -25,7 +25,7 @@ export async function zoneUsage(db: Db, zoneId: HexId): Promise<ZoneUsage> {
     return toCount(row.n);
   };
   const live = await db
-    .selectFrom('client_certificates')
+    .selectFrom('client_certificate_states')
     .select((eb) => eb.fn.countAll<string | number>().as('n'))
     .where('zone_id', '=', zoneId)
     .where('status', 'in', LIVE_STATUSES)

@@ -19,6 +19,7 @@ import { analyticsMtlsStatus } from './0010-analytics-mtls-status.ts';
 import { estEnrollment } from './0011-est-enrollment.ts';
 import { developerPortal } from './0012-developer-portal.ts';
 import { revocationVersion } from './0013-revocation-version.ts';
+import { clientCertificateStates } from './0014-client-certificate-states.ts';
 
 /** Names sort in the order they run. Append only. Exported for the migration tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -35,6 +36,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011-est-enrollment': estEnrollment,
   '0012-developer-portal': developerPortal,
   '0013-revocation-version': revocationVersion,
+  '0014-client-certificate-states': clientCertificateStates,
 };
 
 const provider: MigrationProvider = {
