@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { installAuthentication, type Authenticator } from './authentication.ts';
 import { installErrorHandling } from './error-handler.ts';
+import { installChangeAnnouncement } from './change-announcement.ts';
 import { accountsAndZonesRoutes } from './routes/accounts-and-zones.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { mtlsCertificateRoutes } from './routes/mtls-certificates.ts';
@@ -107,13 +108,7 @@ export async function buildAdminApi(options: AdminApiOptions): Promise<AdminApp>
       security: [{ api_token: [] }],
     },
   });
-  const onChange = options.onChange;
-  if (onChange !== undefined) {
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) await onChange();
-      return payload;
-    });
-  }
+  installChangeAnnouncement(app, options.onChange);
   const { metrics, health } = options;
   const publicPaths = [OPENAPI_PATH];
   if (metrics !== undefined) publicPaths.push(METRICS_PATH);

@@ -164,6 +164,42 @@ describe(
       return { accountId, zoneId, ok, keylessApi, call };
     }
 
+    test('a bulk revocation through one gateway reaches the other by its Redis hint (the store is not polled)', async () => {
+      const { zoneId } = await createTenant(first, 'bulk.cluster.test');
+      const host = 'fleet.bulk.cluster.test';
+      const { issued, keyPem } = await configureMtlsHost(first, openssl, {
+        zoneId,
+        host,
+        upstreamUrl: upstream.url,
+        commonName: 'fleet-device',
+      });
+      await okOn(first, 'PUT', `/zones/${zoneId}/client_certificates/${issued.id}/tags`, { tags: ['fleet'] });
+      const call = (gateway: AdminServer) =>
+        request({
+          port: gateway.gatewayPort,
+          ca: edgeCaPem(first),
+          servername: host,
+          path: '/',
+          headers: { host },
+          cert: issued.certificate,
+          key: keyPem,
+        }).catch(() => 'handshake refused' as const);
+      for (const gateway of [first, second]) {
+        await within(2000, 'the certificate is served', async () => {
+          const answer = await call(gateway);
+          return answer !== 'handshake refused' && answer.status === 200;
+        });
+      }
+      const result = await okOn(first, 'POST', `/zones/${zoneId}/client_certificates/revoke`, { tag: 'fleet' });
+      assert.deepEqual(result, { revoked: 1, ids: [issued.id] });
+      for (const gateway of [first, second]) {
+        await within(2000, 'the revoked certificate is refused', async () => {
+          const answer = await call(gateway);
+          return answer === 'handshake refused' || answer.status === 403;
+        });
+      }
+    });
+
     test('an API rate limit counts the requests of both gateways together, exactly; Redis down fails closed with 503, and keys stay manageable', async () => {
       const { accountId, keylessApi, call } = await deviceTenant('limits');
       await keylessApi('/limited', { rate_limit: { rate: 4, per: 60 } });

@@ -256,7 +256,10 @@ export const estRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const result = await est.bulkRevoke(principalOf(request), request.params.zone_id, request.body);
+      // Announced at commit: the other gateways need not wait for this one's CRLs and answer.
+      const result = await est.bulkRevoke(principalOf(request), request.params.zone_id, request.body, () =>
+        request.announceChange(),
+      );
       return success({ revoked: result.revoked, ids: result.ids });
     },
   );

@@ -291,13 +291,16 @@ export class EstAdminService {
 
   /**
    * Revokes every active certificate of the zone that meets all criteria, in one transaction, then
-   * republishes each issuing CA's CRL and OCSP view once. The caller's change announcement carries
-   * it to every gateway's snapshot (new handshakes and open connections alike).
+   * republishes each issuing CA's CRL and OCSP view once. The change announcement carries it to every
+   * gateway's snapshot (new handshakes and open connections alike): `afterCommit`, when given, is
+   * awaited once the transaction has committed and before the CRLs, so that the other gateways hear
+   * of it without waiting for them.
    */
   async bulkRevoke(
     principal: Principal,
     zoneId: HexId,
     input: { tag?: string; profile_id?: string; ca_id?: string; issued_before?: string },
+    afterCommit?: () => Promise<void>,
   ): Promise<{ revoked: number; ids: Uuid[] }> {
     const zone = await this.#options.tenancy.getZone(principal, zoneId, 'edit');
     const filter = bulkFilterOf(input);
@@ -305,6 +308,7 @@ export class EstAdminService {
     const revoked = await inZoneTransaction(this.#options.store, zone, (store) =>
       store.bulkRevokeClientCertificates(zone.id, filter, revokedAt),
     );
+    if (revoked.length > 0) await afterCommit?.();
     for (const caId of new Set(revoked.map((entry) => entry.caId))) {
       const ca = await this.#options.managedCas.get(caId);
       if (ca !== undefined) await this.#options.publisher.publish(ca);
