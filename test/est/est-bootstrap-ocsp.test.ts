@@ -10,10 +10,9 @@
 import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import * as x509 from '@peculiar/x509';
 import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
-import { edgeCaPem } from '../helpers/gateway-pki.ts';
+import { deviceCsrBase64, simpleEnroll, type EnrollReply } from '../helpers/est-enroll.ts';
 import { needsOpenssl, OpensslWorkdir } from '../helpers/openssl.ts';
 import { createCa, type CaHandle, type Issued } from '../helpers/pki.ts';
 import {
@@ -28,12 +27,6 @@ const HOST = 'devices.ocsp-est.test';
 const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 /** The manufacturer CA's OCSP timeout: bounds how long an enrollment waits for a silent responder. */
 const TIMEOUT_MS = 800;
-
-interface Reply {
-  status: number;
-  code: string | undefined;
-  message: string;
-}
 
 describe('serve: EST enrollment with an IDevID checked by OCSP', needsOpenssl, () => {
   let server: AdminServer;
@@ -55,39 +48,8 @@ describe('serve: EST enrollment with an IDevID checked by OCSP', needsOpenssl, (
     (await ok<unknown[]>('GET', `/zones/${zoneId}/client_certificates?per_page=1000`)).length;
 
   /** simpleenroll (RFC 7030 §4.2.1) with `idevid` as the TLS client certificate, no other credential. */
-  const enroll = (idevid: Issued): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: server.gatewayPort,
-          servername: HOST,
-          ca: edgeCaPem(server),
-          cert: idevid.certPem,
-          key: idevid.keyPem,
-          agent: false,
-          method: 'POST',
-          path: '/.well-known/est/simpleenroll',
-          headers: { host: HOST, 'content-type': 'application/pkcs10' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let error: { code?: string; message?: string } | undefined;
-            try {
-              error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-            } catch {
-              error = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, code: error?.code, message: error?.message ?? text });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(csrBase64);
-    });
+  const enroll = (idevid: Issued): Promise<EnrollReply> =>
+    simpleEnroll({ gateway: server, host: HOST, csrBase64, clientCertificate: idevid });
 
   before(async () => {
     work = new OpensslWorkdir();
@@ -135,24 +97,7 @@ describe('serve: EST enrollment with an IDevID checked by OCSP', needsOpenssl, (
       bootstrap_ca_ids: [manufacturerId],
       manual_approval: false,
     });
-    work.run([
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      'device.key',
-      '-subj',
-      '/CN=device',
-      '-outform',
-      'DER',
-      '-out',
-      'device.der',
-    ]);
-    csrBase64 = work.readBytes('device.der').toString('base64');
+    csrBase64 = deviceCsrBase64(work);
   });
 
   after(async () => {

@@ -8,21 +8,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import https from 'node:https';
 import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
 import { within } from '../helpers/cluster.ts';
-import { edgeCaPem } from '../helpers/gateway-pki.ts';
+import { deviceCsrBase64, simpleEnroll, type EnrollReply } from '../helpers/est-enroll.ts';
 import { needsOpenssl, OpensslWorkdir } from '../helpers/openssl.ts';
 import { postgresSkipReason, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { redisSkipReason, startRedis, type TestRedis } from '../helpers/redis.ts';
 
 const HOST = 'fleet.cluster-limits.test';
 const FLAGS = { estAttemptsPerAddress: '6/1m', estFailuresPerAddress: '50/1m', estFailuresPerSecret: '3/1m' };
-
-interface Reply {
-  status: number;
-  code: string | undefined;
-}
 
 describe(
   'cluster: EST enroll limits are counted once for every gateway (PostgreSQL + Redis)',
@@ -47,44 +41,8 @@ describe(
       (await ok<unknown[]>('GET', `/zones/${zoneId}/client_certificates?per_page=1000`)).length;
 
     /** simpleenroll to `gateway` from `from` (a loopback address), with HTTP Basic `user:password` when given. */
-    const enroll = (gateway: AdminServer, from: string, credentials?: string): Promise<Reply> =>
-      new Promise((resolve, reject) => {
-        const req = https.request(
-          {
-            host: '127.0.0.1',
-            port: gateway.gatewayPort,
-            localAddress: from,
-            servername: HOST,
-            ca: edgeCaPem(gateway),
-            agent: false,
-            method: 'POST',
-            path: '/.well-known/est/simpleenroll',
-            headers: {
-              host: HOST,
-              'content-type': 'application/pkcs10',
-              ...(credentials === undefined
-                ? {}
-                : { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => {
-              let code: string | undefined;
-              try {
-                code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error
-                  ?.code;
-              } catch {
-                code = undefined;
-              }
-              resolve({ status: res.statusCode ?? 0, code });
-            });
-          },
-        );
-        req.on('error', reject);
-        req.end(csrBase64);
-      });
+    const enroll = (gateway: AdminServer, from: string, credentials?: string): Promise<EnrollReply> =>
+      simpleEnroll({ gateway, host: HOST, csrBase64, from, ...(credentials === undefined ? {} : { credentials }) });
 
     before(async () => {
       postgres = await startPostgres();
@@ -105,24 +63,7 @@ describe(
       ({ zoneId } = await createTenant(a, 'cluster-limits.test'));
       await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
       profileId = (await ok<{ id: string }>('POST', `/zones/${zoneId}/est/profiles`, { hostnames: [HOST] })).id;
-      openssl.run([
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        'device.key',
-        '-subj',
-        '/CN=device',
-        '-outform',
-        'DER',
-        '-out',
-        'device.der',
-      ]);
-      csrBase64 = openssl.readBytes('device.der').toString('base64');
+      csrBase64 = deviceCsrBase64(openssl);
       // Both gateways serve EST for the host before the limits are counted (from an address of its own).
       for (const gateway of [a, b]) {
         await within(10_000, 'EST on the host', async () => (await enroll(gateway, '127.0.0.30')).status === 401);

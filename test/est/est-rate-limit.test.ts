@@ -7,19 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { createTenant, startAdminServer, type AdminServer } from '../helpers/admin-server.ts';
-import { edgeCaPem } from '../helpers/gateway-pki.ts';
+import { deviceCsrBase64, simpleEnroll, type EnrollReply } from '../helpers/est-enroll.ts';
 import { needsOpenssl, OpensslWorkdir } from '../helpers/openssl.ts';
 
 const HOST = 'limits.example.test';
-
-interface Reply {
-  status: number;
-  retryAfter: string | undefined;
-  code: string | undefined;
-}
 
 describe('serve: EST enroll attempts are rate limited', needsOpenssl, () => {
   let server: AdminServer;
@@ -41,44 +34,13 @@ describe('serve: EST enroll attempts are rate limited', needsOpenssl, () => {
     (await ok<unknown[]>('GET', `/zones/${zoneId}/client_certificates?per_page=1000`)).length;
 
   /** simpleenroll from `from` (a loopback address), with HTTP Basic `user:password` when given. */
-  const enroll = (from: string, credentials?: string): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: server.gatewayPort,
-          localAddress: from,
-          servername: HOST,
-          ca: edgeCaPem(server),
-          agent: false,
-          method: 'POST',
-          path: '/.well-known/est/simpleenroll',
-          headers: {
-            host: HOST,
-            'content-type': 'application/pkcs10',
-            ...(credentials === undefined
-              ? {}
-              : { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const retryAfter = res.headers['retry-after'];
-            let code: string | undefined;
-            try {
-              code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-            } catch {
-              code = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, retryAfter, code });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(csrBase64);
+  const enroll = (from: string, credentials?: string): Promise<EnrollReply> =>
+    simpleEnroll({
+      gateway: server,
+      host: HOST,
+      csrBase64,
+      from,
+      ...(credentials === undefined ? {} : { credentials }),
     });
 
   before(async () => {
@@ -89,19 +51,7 @@ describe('serve: EST enroll attempts are rate limited', needsOpenssl, () => {
     ({ zoneId } = await createTenant(server, 'example.test'));
     await ok('PUT', `/zones/${zoneId}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
     profileId = (await ok<{ id: string }>('POST', `/zones/${zoneId}/est/profiles`, { hostnames: [HOST] })).id;
-    openssl.run(
-      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'].concat([
-        '-keyout',
-        'device.key',
-        '-subj',
-        '/CN=device',
-        '-outform',
-        'DER',
-        '-out',
-        'device.der',
-      ]),
-    );
-    csrBase64 = openssl.readBytes('device.der').toString('base64');
+    csrBase64 = deviceCsrBase64(openssl);
   });
 
   after(async () => {
