@@ -13,6 +13,8 @@ export type ArrayExpressionCompiler = (expression: Expression) => CompiledValue;
 
 type Apply = (first: unknown, context: RuleContext) => unknown;
 
+const HEADERS_FIELD = 'http.request.headers';
+
 function readField(name: string, fields: Set<string>): Reader {
   const definition = findField(name);
   if (definition === undefined) throw new TypeError(`unknown field in a checked AST: ${name}`);
@@ -40,6 +42,7 @@ export class ValueCompiler {
       }
       case 'key': {
         const key = node.key;
+        if (node.target.type === 'field' && node.target.name === HEADERS_FIELD) return this.#header(key);
         return this.#access(node.target, (value) =>
           value !== undefined && Object.hasOwn(value as object, key)
             ? (value as Record<string, unknown>)[key]
@@ -56,6 +59,20 @@ export class ValueCompiler {
     if (compiled.form === 'lazy') return { form: 'mapped', source: compiled.source, element: compiled.element };
     const kind = target.type === 'field' && findField(target.name)?.type.kind === 'Map' ? 'map' : 'array';
     return { form: 'mapped', source: { kind, read: toReader(compiled) }, element: undefined };
+  }
+
+  /** `http.request.headers["name"]`: one header through the context's `header()`, the map only without it. */
+  #header(name: string): CompiledValue {
+    this.fields.add(HEADERS_FIELD);
+    return {
+      form: 'scalar',
+      read: (context) => {
+        const request = context.request;
+        if (request.header !== undefined) return request.header(name);
+        const headers = request.headers;
+        return Object.hasOwn(headers, name) ? headers[name] : undefined;
+      },
+    };
   }
 
   /** `[n]` / `["key"]`: per element when the target is expanded, else on the value. */

@@ -207,6 +207,43 @@ test('headers: map keys, indexes, [*], any and all, and missing values', () => {
   for (const [expression, expected] of cases) assert.equal(evaluate(expression, options), expected, expression);
 });
 
+test('a context with header(name) answers http.request.headers["name"] through it, as the map would', () => {
+  const base = fakeContext({
+    request: {
+      headers: [
+        ['Accept', 'text/html'],
+        ['accept', 'application/json'],
+        ['X-Tenant', 'acme'],
+      ],
+    },
+  });
+  let mapReads = 0;
+  const map = base.request.headers;
+  const request = Object.create(base.request, {
+    headers: {
+      get: () => {
+        mapReads++;
+        return map;
+      },
+    },
+    header: { value: (name: string) => (Object.hasOwn(map, name) ? map[name] : undefined) },
+  }) as RuleContext['request'];
+  const withHeader: RuleContext = { ...base, request };
+  for (const expression of [
+    'http.request.headers["accept"][1] eq "application/json"',
+    'any(http.request.headers["accept"][*] contains "json")',
+    'all(http.request.headers["x-tenant"][*] eq "acme")',
+    'len(http.request.headers["accept"]) eq 2',
+    'http.request.headers["authorization"][0] ne ""',
+    'any(http.request.headers["constructor"][*] ne "x")',
+  ]) {
+    assert.equal(evaluate(expression, withHeader), evaluate(expression, base), expression);
+  }
+  assert.equal(mapReads, 0, 'the map is never built for a read of one header');
+  assert.equal(evaluate('any(http.request.headers[*][0] eq "acme")', withHeader), true);
+  assert.equal(mapReads, 1, 'a rule over every header reads the map');
+});
+
 test('header maps with an ordinary prototype are read by own keys only', () => {
   const context = fakeContext();
   const headers: Record<string, string[]> = { accept: ['a'] };

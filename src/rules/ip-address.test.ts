@@ -26,6 +26,25 @@ test('IPv4: dotted quads only, no leading zeros', () => {
   }
 });
 
+test('IPv4: the hand-written scanner agrees with the dotted-quad grammar on any text of digits and dots', () => {
+  const octet = /^(?:0|[1-9][0-9]{0,2})$/;
+  const reference = (text: string): bigint | undefined => {
+    const parts = text.split('.');
+    if (parts.length !== 4 || !parts.every((part) => octet.test(part) && Number(part) <= 255)) return undefined;
+    return BigInt(parts.reduce((value, part) => value * 256 + Number(part), 0));
+  };
+  const text = fc
+    .array(fc.constantFrom('0', '1', '2', '5', '9', '.', '.', 'a', ' '), { maxLength: 18 })
+    .map((chars) => chars.join(''));
+  fc.assert(
+    fc.property(text, (input) => assert.equal(parseIpv4(input), reference(input))),
+    { numRuns: 5000 },
+  );
+  for (const edge of ['0.0.0.0', '255.255.255.255', '256.1.1.1', '1.1.1.1.', '.1.1.1.1', '1.1.1.1000', '00.1.1.1']) {
+    assert.equal(parseIpv4(edge), reference(edge), edge);
+  }
+});
+
 test('IPv6: compressed, full, embedded IPv4; one :: at most', () => {
   assert.equal(parseIpv6('::'), 0n);
   assert.equal(parseIpv6('::1'), 1n);

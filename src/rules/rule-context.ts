@@ -44,6 +44,11 @@ export interface RequestFields {
   readonly version: string;
   /** `http.request.headers`. */
   readonly headers: HeaderMap;
+  /**
+   * Optional: `headers[name]` (name lowercase) without building the map, which `http.request.headers["x"]` — a
+   * rule's usual way to read a header — then never needs. Must give exactly what `headers[name]` gives.
+   */
+  header?(name: string): readonly string[] | undefined;
   /** `http.request.headers.names`: names as sent (original case), in order, one per occurrence. */
   readonly headerNames: readonly string[];
   /** `http.request.headers.values`: values in the same order as `headerNames`. */

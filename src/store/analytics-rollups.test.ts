@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import type { AnalyticsRecord } from '../model/records.ts';
 import { rollUpAnalytics, storableText } from './analytics-rollups.ts';
 
@@ -89,6 +90,57 @@ describe('rollUpAnalytics', () => {
     assert.ok(rollups.every((rollup) => rollup.requests === 1));
     // The same dimensions again, later in the batch, join the first group.
     assert.equal(rollUpAnalytics([record(), record({ status: 503 }), record()]).length, 2);
+  });
+
+  test('runs of records with the same dimensions and interleaved clients group exactly as by their full key', () => {
+    const base = Date.parse('2026-12-02T15:06:09.000Z');
+    const arbitraryRecord = fc
+      .record({
+        offset: fc.constantFrom(0, 400, 999, 1000, 1500),
+        zoneId: fc.constantFrom(ZONE, null),
+        keyId: fc.constantFrom(null, 'c'.repeat(32)),
+        hostname: fc.constantFrom('api.example.com', 'b.example.com'),
+        method: fc.constantFrom('GET', 'POST'),
+        status: fc.constantFrom(200, 200.4, 503),
+        mtlsStatus: fc.constantFrom(undefined, 'ok' as const),
+      })
+      .map(({ offset, mtlsStatus, ...dimensions }) =>
+        record({ ...dimensions, timeMs: base + offset, ...(mtlsStatus === undefined ? {} : { mtlsStatus }) }),
+      );
+    fc.assert(
+      fc.property(fc.array(arbitraryRecord, { maxLength: 40 }), (records) => {
+        const keyOf = (r: AnalyticsRecord): string =>
+          JSON.stringify([
+            Math.floor(r.timeMs / 1000),
+            r.zoneId,
+            r.keyId,
+            r.hostname,
+            r.method,
+            Math.trunc(r.status),
+            r.mtlsStatus ?? '',
+          ]);
+        const expected = new Map<string, number>();
+        for (const r of records) expected.set(keyOf(r), (expected.get(keyOf(r)) ?? 0) + 1);
+        const rollups = rollUpAnalytics(records);
+        const actual = new Map(
+          rollups.map((rollup) => [
+            JSON.stringify([
+              Date.parse(rollup.bucket) / 1000,
+              rollup.zoneId,
+              rollup.keyId,
+              rollup.hostname,
+              rollup.method,
+              rollup.status,
+              rollup.mtlsStatus,
+            ]),
+            rollup.requests,
+          ]),
+        );
+        assert.equal(actual.size, rollups.length, 'no two rollups with the same dimensions');
+        assert.deepEqual(actual, expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('a time a Date cannot hold lands at the epoch, not in a crash', () => {

@@ -194,6 +194,31 @@ describe('serve: routes, custom rules and revocation through the gateway', () =>
     assert.equal(logHits?.hits, 2);
   });
 
+  test('rules read the connection (ip.src, TLS version, port) and one header over real TLS, request after request', async () => {
+    const entrypoint = `/zones/${zoneId}/rulesets/phases/http_request_firewall_custom/entrypoint`;
+    const current = await mustSucceed('GET', entrypoint);
+    const rules = (current as { rules: Record<string, unknown>[] }).rules;
+    const expression =
+      `http.request.uri.path eq "/connection" and ip.src in {127.0.0.0/8} and cf.tls_version eq "TLSv1.3"` +
+      ` and cf.edge.server_port eq ${server.gatewayPort} and http.request.headers["x-probe"][0] eq "block"`;
+    await mustSucceed('PUT', entrypoint, {
+      rules: [
+        ...rules,
+        {
+          expression,
+          action: 'block',
+          action_parameters: { response: { status_code: 451, content: 'no', content_type: 'text/plain' } },
+        },
+      ],
+    });
+    // The connection fields are kept per connection: the same answers on every request, with and without the header.
+    for (let round = 0; round < 2; round++) {
+      assert.equal((await call(API, managedClient, '/connection', { 'x-probe': 'block' })).status, 451);
+      assert.equal(echoed(await call(API, managedClient, '/connection', { 'x-probe': 'pass' })).url, '/connection');
+      assert.equal(echoed(await call(API, managedClient, '/connection')).url, '/connection');
+    }
+  });
+
   test('identity headers follow the zone setting (Cloudflare cf-cert-*)', async () => {
     await mustSucceed('PATCH', `/zones/${zoneId}/managed_headers`, {
       managed_request_headers: [

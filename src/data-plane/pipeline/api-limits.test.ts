@@ -80,3 +80,25 @@ describe('applyApiLimitsNow answers as applyApiLimits does', () => {
     assert.equal(applyApiLimitsNow(api({ rate: 1, per: 60 }), undefined, remote), undefined);
   });
 });
+
+test('the limits of a changed key or API apply at once: a plan is kept per (API, key) object, never per id', () => {
+  const counters = new MemoryUsageCounters();
+  const limitOf = (theApi: ApiRuntime, theKey: KeyRuntime | undefined): string | undefined =>
+    applyApiLimitsNow(theApi, theKey, counters)?.headers['x-ratelimit-limit'];
+  const theApi = api(null);
+  assert.equal(limitOf(theApi, key({ rate: 2, per: 60 }, null)), '2');
+  // The same key id under a new policy (a new snapshot makes a new KeyRuntime): its own limit at once.
+  assert.equal(limitOf(theApi, key({ rate: 7, per: 60 }, null)), '7');
+  const sameKey = key({ rate: 3, per: 60 }, null);
+  assert.equal(limitOf(theApi, sameKey), '3');
+  assert.equal(limitOf(theApi, sameKey), '3', 'the kept plan gives the same answer');
+  // The same key on an API that now has a limit of its own (a new ApiRuntime): the API limit counts too.
+  const limited = api({ rate: 1, per: 60 });
+  const refused = [0, 1, 2].map(() => applyApiLimitsNow(limited, sameKey, new MemoryUsageCounters())?.error?.code);
+  assert.deepEqual(refused, [undefined, undefined, undefined], 'each with fresh counters: allowed');
+  const shared = new MemoryUsageCounters();
+  assert.equal(applyApiLimitsNow(limited, sameKey, shared)?.error, undefined);
+  assert.equal(applyApiLimitsNow(limited, sameKey, shared)?.error?.code, 'GW_ERR_RATE_LIMITED');
+  // Keyless requests on the API have their own plan.
+  assert.equal(applyApiLimitsNow(limited, undefined, new MemoryUsageCounters())?.headers['x-ratelimit-limit'], '1');
+});

@@ -27,11 +27,44 @@ export function hasLimits(api: ApiRuntime, key: KeyRuntime | undefined): boolean
 
 /** One counter a request is checked against, in order. */
 type LimitStep =
-  | { kind: 'rate'; bucket: string; limit: RateLimit; headers: 'key' | 'api' | 'refusal-only' }
-  | { kind: 'quota'; keyId: string; quota: Quota };
+  | {
+      readonly kind: 'rate';
+      readonly bucket: string;
+      readonly limit: RateLimit;
+      readonly headers: 'key' | 'api' | 'refusal-only';
+    }
+  | { readonly kind: 'quota'; readonly keyId: string; readonly quota: Quota };
 
-/** The checks of one request: the key's rate limit, the API-wide one, then the key's quota. */
-function limitSteps(api: ApiRuntime, key: KeyRuntime | undefined): LimitStep[] {
+/**
+ * The checks of one request: the key's rate limit, the API-wide one, then the key's quota. Made once per (API, key)
+ * and kept: the snapshot's ApiRuntime and KeyRuntime are immutable and replaced whenever an API, a key or a policy
+ * changes, so a plan kept for a pair cannot go stale, and a request costs two WeakMap lookups instead of an array,
+ * its steps and two bucket strings. Weak both ways, so a plan goes with the snapshot that held its pair.
+ */
+const plans = new WeakMap<
+  ApiRuntime,
+  { keyless?: readonly LimitStep[]; byKey: WeakMap<KeyRuntime, readonly LimitStep[]> }
+>();
+
+function limitSteps(api: ApiRuntime, key: KeyRuntime | undefined): readonly LimitStep[] {
+  let ofApi = plans.get(api);
+  if (ofApi === undefined) {
+    ofApi = { byKey: new WeakMap() };
+    plans.set(api, ofApi);
+  }
+  if (key === undefined) {
+    ofApi.keyless ??= planLimitSteps(api, undefined);
+    return ofApi.keyless;
+  }
+  let steps = ofApi.byKey.get(key);
+  if (steps === undefined) {
+    steps = planLimitSteps(api, key);
+    ofApi.byKey.set(key, steps);
+  }
+  return steps;
+}
+
+function planLimitSteps(api: ApiRuntime, key: KeyRuntime | undefined): readonly LimitStep[] {
   const steps: LimitStep[] = [];
   const keyRate = key?.limits?.rateLimit ?? null;
   if (key !== undefined && keyRate !== null)
@@ -47,7 +80,7 @@ function limitSteps(api: ApiRuntime, key: KeyRuntime | undefined): LimitStep[] {
   }
   const quota = key?.limits?.quota ?? null;
   if (key !== undefined && quota !== null) steps.push({ kind: 'quota', keyId: key.id, quota });
-  return steps;
+  return Object.freeze(steps.map((step) => Object.freeze(step)));
 }
 
 /** Applies one step's decision to the outcome's headers; the refusal, if it is one. */

@@ -243,7 +243,7 @@ export class GatewayPipeline {
     }
     const routed: RoutedRequest = { route, request, identity, decision, zone };
     if (route.api === undefined) {
-      this.#forward(routed, sink, { stripAuthorization: false });
+      this.#forward(routed, sink, false);
       return;
     }
     this.#serveApi(routed, route.api, snapshot, sink, trace);
@@ -283,7 +283,7 @@ export class GatewayPipeline {
     // A gateway key is the gateway's business: it never travels to the upstream.
     const stripAuthorization = authorization !== undefined && (api.authMode === 'token' || api.tokenRequired);
     if (!hasLimits(api, key)) {
-      this.#forward(routed, sink, { stripAuthorization });
+      this.#forward(routed, sink, stripAuthorization);
       return;
     }
     const counters = this.#options.counters;
@@ -292,35 +292,46 @@ export class GatewayPipeline {
       sink.fail(GW_ERR_INTERNAL);
       return;
     }
-    const proceed = (outcome: LimitOutcome): void => {
-      if (outcome.error !== undefined) {
-        refuseWithHeaders(sink, outcome.error, outcome.headers, request.grpc);
-        return;
-      }
-      this.#forward(routed, new ExtraHeadersSink(sink, outcome.headers), { stripAuthorization });
-    };
-    const failed = (error: unknown): void => {
-      // Fail closed, but as what it is: the counters (Redis) are unavailable, which clients may retry.
-      // An outage is logged once by the counters' owner (store/counters/redis-health.ts), not per request.
-      if (error instanceof CountersUnavailableError)
-        this.#options.logger.debug({ api: api.id }, 'limits unavailable: refused');
-      else this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
-      refuseWithHeaders(sink, GW_ERR_LIMITS_UNAVAILABLE, { 'retry-after': '1' }, request.grpc);
-    };
-    // In-process counters answer at once (no promise, no microtask); a remote backend is awaited.
+    // In-process counters answer at once (no promise, no microtask, no closure); a remote backend is awaited.
     let now: LimitOutcome | undefined;
     try {
       now = applyApiLimitsNow(api, key, counters);
     } catch (error) {
-      failed(error);
+      this.#limitsFailed(api, request, sink, error);
       return;
     }
-    if (now !== undefined) proceed(now);
-    else this.#options.guard.settle(applyApiLimits(api, key, counters), 'usage_limits', sink, proceed, failed);
+    if (now !== undefined) {
+      this.#afterLimits(routed, sink, stripAuthorization, now);
+      return;
+    }
+    this.#options.guard.settle(
+      applyApiLimits(api, key, counters),
+      'usage_limits',
+      sink,
+      (outcome) => this.#afterLimits(routed, sink, stripAuthorization, outcome),
+      (error) => this.#limitsFailed(api, request, sink, error),
+    );
+  }
+
+  #afterLimits(routed: RoutedRequest, sink: ResponseSink, stripAuthorization: boolean, outcome: LimitOutcome): void {
+    if (outcome.error !== undefined) {
+      refuseWithHeaders(sink, outcome.error, outcome.headers, routed.request.grpc);
+      return;
+    }
+    this.#forward(routed, new ExtraHeadersSink(sink, outcome.headers), stripAuthorization);
+  }
+
+  #limitsFailed(api: ApiRuntime, request: GatewayRequest, sink: ResponseSink, error: unknown): void {
+    // Fail closed, but as what it is: the counters (Redis) are unavailable, which clients may retry.
+    // An outage is logged once by the counters' owner (store/counters/redis-health.ts), not per request.
+    if (error instanceof CountersUnavailableError)
+      this.#options.logger.debug({ api: api.id }, 'limits unavailable: refused');
+    else this.#options.logger.error({ err: (error as Error).message, api: api.id }, 'usage counters failed: refused');
+    refuseWithHeaders(sink, GW_ERR_LIMITS_UNAVAILABLE, { 'retry-after': '1' }, request.grpc);
   }
 
   /** `stripAuthorization`: the request's Authorization carried a gateway key, which never goes upstream. */
-  #forward(routed: RoutedRequest, sink: ResponseSink, { stripAuthorization }: { stripAuthorization: boolean }): void {
+  #forward(routed: RoutedRequest, sink: ResponseSink, stripAuthorization: boolean): void {
     const { route, request, identity, decision, zone } = routed;
     const forwarder = this.#options.forwarders.forwarderFor(route.upstream, request.grpc);
     if (forwarder === undefined) {

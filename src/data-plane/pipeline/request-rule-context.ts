@@ -3,7 +3,9 @@
  * custom rules. Every field is computed on first read and kept for the rest of the request, so a
  * ruleset that looks only at `http.host` and `cf.tls_client_auth.cert_verified` costs two property
  * reads. Certificate fields come from the connection's leaf, parsed once per connection; only
- * `cert_verified` / `cert_revoked` are per request (they follow the current snapshot).
+ * `cert_verified` / `cert_revoked` are per request (they follow the current snapshot). The connection's own
+ * fields (`ip.src`, `cf.tls_version`, `cf.tls_cipher`, `cf.edge.server_port`) are read once per CONNECTION and kept
+ * for its later requests (ConnectionRuleFields below).
  *
  * `http.host` is the Host / :authority hostname without port, lowercased (DNS names compare
  * case-insensitively, RFC 4343): `http.host in {"api.example.com"}` must not be dodged by sending
@@ -41,6 +43,39 @@ export interface RuleRequestInput {
 }
 
 /**
+ * What a connection's rules read of the connection itself, computed on first use and kept for every later request
+ * on it: a keep-alive client whose zone has an `ip.src` rule would otherwise have its address parsed, and the TLS
+ * state read through the socket's handle, on every request. None of them changes during a connection: the address
+ * and port are the socket's, and renegotiation is refused (tls-server-options.ts), so the version and cipher stay
+ * those of the handshake. Keyed by the connection's identity, which the listener reads once per connection
+ * (connection-identity.ts); a WeakMap, so an entry goes with its connection.
+ */
+interface ConnectionRuleFields {
+  /** The address `sourceIp` was parsed from (an identity seen with another address parses again). */
+  address: string | undefined;
+  sourceIp: IpAddress | undefined;
+  tlsVersion: string | undefined;
+  tlsCipher: string | undefined;
+  serverPort: number | undefined;
+}
+const connectionFields = new WeakMap<ConnectionIdentity, ConnectionRuleFields>();
+
+function connectionFieldsOf(identity: ConnectionIdentity): ConnectionRuleFields {
+  let fields = connectionFields.get(identity);
+  if (fields === undefined) {
+    fields = {
+      address: undefined,
+      sourceIp: undefined,
+      tlsVersion: undefined,
+      tlsCipher: undefined,
+      serverPort: undefined,
+    };
+    connectionFields.set(identity, fields);
+  }
+  return fields;
+}
+
+/**
  * One object per request for the whole context: it is its own `request`, `connection` and
  * `clientAuth` (the three field sets share no name), so a request that runs rules allocates one
  * object here, not four.
@@ -53,7 +88,8 @@ export class RequestRuleContext implements RuleContext, RequestFields, Connectio
   #headers: HeaderMap | undefined;
   #names: string[] | undefined;
   #values: string[] | undefined;
-  #sourceIp: IpAddress | undefined | null = null;
+  #path: string | undefined;
+  #connectionFields: ConnectionRuleFields | undefined;
 
   constructor(input: RuleRequestInput, identity: ConnectionIdentity, verified: boolean, revoked: boolean) {
     this.#input = input;
@@ -83,9 +119,13 @@ export class RequestRuleContext implements RuleContext, RequestFields, Connectio
     return this.#input.target;
   }
   get path(): string {
-    const target = this.#input.target;
-    const question = target.indexOf('?');
-    return question < 0 ? target : target.slice(0, question);
+    // Rulesets read the path in many rules: cut it from the target once.
+    if (this.#path === undefined) {
+      const target = this.#input.target;
+      const question = target.indexOf('?');
+      this.#path = question < 0 ? target : target.slice(0, question);
+    }
+    return this.#path;
   }
   get query(): string {
     const target = this.#input.target;
@@ -101,6 +141,16 @@ export class RequestRuleContext implements RuleContext, RequestFields, Connectio
   get headers(): HeaderMap {
     this.#headers ??= headerMapOf(this.#input.headers);
     return this.#headers;
+  }
+  /** One header's values, as `headers[name]` would give them, without building the whole map for one name. */
+  header(name: string): readonly string[] | undefined {
+    if (this.#headers !== undefined) return this.#headers[name];
+    if (name.startsWith(':')) return undefined;
+    const headers = this.#input.headers;
+    if (!Object.hasOwn(headers, name)) return undefined;
+    const value = headers[name];
+    if (value === undefined) return undefined;
+    return Array.isArray(value) ? value : [value];
   }
   get headerNames(): readonly string[] {
     this.#splitRaw();
@@ -151,20 +201,48 @@ export class RequestRuleContext implements RuleContext, RequestFields, Connectio
 
   // ip.src, ssl, cf.tls_*, the server port: read from the connection only when a rule asks.
   get sourceIp(): IpAddress | undefined {
-    if (this.#sourceIp === null) this.#sourceIp = parseIpAddress(this.#input.clientAddress);
-    return this.#sourceIp;
+    const fields = this.#connection();
+    const address = this.#input.clientAddress;
+    if (fields.address !== address) {
+      fields.sourceIp = parseIpAddress(address);
+      fields.address = address;
+    }
+    return fields.sourceIp;
   }
   get ssl(): boolean {
     return true;
   }
   get tlsVersion(): string {
-    return this.#input.socket()?.getProtocol() ?? '';
+    const fields = this.#connection();
+    if (fields.tlsVersion === undefined) {
+      // No socket or no TLS state yet (a session already gone): nothing to keep, the next request reads again.
+      const version = this.#input.socket()?.getProtocol();
+      if (version === undefined || version === null) return '';
+      fields.tlsVersion = version;
+    }
+    return fields.tlsVersion;
   }
   get tlsCipher(): string {
-    return this.#input.socket()?.getCipher().standardName ?? '';
+    const fields = this.#connection();
+    if (fields.tlsCipher === undefined) {
+      const cipher = this.#input.socket()?.getCipher().standardName;
+      if (cipher === undefined) return '';
+      fields.tlsCipher = cipher;
+    }
+    return fields.tlsCipher;
   }
   get serverPort(): number {
-    return this.#input.socket()?.localPort ?? 0;
+    const fields = this.#connection();
+    if (fields.serverPort === undefined) {
+      const port = this.#input.socket()?.localPort;
+      if (port === undefined) return 0;
+      fields.serverPort = port;
+    }
+    return fields.serverPort;
+  }
+  #connection(): ConnectionRuleFields {
+    this.#connectionFields ??= connectionFieldsOf(this.#identity);
+    return this.#connectionFields;
   }
 
   // cf.tls_client_auth.*: over the connection's identity; formats as cloudflare-compatibility.md §7.1.
