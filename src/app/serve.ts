@@ -235,7 +235,8 @@ async function startOnStore(
     services,
     logger,
     ruleHits: counters.ruleHits,
-    onChange: async () => {
+    onChange: async (kind) => {
+      if (kind === 'revocations') return publishing.publishRevocations(); // no recompile (config-change-feed.ts)
       await publishChange();
       revocation.nudge(); // a CA's fetching may have just been turned on
     },
