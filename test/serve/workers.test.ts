@@ -4,10 +4,13 @@
  * upstream's side: the test's upstream looks up which process owns the connection it accepted
  * (/proc), and answers with that pid; the product has no debug header for it.
  */
+import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TLSSocket } from 'node:tls';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import { X509Crl } from '@peculiar/x509';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnServe, untilListening, type ListeningNode } from '../helpers/serve-node.ts';
@@ -166,6 +169,61 @@ describe('serve --workers 2', () => {
       await within(1_000, async () => (await get(sockets[0]!)).status === 200);
     } finally {
       for (const socket of sockets) socket.destroy();
+    }
+  });
+
+  test('one CRL per revocation, made by the primary: both workers serve the same bytes, one CRL number later', async () => {
+    const device = gateway.device!;
+    const caPem = (await api('GET', `/zones/${zoneId}/client_certificates/${device.id}`)) as {
+      certificate_authority: { id: string };
+      serial_number: string;
+    };
+    const crlPath = `/.well-known/portcullis/crl/${caPem.certificate_authority.id}.crl`;
+    const edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
+    // A new connection each: node:cluster hands them to the workers in turn.
+    const fetchCrl = (): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const request = https.get(
+          { host: '127.0.0.1', port: node.gatewayPort, servername: HOST, path: crlPath, ca: edgeCa, agent: false },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              response.statusCode === 200
+                ? resolve(Buffer.concat(chunks))
+                : reject(new Error(`${response.statusCode}`)),
+            );
+          },
+        );
+        request.on('error', reject);
+      });
+    const crlNumberOf = (der: Buffer): bigint => {
+      const extension = new X509Crl(der).extensions.find((item) => item.type === '2.5.29.20');
+      assert.ok(extension !== undefined, 'the CRL has a CRL number');
+      // extnValue holds the INTEGER's DER (RFC 5280 §5.2.3): tag, one length octet, the content octets.
+      return BigInt(`0x${Buffer.from(extension.value).subarray(2).toString('hex')}`);
+    };
+    const servedByAll = async (): Promise<Buffer[]> => Promise.all(Array.from({ length: 6 }, fetchCrl));
+    const before = await servedByAll();
+    assert.ok(
+      before.every((crl) => crl.equals(before[0]!)),
+      'the same CRL from every worker before',
+    );
+    const serialOctets = Buffer.from(caPem.serial_number, 'hex');
+    try {
+      await api('DELETE', `/zones/${zoneId}/client_certificates/${device.id}`);
+      let after: Buffer[] = [];
+      await within(5_000, async () => {
+        after = await servedByAll();
+        return after.every((crl) => crl.includes(serialOctets));
+      });
+      assert.ok(
+        after.every((crl) => crl.equals(after[0]!)),
+        'the same bytes from every worker',
+      );
+      assert.equal(crlNumberOf(after[0]!), crlNumberOf(before[0]!) + 1n, 'one CRL number for the revocation');
+    } finally {
+      await api('PATCH', `/zones/${zoneId}/client_certificates/${device.id}`, { reactivate: true });
     }
   });
 
