@@ -27,7 +27,7 @@ import {
   id_ce_authorityKeyIdentifier,
   id_ce_cRLNumber,
 } from '@peculiar/asn1-x509';
-import { loadCaSigner, type CaKeyPair } from './ca-signer.ts';
+import { loadCaSigner, type CaKeyPair, type CaSigner } from './ca-signer.ts';
 import { toPem } from './pem.ts';
 import { childRanges, contentsOf, tlv } from './der-writer.ts';
 import { RevokedEntries, type CrlEntry } from './crl-entries.ts';
@@ -36,6 +36,11 @@ export type { CrlEntry } from './crl-entries.ts';
 
 export interface GenerateCrlOptions {
   readonly ca: CaKeyPair;
+  /**
+   * `ca` already loaded for cRLSign (loadCaSigner(ca, ['cRLSign'])), kept by a caller that signs many CRLs of the
+   * CA: opening and checking the key is a large part of a short CRL's cost.
+   */
+  readonly signer?: CaSigner;
   /** Increases with every CRL the CA issues (RFC 5280 §5.2.3); 0 to 2^159 - 1. */
   readonly crlNumber: number | bigint;
   /** The entries, or their encoding kept from an earlier CRL of the CA (crl-entries.ts), used as it is. */
@@ -60,7 +65,7 @@ export interface GeneratedCrl {
 const MAX_CRL_NUMBER = (1n << 159n) - 1n; // 20 octets, positive
 
 export function generateCrl(options: GenerateCrlOptions): GeneratedCrl {
-  const signer = loadCaSigner(options.ca, ['cRLSign']);
+  const signer = options.signer ?? loadCaSigner(options.ca, ['cRLSign']);
   const crlNumber = BigInt(options.crlNumber);
   if (crlNumber < 0n || crlNumber > MAX_CRL_NUMBER) throw new Error('crlNumber must be from 0 to 2^159 - 1');
   if (!(options.nextUpdate.getTime() > options.thisUpdate.getTime())) {

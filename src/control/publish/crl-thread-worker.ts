@@ -10,6 +10,7 @@
 import { parentPort } from 'node:worker_threads';
 import { generateCrl } from '../../pki/crl-generator.ts';
 import { RevokedEntries, type CrlEntry } from '../../pki/crl-entries.ts';
+import { loadCaSigner, type CaKeyPair, type CaSigner } from '../../pki/ca-signer.ts';
 import type { CrlThreadAnswer, CrlThreadRequest } from './crl-thread.ts';
 
 interface HeldList {
@@ -18,6 +19,8 @@ interface HeldList {
 }
 
 const lists = new Map<string, HeldList>();
+/** Each CA's key, opened and checked once (the CA's PEMs are sent with every request: a change opens it again). */
+const signers = new Map<string, { readonly ca: CaKeyPair; readonly signer: CaSigner }>();
 
 parentPort?.on('message', (request: CrlThreadRequest) => {
   let answer: CrlThreadAnswer;
@@ -25,6 +28,7 @@ parentPort?.on('message', (request: CrlThreadRequest) => {
     const held = apply(request);
     const crl = generateCrl({
       ca: request.ca,
+      signer: signerOf(request.caId, request.ca),
       crlNumber: request.crlNumber,
       entries: held.entries,
       thisUpdate: new Date(request.thisUpdateMs),
@@ -37,6 +41,14 @@ parentPort?.on('message', (request: CrlThreadRequest) => {
   }
   parentPort?.postMessage(answer, 'der' in answer && ownsBuffer(answer.der) ? [answer.der.buffer as ArrayBuffer] : []);
 });
+
+function signerOf(caId: string, ca: CaKeyPair): CaSigner {
+  const kept = signers.get(caId);
+  if (kept !== undefined && kept.ca.certPem === ca.certPem && kept.ca.keyPem === ca.keyPem) return kept.signer;
+  const signer = loadCaSigner(ca, ['cRLSign']);
+  signers.set(caId, { ca, signer });
+  return signer;
+}
 
 /** The CA's list with the request applied, and its encoding brought up to date. */
 function apply(request: CrlThreadRequest): HeldList {
