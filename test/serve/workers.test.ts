@@ -172,49 +172,56 @@ describe('serve --workers 2', () => {
     }
   });
 
+  /** The managed CA's CRL, over a new connection (node:cluster hands them to the workers in turn). */
+  const fetchCrl = async (caId: string): Promise<Buffer> => {
+    const edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
+    return new Promise((resolve, reject) => {
+      const request = https.get(
+        {
+          host: '127.0.0.1',
+          port: node.gatewayPort,
+          servername: HOST,
+          path: `/.well-known/portcullis/crl/${caId}.crl`,
+          ca: edgeCa,
+          agent: false,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            response.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${response.statusCode}`)),
+          );
+        },
+      );
+      request.on('error', reject);
+    });
+  };
+  /** Six fetches: both workers answer some of them. */
+  const crlsServed = (caId: string): Promise<Buffer[]> => Promise.all(Array.from({ length: 6 }, () => fetchCrl(caId)));
+  const deviceRecord = async (): Promise<{ certificate_authority: { id: string }; serial_number: string }> =>
+    api('GET', `/zones/${zoneId}/client_certificates/${gateway.device!.id}`);
+
   test('one CRL per revocation, made by the primary: both workers serve the same bytes, one CRL number later', async () => {
     const device = gateway.device!;
-    const caPem = (await api('GET', `/zones/${zoneId}/client_certificates/${device.id}`)) as {
-      certificate_authority: { id: string };
-      serial_number: string;
-    };
-    const crlPath = `/.well-known/portcullis/crl/${caPem.certificate_authority.id}.crl`;
-    const edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
-    // A new connection each: node:cluster hands them to the workers in turn.
-    const fetchCrl = (): Promise<Buffer> =>
-      new Promise((resolve, reject) => {
-        const request = https.get(
-          { host: '127.0.0.1', port: node.gatewayPort, servername: HOST, path: crlPath, ca: edgeCa, agent: false },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () =>
-              response.statusCode === 200
-                ? resolve(Buffer.concat(chunks))
-                : reject(new Error(`${response.statusCode}`)),
-            );
-          },
-        );
-        request.on('error', reject);
-      });
+    const record = await deviceRecord();
+    const caId = record.certificate_authority.id;
     const crlNumberOf = (der: Buffer): bigint => {
       const extension = new X509Crl(der).extensions.find((item) => item.type === '2.5.29.20');
       assert.ok(extension !== undefined, 'the CRL has a CRL number');
       // extnValue holds the INTEGER's DER (RFC 5280 §5.2.3): tag, one length octet, the content octets.
       return BigInt(`0x${Buffer.from(extension.value).subarray(2).toString('hex')}`);
     };
-    const servedByAll = async (): Promise<Buffer[]> => Promise.all(Array.from({ length: 6 }, fetchCrl));
-    const before = await servedByAll();
+    const before = await crlsServed(caId);
     assert.ok(
       before.every((crl) => crl.equals(before[0]!)),
       'the same CRL from every worker before',
     );
-    const serialOctets = Buffer.from(caPem.serial_number, 'hex');
+    const serialOctets = Buffer.from(record.serial_number, 'hex');
     try {
       await api('DELETE', `/zones/${zoneId}/client_certificates/${device.id}`);
       let after: Buffer[] = [];
       await within(5_000, async () => {
-        after = await servedByAll();
+        after = await crlsServed(caId);
         return after.every((crl) => crl.includes(serialOctets));
       });
       assert.ok(
@@ -237,6 +244,13 @@ describe('serve --workers 2', () => {
     assert.equal(workerPids().length, 2);
     assert.ok(!workerPids().includes(victim));
     for (let i = 0; i < 4; i++) assert.equal((await getOnce()).status, 200);
+    // The replacement serves the CRL the primary made before it started (listed to it at start).
+    const caId = (await deviceRecord()).certificate_authority.id;
+    const crls = await crlsServed(caId);
+    assert.ok(
+      crls.every((crl) => crl.equals(crls[0]!)),
+      'the same CRL from the replacement and the other worker',
+    );
   });
 
   test('SIGTERM drains: a slow request in flight completes, then every process exits 0', async () => {
