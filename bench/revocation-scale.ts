@@ -75,6 +75,12 @@ async function issue(node: ListeningNode, zoneId: string, cn: string): Promise<I
   };
 }
 
+/** CPU time the process has used so far (user + system, every thread), ms: compared across phases. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -194,6 +200,11 @@ function quantile(values: number[], q: number): number {
 const describe = (values: number[]): string =>
   `n=${values.length} p50 ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms, max ${Math.max(...values).toFixed(1)} ms`;
 
+/** The gateway's CPU since `since`, as a share of one core (all its threads: the CRL thread's too). */
+function cpuShareOf(pid: number, since: { at: number; cpu: number }): string {
+  return `${((100 * (cpuMs(pid) - since.cpu)) / (performance.now() - since.at)).toFixed(0)} % of a core`;
+}
+
 async function startNode(): Promise<{ node: ListeningNode; startSeconds: number }> {
   const started = performance.now();
   // BENCH_CPU_PROF=DIR: a V8 CPU profile of each gateway process, written when it stops.
@@ -212,7 +223,9 @@ const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number })
 try {
   const first = await startNode();
   let node = first.node;
-  console.log(`start, empty store (the baseline): ${first.startSeconds.toFixed(2)} s`);
+  console.log(
+    `start, empty store (the baseline): ${first.startSeconds.toFixed(2)} s (CPU ${cpuMs(node.child.pid!).toFixed(0)} ms)`,
+  );
   const account = await api<{ id: string }>(node, 'POST', '/accounts', { name: 'scale' });
   const zone = await api<{ id: string }>(node, 'POST', '/zones', { name: 'scale.test', account: { id: account.id } });
   await api(node, 'PUT', `/zones/${zone.id}/certificate_authorities/hostname_associations`, { hostnames: [HOST] });
@@ -230,14 +243,22 @@ try {
   const restarted = await startNode();
   node = restarted.node;
   const pid = node.child.pid!;
-  console.log(`start with ${REVOKED} revoked: ${restarted.startSeconds.toFixed(2)} s, RSS ${rssMb(pid).toFixed(0)} MB`);
+  const startCpuMs = cpuMs(pid);
+  const cpuShare = (since: { at: number; cpu: number }): string => cpuShareOf(pid, since);
+  console.log(
+    `start with ${REVOKED} revoked: ${restarted.startSeconds.toFixed(2)} s (CPU ${startCpuMs.toFixed(0)} ms), ` +
+      `RSS ${rssMb(pid).toFixed(0)} MB`,
+  );
   const edgeCa = readFileSync(path.join(dataDir, 'edge-ca.pem'), 'utf8');
 
+  const quietStarted = { at: performance.now(), cpu: cpuMs(pid) };
   const quiet = probe(node, client, edgeCa);
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const quietLatencies = await quiet.stop();
-  console.log(`probe, nothing changing: ${describe(quietLatencies)}`);
+  const quietCpu = cpuShare(quietStarted);
+  console.log(`probe, nothing changing: ${describe(quietLatencies)}; gateway CPU ${quietCpu}`);
 
+  const busyStarted = { at: performance.now(), cpu: cpuMs(pid) };
   const busy = probe(node, client, edgeCa);
   const revocationMs: number[] = [];
   // RSS after each quarter of the revocations: whether it levels off or keeps growing with each one.
@@ -254,11 +275,12 @@ try {
   const lastDoomed = doomed.at(-1);
   const crlLagMs = lastDoomed === undefined ? 0 : await untilCrlLists(node, lastDoomed, edgeCa);
   const busyLatencies = await busy.stop();
+  const busyCpu = cpuShare(busyStarted);
   console.log(
     `${REVOCATIONS} revocations through the API, one at a time, ${REVOCATION_GAP_MS} ms apart: ${describe(revocationMs)}`,
   );
   console.log(`the served CRL listed the last one ${crlLagMs.toFixed(0)} ms after the bench started looking`);
-  console.log(`probe during them: ${describe(busyLatencies)}`);
+  console.log(`probe during them: ${describe(busyLatencies)}; gateway CPU ${busyCpu}`);
   console.log(
     `p99 during / quiet: ${(quantile(busyLatencies, 0.99) / quantile(quietLatencies, 0.99)).toFixed(2)}×; ` +
       `RSS after: ${rssMb(pid).toFixed(0)} MB (after revocation n: ${rssAlong.join(', ')} MB)`,

@@ -2,6 +2,7 @@
  * The management API: Cloudflare-v4-compatible REST under /client/v4 (fastify + TypeBox schemas,
  * OpenAPI generated from the same schemas at /client/v4/openapi.json).
  */
+import type { ChangeKind } from './change-kind.ts';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -49,9 +50,10 @@ export interface AdminApiOptions {
   readonly bodyLimitBytes?: number;
   /**
    * Called after every successful change (a non-GET answered below 400), and awaited before the
-   * answer is sent, so that what a client changed is in force when it reads the response.
+   * answer is sent, so that what a client changed is in force when it reads the response; `kind`
+   * as the route declares it (change-kind.ts).
    */
-  readonly onChange?: () => Promise<void>;
+  readonly onChange?: (kind: ChangeKind) => Promise<void>;
   /** The data plane's rule hit counters, read by `GET /zones/:zone_id/gateway/rule_hits` (absent: a fresh set). */
   readonly ruleHits?: RuleHitStore;
   /** Observability, each absent → its routes are not registered: analytics queries, */

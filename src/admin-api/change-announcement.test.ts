@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { installChangeAnnouncement } from './change-announcement.ts';
+import { REVOCATIONS_ONLY, type ChangeKind } from './change-kind.ts';
 
 /** An app whose routes log what happens, in order, beside each announcement. */
 async function appLogging(withFeed = true) {
@@ -10,8 +11,8 @@ async function appLogging(withFeed = true) {
   installChangeAnnouncement(
     app,
     withFeed
-      ? async () => {
-          events.push('announced');
+      ? async (kind: ChangeKind) => {
+          events.push(`announced ${kind}`);
           await Promise.resolve();
         }
       : undefined,
@@ -20,7 +21,7 @@ async function appLogging(withFeed = true) {
     events.push('changed');
     return Promise.resolve({ ok: true });
   });
-  app.post('/early', async (request) => {
+  app.post('/early', { config: REVOCATIONS_ONLY }, async (request) => {
     events.push('committed');
     await request.announceChange();
     await request.announceChange(); // twice: still one announcement
@@ -34,18 +35,18 @@ async function appLogging(withFeed = true) {
 }
 
 describe('change announcement', () => {
-  test('a successful change is announced once, before the answer is sent', async () => {
+  test('a successful change is announced once, before the answer is sent, as a configuration change by default', async () => {
     const { app, events } = await appLogging();
     const response = await app.inject({ method: 'POST', url: '/change' });
     assert.equal(response.statusCode, 200);
-    assert.deepEqual(events, ['changed', 'announced']);
+    assert.deepEqual(events, ['changed', 'announced configuration']);
   });
 
-  test('a handler that announces at its commit is announced then, once, and not again with the answer', async () => {
+  test("a handler that announces at its commit is announced then, once, of its route's kind, and not again with the answer", async () => {
     const { app, events } = await appLogging();
     const response = await app.inject({ method: 'POST', url: '/early' });
     assert.equal(response.statusCode, 200);
-    assert.deepEqual(events, ['committed', 'announced', 'slow work after the commit']);
+    assert.deepEqual(events, ['committed', 'announced revocations', 'slow work after the commit']);
   });
 
   test('reads and refused changes announce nothing; without a change feed nothing is announced', async () => {

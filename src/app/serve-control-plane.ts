@@ -36,6 +36,8 @@ export async function openControlPlane(
   logger: Logger,
   env: NodeJS.ProcessEnv,
   role: { readonly worker: boolean } = { worker: false },
+  /** Under `serve --workers N`: who makes the CRLs and who is told of them (app/shared-crls.ts). */
+  crls: Pick<ServiceOptions, 'makesCrls' | 'onCrlPublished'> = {},
 ): Promise<ControlPlane> {
   const masterKey = await resolveClusterMasterKey({
     store,
@@ -59,6 +61,7 @@ export async function openControlPlane(
     quotaRemaining: (keyId, quota) => counters.usage.quotaRemaining(keyId, quota),
     onCrlFailure: ({ caId, error, willRetry }) =>
       logger.error({ caId, err: (error as Error).message, willRetry }, 'managed CA CRL generation failed'),
+    ...crls,
   };
   const services = buildServices({ store, ...serviceOptions });
   // The edge CA is the first secret sealed with the master key: opening it (or creating it, in a

@@ -3,8 +3,8 @@
  * plane as one process does (admin API, portal, --config, singleton jobs) but does not listen on
  * the gateway port: its WorkerPool forks the workers that do (serve-worker.ts). Each worker's channel
  * is wired to the primary's counters and change hints (worker-counters.ts) and to /metrics
- * (cluster-metrics.ts). The session-ticket secret is made here and handed to every worker in its
- * environment, so a session resumes on any of them.
+ * (cluster-metrics.ts) and to the CRLs this process makes for them (shared-crls.ts). The session-ticket
+ * secret is made here and handed to every worker in its environment, so a session resumes on any of them.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,7 @@ import { WorkerPool } from './worker-pool.ts';
 import type { PrimaryCounters } from './worker-counters.ts';
 import type { DataPlane } from './serve-data-plane.ts';
 import type { WorkersListening } from './serve-health.ts';
+import type { SharedCrlWriter } from './shared-crls.ts';
 
 /** The environment variable that carries the session-ticket secret (hex) to a worker. */
 export const TICKET_SECRET_ENV = 'PORTCULLIS_WORKER_TICKET_SECRET';
@@ -55,6 +56,7 @@ export function listeningInWorkers(
   counters: PrimaryCounters,
   registry: Registry,
   logger: Logger,
+  crls?: SharedCrlWriter,
 ): GatewayListening {
   const metrics = new ClusterMetrics(registry);
   const pool = new WorkerPool({
@@ -64,9 +66,11 @@ export function listeningInWorkers(
     attach: (port) => {
       const detachCounters = counters.attach(port);
       const detachMetrics = metrics.attach(port);
+      const detachCrls = crls?.attach(port);
       return () => {
         detachCounters();
         detachMetrics();
+        detachCrls?.();
       };
     },
     onGiveUp: role.onGiveUp,

@@ -23,6 +23,11 @@ export interface Publishing {
    * answer (the client would repeat a change that was applied); the feed retries both and reports it.
    */
   publishChange(): Promise<void>;
+  /**
+   * publishChange for a change that only revoked or reactivated client certificates, once the service has
+   * updated this process's revocation sets: the other processes update theirs, nobody recompiles a snapshot.
+   */
+  publishRevocations(): Promise<void>;
 }
 
 export async function startPublishing(
@@ -56,7 +61,12 @@ export async function startPublishing(
       await Promise.all([gatewayPublisher.republish(), services.publicPkiPublisher.publishAll()]);
     },
     logger,
-    { pollMs: options.changePollMs, staleAfterMs: options.configStaleAfterMs },
+    {
+      pollMs: options.changePollMs,
+      staleAfterMs: options.configStaleAfterMs,
+      // The snapshot's revocation index holds the publisher's revoked-serial sets: updated in place, no recompile.
+      applyRevocations: () => services.publicPkiPublisher.publishAll(),
+    },
   );
   // With Redis, a change made here is hinted to the other gateways at once, and theirs to this one;
   // the poll stays the fallback for a lost hint (ADR 0003).
@@ -74,5 +84,6 @@ export async function startPublishing(
     changeFeed,
     snapshots,
     publishChange: () => changeFeed.announceAndApply(() => gatewayPublisher.republish()),
+    publishRevocations: () => changeFeed.announceRevocationsAndApply(() => Promise.resolve()),
   };
 }

@@ -1,10 +1,11 @@
 /**
  * A worker of `portcullis serve --workers N` (docs/adr/0018-workers.md): the data plane only. It
  * opens the same store as the primary, builds its snapshot with the same publisher and follows
- * changes with the same change feed (hinted through the primary, or Redis), counts rate limits,
+ * changes with the same change feed (hinted through the primary, or Redis), serves the CRLs the
+ * primary makes (shared-crls.ts), counts rate limits,
  * quotas and rule hits through the primary (or Redis), records its own analytics, serves EST
  * requests of its connections, and listens on the gateway port, which node:cluster shares between
- * the workers. What runs once for the gateway (admin API, portal, --config, CRL publishing and
+ * the workers. What runs once for the gateway (admin API, portal, --config, CRL making and
  * fetching, expiry monitor, analytics retention, revoking replaced EST certificates) runs in the
  * primary, never here.
  */
@@ -23,6 +24,7 @@ import { startEst } from './serve-est.ts';
 import { buildDataPlane } from './serve-data-plane.ts';
 import { answerMetricsRequests } from './cluster-metrics.ts';
 import { WORKER_LISTENING } from './worker-pool.ts';
+import { followSharedCrls } from './shared-crls.ts';
 
 export interface RunningGatewayWorker {
   readonly gatewayAddress: AddressInfo;
@@ -42,7 +44,25 @@ export async function startWorkerOnStore(
   env: NodeJS.ProcessEnv,
   role: WorkerRole,
 ): Promise<RunningGatewayWorker> {
-  const plane = await openControlPlane(store, counters, undefined, options, logger, env, { worker: true });
+  // The primary makes the node's CRLs; this worker serves them (shared-crls.ts), and answers OCSP itself.
+  const plane = await openControlPlane(
+    store,
+    counters,
+    undefined,
+    options,
+    logger,
+    env,
+    { worker: true },
+    {
+      makesCrls: false,
+    },
+  );
+  const crls = followSharedCrls(
+    role.port,
+    options.dataDir,
+    (caId, der) => plane.services.publicPkiPublisher.adoptCrl(caId, der),
+    logger,
+  );
   const publishing = await startPublishing(store, counters, plane, undefined, options, logger);
   const publishChange = (): Promise<void> => publishing.publishChange();
   // Retention is the primary's job: a worker only writes its own requests (batched).
@@ -90,6 +110,7 @@ export async function startWorkerOnStore(
   );
   let gatewayAddress: AddressInfo;
   try {
+    await crls.synced; // a CRL the primary has already made is served from the first connection
     gatewayAddress = await listener.start();
   } catch (error) {
     await forwarders.close();
@@ -112,6 +133,7 @@ export async function startWorkerOnStore(
     async stop(timeoutMs: number) {
       await Promise.all([listener.drain(timeoutMs), publishing.changeFeed.stop()]);
       stopAnswering();
+      crls.stop();
       await telemetry.close(); // the last analytics batch, before the store closes
       // After the drain: the last rule hits go to the primary (or Redis) before the counters close.
       await Promise.all([forwarders.close(), store.close(), counters.close()]);

@@ -44,6 +44,7 @@ import { deriveSessionKey } from '../admin-api/dashboard/session-seal.ts';
 import { GatewayRevocation } from './serve-revocation.ts';
 import { openControlPlane } from './serve-control-plane.ts';
 import { startPublishing } from './serve-publishing.ts';
+import { SharedCrlWriter } from './shared-crls.ts';
 import { buildDataPlane } from './serve-data-plane.ts';
 import { EstEndpoint } from '../runtime-config/est-endpoint.ts';
 import { startEst } from './serve-est.ts';
@@ -178,7 +179,11 @@ async function startOnStore(
   env: NodeJS.ProcessEnv,
   workers: PrimaryRole | undefined,
 ): Promise<RunningGateway> {
-  const plane = await openControlPlane(store, counters, config, options, logger, env);
+  // With workers, this process makes the node's CRLs and hands them to the workers (shared-crls.ts).
+  const sharedCrls = workers === undefined ? undefined : new SharedCrlWriter(options.dataDir, logger);
+  const plane = await openControlPlane(store, counters, config, options, logger, env, undefined, {
+    ...(sharedCrls === undefined ? {} : { onCrlPublished: (caId, der) => sharedCrls.put(caId, der) }),
+  });
   const { services, configApplier } = plane;
   const publishing = await startPublishing(store, counters, plane, config, options, logger);
   const { changeFeed, gatewayPublisher, snapshots } = publishing;
@@ -220,7 +225,7 @@ async function startOnStore(
           ),
           telemetry.metrics,
         )
-      : listeningInWorkers(workers, counters as PrimaryCounters, telemetry.metrics.registry, logger);
+      : listeningInWorkers(workers, counters as PrimaryCounters, telemetry.metrics.registry, logger, sharedCrls);
   // /healthz, /readyz and the store, configuration and worker gauges, for load balancers and alerts.
   const health = new GatewayHealth({
     store,
@@ -235,7 +240,8 @@ async function startOnStore(
     services,
     logger,
     ruleHits: counters.ruleHits,
-    onChange: async () => {
+    onChange: async (kind) => {
+      if (kind === 'revocations') return publishing.publishRevocations(); // no recompile (config-change-feed.ts)
       await publishChange();
       revocation.nudge(); // a CA's fetching may have just been turned on
     },

@@ -37,6 +37,9 @@ export interface ServiceOptions {
   quotaRemaining?: QuotaRemaining;
   /** A managed CA's CRL generated after the answer failed (it is tried again). */
   onCrlFailure?: PublicPkiPublisherOptions['onCrlFailure'];
+  /** Who makes the managed CAs' CRLs under `serve --workers N` (public-pki-publisher.ts); default: this process. */
+  makesCrls?: boolean;
+  onCrlPublished?: PublicPkiPublisherOptions['onCrlPublished'];
 }
 
 export type ControlServices = ReturnType<typeof buildServices>;
@@ -48,6 +51,8 @@ export function buildServices(options: ServiceOptions) {
   const managedCas = new ManagedCaService(store, box);
   const publicPkiPublisher = new PublicPkiPublisher(store, managedCas, publicPki, {
     ...(options.onCrlFailure === undefined ? {} : { onCrlFailure: options.onCrlFailure }),
+    ...(options.makesCrls === undefined ? {} : { makesCrls: options.makesCrls }),
+    ...(options.onCrlPublished === undefined ? {} : { onCrlPublished: options.onCrlPublished }),
   });
   const mtlsCertificates = new MtlsCertificateService(store, box, tenancy, options.maxCasPerAccount);
   const clientCertificates = new ClientCertificateService({

@@ -27,29 +27,31 @@ import {
   id_ce_authorityKeyIdentifier,
   id_ce_cRLNumber,
 } from '@peculiar/asn1-x509';
-import { loadCaSigner, type CaKeyPair } from './ca-signer.ts';
-import { writeSerialBytes } from './serial.ts';
+import { loadCaSigner, type CaKeyPair, type CaSigner } from './ca-signer.ts';
 import { toPem } from './pem.ts';
-import { childRanges, contentsOf, derTime, tlv } from './der-writer.ts';
+import { childRanges, contentsOf, tlv } from './der-writer.ts';
+import { RevokedEntries, type CrlEntry } from './crl-entries.ts';
 
-export interface CrlEntry {
-  /** Serial of the revoked certificate, hex (any case, colons allowed). */
-  readonly serialHex: string;
-  /** A Date, or ms since the epoch (a fleet CA's 100,000 entries need no Date each). */
-  readonly revokedAt: Date | number;
-}
+export type { CrlEntry } from './crl-entries.ts';
 
 export interface GenerateCrlOptions {
   readonly ca: CaKeyPair;
+  /**
+   * `ca` already loaded for cRLSign (loadCaSigner(ca, ['cRLSign'])), kept by a caller that signs many CRLs of the
+   * CA: opening and checking the key is a large part of a short CRL's cost.
+   */
+  readonly signer?: CaSigner;
   /** Increases with every CRL the CA issues (RFC 5280 §5.2.3); 0 to 2^159 - 1. */
   readonly crlNumber: number | bigint;
-  readonly entries: Iterable<CrlEntry>;
+  /** The entries, or their encoding kept from an earlier CRL of the CA (crl-entries.ts), used as it is. */
+  readonly entries: Iterable<CrlEntry> | RevokedEntries;
   readonly thisUpdate: Date;
   /** When the next CRL will be issued at the latest; after thisUpdate. */
   readonly nextUpdate: Date;
   /**
    * The caller vouches that no two entries are the same integer (they are the keys of a map in serialForLookup
    * form): the check for a serial listed twice, a third of the encoding time of 100,000 entries, is skipped.
+   * Ignored for RevokedEntries (they were checked, or vouched for, when encoded).
    */
   readonly distinctSerials?: boolean;
 }
@@ -63,7 +65,7 @@ export interface GeneratedCrl {
 const MAX_CRL_NUMBER = (1n << 159n) - 1n; // 20 octets, positive
 
 export function generateCrl(options: GenerateCrlOptions): GeneratedCrl {
-  const signer = loadCaSigner(options.ca, ['cRLSign']);
+  const signer = options.signer ?? loadCaSigner(options.ca, ['cRLSign']);
   const crlNumber = BigInt(options.crlNumber);
   if (crlNumber < 0n || crlNumber > MAX_CRL_NUMBER) throw new Error('crlNumber must be from 0 to 2^159 - 1');
   if (!(options.nextUpdate.getTime() > options.thisUpdate.getTime())) {
@@ -83,11 +85,11 @@ export function generateCrl(options: GenerateCrlOptions): GeneratedCrl {
       extension(id_ce_cRLNumber, new CrlNumber(crlNumber)),
     ],
   });
-  const tbsDer = withRevokedCertificates(
-    new Uint8Array(AsnConvert.serialize(tbs)),
-    options.entries,
-    options.distinctSerials === true,
-  );
+  const revoked =
+    options.entries instanceof RevokedEntries
+      ? options.entries
+      : new RevokedEntries(options.entries, options.distinctSerials === true);
+  const tbsDer = withRevokedCertificates(new Uint8Array(AsnConvert.serialize(tbs)), revoked);
   const signature = signer.sign(tbsDer);
   // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue } (RFC 5280 §5.1.1).
   const der = new Uint8Array(
@@ -110,56 +112,15 @@ export function generateCrl(options: GenerateCrlOptions): GeneratedCrl {
 
 /**
  * The TBSCertList encoded without revokedCertificates, with them inserted where RFC 5280 §5.1 puts them: after
- * nextUpdate, before the [0] crlExtensions. Written by hand (der-writer.ts): one SEQUENCE { userCertificate
- * INTEGER, revocationDate Time } per entry, the list absent when empty (§5.1.2.6).
+ * nextUpdate, before the [0] crlExtensions. The entries are encoded by hand (crl-entries.ts); the list is absent
+ * when empty (§5.1.2.6).
  */
-function withRevokedCertificates(tbsDer: Uint8Array, entries: Iterable<CrlEntry>, distinct: boolean): Uint8Array {
-  const list = revokedCertificates(entries, distinct);
-  if (list === undefined) return tbsDer;
+function withRevokedCertificates(tbsDer: Uint8Array, revoked: RevokedEntries): Uint8Array {
+  if (revoked.count === 0) return tbsDer;
+  const list = tlv(0x30, revoked.contents());
   const contents = contentsOf(tbsDer);
   const extensionsAt = childRanges(contents).find(([start]) => contents[start] === 0xa0)?.[0] ?? contents.length;
   return tlv(0x30, Buffer.concat([contents.subarray(0, extensionsAt), list, contents.subarray(extensionsAt)]));
-}
-
-/** The longest entry: SEQUENCE header 2, INTEGER header 2 + 21 octets, GeneralizedTime 2 + 15. */
-const MAX_ENTRY_BYTES = 2 + 2 + 21 + 2 + 15;
-
-/**
- * Every entry written straight into one buffer (each is shorter than 128 octets: short-form lengths): 100,000
- * entries as a TLV Buffer each, then concatenated, cost hundreds of milliseconds; this costs tens.
- */
-function revokedCertificates(entries: Iterable<CrlEntry>, distinct: boolean): Buffer | undefined {
-  const seen = distinct ? undefined : new Set<string>();
-  const chunks: Buffer[] = [];
-  let chunk = Buffer.allocUnsafe(0);
-  let offset = 0;
-  let total = 0;
-  for (const entry of entries) {
-    const time = derTime(entry.revokedAt);
-    if (offset + MAX_ENTRY_BYTES > chunk.length) {
-      if (offset > 0) chunks.push(chunk.subarray(0, offset));
-      chunk = Buffer.allocUnsafe(MAX_ENTRY_BYTES * 4096);
-      offset = 0;
-    }
-    const serialLength = writeSerialBytes(entry.serialHex, chunk, offset + 4);
-    if (seen !== undefined) {
-      // Equal octets are equal serials, however they were written (case, leading zeros, colons).
-      const key = chunk.toString('latin1', offset + 4, offset + 4 + serialLength);
-      if (seen.has(key)) throw new Error(`serial ${entry.serialHex} is listed twice`);
-      seen.add(key);
-    }
-    chunk[offset] = 0x30;
-    chunk[offset + 1] = 2 + serialLength + time.length;
-    chunk[offset + 2] = 0x02;
-    chunk[offset + 3] = serialLength;
-    chunk.set(time, offset + 4 + serialLength);
-    const length = 4 + serialLength + time.length;
-    offset += length;
-    total += length;
-  }
-  if (total === 0) return undefined;
-  if (offset > 0) chunks.push(chunk.subarray(0, offset));
-  return tlv(0x30, Buffer.concat(chunks, total));
 }
 
 function extension(extnID: string, value: unknown): Extension {

@@ -67,6 +67,12 @@ export interface HostPolicyInput {
   readonly revocations?: RevocationIndex;
   /** Shared by the host policies of one account (uploaded-ca-revocation.ts). */
   readonly caRevocation?: AccountRevocation | undefined;
+  /** Parses a PEM certificate; a compiler passes one that keeps them between compiles. Default: a new parse. */
+  readonly parse?: (pem: string) => X509Certificate;
+}
+
+function parseCertificate(pem: string): X509Certificate {
+  return new X509Certificate(pem);
 }
 
 /** The canonical hostname (model/hostname.ts); "" for absent. */
@@ -83,8 +89,17 @@ export function createHostPolicy(input: HostPolicyInput): HostPolicy {
 }
 
 /** The policy for unknown or absent SNI: the gateway's own certificate, no client CA, no hostname. */
-export function createDefaultPolicy(material: { certPem: string; keyPem: string }): HostPolicy {
-  const input: HostPolicyInput = { ...material, hostname: '', clientCaPems: [], clientAuth: 'none' };
+export function createDefaultPolicy(
+  material: { certPem: string; keyPem: string },
+  parse?: (pem: string) => X509Certificate,
+): HostPolicy {
+  const input: HostPolicyInput = {
+    ...material,
+    hostname: '',
+    clientCaPems: [],
+    clientAuth: 'none',
+    ...(parse === undefined ? {} : { parse }),
+  };
   return buildPolicy(input, { hostname: '', isDefault: true });
 }
 
@@ -101,16 +116,17 @@ function buildPolicy(
   }
   if (clientAuth === 'none' && clientCaPems.length > 0)
     throw new Error(`${hostname}: CAs given with client auth 'none'`);
-  const trustedCas = Object.freeze(clientCaPems.map((pem) => new X509Certificate(pem)));
+  const parse = input.parse ?? parseCertificate;
+  const trustedCas = Object.freeze(clientCaPems.map((pem) => parse(pem)));
   for (const ca of trustedCas) if (!ca.ca) throw new Error(`${hostname}: ${ca.subject} is not a CA certificate`);
   const fingerprints = trustedCas.map((ca) => ca.fingerprint256);
   const legacy = new Set(
     (input.legacyClientCaPems ?? [])
-      .map((pem) => new X509Certificate(pem).fingerprint256)
+      .map((pem) => parse(pem).fingerprint256)
       .filter((fingerprint) => fingerprints.includes(fingerprint)),
   );
   const hash = createHash('sha256');
-  hash.update(new X509Certificate(input.certPem).fingerprint256);
+  hash.update(parse(input.certPem).fingerprint256);
   for (const fingerprint of [...fingerprints].sort()) {
     hash.update(`|${fingerprint}${legacy.has(fingerprint) ? ':legacy' : ''}`);
   }
@@ -127,14 +143,14 @@ function buildPolicy(
     legacyCaFingerprints: legacy,
     trustId: hash.digest('hex').slice(0, 32),
     clientAuth,
-    revocations: input.revocations ?? buildRevocations(input.revokedSerials, trustedCas),
+    revocations: input.revocations ?? buildRevocations(input.revokedSerials, trustedCas, parse),
     caRevocation: input.caRevocation,
   });
 }
 
 /** A CA given as its PEM or as its Node-format fingerprint → the fingerprint. */
-function fingerprintOf(issuer: string): string {
-  return issuer.includes('BEGIN CERTIFICATE') ? new X509Certificate(issuer).fingerprint256 : issuer;
+function fingerprintOf(issuer: string, parse: (pem: string) => X509Certificate): string {
+  return issuer.includes('BEGIN CERTIFICATE') ? parse(issuer).fingerprint256 : issuer;
 }
 
 /**
@@ -148,10 +164,11 @@ export class NormalisedSerials {
 /** One index over the revoked serials of several CAs (keyed by the CA's PEM or Node-format fingerprint). */
 export function buildRevocationIndex(
   revoked: ReadonlyMap<string, Iterable<string> | NormalisedSerials>,
+  parse: (pem: string) => X509Certificate = parseCertificate,
 ): RevocationIndex {
   const byIssuer = new Map<string, RevokedSerialSet>();
   for (const [issuer, serials] of revoked) {
-    const fingerprint = fingerprintOf(issuer);
+    const fingerprint = fingerprintOf(issuer, parse);
     const existing = byIssuer.get(fingerprint);
     if (serials instanceof NormalisedSerials && existing === undefined) {
       byIssuer.set(fingerprint, serials.set);
@@ -168,10 +185,11 @@ export function buildRevocationIndex(
 function buildRevocations(
   revoked: ReadonlyMap<string, Iterable<string> | NormalisedSerials> | undefined,
   trustedCas: readonly X509Certificate[],
+  parse: (pem: string) => X509Certificate,
 ): RevocationIndex {
   const trusted = new Set(trustedCas.map((ca) => ca.fingerprint256));
-  const own = [...(revoked ?? [])].filter(([issuer]) => trusted.has(fingerprintOf(issuer))); // this host's CAs
-  return buildRevocationIndex(new Map(own));
+  const own = [...(revoked ?? [])].filter(([issuer]) => trusted.has(fingerprintOf(issuer, parse))); // this host's CAs
+  return buildRevocationIndex(new Map(own), parse);
 }
 
 /** Per-request configuration beside the TLS policies: routes and zone runtimes (rules, headers). */

@@ -67,6 +67,13 @@ describe('serve: routes, custom rules and revocation through the gateway', () =>
     return response.json<EchoRecord>();
   };
 
+  /** portcullis_config_applied_timestamp_seconds at /metrics: when the snapshot in force was built. */
+  const snapshotBuiltAt = async (): Promise<string> => {
+    const text = await (await fetch(server.baseUrl.replace('/client/v4', '/metrics'))).text();
+    const value = /^portcullis_config_applied_timestamp_seconds (\S+)$/m.exec(text)?.[1];
+    assert.ok(value !== undefined, 'the metric is there');
+    return value;
+  };
   const errorCode = (response: ClientResponse): string => response.json<{ error: { code: string } }>().error.code;
 
   before(async () => {
@@ -282,11 +289,18 @@ describe('serve: routes, custom rules and revocation through the gateway', () =>
       });
     try {
       assert.equal(await once(), 200);
+      const snapshotBuilt = await snapshotBuiltAt();
+      await new Promise((resolve) => setTimeout(resolve, 20)); // a rebuild now would show a later time
       const revokedAt = Date.now();
       await mustSucceed('DELETE', `/zones/${zoneId}/client_certificates/${device.id}`);
       assert.equal(await once(), 403);
       assert.ok(Date.now() - revokedAt < 1000, 'refused within a second of the revocation');
-      assert.equal(sockets.size, 1, 'both requests used the same TLS connection');
+      // Reactivated: served again on the same connection.
+      await mustSucceed('PATCH', `/zones/${zoneId}/client_certificates/${device.id}`, { reactivate: true });
+      assert.equal(await once(), 200);
+      assert.equal(sockets.size, 1, 'every request used the same TLS connection');
+      // The revocation index of the snapshot in force was updated in place: no recompile for either change.
+      assert.equal(await snapshotBuiltAt(), snapshotBuilt, 'the snapshot was not rebuilt');
     } finally {
       agent.destroy();
     }

@@ -4,10 +4,13 @@
  * upstream's side: the test's upstream looks up which process owns the connection it accepted
  * (/proc), and answers with that pid; the product has no debug header for it.
  */
+import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TLSSocket } from 'node:tls';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import { X509Crl } from '@peculiar/x509';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnServe, untilListening, type ListeningNode } from '../helpers/serve-node.ts';
@@ -169,6 +172,68 @@ describe('serve --workers 2', () => {
     }
   });
 
+  /** The managed CA's CRL, over a new connection (node:cluster hands them to the workers in turn). */
+  const fetchCrl = async (caId: string): Promise<Buffer> => {
+    const edgeCa = await readFile(path.join(dataDir, 'edge-ca.pem'), 'utf8');
+    return new Promise((resolve, reject) => {
+      const request = https.get(
+        {
+          host: '127.0.0.1',
+          port: node.gatewayPort,
+          servername: HOST,
+          path: `/.well-known/portcullis/crl/${caId}.crl`,
+          ca: edgeCa,
+          agent: false,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            response.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${response.statusCode}`)),
+          );
+        },
+      );
+      request.on('error', reject);
+    });
+  };
+  /** Six fetches: both workers answer some of them. */
+  const crlsServed = (caId: string): Promise<Buffer[]> => Promise.all(Array.from({ length: 6 }, () => fetchCrl(caId)));
+  const deviceRecord = async (): Promise<{ certificate_authority: { id: string }; serial_number: string }> =>
+    api('GET', `/zones/${zoneId}/client_certificates/${gateway.device!.id}`);
+
+  test('one CRL per revocation, made by the primary: both workers serve the same bytes, one CRL number later', async () => {
+    const device = gateway.device!;
+    const record = await deviceRecord();
+    const caId = record.certificate_authority.id;
+    const crlNumberOf = (der: Buffer): bigint => {
+      const extension = new X509Crl(der).extensions.find((item) => item.type === '2.5.29.20');
+      assert.ok(extension !== undefined, 'the CRL has a CRL number');
+      // extnValue holds the INTEGER's DER (RFC 5280 §5.2.3): tag, one length octet, the content octets.
+      return BigInt(`0x${Buffer.from(extension.value).subarray(2).toString('hex')}`);
+    };
+    const before = await crlsServed(caId);
+    assert.ok(
+      before.every((crl) => crl.equals(before[0]!)),
+      'the same CRL from every worker before',
+    );
+    const serialOctets = Buffer.from(record.serial_number, 'hex');
+    try {
+      await api('DELETE', `/zones/${zoneId}/client_certificates/${device.id}`);
+      let after: Buffer[] = [];
+      await within(5_000, async () => {
+        after = await crlsServed(caId);
+        return after.every((crl) => crl.includes(serialOctets));
+      });
+      assert.ok(
+        after.every((crl) => crl.equals(after[0]!)),
+        'the same bytes from every worker',
+      );
+      assert.equal(crlNumberOf(after[0]!), crlNumberOf(before[0]!) + 1n, 'one CRL number for the revocation');
+    } finally {
+      await api('PATCH', `/zones/${zoneId}/client_certificates/${device.id}`, { reactivate: true });
+    }
+  });
+
   test('kill -9 of a worker: logged, replaced, and the gateway keeps serving', async () => {
     const [victim] = workerPids();
     assert.ok(victim !== undefined);
@@ -179,6 +244,13 @@ describe('serve --workers 2', () => {
     assert.equal(workerPids().length, 2);
     assert.ok(!workerPids().includes(victim));
     for (let i = 0; i < 4; i++) assert.equal((await getOnce()).status, 200);
+    // The replacement serves the CRL the primary made before it started (listed to it at start).
+    const caId = (await deviceRecord()).certificate_authority.id;
+    const crls = await crlsServed(caId);
+    assert.ok(
+      crls.every((crl) => crl.equals(crls[0]!)),
+      'the same CRL from the replacement and the other worker',
+    );
   });
 
   test('SIGTERM drains: a slow request in flight completes, then every process exits 0', async () => {

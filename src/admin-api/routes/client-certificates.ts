@@ -1,4 +1,5 @@
 /** Zone client certificates issued by the managed CA (cloudflare-compatibility.md §4). */
+import { REVOCATIONS_ONLY } from '../change-kind.ts';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { GW_ERR_API_VALIDATION } from '../../errors/index.ts';
@@ -177,7 +178,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
 
   app.delete(
     '/zones/:zone_id/client_certificates/:client_certificate_id',
-    { schema: { tags, params: ItemParams } },
+    { schema: { tags, params: ItemParams }, config: REVOCATIONS_ONLY },
     async (request) =>
       success(
         await view(
@@ -198,6 +199,7 @@ export const clientCertificateRoutes: FastifyPluginAsyncTypebox<{ services: Admi
         params: ItemParams,
         body: Type.Object({ reactivate: Type.Optional(Type.Boolean()) }),
       },
+      config: REVOCATIONS_ONLY,
       // Older clients send no body at all (cloudflare-compatibility.md §4.3): treat it as {}.
       preValidation: (request, _reply, done) => {
         // The schema types the body as present; at runtime it is undefined when none was sent.

@@ -8,6 +8,7 @@
  *   /zones/{zone_id}/client_certificates/{id}/tags                        tags of a certificate
  *   POST /zones/{zone_id}/client_certificates/revoke                      bulk revocation
  */
+import { REVOCATIONS_ONLY } from '../change-kind.ts';
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HEX_ID_PATTERN, UUID_PATTERN } from '../../control/ids.ts';
@@ -241,6 +242,7 @@ export const estRoutes: FastifyPluginAsyncTypebox<{
   app.post(
     '/zones/:zone_id/client_certificates/revoke',
     {
+      config: REVOCATIONS_ONLY,
       schema: {
         tags: ['client_certificates'],
         params: Zone,

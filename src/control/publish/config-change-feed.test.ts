@@ -99,6 +99,62 @@ test('after stop, nudges do nothing', async () => {
   assert.equal(seen(), 0);
 });
 
+test('a change that only revoked: the other process updates its revocation sets and does not rebuild', async () => {
+  const store = await freshStore();
+  const counts = { rebuilds: 0, revocationUpdates: 0 };
+  const announcer = new ConfigChangeFeed(store, () => Promise.resolve(), logger, { pollMs: HOUR_MS });
+  const watcher = new ConfigChangeFeed(
+    store,
+    () => {
+      counts.rebuilds += 1;
+      return Promise.resolve();
+    },
+    logger,
+    {
+      pollMs: HOUR_MS,
+      applyRevocations: () => {
+        counts.revocationUpdates += 1;
+        return Promise.resolve();
+      },
+    },
+  );
+  await Promise.all([announcer.prime(), watcher.prime()]);
+  watcher.start();
+  let appliedHere = 0;
+  await announcer.announceRevocationsAndApply(() => {
+    appliedHere += 1;
+    return Promise.resolve();
+  });
+  assert.equal(appliedHere, 1, 'the announcing process applies it before it answers');
+  watcher.nudge();
+  await until(() => counts.revocationUpdates === 1, 2000);
+  assert.equal(counts.rebuilds, 0, 'no snapshot rebuild for a revocation');
+  // Its own poll finds nothing left to do: the token it wrote counts as applied there.
+  announcer.start();
+  announcer.nudge();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+
+  // A configuration change and then a revocation before the next poll: the revocation's token does not hide the
+  // configuration's, and the one rebuild covers both.
+  await announcer.announce();
+  await announcer.announceRevocationsAndApply(() => Promise.resolve());
+  watcher.nudge();
+  await until(() => counts.rebuilds === 1, 2000);
+  watcher.nudge();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(counts, { rebuilds: 1, revocationUpdates: 1 }, 'nothing more to apply after the rebuild');
+  await Promise.all([watcher.stop(), announcer.stop()]);
+});
+
+test('without applyRevocations, a revocation announced elsewhere rebuilds (the safe default)', async () => {
+  const { announcer, watcher, seen } = await twoProcesses(HOUR_MS);
+  watcher.start();
+  await announcer.announceRevocationsAndApply(() => Promise.resolve());
+  watcher.nudge();
+  await until(() => seen() === 1, 2000);
+  await watcher.stop();
+});
+
 /** A pino logger whose lines (parsed) land in `lines`. */
 function capturingLogger(): { logger: pino.Logger; lines: { level: number; msg: string }[] } {
   const lines: { level: number; msg: string }[] = [];

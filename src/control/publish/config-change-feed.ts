@@ -22,6 +22,15 @@
  * A nudge (a Redis message from the process that announced, with `--redis`) checks at once instead
  * of at the next tick. It is only a hint: the token decides, so a lost or foreign message changes
  * nothing, and the poll still catches what no message announced.
+ *
+ * A change that only revoked or reactivated client certificates writes a token of its own
+ * (REVOCATION_GENERATION_SETTING): a process that finds only that one changed brings its revocation
+ * sets up to date (`applyRevocations`: a version read per managed CA, the changed certificates) and
+ * does not recompile its snapshot, whose revocation index holds those same sets (revoked-serials-cache.ts).
+ * A recompile per revocation was most of the main thread's work during a burst of revocations
+ * (bench/revocation-scale.ts). Every other change writes the configuration token, whose rebuild
+ * covers revocations too: a revocation token never hides a configuration change, however the two
+ * interleave, because each has its own key.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -30,6 +39,8 @@ import { ConfigFreshness } from './config-freshness.ts';
 import { retryDelayMs } from './retry-backoff.ts';
 
 export const CONFIG_GENERATION_SETTING = 'config_generation';
+/** Written by changes that only revoke or reactivate client certificates (see above). */
+export const REVOCATION_GENERATION_SETTING = 'revocation_generation';
 export const DEFAULT_CHANGE_POLL_MS = 500;
 /** Past this, a gateway that cannot bring its snapshot up to date says so (`serve --config-stale-after`). */
 export const DEFAULT_CONFIG_STALE_AFTER_MS = 10_000;
@@ -51,11 +62,17 @@ export interface ChangeFeedOptions {
   readonly staleAfterMs?: number | undefined;
   /** For retry jitter; tests may fix it. */
   readonly random?: () => number;
+  /**
+   * Brings this process's revocation sets up to date, for a change that only revoked or reactivated
+   * certificates; rejects when it could not. Default: the whole `apply`.
+   */
+  readonly applyRevocations?: () => Promise<void>;
 }
 
 export class ConfigChangeFeed {
   readonly #store: SettingsStore;
   readonly #apply: () => Promise<void>;
+  readonly #applyRevocations: () => Promise<void>;
   readonly #logger: Logger;
   readonly #pollMs: number;
   readonly #random: () => number;
@@ -63,6 +80,9 @@ export class ConfigChangeFeed {
   /** The token whose snapshot is live here (and the sequence number of the check that applied it). */
   #applied: string | undefined;
   #appliedSeq = 0;
+  /** The revocation token whose changes are applied here (and the sequence number of that check). */
+  #appliedRevocations: string | undefined;
+  #appliedRevocationsSeq = 0;
   /** Every check and local write takes the next number: outcomes of older ones never undo newer ones. */
   #seq = 0;
   #lastFailedSeq = 0;
@@ -85,6 +105,7 @@ export class ConfigChangeFeed {
   constructor(store: SettingsStore, apply: () => Promise<void>, logger: Logger, options: ChangeFeedOptions = {}) {
     this.#store = store;
     this.#apply = apply;
+    this.#applyRevocations = options.applyRevocations ?? apply;
     this.#logger = logger;
     this.#pollMs = options.pollMs ?? DEFAULT_CHANGE_POLL_MS;
     this.#random = options.random ?? Math.random;
@@ -108,7 +129,9 @@ export class ConfigChangeFeed {
   /** Remembers the current token; call before compiling the first snapshot. */
   async prime(): Promise<void> {
     this.#applied = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
+    this.#appliedRevocations = await this.#store.getSetting(REVOCATION_GENERATION_SETTING);
     this.#appliedSeq = ++this.#seq;
+    this.#appliedRevocationsSeq = this.#appliedSeq;
   }
 
   /** Tells the other processes that this one changed the configuration (after the write committed). */
@@ -122,12 +145,26 @@ export class ConfigChangeFeed {
    * token write, the rebuild) is retried in the background and shows in the freshness state.
    */
   async announceAndApply(applyHere: () => Promise<void>): Promise<void> {
+    await this.#announceAndApply(CONFIG_GENERATION_SETTING, applyHere);
+  }
+
+  /**
+   * announceAndApply for a change that only revoked or reactivated client certificates: the other
+   * processes bring their revocation sets up to date without recompiling their snapshots. `applyHere`
+   * does the same here (often nothing: the service that revoked has already updated this process's sets).
+   */
+  async announceRevocationsAndApply(applyHere: () => Promise<void>): Promise<void> {
+    await this.#announceAndApply(REVOCATION_GENERATION_SETTING, applyHere);
+  }
+
+  async #announceAndApply(setting: string, applyHere: () => Promise<void>): Promise<void> {
     const seq = ++this.#seq;
     const startedAt = Date.now();
     let token: string | undefined;
     try {
-      token = await this.#writeToken();
+      token = await this.#writeToken(setting);
     } catch (error) {
+      // The retry writes the configuration token: a full rebuild elsewhere covers a revocation too.
       this.#announcePending = true;
       this.#failed(seq, startedAt, `cannot announce a change to the other gateways: ${messageOf(error)}`);
     }
@@ -137,7 +174,13 @@ export class ConfigChangeFeed {
       this.#failed(seq, startedAt, `snapshot rebuild failed: ${messageOf(error)}`);
       return;
     }
-    if (token !== undefined) this.#markApplied(token, seq);
+    if (token === undefined) return;
+    if (setting === CONFIG_GENERATION_SETTING) {
+      this.#markApplied(token, seq);
+    } else {
+      this.#markRevocationsApplied(token, seq);
+      this.#succeeded(seq);
+    }
   }
 
   start(): void {
@@ -205,31 +248,37 @@ export class ConfigChangeFeed {
     }
     const seq = ++this.#seq;
     let token: string | undefined;
+    let revocations: string | undefined;
     try {
       token = await this.#store.getSetting(CONFIG_GENERATION_SETTING);
+      // Read second: a full rebuild that begins after both reads covers the revocations this token announced.
+      revocations = await this.#store.getSetting(REVOCATION_GENERATION_SETTING);
     } catch (error) {
       this.#failed(seq, startedAt, `cannot read the configuration generation: ${messageOf(error)}`);
       return;
     }
-    if (token === this.#applied) {
+    const configChanged = token !== this.#applied;
+    if (!configChanged && revocations === this.#appliedRevocations) {
       this.#succeeded(seq);
       return;
     }
     // A change, but the last rebuild failed moments ago: the retry timer comes back to it.
     if (backingOff) return;
     try {
-      await this.#apply();
+      await (configChanged ? this.#apply() : this.#applyRevocations());
     } catch (error) {
       this.#failed(seq, startedAt, `snapshot rebuild failed: ${messageOf(error)}`);
       return;
     }
-    this.#markApplied(token, seq);
+    this.#markRevocationsApplied(revocations, seq);
+    if (configChanged) this.#markApplied(token, seq);
+    else this.#succeeded(seq);
   }
 
-  /** Writes a new token and publishes the hint; the token written. */
-  async #writeToken(): Promise<string> {
+  /** Writes a new token (of the configuration, or of revocations) and publishes the hint; the token written. */
+  async #writeToken(setting = CONFIG_GENERATION_SETTING): Promise<string> {
     const token = randomBytes(16).toString('hex');
-    await this.#store.putSetting(CONFIG_GENERATION_SETTING, token);
+    await this.#store.putSetting(setting, token);
     // Only a hint: when it is lost, the others' poll finds the change anyway, so a failed publish is
     // logged and never fails the write that is being announced.
     await this.#hint?.publish().catch((error: unknown) => {
@@ -245,6 +294,13 @@ export class ConfigChangeFeed {
       this.#appliedSeq = seq;
     }
     this.#succeeded(seq);
+  }
+
+  /** Revocations announced by `token` are applied here by a check that began after it was read (`seq`). */
+  #markRevocationsApplied(token: string | undefined, seq: number): void {
+    if (seq <= this.#appliedRevocationsSeq) return;
+    this.#appliedRevocations = token;
+    this.#appliedRevocationsSeq = seq;
   }
 
   #succeeded(seq: number): void {

@@ -53,6 +53,28 @@ describe('CrlThread', () => {
     assert.ok(!serialsOf(der).includes(removed!));
   });
 
+  test('revocations in a row are appended to the kept list, a re-dated serial is rewritten: each CRL holds the list', async () => {
+    for (const [crlNumber, serial] of [
+      [50, 'ABCDEF11'],
+      [51, 'ABCDEF12'],
+    ] as const) {
+      list.set(serial, thisUpdate.getTime());
+      thread.noteChange('ca-1', serial, thisUpdate.getTime());
+      assert.deepEqual(serialsOf(await thread.generate(job(crlNumber), list)), [...list.keys()].sort());
+    }
+    const redated = thisUpdate.getTime() - 3_600_000;
+    list.set('ABCDEF11', redated);
+    thread.noteChange('ca-1', 'ABCDEF11', redated);
+    const crl = new X509Crl(await thread.generate(job(52), list));
+    const dates = crl.entries.filter((entry) => serialForLookup(entry.serialNumber) === 'ABCDEF11');
+    assert.deepEqual(
+      dates.map((entry) => entry.revocationDate.getTime()),
+      [redated],
+      'listed once, with its new date',
+    );
+    assert.equal(crl.entries.length, list.size);
+  });
+
   test('a failure in the thread is an error here, and the next CRL sends the whole list again', async () => {
     await assert.rejects(thread.generate(job(-1), list), /crlNumber must be from 0/);
     list.set('ABCDEF02', thisUpdate.getTime()); // not noted: only a whole list carries it

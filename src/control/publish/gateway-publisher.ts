@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import { compileGatewaySnapshot, type SnapshotCompilerDeps } from './gateway-snapshot-compiler.ts';
 import { RevokedSerialsCache } from './revoked-serials-cache.ts';
+import { ParsedCertificates } from './parsed-certificates.ts';
 
 export class GatewayPublisher {
   readonly #deps: SnapshotCompilerDeps;
@@ -23,6 +24,7 @@ export class GatewayPublisher {
       onProblem: (problem) =>
         logger.error(problem, 'stored configuration does not compile: it fails closed until fixed'),
       revokedSerials: new RevokedSerialsCache(),
+      certificates: new ParsedCertificates(),
       ...deps,
     };
   }

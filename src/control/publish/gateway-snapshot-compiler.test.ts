@@ -22,6 +22,8 @@ import {
 import type { GatewaySnapshot } from '../../runtime-config/gateway-snapshot.ts';
 import { EdgeCaService } from '../certificates/edge-ca-service.ts';
 import { compileGatewaySnapshot, hostCovers } from './gateway-snapshot-compiler.ts';
+import { GatewayPublisher } from './gateway-publisher.ts';
+import pino from 'pino';
 import { newHexId, newUuid } from '../ids.ts';
 
 const NOW = '2025-01-01T00:00:00Z';
@@ -264,6 +266,24 @@ describe('compileGatewaySnapshot', () => {
     assert.deepEqual(trusted(next, 'api.b.test'), [fingerprintOf(uploadedCaPem)]);
     assert.deepEqual(trusted(next, 'other.b.test'), []);
     assert.equal(snapshot.resolve('www.b.test').certPem, edgeCertPem, 'the earlier snapshot is unchanged');
+  });
+
+  test("the publisher's recompile reuses the certificates it parsed: the same CA objects, none parsed again", async () => {
+    const edgeCa = new EdgeCaService(store, box);
+    const publisher = new GatewayPublisher({ store, box, edgeCa }, pino({ level: 'silent' }));
+    const holder = await publisher.start();
+    const first = holder.current();
+    await publisher.republish();
+    const second = holder.current();
+    assert.notEqual(second, first, 'a new snapshot');
+    for (const host of ['api.a.test', 'api.b.test']) {
+      const [before] = first.resolve(host).trustedCas;
+      assert.ok(before !== undefined);
+      assert.equal(second.resolve(host).trustedCas[0], before, `${host}: its CA parsed once`);
+    }
+    // A snapshot compiled on its own parses what it needs itself.
+    const alone = await compileGatewaySnapshot({ store, box, edgeCa });
+    assert.notEqual(alone.resolve('api.b.test').trustedCas[0], second.resolve('api.b.test').trustedCas[0]);
   });
 
   test('an uploaded CA keeps its compatibility in the policy and the trustId; strict wins for a CA in two uploads', async () => {

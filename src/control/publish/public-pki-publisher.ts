@@ -13,6 +13,10 @@
  * by another node from a route edit). A CA whose revocation version did not move and whose CRL is younger than
  * CRL_REISSUE_AFTER_MS keeps the CRL it has: re-signing 100,000 entries for a route edit is what stalled the
  * gateway (bench/revocation-scale.ts), and it would spend a CRL number for nothing.
+ *
+ * Under `serve --workers N` one process of the node makes the CRLs (docs/adr/0021-crl-after-the-answer.md): the
+ * primary's publisher generates them and tells `onCrlPublished`; a worker's (`makesCrls: false`) keeps its
+ * revocation sets and answers OCSP as any, but serves the CRLs the primary made, handed to `adoptCrl`.
  */
 import { generateCrl, type CrlEntry } from '../../pki/crl-generator.ts';
 import { buildOcspResponse, type OcspCertificateStatus } from '../../pki/ocsp-responder.ts';
@@ -21,6 +25,7 @@ import type { PublicPki } from '../../runtime-config/public-pki.ts';
 import type { Store } from '../../store/ports.ts';
 import type { ManagedCaRecord } from '../../model/records.ts';
 import type { ManagedCaService } from '../certificates/managed-ca-service.ts';
+import type { CertificateAuthority } from '../../pki/certificate-issuer.ts';
 import { RevokedSerialsCache } from './revoked-serials-cache.ts';
 import { CrlThread } from './crl-thread.ts';
 import { retryDelayMs } from './retry-backoff.ts';
@@ -51,6 +56,10 @@ export interface PublicPkiPublisherOptions {
   readonly now?: () => Date;
   /** A CRL generated after the answer failed (it is tried again: `willRetry`). */
   readonly onCrlFailure?: (failure: { caId: string; error: unknown; willRetry: boolean }) => void;
+  /** Default true; false: this process serves CRLs made by another one (`adoptCrl`) and makes none. */
+  readonly makesCrls?: boolean;
+  /** Told of every CRL this process published, once it is served here (the primary shares it with its workers). */
+  readonly onCrlPublished?: (caId: string, crlDer: Buffer) => void;
 }
 
 export class PublicPkiPublisher {
@@ -59,6 +68,10 @@ export class PublicPkiPublisher {
   readonly #pki: PublicPki;
   readonly #now: () => Date;
   readonly #onCrlFailure: PublicPkiPublisherOptions['onCrlFailure'];
+  readonly #makesCrls: boolean;
+  readonly #onCrlPublished: PublicPkiPublisherOptions['onCrlPublished'];
+  /** The CAs published so far (a worker that makes no CRLs looks up what a CRL it is handed belongs to). */
+  readonly #cas = new Map<string, ManagedCaRecord>();
   /**
    * What this process last published per CA: its revocation version and when. A CA seen for the first time
    * (just created) is published at once.
@@ -84,6 +97,8 @@ export class PublicPkiPublisher {
     this.#pki = pki;
     this.#now = options.now ?? (() => new Date());
     this.#onCrlFailure = options.onCrlFailure;
+    this.#makesCrls = options.makesCrls ?? true;
+    this.#onCrlPublished = options.onCrlPublished;
   }
 
   async publishAll(): Promise<void> {
@@ -101,10 +116,25 @@ export class PublicPkiPublisher {
    */
   async publish(ca: ManagedCaRecord): Promise<void> {
     const { revokedAtMs } = await this.#revoked.read(this.#store, ca.id);
+    this.#cas.set(ca.id, ca);
+    if (!this.#makesCrls) return; // its CRL comes from the process that makes them (adoptCrl)
     if (revokedAtMs.size < OFF_THREAD_ENTRIES) return this.#publishCrl(ca);
     // The CA's key must open now: a wrong master key is the caller's error, not a background one.
     this.#managedCas.authorityOf(ca);
     this.#inBackground(ca);
+  }
+
+  /**
+   * Serves `crlDer`, a CRL of the CA made by another process of this node, with this process's OCSP responder for
+   * the CA; a CA unknown to the store is ignored. The revocation set is brought up to date first, so OCSP answers
+   * are never older than the CRL served beside them.
+   */
+  async adoptCrl(caId: string, crlDer: Buffer): Promise<void> {
+    const ca = this.#cas.get(caId) ?? (await this.#managedCas.get(caId));
+    if (ca === undefined) return;
+    this.#cas.set(ca.id, ca);
+    const { revokedAtMs } = await this.#revoked.read(this.#store, ca.id);
+    this.#serve(ca, this.#managedCas.authorityOf(ca), crlDer, revokedAtMs);
   }
 
   /** Resolves once no CRL is being generated (the background ones included). */
@@ -186,6 +216,20 @@ export class PublicPkiPublisher {
       this.#lastLongCrlAt.set(ca.id, Date.now());
       crlDer = await this.#thread.generate(job, revokedAtMs);
     }
+    const der = Buffer.from(crlDer.buffer, crlDer.byteOffset, crlDer.byteLength);
+    this.#serve(ca, authority, der, revokedAtMs);
+    // Only once published: a generation that failed is tried again by the next call.
+    this.#published.set(ca.id, { version, caPem: ca.certificatePem, atMs: thisUpdate.getTime() });
+    this.#onCrlPublished?.(ca.id, der);
+  }
+
+  /** Publishes the CA's entry in the runtime PublicPki: this CRL, and OCSP answers signed from the revocation set. */
+  #serve(
+    ca: ManagedCaRecord,
+    authority: CertificateAuthority,
+    crlDer: Buffer,
+    revokedAtMs: ReadonlyMap<string, number>,
+  ): void {
     const store = this.#store;
     const lookup = async (serialHex: string): Promise<OcspCertificateStatus> => {
       const at = revokedAtMs.get(serialForLookup(serialHex));
@@ -197,7 +241,7 @@ export class PublicPkiPublisher {
     const now = this.#now;
     this.#pki.publish(ca.id, {
       caPem: ca.certificatePem,
-      crlDer: Buffer.from(crlDer.buffer, crlDer.byteOffset, crlDer.byteLength),
+      crlDer,
       async respondOcsp(requestDer) {
         const at = now();
         return Buffer.from(
@@ -211,8 +255,6 @@ export class PublicPkiPublisher {
         );
       },
     });
-    // Only once published: a generation that failed is tried again by the next call.
-    this.#published.set(ca.id, { version, caPem: ca.certificatePem, atMs: thisUpdate.getTime() });
   }
 }
 
