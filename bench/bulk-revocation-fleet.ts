@@ -154,6 +154,7 @@ export async function insertFleet(options: FleetOptions): Promise<FleetDevice[]>
           ca_id: ca.id,
           serial_number: issued.serialHex,
           issued_on: isoSeconds(template.issuedOn),
+          expires_on: isoSeconds(template.expiresOn),
           status: 'active',
         });
         tags.push({ client_certificate_id: id, zone_id: options.zoneId, tag: options.tag });

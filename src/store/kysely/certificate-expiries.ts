@@ -16,26 +16,41 @@ function wants(filter: CertificateExpiryFilter, kind: CertificateKind): boolean 
 }
 
 async function clientCertificates(db: Db, filter: CertificateExpiryFilter): Promise<CertificateExpiry[]> {
-  let query = db
-    .selectFrom('client_certificates as c')
-    .innerJoin('client_certificate_states as s', 's.certificate_id', 'c.id')
-    .select(['c.id', 'c.zone_id', 'c.account_id', 'c.common_name', 'c.serial_number', 'c.expires_on'])
-    .where('s.status', 'in', LIVE_CLIENT_STATUSES)
-    .where('c.expires_on', '<', filter.before);
-  if (filter.after !== undefined) query = query.where('c.expires_on', '>=', filter.after);
-  if (filter.accountId !== undefined) query = query.where('c.account_id', '=', filter.accountId);
-  if (filter.limit !== undefined) query = query.orderBy('c.expires_on').orderBy('c.id').limit(filter.limit);
-  const rows = await query.execute();
-  return rows.map((row) => ({
-    kind: 'client',
-    id: row.id,
-    accountId: row.account_id,
-    zoneId: row.zone_id,
-    name: row.common_name,
-    issuer: '',
-    serialNumber: row.serial_number,
-    expiresOn: row.expires_on,
-  }));
+  // Found through the state rows' (status, expiry) index (migration 0014): revoked certificates are never read.
+  // With a limit, one query per status walks the index in expiry order and stops: `status IN (…)` would make
+  // the database sort every live certificate first (~0.2 s of a SQLite gateway's event loop at 100,000).
+  const perStatus =
+    filter.limit === undefined ? [LIVE_CLIENT_STATUSES] : LIVE_CLIENT_STATUSES.map((status) => [status]);
+  const found: CertificateExpiry[] = [];
+  for (const statuses of perStatus) {
+    let query = db
+      .selectFrom('client_certificate_states as s')
+      .innerJoin('client_certificates as c', 'c.id', 's.certificate_id')
+      .select(['c.id', 'c.zone_id', 'c.account_id', 'c.common_name', 'c.serial_number', 's.expires_on'])
+      .where('s.status', 'in', statuses)
+      .where('s.expires_on', '<', filter.before);
+    if (filter.after !== undefined) query = query.where('s.expires_on', '>=', filter.after);
+    if (filter.accountId !== undefined) query = query.where('c.account_id', '=', filter.accountId);
+    if (filter.limit !== undefined) {
+      query = query.orderBy('s.expires_on').orderBy('s.certificate_id').limit(filter.limit);
+    }
+    for (const row of await query.execute()) {
+      found.push({
+        kind: 'client',
+        id: row.id,
+        accountId: row.account_id,
+        zoneId: row.zone_id,
+        name: row.common_name,
+        issuer: '',
+        serialNumber: row.serial_number,
+        expiresOn: row.expires_on,
+      });
+    }
+  }
+  if (filter.limit === undefined) return found;
+  const soonestFirst = (x: CertificateExpiry, y: CertificateExpiry): number =>
+    x.expiresOn === y.expiresOn ? byCodeUnits(x.id, y.id) : byCodeUnits(x.expiresOn, y.expiresOn);
+  return found.sort(soonestFirst).slice(0, filter.limit);
 }
 
 async function mtlsCertificates(db: Db, filter: CertificateExpiryFilter): Promise<CertificateExpiry[]> {

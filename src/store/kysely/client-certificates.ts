@@ -21,7 +21,7 @@ type CertificateWithState = Selectable<ClientCertificatesTable> & { status: stri
 
 /**
  * Certificates joined to their state rows (`c` and `s`): every row has exactly one state row, written in the
- * certificate's insert transaction. Columns both tables have (zone_id, ca_id, serial_number, issued_on) are
+ * certificate's insert transaction. Columns both tables have (zone_id, ca_id, serial_number, issued_on, expires_on) are
  * named with their table.
  */
 function withState(db: Db) {
@@ -91,6 +91,7 @@ export async function createClientCertificate(db: Db, record: ClientCertificateR
         ca_id: record.caId,
         serial_number: record.serialNumber,
         issued_on: record.issuedOn,
+        expires_on: record.expiresOn,
         status: record.status,
         revoked_at: record.revokedAt,
       })

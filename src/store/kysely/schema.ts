@@ -97,6 +97,7 @@ export interface ClientCertificateStatesTable {
   ca_id: string;
   serial_number: string;
   issued_on: string;
+  expires_on: string;
   status: string;
   revoked_at: string | null;
   /** The CA's revocation version its last status change raised (migration 0013). */
