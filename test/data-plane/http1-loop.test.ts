@@ -68,7 +68,7 @@ class LoopTestHandler implements RequestHandler {
       const pull = (): void => {
         let chunk: Buffer | null;
         while ((chunk = body.read() as Buffer | null) !== null) chunks.push(chunk);
-        if (!body.readableEnded) setTimeout(pull, 5);
+        if (!body.readableEnded && !body.destroyed) setTimeout(pull, 5);
       };
       body.on('end', done);
       body.on('readable', () => undefined);

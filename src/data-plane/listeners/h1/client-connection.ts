@@ -76,6 +76,7 @@ const ANSWER_FLUSH_MS = 1_000;
 
 export class Http1ClientConnection implements RequestParserHandler, ExchangeConnection {
   readonly socket: TLSSocket;
+  readonly guard: FaultGuard;
   readonly #options: Http1LoopOptions;
   readonly #parser: Http1RequestParser;
   /** The request being received or answered; further requests wait for its answer. */
@@ -101,7 +102,7 @@ export class Http1ClientConnection implements RequestParserHandler, ExchangeConn
     this.socket = socket;
     this.#options = options;
     this.#parser = new Http1RequestParser(this);
-    const guard = options.guard;
+    const guard = (this.guard = options.guard);
     this.#onTimer = guard.wrap('connection', socket, () => this.#timerFired());
     this.#uncork = guard.wrap('connection', socket, () => {
       const corks = this.#corks;

@@ -22,10 +22,13 @@ import type { HeaderMap } from '../../upstream/hop-by-hop.ts';
 import { isFieldValue, isToken } from '../../upstream/h1/field-syntax.ts';
 import type { RequestHead } from './request-parser.ts';
 import { httpDate } from './http-date.ts';
+import type { FaultGuard } from '../../guard/fault-guard.ts';
 
 /** What an exchange needs of its connection. */
 export interface ExchangeConnection {
   readonly socket: TLSSocket;
+  /** Where a fault of a close or abort callback is counted and contained (stage `response`, ADR 0011). */
+  readonly guard: FaultGuard;
   /** Whether the connection may carry another request after this exchange's response (keep-alive). */
   keepAliveAfter(exchange: Http1Exchange, closeRequested: boolean): boolean;
   /** Corks the socket for a response head; it is uncorked on the next tick. */
@@ -175,10 +178,12 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     if (this.closed) return;
     this.closed = true;
     this.failBody();
-    if (!this.finished) run(this.#onAbort);
+    const onAbort = this.finished ? undefined : this.#onAbort;
+    const onClose = this.#onClose;
     this.#onAbort = undefined;
-    run(this.#onClose);
     this.#onClose = undefined;
+    this.#run(onAbort);
+    this.#run(onClose);
   }
 
   // ---- what handlers call ---------------------------------------------------------------------
@@ -307,11 +312,8 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     this.#onAbort = undefined;
     const onClose = this.#onClose;
     this.#onClose = undefined;
-    try {
-      run(onClose);
-    } finally {
-      this.#connection.responseDone(this);
-    }
+    this.#run(onClose);
+    this.#connection.responseDone(this);
     return this;
   }
 
@@ -368,6 +370,10 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     // Bytes out are counted as they are written (bytesOut).
   }
 
+  #run(callbacks: Callbacks): void {
+    if (callbacks !== undefined) runEach(callbacks, this.#connection.guard, this);
+  }
+
   /** The connection under this exchange, destroyed (a cut response, never a wrong one). */
   destroy(): void {
     this.#connection.socket.destroy();
@@ -380,16 +386,24 @@ function fieldLine(name: string, value: string): string {
   return `${name}: ${value}\r\n`;
 }
 
+/** Runs each callback under the guard, as node:http's 'close' listeners ran (stage `response`). */
+function runEach(callbacks: Callbacks, guard: FaultGuard, exchange: Http1Exchange): void {
+  if (typeof callbacks === 'function') runOne(callbacks, guard, exchange);
+  else if (callbacks !== undefined) for (const callback of callbacks) runOne(callback, guard, exchange);
+}
+
+function runOne(callback: () => void, guard: FaultGuard, exchange: Http1Exchange): void {
+  try {
+    callback();
+  } catch (error) {
+    guard.caught('response', error, exchange);
+  }
+}
+
 function add(callbacks: Callbacks, callback: () => void): Callbacks {
   return callbacks === undefined
     ? callback
     : Array.isArray(callbacks)
       ? [...callbacks, callback]
       : [callbacks, callback];
-}
-
-function run(callbacks: Callbacks): void {
-  if (callbacks === undefined) return;
-  if (typeof callbacks === 'function') callbacks();
-  else for (const callback of callbacks) callback();
 }
