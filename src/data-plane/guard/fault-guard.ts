@@ -128,12 +128,12 @@ export class FaultGuard {
   }
 
   /** `emitter.on(event, listener)` for a listener already guarded (wrap). */
-  attach<A extends unknown[]>(emitter: EventEmitter, event: string, listener: Guarded<A>): void {
+  attach<A extends unknown[]>(emitter: NodeJS.EventEmitter, event: string, listener: Guarded<A>): void {
     emitter.on(event, listener);
   }
 
   /** `emitter.once(event, listener)` for a listener already guarded (wrap). */
-  attachOnce<A extends unknown[]>(emitter: EventEmitter, event: string, listener: Guarded<A>): void {
+  attachOnce<A extends unknown[]>(emitter: NodeJS.EventEmitter, event: string, listener: Guarded<A>): void {
     emitter.once(event, listener);
   }
 
@@ -203,6 +203,16 @@ export class FaultGuard {
   /** `setTimeout(callback, ms)`, guarded. */
   timeout(ms: number, stage: GuardStage, target: FaultTarget, callback: () => void): NodeJS.Timeout {
     return setTimeout(this.wrap(stage, target, callback), ms);
+  }
+
+  /** `setTimeout(listener, ms)` for a listener already guarded (wrap): a timer re-armed without a new wrapper. */
+  after(ms: number, listener: Guarded<[]>): NodeJS.Timeout {
+    return setTimeout(listener, ms);
+  }
+
+  /** `process.nextTick(listener)` for a listener already guarded (wrap): no allocation per call. */
+  soon(listener: Guarded<[]>): void {
+    process.nextTick(listener);
   }
 
   /** `setInterval(callback, ms)`, guarded. */

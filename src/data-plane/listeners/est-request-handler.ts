@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import {
@@ -31,6 +31,7 @@ import { authorityHost } from '../pipeline/host-decision.ts';
 import { errorBody, type PublicError } from '../pipeline/gateway-response.ts';
 import { readBoundedBody } from './read-bounded-body.ts';
 import type { FaultGuard, FaultTarget } from '../guard/fault-guard.ts';
+import type { Http1Exchange } from './h1/http1-exchange.ts';
 
 export { isEstPath } from '../../est/est-path.ts';
 
@@ -80,6 +81,25 @@ export class EstRequestHandler {
       if (res.headersSent) return;
       res.writeHead(reply.status, { ...reply.headers, ...(reply.close ? { connection: 'close' } : {}) });
       res.end(framed.method === 'HEAD' ? undefined : reply.body);
+    });
+  }
+
+  /** The lean HTTP/1.1 loop (ADR 0022). */
+  handleLeanHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+    const framed: Framed = {
+      method: exchange.method,
+      path: exchange.target,
+      authority: exchange.headers.host ?? '',
+      headers: exchange.headers,
+      body: exchange.body() ?? Readable.from([]),
+      socket: exchange.socket,
+      clientAddress: exchange.socket.remoteAddress ?? '',
+    };
+    this.#serve(framed, identity, exchange, (reply) => {
+      if (exchange.headersSent || exchange.closed) return;
+      // A HEAD answer carries no body: the exchange drops it.
+      exchange.writeHead(reply.status, reply.headers, reply.close);
+      exchange.end(reply.body);
     });
   }
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID } from '../../errors/index.ts';
@@ -31,6 +31,8 @@ import {
 } from './http1-gateway-request.ts';
 import type { EstEndpoint } from '../../runtime-config/est-endpoint.ts';
 import { EstRequestHandler, isEstPath } from './est-request-handler.ts';
+import type { Http1Exchange } from './h1/http1-exchange.ts';
+import { LeanGatewayRequest } from './lean-gateway-request.ts';
 
 export { CLIENT_CLOSED_REQUEST };
 
@@ -84,6 +86,26 @@ export class GatewayRequestHandler implements RequestHandler {
       return;
     }
     this.#pipeline.serve(new Http1GatewayRequest(req, res, url, this.#http1), identity);
+  }
+
+  /** The lean HTTP/1.1 loop (ADR 0022): the same dispatch as handleHttp1, on one exchange object. */
+  handleLeanHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+    const url = exchange.target;
+    if (isPublicPkiPath(url)) {
+      this.#answerPki(exchange.method, url, exchange.body() ?? Readable.from([]), exchange, (result) =>
+        this.#sendPkiLean(exchange, result),
+      );
+      return;
+    }
+    if (this.#est !== undefined && isEstPath(url)) {
+      this.#est.handleLeanHttp1(exchange, identity);
+      return;
+    }
+    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
+      exchange.sendError(GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
+      return;
+    }
+    this.#pipeline.serve(new LeanGatewayRequest(exchange, this.draining), identity);
   }
 
   handleHttp2(
@@ -176,6 +198,21 @@ export class GatewayRequestHandler implements RequestHandler {
       'cache-control': 'no-cache',
     });
     res.end(req.method === 'HEAD' ? undefined : result.body);
+  }
+
+  #sendPkiLean(exchange: Http1Exchange, result: PkiResult): void {
+    if (exchange.closed) return;
+    if ('code' in result) {
+      exchange.sendError(result, this.draining);
+      return;
+    }
+    // A HEAD answer carries no body: the exchange drops it and keeps the length.
+    exchange.writeHead(result.status, {
+      'content-type': result.contentType,
+      'content-length': Buffer.byteLength(result.body),
+      'cache-control': 'no-cache',
+    });
+    exchange.end(result.body);
   }
 
   #sendPkiHttp2(stream: ServerHttp2Stream, method: string, grpc: boolean, result: PkiResult): void {

@@ -60,6 +60,8 @@ import { ConnectionDropLog, type ConnectionDropReason } from './connection-drop-
 import { http1HostProblem, http2AuthorityProblem } from './request-authority.ts';
 import { isGrpcCall, sendHttp1Error, sendHttp2Error } from '../pipeline/gateway-response.ts';
 import { FaultGuard } from '../guard/fault-guard.ts';
+import { Http1ClientConnection, DEFAULT_HTTP1_TIMEOUTS, type Http1Timeouts } from './h1/client-connection.ts';
+import type { Http1Exchange } from './h1/http1-exchange.ts';
 
 /** The hint about session tickets and large certificates is logged at most this often. */
 const TICKET_WARNING_INTERVAL_MS = 60_000;
@@ -77,6 +79,11 @@ type WithIdentity = {
 export interface RequestHandler {
   draining: boolean;
   handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void;
+  /**
+   * When present, HTTP/1.1 connections run on the lean loop (h1/client-connection.ts, ADR 0022) and
+   * their requests come here instead of to handleHttp1 (node:http's server is then not used).
+   */
+  handleLeanHttp1?(exchange: Http1Exchange, identity: ConnectionIdentity): void;
   handleHttp2(
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
@@ -97,6 +104,8 @@ interface CommonListenerOptions extends TlsSessionSettings {
   readonly onConnectionDropped?: (reason: ConnectionDropReason) => void;
   /** The guard of the whole data plane (shared with the handler and forwarders); default: one logging to `logger`. */
   readonly guard?: FaultGuard;
+  /** The lean HTTP/1.1 loop's keep-alive, headers and request timeouts; default DEFAULT_HTTP1_TIMEOUTS (ADR 0022). */
+  readonly http1Timeouts?: Http1Timeouts;
 }
 
 /** One TLS policy for every connection (`portcullis proxy`). */
@@ -131,6 +140,8 @@ export class MtlsListener {
   readonly #http1: http.Server;
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<TLSSocket>();
+  /** Connections on the lean HTTP/1.1 loop (when the handler has handleLeanHttp1). */
+  readonly #leanConnections = new Set<Http1ClientConnection>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #caches: IdentityCaches = { fields: new CertificateFieldsCache(), chains: new ChainVerdictCache() };
   readonly #guard: FaultGuard;
@@ -363,7 +374,28 @@ export class MtlsListener {
       if (handshakeFailureReason(error) === SESSION_TICKET_TOO_LARGE) this.#onClientError(SESSION_TICKET_TOO_LARGE);
     });
     if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
+    else if (this.#options.handler.handleLeanHttp1 !== undefined) this.#leanHttp1(socket, socket[kIdentity]);
     else this.#http1.emit('connection', socket);
+  }
+
+  /** The lean HTTP/1.1 loop on this socket (ADR 0022): the same host check, timeouts and refusals. */
+  #leanHttp1(socket: TLSSocket & WithIdentity, identity: ConnectionIdentity): void {
+    const handler = this.#options.handler;
+    const logger = this.#options.logger;
+    const connection = new Http1ClientConnection(socket, {
+      guard: this.#guard,
+      timeouts: this.#options.http1Timeouts ?? DEFAULT_HTTP1_TIMEOUTS,
+      onRequest: (exchange) => handler.handleLeanHttp1?.(exchange, identity),
+      onFirstRequest: () => {
+        if (socket[kFirstRequestTimer] === undefined) return;
+        clearTimeout(socket[kFirstRequestTimer]);
+        socket[kFirstRequestTimer] = undefined;
+      },
+      draining: () => handler.draining,
+      onRefused: (code) => logger.debug({ code }, 'malformed HTTP/1.1 request refused'),
+    });
+    this.#leanConnections.add(connection);
+    this.#guard.listenOnce(socket, 'close', 'connection', socket, () => this.#leanConnections.delete(connection));
   }
 
   /**
@@ -433,6 +465,7 @@ export class MtlsListener {
     const deadline = Date.now() + timeoutMs;
     while (this.#sockets.size > 0 && Date.now() < deadline) {
       this.#http1.closeIdleConnections();
+      for (const connection of this.#leanConnections) connection.closeIfIdle();
       await sleep(50);
     }
     for (const socket of this.#sockets) socket.destroy();

@@ -21,7 +21,8 @@ import { Http1Sink, Http2Sink } from '../upstream/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from '../upstream/exchange.ts';
 import { requestBodyOf } from '../upstream/http2-request-body.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
-import { meterHttp1, meterHttp2, type ProxyRequestObserver } from './proxy-request-meter.ts';
+import { meterHttp1, meterHttp2, meterLeanHttp1, type ProxyRequestObserver } from './proxy-request-meter.ts';
+import type { Http1Exchange } from './h1/http1-exchange.ts';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;
@@ -89,6 +90,42 @@ export class ProxyRequestHandler {
         body: hasBody ? (meter?.body() ?? req) : null,
       },
       sink,
+      // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
+      false,
+    );
+  }
+
+  /** The lean HTTP/1.1 loop (ADR 0022): the same steps as handleHttp1, on one exchange object. */
+  handleLeanHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+    const observe = this.#options.observe;
+    if (observe !== undefined) meterLeanHttp1(exchange, identity, observe);
+    const clientAddress = exchange.socket.remoteAddress ?? '';
+    const denial = this.#deny(identity, clientAddress);
+    if (denial !== undefined) {
+      // A client whose certificate is refused gets one clear answer and then the connection ends.
+      exchange.sendError(denial, true);
+      return;
+    }
+    const url = exchange.target;
+    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
+      exchange.sendError(GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
+      return;
+    }
+    const headers = exchange.headers;
+    this.#forward(
+      {
+        method: exchange.method,
+        path: this.#options.upstream.basePath + url,
+        authority: headers.host ?? '',
+        headers: buildUpstreamHeaders(headers, {
+          clientAddress,
+          host: headers.host ?? '',
+          identityHeaders: this.#identityHeaders(identity),
+          keepTeTrailers: false,
+        }),
+        body: exchange.body(),
+      },
+      exchange.asSink(this.draining),
       // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
       false,
     );

@@ -15,6 +15,7 @@ import type { ConnectionIdentity } from './connection-identity.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
 import type { Http2Sink } from '../upstream/downstream-sinks.ts';
 import { countedHttp1Body } from '../upstream/http1-request-body.ts';
+import type { Http1Exchange } from './h1/http1-exchange.ts';
 
 /** nginx's "client closed request": the client went away before any response header was sent. */
 const CLIENT_CLOSED_REQUEST = 499;
@@ -102,6 +103,20 @@ export function meterHttp1(
     observe(finish(started, 'HTTP/1.1', status, bytesIn, socket.bytesWritten - writtenBefore));
   });
   return { body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : req) };
+}
+
+/** The lean HTTP/1.1 loop (ADR 0022): reports the exchange when it is over; it counts its bytes itself. */
+export function meterLeanHttp1(
+  exchange: Http1Exchange,
+  identity: ConnectionIdentity,
+  observe: ProxyRequestObserver,
+): void {
+  const started = start(identity, exchange.method, exchange.target);
+  exchange.onClose(() => {
+    const status = exchange.headersSent ? exchange.statusCode : CLIENT_CLOSED_REQUEST;
+    const bytesIn = exchange.chunked ? exchange.bodyBytesIn : declaredLength(exchange.headers['content-length']);
+    observe(finish(started, 'HTTP/1.1', status, bytesIn, exchange.bytesOut));
+  });
 }
 
 /** Reports the stream when it closes; give it the body bytes read and the sink that sent the answer. */

@@ -2,7 +2,7 @@
  * The seam between a downstream protocol (HTTP/1.1 or HTTP/2 from the client) and an upstream
  * forwarder (our HTTP/1.1 pool or node:http2), so any client protocol can reach any upstream one.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { PublicError } from '../pipeline/gateway-response.ts';
 import type { HeaderMap } from './hop-by-hop.ts';
 
@@ -37,8 +37,12 @@ export const BODY_THEN_TRAILERS: ResponseShape = Object.freeze({ endStream: fals
 export const HEADERS_ONLY: ResponseShape = Object.freeze({ endStream: true, expectTrailers: false });
 
 export interface ResponseSink {
-  /** Starts the response to the client; returns where to write the body, or null if the client is gone. */
-  start(status: number, headers: HeaderMap, shape: ResponseShape): Writable | null;
+  /**
+   * Starts the response to the client; returns where to write the body (a stream's write/end and
+   * 'drain': node's Writable, an HTTP/2 stream, or the lean HTTP/1.1 loop's exchange), or null if the
+   * client is gone.
+   */
+  start(status: number, headers: HeaderMap, shape: ResponseShape): NodeJS.WritableStream | null;
   /** Trailers to send after the body (HTTP/2 clients; dropped for HTTP/1.1). Called before the body ends. */
   trailers(trailers: HeaderMap): void;
   /** Before start: answer with this error. After start: abort the response. */

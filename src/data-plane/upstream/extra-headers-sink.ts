@@ -2,7 +2,6 @@
  * ExtraHeadersSink: a ResponseSink that adds gateway headers (rate limit, quota) to the upstream's
  * response, and to a refusal. Everything else passes through to the client's sink.
  */
-import type { Writable } from 'node:stream';
 import type { PublicError } from '../pipeline/gateway-response.ts';
 import type { ResponseShape, ResponseSink } from './exchange.ts';
 import type { HeaderMap } from './hop-by-hop.ts';
@@ -16,7 +15,7 @@ export class ExtraHeadersSink implements ResponseSink {
     this.#extra = extra;
   }
 
-  start(status: number, headers: HeaderMap, shape: ResponseShape): Writable | null {
+  start(status: number, headers: HeaderMap, shape: ResponseShape): NodeJS.WritableStream | null {
     // The forwarders hand each response a fresh header object (filterResponseHeaders): add in place.
     return this.#inner.start(status, Object.assign(headers, this.#extra), shape);
   }

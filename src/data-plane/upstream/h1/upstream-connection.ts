@@ -11,7 +11,7 @@
  * connection (stage `upstream_http1`): a fault destroys this connection, whose close fails its exchange.
  */
 import type { Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { GW_ERR_UPSTREAM_UNAVAILABLE } from '../../../errors/index.ts';
 import { filterResponseHeaders } from '../hop-by-hop.ts';
 import { BODY_FOLLOWS, type ResponseSink, type UpstreamRequest } from '../exchange.ts';
@@ -68,7 +68,7 @@ export class UpstreamConnection implements ResponseParserHandler {
 
   #exchange: PendingExchange | undefined;
   #receivedBytes = false;
-  #writable: Writable | null = null;
+  #writable: NodeJS.WritableStream | null = null;
   #responsePaused = false;
   #keepAlive = false;
   #keepAliveHintMs = -1;
