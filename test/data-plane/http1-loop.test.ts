@@ -393,6 +393,16 @@ describe('the lean HTTP/1.1 loop', () => {
     assert.match(answers[1]?.body ?? '', /GW_ERR_REQUEST_INVALID/);
   });
 
+  test('CONNECT asks for a tunnel the gateway never opens: 400 JSON and closed, the handler never called', async () => {
+    const connection = await RawConnection.open(port, ca, client);
+    connection.socket.write('CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n');
+    await connection.until(() => connection.closed, 'the close');
+    const answers = parseAnswers(connection.received);
+    assert.equal(answers.length, 1);
+    assert.match(answers[0]?.head ?? '', /^HTTP\/1\.1 400 /);
+    assert.match(answers[0]?.body ?? '', /GW_ERR_REQUEST_INVALID.*CONNECT/);
+  });
+
   test('drain closes idle connections and ends busy ones after their answer', async () => {
     // Last: the listener stops accepting.
     const idle = await RawConnection.open(port, ca, client);

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { underWebBuildLock } from './web-build-lock.ts';
 
 export const CHROMIUM = process.env.PORTCULLIS_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -36,11 +37,15 @@ export function ensureDashboardBuilt(): void {
     statSync(path.join(ROOT, 'src', 'admin-api', 'wire-types.ts')).mtimeMs,
     statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs,
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    timeout: 120_000,
+  const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
+  if (fresh()) return;
+  underWebBuildLock(() => {
+    if (fresh()) return;
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      timeout: 120_000,
+    });
   });
 }
 

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { underWebBuildLock } from '../helpers/web-build-lock.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -20,10 +21,14 @@ export function ensurePortalBuilt(): void {
     newestMtime(path.join(ROOT, 'web')),
     statSync(path.join(ROOT, 'vite.portal.config.ts')).mtimeMs,
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'vite.portal.config.ts'],
-    { cwd: ROOT, stdio: 'inherit', timeout: 120_000 },
-  );
+  const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
+  if (fresh()) return;
+  underWebBuildLock(() => {
+    if (fresh()) return;
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'vite.portal.config.ts'],
+      { cwd: ROOT, stdio: 'inherit', timeout: 120_000 },
+    );
+  });
 }

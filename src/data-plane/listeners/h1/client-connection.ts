@@ -172,9 +172,9 @@ export class Http1ClientConnection implements RequestParserHandler, ExchangeConn
     if (body !== null) this.#options.guard.attach(body, 'error', this.#options.guard.expectedError);
     if (head.body === 'none') this.#setDeadline(NONE, 0);
     else this.#setDeadline(REQUEST, Date.now() + this.#options.timeouts.requestMs);
-    const hostProblem = http1HostProblem(head.rawHeaders, head.http10 ? '1.0' : '1.1');
-    if (hostProblem !== undefined) {
-      exchange.sendError(GW_ERR_REQUEST_INVALID.create(hostProblem), true);
+    const problem = requestProblem(head);
+    if (problem !== undefined) {
+      exchange.sendError(GW_ERR_REQUEST_INVALID.create(problem), true);
       return;
     }
     try {
@@ -329,4 +329,14 @@ export class Http1ClientConnection implements RequestParserHandler, ExchangeConn
     this.#held = undefined;
     this.#current?.connectionClosed();
   }
+}
+
+/**
+ * Why the gateway refuses a request before any handler sees it, or undefined. CONNECT asks for a tunnel
+ * (RFC 9110 §9.3.6): a reverse proxy opens none, and relaying the request upstream only earned a 502; node:http
+ * closed such connections unanswered. The Host rules are request-authority.ts's.
+ */
+function requestProblem(head: RequestHead): string | undefined {
+  if (head.method === 'CONNECT') return 'CONNECT is not supported: the gateway opens no tunnels';
+  return http1HostProblem(head.rawHeaders, head.http10 ? '1.0' : '1.1');
 }
