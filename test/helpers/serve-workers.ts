@@ -81,7 +81,7 @@ export interface PidUpstream {
 export async function startPidUpstream(name = 'upstream'): Promise<PidUpstream> {
   let candidates: () => number[] = () => [];
   const server = http.createServer((req, res) => {
-    const pid = ownerOfLocalPort(req.socket.remotePort ?? 0, candidates());
+    const pid = ownerOfLocalPort(req.socket.remotePort ?? 0, req.socket.localPort ?? 0, candidates());
     const answer = (): void => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ pid: pid ?? null, url: req.url, upstream: name }));
@@ -218,11 +218,23 @@ export class WorkersGateway {
   /** Fresh connections until every worker (`count`) has answered 200 for `host` within `limitMs`. */
   async untilEveryWorkerServes(host: string, count: number, limitMs = 5_000): Promise<void> {
     const seen = new Set<number>();
-    await within(limitMs, async () => {
-      const reply = await this.getOnce(host).catch(() => undefined);
-      if (reply?.status === 200 && typeof reply.body.pid === 'number') seen.add(reply.body.pid);
-      return seen.size === count;
-    });
+    const answers = new Map<string, number>(); // what came back instead, for the failure message
+    try {
+      await within(limitMs, async () => {
+        const reply = await this.getOnce(host).catch((error: unknown) =>
+          error instanceof Error ? error : new Error(String(error)),
+        );
+        if (!(reply instanceof Error) && reply.status === 200 && typeof reply.body.pid === 'number')
+          seen.add(reply.body.pid);
+        const answer =
+          reply instanceof Error ? reply.message : `${reply.status} pid ${JSON.stringify(reply.body.pid ?? null)}`;
+        answers.set(answer, (answers.get(answer) ?? 0) + 1);
+        return seen.size === count;
+      });
+    } catch (error) {
+      const summary = [...answers].map(([answer, times]) => `${times} × ${answer}`).join(', ');
+      assert.fail(`${(error as Error).message}: ${seen.size} of ${count} workers answered 200; answers: ${summary}`);
+    }
   }
 
   /**

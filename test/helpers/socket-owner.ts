@@ -4,9 +4,16 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
-/** The inode of the socket whose local port is `port` (IPv4 or IPv6), if any. */
-function socketInode(port: number): string | undefined {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+/**
+ * The inode of the live socket whose local port is `port` and whose peer's port is `peerPort` (IPv4 or IPv6), if any.
+ * Both ports, and a non-zero inode: a connection in TIME_WAIT keeps its row (inode 0) for a minute, and Linux may
+ * give its local port to a new connection to another peer; matching the local port alone then found the dead row
+ * first and no owner (a rare, CI-only failure of the --workers tests).
+ */
+function socketInode(port: number, peerPort: number): string | undefined {
+  const hex = (value: number): string => value.toString(16).toUpperCase().padStart(4, '0');
+  const local = `:${hex(port)}`;
+  const remote = `:${hex(peerPort)}`;
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -16,15 +23,15 @@ function socketInode(port: number): string | undefined {
     }
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      if (fields[1]?.endsWith(`:${hexPort}`)) return fields[9];
+      if (fields[1]?.endsWith(local) && fields[2]?.endsWith(remote) && fields[9] !== '0') return fields[9];
     }
   }
   return undefined;
 }
 
-/** The pid, among `candidates`, that holds the socket with local port `port`. */
-export function ownerOfLocalPort(port: number, candidates: readonly number[]): number | undefined {
-  const inode = socketInode(port);
+/** The pid, among `candidates`, that holds the socket with local port `port` connected to port `peerPort`. */
+export function ownerOfLocalPort(port: number, peerPort: number, candidates: readonly number[]): number | undefined {
+  const inode = socketInode(port, peerPort);
   if (inode === undefined) return undefined;
   const target = `socket:[${inode}]`;
   for (const pid of candidates) {

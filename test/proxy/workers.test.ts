@@ -62,7 +62,7 @@ before(async () => {
   client = await pki.ca.issue({ subject: 'CN=workers-client' });
   serverCa = await serverCaPem(pki);
   upstream = http.createServer((req, res) => {
-    const pid = ownerOfLocalPort(req.socket.remotePort ?? 0, workerPids());
+    const pid = ownerOfLocalPort(req.socket.remotePort ?? 0, req.socket.localPort ?? 0, workerPids());
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ pid: pid ?? null }));
   });
