@@ -40,11 +40,11 @@ export async function exitWithin(node: ServeNode, limitMs: number): Promise<numb
   }
 }
 
-/** The children of `pid` that run the command (not tsx's esbuild service). */
+/** The children of `pid` that run the command (src/main.ts through tsx, or a built main.js), not tsx's esbuild service. */
 export function workerPidsOf(pid: number): number[] {
   return childrenOf(pid).filter((child) => {
     try {
-      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('main.ts');
+      return /main\.[jt]s(\0|$)/.test(readFileSync(`/proc/${child}/cmdline`, 'utf8'));
     } catch {
       return false;
     }

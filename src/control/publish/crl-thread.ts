@@ -45,6 +45,8 @@ interface Waiting {
 }
 
 export class CrlThread {
+  /** The worker's module: the one beside this file, unless told (a test of the bundled build). */
+  readonly #module: URL;
   #worker: Worker | undefined;
   #nextId = 1;
   readonly #waiting = new Map<number, Waiting>();
@@ -52,6 +54,10 @@ export class CrlThread {
   readonly #holds = new Set<string>();
   /** Per held CA, the changes the thread has not been sent yet: serial → revocation time, NaN when removed. */
   readonly #pending = new Map<string, Map<string, number>>();
+
+  constructor(module: URL = WORKER) {
+    this.#module = module;
+  }
 
   /** A serial added (`revokedAtMs`) or removed (undefined) since the CA's list was read. */
   noteChange(caId: string, serial: string, revokedAtMs: number | undefined): void {
@@ -106,7 +112,7 @@ export class CrlThread {
 
   #running(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = startWorker(WORKER, undefined);
+    const worker = startWorker(this.#module, undefined);
     worker.on('message', (answer: CrlThreadAnswer) => this.#answered(answer));
     worker.on('error', (error) => {
       if (this.#worker === worker) this.#lost(error);

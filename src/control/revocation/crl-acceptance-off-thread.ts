@@ -52,7 +52,8 @@ export type OffThreadCrlInput = Omit<AcceptCrlInput, 'inForce'> & {
   readonly inForce: ReadonlyMap<string, bigint>;
 };
 
-export async function acceptCrlOffThread(input: OffThreadCrlInput): Promise<AcceptedCrl> {
+/** `module`: the worker's module, the one beside this file unless told (a test of the bundled build). */
+export async function acceptCrlOffThread(input: OffThreadCrlInput, module: URL = WORKER): Promise<AcceptedCrl> {
   if (input.der.byteLength < OFF_THREAD_BYTES) {
     return acceptCrl({ ...input, inForce: (issuer) => input.inForce.get(issuer) });
   }
@@ -62,7 +63,7 @@ export async function acceptCrlOffThread(input: OffThreadCrlInput): Promise<Acce
     inForce: [...input.inForce].map(([issuer, number]) => [issuer, number.toString()] as const),
     nowMs: input.now.getTime(),
   };
-  const result = await runInWorker<CrlJobResult>(WORKER, job, 'CRL check');
+  const result = await runInWorker<CrlJobResult>(module, job, 'CRL check');
   if (result.ok) {
     return {
       ...result.accepted,
