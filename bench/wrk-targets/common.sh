@@ -27,3 +27,43 @@ exec_serve() { # ROOT DIR [extra serve args]
   exec node "$root/dist/main.js" serve --data-dir "$dir/data" --config "$dir/portcullis.yaml" \
     --listen "127.0.0.1:$BENCH_PORT" --admin-listen 127.0.0.1:0 --log-level warn "$@"
 }
+
+# The start of every serve row's configuration: the bench account with the harness's client CA uploaded (and, when
+# given, the CRL in force for it), and the zone `localhost` (the harness's SNI) with the harness's edge certificate,
+# trusting that CA. The caller writes the rest of the zone (and any more zones) after it.
+localhost_zone_yaml() { # [CRL]
+  cat <<YAML
+accounts:
+  - name: bench
+    cas:
+      - name: bench-ca
+        file: $BENCH_CLIENT_CA
+YAML
+  if [[ $# -gt 0 ]]; then
+    cat <<YAML
+        revocation:
+          crl: $1
+YAML
+  fi
+  cat <<YAML
+    zones:
+      - name: localhost
+        edge_certificates:
+          - cert: $BENCH_SERVER_CERT
+            key: $BENCH_SERVER_KEY
+        mtls:
+          - ca: bench-ca
+            hostnames: [localhost]
+YAML
+}
+
+# serve-target.sh's zone body: a route from localhost to the harness's upstream, and the mTLS rule.
+localhost_route_yaml() {
+  cat <<YAML
+        routes:
+          - hostname: localhost
+            path_prefix: /
+            upstream: $BENCH_UPSTREAM_URL
+        mtls_rule: [localhost]
+YAML
+}

@@ -69,28 +69,8 @@ CNF
 fi
 
 {
-  cat <<YAML
-accounts:
-  - name: bench
-    cas:
-      - name: bench-ca
-        file: $BENCH_CLIENT_CA
-        revocation:
-          crl: $crl
-    zones:
-      - name: localhost
-        edge_certificates:
-          - cert: $BENCH_SERVER_CERT
-            key: $BENCH_SERVER_KEY
-        mtls:
-          - ca: bench-ca
-            hostnames: [localhost]
-        routes:
-          - hostname: localhost
-            path_prefix: /
-            upstream: $BENCH_UPSTREAM_URL
-        mtls_rule: [localhost]
-YAML
+  localhost_zone_yaml "$crl"
+  localhost_route_yaml
   for ((zone = 0; zone * HOSTS_PER_ZONE < OTHER_HOSTS; zone++)); do
     first=$((zone * HOSTS_PER_ZONE))
     last=$((first + HOSTS_PER_ZONE < OTHER_HOSTS ? first + HOSTS_PER_ZONE : OTHER_HOSTS))

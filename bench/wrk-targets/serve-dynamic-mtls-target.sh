@@ -14,20 +14,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 : "${BENCH_PKI_DIR:?}"
 root=$(tree_root "$1"); shift
 dir=$(new_target_dir serve-dynamic-mtls)
-cat > "$dir/portcullis.yaml" <<YAML
-accounts:
-  - name: bench
-    cas:
-      - name: bench-ca
-        file: $BENCH_CLIENT_CA
-    zones:
-      - name: localhost
-        edge_certificates:
-          - cert: $BENCH_SERVER_CERT
-            key: $BENCH_SERVER_KEY
-        mtls:
-          - ca: bench-ca
-            hostnames: [localhost]
+{
+  localhost_zone_yaml
+  cat <<YAML
         apis:
           - name: bench-api
             hostname: localhost
@@ -40,6 +29,7 @@ accounts:
           - api: bench-api
         rate_limit: { rate: 1000000000, per: 1 }
 YAML
+} > "$dir/portcullis.yaml"
 
 # First start: the configuration is applied, the admin API answers on a port of its own, nothing on BENCH_PORT.
 node "$root/dist/main.js" serve --data-dir "$dir/data" --config "$dir/portcullis.yaml" \

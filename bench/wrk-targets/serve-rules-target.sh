@@ -8,25 +8,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 root=$(tree_root "$1"); shift
 dir=$(new_target_dir serve-rules)
-cat > "$dir/portcullis.yaml" <<YAML
-accounts:
-  - name: bench
-    cas:
-      - name: bench-ca
-        file: $BENCH_CLIENT_CA
-    zones:
-      - name: localhost
-        edge_certificates:
-          - cert: $BENCH_SERVER_CERT
-            key: $BENCH_SERVER_KEY
-        mtls:
-          - ca: bench-ca
-            hostnames: [localhost]
-        routes:
-          - hostname: localhost
-            path_prefix: /
-            upstream: $BENCH_UPSTREAM_URL
-        mtls_rule: [localhost]
+{
+  localhost_zone_yaml
+  localhost_route_yaml
+  cat <<YAML
         rules:
           - { action: block, expression: 'http.request.uri.path matches "^/(wp-admin|wp-login[.]php|xmlrpc[.]php|[.]env|[.]git/)"' }
           - { action: block, expression: 'starts_with(http.request.uri.path, "/internal/") and not ip.src in {10.0.0.0/8}' }
@@ -49,4 +34,5 @@ accounts:
           - { action: block, expression: 'cf.tls_client_auth.cert_verified and cf.tls_client_auth.cert_subject_dn contains "OU=Contractors"' }
           - { action: block, expression: 'cf.tls_client_auth.cert_serial in {"00AA" "00BB" "527E0F20A20EA2A4146C78390F34CE7AF0878CA5"}' }
 YAML
+} > "$dir/portcullis.yaml"
 exec_serve "$root" "$dir" "$@"

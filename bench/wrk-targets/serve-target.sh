@@ -5,24 +5,5 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 root=$(tree_root "$1"); shift
 dir=$(new_target_dir serve)
-cat > "$dir/portcullis.yaml" <<YAML
-accounts:
-  - name: bench
-    cas:
-      - name: bench-ca
-        file: $BENCH_CLIENT_CA
-    zones:
-      - name: localhost
-        edge_certificates:
-          - cert: $BENCH_SERVER_CERT
-            key: $BENCH_SERVER_KEY
-        mtls:
-          - ca: bench-ca
-            hostnames: [localhost]
-        routes:
-          - hostname: localhost
-            path_prefix: /
-            upstream: $BENCH_UPSTREAM_URL
-        mtls_rule: [localhost]
-YAML
+{ localhost_zone_yaml; localhost_route_yaml; } > "$dir/portcullis.yaml"
 exec_serve "$root" "$dir" "$@"
