@@ -27,15 +27,11 @@ import { createLogger } from '../../src/observability/logger.ts';
 class LoopTestHandler implements RequestHandler {
   draining = false;
 
-  handleHttp1(): void {
-    throw new Error('the lean loop is in use: node:http is not');
-  }
-
   handleHttp2(): void {
     throw new Error('HTTP/2 is not used here');
   }
 
-  handleLeanHttp1(exchange: Http1Exchange): void {
+  handleHttp1(exchange: Http1Exchange): void {
     const answer = (body: string): void => {
       const text = JSON.stringify({ method: exchange.method, target: exchange.target, body });
       exchange.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

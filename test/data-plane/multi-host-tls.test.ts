@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import tls, { type SecureVersion, type TLSSocket } from 'node:tls';
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { createCa, Eku, type CaHandle, type Issued } from '../helpers/pki.ts';
 import { requestOnSocket as h1, type SocketReply } from '../helpers/https-client.ts';
 import { MtlsListener, type RequestHandler } from '../../src/data-plane/listeners/mtls-listener.ts';
 import type { ConnectionIdentity } from '../../src/data-plane/listeners/connection-identity.ts';
 import { authorityHost, decideHostRequest, type HostDecision } from '../../src/data-plane/pipeline/host-decision.ts';
-import { sendHttp1Error, sendHttp2Error } from '../../src/data-plane/pipeline/gateway-response.ts';
+import { sendHttp2Error } from '../../src/data-plane/pipeline/gateway-response.ts';
+import type { Http1Exchange } from '../../src/data-plane/listeners/h1/http1-exchange.ts';
 import {
   createDefaultPolicy,
   createHostPolicy,
@@ -43,14 +43,15 @@ class DecisionEchoHandler implements RequestHandler {
     });
   }
 
-  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
-    const decision = this.#decide(identity, req.headers.host);
+  handleHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+    const decision = this.#decide(identity, exchange.headers.host);
     if (decision.error !== undefined) {
-      sendHttp1Error(res, decision.error);
+      exchange.sendError(decision.error);
       return;
     }
     const body = DecisionEchoHandler.body(decision);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    exchange.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    exchange.end(body);
   }
 
   handleHttp2(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _f: number, identity: ConnectionIdentity): void {

@@ -32,15 +32,15 @@ describe('proxy: an exception in one request ends that request, never the proxy'
     client = await pki.ca.issue({ subject: 'CN=guarded-client' });
     upstream = await startHttp1Echo();
     proxy = await startTestProxy(pki, upstream.url);
-    // HTTP/1.1 requests reach the handler through the lean loop (ADR 0022): handleLeanHttp1.
-    for (const method of ['handleLeanHttp1', 'handleHttp2'] as const) {
+    // HTTP/1.1 requests reach the handler through our loop (ADR 0022): handleHttp1(exchange, identity).
+    for (const method of ['handleHttp1', 'handleHttp2'] as const) {
       const original = Object.getOwnPropertyDescriptor(ProxyRequestHandler.prototype, method)!;
       const handle = original.value as (this: ProxyRequestHandler, ...args: unknown[]) => void;
       Object.defineProperty(ProxyRequestHandler.prototype, method, {
         ...original,
         value(this: ProxyRequestHandler, ...args: unknown[]) {
           const target =
-            method === 'handleLeanHttp1'
+            method === 'handleHttp1'
               ? (args[0] as { target: string }).target
               : (args[1] as Record<string, string>)[':path'];
           if (target?.startsWith(FAULT)) throw new TypeError(`injected fault in ${method}`);

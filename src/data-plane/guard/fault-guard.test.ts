@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { pino } from 'pino';
 import { FaultGuard, type GuardStage } from './fault-guard.ts';
+import type { ResponseSink } from '../upstream/exchange.ts';
 
 function capturingGuard(now: () => number = Date.now) {
   const lines: Record<string, unknown>[] = [];
@@ -83,6 +84,23 @@ describe('FaultGuard', () => {
     guard.listenOnce(emitter, 'close', 'connection', socket, boom);
     emitter.emit('close');
     assert.equal(socket.destroyed, true);
+  });
+
+  test('a sink whose answer throws too is destroyed when it can be (an HTTP/1.1 exchange: its connection)', () => {
+    const { guard } = capturingGuard();
+    let destroyed = 0;
+    const sink: ResponseSink & { destroy(): void } = {
+      start: () => null,
+      trailers: () => undefined,
+      fail: boom,
+      onAbort: () => undefined,
+      sentBody: () => undefined,
+      destroy: () => {
+        destroyed++;
+      },
+    };
+    assert.doesNotThrow(() => guard.caught('http1_request', new Error('in the handler'), sink));
+    assert.equal(destroyed, 1);
   });
 
   test('listenEach contains what the event handed over, chosen from its arguments', () => {

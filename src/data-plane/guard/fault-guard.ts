@@ -69,9 +69,6 @@ export type Guarded<A extends unknown[]> = ((...args: A) => void) & { readonly [
 /** Node hands listeners at most four arguments here ('stream': stream, headers, flags, raw headers). */
 type Handler4 = (a: unknown, b: unknown, c: unknown, d: unknown) => void;
 
-/** What a shared listener (wrapShared) is attached to: an emitter that is also what a fault there ends. */
-export type SharedListenerTarget = EventEmitter & NonNullable<FaultTarget>;
-
 /** Longest error message logged (a message may quote what the client sent). */
 const MAX_MESSAGE = 300;
 
@@ -108,23 +105,6 @@ export class FaultGuard {
       }
     };
     return guarded as unknown as Guarded<A>;
-  }
-
-  /**
-   * One guarded listener for an event of many emitters (attach it to each): `handler` is told which
-   * emitter fired (Node calls a listener with the emitter as `this`), and a fault contains that one.
-   * For an event of every request (a response's 'close'), where `listen` would make a wrapper per
-   * request and Node's `once` another.
-   */
-  wrapShared(stage: GuardStage, handler: (emitter: SharedListenerTarget) => void): Guarded<[]> {
-    const caught = (error: unknown, emitter: SharedListenerTarget): void => this.caught(stage, error, emitter);
-    return function sharedListener(this: SharedListenerTarget): void {
-      try {
-        handler(this);
-      } catch (error) {
-        caught(error, this);
-      }
-    } as unknown as Guarded<[]>;
   }
 
   /** `emitter.on(event, listener)` for a listener already guarded (wrap). */

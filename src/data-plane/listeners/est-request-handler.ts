@@ -8,10 +8,9 @@
  *
  * Every continuation goes through the FaultGuard (ADR 0011), stage `est`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Readable } from 'node:stream';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import {
   GW_ERR_EST_BODY_TOO_LARGE,
@@ -66,26 +65,8 @@ export class EstRequestHandler {
     this.#logger = logger;
   }
 
-  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
-    const socket = req.socket instanceof TLSSocket ? req.socket : undefined;
-    const framed: Framed = {
-      method: req.method ?? 'GET',
-      path: req.url ?? '',
-      authority: req.headers.host ?? '',
-      headers: req.headers,
-      body: req,
-      socket,
-      clientAddress: req.socket.remoteAddress ?? '',
-    };
-    this.#serve(framed, identity, res, (reply) => {
-      if (res.headersSent) return;
-      res.writeHead(reply.status, { ...reply.headers, ...(reply.close ? { connection: 'close' } : {}) });
-      res.end(framed.method === 'HEAD' ? undefined : reply.body);
-    });
-  }
-
-  /** The lean HTTP/1.1 loop (ADR 0022). */
-  handleLeanHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+  /** HTTP/1.1 (ADR 0022). */
+  handleHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
     const framed: Framed = {
       method: exchange.method,
       path: exchange.target,

@@ -5,7 +5,6 @@
  * (gateway-pipeline.ts: host check, rules, route or API, auth, limits, proxy, analytics).
  * The listener calls these under its FaultGuard; what they register goes through the same guard.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -14,7 +13,7 @@ import { GW_ERR_INTERNAL, GW_ERR_REQUEST_INVALID } from '../../errors/index.ts';
 import type { PublicPki } from '../../runtime-config/public-pki.ts';
 import { authorityHost } from '../pipeline/host-decision.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
-import { isGrpcCall, sendHttp1Error, sendHttp2Error } from '../pipeline/gateway-response.ts';
+import { isGrpcCall, sendHttp2Error } from '../pipeline/gateway-response.ts';
 import type { RequestHandler } from './mtls-listener.ts';
 import { answerPublicPki, isPublicPkiPath, type PkiResult } from './public-pki-handler.ts';
 import { readBoundedBody } from './read-bounded-body.ts';
@@ -22,17 +21,10 @@ import { GatewayPipeline, type GatewayPipelineOptions } from '../pipeline/gatewa
 import { Http2Sink } from '../upstream/downstream-sinks.ts';
 import { requestBodyOf } from '../upstream/http2-request-body.ts';
 import type { FaultGuard, FaultTarget } from '../guard/fault-guard.ts';
-import {
-  CLIENT_CLOSED_REQUEST,
-  contentLength,
-  Http1GatewayRequest,
-  responseCloseListener,
-  type Http1RequestContext,
-} from './http1-gateway-request.ts';
+import { CLIENT_CLOSED_REQUEST, contentLength, Http1GatewayRequest } from './http1-gateway-request.ts';
 import type { EstEndpoint } from '../../runtime-config/est-endpoint.ts';
 import { EstRequestHandler, isEstPath } from './est-request-handler.ts';
 import type { Http1Exchange } from './h1/http1-exchange.ts';
-import { LeanGatewayRequest } from './lean-gateway-request.ts';
 
 export { CLIENT_CLOSED_REQUEST };
 
@@ -50,7 +42,6 @@ export class GatewayRequestHandler implements RequestHandler {
   readonly #guard: FaultGuard;
   readonly #pipeline: GatewayPipeline;
   readonly #est: EstRequestHandler | undefined;
-  readonly #http1: Http1RequestContext;
   draining = false;
 
   constructor(options: GatewayRequestHandlerOptions) {
@@ -58,54 +49,30 @@ export class GatewayRequestHandler implements RequestHandler {
     this.#logger = options.logger;
     this.#guard = options.guard;
     this.#pipeline = new GatewayPipeline(options);
-    this.#http1 = {
-      guard: options.guard,
-      onResponseClose: responseCloseListener(options.guard),
-      draining: () => this.draining,
-    };
     this.#est =
       options.est === undefined
         ? undefined
         : new EstRequestHandler(options.est, options.snapshots, options.guard, options.logger);
   }
 
-  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
-    const url = req.url ?? '';
-    if (isPublicPkiPath(url)) {
-      this.#answerPki(req.method ?? 'GET', url, req, res, (result) => this.#sendPkiHttp1(req, res, result));
-      return;
-    }
-    if (this.#est !== undefined && isEstPath(url)) {
-      this.#est.handleHttp1(req, res, identity);
-      return;
-    }
-    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
-      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), {
-        closeConnection: true,
-      });
-      return;
-    }
-    this.#pipeline.serve(new Http1GatewayRequest(req, res, url, this.#http1), identity);
-  }
-
-  /** The lean HTTP/1.1 loop (ADR 0022): the same dispatch as handleHttp1, on one exchange object. */
-  handleLeanHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+  /** HTTP/1.1 (ADR 0022): one exchange object is the request, its response and its sink. */
+  handleHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
     const url = exchange.target;
     if (isPublicPkiPath(url)) {
       this.#answerPki(exchange.method, url, exchange.body() ?? Readable.from([]), exchange, (result) =>
-        this.#sendPkiLean(exchange, result),
+        this.#sendPkiHttp1(exchange, result),
       );
       return;
     }
     if (this.#est !== undefined && isEstPath(url)) {
-      this.#est.handleLeanHttp1(exchange, identity);
+      this.#est.handleHttp1(exchange, identity);
       return;
     }
     if (url.charCodeAt(0) !== 0x2f /* '/' */) {
       exchange.sendError(GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), true);
       return;
     }
-    this.#pipeline.serve(new LeanGatewayRequest(exchange, this.draining), identity);
+    this.#pipeline.serve(new Http1GatewayRequest(exchange, this.draining), identity);
   }
 
   handleHttp2(
@@ -187,20 +154,7 @@ export class GatewayRequestHandler implements RequestHandler {
     });
   }
 
-  #sendPkiHttp1(req: IncomingMessage, res: ServerResponse, result: PkiResult): void {
-    if ('code' in result) {
-      sendHttp1Error(res, result, { closeConnection: this.draining });
-      return;
-    }
-    res.writeHead(result.status, {
-      'content-type': result.contentType,
-      'content-length': Buffer.byteLength(result.body),
-      'cache-control': 'no-cache',
-    });
-    res.end(req.method === 'HEAD' ? undefined : result.body);
-  }
-
-  #sendPkiLean(exchange: Http1Exchange, result: PkiResult): void {
+  #sendPkiHttp1(exchange: Http1Exchange, result: PkiResult): void {
     if (exchange.closed) return;
     if ('code' in result) {
       exchange.sendError(result, this.draining);

@@ -1,22 +1,24 @@
 /**
- * answerHttp1ClientError: what a client gets when Node's HTTP/1.1 parser (llhttp) refuses its bytes
- * before any handler saw a request (the http server's 'clientError'): Content-Length with
- * Transfer-Encoding, a repeated or invalid Content-Length, an obs-folded or otherwise invalid
- * header line, a bad chunk size, headers over the size limit, or headers that took too long.
+ * answerHttp1ClientError: what a client gets when the HTTP/1.1 loop's request parser
+ * (h1/request-parser.ts, ADR 0022) refuses its bytes, or a request head or body does not arrive in
+ * time: Content-Length with Transfer-Encoding, a repeated or invalid Content-Length, an obs-folded or
+ * otherwise invalid header line, a bad chunk size, headers over the size limit, or headers that
+ * took too long. The parser reports llhttp's `HPE_*` codes, the contract this file kept when
+ * node:http's parser was the one refusing.
  *
- * Node's own answer is a bare status line. Ours is the gateway's JSON error body (the same shape as
- * every other refusal) with `Connection: close`, as nginx answers, and the connection is closed
- * after it: once the framing is in doubt, nothing more on that connection can be trusted
- * (RFC 9112 §11.2, request smuggling). 431 for oversized headers (RFC 6585 §5), 408 for a request
- * that was not received in time (RFC 9110 §15.5.9), 400 for the rest (RFC 9112 §6.3).
+ * The answer is the gateway's JSON error body (the same shape as every other refusal) with
+ * `Connection: close`, as nginx answers, and the connection is closed after it: once the framing is
+ * in doubt, nothing more on that connection can be trusted (RFC 9112 §11.2, request smuggling). 431
+ * for oversized headers (RFC 6585 §5), 408 for a request that was not received in time (RFC 9110
+ * §15.5.9), 400 for the rest (RFC 9112 §6.3). The message names the kind of problem, never the bytes
+ * sent.
  *
- * The answer is written only when the socket is still writable and no response on it has started:
- * a status line in the middle of another response would corrupt it, so then the socket is just
- * destroyed (what Node does too). The message names the kind of problem, never the bytes sent.
+ * answerHttp1ClientError writes it on a connection with no response under way (the loop answers a
+ * request whose handler already runs through its exchange instead, or cuts a started response), and
+ * only while the socket is still writable.
  */
 import { STATUS_CODES } from 'node:http';
-import { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import {
   GW_ERR_REQUEST_HEADERS_TOO_LARGE,
   GW_ERR_REQUEST_INVALID,
@@ -62,18 +64,15 @@ export function clientErrorResponse(error: PublicError): string {
   );
 }
 
-/** The http server's 'clientError' handler; its timer and listener go through the data plane's guard. */
-export function answerHttp1ClientError(error: NodeJS.ErrnoException, socket: Duplex, guard: FaultGuard): void {
+/** Answers and closes; its timer and listener go through the data plane's guard. */
+export function answerHttp1ClientError(error: { readonly code?: string }, socket: Socket, guard: FaultGuard): void {
   const answer = clientErrorAnswer(error.code);
-  // node:http's own check (_http_server.js socketOnError): the response in progress on this socket.
-  const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (answer === undefined || !socket.writable || inProgress?.headersSent === true) {
+  if (answer === undefined || !socket.writable) {
     socket.destroy();
     return;
   }
-  const target = socket instanceof Socket ? socket : undefined;
-  const timer = guard.timeout(ANSWER_FLUSH_MS, 'connection', target, () => socket.destroy());
+  const timer = guard.timeout(ANSWER_FLUSH_MS, 'connection', socket, () => socket.destroy());
   timer.unref();
-  guard.listenOnce(socket, 'close', 'connection', target, () => clearTimeout(timer));
+  guard.listenOnce(socket, 'close', 'connection', socket, () => clearTimeout(timer));
   socket.end(clientErrorResponse(answer), () => socket.destroy());
 }

@@ -6,7 +6,8 @@
  *   tls.Server ──secureConnection──▶ readConnectionIdentity(socket); no request within
  *        │                           --first-request-timeout → closed (HTTP/2: GOAWAY)
  *        │                              ├─ ALPN h2        → http2 server (streams)
- *        │                              └─ http/1.1 / none → http server (requests)
+ *        │                              └─ http/1.1 / none → our HTTP/1.1 loop (h1/client-connection.ts,
+ *        │                                                   ADR 0022: one Http1Exchange per request)
  *        │     every request: its host unambiguous (request-authority.ts) ─✗ 400
  *        │     bytes the HTTP/1.1 parser refuses → JSON 400/408/431, closed (http1-client-error.ts)
  *        └─ tlsClientError: counted and logged by code only; the socket is never touched
@@ -23,12 +24,10 @@
  * in one request, stream or connection ends that one (500 or reset), never the process.
  */
 import tls, { type TLSSocket } from 'node:tls';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { X509Certificate } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { GW_ERR_LISTEN_FAILED, GW_ERR_REQUEST_INVALID } from '../../errors/index.ts';
 import { formatListenAddress, type ListenAddress } from '../../config/listen-address.ts';
@@ -53,12 +52,11 @@ import {
 import type { SnapshotHolder } from '../../runtime-config/gateway-snapshot.ts';
 import { SniRouter, type AcceptedConnection } from './sni-router.ts';
 import { deriveTicketKeys } from './session-ticket-keys.ts';
-import { answerHttp1ClientError } from './http1-client-error.ts';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../../config/connection-limits.ts';
 import { ConnectionGate, clientOf } from './connection-gate.ts';
 import { ConnectionDropLog, type ConnectionDropReason } from './connection-drop-log.ts';
-import { http1HostProblem, http2AuthorityProblem } from './request-authority.ts';
-import { isGrpcCall, sendHttp1Error, sendHttp2Error } from '../pipeline/gateway-response.ts';
+import { http2AuthorityProblem } from './request-authority.ts';
+import { isGrpcCall, sendHttp2Error } from '../pipeline/gateway-response.ts';
 import { FaultGuard } from '../guard/fault-guard.ts';
 import { Http1ClientConnection, DEFAULT_HTTP1_TIMEOUTS, type Http1Timeouts } from './h1/client-connection.ts';
 import type { Http1Exchange } from './h1/http1-exchange.ts';
@@ -78,12 +76,11 @@ type WithIdentity = {
 
 export interface RequestHandler {
   draining: boolean;
-  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void;
   /**
-   * When present, HTTP/1.1 connections run on the lean loop (h1/client-connection.ts, ADR 0022) and
-   * their requests come here instead of to handleHttp1 (node:http's server is then not used).
+   * Every HTTP/1.1 request, from our loop on the TLS socket (h1/client-connection.ts, ADR 0022): the
+   * exchange is the request, its response and the ResponseSink at once. Its Host was checked already.
    */
-  handleLeanHttp1?(exchange: Http1Exchange, identity: ConnectionIdentity): void;
+  handleHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void;
   handleHttp2(
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
@@ -104,7 +101,7 @@ interface CommonListenerOptions extends TlsSessionSettings {
   readonly onConnectionDropped?: (reason: ConnectionDropReason) => void;
   /** The guard of the whole data plane (shared with the handler and forwarders); default: one logging to `logger`. */
   readonly guard?: FaultGuard;
-  /** The lean HTTP/1.1 loop's keep-alive, headers and request timeouts; default DEFAULT_HTTP1_TIMEOUTS (ADR 0022). */
+  /** The HTTP/1.1 loop's keep-alive, headers and request timeouts; default DEFAULT_HTTP1_TIMEOUTS (ADR 0022). */
   readonly http1Timeouts?: Http1Timeouts;
 }
 
@@ -137,11 +134,10 @@ export class MtlsListener {
   readonly #limits: ConnectionLimits;
   readonly #gate: ConnectionGate;
   readonly #drops: ConnectionDropLog;
-  readonly #http1: http.Server;
   readonly #http2: http2.Http2Server;
   readonly #sockets = new Set<TLSSocket>();
-  /** Connections on the lean HTTP/1.1 loop (when the handler has handleLeanHttp1). */
-  readonly #leanConnections = new Set<Http1ClientConnection>();
+  /** The HTTP/1.1 connections (our loop, one per socket that did not choose h2). */
+  readonly #http1Connections = new Set<Http1ClientConnection>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #caches: IdentityCaches = { fields: new CertificateFieldsCache(), chains: new ChainVerdictCache() };
   readonly #guard: FaultGuard;
@@ -159,45 +155,6 @@ export class MtlsListener {
     this.#limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
     this.#gate = new ConnectionGate(this.#limits);
     this.#drops = new ConnectionDropLog(logger, options.onConnectionDropped);
-    this.#http1 = http.createServer(
-      // 5 s, 10 s, 5 min. A missing Host is refused by http1HostProblem, with our JSON body.
-      { keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 300_000, requireHostHeader: false },
-    );
-    guard.listenEach(
-      this.#http1,
-      'request',
-      'http1_request',
-      (_req: IncomingMessage, res: ServerResponse) => res,
-      (req: IncomingMessage, res: ServerResponse) => {
-        const socket = req.socket as Socket & WithIdentity;
-        const identity = socket[kIdentity];
-        if (identity === undefined) {
-          res.destroy();
-          return;
-        }
-        if (socket[kFirstRequestTimer] !== undefined) {
-          clearTimeout(socket[kFirstRequestTimer]);
-          socket[kFirstRequestTimer] = undefined;
-        }
-        const hostProblem = http1HostProblem(req.rawHeaders, req.httpVersion);
-        if (hostProblem !== undefined)
-          sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create(hostProblem), { closeConnection: true });
-        else handler.handleHttp1(req, res, identity);
-      },
-    );
-    guard.listenEach(
-      this.#http1,
-      'clientError',
-      'connection',
-      (_error: NodeJS.ErrnoException, socket: Duplex) => (socket instanceof net.Socket ? socket : undefined),
-      (error: NodeJS.ErrnoException, socket: Duplex) => {
-        logger.debug({ code: error.code }, 'malformed HTTP/1.1 request refused');
-        answerHttp1ClientError(error, socket, guard);
-      },
-    );
-    // The http server only arms its header/request timeout checks on 'listening'; it never listens
-    // itself (the TLS server hands it connections), so arm them explicitly.
-    this.#http1.emit('listening');
     this.#http2 = http2.createServer({ settings: { maxConcurrentStreams: 128 } });
     const onStreamError = guard.wrap('http2_stream', undefined, (error: Error) =>
       logger.debug({ err: error.message }, 'http2 stream error'),
@@ -374,18 +331,17 @@ export class MtlsListener {
       if (handshakeFailureReason(error) === SESSION_TICKET_TOO_LARGE) this.#onClientError(SESSION_TICKET_TOO_LARGE);
     });
     if (socket.alpnProtocol === 'h2') this.#http2.emit('connection', socket);
-    else if (this.#options.handler.handleLeanHttp1 !== undefined) this.#leanHttp1(socket, socket[kIdentity]);
-    else this.#http1.emit('connection', socket);
+    else this.#serveHttp1(socket, socket[kIdentity]);
   }
 
-  /** The lean HTTP/1.1 loop on this socket (ADR 0022): the same host check, timeouts and refusals. */
-  #leanHttp1(socket: TLSSocket & WithIdentity, identity: ConnectionIdentity): void {
+  /** HTTP/1.1 on this socket (ADR 0022): the Host check, keep-alive, timeouts and refusals are the loop's. */
+  #serveHttp1(socket: TLSSocket & WithIdentity, identity: ConnectionIdentity): void {
     const handler = this.#options.handler;
     const logger = this.#options.logger;
     const connection = new Http1ClientConnection(socket, {
       guard: this.#guard,
       timeouts: this.#options.http1Timeouts ?? DEFAULT_HTTP1_TIMEOUTS,
-      onRequest: (exchange) => handler.handleLeanHttp1?.(exchange, identity),
+      onRequest: (exchange) => handler.handleHttp1(exchange, identity),
       onFirstRequest: () => {
         if (socket[kFirstRequestTimer] === undefined) return;
         clearTimeout(socket[kFirstRequestTimer]);
@@ -394,8 +350,8 @@ export class MtlsListener {
       draining: () => handler.draining,
       onRefused: (code) => logger.debug({ code }, 'malformed HTTP/1.1 request refused'),
     });
-    this.#leanConnections.add(connection);
-    this.#guard.listenOnce(socket, 'close', 'connection', socket, () => this.#leanConnections.delete(connection));
+    this.#http1Connections.add(connection);
+    this.#guard.listenOnce(socket, 'close', 'connection', socket, () => this.#http1Connections.delete(connection));
   }
 
   /**
@@ -464,12 +420,10 @@ export class MtlsListener {
     for (const session of this.#sessions) session.close();
     const deadline = Date.now() + timeoutMs;
     while (this.#sockets.size > 0 && Date.now() < deadline) {
-      this.#http1.closeIdleConnections();
-      for (const connection of this.#leanConnections) connection.closeIfIdle();
+      for (const connection of this.#http1Connections) connection.closeIfIdle();
       await sleep(50);
     }
     for (const socket of this.#sockets) socket.destroy();
-    this.#http1.close(() => undefined);
     await closed;
   }
 }

@@ -6,7 +6,6 @@
  *       → forward: gRPC → HTTP/2 upstream, everything else → HTTP/1.1 pool (h2c upstream: HTTP/2)
  *                                                         ─✗ 502 / 504 JSON
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Logger } from 'pino';
 import { GW_ERR_REQUEST_INVALID } from '../../errors/index.ts';
@@ -15,14 +14,15 @@ import type { UpstreamTarget } from '../../config/upstream-target.ts';
 import { buildIdentityHeaders, type IdentityHeaderFormat } from '../pipeline/identity-headers.ts';
 import type { ConnectionIdentity } from './connection-identity.ts';
 import { decideClientAuth, type ClientAuthPolicy } from '../pipeline/client-auth-decision.ts';
-import { isGrpcCall, sendHttp1Error, sendHttp2Error, type PublicError } from '../pipeline/gateway-response.ts';
+import { isGrpcCall, sendHttp2Error, type PublicError } from '../pipeline/gateway-response.ts';
 import { buildUpstreamHeaders } from '../upstream/upstream-headers.ts';
-import { Http1Sink, Http2Sink } from '../upstream/downstream-sinks.ts';
+import { Http2Sink } from '../upstream/downstream-sinks.ts';
 import type { Forwarder, ResponseSink, UpstreamRequest } from '../upstream/exchange.ts';
 import { requestBodyOf } from '../upstream/http2-request-body.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
-import { meterHttp1, meterHttp2, meterLeanHttp1, type ProxyRequestObserver } from './proxy-request-meter.ts';
+import { meterHttp1, meterHttp2, type ProxyRequestObserver } from './proxy-request-meter.ts';
 import type { Http1Exchange } from './h1/http1-exchange.ts';
+import type { RequestHandler } from './mtls-listener.ts';
 
 export interface ProxyRequestHandlerOptions {
   readonly policy: ClientAuthPolicy;
@@ -39,7 +39,7 @@ export interface ProxyRequestHandlerOptions {
   readonly observe?: ProxyRequestObserver | undefined;
 }
 
-export class ProxyRequestHandler {
+export class ProxyRequestHandler implements RequestHandler {
   readonly #options: ProxyRequestHandlerOptions;
   /** The client-auth policy in force: replaced as a whole on reload (SIGHUP). */
   #policy: ClientAuthPolicy;
@@ -56,49 +56,10 @@ export class ProxyRequestHandler {
     this.#policy = policy;
   }
 
-  handleHttp1(req: IncomingMessage, res: ServerResponse, identity: ConnectionIdentity): void {
-    const { observe, guard } = this.#options;
-    const meter = observe === undefined ? undefined : meterHttp1(req, res, identity, observe, guard);
-    const clientAddress = req.socket.remoteAddress ?? '';
-    const denial = this.#deny(identity, clientAddress);
-    if (denial !== undefined) {
-      // A client whose certificate is refused gets one clear answer and then the connection ends.
-      sendHttp1Error(res, denial, { closeConnection: true });
-      return;
-    }
-    const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 0x2f /* '/' */) {
-      sendHttp1Error(res, GW_ERR_REQUEST_INVALID.create('request target must be origin-form'), {
-        closeConnection: true,
-      });
-      return;
-    }
-    const headers = req.headers;
-    const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
-    const sink = new Http1Sink(res, this.draining, this.#options.guard);
-    this.#forward(
-      {
-        method: req.method ?? 'GET',
-        path: this.#options.upstream.basePath + url,
-        authority: headers.host ?? '',
-        headers: buildUpstreamHeaders(headers, {
-          clientAddress,
-          host: headers.host ?? '',
-          identityHeaders: this.#identityHeaders(identity),
-          keepTeTrailers: false,
-        }),
-        body: hasBody ? (meter?.body() ?? req) : null,
-      },
-      sink,
-      // Never a gRPC call (see isGrpcCall): proxied over HTTP/1.1 like any other request.
-      false,
-    );
-  }
-
-  /** The lean HTTP/1.1 loop (ADR 0022): the same steps as handleHttp1, on one exchange object. */
-  handleLeanHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
+  /** HTTP/1.1 (ADR 0022): the exchange is the request and the sink its answer goes through. */
+  handleHttp1(exchange: Http1Exchange, identity: ConnectionIdentity): void {
     const observe = this.#options.observe;
-    if (observe !== undefined) meterLeanHttp1(exchange, identity, observe);
+    if (observe !== undefined) meterHttp1(exchange, identity, observe);
     const clientAddress = exchange.socket.remoteAddress ?? '';
     const denial = this.#deny(identity, clientAddress);
     if (denial !== undefined) {

@@ -4,17 +4,13 @@
  * latency and bytes. Registered at the start of a request, so refused clients are reported too.
  *
  * Bytes in: the request body as read (chunked HTTP/1.1, HTTP/2 DATA), else its Content-Length.
- * Bytes out: HTTP/1.1, what the socket wrote for this response (head and body: requests on one
- * connection are sequential); HTTP/2, the body bytes sent (streams share the connection), else the
- * declared Content-Length.
+ * Bytes out: HTTP/1.1, what the exchange wrote for this response (head and framed body); HTTP/2,
+ * the body bytes sent (streams share the connection), else the declared Content-Length.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import type { Readable } from 'node:stream';
 import type { ConnectionIdentity } from './connection-identity.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
 import type { Http2Sink } from '../upstream/downstream-sinks.ts';
-import { countedHttp1Body } from '../upstream/http1-request-body.ts';
 import type { Http1Exchange } from './h1/http1-exchange.ts';
 
 /** nginx's "client closed request": the client went away before any response header was sent. */
@@ -84,33 +80,8 @@ function declaredLength(value: string | string[] | undefined): number {
   return Number.isSafeInteger(length) && length > 0 ? length : 0;
 }
 
-/** Reports the request when its response closes; `body()` is the request body to forward (counted when chunked). */
-export function meterHttp1(
-  req: IncomingMessage,
-  res: ServerResponse,
-  identity: ConnectionIdentity,
-  observe: ProxyRequestObserver,
-  guard: FaultGuard,
-): { body(): Readable } {
-  const started = start(identity, req.method ?? 'GET', req.url ?? '');
-  const socket = req.socket;
-  const writtenBefore = socket.bytesWritten;
-  const chunked = req.headers['transfer-encoding'] !== undefined;
-  let chunkedBytesIn = 0;
-  guard.listenOnce(res, 'close', 'response', res, () => {
-    const status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
-    const bytesIn = chunked ? chunkedBytesIn : declaredLength(req.headers['content-length']);
-    observe(finish(started, 'HTTP/1.1', status, bytesIn, socket.bytesWritten - writtenBefore));
-  });
-  return { body: () => (chunked ? countedHttp1Body(req, (bytes) => (chunkedBytesIn += bytes)) : req) };
-}
-
-/** The lean HTTP/1.1 loop (ADR 0022): reports the exchange when it is over; it counts its bytes itself. */
-export function meterLeanHttp1(
-  exchange: Http1Exchange,
-  identity: ConnectionIdentity,
-  observe: ProxyRequestObserver,
-): void {
+/** HTTP/1.1 (ADR 0022): reports the exchange when it is over; it counts its bytes itself. */
+export function meterHttp1(exchange: Http1Exchange, identity: ConnectionIdentity, observe: ProxyRequestObserver): void {
   const started = start(identity, exchange.method, exchange.target);
   exchange.onClose(() => {
     const status = exchange.headersSent ? exchange.statusCode : CLIENT_CLOSED_REQUEST;

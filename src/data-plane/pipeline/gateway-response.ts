@@ -6,7 +6,6 @@
  * get a trailers-only response with the matching grpc-status instead (gRPC over HTTP/2 spec: errors
  * are carried in trailers, HTTP 200).
  */
-import type { ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { GW_ERR_RULE_BLOCKED } from '../../errors/index.ts';
 import type { CustomRuleRuntime } from '../../runtime-config/zone-runtime.ts';
@@ -62,26 +61,6 @@ export function grpcStatusFor(httpStatus: number): number {
  */
 export function isGrpcCall(contentType: string | string[] | undefined): boolean {
   return typeof contentType === 'string' && contentType.startsWith('application/grpc');
-}
-
-/** HTTP/1.1: `closeConnection` ends the connection after the answer (used for certificate denials). */
-export function sendHttp1Error(
-  res: ServerResponse,
-  error: PublicError,
-  { closeConnection: close = false }: { closeConnection?: boolean } = {},
-): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = errorBody(error);
-  res.writeHead(error.httpStatus, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    ...(close ? { connection: 'close' } : {}),
-  });
-  res.end(body);
 }
 
 /** `grpc`: the request is a gRPC call, answered with status 200 and `grpc-status` (gRPC over HTTP/2 protocol). */

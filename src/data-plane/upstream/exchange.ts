@@ -39,8 +39,7 @@ export const HEADERS_ONLY: ResponseShape = Object.freeze({ endStream: true, expe
 export interface ResponseSink {
   /**
    * Starts the response to the client; returns where to write the body (a stream's write/end and
-   * 'drain': node's Writable, an HTTP/2 stream, or the lean HTTP/1.1 loop's exchange), or null if the
-   * client is gone.
+   * 'drain': an HTTP/2 stream, or the HTTP/1.1 exchange itself), or null if the client is gone.
    */
   start(status: number, headers: HeaderMap, shape: ResponseShape): NodeJS.WritableStream | null;
   /** Trailers to send after the body (HTTP/2 clients; dropped for HTTP/1.1). Called before the body ends. */
@@ -51,7 +50,7 @@ export interface ResponseSink {
   onAbort(callback: () => void): void;
   /**
    * Body bytes the forwarder wrote to the Writable from start(), as it writes them: an HTTP/2
-   * stream counts nothing itself, and analytics report bytes out (HTTP/1.1 reads its socket instead).
+   * stream counts nothing itself, and analytics report bytes out (the HTTP/1.1 exchange counts its own).
    */
   sentBody(bytes: number): void;
 }

@@ -297,7 +297,7 @@ export class Http1ClientConnection implements RequestParserHandler, ExchangeConn
       this.#setDeadline(IDLE, Date.now() + ANSWER_FLUSH_MS);
       return;
     }
-    answerHttp1ClientError(error as NodeJS.ErrnoException, this.socket, this.#options.guard);
+    answerHttp1ClientError(error, this.socket, this.#options.guard);
   }
 
   #setDeadline(kind: number, at: number): void {
