@@ -8,7 +8,7 @@ import { bundleGateway } from './bundle-gateway.ts';
 const DIST = path.resolve(import.meta.dirname, '../dist');
 
 try {
-  await bundleGateway(
+  bundleGateway(
     {
       main: path.join(DIST, 'main.js'),
       'crl-thread-worker': path.join(DIST, 'control/publish/crl-thread-worker.js'),

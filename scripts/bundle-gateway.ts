@@ -2,14 +2,14 @@
  * The `portcullis` command and its two worker-thread modules as single files, bundled with esbuild
  * (docs/adr/0025-bundled-dist.md): loading ~1,070 modules one by one (our ~400, typebox's 373, kysely's 262) was
  * more than half of a gateway's start. Used by `npm run build` (scripts/bundle-dist.ts, from tsc's output) and by
- * test/build/bundled-gateway.test.ts (from src/).
+ * the tests (test/helpers/cli.ts, from src/: every `portcullis` a test starts is this bundle).
  *
  * Packages stay external when bundling would change what they do: a native addon, a package that finds its files
  * through __dirname (its own package.json, worker-thread transports), or one that is not installed. The bundle is
  * refused if esbuild warns or if __dirname/__filename is left in it: in an ES module both are undefined, so a
  * bundled package using them would fail at run time, on the code path that reads them.
  */
-import { build, type Message } from 'esbuild';
+import { buildSync, type Message } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -30,9 +30,21 @@ const REQUIRE_SHIM =
 /** The module names of a bundle: beside main.js, where workerModule() (src/control/worker-thread.ts) looks. */
 export type BundleEntries = Readonly<Record<'main' | 'crl-thread-worker' | 'crl-acceptance-worker', string>>;
 
-/** Writes `<outdir>/<name>.js` (and its source map) for each entry; throws with every problem found. */
-export async function bundleGateway(entries: BundleEntries, outdir: string): Promise<void> {
-  const result = await build({
+/** The entries of a bundle made from the sources under `root` (the checkout). */
+export function sourceEntries(root: string): BundleEntries {
+  return {
+    main: path.join(root, 'src/main.ts'),
+    'crl-thread-worker': path.join(root, 'src/control/publish/crl-thread-worker.ts'),
+    'crl-acceptance-worker': path.join(root, 'src/control/revocation/crl-acceptance-worker.ts'),
+  };
+}
+
+/**
+ * Writes `<outdir>/<name>.js` (and its source map) for each entry; throws with every problem found. Synchronous: the
+ * tests build it from a synchronous spawn helper.
+ */
+export function bundleGateway(entries: BundleEntries, outdir: string): void {
+  const result = buildSync({
     entryPoints: entries,
     outdir,
     allowOverwrite: true, // dist/main.js: tsc's output becomes the bundle

@@ -1,8 +1,9 @@
 /**
  * The bundled `portcullis` (docs/adr/0025-bundled-dist.md) — what `npm run build` ships as dist/main.js — does what
- * the per-file code does: the rest of the suite runs src/ through tsx, so this file is where the bundle itself is
- * run. It is built here from src/ with the same options (scripts/bundle-gateway.ts), into a directory under dist/ so
- * that its external packages resolve from the checkout's node_modules as they do from an installed package's.
+ * the per-file code does. The other tests run it too (test/helpers/cli.ts), but only through the CLI; here it is
+ * built from src/ with the same options (scripts/bundle-gateway.ts) into a directory under dist/ (its external
+ * packages resolve from the checkout's node_modules as from an installed package's), and its worker threads are
+ * run directly.
  */
 import 'reflect-metadata';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { X509Certificate, X509Crl } from '@peculiar/x509';
-import { bundleGateway } from '../../scripts/bundle-gateway.ts';
+import { bundleGateway, sourceEntries } from '../../scripts/bundle-gateway.ts';
 import { CrlThread } from '../../src/control/publish/crl-thread.ts';
 import { OFF_THREAD_BYTES, acceptCrlOffThread } from '../../src/control/revocation/crl-acceptance-off-thread.ts';
 import { createManagedCa } from '../../src/pki/certificate-issuer.ts';
@@ -35,14 +36,7 @@ describe('the bundled build', () => {
   before(async () => {
     await mkdir(path.join(ROOT, 'dist'), { recursive: true });
     outdir = await mkdtemp(path.join(ROOT, 'dist', '.bundle-test-'));
-    await bundleGateway(
-      {
-        main: path.join(ROOT, 'src/main.ts'),
-        'crl-thread-worker': path.join(ROOT, 'src/control/publish/crl-thread-worker.ts'),
-        'crl-acceptance-worker': path.join(ROOT, 'src/control/revocation/crl-acceptance-worker.ts'),
-      },
-      outdir,
-    );
+    bundleGateway(sourceEntries(ROOT), outdir);
   });
   after(() => rm(outdir, { recursive: true, force: true }));
 

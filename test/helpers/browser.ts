@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { underWebBuildLock } from './web-build-lock.ts';
+import { underBuildLock } from './build-lock.ts';
 
 export const CHROMIUM = process.env.PORTCULLIS_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -39,7 +39,7 @@ export function ensureDashboardBuilt(): void {
   );
   const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
   if (fresh()) return;
-  underWebBuildLock(() => {
+  underBuildLock('web', () => {
     if (fresh()) return;
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
       cwd: ROOT,

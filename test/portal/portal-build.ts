@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { underWebBuildLock } from '../helpers/web-build-lock.ts';
+import { underBuildLock } from '../helpers/build-lock.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -23,7 +23,7 @@ export function ensurePortalBuilt(): void {
   );
   const fresh = () => existsSync(index) && statSync(index).mtimeMs >= sources;
   if (fresh()) return;
-  underWebBuildLock(() => {
+  underBuildLock('web', () => {
     if (fresh()) return;
     execFileSync(
       process.execPath,
