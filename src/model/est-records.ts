@@ -119,3 +119,15 @@ export interface BulkRevocationFilter {
   /** ISO-8601: certificates issued strictly before. */
   issuedBefore?: string;
 }
+
+/**
+ * A certificate a bulk revocation revoked: its CA, its serial and the CA's revocation version its state row now
+ * carries (migration 0013), so that the process that revoked can update its revocation set without reading the
+ * rows back.
+ */
+export interface BulkRevokedCertificate {
+  id: Uuid;
+  caId: Uuid;
+  serialNumber: string;
+  version: number;
+}

@@ -1,6 +1,7 @@
 /** The store port of EST enrollment and client-certificate tags (part of Store; migration 0011). */
 import type {
   BulkRevocationFilter,
+  BulkRevokedCertificate,
   EstApprovalRecord,
   EstApprovalStatus,
   EstBootstrapSecretRecord,
@@ -48,12 +49,13 @@ export interface EstStore {
   /** Ids of the zone's certificates with this tag. */
   listClientCertificateIdsByTag(zoneId: HexId, tag: string): Promise<Uuid[]>;
   /**
-   * Revokes, in one statement, the zone's active certificates that meet every criterion given;
-   * returns them as they were (ids, CA ids) so the caller can republish each CA once.
+   * Revokes, in one transaction, the zone's active certificates that meet every criterion given;
+   * returns each with its CA, serial and new revocation version, so the caller can update its revocation sets
+   * and republish each CA once.
    */
   bulkRevokeClientCertificates(
     zoneId: HexId,
     filter: BulkRevocationFilter,
     revokedAt: string,
-  ): Promise<{ id: Uuid; caId: Uuid }[]>;
+  ): Promise<BulkRevokedCertificate[]>;
 }

@@ -72,6 +72,7 @@ import * as caRevocation from './kysely/ca-revocation.ts';
 import * as est from './kysely/est.ts';
 import type {
   BulkRevocationFilter,
+  BulkRevokedCertificate,
   EstApprovalRecord,
   EstApprovalStatus,
   EstBootstrapSecretRecord,
@@ -588,7 +589,7 @@ export class KyselyStore implements Store {
     zoneId: HexId,
     filter: BulkRevocationFilter,
     revokedAt: string,
-  ): Promise<{ id: Uuid; caId: Uuid }[]> {
+  ): Promise<BulkRevokedCertificate[]> {
     return est.bulkRevokeClientCertificates(this.#db, zoneId, filter, revokedAt);
   }
   // The developer portal (migration 0012).

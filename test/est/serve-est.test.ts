@@ -379,12 +379,34 @@ describe('serve: EST enrollment and renewal with openssl and curl', needsOpenssl
     );
     const active = tagged.filter((entry) => entry.status === 'active').length;
     assert.ok(active > 0);
-    const result = await ok<{ revoked: number }>('POST', `/zones/${zoneId}/client_certificates/revoke`, {
-      tag: 'fleet-a',
+    assert.equal(
+      (await server.call('POST', `/zones/${zoneId}/client_certificates/revoke?per_page=0`, { tag: 'fleet-a' })).status,
+      400,
+      'per_page is a whole number from 1',
+    );
+    // per_page: the count and a first page of the ids, with result_info.
+    const firstPage = await server.call<{ revoked: number; ids: string[] }>(
+      'POST',
+      `/zones/${zoneId}/client_certificates/revoke?per_page=1`,
+      { tag: 'fleet-a' },
+    );
+    assert.equal(firstPage.status, 200);
+    assert.equal(firstPage.body.result.revoked, active);
+    assert.equal(firstPage.body.result.ids.length, 1);
+    assert.ok(tagged.some((entry) => entry.id === firstPage.body.result.ids[0]));
+    assert.deepEqual(firstPage.body.result_info, {
+      page: 1,
+      per_page: 1,
+      count: 1,
+      total_count: active,
+      total_pages: active,
     });
-    assert.equal(result.revoked, active);
     const after = await ok<{ status: string }[]>('GET', `/zones/${zoneId}/client_certificates?tag=fleet-a&per_page=50`);
     assert.ok(after.every((entry) => entry.status === 'revoked'));
+    // Without per_page, every id (the answer as it always was): here none are left.
+    const again = await server.call('POST', `/zones/${zoneId}/client_certificates/revoke`, { tag: 'fleet-a' });
+    assert.deepEqual(again.body.result, { revoked: 0, ids: [] });
+    assert.equal(again.body.result_info, undefined);
     const none = await server.call('POST', `/zones/${zoneId}/client_certificates/revoke`, {});
     assert.equal(none.status, 400);
   });

@@ -612,13 +612,34 @@ function defineContract(getTarget: () => Target): void {
       const otherZone = await create(clientCertificate(elsewhere, ca.id), ['fleet']);
       const versions = [await store.getRevocationVersion(ca.id), await store.getRevocationVersion(otherCa.id)];
 
+      // Read before too, then told of the revocation by its answer alone (the process that revoked).
+      const told = new RevokedSerialsCache();
+      for (const id of [ca.id, otherCa.id]) await told.read(store, id);
+
       const revoked = await store.bulkRevokeClientCertificates(z.id, { tag: 'fleet' }, at(20));
       const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
       assert.deepEqual(
-        [...revoked].sort(byId),
+        revoked.map(({ id, caId }) => ({ id, caId })).sort(byId),
         tagged.map((c) => ({ id: c.id, caId: c.caId })).sort(byId),
         'the tagged active ones, each with its CA',
       );
+      const newVersions = [await store.getRevocationVersion(ca.id), await store.getRevocationVersion(otherCa.id)];
+      assert.deepEqual(
+        revoked.map(({ id, serialNumber, version }) => ({ id, serialNumber, version })).sort(byId),
+        tagged
+          .map((c) => ({ id: c.id, serialNumber: c.serialNumber, version: newVersions[c.caId === ca.id ? 0 : 1] }))
+          .sort(byId),
+        'each with its serial and the new revocation version of its CA',
+      );
+      const another = new RevokedSerialsCache();
+      for (const [index, id] of [ca.id, otherCa.id].entries()) {
+        const serials = revoked.filter((entry) => entry.caId === id).map((entry) => entry.serialNumber);
+        const version = newVersions[index] ?? 0;
+        assert.equal(version, (versions[index] ?? 0) + 1, 'each CA raised once');
+        assert.equal(await told.applyOwn(id, version, serials, Date.parse(at(20))), true, 'the version that follows');
+        // A cache at another version (here: never read) may have missed a change in between: left to its next read.
+        assert.equal(await another.applyOwn(id, version, serials, Date.parse(at(20))), false);
+      }
       const revokedSerials = (caId: string, more: ClientCertificateRecord[] = []) =>
         [...tagged.filter((c) => c.caId === caId), ...more].map((c) => c.serialNumber).sort();
       const listedSerials = async (caId: string) => [...(await store.listRevokedSerials(caId)).serials].sort();
@@ -635,6 +656,13 @@ function defineContract(getTarget: () => Target): void {
           [...(await cache.read(store, id)).revokedAtMs.keys()].sort(),
           (await listedSerials(id)).map(serialForLookup).sort(),
           'the revoked serials cache follows',
+        );
+      }
+      for (const id of [ca.id, otherCa.id]) {
+        assert.deepEqual(
+          [...(await told.read(store, id)).revokedAtMs.keys()].sort(),
+          (await listedSerials(id)).map(serialForLookup).sort(),
+          'the cache told by the answer holds the same',
         );
       }
       assert.deepEqual(await store.bulkRevokeClientCertificates(z.id, { tag: 'fleet' }, at(21)), [], 'none left');

@@ -77,9 +77,11 @@ export function registerFleetCommands(cert: Command, run: (work: () => Promise<v
         throw GW_ERR_USAGE.create('give at least one of --tag, --profile, --ca, --issued-before');
       }
       const client = await connect(options);
+      // Without --json only the count is printed: the first id is all the answer needs to carry.
+      const query = options.json === true ? '' : '?per_page=1';
       const result = await client.send<{ revoked: number; ids: string[] }>(
         'POST',
-        `/zones/${segment(options.zone)}/client_certificates/revoke`,
+        `/zones/${segment(options.zone)}/client_certificates/revoke${query}`,
         criteria,
       );
       printResult(options, result, () => `Revoked ${count(result.revoked, 'client certificate')}`);

@@ -309,7 +309,17 @@ export class EstAdminService {
       store.bulkRevokeClientCertificates(zone.id, filter, revokedAt),
     );
     if (revoked.length > 0) await afterCommit?.();
-    for (const caId of new Set(revoked.map((entry) => entry.caId))) {
+    // This process's revocation sets take the rows the transaction returned (no 10,000-row read back), before the
+    // answer; `publish` then finds them current and only republishes the CRL.
+    const byCa = new Map<Uuid, { version: number; serials: string[] }>();
+    for (const entry of revoked) {
+      const ca = byCa.get(entry.caId);
+      if (ca === undefined) byCa.set(entry.caId, { version: entry.version, serials: [entry.serialNumber] });
+      else ca.serials.push(entry.serialNumber);
+    }
+    const revokedAtMs = Date.parse(revokedAt);
+    for (const [caId, { version, serials }] of byCa) {
+      await this.#options.publisher.applyOwnRevocations(caId, version, serials, revokedAtMs);
       const ca = await this.#options.managedCas.get(caId);
       if (ca !== undefined) await this.#options.publisher.publish(ca);
     }

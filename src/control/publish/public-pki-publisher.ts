@@ -105,6 +105,14 @@ export class PublicPkiPublisher {
     for (const ca of await this.#store.listManagedCas()) await this.publish(ca);
   }
 
+  /**
+   * Revocations of one CA this process committed itself, at the CA's revocation `version` (RevokedSerialsCache's
+   * `applyOwn`): in force here once this resolves, without reading them back. `publish` the CA after it.
+   */
+  async applyOwnRevocations(caId: string, version: number, serials: readonly string[], revokedAtMs: number) {
+    await this.#revoked.applyOwn(caId, version, serials, revokedAtMs);
+  }
+
   /** Publishes a CA's CRL and OCSP view unless this process already did (no new CRL number used). */
   async ensurePublished(ca: ManagedCaRecord): Promise<void> {
     if (!this.#published.has(ca.id)) await this.publish(ca);

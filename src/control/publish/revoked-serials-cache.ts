@@ -47,7 +47,7 @@ interface Entry {
 export class RevokedSerialsCache {
   readonly #entries = new Map<Uuid, Entry>();
   /** The read in progress per CA: reads of one CA run one after the other (see `read`). */
-  readonly #reading = new Map<Uuid, Promise<RevokedSerials>>();
+  readonly #reading = new Map<Uuid, Promise<unknown>>();
   readonly #onChange: RevocationChangeListener | undefined;
 
   constructor(onChange?: RevocationChangeListener) {
@@ -60,10 +60,34 @@ export class RevokedSerialsCache {
    * concurrently could let an older answer (a certificate still active) undo a newer one (it is revoked).
    */
   read(store: Store, caId: Uuid): Promise<RevokedSerials> {
+    return this.#queued(caId, () => this.#readNow(store, caId));
+  }
+
+  /**
+   * Revocations this process committed and knows whole (a bulk revocation's rows as the store returned them), all
+   * at `version`, revoked at `revokedAtMs`. When the CA's set stands at the version just below, nothing else changed
+   * in between (the version is raised by one under the CA row's lock), so the set takes them without reading 10,000
+   * rows back from the store. Otherwise (the CA never read, or another change came between) nothing happens here
+   * and the next read brings the set up to date as usual. Resolves to whether the set took them.
+   */
+  applyOwn(caId: Uuid, version: number, serials: readonly string[], revokedAtMs: number): Promise<boolean> {
+    return this.#queued(caId, () => {
+      const cached = this.#entries.get(caId);
+      if (cached?.version !== version - 1) return Promise.resolve(false);
+      for (const serialNumber of serials) {
+        const serial = serialForLookup(serialNumber);
+        cached.revokedAtMs.set(serial, revokedAtMs);
+        this.#onChange?.(caId, serial, revokedAtMs);
+      }
+      cached.version = version;
+      return Promise.resolve(true);
+    });
+  }
+
+  /** Runs `work` once the CA's earlier reads and updates have ended (see `read`). */
+  #queued<T>(caId: Uuid, work: () => Promise<T>): Promise<T> {
     const previous = this.#reading.get(caId);
-    const next = (previous === undefined ? Promise.resolve() : previous.then(noop, noop)).then(() =>
-      this.#readNow(store, caId),
-    );
+    const next = (previous === undefined ? Promise.resolve() : previous.then(noop, noop)).then(work);
     this.#reading.set(caId, next);
     const forget = (): void => {
       if (this.#reading.get(caId) === next) this.#reading.delete(caId);

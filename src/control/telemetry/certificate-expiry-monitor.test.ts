@@ -6,7 +6,7 @@
  */
 import { afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -353,5 +353,45 @@ describe('CertificateExpiryMonitor (SQLite)', () => {
     await capped.run();
     assert.deepEqual(runs.at(-1), { ids: [fx.ids.client], truncated: true });
     await capped.close();
+  });
+
+  test('a fleet in the window: the run hands the event loop back while it logs', async () => {
+    const fx = await fixture();
+    // 1,000 more rows like the expiring client certificate (stored directly: issuing each would take minutes).
+    const template = await fx.store.getClientCertificate(fx.zoneId, fx.ids.client);
+    assert.ok(template !== undefined);
+    for (let index = 0; index < 1000; index += 1) {
+      const serial = (0x100000 + index).toString(16);
+      await fx.store.createClientCertificate({
+        ...template,
+        id: randomUUID(),
+        serialNumber: serial,
+        fingerprintSha256: serial.padStart(64, '0'),
+      });
+    }
+    // Turns of the event loop, counted by a chain of setImmediate callbacks while the run goes on; each log line
+    // notes the turn it was written in. As one synchronous loop, all 1,001 lines shared one turn.
+    let turns = 0;
+    let counting = true;
+    const count = (): void => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    const turnsOfLines: number[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        if ((JSON.parse(chunk.toString()) as { msg?: string }).msg === 'certificate expiring') turnsOfLines.push(turns);
+        done();
+      },
+    });
+    const monitor = monitorOf(fx, pino({ level: 'info' }, stream));
+    setImmediate(count);
+    const result = await monitor.run();
+    counting = false;
+    await monitor.close();
+    assert.equal(result.logged, 1003, 'the fleet, the edge and the leaf certificates');
+    assert.equal(turnsOfLines.length, 1003);
+    const spread = new Set(turnsOfLines).size;
+    assert.ok(spread >= 5, `the lines were written in ${spread} turn(s) of the event loop`);
   });
 });

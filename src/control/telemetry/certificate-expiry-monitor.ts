@@ -13,6 +13,12 @@
  *    deliveries wait for the next run, so a dead endpoint costs one timeout per run, not one per
  *    certificate.
  *
+ * A fleet can put tens of thousands of certificates in the window at once (devices with 7-day certificates). The
+ * run hands the event loop back every YIELD_EVERY certificates: as one synchronous loop, logging 50,000 of them
+ * held up the data plane for seconds at every gateway's start and every hour — new handshakes, and the revocation
+ * checks of open connections with them (bench/bulk-revocation.ts: a gateway refused a bulk revocation's
+ * certificates seconds after the others because its first check ran then).
+ *
  * Cooldowns are kept in memory and in the installation settings (one small JSON value, pruned to
  * the certificates still reported), so a restart does not repeat them, and nodes sharing a
  * PostgreSQL store mostly do not either (two nodes running in the same instant may both send).
@@ -34,6 +40,8 @@ export const DEFAULT_EXPIRY_CHECK_INTERVAL_MS = 3_600_000; // 1 hour
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 5000; // 5 seconds
 /** Settings key of the persisted cooldowns. */
 export const EXPIRY_NOTIFICATIONS_SETTING = 'certificate_expiry_notifications';
+/** Certificates handled between two turns of the event loop (a few milliseconds of logging). */
+const YIELD_EVERY = 200;
 
 export type ExpiryEventName = 'certificate_expiring' | 'certificate_expired';
 
@@ -137,7 +145,9 @@ export class CertificateExpiryMonitor {
     const current = new Map<string, Notification>();
     let logged = 0;
     const undelivered: [string, ExpiringCertificate][] = [];
+    let handled = 0;
     for (const certificate of reported) {
+      if (++handled % YIELD_EVERY === 0) await nextTurn();
       const key = `${eventName(certificate)}:${certificate.kind}:${certificate.id}`;
       const previous = this.#notifications.get(key);
       if (previous !== undefined && now.getTime() - Date.parse(previous.at) < this.#cooldownMs) {
@@ -227,6 +237,11 @@ export class CertificateExpiryMonitor {
       this.#logger.warn({ err: (error as Error).message }, 'cannot save expiry notification cooldowns');
     }
   }
+}
+
+/** Resolves after the I/O and timers already waiting have had their turn. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function eventName(certificate: ExpiringCertificate): ExpiryEventName {

@@ -4,6 +4,7 @@ import {
   EST_APPROVAL_STATUSES,
   EST_ENROLLMENT_METHODS,
   type BulkRevocationFilter,
+  type BulkRevokedCertificate,
   type EstApprovalRecord,
   type EstApprovalStatus,
   type EstBootstrapSecretRecord,
@@ -395,16 +396,26 @@ function certificateIn(db: Db, batch: readonly Uuid[]) {
 }
 
 /**
- * The zone's live certificates that meet every criterion of the filter, with their CA. The tag and profile
- * criteria are read first, each from its own index, and the state rows then by id: every statement is a plain
- * index walk whatever the planner knows. As one statement with `IN (subquery)`, PostgreSQL planned a nested loop
- * over a freshly loaded, not yet analysed table and took 106 s for 10,000 certificates (bench/bulk-revocation.ts).
+ * The zone's live state rows that meet the filter's CA and issue-time criteria (one `batch` of idBatches, when the
+ * tag or profile named the ids).
  */
-async function bulkRevocationMatches(
-  db: Db,
-  zoneId: HexId,
-  filter: BulkRevocationFilter,
-): Promise<{ id: Uuid; caId: Uuid }[]> {
+function liveStates(db: Db, zoneId: HexId, filter: BulkRevocationFilter, batch: readonly Uuid[] | undefined) {
+  return (eb: ExpressionBuilder<Database, 'client_certificate_states'>): Expression<SqlBool> => {
+    const criteria: Expression<SqlBool>[] = [eb('zone_id', '=', zoneId), eb('status', 'in', LIVE)];
+    if (batch !== undefined) criteria.push(certificateIn(db, batch)(eb));
+    if (filter.caId !== undefined) criteria.push(eb('ca_id', '=', filter.caId));
+    if (filter.issuedBefore !== undefined) criteria.push(eb('issued_on', '<', filter.issuedBefore));
+    return eb.and(criteria);
+  };
+}
+
+/**
+ * The ids the filter's tag and profile name (undefined: it names none), each read from its own index. The state rows
+ * are then reached by id: every statement is a plain index walk whatever the planner knows. As one statement with
+ * `IN (subquery)`, PostgreSQL planned a nested loop over a freshly loaded, not yet analysed table and took 106 s for
+ * 10,000 certificates (bench/bulk-revocation.ts).
+ */
+async function namedIds(db: Db, zoneId: HexId, filter: BulkRevocationFilter): Promise<Uuid[] | undefined> {
   let ids: Uuid[] | undefined;
   const narrow = (found: readonly Uuid[]): void => {
     const keep = new Set(found);
@@ -428,52 +439,62 @@ async function bulkRevocationMatches(
       .execute();
     narrow(rows.map((row) => row.client_certificate_id));
   }
-  const states = (batch?: readonly Uuid[]) => {
-    let query = db
-      .selectFrom('client_certificate_states')
-      .select(['certificate_id', 'ca_id'])
-      .where('zone_id', '=', zoneId)
-      .where('status', 'in', LIVE);
-    if (batch !== undefined) query = query.where(certificateIn(db, batch));
-    if (filter.caId !== undefined) query = query.where('ca_id', '=', filter.caId);
-    if (filter.issuedBefore !== undefined) query = query.where('issued_on', '<', filter.issuedBefore);
-    return query.execute();
-  };
-  const rows = ids === undefined ? await states() : [];
-  // One statement at a time: they share the caller's transaction, and its one connection.
-  for (const batch of ids === undefined ? [] : idBatches(db, ids)) rows.push(...(await states(batch)));
-  return rows.map((row) => ({ id: row.certificate_id, caId: row.ca_id }));
+  return ids;
 }
 
 /**
- * Revokes the zone's live certificates that meet the filter, in the caller's transaction: their narrow state rows
- * (migration 0014) by id (idBatches), each issuing CA's revocation version raised once (migration 0013).
- * 10,000 certificates took ~1.1 s as wide-row updates; the state rows take a fifth of that.
+ * Revokes the zone's live certificates that meet the filter, in the caller's transaction, in four statements on
+ * PostgreSQL whatever their number: the ids of the tag or profile; the CAs of the live ones among them (a row per
+ * CA, not per certificate); each such CA's revocation version raised (migration 0013); then their narrow state rows
+ * (migration 0014) updated, each to its CA's new version, returning what the caller needs to update its own
+ * revocation set. SQLite takes the ids IDS_PER_STATEMENT at a time (idBatches). Reading the matching rows back
+ * before the update was a second 10,000-row answer: ~0.2 s of a 1.3 s call (bench/bulk-revocation.ts, run 14).
  */
 export async function bulkRevokeClientCertificates(
   db: Db,
   zoneId: HexId,
   filter: BulkRevocationFilter,
   revokedAt: string,
-): Promise<{ id: Uuid; caId: Uuid }[]> {
-  const byCa = new Map<Uuid, Uuid[]>();
-  for (const { id, caId } of await bulkRevocationMatches(db, zoneId, filter)) {
-    const ids = byCa.get(caId);
-    if (ids === undefined) byCa.set(caId, [id]);
-    else ids.push(id);
+): Promise<BulkRevokedCertificate[]> {
+  const ids = await namedIds(db, zoneId, filter);
+  // undefined: one statement over the zone's live rows (no tag or profile given); [] (none named): no statement.
+  const batches: (readonly Uuid[] | undefined)[] = ids === undefined ? [undefined] : idBatches(db, ids);
+  const caIds = new Set<Uuid>();
+  // One statement at a time: they share the caller's transaction, and its one connection.
+  for (const batch of batches) {
+    const rows = await db
+      .selectFrom('client_certificate_states')
+      .select('ca_id')
+      .distinct()
+      .where(liveStates(db, zoneId, filter, batch))
+      .execute();
+    for (const row of rows) caIds.add(row.ca_id);
   }
-  const revoked: { id: Uuid; caId: Uuid }[] = [];
-  for (const [caId, ids] of byCa) {
-    const version = await raiseRevocationVersion(db, caId);
-    for (const batch of idBatches(db, ids)) {
-      const rows = await db
-        .updateTable('client_certificate_states')
-        .set({ status: 'revoked', revoked_at: revokedAt, status_version: version })
-        .where(certificateIn(db, batch))
-        .where('status', 'in', LIVE)
-        .returning('certificate_id')
-        .execute();
-      for (const row of rows) revoked.push({ id: row.certificate_id, caId });
+  if (caIds.size === 0) return [];
+  // Raised before the rows change, under the CA row's lock: a reader that sees the old version has not missed them.
+  const versions = new Map<Uuid, number>();
+  for (const caId of [...caIds].sort()) versions.set(caId, await raiseRevocationVersion(db, caId));
+  const versionOfRow = sql<number>`case ${sql.ref('ca_id')} ${sql.join(
+    [...versions].map(([caId, version]) => sql`when ${caId} then cast(${version} as integer)`),
+    sql` `,
+  )} end`;
+  const revoked: BulkRevokedCertificate[] = [];
+  for (const batch of batches) {
+    const rows = await db
+      .updateTable('client_certificate_states')
+      .set({ status: 'revoked', revoked_at: revokedAt, status_version: versionOfRow })
+      .where(liveStates(db, zoneId, filter, batch))
+      // A row of a CA that was not read above (none matched then) keeps its state: its version was not raised.
+      .where('ca_id', 'in', [...versions.keys()])
+      .returning(['certificate_id', 'ca_id', 'serial_number', 'status_version'])
+      .execute();
+    for (const row of rows) {
+      revoked.push({
+        id: row.certificate_id,
+        caId: row.ca_id,
+        serialNumber: row.serial_number,
+        version: row.status_version,
+      });
     }
   }
   return revoked;
