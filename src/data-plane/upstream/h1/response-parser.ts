@@ -14,6 +14,7 @@
  */
 import { ChunkedBodyDecoder, type ChunkedRefusal } from './chunked-body-decoder.ts';
 import { isFieldValueChar, TCHAR } from './field-syntax.ts';
+import { isHopByHop } from '../hop-by-hop.ts';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -24,8 +25,18 @@ export interface ResponseParserHandler {
    * onResponseEnd. `keepAlive`: the connection may carry another exchange after this response (HTTP/1.1 without a
    * `close` token in Connection, and a body framed by length or chunked; always false for HTTP/1.0 and for
    * close-delimited bodies). `keepAliveHintMs`: the `timeout=N` parameter of a Keep-Alive header, in ms, or -1.
+   * `fieldLines`: the head's end-to-end field lines exactly as received and validated, for a relay that writes them
+   * on as bytes: each ending with CRLF, latin1-decoded (one char per byte), in their order, without the status line,
+   * the final empty line and the lines of hop-by-hop fields (hop-by-hop.ts; the names Connection lists are the
+   * relay's to drop, relayed-field-lines.ts).
    */
-  onResponseHead(status: number, headers: ResponseHeaders, keepAlive: boolean, keepAliveHintMs: number): void;
+  onResponseHead(
+    status: number,
+    headers: ResponseHeaders,
+    keepAlive: boolean,
+    keepAliveHintMs: number,
+    fieldLines: string,
+  ): void;
   /** Body bytes (de-chunked). `chunk` may be a subarray of the Buffer passed to push(). */
   onResponseBody(chunk: Buffer): void;
   /** The final response is complete (trailers of a chunked body are parsed, validated and dropped). */
@@ -111,7 +122,9 @@ export class Http1ResponseParser {
         onChunkData: (chunk) => this.#handler.onResponseBody(chunk),
         onChunkedEnd: () => this.#end(),
         checkTrailerBytes: checkTrailerLineEnds,
-        validateTrailerFields: (text) => this.#parseFields(text, 0, text.length, undefined),
+        validateTrailerFields: (text) => {
+          this.#parseFields(text, 0, text.length, undefined);
+        },
         refusal: chunkedRefusal,
       },
       this.#maxHeadBytes, // the trailer section is capped like a head
@@ -253,12 +266,12 @@ export class Http1ResponseParser {
     }
     if (text.charCodeAt(p) !== CR || text.charCodeAt(p + 1) !== LF) throw fail('bad-status-line', 'bad status line');
     const headers = Object.create(null) as ResponseHeaders; // null prototype: "__proto__" is a valid field name
-    this.#parseFields(text, p + 2, text.length - 2, headers);
-    this.#frame(status, http10, headers);
+    const fieldLines = this.#parseFields(text, p + 2, text.length - 2, headers);
+    this.#frame(status, http10, headers, fieldLines);
   }
 
   /** Message body framing, RFC 9112 §6.3, in its order. Sets the next state, then reports the head. */
-  #frame(status: number, http10: boolean, headers: ResponseHeaders): void {
+  #frame(status: number, http10: boolean, headers: ResponseHeaders, fieldLines: string): void {
     if (status === 101) throw fail('switching-protocols', '101 Switching Protocols was never requested');
     // A 2xx to CONNECT turns the connection into a tunnel (RFC 9110 §9.3.6); we never tunnel to an upstream.
     if (this.#connectRequest && status >= 200 && status < 300) throw fail('switching-protocols', 'CONNECT tunnel');
@@ -278,36 +291,42 @@ export class Http1ResponseParser {
     const handler = this.#handler;
     if (status < 200) {
       // Interim response: no body, the final head follows (RFC 9110 §15.2). #state stays HEAD.
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
     } else if (this.#headRequest || status === 204 || status === 304) {
       // §6.3 item 1: no body whatever the framing fields say (they describe the would-be GET response).
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
       this.#end();
     } else if (transferEncoding !== undefined) {
       // §6.3 item 4: chunked must be the final coding; we decode no other, so it must be the only one.
       if (!isExactlyChunked(transferEncoding)) throw fail('unsupported-transfer-coding', 'only chunked is supported');
       this.#state = CHUNKED;
       this.#chunked.reset();
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
     } else if (length >= 0) {
       this.#state = BODY_LENGTH;
       this.#remaining = length;
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
       if (length === 0) this.#end();
     } else {
       // §6.3 item 8: the body runs until the connection closes, so the connection cannot be reused.
       this.#closing = true;
       this.#state = BODY_CLOSE;
-      handler.onResponseHead(status, headers, false, hintMs);
+      handler.onResponseHead(status, headers, false, hintMs, fieldLines);
     }
   }
 
   /**
    * Field lines (RFC 9112 §5) in text[p, stop), each ending with CRLF. Stores them in `headers` (lowercase names,
-   * repeated names as arrays in order) or, for trailers (headers undefined), only validates them.
+   * repeated names as arrays in order) and returns the end-to-end ones as they came (onResponseHead's fieldLines),
+   * or, for trailers (headers undefined), only validates them.
    */
-  #parseFields(text: string, p: number, stop: number, headers: ResponseHeaders | undefined): void {
+  #parseFields(text: string, p: number, stop: number, headers: ResponseHeaders | undefined): string {
     let count = 0;
+    // The end-to-end lines (onResponseHead's fieldLines): slices of `text` (V8 shares its characters), the runs
+    // between hop-by-hop lines; `relayFrom` is where the run not yet appended to `relay` starts.
+    const start = p;
+    let relay = '';
+    let relayFrom = p;
     while (p < stop) {
       count += 1;
       if (count > this.#maxHeaderCount) throw fail('too-many-headers', `more than ${this.#maxHeaderCount} fields`);
@@ -351,12 +370,17 @@ export class Http1ResponseParser {
         if (isFramingField(name)) throw fail('conflicting-framing', `${name} in the trailer section`);
         continue;
       }
+      if (isHopByHop(name)) {
+        relay += text.slice(relayFrom, nameStart);
+        relayFrom = p;
+      }
       const value = text.slice(valueStart, valueEnd);
       const previous = headers[name];
       if (previous === undefined) headers[name] = value;
       else if (typeof previous === 'string') headers[name] = [previous, value];
       else previous.push(value);
     }
+    return relayFrom === start ? text.slice(start, stop) : relay + text.slice(relayFrom, stop);
   }
 }
 
@@ -462,6 +486,8 @@ function isExactlyChunked(value: string | string[]): boolean {
 /** RFC 9112 §9.3: `close` in Connection means this is the last response on the connection. */
 function hasCloseToken(value: string | string[] | undefined): boolean {
   if (value === undefined) return false;
+  // One token, the common case: no list to split.
+  if (typeof value === 'string' && value.indexOf(',') === -1) return trimOws(value).toLowerCase() === 'close';
   const text = typeof value === 'string' ? value : value.join(',');
   for (const element of text.split(',')) {
     if (trimOws(element).toLowerCase() === 'close') return true;
