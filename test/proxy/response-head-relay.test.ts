@@ -24,6 +24,10 @@ const ANSWERS: Record<string, { bytes: string; close?: boolean }> = {
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: T\r\nX-Kept: 1\r\n\r\n' +
       '3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n',
   },
+  '/listed-length': {
+    bytes:
+      'HTTP/1.1 200 OK\r\nConnection: Content-Length, Date\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\nContent-Length: 2\r\n\r\nok',
+  },
   '/no-content': { bytes: 'HTTP/1.1 204 No Content\r\nX-Kept: 1\r\nDate: Mon, 07 Dec 2026 00:00:00 GMT\r\n\r\n' },
   '/not-modified': { bytes: 'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\nContent-Length: 10\r\n\r\n' },
   '/cookies': {
@@ -114,6 +118,16 @@ describe('proxy: the upstream response head relayed as bytes to HTTP/1.1 clients
     assert.deepEqual(linesNamed(answer, 'connection'), ['connection: close']);
     assert.equal(linesNamed(answer, 'date').length, 1);
     assert.equal(answer.body, 'ok');
+  });
+
+  test('a Content-Length or Date that Connection names is not relayed, and neither frames nor dates the answer', async () => {
+    const answer = await get('/listed-length');
+    assert.equal(answer.status, 200);
+    assert.deepEqual(linesNamed(answer, 'content-length'), []);
+    assert.deepEqual(linesNamed(answer, 'transfer-encoding'), ['transfer-encoding: chunked']);
+    assert.equal(linesNamed(answer, 'date').length, 1);
+    assert.doesNotMatch(answer.raw, /Mon, 07 Dec 2026 00:00:00 GMT/);
+    assert.equal(answer.body, '2\r\nok\r\n0\r\n\r\n');
   });
 
   test('a chunked upstream body is re-framed by us: one Transfer-Encoding, no extensions, no trailers', async () => {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { relayedFieldLines } from './relayed-field-lines.ts';
-import type { HeaderMap } from './hop-by-hop.ts';
+import { relayedFieldLines as relayed } from './relayed-field-lines.ts';
+import { connectionListedNames, type HeaderMap } from './hop-by-hop.ts';
+
+const relayedFieldLines = (lines: string, headers: HeaderMap, replaced?: Record<string, string>): string =>
+  relayed(lines, headers, connectionListedNames(headers.connection), replaced);
 
 test('relays the lines as they came when nothing is to drop (the same string, no copy)', () => {
   const lines = 'Server: up\r\nContent-Type: text/plain\r\nX-A: 1\r\n';

@@ -10,18 +10,20 @@
  * A relayed line is exactly a line the parser validated (token name, field-value characters, CRLF): nothing is
  * rewritten, so nothing can be injected.
  */
-import { connectionListedNames, isHopByHop, type HeaderMap } from './hop-by-hop.ts';
+import { isHopByHop, type HeaderMap } from './hop-by-hop.ts';
 
 /**
  * `fieldLines`: the head's end-to-end field lines as received, latin1-decoded (each ending with CRLF); `headers`:
- * the head parsed (lowercase names). Returns the lines to relay, in their order: `fieldLines` itself when none goes.
+ * the head parsed (lowercase names); `listed`: the names its Connection lists (connectionListedNames, which the
+ * caller needs too: a listed Content-Length or Date is not relayed, so it must not frame or date the answer either).
+ * Returns the lines to relay, in their order: `fieldLines` itself when none goes.
  */
 export function relayedFieldLines(
   fieldLines: string,
   headers: Readonly<HeaderMap>,
+  listed: Set<string> | undefined,
   replaced?: Readonly<Record<string, string>>,
 ): string {
-  const listed = connectionListedNames(headers.connection);
   if (listed === undefined && replaced === undefined) return fieldLines; // the proxy's common case
   let dropSome = false;
   // The parsed names tell whether any line goes without reading the lines again.

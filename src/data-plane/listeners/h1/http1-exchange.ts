@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { errorBody, type PublicError } from '../../pipeline/gateway-response.ts';
 import type { ResponseShape, ResponseSink } from '../../upstream/exchange.ts';
-import type { HeaderMap } from '../../upstream/hop-by-hop.ts';
+import { connectionListedNames, type HeaderMap } from '../../upstream/hop-by-hop.ts';
 import { relayedFieldLines } from '../../upstream/relayed-field-lines.ts';
 import { isFieldValue, isToken } from '../../upstream/h1/field-syntax.ts';
 import type { RequestHead } from './request-parser.ts';
@@ -243,9 +243,13 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     added: Readonly<Record<string, string>> | undefined,
     close: boolean,
   ): void {
-    const lines = relayedFieldLines(fieldLines, headers, added);
+    const listed = connectionListedNames(headers.connection);
+    const lines = relayedFieldLines(fieldLines, headers, listed, added);
+    // A field Connection names is not relayed: it neither frames the body nor dates the answer (as with the object
+    // path, where filterResponseHeaders drops it before writeHead sees it).
+    const declared = listed?.has('content-length') === true ? undefined : headers['content-length'];
     let addedLines = '';
-    let hasDate = headers.date !== undefined;
+    let hasDate = headers.date !== undefined && listed?.has('date') !== true;
     if (added !== undefined) {
       for (const name in added) {
         if (!isToken(name)) throw new Error('invalid response header name');
@@ -253,7 +257,7 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
         addedLines += fieldLine(name, added[name] ?? '');
       }
     }
-    const ending = this.#endHead(status, headers['content-length'], hasDate, close);
+    const ending = this.#endHead(status, declared, hasDate, close);
     this.#sendHead(`${statusLine(status)}${lines}${addedLines}${ending}`);
   }
 
