@@ -24,7 +24,10 @@ export interface RunningUpstream {
   close(): Promise<void>;
 }
 
-/** HTTP/1.1 echo server. `/slow?ms=N` waits N ms before answering; `/hang` never answers. */
+/**
+ * HTTP/1.1 echo server. `/slow?ms=N` waits N ms before answering; `/hang` never answers; a path with
+ * `upstream-ratelimit` in it also answers `X-RateLimit-Limit: 999` (a field the gateway may replace).
+ */
 export async function startHttp1Echo(): Promise<RunningUpstream> {
   const received: EchoRecord[] = [];
   const truncated: string[] = [];
@@ -52,6 +55,7 @@ export async function startHttp1Echo(): Promise<RunningUpstream> {
           'x-upstream': 'h1',
           connection: 'keep-alive, x-private',
           'x-private': 'hop',
+          ...(req.url?.includes('upstream-ratelimit') === true ? { 'X-RateLimit-Limit': '999' } : {}),
         });
         res.end(body);
       };

@@ -231,6 +231,21 @@ describe('serve: APIs, keys, policies, limits and analytics (the Tyk model)', ()
     assert.ok(Number(limited[0]?.headers['retry-after']) >= 1);
     assert.equal(statuses.find((r) => r.status === 200)?.headers['x-ratelimit-limit'], '7');
 
+    // The gateway's limit headers replace the upstream's fields of the same name: each appears once (the HTTP/1.1
+    // answer relays the upstream's head as bytes, ADR 0023), and the field the upstream's Connection names is gone.
+    const relayedKey = await issue('relayed');
+    await createKey({
+      alias: 'relayed',
+      certificate: { client_certificate_id: relayedKey.id },
+      access_rights: [{ api_id: apis.dynamic }],
+      rate_limit: { rate: 3, per: 60 },
+    });
+    const relayed = await call('/dynamic/upstream-ratelimit', relayedKey);
+    assert.equal(relayed.status, 200);
+    assert.equal(relayed.headers['x-ratelimit-limit'], '3');
+    assert.equal(relayed.headers['x-private'], undefined);
+    assert.equal(relayed.headers['x-upstream'], 'h1');
+
     const quoted = await issue('quoted');
     const quotaKey = await createKey({
       alias: 'quoted',

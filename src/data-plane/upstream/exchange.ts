@@ -42,6 +42,19 @@ export interface ResponseSink {
    * 'drain': an HTTP/2 stream, or the HTTP/1.1 exchange itself), or null if the client is gone.
    */
   start(status: number, headers: HeaderMap, shape: ResponseShape): NodeJS.WritableStream | null;
+  /**
+   * Optional (the lean HTTP/1.1 loop's exchange, and wrappers of it): starts the response from an upstream HTTP/1.1
+   * head by relaying its validated field lines as bytes (relayed-field-lines.ts, ADR 0023), with `added` written
+   * after them in place of any upstream line of the same name; a body follows. `fieldLines` are latin1-decoded (one
+   * char per byte), `headers` the same lines parsed. Returns what start() returns, or undefined when this sink cannot relay
+   * bytes: the caller then calls start() with the filtered header object.
+   */
+  startRelayed?(
+    status: number,
+    headers: Readonly<HeaderMap>,
+    fieldLines: string,
+    added?: Readonly<Record<string, string>>,
+  ): NodeJS.WritableStream | null | undefined;
   /** Trailers to send after the body (HTTP/2 clients; dropped for HTTP/1.1). Called before the body ends. */
   trailers(trailers: HeaderMap): void;
   /** Before start: answer with this error. After start: abort the response. */

@@ -21,6 +21,11 @@ export function isHopByHop(lowercaseName: string): boolean {
 /** Extra names a sender listed in its Connection header (RFC 9110 §7.6.1), lowercased. */
 export function connectionListedNames(connection: string | string[] | undefined): Set<string> | undefined {
   if (connection === undefined) return undefined;
+  if (typeof connection === 'string' && connection.indexOf(',') === -1) {
+    // One token, the common case (`keep-alive`, `close`): no list to split.
+    const name = connection.trim().toLowerCase();
+    return name === '' || name === 'close' || name === 'keep-alive' ? undefined : new Set([name]);
+  }
   const text = Array.isArray(connection) ? connection.join(',') : connection;
   const names = new Set<string>();
   for (const part of text.split(',')) {

@@ -6,7 +6,9 @@
  *             body, when there is one, as a Readable with backpressure to the TLS socket
  *   response  writeHead builds the head as one latin1 string (framing: the Content-Length given,
  *             else chunked for HTTP/1.1, else close-delimited; `Connection: close` when the
- *             connection ends after it); write/end put the body straight on the TLS socket
+ *             connection ends after it); an upstream HTTP/1.1 head is relayed as its validated
+ *             bytes instead (startRelayed, ADR 0023) with the same framing and Connection;
+ *             write/end put the body straight on the TLS socket
  *   sink      it is also the ResponseSink the forwarders answer through (one object per request)
  *
  * The head is written corked and the socket uncorked on the next tick (as node:http does), so a
@@ -18,7 +20,8 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { errorBody, type PublicError } from '../../pipeline/gateway-response.ts';
 import type { ResponseShape, ResponseSink } from '../../upstream/exchange.ts';
-import type { HeaderMap } from '../../upstream/hop-by-hop.ts';
+import { connectionListedNames, type HeaderMap } from '../../upstream/hop-by-hop.ts';
+import { relayedFieldLines } from '../../upstream/relayed-field-lines.ts';
 import { isFieldValue, isToken } from '../../upstream/h1/field-syntax.ts';
 import type { RequestHead } from './request-parser.ts';
 import { httpDate } from './http-date.ts';
@@ -209,16 +212,7 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     close = false,
   ): void {
     if (this.headersSent) throw new Error('response head already written');
-    const method = this.method;
-    const hasBody = method !== 'HEAD' && status !== 204 && status !== 304 && status >= 200;
-    const declared = headers['content-length'];
-    let framing: number;
-    if (!hasBody) framing = NO_BODY;
-    else if (declared !== undefined) framing = LENGTH;
-    else if (!this.http10) framing = CHUNKED;
-    else framing = UNTIL_CLOSE;
-    const keepAlive = this.#connection.keepAliveAfter(this, close || framing === UNTIL_CLOSE);
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let fields = '';
     let hasDate = false;
     for (const name in headers) {
       const value = headers[name];
@@ -228,17 +222,68 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
       if (lower === 'date') hasDate = true;
       if (!isToken(name)) throw new Error('invalid response header name');
       if (typeof value === 'object') {
-        for (const item of value) head += fieldLine(name, item);
+        for (const item of value) fields += fieldLine(name, item);
       } else {
-        head += fieldLine(name, typeof value === 'number' ? String(value) : value);
+        fields += fieldLine(name, typeof value === 'number' ? String(value) : value);
       }
     }
+    const ending = this.#endHead(status, headers['content-length'], hasDate, close);
+    this.#sendHead(`${statusLine(status)}${fields}${ending}`);
+  }
+
+  /**
+   * Writes the head of a relayed upstream HTTP/1.1 response (ResponseSink.startRelayed, ADR 0023): our status line,
+   * the upstream's validated field lines as bytes less the hop-by-hop ones and those `added` replaces, then `added`,
+   * Date if the upstream sent none, and our own framing and Connection, exactly as writeHead would.
+   */
+  #writeRelayedHead(
+    status: number,
+    headers: Readonly<HeaderMap>,
+    fieldLines: string,
+    added: Readonly<Record<string, string>> | undefined,
+    close: boolean,
+  ): void {
+    const listed = connectionListedNames(headers.connection);
+    const lines = relayedFieldLines(fieldLines, headers, listed, added);
+    // A field Connection names is not relayed: it neither frames the body nor dates the answer (as with the object
+    // path, where filterResponseHeaders drops it before writeHead sees it).
+    const declared = listed?.has('content-length') === true ? undefined : headers['content-length'];
+    let addedLines = '';
+    let hasDate = headers.date !== undefined && listed?.has('date') !== true;
+    if (added !== undefined) {
+      for (const name in added) {
+        if (!isToken(name)) throw new Error('invalid response header name');
+        if (name === 'date') hasDate = true;
+        addedLines += fieldLine(name, added[name] ?? '');
+      }
+    }
+    const ending = this.#endHead(status, declared, hasDate, close);
+    this.#sendHead(`${statusLine(status)}${lines}${addedLines}${ending}`);
+  }
+
+  /**
+   * Decides the framing and whether the connection stays open, records them, and returns the end of the head: Date
+   * when `hasDate` is false, our Transfer-Encoding and Connection, and the empty line.
+   */
+  #endHead(
+    status: number,
+    declared: string | number | readonly string[] | undefined,
+    hasDate: boolean,
+    close: boolean,
+  ): string {
+    const hasBody = this.method !== 'HEAD' && status !== 204 && status !== 304 && status >= 200;
+    let framing: number;
+    if (!hasBody) framing = NO_BODY;
+    else if (declared !== undefined) framing = LENGTH;
+    else if (!this.http10) framing = CHUNKED;
+    else framing = UNTIL_CLOSE;
+    const keepAlive = this.#connection.keepAliveAfter(this, close || framing === UNTIL_CLOSE);
     // RFC 9110 §6.6.1: an origin server with a clock sends Date; relayed answers keep the upstream's.
-    if (!hasDate) head += `date: ${httpDate()}\r\n`;
-    if (framing === CHUNKED) head += 'transfer-encoding: chunked\r\n';
-    if (!keepAlive) head += 'connection: close\r\n';
-    else if (this.http10) head += 'connection: keep-alive\r\n';
-    head += '\r\n';
+    let ending = hasDate ? '' : `date: ${httpDate()}\r\n`;
+    if (framing === CHUNKED) ending += 'transfer-encoding: chunked\r\n';
+    if (!keepAlive) ending += 'connection: close\r\n';
+    else if (this.http10) ending += 'connection: keep-alive\r\n';
+    ending += '\r\n';
     if (framing === LENGTH) {
       const length = Number(declared);
       if (!Number.isSafeInteger(length) || length < 0) throw new Error('invalid response content-length');
@@ -248,6 +293,10 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     this.statusCode = status;
     this.headersSent = true;
     this.closesConnection = !keepAlive;
+    return ending;
+  }
+
+  #sendHead(head: string): void {
     const socket = this.#connection.socket;
     if (socket.destroyed) return;
     this.#connection.corkUntilNextTick();
@@ -356,6 +405,17 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
     return this;
   }
 
+  startRelayed(
+    status: number,
+    headers: Readonly<HeaderMap>,
+    fieldLines: string,
+    added?: Readonly<Record<string, string>>,
+  ): NodeJS.WritableStream | null {
+    if (this.#sinkFailed || this.closed || this.headersSent) return null;
+    this.#writeRelayedHead(status, headers, fieldLines, added, this.#closeAfter);
+    return this;
+  }
+
   trailers(): void {
     // HTTP/1.1 clients get no trailers (as with node:http before): gRPC, which needs them, runs over HTTP/2.
   }
@@ -378,6 +438,10 @@ export class Http1Exchange extends EventEmitter implements ResponseSink {
   destroy(): void {
     this.#connection.socket.destroy();
   }
+}
+
+function statusLine(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
 }
 
 function fieldLine(name: string, value: string): string {

@@ -16,7 +16,8 @@
  *                  before the colon, no bare CR or LF, no NUL or other CTL
  *   framing        §6.1-6.3: Content-Length and Transfer-Encoding together refused; one Content-Length
  *                  of digits; Transfer-Encoding exactly `chunked` (HTTP/1.1 only); else no body
- *   chunked body   §7.1: hex size, extensions capped per line, CRLF after data, trailers validated and
+ *   chunked body   §7.1, decoded by upstream/h1/chunked-body-decoder.ts (shared with the response parser): hex
+ *                  size, extensions capped per line, CRLF after data, trailers validated and
  *                  dropped (no framing fields in them), the trailer section capped like a head
  *   caps           the head (request line and fields) at maxHeadBytes, fields at maxHeaderCount: 431
  *
@@ -24,6 +25,7 @@
  * the rest (a pipelined request) until the answer to this one is written (RFC 9112 §9.3.2).
  */
 import { METHODS, type IncomingHttpHeaders } from 'node:http';
+import { ChunkedBodyDecoder, type ChunkedRefusal } from '../../upstream/h1/chunked-body-decoder.ts';
 import { isFieldValueChar, TCHAR } from '../../upstream/h1/field-syntax.ts';
 
 /** One request head, as parsed. `headers` merges repeated fields the way node:http does (mergeField). */
@@ -91,33 +93,20 @@ export interface RequestParserLimits {
 
 export const DEFAULT_REQUEST_LIMITS: RequestParserLimits = { maxHeadBytes: 16 * 1024, maxHeaderCount: 200 };
 
-// As in the response parser: 16 hex digits exceed 2^53; extensions are capped per chunk-size line (node's fix for
-// CVE-2024-22019 caps them too), so a chunk-size line is never buffered beyond MAX_CHUNK_LINE bytes.
-const MAX_CHUNK_SIZE_DIGITS = 16;
-const MAX_CHUNK_EXT_BYTES = 4096;
-const MAX_CHUNK_LINE = MAX_CHUNK_SIZE_DIGITS + MAX_CHUNK_EXT_BYTES + 2;
 const MAX_CONTENT_LENGTH_DIGITS = 15; // < 2^53, so Number() is exact
 
 const HTAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
-const DQUOTE = 0x22;
 const COLON = 0x3a;
-const SEMI = 0x3b;
-const EQUALS = 0x3d;
-const BACKSLASH = 0x5c;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 // States; typed number so that TypeScript does not narrow #state across handler callbacks.
 const HEAD = 0; // before or inside a request head
 const BODY_LENGTH = 1;
-const CHUNK_LINE = 2;
-const CHUNK_DATA = 3;
-const CHUNK_DATA_CR = 4;
-const CHUNK_DATA_LF = 5;
-const TRAILERS = 6;
-const DEAD = 7;
+const CHUNKED = 2; // a chunked body, read by #chunked (upstream/h1/chunked-body-decoder.ts)
+const DEAD = 3;
 
 const KNOWN_METHODS = new Set(METHODS);
 
@@ -150,16 +139,27 @@ export class Http1RequestParser {
   #state: number = HEAD;
   #failure: unknown = undefined;
   #remaining = 0;
-  // Bytes of a head, trailer section or chunk-size line split across pushes; allocated on first need, then reused.
+  // Bytes of a head split across pushes; allocated on first need, then reused.
   #pending: Buffer | undefined = undefined;
   #pendingLength = 0;
   /** A CR ended the last read between requests: an LF now completes an empty line to skip. */
   #emptyLineCr = false;
+  readonly #chunked: ChunkedBodyDecoder;
 
   constructor(handler: RequestParserHandler, limits?: Partial<RequestParserLimits>) {
     this.#handler = handler;
     this.#maxHeadBytes = limits?.maxHeadBytes ?? DEFAULT_REQUEST_LIMITS.maxHeadBytes;
     this.#maxHeaderCount = limits?.maxHeaderCount ?? DEFAULT_REQUEST_LIMITS.maxHeaderCount;
+    this.#chunked = new ChunkedBodyDecoder(
+      {
+        onChunkData: (chunk) => this.#handler.onRequestBody(chunk),
+        onChunkedEnd: () => this.#end(),
+        checkTrailerBytes: (buffer, sectionStart, from, to) => this.#checkLineEnds(buffer, sectionStart, from, to),
+        validateTrailerFields: (text) => this.#parseFields(text, 0, text.length, undefined, undefined),
+        refusal: chunkedRefusal,
+      },
+      this.#maxHeadBytes, // the trailer section is capped like a head
+    );
   }
 
   /** Some bytes of a request head are buffered (a head is being received: the headers timeout runs). */
@@ -199,34 +199,19 @@ export class Http1RequestParser {
           i = next;
           break;
         }
-        case BODY_LENGTH:
-        case CHUNK_DATA: {
+        case BODY_LENGTH: {
           const end = i + Math.min(this.#remaining, length - i);
           this.#remaining -= end - i;
-          const done = this.#remaining === 0;
-          if (done && this.#state === CHUNK_DATA) this.#state = CHUNK_DATA_CR;
           this.#handler.onRequestBody(i === 0 && end === length ? data : data.subarray(i, end));
           i = end;
-          if (done && this.#state === BODY_LENGTH) {
+          if (this.#remaining === 0) {
             this.#end();
             return i;
           }
           break;
         }
-        case CHUNK_LINE:
-          i = this.#readChunkLine(data, i);
-          break;
-        case CHUNK_DATA_CR:
-        case CHUNK_DATA_LF: {
-          // RFC 9112 §7.1: chunk data is followed by exactly CRLF.
-          const cr = this.#state === CHUNK_DATA_CR;
-          if (data[i] !== (cr ? CR : LF)) throw fail('HPE_INVALID_CHUNK_SIZE', 'chunk data not followed by CRLF');
-          this.#state = cr ? CHUNK_DATA_LF : CHUNK_LINE;
-          i += 1;
-          break;
-        }
-        case TRAILERS: {
-          const next = this.#readTrailers(data, i);
+        case CHUNKED: {
+          const next = this.#chunked.decode(data, i);
           if (this.#betweenRequests()) return next;
           i = next;
           break;
@@ -296,7 +281,7 @@ export class Http1RequestParser {
 
   /** Appends data[i..] to the pending buffer, holding at most `max` bytes. Returns how many bytes were taken. */
   #stash(data: Buffer, i: number, max: number): number {
-    this.#pending ??= Buffer.allocUnsafe(Math.max(this.#maxHeadBytes + 2, MAX_CHUNK_LINE));
+    this.#pending ??= Buffer.allocUnsafe(this.#maxHeadBytes);
     const taken = Math.min(max - this.#pendingLength, data.length - i);
     data.copy(this.#pending, this.#pendingLength, i, i + taken);
     this.#pendingLength += taken;
@@ -381,8 +366,10 @@ export class Http1RequestParser {
       body,
       contentLength: length,
     };
-    if (body === 'chunked') this.#state = CHUNK_LINE;
-    else if (body === 'length') {
+    if (body === 'chunked') {
+      this.#state = CHUNKED;
+      this.#chunked.reset();
+    } else if (body === 'length') {
       this.#state = BODY_LENGTH;
       this.#remaining = length;
     }
@@ -462,88 +449,6 @@ export class Http1RequestParser {
       else headers[name] = `${previous}${name === 'cookie' ? '; ' : ', '}${value}`;
     }
   }
-
-  /** chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1), buffered only up to MAX_CHUNK_LINE bytes. */
-  #readChunkLine(data: Buffer, i: number): number {
-    if (this.#pendingLength === 0) {
-      const lf = data.indexOf(LF, i);
-      if (lf !== -1 && lf < i + MAX_CHUNK_LINE) {
-        this.#parseChunkLine(data, i, lf);
-        return lf + 1;
-      }
-      if (lf !== -1 || data.length - i >= MAX_CHUNK_LINE) throw chunkLineTooLong(data, i);
-    }
-    const before = this.#pendingLength;
-    const taken = this.#stash(data, i, MAX_CHUNK_LINE);
-    const pending = this.#pending ?? Buffer.alloc(0);
-    const lf = pending.subarray(0, this.#pendingLength).indexOf(LF, before);
-    if (lf === -1) {
-      if (this.#pendingLength >= MAX_CHUNK_LINE) throw chunkLineTooLong(pending, 0);
-      return i + taken;
-    }
-    this.#pendingLength = 0;
-    this.#parseChunkLine(pending, 0, lf);
-    return i + (lf + 1 - before);
-  }
-
-  #parseChunkLine(line: Buffer, start: number, lf: number): void {
-    const cr = lf - 1;
-    if (cr < start || line[cr] !== CR) throw fail('HPE_INVALID_CHUNK_SIZE', 'chunk-size line not ended by CRLF');
-    let p = start;
-    let size = 0;
-    for (let digit = hexValue(line[p]); p < cr && digit >= 0; digit = hexValue(line[p])) {
-      size = size * 16 + digit;
-      p += 1;
-    }
-    if (p === start || p - start > MAX_CHUNK_SIZE_DIGITS || size > Number.MAX_SAFE_INTEGER) {
-      throw fail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size');
-    }
-    if (cr - p > MAX_CHUNK_EXT_BYTES) throw fail('HPE_CHUNK_EXTENSIONS_OVERFLOW', `over ${MAX_CHUNK_EXT_BYTES} bytes`);
-    if (!isValidChunkExtensionList(line, p, cr)) throw fail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk extension');
-    if (size === 0) {
-      this.#state = TRAILERS;
-    } else {
-      this.#state = CHUNK_DATA;
-      this.#remaining = size;
-    }
-  }
-
-  /** trailer-section CRLF after the last chunk (RFC 9112 §7.1.2): validated like a header section, then dropped. */
-  #readTrailers(data: Buffer, i: number): number {
-    const max = this.#maxHeadBytes;
-    if (this.#pendingLength === 0) {
-      if (data.length - i >= 2 && data[i] === CR && data[i + 1] === LF) {
-        this.#end(); // no trailers: the common case
-        return i + 2;
-      }
-      const e = data.indexOf(CRLFCRLF, i);
-      if (e !== -1 && e + 4 - i <= max) {
-        this.#checkLineEnds(data, i, i, e + 2);
-        this.#parseFields(data.toString('latin1', i, e + 2), 0, e + 2 - i, undefined, undefined);
-        this.#end();
-        return e + 4;
-      }
-      if (e !== -1 || data.length - i >= max) throw headTooLarge();
-      // Slow path: prefix the CRLF that ended the last-chunk line, so that an empty section is also "CRLFCRLF".
-      this.#pending ??= Buffer.allocUnsafe(Math.max(max + 2, MAX_CHUNK_LINE));
-      this.#pending[0] = CR;
-      this.#pending[1] = LF;
-      this.#pendingLength = 2;
-    }
-    const before = this.#pendingLength;
-    const taken = this.#stash(data, i, max + 2);
-    const pending = this.#pending ?? Buffer.alloc(0);
-    const e = pending.subarray(0, this.#pendingLength).indexOf(CRLFCRLF, Math.max(0, before - 3));
-    this.#checkLineEnds(pending, 0, before, e === -1 ? this.#pendingLength : e + 4);
-    if (e === -1) {
-      if (this.#pendingLength >= max + 2) throw headTooLarge();
-      return i + taken;
-    }
-    this.#pendingLength = 0;
-    this.#parseFields(pending.toString('latin1', 2, e + 2), 0, e, undefined, undefined);
-    this.#end();
-    return i + (e + 4 - before);
-  }
 }
 
 function fail(code: Http1RequestErrorCode, detail: string): Http1RequestError {
@@ -554,6 +459,13 @@ function headTooLarge(): Http1RequestError {
   return fail('HPE_HEADER_OVERFLOW', 'request head over the size limit');
 }
 
+/** A chunked body's refusals, with the llhttp codes Node's parser reports for them. */
+function chunkedRefusal(reason: ChunkedRefusal, detail: string): Http1RequestError {
+  if (reason === 'chunk-extension-too-large') return fail('HPE_CHUNK_EXTENSIONS_OVERFLOW', detail);
+  if (reason === 'trailer-section-too-large') return headTooLarge();
+  return fail('HPE_INVALID_CHUNK_SIZE', detail);
+}
+
 function isFramingField(lowercaseName: string): boolean {
   return lowercaseName === 'content-length' || lowercaseName === 'transfer-encoding';
 }
@@ -562,63 +474,8 @@ function framingCode(lowercaseName: string): Http1RequestErrorCode {
   return lowercaseName === 'content-length' ? 'HPE_INVALID_CONTENT_LENGTH' : 'HPE_INVALID_TRANSFER_ENCODING';
 }
 
-/** A chunk-size line without LF within MAX_CHUNK_LINE bytes: blame the size if it is bad, else the extensions. */
-function chunkLineTooLong(line: Buffer, start: number): Http1RequestError {
-  let p = start;
-  while (hexValue(line[p]) >= 0) p += 1;
-  const digits = p - start;
-  if (digits === 0 || digits > MAX_CHUNK_SIZE_DIGITS || line[p] !== SEMI) {
-    return fail('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size');
-  }
-  return fail('HPE_CHUNK_EXTENSIONS_OVERFLOW', `over ${MAX_CHUNK_EXT_BYTES} bytes`);
-}
-
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
-}
-
-/**
- * *( ";" token [ "=" ( token / quoted-string ) ] ) in line[p, end). Stricter than RFC 9112 §7.1.1, which also allows
- * BWS around ";" and "=": llhttp refuses that whitespace, and we accept nothing it would not.
- */
-function isValidChunkExtensionList(line: Buffer, p: number, end: number): boolean {
-  while (p < end) {
-    if (line[p] !== SEMI) return false;
-    p += 1;
-    const nameStart = p;
-    while (p < end && TCHAR[line[p] ?? 0] === 1) p += 1;
-    if (p === nameStart) return false;
-    if (p === end || line[p] !== EQUALS) continue;
-    p += 1;
-    if (line[p] !== DQUOTE) {
-      const valueStart = p;
-      while (p < end && TCHAR[line[p] ?? 0] === 1) p += 1;
-      if (p === valueStart) return false;
-      continue;
-    }
-    // quoted-string (RFC 9110 §5.6.4)
-    p += 1;
-    for (;;) {
-      if (p >= end) return false;
-      const c = line[p] ?? 0;
-      p += 1;
-      if (c === DQUOTE) break;
-      if (c === BACKSLASH) {
-        if (p >= end || !isFieldValueChar(line[p] ?? 0)) return false;
-        p += 1;
-      } else if (!isFieldValueChar(c)) {
-        return false;
-      }
-    }
-  }
-  return true;
 }
 
 /** Content-Length = 1*DIGIT (RFC 9110 §8.6); a repeated field was already refused. */

@@ -616,3 +616,31 @@ test('errors are cheap: no stack frames are captured', () => {
   assert.match(error.message, /bad-chunk/);
   assert.ok(Error.stackTraceLimit > 0, 'the global limit is restored');
 });
+
+test('fieldLines: the end-to-end lines exactly as received, the hop-by-hop ones left out, also across pushes', () => {
+  const head =
+    'HTTP/1.1 200 OK\r\nServer: up\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nX-Mixed:\t a\xe9 b \r\n' +
+    'Transfer-Encoding: chunked\r\nkeep-alive: timeout=5\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n';
+  for (const step of [head.length, 3]) {
+    const seen: string[] = [];
+    const parser = new Http1ResponseParser({
+      onResponseHead: (_status, _headers, _keepAlive, _hint, fieldLines) => seen.push(fieldLines),
+      onResponseBody() {},
+      onResponseEnd() {},
+    });
+    parser.expect('GET');
+    const bytes = Buffer.from(`${head}0\r\n\r\n`, 'latin1');
+    for (let offset = 0; offset < bytes.length; offset += step) parser.push(bytes.subarray(offset, offset + step));
+    // X-Hop is named by Connection: the relay drops it (relayed-field-lines.ts), the parser keeps it.
+    assert.deepEqual(seen, ['Server: up\r\nX-Hop: 1\r\nX-Mixed:\t a\xe9 b \r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n']);
+  }
+  const only: string[] = [];
+  const parser = new Http1ResponseParser({
+    onResponseHead: (_s, _h, _k, _t, fieldLines) => only.push(fieldLines),
+    onResponseBody() {},
+    onResponseEnd() {},
+  });
+  parser.expect('GET');
+  parser.push(Buffer.from('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n', 'latin1'));
+  assert.deepEqual(only, ['']);
+});

@@ -12,7 +12,9 @@
  * After a head with keepAlive false (HTTP/1.0, a close token, a close-delimited body) the connection is finished:
  * expect() throws a plain Error (a caller bug), and a byte after an interim head of that kind is 'unexpected-data'.
  */
+import { ChunkedBodyDecoder, type ChunkedRefusal } from './chunked-body-decoder.ts';
 import { isFieldValueChar, TCHAR } from './field-syntax.ts';
+import { isHopByHop } from '../hop-by-hop.ts';
 
 export type ResponseHeaders = Record<string, string | string[]>;
 
@@ -23,8 +25,18 @@ export interface ResponseParserHandler {
    * onResponseEnd. `keepAlive`: the connection may carry another exchange after this response (HTTP/1.1 without a
    * `close` token in Connection, and a body framed by length or chunked; always false for HTTP/1.0 and for
    * close-delimited bodies). `keepAliveHintMs`: the `timeout=N` parameter of a Keep-Alive header, in ms, or -1.
+   * `fieldLines`: the head's end-to-end field lines exactly as received and validated, for a relay that writes them
+   * on as bytes: each ending with CRLF, latin1-decoded (one char per byte), in their order, without the status line,
+   * the final empty line and the lines of hop-by-hop fields (hop-by-hop.ts; the names Connection lists are the
+   * relay's to drop, relayed-field-lines.ts).
    */
-  onResponseHead(status: number, headers: ResponseHeaders, keepAlive: boolean, keepAliveHintMs: number): void;
+  onResponseHead(
+    status: number,
+    headers: ResponseHeaders,
+    keepAlive: boolean,
+    keepAliveHintMs: number,
+    fieldLines: string,
+  ): void;
   /** Body bytes (de-chunked). `chunk` may be a subarray of the Buffer passed to push(). */
   onResponseBody(chunk: Buffer): void;
   /** The final response is complete (trailers of a chunked body are parsed, validated and dropped). */
@@ -67,22 +79,13 @@ export interface ResponseParserLimits {
 
 const DEFAULT_LIMITS: ResponseParserLimits = { maxHeadBytes: 16 * 1024, maxHeaderCount: 200 };
 
-// Chunk-size line bounds: 16 hex digits already exceed 2^53, and extensions are capped per line like Node's fix for
-// CVE-2024-22019 (unbounded chunk extensions), so a chunk-size line is never buffered beyond MAX_CHUNK_LINE bytes.
-const MAX_CHUNK_SIZE_DIGITS = 16;
-const MAX_CHUNK_EXT_BYTES = 4096;
-const MAX_CHUNK_LINE = MAX_CHUNK_SIZE_DIGITS + MAX_CHUNK_EXT_BYTES + 2;
 const MAX_CONTENT_LENGTH_DIGITS = 15; // < 2^53, so Number() is exact
 
 const HTAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
-const DQUOTE = 0x22;
 const COLON = 0x3a;
-const SEMI = 0x3b;
-const EQUALS = 0x3d;
-const BACKSLASH = 0x5c;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 // States. `#state` is typed number so that TypeScript does not narrow it across handler callbacks, which may call
@@ -91,12 +94,8 @@ const IDLE = 0; // no exchange expected: any byte is a violation
 const HEAD = 1; // reading a status line and header section (also after an interim 1xx head)
 const BODY_LENGTH = 2; // Content-Length body, #remaining bytes left
 const BODY_CLOSE = 3; // close-delimited body, ended by finish()
-const CHUNK_LINE = 4; // reading a chunk-size line
-const CHUNK_DATA = 5; // chunk data, #remaining bytes left
-const CHUNK_DATA_CR = 6; // the CR after chunk data
-const CHUNK_DATA_LF = 7; // the LF after chunk data
-const TRAILERS = 8; // the trailer section after the last chunk
-const DEAD = 9; // a violation was thrown: every call throws it again
+const CHUNKED = 4; // a chunked body, read by #chunked (chunked-body-decoder.ts)
+const DEAD = 5; // a violation was thrown: every call throws it again
 
 export class Http1ResponseParser {
   readonly #handler: ResponseParserHandler;
@@ -109,14 +108,27 @@ export class Http1ResponseParser {
   #closing = false;
   #connectRequest = false;
   #remaining = 0;
-  // Bytes of a head, trailer section or chunk-size line split across pushes; allocated on first need, then reused.
+  // Bytes of a head split across pushes; allocated on first need, then reused.
   #pending: Buffer | undefined = undefined;
   #pendingLength = 0;
+  readonly #chunked: ChunkedBodyDecoder;
 
   constructor(handler: ResponseParserHandler, limits?: Partial<ResponseParserLimits>) {
     this.#handler = handler;
     this.#maxHeadBytes = limits?.maxHeadBytes ?? DEFAULT_LIMITS.maxHeadBytes;
     this.#maxHeaderCount = limits?.maxHeaderCount ?? DEFAULT_LIMITS.maxHeaderCount;
+    this.#chunked = new ChunkedBodyDecoder(
+      {
+        onChunkData: (chunk) => this.#handler.onResponseBody(chunk),
+        onChunkedEnd: () => this.#end(),
+        checkTrailerBytes: checkTrailerLineEnds,
+        validateTrailerFields: (text) => {
+          this.#parseFields(text, 0, text.length, undefined);
+        },
+        refusal: chunkedRefusal,
+      },
+      this.#maxHeadBytes, // the trailer section is capped like a head
+    );
   }
 
   /** True between expect() and onResponseEnd(). */
@@ -175,35 +187,20 @@ export class Http1ResponseParser {
         case HEAD:
           i = this.#readHead(data, i);
           break;
-        case BODY_LENGTH:
-        case CHUNK_DATA: {
+        case BODY_LENGTH: {
           const end = i + Math.min(this.#remaining, length - i);
           this.#remaining -= end - i;
-          const done = this.#remaining === 0;
-          if (done && this.#state === CHUNK_DATA) this.#state = CHUNK_DATA_CR;
           this.#handler.onResponseBody(i === 0 && end === length ? data : data.subarray(i, end));
           i = end;
-          if (done && this.#state === BODY_LENGTH) this.#end();
+          if (this.#remaining === 0) this.#end();
           break;
         }
         case BODY_CLOSE:
           this.#handler.onResponseBody(i === 0 ? data : data.subarray(i));
           i = length;
           break;
-        case CHUNK_LINE:
-          i = this.#readChunkLine(data, i);
-          break;
-        case CHUNK_DATA_CR:
-        case CHUNK_DATA_LF: {
-          // RFC 9112 §7.1: chunk data is followed by exactly CRLF.
-          const cr = this.#state === CHUNK_DATA_CR;
-          if (data[i] !== (cr ? CR : LF)) throw fail('bad-chunk', 'chunk data not followed by CRLF');
-          this.#state = cr ? CHUNK_DATA_LF : CHUNK_LINE;
-          i += 1;
-          break;
-        }
-        case TRAILERS:
-          i = this.#readTrailers(data, i);
+        case CHUNKED:
+          i = this.#chunked.decode(data, i);
           break;
         default:
           throw fail('unexpected-data', 'bytes received while no response was expected');
@@ -249,7 +246,7 @@ export class Http1ResponseParser {
 
   /** Appends data[i..] to the pending buffer, holding at most `max` bytes. Returns how many bytes were taken. */
   #stash(data: Buffer, i: number, max: number): number {
-    this.#pending ??= Buffer.allocUnsafe(Math.max(this.#maxHeadBytes + 2, MAX_CHUNK_LINE));
+    this.#pending ??= Buffer.allocUnsafe(this.#maxHeadBytes);
     const taken = Math.min(max - this.#pendingLength, data.length - i);
     data.copy(this.#pending, this.#pendingLength, i, i + taken);
     this.#pendingLength += taken;
@@ -269,12 +266,12 @@ export class Http1ResponseParser {
     }
     if (text.charCodeAt(p) !== CR || text.charCodeAt(p + 1) !== LF) throw fail('bad-status-line', 'bad status line');
     const headers = Object.create(null) as ResponseHeaders; // null prototype: "__proto__" is a valid field name
-    this.#parseFields(text, p + 2, text.length - 2, headers);
-    this.#frame(status, http10, headers);
+    const fieldLines = this.#parseFields(text, p + 2, text.length - 2, headers);
+    this.#frame(status, http10, headers, fieldLines);
   }
 
   /** Message body framing, RFC 9112 §6.3, in its order. Sets the next state, then reports the head. */
-  #frame(status: number, http10: boolean, headers: ResponseHeaders): void {
+  #frame(status: number, http10: boolean, headers: ResponseHeaders, fieldLines: string): void {
     if (status === 101) throw fail('switching-protocols', '101 Switching Protocols was never requested');
     // A 2xx to CONNECT turns the connection into a tunnel (RFC 9110 §9.3.6); we never tunnel to an upstream.
     if (this.#connectRequest && status >= 200 && status < 300) throw fail('switching-protocols', 'CONNECT tunnel');
@@ -294,35 +291,42 @@ export class Http1ResponseParser {
     const handler = this.#handler;
     if (status < 200) {
       // Interim response: no body, the final head follows (RFC 9110 §15.2). #state stays HEAD.
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
     } else if (this.#headRequest || status === 204 || status === 304) {
       // §6.3 item 1: no body whatever the framing fields say (they describe the would-be GET response).
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
       this.#end();
     } else if (transferEncoding !== undefined) {
       // §6.3 item 4: chunked must be the final coding; we decode no other, so it must be the only one.
       if (!isExactlyChunked(transferEncoding)) throw fail('unsupported-transfer-coding', 'only chunked is supported');
-      this.#state = CHUNK_LINE;
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      this.#state = CHUNKED;
+      this.#chunked.reset();
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
     } else if (length >= 0) {
       this.#state = BODY_LENGTH;
       this.#remaining = length;
-      handler.onResponseHead(status, headers, keepAlive, hintMs);
+      handler.onResponseHead(status, headers, keepAlive, hintMs, fieldLines);
       if (length === 0) this.#end();
     } else {
       // §6.3 item 8: the body runs until the connection closes, so the connection cannot be reused.
       this.#closing = true;
       this.#state = BODY_CLOSE;
-      handler.onResponseHead(status, headers, false, hintMs);
+      handler.onResponseHead(status, headers, false, hintMs, fieldLines);
     }
   }
 
   /**
    * Field lines (RFC 9112 §5) in text[p, stop), each ending with CRLF. Stores them in `headers` (lowercase names,
-   * repeated names as arrays in order) or, for trailers (headers undefined), only validates them.
+   * repeated names as arrays in order) and returns the end-to-end ones as they came (onResponseHead's fieldLines),
+   * or, for trailers (headers undefined), only validates them.
    */
-  #parseFields(text: string, p: number, stop: number, headers: ResponseHeaders | undefined): void {
+  #parseFields(text: string, p: number, stop: number, headers: ResponseHeaders | undefined): string {
     let count = 0;
+    // The end-to-end lines (onResponseHead's fieldLines): slices of `text` (V8 shares its characters), the runs
+    // between hop-by-hop lines; `relayFrom` is where the run not yet appended to `relay` starts.
+    const start = p;
+    let relay = '';
+    let relayFrom = p;
     while (p < stop) {
       count += 1;
       if (count > this.#maxHeaderCount) throw fail('too-many-headers', `more than ${this.#maxHeaderCount} fields`);
@@ -366,93 +370,17 @@ export class Http1ResponseParser {
         if (isFramingField(name)) throw fail('conflicting-framing', `${name} in the trailer section`);
         continue;
       }
+      if (isHopByHop(name)) {
+        relay += text.slice(relayFrom, nameStart);
+        relayFrom = p;
+      }
       const value = text.slice(valueStart, valueEnd);
       const previous = headers[name];
       if (previous === undefined) headers[name] = value;
       else if (typeof previous === 'string') headers[name] = [previous, value];
       else previous.push(value);
     }
-  }
-
-  /** chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1), buffered only up to MAX_CHUNK_LINE bytes. */
-  #readChunkLine(data: Buffer, i: number): number {
-    if (this.#pendingLength === 0) {
-      const lf = data.indexOf(LF, i);
-      if (lf !== -1 && lf < i + MAX_CHUNK_LINE) {
-        this.#parseChunkLine(data, i, lf);
-        return lf + 1;
-      }
-      if (lf !== -1 || data.length - i >= MAX_CHUNK_LINE) throw chunkLineTooLong(data, i);
-    }
-    const before = this.#pendingLength;
-    const taken = this.#stash(data, i, MAX_CHUNK_LINE);
-    const pending = this.#pending ?? Buffer.alloc(0);
-    const lf = pending.subarray(0, this.#pendingLength).indexOf(LF, before);
-    if (lf === -1) {
-      if (this.#pendingLength >= MAX_CHUNK_LINE) throw chunkLineTooLong(pending, 0);
-      return i + taken;
-    }
-    this.#pendingLength = 0;
-    this.#parseChunkLine(pending, 0, lf);
-    return i + (lf + 1 - before);
-  }
-
-  #parseChunkLine(line: Buffer, start: number, lf: number): void {
-    const cr = lf - 1;
-    if (cr < start || line[cr] !== CR) throw fail('bad-chunk', 'chunk-size line not ended by CRLF');
-    let p = start;
-    let size = 0;
-    for (let digit = hexValue(line[p]); p < cr && digit >= 0; digit = hexValue(line[p])) {
-      size = size * 16 + digit;
-      p += 1;
-    }
-    if (p === start || p - start > MAX_CHUNK_SIZE_DIGITS || size > Number.MAX_SAFE_INTEGER) {
-      throw fail('bad-chunk', 'invalid chunk size');
-    }
-    if (cr - p > MAX_CHUNK_EXT_BYTES) throw fail('chunk-extension-too-large', `over ${MAX_CHUNK_EXT_BYTES} bytes`);
-    if (!isValidChunkExtensionList(line, p, cr)) throw fail('bad-chunk', 'invalid chunk extension');
-    if (size === 0) {
-      this.#state = TRAILERS;
-    } else {
-      this.#state = CHUNK_DATA;
-      this.#remaining = size;
-    }
-  }
-
-  /** trailer-section CRLF after the last chunk (RFC 9112 §7.1.2): validated like a header section, then dropped. */
-  #readTrailers(data: Buffer, i: number): number {
-    const max = this.#maxHeadBytes;
-    if (this.#pendingLength === 0) {
-      if (data.length - i >= 2 && data[i] === CR && data[i + 1] === LF) {
-        this.#end(); // no trailers: the common case
-        return i + 2;
-      }
-      const e = data.indexOf(CRLFCRLF, i);
-      if (e !== -1 && e + 4 - i <= max) {
-        this.#parseFields(data.toString('latin1', i, e + 2), 0, e + 2 - i, undefined);
-        this.#end();
-        return e + 4;
-      }
-      if (e !== -1 || data.length - i >= max) throw headTooLarge('trailer section');
-      // Slow path: prefix the CRLF that ended the last-chunk line, so that an empty section is also "CRLFCRLF".
-      this.#pending ??= Buffer.allocUnsafe(Math.max(max + 2, MAX_CHUNK_LINE));
-      this.#pending[0] = CR;
-      this.#pending[1] = LF;
-      this.#pendingLength = 2;
-    }
-    const before = this.#pendingLength;
-    const taken = this.#stash(data, i, max + 2);
-    const pending = this.#pending ?? Buffer.alloc(0);
-    checkLineEnds(pending, before, this.#pendingLength);
-    const e = pending.subarray(0, this.#pendingLength).indexOf(CRLFCRLF, Math.max(0, before - 3));
-    if (e === -1) {
-      if (this.#pendingLength >= max + 2) throw headTooLarge('trailer section');
-      return i + taken;
-    }
-    this.#pendingLength = 0;
-    this.#parseFields(pending.toString('latin1', 2, e + 2), 0, e, undefined);
-    this.#end();
-    return i + (e + 4 - before);
+    return relayFrom === start ? text.slice(start, stop) : relay + text.slice(relayFrom, stop);
   }
 }
 
@@ -474,14 +402,21 @@ function headTooLarge(what: string): Http1ParseError {
   return fail('head-too-large', `${what} exceeds the size limit`);
 }
 
-/** A chunk-size line without LF within MAX_CHUNK_LINE bytes: blame the size if it is bad, else the extensions. */
-function chunkLineTooLong(line: Buffer, start: number): Http1ParseError {
-  let p = start;
-  while (hexValue(line[p]) >= 0) p += 1;
-  const digits = p - start;
-  if (digits === 0 || digits > MAX_CHUNK_SIZE_DIGITS || line[p] !== SEMI)
-    return fail('bad-chunk', 'invalid chunk size');
-  return fail('chunk-extension-too-large', `over ${MAX_CHUNK_EXT_BYTES} bytes`);
+/** A chunked body's refusals, as this parser has always reported them. */
+function chunkedRefusal(reason: ChunkedRefusal, detail: string): Http1ParseError {
+  if (reason === 'chunk-extension-too-large') return fail('chunk-extension-too-large', detail);
+  if (reason === 'trailer-section-too-large') return headTooLarge('trailer section');
+  return fail('bad-chunk', detail);
+}
+
+/** A bare CR or LF in a trailer section, refused as it arrives. */
+function checkTrailerLineEnds(buffer: Buffer, sectionStart: number, from: number, to: number): void {
+  for (let k = from; k < to; k += 1) {
+    const c = buffer[k];
+    const previous = k > sectionStart ? buffer[k - 1] : undefined;
+    if ((c === LF && previous !== CR) || (previous === CR && c !== LF))
+      throw fail('bad-header', 'line not ended by CRLF');
+  }
 }
 
 /**
@@ -527,50 +462,6 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
-}
-
-/**
- * *( ";" token [ "=" ( token / quoted-string ) ] ) in line[p, end). Stricter than RFC 9112 §7.1.1, which also allows
- * BWS around ";" and "=": llhttp rejects that whitespace, and we accept nothing it would not.
- */
-function isValidChunkExtensionList(line: Buffer, p: number, end: number): boolean {
-  while (p < end) {
-    if (line[p] !== SEMI) return false;
-    p += 1;
-    const nameStart = p;
-    while (p < end && TCHAR[line[p] ?? 0] === 1) p += 1;
-    if (p === nameStart) return false;
-    if (p === end || line[p] !== EQUALS) continue;
-    p += 1;
-    if (line[p] !== DQUOTE) {
-      const valueStart = p;
-      while (p < end && TCHAR[line[p] ?? 0] === 1) p += 1;
-      if (p === valueStart) return false;
-      continue;
-    }
-    // quoted-string (RFC 9110 §5.6.4)
-    p += 1;
-    for (;;) {
-      if (p >= end) return false;
-      const c = line[p] ?? 0;
-      p += 1;
-      if (c === DQUOTE) break;
-      if (c === BACKSLASH) {
-        if (p >= end || !isFieldValueChar(line[p] ?? 0)) return false;
-        p += 1;
-      } else if (!isFieldValueChar(c)) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
 /** Content-Length = 1*DIGIT; a list or repeated field is accepted only if all values are identical (RFC 9110 §8.6). */
 function parseContentLength(value: string | string[]): number {
   // RFC 9110 §8.6 lets a recipient accept identical repeated values; llhttp refuses any repetition, and so do we:
@@ -595,6 +486,8 @@ function isExactlyChunked(value: string | string[]): boolean {
 /** RFC 9112 §9.3: `close` in Connection means this is the last response on the connection. */
 function hasCloseToken(value: string | string[] | undefined): boolean {
   if (value === undefined) return false;
+  // One token, the common case: no list to split.
+  if (typeof value === 'string' && value.indexOf(',') === -1) return trimOws(value).toLowerCase() === 'close';
   const text = typeof value === 'string' ? value : value.join(',');
   for (const element of text.split(',')) {
     if (trimOws(element).toLowerCase() === 'close') return true;

@@ -292,13 +292,23 @@ export class UpstreamConnection implements ResponseParserHandler {
     }
   }
 
-  onResponseHead(status: number, headers: ResponseHeaders, keepAlive: boolean, keepAliveHintMs: number): void {
+  onResponseHead(
+    status: number,
+    headers: ResponseHeaders,
+    keepAlive: boolean,
+    keepAliveHintMs: number,
+    fieldLines: string,
+  ): void {
     const exchange = this.#exchange;
     // 1xx interim answers (RFC 9110 §15.2) are not relayed: the client's own server answered Expect.
     if (status < 200 || exchange === undefined) return;
     this.#keepAlive = keepAlive;
     this.#keepAliveHintMs = keepAliveHintMs;
-    const writable = exchange.sink.start(status, filterResponseHeaders(headers), BODY_FOLLOWS);
+    // An HTTP/1.1 client on the lean loop gets the head's validated lines as bytes (ADR 0023); any other sink, the
+    // filtered header object.
+    const sink = exchange.sink;
+    let writable = sink.startRelayed === undefined ? undefined : sink.startRelayed(status, headers, fieldLines);
+    if (writable === undefined) writable = sink.start(status, filterResponseHeaders(headers), BODY_FOLLOWS);
     if (writable === null) {
       exchange.done = true;
       this.abandon();
