@@ -93,8 +93,8 @@ export function spawnCli(
   });
 }
 
-/** Runs to completion (bounded by `timeoutMs`, then killed). */
-export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
+/** Runs to completion (bounded by `timeoutMs`, then killed: generous, a loaded CI machine starts processes slowly). */
+export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawnCli(args);
     let stdout = '';
