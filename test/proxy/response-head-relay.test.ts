@@ -6,9 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createTestPki, serverCaPem, startTestProxy, type TestPki } from '../helpers/proxy-fixture.ts';
+import { startTcpServer, type TcpServer } from '../helpers/tcp-server.ts';
 import { sendRawHttp1, type RawHttp1Answer } from '../helpers/raw-tls.ts';
 import type { Issued } from '../helpers/pki.ts';
 
@@ -39,11 +38,8 @@ const ANSWERS: Record<string, { bytes: string; close?: boolean }> = {
 };
 
 /** A keep-alive HTTP/1.1 upstream that answers each request head with the scripted bytes of its path. */
-async function scriptedUpstream(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
+async function scriptedUpstream(): Promise<TcpServer> {
+  return startTcpServer((socket) => {
     let pending = '';
     socket.on('data', (chunk: Buffer) => {
       pending += chunk.toString('latin1');
@@ -58,15 +54,6 @@ async function scriptedUpstream(): Promise<{ port: number; close(): Promise<void
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** The field lines of an answer's head (status line and body left out). */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createTestPki, serverCaPem, startTestProxy, type TestPki } from '../helpers/proxy-fixture.ts';
+import { startTcpServer, type TcpServer } from '../helpers/tcp-server.ts';
 import { startHttp1Echo, type RunningUpstream } from '../helpers/upstreams.ts';
 import { request } from '../helpers/https-client.ts';
 import { connectH2, h2Request } from '../helpers/h2-client.ts';
@@ -23,21 +24,8 @@ async function closedPort(): Promise<number> {
 }
 
 /** A TCP server that accepts connections and never answers. */
-async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+function blackHole(): Promise<TcpServer> {
+  return startTcpServer(() => undefined);
 }
 
 describe('upstream failures', () => {

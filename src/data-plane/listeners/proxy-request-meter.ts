@@ -12,9 +12,7 @@ import type { ConnectionIdentity } from './connection-identity.ts';
 import type { FaultGuard } from '../guard/fault-guard.ts';
 import type { Http2Sink } from '../upstream/downstream-sinks.ts';
 import type { Http1Exchange } from './h1/http1-exchange.ts';
-
-/** nginx's "client closed request": the client went away before any response header was sent. */
-const CLIENT_CLOSED_REQUEST = 499;
+import { CLIENT_CLOSED_REQUEST } from './http1-gateway-request.ts';
 /** Longer paths are cut: a log line stays a line, whatever a client sends. */
 const MAX_LOGGED_PATH = 2048;
 
