@@ -8,12 +8,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import tls, { type TLSSocket } from 'node:tls';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { spawnCli } from '../helpers/cli.ts';
 import { createTestPki, serverCaPem, type TestPki } from '../helpers/proxy-fixture.ts';
 import { requestOnSocket } from '../helpers/https-client.ts';
-import { childrenOf, ownerOfLocalPort } from '../helpers/socket-owner.ts';
+import { ownerOfLocalPort } from '../helpers/socket-owner.ts';
+import { workerPidsOf } from '../helpers/serve-workers.ts';
 import type { Issued } from '../helpers/pki.ts';
 
 let pki: TestPki;
@@ -24,14 +24,7 @@ let proxy: ReturnType<typeof spawnCli>;
 let port: number;
 const logs: Record<string, unknown>[] = [];
 
-const workerPids = (): number[] =>
-  childrenOf(proxy.pid ?? -1).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('main.ts');
-    } catch {
-      return false;
-    }
-  });
+const workerPids = (): number[] => workerPidsOf(proxy.pid ?? -1);
 
 async function until(limitMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + limitMs;
