@@ -3,19 +3,12 @@
  * single files, bundled from tsc's output (scripts/bundle-gateway.ts, docs/adr/0025-bundled-dist.md).
  */
 import path from 'node:path';
-import { bundleGateway } from './bundle-gateway.ts';
+import { bundleGateway, gatewayEntries } from './bundle-gateway.ts';
 
 const DIST = path.resolve(import.meta.dirname, '../dist');
 
 try {
-  bundleGateway(
-    {
-      main: path.join(DIST, 'main.js'),
-      'crl-thread-worker': path.join(DIST, 'control/publish/crl-thread-worker.js'),
-      'crl-acceptance-worker': path.join(DIST, 'control/revocation/crl-acceptance-worker.js'),
-    },
-    DIST,
-  );
+  bundleGateway(gatewayEntries(DIST, '.js'), DIST);
   console.log('bundled dist/main.js, dist/crl-thread-worker.js, dist/crl-acceptance-worker.js');
 } catch (error) {
   console.error((error as Error).message);

@@ -30,12 +30,15 @@ const REQUIRE_SHIM =
 /** The module names of a bundle: beside main.js, where workerModule() (src/control/worker-thread.ts) looks. */
 export type BundleEntries = Readonly<Record<'main' | 'crl-thread-worker' | 'crl-acceptance-worker', string>>;
 
-/** The entries of a bundle made from the sources under `root` (the checkout). */
-export function sourceEntries(root: string): BundleEntries {
+/**
+ * The entries of a bundle: the command and its two worker-thread modules under `dir`, the checkout's src/ (`.ts`) or
+ * tsc's output in dist/ (`.js`).
+ */
+export function gatewayEntries(dir: string, extension: '.ts' | '.js'): BundleEntries {
   return {
-    main: path.join(root, 'src/main.ts'),
-    'crl-thread-worker': path.join(root, 'src/control/publish/crl-thread-worker.ts'),
-    'crl-acceptance-worker': path.join(root, 'src/control/revocation/crl-acceptance-worker.ts'),
+    main: path.join(dir, `main${extension}`),
+    'crl-thread-worker': path.join(dir, `control/publish/crl-thread-worker${extension}`),
+    'crl-acceptance-worker': path.join(dir, `control/revocation/crl-acceptance-worker${extension}`),
   };
 }
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { X509Certificate, X509Crl } from '@peculiar/x509';
-import { bundleGateway, sourceEntries } from '../../scripts/bundle-gateway.ts';
+import { bundleGateway, gatewayEntries } from '../../scripts/bundle-gateway.ts';
 import { CrlThread } from '../../src/control/publish/crl-thread.ts';
 import { OFF_THREAD_BYTES, acceptCrlOffThread } from '../../src/control/revocation/crl-acceptance-off-thread.ts';
 import { createManagedCa } from '../../src/pki/certificate-issuer.ts';
@@ -36,7 +36,7 @@ describe('the bundled build', () => {
   before(async () => {
     await mkdir(path.join(ROOT, 'dist'), { recursive: true });
     outdir = await mkdtemp(path.join(ROOT, 'dist', '.bundle-test-'));
-    bundleGateway(sourceEntries(ROOT), outdir);
+    bundleGateway(gatewayEntries(path.join(ROOT, 'src'), '.ts'), outdir);
   });
   after(() => rm(outdir, { recursive: true, force: true }));
 

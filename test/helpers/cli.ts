@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { bundleGateway, sourceEntries } from '../../scripts/bundle-gateway.ts';
+import { bundleGateway, gatewayEntries } from '../../scripts/bundle-gateway.ts';
 import { underBuildLock } from './build-lock.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -51,7 +51,7 @@ export function bundledCommand(): string {
       if (existsSync(main)) return; // another test process made it meanwhile
       const building = `${dir}.building`;
       rmSync(building, { recursive: true, force: true });
-      bundleGateway(sourceEntries(ROOT), building);
+      bundleGateway(gatewayEntries(path.join(ROOT, 'src'), '.ts'), building);
       renameSync(building, dir);
       for (const other of readdirSync(BUNDLES)) {
         const otherDir = path.join(BUNDLES, other);
