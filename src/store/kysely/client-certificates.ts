@@ -1,5 +1,5 @@
 /** Client certificates issued by the managed CAs: lifecycle, paging, and lookups for CRL and OCSP. */
-import { SqliteAdapter, sql, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import {
   CLIENT_CERTIFICATE_STATUSES,
   type ClientCertificateRecord,
@@ -13,6 +13,7 @@ import type { ClientCertificatesTable, Db } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { oneOf, toCount } from './columns.ts';
 import { atomically } from './atomically.ts';
+import { isSqlite } from './dialect.ts';
 
 const STATUSES: readonly ClientCertificateStatus[] = CLIENT_CERTIFICATE_STATUSES;
 
@@ -227,8 +228,7 @@ export async function revocationVersion(db: Db, caId: Uuid): Promise<number> {
  */
 export async function listRevokedSerials(db: Db, caId: Uuid): Promise<RevokedSerialList> {
   const item = sql`serial_number || ' ' || coalesce(revoked_at, issued_on)`;
-  const joined =
-    db.getExecutor().adapter instanceof SqliteAdapter ? sql`group_concat(${item}, ',')` : sql`string_agg(${item}, ',')`;
+  const joined = isSqlite(db) ? sql`group_concat(${item}, ',')` : sql`string_agg(${item}, ',')`;
   const row = await db
     .selectFrom('client_certificate_states')
     .select(joined.as('joined'))

@@ -1,5 +1,5 @@
 /** EST enrollment (migration 0011): profiles, bootstrap secrets, enrollments, approvals, tags, bulk revocation. */
-import { SqliteAdapter, sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
 import {
   EST_APPROVAL_STATUSES,
   EST_ENROLLMENT_METHODS,
@@ -23,6 +23,7 @@ import type {
 import { insertUnique } from './conflicts.ts';
 import { oneOf } from './columns.ts';
 import { raiseRevocationVersion } from './client-certificates.ts';
+import { isSqlite } from './dialect.ts';
 
 // Profiles ----------------------------------------------------------------------------------------
 
@@ -380,7 +381,7 @@ const IDS_PER_STATEMENT = 1000;
  */
 function idBatches(db: Db, ids: readonly Uuid[]): Uuid[][] {
   if (ids.length === 0) return [];
-  if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return [[...ids]];
+  if (!isSqlite(db)) return [[...ids]];
   const batches: Uuid[][] = [];
   for (let start = 0; start < ids.length; start += IDS_PER_STATEMENT) {
     batches.push(ids.slice(start, start + IDS_PER_STATEMENT));
@@ -390,7 +391,7 @@ function idBatches(db: Db, ids: readonly Uuid[]): Uuid[][] {
 
 /** A state row whose certificate is one of `batch` (from idBatches). */
 function certificateIn(db: Db, batch: readonly Uuid[]) {
-  const postgres = !(db.getExecutor().adapter instanceof SqliteAdapter);
+  const postgres = !isSqlite(db);
   return (eb: ExpressionBuilder<Database, 'client_certificate_states'>): Expression<SqlBool> =>
     postgres ? sql<SqlBool>`certificate_id = any(${[...batch]}::text[])` : eb('certificate_id', 'in', batch);
 }

@@ -1,6 +1,6 @@
 /** Installation settings: a small key/value table, written with a portable upsert. */
-import { SqliteAdapter } from 'kysely';
 import type { Db } from './schema.ts';
+import { isSqlite } from './dialect.ts';
 
 export async function getSetting(db: Db, key: string): Promise<string | undefined> {
   const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
@@ -32,7 +32,7 @@ export async function putSettingIfAbsent(db: Db, key: string, value: string): Pr
  * statement after the wait. SQLite: nothing to do (see lockAccount in tenancy.ts).
  */
 export async function lockSetting(db: Db, key: string): Promise<void> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+  if (isSqlite(db)) return;
   await putSettingIfAbsent(db, key, '');
   await db.selectFrom('settings').select('key').where('key', '=', key).forUpdate().executeTakeFirst();
 }

@@ -1,9 +1,10 @@
 /** Accounts and zones: the tenancy tables. */
-import { SqliteAdapter, sql, type Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AccountRecord, HexId, ZoneRecord } from '../../model/records.ts';
 import type { AccountsTable, Db, ZonesTable } from './schema.ts';
 import { insertUnique } from './conflicts.ts';
 import { byCodeUnits, fromFlag, toFlag } from './columns.ts';
+import { isSqlite } from './dialect.ts';
 
 function toAccount(row: Selectable<AccountsTable>): AccountRecord {
   return { id: row.id, name: row.name, createdAt: row.created_at };
@@ -99,7 +100,7 @@ export async function setZoneDelegated(db: Db, id: HexId, delegated: boolean): P
  * of our own; Kysely's migration lock uses another). SQLite needs nothing, as for lockAccount.
  */
 export async function lockZoneNames(db: Db): Promise<void> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+  if (isSqlite(db)) return;
   await sql`select pg_advisory_xact_lock(${sql.lit(ZONE_NAMES_LOCK)})`.execute(db);
 }
 
@@ -113,6 +114,6 @@ const ZONE_NAMES_LOCK = 0x70636c7a6f6e;
  * needs nothing: one connection, held by the transaction, already runs writers one at a time.
  */
 export async function lockAccount(db: Db, id: HexId): Promise<void> {
-  if (db.getExecutor().adapter instanceof SqliteAdapter) return;
+  if (isSqlite(db)) return;
   await db.selectFrom('accounts').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
 }

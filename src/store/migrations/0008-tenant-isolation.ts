@@ -21,11 +21,12 @@
  * indexes again), all in one transaction: Kysely runs SQLite migrations outside one, and a
  * half-migrated schema must not survive a failure. Nothing references either table.
  */
-import { SqliteAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
+import { isSqlite } from '../kysely/dialect.ts';
 
 export const tenantIsolation: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
-    if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    if (isSqlite(db)) {
       await db.transaction().execute(async (trx) => {
         await rebuildOnSqlite(trx, 'gateway_keys', GLOBAL_BINDING, ACCOUNT_BINDING);
         await addZoneDelegation(trx);

@@ -14,11 +14,12 @@
  * SQLite ≥ 3.35 drops a column once no index names it; Kysely runs SQLite migrations outside a
  * transaction, so this one opens its own (a half-migrated schema must not survive a failure).
  */
-import { SqliteAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
+import { isSqlite } from '../kysely/dialect.ts';
 
 export const clientCertificateStates: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
-    if (db.getExecutor().adapter instanceof SqliteAdapter) {
+    if (isSqlite(db)) {
       await db.transaction().execute(moveStatus);
       return;
     }
